@@ -1,0 +1,74 @@
+"""HermiT through owlready2: the exact OWL 2 DL reasoner, for tests and `--exact`.
+
+It costs about a second per call (a JVM starts), so it stays out of the per-patient path; the fast
+path (reasoner.classify) must agree with it, which the tests check on every fixture.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF
+
+from .errors import KnowledgeBaseError
+from .kb import owl_ready_copy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HermitResult:
+    """What HermiT concluded about an ontology (plus, optionally, patient individuals)."""
+
+    consistent: bool
+    unsatisfiable: list[str] = field(default_factory=list)
+    # individual IRI -> every named class HermiT places it in (direct and inherited)
+    types: dict[str, set[str]] = field(default_factory=dict)
+    message: str = ""
+
+
+def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitResult:
+    """Classify `graph` with HermiT; return consistency, unsatisfiable classes and inferred types.
+
+    `individuals` limits which individuals' types are read back (default: none).
+    """
+    try:
+        import owlready2
+    except ImportError as exc:  # a declared dependency; say so plainly if it is missing
+        raise KnowledgeBaseError("owlready2 is required for exact (HermiT) reasoning") from exc
+
+    data = io.BytesIO()
+    owl_ready_copy(graph).serialize(data, format="xml")
+    world = owlready2.World()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "axspa-merged.owl"
+        path.write_bytes(data.getvalue())
+        onto = world.get_ontology(path.as_uri()).load()
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            return HermitResult(consistent=False, message=str(exc))
+        unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
+        types: dict[str, set[str]] = {}
+        for iri in individuals or []:
+            ind = world[str(iri)]
+            if ind is None:
+                continue
+            named: set[str] = set()
+            for cls in ind.is_a:
+                if isinstance(cls, owlready2.ThingClass):
+                    named.update(a.iri for a in cls.ancestors() if a is not owlready2.Thing)
+            types[str(iri)] = named
+        world.close()
+    return HermitResult(consistent=True, unsatisfiable=unsat, types=types)
+
+
+def declared_classes(graph: Graph) -> set[str]:
+    """Named classes declared in a graph (used to compare HermiT's view with ours)."""
+    return {str(c) for c in graph.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}

@@ -1,0 +1,40 @@
+"""The project's namespaces, with the prefixes used in every Turtle file and query."""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+AX = Namespace("https://w3id.org/axspa-kg/ontology#")
+DRUG = Namespace("https://w3id.org/axspa-kg/drug/")
+REC = Namespace("https://w3id.org/axspa-kg/rec/")
+LBL = Namespace("https://w3id.org/axspa-kg/label-fact/")
+VANN = Namespace("http://purl.org/vocab/vann/")
+
+PREFIXES: dict[str, Namespace] = {
+    "ax": AX,
+    "drug": DRUG,
+    "rec": REC,
+    "lbl": LBL,
+    "owl": OWL,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "skos": SKOS,
+    "xsd": XSD,
+    "dcterms": DCTERMS,
+    "prov": PROV,
+    "vann": VANN,
+}
+
+OWN_NAMESPACES: tuple[str, ...] = (str(AX), str(DRUG), str(REC), str(LBL))
+
+
+def is_own(iri: object) -> bool:
+    """True for IRIs minted by this project (as opposed to OWL, SKOS, external codes...)."""
+    return isinstance(iri, str) and iri.startswith(OWN_NAMESPACES)
+
+
+def bind_all(graph) -> None:  # type: ignore[no-untyped-def]
+    """Bind the project prefixes on an rdflib graph so serialisations read well."""
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True)
