@@ -1,0 +1,226 @@
+"""Read a patient record (Turtle, N-Triples, JSON-LD, plain JSON, a dict or an rdflib Graph).
+
+Plain JSON is JSON-LD once the context shipped in reasoner/context/record.jsonld is applied; the
+context is read from the package, never fetched, and a record that points at any other remote
+context is refused, so parsing never touches the network. Nested objects get IRIs derived from the
+patient's (remote stores cannot round-trip blank nodes). Drug names are resolved against the
+knowledge base (IRI, generic name, brand name or RxNorm code); a name that does not resolve stays
+as ax:drugName so validation can report it by name.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from .errors import RecordLoadError
+from .namespaces import AX, DRUG, bind_all
+
+CONTEXT_FILE = Path(__file__).resolve().parent / "context" / "record.jsonld"
+CONTEXT_IRI = "https://w3id.org/axspa-kg/context/record.jsonld"
+RECORD_BASE = "https://w3id.org/axspa-kg/record/"
+RXNORM = "http://purl.bioontology.org/ontology/RXNORM/"
+
+_SUFFIX_FORMATS = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".nt": "nt",
+    ".n3": "n3",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".rdf": "xml",
+    ".xml": "xml",
+}
+_NESTED = {
+    "conditions": ("ConditionStatement", "condition"),
+    "measurements": ("Measurement", "measurement"),
+    "treatments": ("TreatmentCourse", "treatment"),
+}
+
+
+@dataclass
+class PatientRecord:
+    """One patient's graph and IRI, ready for validation."""
+
+    graph: Graph
+    patient: URIRef
+    source: str
+
+
+@lru_cache(maxsize=1)
+def record_context() -> dict[str, Any]:
+    """The JSON-LD context shipped with the package."""
+    return json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
+
+
+def _check_context(value: object) -> None:
+    """Refuse any context that would need a network fetch."""
+    contexts = value if isinstance(value, list) else [value]
+    for ctx in contexts:
+        if isinstance(ctx, str) and ctx != CONTEXT_IRI:
+            raise RecordLoadError(
+                f"@context {ctx!r} would have to be fetched from the network; axspa-kg only accepts its "
+                f"own context ({CONTEXT_IRI}, shipped with the package) or an inline context"
+            )
+
+
+def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
+    """Turn a plain-looking JSON record into JSON-LD with the shipped context.
+
+    Adds the context and the types, gives nested objects IRIs under the patient's, and writes
+    measurement values as strings so the context types them xsd:decimal (JSON numbers would
+    otherwise become xsd:double or xsd:integer).
+    """
+    if not isinstance(document, dict):
+        raise RecordLoadError("a JSON record must be an object with the patient's fields")
+    doc = copy.deepcopy(document)
+    ctx = doc.pop("@context", None)
+    if ctx is not None:
+        _check_context(ctx)
+    extra = [c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, dict)]
+    doc["@context"] = [record_context(), *extra]
+    doc.setdefault("type", "Patient")
+    pid = str(doc.setdefault("id", "patient"))
+    for key, (type_name, stem) in _NESTED.items():
+        items = doc.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise RecordLoadError(f"{key}: expected a list of objects, got {type(items).__name__}")
+        for index, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise RecordLoadError(f"{key}[{index}]: expected an object, got {type(item).__name__}")
+            item.setdefault("type", type_name)
+            item.setdefault("id", f"{pid}/{stem}/{index}")
+            value = item.get("value")
+            if key == "measurements" and isinstance(value, int | float) and not isinstance(value, bool):
+                item["value"] = format(Decimal(repr(value)), "f")
+            if key == "treatments" and isinstance(item.get("outcome"), str):
+                item["outcome"] = [item["outcome"]]
+    return doc
+
+
+def _parse_json(text: str, source: str) -> Graph:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordLoadError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    graph = Graph()
+    try:
+        graph.parse(data=json.dumps(normalise_json(document)), format="json-ld")
+    except RecordLoadError:
+        raise
+    except Exception as exc:  # rdflib's JSON-LD errors have no common base class
+        raise RecordLoadError(f"{source}: not valid JSON-LD for an axspa-kg record: {exc}") from exc
+    return graph
+
+
+def _parse_rdf(text: str, fmt: str, source: str) -> Graph:
+    graph = Graph()
+    try:
+        graph.parse(data=text, format=fmt)
+    except Exception as exc:  # parser exceptions differ per format
+        raise RecordLoadError(f"{source}: not valid {fmt}: {exc}") from exc
+    return graph
+
+
+def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]:
+    """Parse any accepted input into an rdflib Graph; return it with a name for messages."""
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
+    if isinstance(record, Graph):
+        return record, "graph"
+    if isinstance(record, dict):
+        return _parse_json(json.dumps(record), "record"), "record"
+    path = Path(record)
+    if not path.is_file():
+        raise RecordLoadError(f"{path}: no such file")
+    fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise RecordLoadError(
+            f"{path}: unknown file type {path.suffix!r}; use .ttl, .nt, .jsonld or .json"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordLoadError(f"{path}: cannot read: {exc}") from exc
+    if fmt == "json-ld":
+        return _parse_json(text, str(path)), str(path)
+    return _parse_rdf(text, fmt, str(path)), str(path)
+
+
+def drug_index(kb: Graph) -> dict[str, URIRef]:
+    """Lower-cased names and codes -> drug IRI: label, alternative labels, local name, brands, RxNorm."""
+    drugs = {s for s in kb.subjects(AX.referenceDrugClass, None)} | set(kb.subjects(RDF.type, AX.Biosimilar))
+    drugs |= {s for s in kb.subjects(RDF.type, None) if str(s).startswith(str(DRUG))}
+    index: dict[str, URIRef] = {}
+    for drug in drugs:
+        if not isinstance(drug, URIRef):
+            continue
+        keys = {str(drug), "drug:" + drug.removeprefix(str(DRUG)), drug.removeprefix(str(DRUG))}
+        keys.add(drug.removeprefix(str(DRUG)).replace("_", " "))
+        for prop in (RDFS.label, SKOS.altLabel, AX.brandName):
+            keys.update(str(v) for v in kb.objects(drug, prop))
+        for match in kb.objects(drug, SKOS.exactMatch):
+            if str(match).startswith(RXNORM):
+                keys.add(str(match).removeprefix(RXNORM))
+        for key in keys:
+            index.setdefault(key.strip().lower(), drug)
+    return index
+
+
+def resolve_drugs(graph: Graph, index: dict[str, URIRef]) -> None:
+    """Add ax:drug for every course whose ax:drugName resolves; leave the name where it does not."""
+    for course, name in list(graph.subject_objects(AX.drugName)):
+        drug = index.get(str(name).strip().lower())
+        if drug is not None:
+            graph.add((course, AX.drug, drug))
+
+
+def find_patient(graph: Graph, source: str) -> URIRef:
+    patients = [p for p in set(graph.subjects(RDF.type, AX.Patient))]
+    if not patients:
+        raise RecordLoadError(f"{source}: no patient found (nothing is typed ax:Patient)")
+    if len(patients) > 1:
+        raise RecordLoadError(f"{source}: {len(patients)} patients found; give one record per file "
+                              "(use `axspa cohort` for many)")
+    patient = patients[0]
+    if not isinstance(patient, URIRef):
+        raise RecordLoadError(f"{source}: the patient must be identified by an IRI, not a blank node")
+    return patient
+
+
+def load_record(record: str | Path | dict[str, Any] | Graph, kb: Graph) -> PatientRecord:
+    """Parse, resolve drug names against `kb`, and find the single patient of a record."""
+    graph, source = read_graph(record)
+    graph = _copy(graph)
+    resolve_drugs(graph, drug_index_cached(kb))
+    return PatientRecord(graph, find_patient(graph, source), source)
+
+
+def _copy(graph: Graph) -> Graph:
+    out = Graph()
+    bind_all(out)
+    for triple in graph:
+        out.add(triple)
+    return out
+
+
+_INDEX_CACHE: dict[int, dict[str, URIRef]] = {}
+
+
+def drug_index_cached(kb: Graph) -> dict[str, URIRef]:
+    key = id(kb)
+    if key not in _INDEX_CACHE:
+        _INDEX_CACHE[key] = drug_index(kb)
+    return _INDEX_CACHE[key]
+
+

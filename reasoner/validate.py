@@ -1,0 +1,145 @@
+"""Validate a patient record with the shapes in shapes/patient/ before any reasoning.
+
+Only the patient's own triples plus a small validation context go to pySHACL: the types of the
+drugs, conditions and measures the record may name (so sh:class works), never the whole ontology,
+which would make pySHACL hundreds of times slower.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from .classify import closure_graph
+from .namespaces import AX
+from .paths import data_dir
+from .record import record_context
+
+CONTEXT_CLASSES = (AX.Drug, AX.Condition, AX.Measure, AX.Diagnosis)
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One SHACL result, phrased for people: severity, field path, offending value, message."""
+
+    severity: str  # "violation" | "warning" | "info"
+    path: str
+    value: str | None
+    message: str
+    focus: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"severity": self.severity, "path": self.path, "value": self.value, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    conforms: bool  # no violations (warnings allowed)
+    issues: tuple[ValidationIssue, ...]
+
+    @property
+    def violations(self) -> list[ValidationIssue]:
+        return [i for i in self.issues if i.severity == "violation"]
+
+    @property
+    def warnings(self) -> list[ValidationIssue]:
+        return [i for i in self.issues if i.severity != "violation"]
+
+
+@lru_cache(maxsize=1)
+def patient_shapes() -> Graph:
+    shapes = Graph()
+    for path in sorted(Path(data_dir("shapes"), "patient").glob("*.ttl")):
+        shapes.parse(path, format="turtle")
+    return shapes
+
+
+_CONTEXT_CACHE: dict[int, Graph] = {}
+
+
+def validation_context(kb: Graph) -> Graph:
+    """Type triples for every drug, condition and measure in the KB (flattened to the checked classes)."""
+    key = id(kb)
+    if key not in _CONTEXT_CACHE:
+        closure = closure_graph(kb)
+        ctx = Graph()
+        for cls in CONTEXT_CLASSES:
+            for ind in closure.subjects(RDF.type, cls):
+                ctx.add((ind, RDF.type, cls))
+        _CONTEXT_CACHE[key] = ctx
+    return _CONTEXT_CACHE[key]
+
+
+@lru_cache(maxsize=1)
+def _field_names() -> dict[str, str]:
+    """Property IRI -> JSON field name, read from the shipped JSON-LD context (one source of truth)."""
+    names: dict[str, str] = {}
+
+    def walk(ctx: dict, prefix: str) -> None:
+        for term, definition in ctx.items():
+            if term.startswith("@") or not isinstance(definition, dict) or "@id" not in definition:
+                continue
+            iri = definition["@id"].replace("ax:", str(AX))
+            names.setdefault(iri, prefix + term)
+            if isinstance(definition.get("@context"), dict):
+                walk(definition["@context"], term + ".")
+
+    walk(record_context(), "")
+    return names
+
+
+_NESTED_ID = re.compile(r"/(condition|measurement|treatment)/(\d+)$")
+
+
+def _path(focus: Node, path: Node | None) -> str:
+    prop = str(path) if isinstance(path, URIRef) else ""
+    field = _field_names().get(prop, prop.rsplit("#", 1)[-1] if prop else "")
+    match = _NESTED_ID.search(str(focus))
+    if match:
+        collection = match.group(1) + "s"
+        leaf = field.split(".")[-1] if field else ""
+        return f"{collection}[{match.group(2)}]" + (f".{leaf}" if leaf else "")
+    return field or "record"
+
+
+def _value(node: Node | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, Literal):
+        return str(node)
+    text = str(node)
+    return text.rsplit("#", 1)[-1] if text.startswith(str(AX)) else text
+
+
+def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
+    """Run the patient shapes; violations mean the record must not be reasoned over."""
+    data = Graph()
+    data += patient_graph
+    data += validation_context(kb)
+    _, results, _ = shacl_validate(
+        data, shacl_graph=patient_shapes(), inference="none", advanced=False, allow_warnings=True
+    )
+    issues: list[ValidationIssue] = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        severity = results.value(result, SH.resultSeverity)
+        level = {SH.Violation: "violation", SH.Warning: "warning"}.get(severity, "info")  # type: ignore[arg-type]
+        focus = results.value(result, SH.focusNode)
+        message = results.value(result, SH.resultMessage)
+        issues.append(
+            ValidationIssue(
+                severity=level,
+                path=_path(focus, results.value(result, SH.resultPath)),  # type: ignore[arg-type]
+                value=_value(results.value(result, SH.value)),
+                message=str(message) if message else "record does not satisfy a shape",
+                focus=str(focus),
+            )
+        )
+    issues.sort(key=lambda i: (i.severity != "violation", i.path, i.message))
+    return ValidationReport(conforms=not any(i.severity == "violation" for i in issues), issues=tuple(issues))

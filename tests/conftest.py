@@ -1,0 +1,35 @@
+"""Shared fixtures: the knowledge base (parsed once), stores, and the reference tables in shared/."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from reasoner.kb import load_ontology
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_dir() -> Path:
+    """The project's sources of truth (guideline and reference tables), beside the checkout."""
+    path = Path(os.environ.get("AXSPA_SHARED", ROOT.parent / "shared"))
+    if not (path / "guideline").is_dir():
+        pytest.fail(
+            f"the source tables are expected in {path} (set AXSPA_SHARED to their folder); "
+            "coverage tests compare the knowledge base with them"
+        )
+    return path
+
+
+def read_tsv(relative: str) -> list[dict[str, str]]:
+    with open(shared_dir() / relative, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def kb() -> Graph:
+    return load_ontology().graph
