@@ -41,7 +41,10 @@ def test_qc_queries_do_catch_violations() -> None:
         data="""
         @prefix owl: <http://www.w3.org/2002/07/owl#> .
         @prefix ax: <https://w3id.org/axspa-kg/ontology#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
         ax:Oops a owl:Class , owl:NamedIndividual .
+        ax:Twin1 a owl:Class ; rdfs:label "twin"@en .
+        ax:Twin2 a owl:Class ; rdfs:label "Twin"@en .
         """,
         format="turtle",
     )
@@ -51,3 +54,4 @@ def test_qc_queries_do_catch_violations() -> None:
     assert found["missing-label"] >= 1
     assert found["missing-definition"] >= 1
     assert found["punning"] == 1
+    assert found["duplicate-label"] == 1
