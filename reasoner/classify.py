@@ -51,10 +51,7 @@ class _Compiler:
             raise KnowledgeBaseError(f"class definition nested too deeply at {expr}")
         if isinstance(expr, URIRef):
             defined = self.definition(expr)
-            if defined is not None and (expr, AX.isPopulationClass, Literal(True)) not in self.kb:
-                # Helper classes (course and statement patterns) are inlined.
-                return self.compile(defined, var, depth + 1)
-            if defined is not None:
+            if defined is not None:  # defined classes are inlined, so one query is self-contained
                 return self.compile(defined, var, depth + 1)
             return f"{var} a <{expr}> ."
         members = self.kb.value(expr, OWL.intersectionOf)
@@ -94,15 +91,30 @@ def population_classes(kb: Graph) -> list[URIRef]:
     return sorted(c for c in kb.subjects(AX.isPopulationClass, Literal(True)) if isinstance(c, URIRef))
 
 
+def defined_classes(kb: Graph) -> list[URIRef]:
+    """Population classes plus the helper classes they use (course patterns), sorted by IRI."""
+    helpers = {
+        c for c in kb.subjects(OWL.equivalentClass, None)
+        if isinstance(c, URIRef) and str(c).startswith(str(AX))
+    }
+    return sorted(set(population_classes(kb)) | helpers)
+
+
 def compile_populations(kb: Graph) -> list[CompiledClass]:
-    """One CONSTRUCT query per population class: `?patient a <Class>` for every patient it matches."""
+    """One CONSTRUCT query per defined class: `?x a <Class>` for every node it matches.
+
+    Population classes are restricted to patients; helper classes (treatment-course patterns) are
+    compiled too, so rules can name the very course that put a patient in a population.
+    """
     compiled: list[CompiledClass] = []
-    for cls in population_classes(kb):
+    populations = set(population_classes(kb))
+    for cls in defined_classes(kb):
         definition = _Compiler(kb).definition(cls)
         if definition is None:
             raise KnowledgeBaseError(f"population class {cls} has no owl:equivalentClass definition")
-        body = _Compiler(kb).compile(definition, "?patient")
-        query = f"CONSTRUCT {{ ?patient a <{cls}> }} WHERE {{ ?patient a <{AX.Patient}> . {body} }}"
+        body = _Compiler(kb).compile(definition, "?x")
+        guard = f"?x a <{AX.Patient}> . " if cls in populations else ""
+        query = f"CONSTRUCT {{ ?x a <{cls}> }} WHERE {{ {guard}{body} }}"
         compiled.append(CompiledClass(cls, query))
     return compiled
 

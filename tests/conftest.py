@@ -33,3 +33,23 @@ def read_tsv(relative: str) -> list[dict[str, str]]:
 @pytest.fixture(scope="session")
 def kb() -> Graph:
     return load_ontology().graph
+
+
+@pytest.fixture(scope="session")
+def reasoner():
+    """One warm Reasoner (Oxigraph store, both guidelines) for the whole test session."""
+    from reasoner.pipeline import Reasoner
+
+    return Reasoner()
+
+
+@pytest.fixture(scope="session")
+def advise(reasoner):
+    """advise(record_dict) -> Result; fails the test if the record is not valid."""
+
+    def run(record):
+        result = reasoner.recommend(record)
+        assert result.conforms, result.validation
+        return result
+
+    return run

@@ -1,0 +1,120 @@
+"""The main job: record in, validated, classified, rules applied, advice out.
+
+    record -> parse + resolve drug names -> SHACL (stop on violations)
+           -> classification (compiled OWL definitions, in the store)
+           -> rule strata (SPARQL CONSTRUCT, in the store) -> advice graph -> typed result
+
+The knowledge base, its closures and the compiled queries are prepared once per Reasoner; each
+call then loads only the patient's triples, so a warm call costs milliseconds on Oxigraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+
+from .classify import CompiledClass, closure_graph, compile_populations
+from .errors import InvalidRecordError
+from .kb import knowledge_base
+from .queries import query_folder
+from .record import PatientRecord, load_record
+from .report import Result, build_result
+from .rules import Rule, load_rules
+from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store
+from .validate import ValidationReport, validate_record
+
+StoreFactory = Callable[[], Store]
+STORES: dict[str, StoreFactory] = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
+
+Record = str | Path | dict[str, Any] | Graph
+
+
+def prepared_kb(kb: Graph) -> Graph:
+    """The knowledge base plus what the rules read from it: type and fallsUnder closures, and the
+    per-recommendation links of queries/kb/ (action members, advice kinds)."""
+    full = Graph()
+    full += kb
+    full += closure_graph(kb)
+    scratch = OxigraphStore()
+    scratch.add(full, KB_GRAPH)
+    derived = Graph()
+    for query in query_folder("kb"):
+        derived += scratch.construct(query.text)
+    full += derived
+    return full
+
+
+class Reasoner:
+    """Holds the prepared knowledge base, compiled classes and rule strata; advises on records."""
+
+    def __init__(self, store: str = "oxigraph", guideline: str = "all", kb: Graph | None = None) -> None:
+        if store not in STORES:
+            raise ValueError(f"unknown store {store!r}; use one of {', '.join(STORES)}")
+        self.kb = kb if kb is not None else knowledge_base()
+        self.guideline = guideline
+        self.full_kb = prepared_kb(self.kb)
+        self.classes: list[CompiledClass] = compile_populations(self.kb)
+        self.strata: list[list[Rule]] = load_rules(guideline)
+        self.store: Store = STORES[store]()
+        self.store.add(self.full_kb, KB_GRAPH)
+
+    def load(self, record: Record) -> PatientRecord:
+        return load_record(record, self.kb)
+
+    def validate(self, record: Record) -> tuple[PatientRecord, ValidationReport]:
+        loaded = self.load(record)
+        return loaded, validate_record(loaded.graph, self.kb)
+
+    def classify(self, patient_graph: Graph) -> Graph:
+        """Population (and helper) class memberships of the patient, as rdf:type triples."""
+        self.store.clear(PATIENTS_GRAPH)
+        self.store.clear(DERIVED_GRAPH)
+        self.store.add(patient_graph, PATIENTS_GRAPH)
+        inferred = Graph()
+        for compiled in self.classes:
+            inferred += self.store.construct(compiled.query)
+        self.store.add(inferred, DERIVED_GRAPH)
+        return inferred
+
+    def derive(self, patient_graph: Graph) -> Graph:
+        """Classification then every rule stratum; returns the derived graph (types + advice)."""
+        self.classify(patient_graph)
+        for stratum in self.strata:
+            produced = Graph()
+            for rule in stratum:
+                produced += self.store.construct(rule.query.text)
+            self.store.add(produced, DERIVED_GRAPH)
+        return self.store.graph(DERIVED_GRAPH)
+
+    def recommend(self, record: Record, *, strict: bool = False) -> Result:
+        """Validate, then advise. An invalid record yields a result with no advice (or raises if strict)."""
+        loaded, report = self.validate(record)
+        if not report.conforms:
+            if strict:
+                raise InvalidRecordError("the record failed validation", report)
+            return build_result(loaded, report, None, self.full_kb)
+        derived = self.derive(loaded.graph)
+        return build_result(loaded, report, derived, self.full_kb)
+
+
+_DEFAULT: dict[tuple[str, str], Reasoner] = {}
+
+
+def default_reasoner(store: str = "oxigraph", guideline: str = "all") -> Reasoner:
+    """A shared Reasoner per (store, guideline), so repeated API calls stay warm."""
+    key = (store, guideline)
+    if key not in _DEFAULT:
+        _DEFAULT[key] = Reasoner(store=store, guideline=guideline)
+    return _DEFAULT[key]
+
+
+def recommend(record: Record, *, guideline: str = "all", store: str = "oxigraph") -> Result:
+    """Advice for one patient record (a path, an rdflib Graph or a dict)."""
+    return default_reasoner(store, guideline).recommend(record)
+
+
+def patient_iri(record: PatientRecord) -> URIRef:
+    return record.patient

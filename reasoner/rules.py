@@ -1,0 +1,161 @@
+"""Rules: one SPARQL CONSTRUCT per recommendation or label-fact family, run in strata.
+
+Each rule's dependencies are read from its own text (rdflib's SPARQL algebra): the triple patterns
+of its CONSTRUCT template are what it produces; the patterns of its WHERE clause are what it
+consumes, and those under MINUS, FILTER NOT EXISTS or an OPTIONAL tested with !BOUND are consumed
+under negation. A rule depends on every rule producing something it consumes. networkx orders the
+rules into strata (topological generations); a cycle of any kind is refused at load time with the
+rules named, so negation always reads a lower stratum that is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+from rdflib import URIRef, Variable
+from rdflib.namespace import RDF
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from .errors import RuleLoadError
+from .queries import QueryFile, query_folder
+
+Key = tuple[str, str | None]  # (predicate IRI, object IRI or None for "any object")
+
+GUIDELINE_SETS = {
+    "acr2019": {"acr2019"},
+    "asas-eular2022": {"asas-eular2022"},
+    "all": {"acr2019", "asas-eular2022"},
+}
+
+
+@dataclass
+class Rule:
+    """A rule file with what it produces and consumes."""
+
+    query: QueryFile
+    produces: set[Key] = field(default_factory=set)
+    consumes: set[Key] = field(default_factory=set)
+    negates: set[Key] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.query.name
+
+    @property
+    def guideline(self) -> str:
+        return self.query.header.get("guideline", "axspa").split()[0]
+
+    @property
+    def recommendations(self) -> list[str]:
+        return self.query.field_list("recommendation")
+
+
+def _key(triple: tuple) -> Key | None:
+    _, p, o = triple
+    if not isinstance(p, URIRef):
+        return None
+    return (str(p), str(o) if isinstance(o, URIRef) else None)
+
+
+def _walk(node: object, negated: bool, out_pos: set[Key], out_neg: set[Key], has_not_bound: bool) -> None:
+    if isinstance(node, CompValue):
+        name = node.name
+        if name == "BGP":
+            for triple in node.get("triples", []):
+                key = _key(triple)
+                if key:
+                    (out_neg if negated else out_pos).add(key)
+            return
+        if name == "Minus":
+            _walk(node.get("p1"), negated, out_pos, out_neg, has_not_bound)
+            _walk(node.get("p2"), True, out_pos, out_neg, has_not_bound)
+            return
+        if name == "LeftJoin":
+            _walk(node.get("p1"), negated, out_pos, out_neg, has_not_bound)
+            _walk(node.get("p2"), negated or has_not_bound, out_pos, out_neg, has_not_bound)
+            _walk(node.get("expr"), negated, out_pos, out_neg, has_not_bound)
+            return
+        if name == "Builtin_NOTEXISTS":
+            _walk(node.get("graph"), True, out_pos, out_neg, has_not_bound)
+            return
+        for value in node.values():
+            _walk(value, negated, out_pos, out_neg, has_not_bound)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _walk(item, negated, out_pos, out_neg, has_not_bound)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _walk(value, negated, out_pos, out_neg, has_not_bound)
+
+
+def analyse(query: QueryFile) -> Rule:
+    """Parse a rule and record the keys it produces, consumes and negates."""
+    try:
+        prepared = prepareQuery(query.text)
+    except Exception as exc:  # pyparsing raises several types
+        raise RuleLoadError(f"rule {query.name}: not valid SPARQL: {exc}") from exc
+    algebra = prepared.algebra
+    if algebra.name != "ConstructQuery":
+        raise RuleLoadError(f"rule {query.name}: a rule must be a CONSTRUCT query")
+    rule = Rule(query)
+    for triple in algebra.get("template") or []:
+        key = _key(triple)
+        if key is None or key == (str(RDF.type), None):
+            raise RuleLoadError(f"rule {query.name}: template triples need a constant predicate (and type)")
+        rule.produces.add(key)
+    has_not_bound = "!BOUND" in query.text.upper().replace(" ", "")
+    _walk(algebra.get("p"), False, rule.consumes, rule.negates, has_not_bound)
+    return rule
+
+
+def _matches(consumed: Key, produced: Key) -> bool:
+    return consumed[0] == produced[0] and (consumed[1] is None or consumed[1] == produced[1])
+
+
+def dependency_graph(rules: Iterable[Rule]) -> nx.DiGraph:
+    """Edge producer -> consumer, with attribute negative=True when consumed under negation."""
+    rules = list(rules)
+    graph = nx.DiGraph()
+    for rule in rules:
+        graph.add_node(rule.name, rule=rule)
+    for consumer in rules:
+        for producer in rules:
+            neg = any(_matches(c, p) for c in consumer.negates for p in producer.produces)
+            pos = any(_matches(c, p) for c in consumer.consumes for p in producer.produces)
+            if neg or pos:
+                graph.add_edge(producer.name, consumer.name, negative=neg)
+    return graph
+
+
+def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:
+    """Order rules into strata; refuse any cycle, naming the rules on it."""
+    graph = dependency_graph(rules)
+    cycles = list(nx.simple_cycles(graph))
+    if cycles:
+        shown = "; ".join(" -> ".join([*cycle, cycle[0]]) for cycle in cycles[:5])
+        raise RuleLoadError(f"the rules depend on each other in a cycle: {shown}")
+    return [
+        sorted((graph.nodes[name]["rule"] for name in generation), key=lambda r: r.name)
+        for generation in nx.topological_generations(graph)
+    ]
+
+
+def load_rules(guideline: str = "all", folder: str = "rules") -> list[list[Rule]]:
+    """Read queries/<folder>/*.rq, keep those for the chosen guideline set, return the strata."""
+    if guideline not in GUIDELINE_SETS:
+        raise RuleLoadError(f"unknown guideline set {guideline!r}; use one of {', '.join(GUIDELINE_SETS)}")
+    wanted = GUIDELINE_SETS[guideline]
+    rules = [analyse(q) for q in query_folder(folder)]
+    if not rules:
+        raise RuleLoadError(f"no rules found in queries/{folder}/")
+    chosen = [r for r in rules if r.guideline in wanted or r.guideline not in {"acr2019", "asas-eular2022"}]
+    return stratify(chosen)
+
+
+def variables_of(rule: Rule) -> set[str]:
+    """Variables a rule's template uses (used by tests to check rules mint advice IRIs)."""
+    algebra = prepareQuery(rule.query.text).algebra
+    return {str(t) for triple in algebra.get("template") or [] for t in triple if isinstance(t, Variable)}

@@ -1,0 +1,52 @@
+"""Builders for realistic patient records in the plain JSON format (see README), for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def course(drug: str, status: str = "stopped", outcome: str | list[str] | None = None,
+           start: str | None = "2022-01-10", end: str | None = None, **extra: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {"drug": drug, "status": status}
+    if outcome is not None:
+        item["outcome"] = outcome
+    if start:
+        item["start"] = start
+    if end:
+        item["end"] = end
+    item.update(extra)
+    return item
+
+
+def condition(name: str, status: str = "present") -> dict[str, Any]:
+    return {"condition": name, "status": status}
+
+
+def measurement(measure: str, value: float, date: str = "2026-10-01") -> dict[str, Any]:
+    return {"measure": measure, "value": value, "date": date}
+
+
+def patient(pid: str = "test-patient", diagnosis: str = "AS", state: str = "active", age: int = 45,
+            sex: str = "female", conditions: list[dict] | None = None, treatments: list[dict] | None = None,
+            measurements: list[dict] | None = None) -> dict[str, Any]:
+    """A valid adult record; pass lists to add conditions, treatment courses and measurements."""
+    return {
+        "id": pid,
+        "age": age,
+        "sex": sex,
+        "diagnosis": diagnosis,
+        "diseaseState": state,
+        "conditions": conditions or [],
+        "treatments": treatments or [],
+        "measurements": measurements if measurements is not None else [
+            measurement("basdai", 6.0), measurement("crp", 12.0)
+        ],
+    }
+
+
+def nsaid_failure(first: str = "naproxen", second: str = "celecoxib") -> list[dict[str, Any]]:
+    """Two NSAIDs at maximal dose without response: ACR 2019's definition of NSAID failure."""
+    return [
+        course(first, outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20", maximalDose=True),
+        course(second, outcome="primary_nonresponse", start="2021-03-01", end="2021-04-15", maximalDose=True),
+    ]
