@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from .classify import CompiledClass, closure_graph, compile_populations
-from .errors import InvalidRecordError
+from .errors import InvalidRecordError, KnowledgeBaseError
+from .hermit import run_hermit
 from .kb import knowledge_base
 from .queries import query_folder
 from .record import PatientRecord, load_record
@@ -50,7 +52,9 @@ def prepared_kb(kb: Graph) -> Graph:
 class Reasoner:
     """Holds the prepared knowledge base, compiled classes and rule strata; advises on records."""
 
-    def __init__(self, store: str = "oxigraph", guideline: str = "all", kb: Graph | None = None) -> None:
+    def __init__(self, store: str = "oxigraph", guideline: str = "all", kb: Graph | None = None,
+                 exact: bool = False) -> None:
+        """`exact=True` classifies with HermiT (about a second per call) instead of the compiled queries."""
         if store not in STORES:
             raise ValueError(f"unknown store {store!r}; use one of {', '.join(STORES)}")
         self.kb = kb if kb is not None else knowledge_base()
@@ -58,6 +62,7 @@ class Reasoner:
         self.full_kb = prepared_kb(self.kb)
         self.classes: list[CompiledClass] = compile_populations(self.kb)
         self.strata: list[list[Rule]] = load_rules(guideline)
+        self.exact = exact
         self.store: Store = STORES[store]()
         self.store.add(self.full_kb, KB_GRAPH)
 
@@ -73,9 +78,10 @@ class Reasoner:
         self.store.clear(PATIENTS_GRAPH)
         self.store.clear(DERIVED_GRAPH)
         self.store.add(patient_graph, PATIENTS_GRAPH)
-        inferred = Graph()
-        for compiled in self.classes:
-            inferred += self.store.construct(compiled.query)
+        inferred = classify_exact(self.kb, patient_graph, self.classes) if self.exact else Graph()
+        if not self.exact:
+            for compiled in self.classes:
+                inferred += self.store.construct(compiled.query)
         self.store.add(inferred, DERIVED_GRAPH)
         return inferred
 
@@ -98,6 +104,23 @@ class Reasoner:
             return build_result(loaded, report, None, self.full_kb)
         derived = self.derive(loaded.graph)
         return build_result(loaded, report, derived, self.full_kb)
+
+
+def classify_exact(kb: Graph, patient_graph: Graph, classes: list[CompiledClass]) -> Graph:
+    """Classify every node of `patient_graph` with HermiT; keep memberships of the defined classes."""
+    wanted = {str(c.iri) for c in classes}
+    merged = Graph()
+    merged += kb
+    merged += patient_graph
+    nodes = sorted({s for s in patient_graph.subjects() if isinstance(s, URIRef)})
+    result = run_hermit(merged, individuals=nodes)
+    if not result.consistent:
+        raise KnowledgeBaseError(f"HermiT finds the record inconsistent with the knowledge base: {result.message}")
+    inferred = Graph()
+    for node, types in result.types.items():
+        for cls in types & wanted:
+            inferred.add((URIRef(node), RDF.type, URIRef(cls)))
+    return inferred
 
 
 _DEFAULT: dict[tuple[str, str], Reasoner] = {}

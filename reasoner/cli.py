@@ -1,0 +1,171 @@
+"""Command line: `axspa validate | recommend | explain | kb`.
+
+Exit codes: 0 advice given (or record valid), 1 record invalid (the report is printed),
+2 usage or load error. Bad input ends in a message naming the problem, never in a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rdflib import Graph
+
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError
+from .namespaces import bind_all
+from .report import Result, render_text
+from .rules import GUIDELINE_SETS
+from .version import __version__
+
+FORMATS = ("text", "json", "jsonld", "turtle")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="axspa", description="Guideline-based advice for axial spondyloarthritis.")
+    parser.add_argument("--version", action="version", version=f"axspa-kg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", type=Path, help="patient record (.json, .jsonld, .ttl, .nt)")
+        p.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+
+    v = sub.add_parser("validate", help="check a record against the shapes; print the report")
+    common(v)
+    v.add_argument("-f", "--format", choices=("text", "json"), default="text")
+
+    r = sub.add_parser("recommend", help="validate, classify and apply the guideline rules")
+    common(r)
+    r.add_argument("-f", "--format", choices=FORMATS, default="text")
+    r.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all",
+                   help="which guideline's rules to apply (default: all)")
+    r.add_argument("--store", choices=("oxigraph", "rdflib"), default="oxigraph",
+                   help="store that runs the rules (default: embedded Oxigraph)")
+    r.add_argument("--exact", action="store_true", help="classify with HermiT (slower; needs Java)")
+
+    e = sub.add_parser("explain", help="everything the reasoner says about one therapy, and why")
+    common(e)
+    e.add_argument("therapy", help="drug or intervention: generic name, brand name, RxNorm code or IRI")
+    e.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
+
+    sub.add_parser("kb", help="load the knowledge base and print what it holds")
+    return parser
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _validation_text(result: Result) -> str:
+    lines = [f"{result.patient}: {'valid' if result.conforms else 'INVALID'}"]
+    for issue in result.validation:
+        value = f" (value: {issue['value']})" if issue["value"] else ""
+        lines.append(f"  {issue['severity']}: {issue['path']}: {issue['message']}{value}")
+    return "\n".join(lines) + "\n"
+
+
+def _graph_output(result: Result, fmt: str) -> str:
+    graph = result.graph if result.graph is not None else Graph()
+    bind_all(graph)
+    if fmt == "turtle":
+        return graph.serialize(format="turtle")
+    return graph.serialize(format="json-ld", indent=2)
+
+
+def _resolve_therapy(name: str, reasoner) -> str:  # type: ignore[no-untyped-def]
+    from .record import drug_index
+
+    index = drug_index(reasoner.kb)
+    key = name.strip().lower()
+    if key in index:
+        return str(index[key])
+    for subject in reasoner.kb.subjects():
+        if str(subject).lower() == key or str(subject).lower().endswith(("#" + key, "/" + key)):
+            return str(subject)
+    raise AxspaError(f"therapy {name!r} is not a drug or intervention axspa-kg knows")
+
+
+def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
+    items = [a for a in result.advice if a.therapy.iri == therapy_iri]
+    items += [c.advice for c in result.conflicts if c.advice.therapy.iri == therapy_iri]
+    lines = [f"{therapy_name} for {result.patient}:"]
+    if not items:
+        lines.append("  no rule gives advice about it for this record: the patient is not in the population of any "
+                     "recommendation whose action includes it, and no label fact or earlier course concerns it.")
+    for item in items:
+        src = item.recommendation
+        lines.append(f"  {item.kind} — {src.guideline} {src.id}: {src.label}")
+        lines.append(f"      strength {item.strength}; evidence {item.evidence}")
+        if item.over:
+            lines.append("      over: " + ", ".join(o.label for o in item.over))
+        for fact in item.because:
+            lines.append(f"      because: {fact.text}")
+        if item.note:
+            lines.append(f"      note: {item.note}")
+    for conflict in result.conflicts:
+        if conflict.advice.therapy.iri == therapy_iri:
+            b = conflict.overridden_by
+            lines.append(f"  NOT recommended: overridden by {b.recommendation.id} ({b.kind}, {b.strength})")
+    return "\n".join(lines) + "\n"
+
+
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "kb":
+        from .kb import main as kb_main
+
+        return kb_main([])
+
+    from .pipeline import Reasoner
+
+    guideline = getattr(args, "guideline", "all")
+    reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
+                        exact=getattr(args, "exact", False))
+    if args.command == "validate":
+        loaded, report = reasoner.validate(args.file)
+        from .report import build_result
+
+        result = build_result(loaded, report, None, reasoner.full_kb)
+        _emit(result.to_json() + "\n" if args.format == "json" else _validation_text(result), args.output)
+        return EXIT_OK if result.conforms else EXIT_INVALID
+
+    result = reasoner.recommend(args.file)
+    if args.command == "explain":
+        if not result.conforms:
+            _emit(_validation_text(result), args.output)
+            return EXIT_INVALID
+        iri = _resolve_therapy(args.therapy, reasoner)
+        _emit(_explain(result, iri, args.therapy), args.output)
+        return EXIT_OK
+    if args.format == "json":
+        _emit(result.to_json() + "\n", args.output)
+    elif args.format in ("jsonld", "turtle"):
+        if not result.conforms:
+            _emit(_validation_text(result), None)
+        else:
+            _emit(_graph_output(result, args.format), args.output)
+    else:
+        _emit(render_text(result), args.output)
+    return EXIT_OK if result.conforms else EXIT_INVALID
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `axspa` command; maps every expected error to its exit code."""
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except AxspaError as exc:
+        print(f"axspa: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        print(f"axspa: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

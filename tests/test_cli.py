@@ -1,0 +1,84 @@
+"""The `axspa` command: exit codes 0/1/2, formats, and no traceback for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from reasoner.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CASE2 = ROOT / "examples" / "case2-multiple-failures.json"
+
+
+def _child(tmp_path: Path) -> Path:
+    record = json.loads(CASE2.read_text())
+    record["age"] = 15
+    path = tmp_path / "child.json"
+    path.write_text(json.dumps(record))
+    return path
+
+
+def test_recommend_json_contract(capsys) -> None:
+    assert main(["recommend", str(CASE2), "-f", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"patient", "conforms", "validation", "advice", "needs_information"}
+    assert data["conforms"] is True
+    item = data["advice"][0]
+    assert set(item) >= {"kind", "therapy", "strength", "evidence", "recommendation", "over", "because"}
+    assert set(item["therapy"]) == {"iri", "label"}
+    assert set(item["recommendation"]) >= {"id", "guideline"}
+
+
+def test_recommend_text_groups_by_kind(capsys) -> None:
+    assert main(["recommend", str(CASE2)]) == 0
+    out = capsys.readouterr().out
+    assert "DO NOT REPEAT" in out and "etanercept" in out and "AS-06" in out
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld"])
+def test_recommend_graph_formats_parse(capsys, fmt: str) -> None:
+    assert main(["recommend", str(CASE2), "-f", fmt]) == 0
+    graph = Graph().parse(data=capsys.readouterr().out, format="turtle" if fmt == "turtle" else "json-ld")
+    assert len(graph) > 10
+
+
+def test_invalid_record_exits_1_with_the_reason(tmp_path: Path, capsys) -> None:
+    assert main(["recommend", str(_child(tmp_path))]) == 1
+    out = capsys.readouterr().out
+    assert "adults only" in out and "no advice" in out.lower()
+    assert main(["validate", str(_child(tmp_path))]) == 1
+
+
+def test_validate_valid_record_exits_0(capsys) -> None:
+    assert main(["validate", str(CASE2), "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conforms"] is True
+
+
+@pytest.mark.parametrize("content,suffix", [("{not json", ".json"), ("@prefix : <x", ".ttl"), ("[1, 2]", ".json")])
+def test_unreadable_input_exits_2_without_traceback(tmp_path: Path, content: str, suffix: str) -> None:
+    path = tmp_path / f"bad{suffix}"
+    path.write_text(content)
+    proc = subprocess.run([sys.executable, "-m", "reasoner", "recommend", str(path)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("axspa:")
+
+
+def test_missing_file_and_bad_usage_exit_2(capsys) -> None:
+    assert main(["recommend", "/no/such/file.json"]) == 2
+    with pytest.raises(SystemExit) as info:
+        main(["recommend", str(CASE2), "--guideline", "nope"])
+    assert info.value.code == 2
+
+
+def test_explain_names_source_and_facts(capsys) -> None:
+    assert main(["explain", str(CASE2), "Enbrel"]) == 0
+    out = capsys.readouterr().out
+    assert "do-not-repeat" in out and "injection-site reaction" in out
+    assert main(["explain", str(CASE2), "no-such-drug"]) == 2

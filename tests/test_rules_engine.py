@@ -1,0 +1,87 @@
+"""The rule loader: dependencies from the SPARQL text, strata, cycles refused with rules named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reasoner.errors import RuleLoadError
+from reasoner.queries import read_query
+from reasoner.rules import analyse, dependency_graph, load_rules, stratify
+
+PREFIX = "PREFIX ax: <https://w3id.org/axspa-kg/ontology#>\n"
+
+
+def _rule(tmp_path: Path, name: str, body: str):
+    path = tmp_path / f"{name}.rq"
+    path.write_text(f"# Rule: {name}\n# Guideline: axspa\n" + PREFIX + body)
+    return analyse(read_query(path))
+
+
+def test_negation_is_read_from_minus_and_not_bound(tmp_path: Path) -> None:
+    rule = _rule(tmp_path, "neg", """
+        CONSTRUCT { ?p ax:flag ax:yes } WHERE {
+          ?p a ax:Patient .
+          MINUS { ?p ax:blocked ax:yes }
+          OPTIONAL { ?p ax:other ?o } FILTER (!BOUND(?o))
+        }""")
+    assert ("https://w3id.org/axspa-kg/ontology#blocked", "https://w3id.org/axspa-kg/ontology#yes") in rule.negates
+    assert ("https://w3id.org/axspa-kg/ontology#other", None) in rule.negates
+    assert ("https://w3id.org/axspa-kg/ontology#flag", "https://w3id.org/axspa-kg/ontology#yes") in rule.produces
+
+
+def test_negated_input_puts_the_producer_in_a_lower_stratum(tmp_path: Path) -> None:
+    producer = _rule(tmp_path, "producer", "CONSTRUCT { ?p ax:blocked ax:yes } WHERE { ?p a ax:Patient }")
+    consumer = _rule(tmp_path, "consumer", """
+        CONSTRUCT { ?p ax:flag ax:yes } WHERE { ?p a ax:Patient MINUS { ?p ax:blocked ax:yes } }""")
+    strata = stratify([consumer, producer])
+    assert [[r.name for r in s] for s in strata] == [["producer"], ["consumer"]]
+    assert dependency_graph([consumer, producer]).edges["producer", "consumer"]["negative"] is True
+
+
+def test_a_cycle_is_refused_naming_the_rules(tmp_path: Path) -> None:
+    a = _rule(tmp_path, "rule-a", "CONSTRUCT { ?p ax:a ax:yes } WHERE { ?p ax:b ax:yes }")
+    b = _rule(tmp_path, "rule-b", "CONSTRUCT { ?p ax:b ax:yes } WHERE { ?p ax:a ?x MINUS { ?p ax:c ?y } }")
+    with pytest.raises(RuleLoadError, match="rule-a") as info:
+        stratify([a, b])
+    assert "rule-b" in str(info.value)
+
+
+def test_a_rule_that_negates_its_own_output_is_a_cycle(tmp_path: Path) -> None:
+    selfish = _rule(tmp_path, "selfish", "CONSTRUCT { ?p ax:a ax:yes } WHERE { ?p a ax:Patient MINUS { ?p ax:a ax:yes } }")
+    with pytest.raises(RuleLoadError, match="selfish"):
+        stratify([selfish])
+
+
+def test_only_construct_queries_are_rules(tmp_path: Path) -> None:
+    path = tmp_path / "select.rq"
+    path.write_text(PREFIX + "SELECT ?p WHERE { ?p a ax:Patient }")
+    with pytest.raises(RuleLoadError, match="CONSTRUCT"):
+        analyse(read_query(path))
+
+
+def test_the_project_rules_load_in_strata_with_safety_last() -> None:
+    strata = load_rules("all")
+    names = [[r.name for r in s] for s in strata]
+    where = {name: i for i, stratum in enumerate(names) for name in stratum}
+    assert where["suppress-unsafe"] > where["do-not-repeat"]
+    assert where["suppress-unsafe"] > where["label-safety"]
+    assert where["suppress-unsafe"] > where["AS-06"]
+
+
+def test_guideline_selection_filters_rules() -> None:
+    acr = {r.name for s in load_rules("acr2019") for r in s}
+    eular = {r.name for s in load_rules("asas-eular2022") for r in s}
+    assert "AS-06" in acr and "AS-06" not in eular
+    assert "do-not-repeat" in acr and "do-not-repeat" in eular
+    with pytest.raises(RuleLoadError, match="unknown guideline set"):
+        load_rules("nice2099")
+
+
+def test_every_rule_file_has_the_header_the_readme_asks_for() -> None:
+    for stratum in load_rules("all"):
+        for rule in stratum:
+            header = rule.query.header
+            for key in ("rule", "recommendation", "guideline"):
+                assert header.get(key), f"{rule.name}: missing '# {key.title()}:' header"
