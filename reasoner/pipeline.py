@@ -18,7 +18,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from .classify import CompiledClass, closure_graph, compile_populations
-from .errors import InvalidRecordError, KnowledgeBaseError
+from .errors import AxspaError, InvalidRecordError, KnowledgeBaseError
 from .hermit import run_hermit
 from .kb import knowledge_base
 from .queries import query_folder
@@ -32,6 +32,21 @@ StoreFactory = Callable[[], Store]
 STORES: dict[str, StoreFactory] = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
 
 Record = str | Path | dict[str, Any] | Graph
+
+
+def open_store(store: str | Store) -> Store:
+    """A store from its name or URL (or the store itself)."""
+    if not isinstance(store, str):
+        return store
+    if store.startswith(("http://", "https://")):
+        from .remote import RemoteStore
+
+        return RemoteStore(store)
+    if store.startswith("oxigraph:"):
+        return OxigraphStore(store.split(":", 1)[1])
+    if store not in STORES:
+        raise AxspaError(f"unknown store {store!r}; use oxigraph, oxigraph:PATH, rdflib or an http(s) endpoint URL")
+    return STORES[store]()
 
 
 def prepared_kb(kb: Graph) -> Graph:
@@ -52,18 +67,19 @@ def prepared_kb(kb: Graph) -> Graph:
 class Reasoner:
     """Holds the prepared knowledge base, compiled classes and rule strata; advises on records."""
 
-    def __init__(self, store: str = "oxigraph", guideline: str = "all", kb: Graph | None = None,
+    def __init__(self, store: str | Store = "oxigraph", guideline: str = "all", kb: Graph | None = None,
                  exact: bool = False) -> None:
-        """`exact=True` classifies with HermiT (about a second per call) instead of the compiled queries."""
-        if store not in STORES:
-            raise ValueError(f"unknown store {store!r}; use one of {', '.join(STORES)}")
+        """`store`: "oxigraph" (embedded, default), "rdflib", an http(s) URL of an Oxigraph-style
+        SPARQL endpoint, or any Store instance. `exact=True` classifies with HermiT (about a second
+        per call) instead of the compiled queries."""
         self.kb = kb if kb is not None else knowledge_base()
         self.guideline = guideline
         self.full_kb = prepared_kb(self.kb)
         self.classes: list[CompiledClass] = compile_populations(self.kb)
         self.strata: list[list[Rule]] = load_rules(guideline)
         self.exact = exact
-        self.store: Store = STORES[store]()
+        self.store: Store = open_store(store)
+        self.store.clear(KB_GRAPH)
         self.store.add(self.full_kb, KB_GRAPH)
 
     def load(self, record: Record) -> PatientRecord:

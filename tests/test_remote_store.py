@@ -1,0 +1,44 @@
+"""The remote store against a real `oxigraph serve` on 127.0.0.1: same advice as embedded Oxigraph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reasoner.pipeline import Reasoner
+from reasoner.remote import RemoteStore, RemoteStoreError
+
+from .oxigraph_server import oxigraph_server
+from .test_store_parity import _signature
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    with oxigraph_server() as url:
+        yield url
+
+
+def test_remote_store_gives_the_same_advice(reasoner, server_url: str) -> None:
+    remote = Reasoner(store=server_url)
+    record = ROOT / "examples" / "case2-multiple-failures.json"
+    there, here = remote.recommend(record), reasoner.recommend(record)
+    assert there.conforms and there.advice
+    assert _signature(there) == _signature(here)
+
+
+def test_remote_store_round_trips_graphs(server_url: str, kb) -> None:
+    store = RemoteStore(server_url, graphs=("https://example.org/g",))
+    store.clear("https://example.org/g")
+    some = kb.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 50").graph
+    store.add(some, "https://example.org/g")
+    assert len(store.graph("https://example.org/g")) == len(some)
+    assert store.ask("ASK { ?s ?p ?o }")
+
+
+def test_unreachable_endpoint_is_a_clear_error() -> None:
+    store = RemoteStore("http://127.0.0.1:9", timeout=2)
+    with pytest.raises(RemoteStoreError, match="cannot reach"):
+        store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
