@@ -42,7 +42,7 @@ def oxigraph_server() -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"oxigraph serve did not start: {proc.stderr.read().decode()[:500]}")
+                    raise RuntimeError(f"oxigraph serve did not start: {proc.stderr.read().decode()[:500]}") from None
                 time.sleep(0.1)
         yield base
     finally:
