@@ -1,0 +1,499 @@
+"""The ACR 2019 ankylosing spondylitis rules AS-01 to AS-51 on realistic patients.
+
+Every rule is shown firing for a patient in its population (with the expected advice kind and
+therapies) and staying silent for the closest patient outside it: stable instead of active,
+nr-axSpA instead of AS, secondary instead of primary non-response, a condition absent instead of
+present, a second TNF inhibitor instead of the first. Patients are built once and their results
+cached, so the whole module runs on a few dozen reasoner calls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from reasoner.namespaces import AX, DRUG, REC
+from reasoner.report import AdviceItem, Result
+
+from .patients import condition, course, nsaid_failure, patient
+
+RULES = Path(__file__).resolve().parent.parent / "queries" / "rules"
+
+NSAIDS = {"celecoxib", "naproxen", "ibuprofen", "diclofenac", "indomethacin", "meloxicam", "etodolac", "etoricoxib"}
+TNFI = {"adalimumab", "infliximab", "golimumab", "certolizumab_pegol", "etanercept"}
+TNF_MAB = TNFI - {"etanercept"}
+IL17I = {"secukinumab", "ixekizumab"}
+SYSTEMIC_GC = {"prednisone", "prednisolone", "methylprednisolone"}
+LOCAL_GC = {"triamcinolone_acetonide", "methylprednisolone_acetate"}
+INFLIXIMAB_BIOSIMILARS = {"infliximab_dyyb", "infliximab_abda", "infliximab_qbtx", "infliximab_axxq"}
+ADALIMUMAB_BIOSIMILARS = {"adalimumab_atto", "adalimumab_adbm", "adalimumab_adaz", "adalimumab_bwwd",
+                          "adalimumab_afzb", "adalimumab_fkjp", "adalimumab_aqvh", "adalimumab_aacf",
+                          "adalimumab_aaty", "adalimumab_ryvk"}
+
+
+def _tnfi(drug: str, outcome: str | None, status: str = "stopped", start: str = "2022-03-01",
+          end: str | None = "2022-09-01") -> dict:
+    """A TNF inhibitor course started after the NSAID trial of nsaid_failure()."""
+    return course(drug, status=status, outcome=outcome, start=start, end=end if status == "stopped" else None)
+
+
+def _failed(*extra: dict, conditions: list[dict] | None = None, **kwargs) -> dict:
+    return patient(treatments=[*nsaid_failure(), *extra], conditions=conditions, **kwargs)
+
+
+ONGOING_NSAID = course("naproxen", status="ongoing", outcome="ongoing_response", start="2023-05-01")
+
+# One record per clinical situation; tests refer to them by name.
+PATIENTS: dict[str, dict] = {
+    # active AS, first line and after NSAIDs
+    "active-first-line": patient(),
+    "active-on-nsaid-responding": patient(treatments=[ONGOING_NSAID]),
+    "nsaid-failure": _failed(),
+    "nsaid-failure-peripheral": _failed(conditions=[condition("peripheral_arthritis")]),
+    "nsaid-failure-heart-failure": _failed(conditions=[condition("congestive_heart_failure")]),
+    # purely axial, heart failure stated absent
+    "nsaid-failure-findings-absent": _failed(conditions=[
+        condition("peripheral_arthritis", "absent"), condition("congestive_heart_failure", "absent")]),
+    # latent tuberculosis is not a TNF-inhibitor contraindication in ACR's sense
+    "nsaid-failure-latent-tb": _failed(conditions=[condition("latent_tuberculosis")]),
+    "nsaid-failure-infection": _failed(conditions=[condition("chronic_or_recurrent_infection")]),
+    "nsaid-failure-uc-ms": _failed(conditions=[condition("ulcerative_colitis"), condition("multiple_sclerosis")]),
+    "nsaid-failure-uc": _failed(conditions=[condition("ulcerative_colitis")]),
+    "nsaid-failure-crohn-ms": _failed(conditions=[condition("crohns_disease"), condition("multiple_sclerosis")]),
+    "nsaid-failure-crohn": _failed(conditions=[condition("crohns_disease")]),
+    "nsaid-failure-uveitis": _failed(conditions=[condition("recurrent_anterior_uveitis")]),
+    "nsaid-failure-tofacitinib": _failed(_tnfi("tofacitinib", "primary_nonresponse")),
+    "nsaid-failure-etanercept-reaction": _failed(_tnfi("etanercept", "injection_site_reaction")),
+    "nsaid-failure-sacroiliitis": _failed(conditions=[condition("isolated_active_sacroiliitis")]),
+    "nsaid-failure-plain-sacroiliitis": _failed(conditions=[condition("sacroiliitis")]),
+    # after the first TNF inhibitor
+    "primary-first": _failed(_tnfi("adalimumab", "primary_nonresponse")),
+    "secondary-first": _failed(_tnfi("infliximab", "secondary_nonresponse")),
+    # the failure is on the second TNF inhibitor: the first was stopped for a skin reaction
+    "secondary-second": _failed(_tnfi("etanercept", "injection_site_reaction", start="2021-06-01", end="2021-12-01"),
+                                _tnfi("infliximab", "secondary_nonresponse")),
+    "primary-second": _failed(_tnfi("etanercept", "injection_site_reaction", start="2021-06-01", end="2021-12-01"),
+                              _tnfi("adalimumab", "primary_nonresponse")),
+    # the first TNF inhibitor failed secondarily, the second primarily (AS-12 looks at the first)
+    "secondary-then-primary": _failed(_tnfi("etanercept", "secondary_nonresponse", start="2021-06-01",
+                                            end="2021-12-01"), _tnfi("adalimumab", "primary_nonresponse")),
+    "primary-biosimilar": _failed(_tnfi("adalimumab_atto", "primary_nonresponse")),
+    "golimumab-failed": _failed(_tnfi("golimumab", "secondary_nonresponse")),
+    "partial-on-adalimumab": _failed(_tnfi("adalimumab", "partial_response", status="ongoing")),
+    "partial-on-adalimumab-peripheral": _failed(_tnfi("adalimumab", "partial_response", status="ongoing"),
+                                                conditions=[condition("peripheral_arthritis")]),
+    "responding-on-adalimumab": _failed(_tnfi("adalimumab", "ongoing_response", status="ongoing")),
+    "uveitis-after-etanercept": patient(conditions=[condition("recurrent_anterior_uveitis")],
+                                        treatments=[_tnfi("etanercept", "primary_nonresponse")]),
+    "uveitis-first-line": patient(conditions=[condition("recurrent_anterior_uveitis")]),
+    "stable-crohn-uveitis": patient(state="stable", conditions=[
+        condition("crohns_disease"), condition("recurrent_anterior_uveitis")],
+        treatments=[course("naproxen", outcome="primary_nonresponse", end="2022-03-01")]),
+    "acute-iritis": patient(conditions=[condition("acute_anterior_uveitis")]),
+    "uveitis-ibd-absent": patient(conditions=[condition("anterior_uveitis", "absent"), condition("ibd", "absent")]),
+    # stable AS
+    "stable-no-drug": patient(state="stable", treatments=[course("naproxen", outcome="stopped_other_reason",
+                                                                 end="2022-06-01")]),
+    "stable-on-nsaid": patient(state="stable", treatments=[ONGOING_NSAID]),
+    "stable-tnfi-nsaid": patient(state="stable", treatments=[
+        _tnfi("Humira", "ongoing_response", status="ongoing"), ONGOING_NSAID]),
+    "stable-tnfi-nsaid-stopped": patient(state="stable", treatments=[
+        _tnfi("Humira", "ongoing_response", status="ongoing"),
+        course("naproxen", outcome="stopped_other_reason", start="2021-01-01", end="2021-06-01")]),
+    "stable-tnfi-mtx": patient(state="stable", treatments=[
+        _tnfi("etanercept", "ongoing_response", status="ongoing"), course("methotrexate", status="ongoing")]),
+    "stable-on-secukinumab": patient(state="stable", treatments=[
+        course("secukinumab", status="ongoing", outcome="ongoing_response")]),
+    "stable-on-tofacitinib": patient(state="stable", treatments=[
+        course("tofacitinib", status="ongoing", outcome="ongoing_response")]),
+    "stable-on-biosimilar": patient(state="stable", treatments=[
+        _tnfi("adalimumab_atto", "ongoing_response", status="ongoing")]),
+    "stable-tnfi-stopped": patient(state="stable", treatments=[_tnfi("Humira", "stopped_other_reason")]),
+    "active-on-infliximab": patient(treatments=[_tnfi("Remicade", "ongoing_response", status="ongoing")]),
+    "unclear-on-secukinumab": patient(state="unclear", treatments=[course("secukinumab", status="ongoing")]),
+    "unclear-secukinumab-stopped": patient(state="unclear", treatments=[
+        course("secukinumab", outcome="stopped_other_reason", end="2023-01-01")]),
+    "stable-enthesitis": _failed(conditions=[condition("enthesitis")], state="stable"),
+    "stable-enthesitis-no-nsaid-failure": patient(state="stable", conditions=[condition("enthesitis")],
+                                                  treatments=[ONGOING_NSAID]),
+    "stable-peripheral": _failed(conditions=[condition("peripheral_arthritis")], state="stable"),
+    "stable-peripheral-unknown": _failed(conditions=[condition("peripheral_arthritis", "unknown")], state="stable"),
+    # structural findings
+    "fusion": patient(state="stable", conditions=[condition("spinal_ankylosis")]),
+    "hip-syndesmophytes": patient(conditions=[condition("advanced_hip_arthritis"), condition("syndesmophytes")]),
+    "severe-kyphosis-spinal-osteoporosis": patient(conditions=[
+        condition("severe_kyphosis"), condition("advanced_spinal_osteoporosis")]),
+    # the milder or unqualified findings: plain osteoporosis, hip osteoarthritis, kyphosis
+    "structural-near-miss": patient(state="stable", conditions=[
+        condition("osteoporosis"), condition("hip_osteoarthritis"), condition("kyphosis")]),
+    # outside every AS population: nr-axSpA and unspecified axSpA with the same findings
+    "nr-axspa": patient(diagnosis="nr-axSpA", conditions=[
+        condition("recurrent_anterior_uveitis"), condition("crohns_disease"), condition("peripheral_arthritis"),
+        condition("spinal_ankylosis"), condition("advanced_hip_arthritis"), condition("severe_kyphosis"),
+        condition("congestive_heart_failure")],
+        treatments=[*nsaid_failure(), _tnfi("adalimumab", "primary_nonresponse")]),
+    "nr-axspa-stable": patient(diagnosis="nr-axSpA", state="stable", treatments=[
+        _tnfi("Humira", "ongoing_response", status="ongoing"), ONGOING_NSAID,
+        course("methotrexate", status="ongoing")]),
+    "axspa": patient(diagnosis="axSpA", treatments=nsaid_failure()),
+}
+
+_CACHE: dict[str, Result] = {}
+
+
+@pytest.fixture(scope="module")
+def result(advise):
+    """result(name) -> the cached Result for PATIENTS[name] (the patient id is the name)."""
+
+    def run(name: str) -> Result:
+        if name not in _CACHE:
+            record = json.loads(json.dumps(PATIENTS[name]))
+            record["id"] = name
+            _CACHE[name] = advise(record)
+        return _CACHE[name]
+
+    return run
+
+
+def items(res: Result, rule: str) -> list[AdviceItem]:
+    """Visible advice items of one ACR row (needs-information items naming the row excluded)."""
+    return [a for a in res.advice if a.recommendation.id == rule and a.kind != "needs-information"]
+
+
+def local(iri: str) -> str:
+    return re.split(r"[#/]", iri)[-1]
+
+
+def therapies(res: Result, rule: str) -> set[str]:
+    return {local(a.therapy.iri) for a in items(res, rule)}
+
+
+def kinds(res: Result, rule: str) -> set[str]:
+    return {a.kind for a in items(res, rule)}
+
+
+def item(res: Result, rule: str, therapy: str) -> AdviceItem:
+    found = [a for a in items(res, rule) if local(a.therapy.iri) == therapy]
+    assert len(found) == 1, f"{rule}: expected one item for {therapy}, got {sorted(therapies(res, rule))}"
+    return found[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fires: (row, patient, kind, therapies shown; the exact set)
+# ---------------------------------------------------------------------------------------------
+ANY_AS = ["active-first-line", "stable-no-drug", "unclear-on-secukinumab"]
+EVERY_AS_ROWS = {  # population ax:ASPatient: any disease state, any treatment
+    "AS-31": ("recommended", {"home_back_exercise"}),
+    "AS-32": ("recommended", {"fall_risk_evaluation"}),
+    "AS-33": ("recommended", {"self_management_education"}),
+    "AS-42": ("recommended", {"validated_activity_instrument_monitoring"}),
+    "AS-43": ("recommended", {"crp_esr_monitoring"}),
+    "AS-45": ("recommended", {"dxa_screening"}),
+    "AS-47": ("against", {"ecg_screening"}),
+    "AS-48": ("against", {"echocardiography_screening"}),
+    "AS-51": ("against", {"scheduled_spine_radiographs"}),
+}
+
+FIRES = [
+    ("AS-01", "active-first-line", "recommended", NSAIDS),
+    ("AS-01", "nsaid-failure", "recommended", NSAIDS - {"naproxen", "celecoxib"}),  # failed ones not repeated
+    ("AS-02", "active-on-nsaid-responding", "preferred-over", {"continuous_nsaid_use"}),
+    ("AS-03", "active-first-line", "no-preference", NSAIDS),
+    ("AS-04", "nsaid-failure-findings-absent", "recommended", {"tofacitinib"}),
+    ("AS-04", "nsaid-failure", "recommended", {"tofacitinib"}),
+    ("AS-04", "nsaid-failure-peripheral", "recommended", {"tofacitinib", "sulfasalazine", "methotrexate"}),
+    ("AS-04", "nsaid-failure-heart-failure", "recommended", {"tofacitinib", "sulfasalazine", "methotrexate"}),
+    ("AS-05", "nsaid-failure", "preferred-over", TNFI),
+    ("AS-06", "nsaid-failure", "recommended", TNFI),
+    ("AS-07", "nsaid-failure", "no-preference", TNFI),
+    ("AS-08", "nsaid-failure", "recommended", IL17I),
+    ("AS-09", "nsaid-failure", "preferred-over", TNFI),
+    ("AS-09", "nsaid-failure-tofacitinib", "preferred-over", TNFI),  # a JAK inhibitor is not a biologic
+    ("AS-10", "nsaid-failure", "preferred-over", IL17I),
+    ("AS-10", "nsaid-failure-uc-ms", "preferred-over", {"tofacitinib"}),  # the ulcerative colitis exception
+    ("AS-11", "nsaid-failure-heart-failure", "preferred-over", IL17I),
+    ("AS-11", "nsaid-failure-infection", "preferred-over", {"sulfasalazine"}),
+    ("AS-12", "primary-first", "preferred-over", IL17I),
+    ("AS-12", "primary-biosimilar", "preferred-over", IL17I),
+    ("AS-13", "secondary-first", "preferred-over", TNFI - {"infliximab"}),  # the failed one: do-not-repeat
+    ("AS-14", "secondary-first", "against", INFLIXIMAB_BIOSIMILARS),
+    ("AS-14", "primary-first", "against", ADALIMUMAB_BIOSIMILARS),
+    ("AS-14", "primary-biosimilar", "against", ADALIMUMAB_BIOSIMILARS - {"adalimumab_atto"} | {"adalimumab"}),
+    ("AS-15", "partial-on-adalimumab", "against", {"add_csdmard_to_tnfi"}),
+    ("AS-15", "secondary-first", "against", {"add_csdmard_to_tnfi"}),
+    ("AS-16", "active-first-line", "against", SYSTEMIC_GC),
+    ("AS-17", "nsaid-failure-sacroiliitis", "recommended", LOCAL_GC),
+    ("AS-18", "stable-enthesitis", "recommended", LOCAL_GC),
+    ("AS-19", "stable-peripheral", "recommended", LOCAL_GC),
+    ("AS-19", "nsaid-failure-peripheral", "recommended", LOCAL_GC),
+    ("AS-20", "active-first-line", "recommended", {"physical_therapy"}),
+    ("AS-21", "active-first-line", "preferred-over", {"active_physical_therapy"}),
+    ("AS-22", "active-first-line", "preferred-over", {"land_based_physical_therapy"}),
+    ("AS-23", "stable-no-drug", "preferred-over", {"on_demand_nsaid_use"}),
+    ("AS-24", "stable-tnfi-nsaid", "preferred-over", {"tnfi_alone_after_nsaid_withdrawal"}),
+    ("AS-25", "stable-tnfi-mtx", "preferred-over", {"tnfi_alone_after_csdmard_withdrawal"}),
+    ("AS-26", "stable-on-secukinumab", "against", {"biologic_discontinuation"}),
+    ("AS-26", "stable-tnfi-nsaid", "against", {"biologic_discontinuation"}),
+    ("AS-27", "stable-on-secukinumab", "against", {"biologic_tapering"}),
+    ("AS-28", "stable-tnfi-nsaid", "preferred-over", {"originator_tnfi_continuation"}),
+    ("AS-29", "stable-no-drug", "recommended", {"physical_therapy"}),
+    ("AS-30", "active-on-infliximab", "against", {"low_dose_mtx_cotreatment"}),
+    ("AS-30", "stable-tnfi-mtx", "against", {"low_dose_mtx_cotreatment"}),
+    ("AS-34", "fusion", "against", {"spinal_manipulation"}),
+    ("AS-34", "severe-kyphosis-spinal-osteoporosis", "against", {"spinal_manipulation"}),
+    ("AS-35", "hip-syndesmophytes", "recommended", {"total_hip_arthroplasty"}),
+    ("AS-36", "severe-kyphosis-spinal-osteoporosis", "against", {"elective_spinal_osteotomy"}),
+    ("AS-37", "acute-iritis", "recommended", {"ophthalmologist_management"}),
+    ("AS-37", "uveitis-first-line", "recommended", {"ophthalmologist_management"}),
+    ("AS-38", "uveitis-first-line", "recommended", {"home_glucocorticoid_eye_drops"}),
+    ("AS-39", "nsaid-failure-uveitis", "preferred-over", TNF_MAB),
+    ("AS-39", "uveitis-after-etanercept", "preferred-over", TNF_MAB),
+    ("AS-40", "nsaid-failure-crohn", "no-preference", NSAIDS - {"naproxen", "celecoxib"}),
+    ("AS-40", "stable-crohn-uveitis", "no-preference", NSAIDS - {"naproxen"}),
+    ("AS-41", "nsaid-failure-crohn", "preferred-over", TNF_MAB),
+    ("AS-44", "active-first-line", "against", {"treat_to_target_asdas"}),
+    ("AS-46", "hip-syndesmophytes", "preferred-over", {"dxa_spine_and_hips"}),
+    ("AS-46", "fusion", "preferred-over", {"dxa_spine_and_hips"}),
+    ("AS-49", "unclear-on-secukinumab", "recommended", {"spine_or_pelvis_mri"}),
+    ("AS-50", "stable-no-drug", "against", {"spine_or_pelvis_mri"}),
+    *[(row, name, kind, shown) for row, (kind, shown) in EVERY_AS_ROWS.items() for name in ANY_AS],
+]
+
+# Near misses: (row, patient just outside the population)
+SILENT = [
+    ("AS-01", "stable-on-nsaid"), ("AS-01", "nr-axspa"),
+    ("AS-02", "stable-on-nsaid"), ("AS-03", "stable-on-nsaid"),
+    ("AS-04", "active-on-nsaid-responding"), ("AS-04", "nr-axspa"), ("AS-04", "axspa"),
+    ("AS-05", "active-on-nsaid-responding"), ("AS-05", "stable-peripheral"),
+    ("AS-06", "active-on-nsaid-responding"), ("AS-06", "stable-peripheral"),
+    ("AS-07", "nsaid-failure-crohn"), ("AS-07", "nsaid-failure-uveitis"), ("AS-07", "active-on-nsaid-responding"),
+    ("AS-08", "stable-peripheral"), ("AS-08", "nr-axspa"),
+    ("AS-09", "nsaid-failure-etanercept-reaction"), ("AS-09", "primary-first"),
+    ("AS-10", "active-on-nsaid-responding"),
+    ("AS-11", "nsaid-failure-findings-absent"), ("AS-11", "nsaid-failure-latent-tb"),
+    ("AS-11", "nsaid-failure"), ("AS-11", "nr-axspa"),
+    ("AS-12", "secondary-first"), ("AS-12", "primary-second"), ("AS-12", "secondary-then-primary"),
+    ("AS-12", "nsaid-failure-etanercept-reaction"),
+    ("AS-12", "nr-axspa"),
+    ("AS-13", "primary-first"), ("AS-13", "secondary-second"), ("AS-13", "nsaid-failure-etanercept-reaction"),
+    ("AS-14", "nsaid-failure-etanercept-reaction"), ("AS-14", "secondary-second"), ("AS-14", "golimumab-failed"),
+    ("AS-14", "partial-on-adalimumab"),
+    ("AS-15", "responding-on-adalimumab"), ("AS-15", "nsaid-failure-etanercept-reaction"),
+    ("AS-15", "primary-second"),
+    ("AS-16", "stable-no-drug"), ("AS-16", "nr-axspa"),
+    ("AS-17", "nsaid-failure-plain-sacroiliitis"),
+    ("AS-18", "stable-enthesitis-no-nsaid-failure"), ("AS-18", "stable-peripheral"),
+    ("AS-19", "stable-peripheral-unknown"), ("AS-19", "nr-axspa"),
+    ("AS-20", "stable-no-drug"), ("AS-21", "stable-no-drug"), ("AS-22", "stable-no-drug"),
+    ("AS-23", "stable-on-nsaid"), ("AS-23", "active-first-line"),
+    ("AS-24", "stable-tnfi-nsaid-stopped"), ("AS-24", "stable-tnfi-mtx"), ("AS-24", "nr-axspa-stable"),
+    ("AS-25", "stable-tnfi-nsaid"), ("AS-25", "nr-axspa-stable"),
+    ("AS-26", "stable-on-tofacitinib"), ("AS-26", "unclear-on-secukinumab"), ("AS-26", "nr-axspa-stable"),
+    ("AS-27", "stable-on-tofacitinib"), ("AS-27", "responding-on-adalimumab"),
+    ("AS-28", "stable-on-biosimilar"), ("AS-28", "stable-tnfi-stopped"), ("AS-28", "nr-axspa-stable"),
+    ("AS-29", "active-first-line"),
+    ("AS-30", "stable-tnfi-stopped"), ("AS-30", "stable-on-secukinumab"), ("AS-30", "nr-axspa-stable"),
+    ("AS-34", "structural-near-miss"), ("AS-34", "nr-axspa"),
+    ("AS-35", "structural-near-miss"), ("AS-35", "nr-axspa"),
+    ("AS-36", "structural-near-miss"), ("AS-36", "nr-axspa"),
+    ("AS-37", "uveitis-ibd-absent"), ("AS-37", "nr-axspa"),
+    ("AS-38", "acute-iritis"), ("AS-38", "nr-axspa"),
+    ("AS-39", "uveitis-first-line"), ("AS-39", "stable-crohn-uveitis"), ("AS-39", "nsaid-failure"),
+    ("AS-39", "nr-axspa"),
+    ("AS-40", "uveitis-ibd-absent"), ("AS-40", "nr-axspa"),
+    ("AS-41", "stable-crohn-uveitis"), ("AS-41", "nsaid-failure-uveitis"), ("AS-41", "nr-axspa"),
+    ("AS-44", "stable-no-drug"),
+    ("AS-46", "structural-near-miss"), ("AS-46", "nr-axspa"),
+    ("AS-49", "unclear-secukinumab-stopped"), ("AS-49", "stable-on-secukinumab"),
+    ("AS-50", "unclear-on-secukinumab"), ("AS-50", "nr-axspa-stable"),
+    *[(row, name) for row in EVERY_AS_ROWS for name in ("nr-axspa", "nr-axspa-stable", "axspa")],
+]
+
+
+@pytest.mark.parametrize(("row", "name", "kind", "shown"), FIRES, ids=[f"{r}-{n}" for r, n, _, _ in FIRES])
+def test_rule_fires_in_its_population(result, row: str, name: str, kind: str, shown: set[str]) -> None:
+    res = result(name)
+    assert therapies(res, row) == shown
+    assert kinds(res, row) == {kind}
+    for advice in items(res, row):
+        assert advice.recommendation.guideline == "acr2019"
+        assert any(f.text.startswith("in population:") for f in advice.because)
+
+
+@pytest.mark.parametrize(("row", "name"), SILENT, ids=[f"{r}-{n}" for r, n in SILENT])
+def test_rule_is_silent_just_outside_its_population(result, row: str, name: str) -> None:
+    res = result(name)
+    assert not items(res, row), f"{row} fired for {name}: {therapies(res, row)}"
+    assert not any(c.advice.recommendation.id == row for c in res.conflicts)
+
+
+def test_no_as_row_fires_for_nr_axspa_or_unspecified_axspa(result) -> None:
+    for name in ("nr-axspa", "nr-axspa-stable", "axspa"):
+        res = result(name)
+        fired = {a.recommendation.id for a in res.advice if a.recommendation.id.startswith("AS-")}
+        fired |= {c.advice.recommendation.id for c in res.conflicts if c.advice.recommendation.id.startswith("AS-")}
+        assert not fired, f"{name}: {sorted(fired)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Details: comparators, notes, triggering facts, the exceptions the notes make
+# ---------------------------------------------------------------------------------------------
+def test_as04_csdmards_carry_the_reason_and_tofacitinib_its_caveat(result) -> None:
+    res = result("nsaid-failure-peripheral")
+    ssz = item(res, "AS-04", "sulfasalazine")
+    assert ssz.note and "peripheral arthritis" in ssz.note
+    assert any(f.text == "peripheral arthritis: present" for f in ssz.because)
+    assert "phase II" in (item(res, "AS-04", "tofacitinib").note or "")
+    contraindicated = item(result("nsaid-failure-heart-failure"), "AS-04", "methotrexate")
+    assert any("heart failure" in f.text for f in contraindicated.because)
+
+
+def test_as05_as09_name_their_comparators(result) -> None:
+    res = result("nsaid-failure")
+    assert {local(o.iri) for o in item(res, "AS-05", "adalimumab").over} == {"tofacitinib"}
+    assert {local(o.iri) for o in item(res, "AS-09", "etanercept").over} == IL17I
+    assert {local(o.iri) for o in item(res, "AS-07", "golimumab").over} == TNFI - {"golimumab"}
+    first_line = result("active-first-line")
+    assert {local(o.iri) for o in item(first_line, "AS-03", "celecoxib").over} == NSAIDS - {"celecoxib"}
+    assert {local(o.iri) for o in item(first_line, "AS-02", "continuous_nsaid_use").over} == {"on_demand_nsaid_use"}
+
+
+def test_as10_ulcerative_colitis_exception(result) -> None:
+    res = result("nsaid-failure-uc-ms")
+    tofa = item(res, "AS-10", "tofacitinib")
+    assert {local(o.iri) for o in tofa.over} == IL17I
+    assert tofa.note and "ulcerative colitis" in tofa.note.lower()
+    assert {f.text for f in tofa.because} >= {"ulcerative colitis: present", "multiple sclerosis: present"}
+    # No TNF-inhibitor contraindication: the main preference stands (shown as a conflict with the
+    # IL-17 inhibitors' IBD label warning) and the exception is not made.
+    plain_uc = result("nsaid-failure-uc")
+    assert "tofacitinib" not in therapies(plain_uc, "AS-10")
+    assert {local(c.advice.therapy.iri) for c in plain_uc.conflicts if c.advice.recommendation.id == "AS-10"} == IL17I
+    # Crohn's disease with a contraindication: not the exception either.
+    assert "tofacitinib" not in therapies(result("nsaid-failure-crohn-ms"), "AS-10")
+
+
+def test_as11_heart_failure_prefers_il17i_over_csdmards_and_tofacitinib(result) -> None:
+    res = result("nsaid-failure-heart-failure")
+    secukinumab = item(res, "AS-11", "secukinumab")
+    assert {local(o.iri) for o in secukinumab.over} == {"sulfasalazine", "methotrexate", "tofacitinib"}
+    assert {f.text for f in secukinumab.because} >= {"congestive heart failure: present"}
+    assert "sulfasalazine" not in therapies(res, "AS-11")
+
+
+def test_as11_infection_prefers_sulfasalazine(result) -> None:
+    res = result("nsaid-failure-infection")
+    ssz = item(res, "AS-11", "sulfasalazine")
+    assert ssz.kind == "preferred-over"
+    assert {local(o.iri) for o in ssz.over} == IL17I | {"tofacitinib"}
+    assert ssz.note and "infection" in ssz.note
+    assert {f.text for f in ssz.because} >= {"chronic or recurrent infection: present"}
+    assert ssz.iri.endswith("/advice/AS-11/infection/" + ssz.iri.rsplit("/", 1)[-1])
+
+
+def test_as11_active_tuberculosis_with_heart_failure_gives_both_items(advise) -> None:
+    res = advise(_failed(conditions=[condition("congestive_heart_failure"), condition("active_tuberculosis")]))
+    assert "sulfasalazine" in therapies(res, "AS-11")
+    # The IL-17 inhibitor preference (from the heart failure) meets the tuberculosis label facts.
+    blocked = {(local(c.advice.therapy.iri), c.advice.recommendation.id) for c in res.conflicts}
+    assert {("secukinumab", "AS-11"), ("ixekizumab", "AS-11")} <= blocked
+
+
+def test_first_tnfi_rows_cite_the_failed_course(result) -> None:
+    cases = [("AS-12", "primary-first", "adalimumab"), ("AS-13", "secondary-first", "infliximab"),
+             ("AS-14", "secondary-first", "infliximab"), ("AS-15", "partial-on-adalimumab", "adalimumab")]
+    for row, name, drug in cases:
+        for advice in items(result(name), row):
+            assert any(f.text.startswith(f"{drug} course") for f in advice.because), (row, advice.because)
+
+
+def test_as13_prefers_a_tnfi_over_non_tnf_biologics(result) -> None:
+    res = result("secondary-first")
+    over = {local(o.iri) for o in item(res, "AS-13", "etanercept").over}
+    assert over >= IL17I and not over & TNFI
+    assert str(DRUG.infliximab) in res.therapies("do-not-repeat")
+
+
+def test_as14_names_no_comparator_and_explains(result) -> None:
+    advice = item(result("secondary-first"), "AS-14", "infliximab_dyyb")
+    assert advice.over == [] and advice.note
+    assert advice.strength == "strong"
+
+
+def test_as15_over_excludes_the_failing_tnfi_and_notes_peripheral_arthritis(result) -> None:
+    res = result("partial-on-adalimumab")
+    advice = item(res, "AS-15", "add_csdmard_to_tnfi")
+    over = {local(o.iri) for o in advice.over}
+    assert "adalimumab" not in over and over >= IL17I
+    assert advice.note is None
+    peripheral = item(result("partial-on-adalimumab-peripheral"), "AS-15", "add_csdmard_to_tnfi")
+    assert peripheral.note and "sulfasalazine" in peripheral.note
+
+
+def test_as18_warns_about_tendons(result) -> None:
+    advice = item(result("stable-enthesitis"), "AS-18", "triamcinolone_acetonide")
+    assert advice.note and "Achilles" in advice.note
+    assert {f.text for f in advice.because} >= {"enthesitis: present"}
+
+
+def test_as23_ignores_stopped_courses_but_not_ongoing_ones(result) -> None:
+    assert therapies(result("stable-no-drug"), "AS-23") == {"on_demand_nsaid_use"}
+    assert not items(result("stable-tnfi-nsaid"), "AS-23")
+
+
+def test_as24_as25_cite_both_ongoing_courses(result) -> None:
+    advice = item(result("stable-tnfi-nsaid"), "AS-24", "tnfi_alone_after_nsaid_withdrawal")
+    assert {f.text.split(" course")[0] for f in advice.because if " course" in f.text} == {"adalimumab", "naproxen"}
+    advice = item(result("stable-tnfi-mtx"), "AS-25", "tnfi_alone_after_csdmard_withdrawal")
+    assert {f.text.split(" course")[0] for f in advice.because if " course" in f.text} == {"etanercept", "methotrexate"}
+
+
+def test_as30_notes_infliximab_only(result) -> None:
+    infliximab = item(result("active-on-infliximab"), "AS-30", "low_dose_mtx_cotreatment")
+    assert infliximab.note and "infliximab" in infliximab.note
+    assert item(result("stable-tnfi-mtx"), "AS-30", "low_dose_mtx_cotreatment").note is None
+
+
+def test_as39_as41_prefer_tnf_antibodies_over_etanercept_and_il17i(result) -> None:
+    for row, name, finding in [("AS-39", "nsaid-failure-uveitis", "recurrent anterior uveitis: present"),
+                               ("AS-41", "nsaid-failure-crohn", "Crohn's disease: present")]:
+        advice = item(result(name), row, "adalimumab")
+        assert {local(o.iri) for o in advice.over} >= {"etanercept"} | IL17I
+        assert finding.lower() in {f.text.lower() for f in advice.because}
+
+
+def test_as07_keeps_no_preference_only_without_the_antibody_exceptions(result) -> None:
+    assert therapies(result("nsaid-failure"), "AS-07") == TNFI
+    for name in ("nsaid-failure-crohn", "nsaid-failure-uveitis"):
+        assert not items(result(name), "AS-07")
+        assert therapies(result(name), "AS-39" if "uveitis" in name else "AS-41") == TNF_MAB
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule files themselves
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("number", range(1, 52))
+def test_every_as_row_has_a_rule_file_with_the_readme_header(number: int) -> None:
+    row = f"AS-{number:02d}"
+    text = (RULES / f"{row}.rq").read_text(encoding="utf-8")
+    header = {m.group(1).lower(): m.group(2) for m in re.finditer(r"^# ([A-Za-z ]+):\s*(.*)$", text, re.M)}
+    assert header["rule"].startswith(row)
+    assert header["recommendation"] == f"rec:{row}"
+    assert header["guideline"] == "acr2019"
+    assert header["population"].startswith("ax:")
+    assert header["fires when"] and header["does not fire when"]
+    assert f'"/advice/{row}/' in text, "advice IRIs are minted under the row id"
+    assert f"ax:inPopulation {header['population'].split()[0].rstrip(',')}" in text
+    assert "FILTER NOT EXISTS" not in text.upper()
+
+
+def test_population_headers_match_the_ontology(kb) -> None:
+    for number in range(1, 52):
+        row = f"AS-{number:02d}"
+        text = (RULES / f"{row}.rq").read_text(encoding="utf-8")
+        population = re.search(r"^# Population: ax:(\w+)", text, re.M)
+        assert population, row
+        assert (REC[row], AX.population, AX[population.group(1)]) in kb, row

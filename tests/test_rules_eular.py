@@ -1,0 +1,273 @@
+"""ASAS-EULAR 2022 rules (R2 .. R14-b, clauses split as in the ontology) on realistic patients.
+
+Each rule fires for any form of axSpA (AS, nr-axSpA, axSpA without subtype) in its population,
+and each has a near miss just outside it: stable instead of active, a condition stated absent,
+every recorded ASDAS below 2.1, no b/tsDMARD failure, and so on. The overarching principles,
+R1 and R15 give no patient-specific advice and have no rule.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reasoner.namespaces import AX, DRUG
+
+from .patients import condition, course, measurement, nsaid_failure, patient
+
+NSAIDS = {str(DRUG[d]) for d in ("celecoxib", "diclofenac", "etodolac", "etoricoxib", "ibuprofen",
+                                 "indomethacin", "meloxicam", "naproxen")}
+TNFI = {str(DRUG[d]) for d in ("adalimumab", "certolizumab_pegol", "etanercept", "golimumab", "infliximab")}
+TNF_MAB = TNFI - {str(DRUG.etanercept)}
+IL17I = {str(DRUG[d]) for d in ("secukinumab", "ixekizumab", "bimekizumab")}
+# filgotinib is a JAK inhibitor without any axSpA indication: never offered by class-level advice
+JAKI = {str(DRUG[d]) for d in ("tofacitinib", "upadacitinib")}
+SYSTEMIC_GC = {str(DRUG[d]) for d in ("prednisone", "prednisolone", "methylprednisolone")}
+LOCAL_GC = {str(DRUG.triamcinolone_acetonide), str(DRUG.methylprednisolone_acetate)}
+CSDMARD = {str(DRUG[d]) for d in ("sulfasalazine", "methotrexate", "leflunomide", "apremilast", "thalidomide",
+                                  "pamidronate")}
+S = str
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ongoing(drug: str, outcome: str = "ongoing_response") -> dict[str, Any]:
+    return course(drug, status="ongoing", outcome=outcome, start="2023-01-01")
+
+
+def asdas(*values: float) -> list[dict[str, Any]]:
+    """ASDAS-CRP values (one a month back from the visit), with a CRP."""
+    dates = ["2026-10-01", "2026-09-01", "2026-08-01"]
+    return [measurement("crp", 12.0), *(measurement("asdas_crp", v, dates[i]) for i, v in enumerate(values))]
+
+
+_CACHE: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def run(advise):
+    """advise() with results kept per record, since several cases share a patient."""
+
+    def go(record: dict[str, Any]):
+        key = json.dumps(record, sort_keys=True)
+        if key not in _CACHE:
+            _CACHE[key] = advise(record)
+        return _CACHE[key]
+
+    return go
+
+
+def items(result, rid: str) -> list:
+    """Advice resting on ASAS-EULAR 2022 statement `rid` (R9, R10-a ...)."""
+    return [a for a in result.advice
+            if a.recommendation.guideline == "asas-eular2022" and a.recommendation.id == rid
+            and a.kind != "needs-information"]
+
+
+def therapies(result, rid: str) -> set[str]:
+    return {a.therapy.iri for a in items(result, rid)}
+
+
+# --------------------------------------------------------------------------------------------
+# Shared patients (the diagnosis varies across them on purpose: AS, nr-axSpA and axSpA)
+ACTIVE = patient("eu-active", diagnosis="axSpA")
+STABLE = patient("eu-stable", diagnosis="axSpA", state="stable")
+DESPITE_NSAIDS = patient("eu-nsaid-failure", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+                         measurements=asdas(3.1))
+STABLE_AFTER_NSAIDS = patient("eu-stable-nsaid-failure", diagnosis="nr-axSpA", state="stable",
+                              treatments=nsaid_failure(), measurements=asdas(1.1))
+JAK_FAILED = patient("eu-jak-failed", treatments=[
+    *nsaid_failure(), course("Rinvoq", outcome="primary_nonresponse", start="2024-06-01", end="2025-01-15")])
+STABLE_AFTER_FAILURE = patient("eu-stable-after-failure", state="stable", treatments=[
+    *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2022-01-01", end="2022-06-01"),
+    ongoing("secukinumab")])
+STABLE_ON_BIOLOGIC = patient("eu-stable-il17", diagnosis="nr-axSpA", state="stable",
+                             treatments=[ongoing("secukinumab")])
+
+# (statement, kind, therapies expected, fires for, near miss)
+CASES = [
+    ("R4", "recommended", {S(AX.patient_education), S(AX.regular_exercise), S(AX.physical_therapy),
+                           S(AX.smoking_cessation_advice)},
+     patient("eu-smoker", diagnosis="nr-axSpA", conditions=[condition("current_or_past_smoker")]), None),
+    ("R5", "recommended", NSAIDS, ACTIVE, STABLE),
+    ("R6", "recommended", {S(DRUG.acetaminophen)}, DESPITE_NSAIDS, STABLE_AFTER_NSAIDS),
+    ("R6", "recommended", {S(DRUG.acetaminophen)},
+     patient("eu-ulcer", conditions=[condition("peptic_ulcer")]),
+     patient("eu-hypertension", conditions=[condition("hypertension")])),
+    ("R7-a", "recommended", LOCAL_GC,
+     patient("eu-arthritis", diagnosis="nr-axSpA", state="stable", conditions=[condition("peripheral_arthritis")]),
+     patient("eu-no-arthritis", diagnosis="nr-axSpA", state="stable",
+             conditions=[condition("peripheral_arthritis", "absent")])),
+    ("R7-a", "recommended", LOCAL_GC,
+     patient("eu-enthesitis", conditions=[condition("enthesitis")]),
+     patient("eu-sacroiliitis", conditions=[condition("sacroiliitis")])),
+    ("R8-a", "against", CSDMARD,
+     patient("eu-no-arthritis", diagnosis="nr-axSpA", state="stable",
+             conditions=[condition("peripheral_arthritis", "absent")]),
+     patient("eu-arthritis-unknown", conditions=[condition("peripheral_arthritis", "unknown")])),
+    ("R8-b", "recommended", {S(DRUG.sulfasalazine)},
+     patient("eu-arthritis", diagnosis="nr-axSpA", state="stable", conditions=[condition("peripheral_arthritis")]),
+     patient("eu-no-arthritis", diagnosis="nr-axSpA", state="stable",
+             conditions=[condition("peripheral_arthritis", "absent")])),
+    ("R9", "recommended", TNFI | IL17I | JAKI, DESPITE_NSAIDS,
+     patient("eu-nsaid-failure-low-asdas", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+             measurements=asdas(1.8, 1.6))),
+    ("R9", "recommended", TNFI | IL17I | JAKI, DESPITE_NSAIDS, STABLE_AFTER_NSAIDS),
+    ("R10-a", "preferred-over", TNF_MAB,
+     patient("eu-crohn", diagnosis="AS", conditions=[condition("crohns_disease")], treatments=nsaid_failure()),
+     patient("eu-no-ibd", diagnosis="AS", conditions=[condition("ibd", "absent")], treatments=nsaid_failure())),
+    ("R10-a", "preferred-over", TNF_MAB,
+     patient("eu-uveitis-on-etanercept", state="stable", conditions=[condition("recurrent_anterior_uveitis")],
+             treatments=[ongoing("etanercept")]),
+     patient("eu-uveitis-no-bts", state="stable", conditions=[condition("recurrent_anterior_uveitis")])),
+    ("R10-b", "preferred-over", IL17I,
+     patient("eu-psoriasis", diagnosis="axSpA", conditions=[condition("significant_psoriasis")]),
+     patient("eu-mild-psoriasis", diagnosis="axSpA", conditions=[condition("psoriasis")])),
+    ("R11", "recommended", {S(AX.non_response_workup)}, JAK_FAILED, STABLE_AFTER_FAILURE),
+    ("R11", "recommended", {S(AX.non_response_workup)}, JAK_FAILED,
+     patient("eu-adverse-only", treatments=[*nsaid_failure(), course("etanercept", outcome="injection_site_reaction",
+                                                                      start="2024-01-10", end="2024-04-02")])),
+    ("R12", "recommended", (TNFI | IL17I | JAKI) - {S(DRUG.upadacitinib)}, JAK_FAILED, STABLE_AFTER_FAILURE),
+    ("R12", "recommended", (TNFI | IL17I | JAKI) - {S(DRUG.upadacitinib)}, JAK_FAILED,
+     {**JAK_FAILED, "id": "eu-jak-failed-unclear", "diseaseState": "unclear"}),
+    ("R13", "preferred-over", {S(AX.biologic_tapering)}, STABLE_ON_BIOLOGIC,
+     {**STABLE_ON_BIOLOGIC, "id": "eu-active-il17", "diseaseState": "active"}),
+    ("R13", "preferred-over", {S(AX.biologic_tapering)}, STABLE_ON_BIOLOGIC,
+     patient("eu-stable-jak", state="stable", treatments=[ongoing("upadacitinib")])),
+    ("R14-a", "recommended", {S(AX.total_hip_arthroplasty)},
+     patient("eu-hip", age=34, conditions=[condition("advanced_hip_arthritis")]),
+     patient("eu-hip-oa", age=34, conditions=[condition("advanced_hip_arthritis", "absent")])),
+    ("R14-b", "recommended", {S(AX.elective_spinal_osteotomy)},
+     patient("eu-kyphosis", state="stable", conditions=[condition("severe_kyphosis")]),
+     patient("eu-mild-kyphosis", state="stable", conditions=[condition("kyphosis")])),
+]
+
+
+@pytest.mark.parametrize(("rid", "kind", "expected", "fires", "near_miss"), CASES,
+                         ids=[f"{c[0]}-vs-{c[4]['id'] if c[4] else 'none'}" for c in CASES])
+def test_statement_fires_for_its_population_and_not_for_the_near_miss(run, rid, kind, expected, fires,
+                                                                      near_miss) -> None:
+    result = run(fires)
+    fired = items(result, rid)
+    assert fired, f"{rid} did not fire for {fires['id']}"
+    assert {a.kind for a in fired} == {kind}
+    got = {a.therapy.iri for a in fired}
+    # Therapies the record itself blocks (a failed NSAID or b/tsDMARD) are not shown.
+    assert got == expected - result.therapies("do-not-repeat"), f"{rid}: {sorted(got)}"
+    for item in fired:
+        assert item.recommendation.guideline == "asas-eular2022"
+        assert item.because, f"{rid} gives no facts"
+    if near_miss is not None:
+        assert not items(run(near_miss), rid), f"{rid} fired for the near miss {near_miss['id']}"
+
+
+@pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA", "axSpA"])
+def test_general_statements_apply_to_every_form_of_axspa(run, diagnosis) -> None:
+    result = run(patient(f"eu-any-{diagnosis}", diagnosis=diagnosis, state="stable"))
+    assert therapies(result, "R2") == {S(AX.individualised_monitoring)}
+    assert therapies(result, "R3") == {S(AX.treat_to_target)}
+    assert therapies(result, "R4") == {S(AX.patient_education), S(AX.regular_exercise), S(AX.physical_therapy)}
+    assert therapies(result, "R7-b") == SYSTEMIC_GC
+    assert {a.kind for a in items(result, "R7-b")} == {"against"}
+    assert "long-term" in items(result, "R7-b")[0].note
+
+
+def test_general_statements_give_nothing_for_a_record_outside_scope(reasoner) -> None:
+    """Near miss for R2, R3, R4 and R7-b: a 16-year-old (the guidelines cover adults only)."""
+    result = reasoner.recommend(patient("eu-minor", age=16))
+    assert not result.conforms
+    assert not result.advice
+
+
+def test_r4_gives_smoking_advice_only_to_smokers(run) -> None:
+    smoker = items(run(patient("eu-smoker", diagnosis="nr-axSpA", conditions=[condition("current_or_past_smoker")])),
+                   "R4")
+    advice = next(a for a in smoker if a.therapy.iri == S(AX.smoking_cessation_advice))
+    assert "still smokes" in advice.note
+    non_smoker = run(patient("eu-non-smoker", conditions=[condition("current_or_past_smoker", "absent")]))
+    assert S(AX.smoking_cessation_advice) not in therapies(non_smoker, "R4")
+
+
+def test_r5_prefers_continuous_use_for_a_good_nsaid_responder(run) -> None:
+    responder = run(patient("eu-responder", state="stable", treatments=[ongoing("naproxen")]))
+    assert therapies(responder, "R5") == {S(AX.continuous_nsaid_use)}
+    partial = run(patient("eu-partial", state="stable", treatments=[ongoing("naproxen", "partial_response")]))
+    assert not items(partial, "R5")
+
+
+def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
+    high = items(run(DESPITE_NSAIDS), "R9")
+    assert all("objective sign" in a.note and "2.1 or more is recorded" in a.note for a in high)
+    assert any(f.text.startswith("ASDAS") for a in high for f in a.because)
+    # No ASDAS recorded: R9 still fires and asks for the score.
+    unscored = items(run(patient("eu-unscored", diagnosis="AS", treatments=nsaid_failure())), "R9")
+    assert unscored
+    assert all("No ASDAS is recorded" in a.note and "AS diagnosis implies" in a.note for a in unscored)
+    # One recorded ASDAS of 2.1 or more is enough; 2.1 itself counts.
+    mixed = run(patient("eu-mixed-asdas", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(1.5, 2.1)))
+    assert therapies(mixed, "R9") == (TNFI | IL17I | JAKI) - mixed.therapies("do-not-repeat")
+    esr = run(patient("eu-asdas-esr-low", treatments=nsaid_failure(),
+                      measurements=[measurement("asdas_esr", 2.0), measurement("crp", 3.0)]))
+    assert not items(esr, "R9")
+
+
+def test_r12_switches_within_tnfi_il17i_and_jaki_only(run) -> None:
+    result = run(JAK_FAILED)
+    switch = therapies(result, "R12")
+    assert S(DRUG.upadacitinib) in result.therapies("do-not-repeat")
+    assert not switch & {S(DRUG.abatacept), S(DRUG.rituximab), S(DRUG.ustekinumab), S(DRUG.tocilizumab)}
+    # A b/tsDMARD stopped for intolerance also counts as a failure for R12 (not for R11).
+    intolerant = run(patient("eu-etanercept-intolerant", treatments=[
+        *nsaid_failure(), course("etanercept", outcome="injection_site_reaction", start="2024-01-10",
+                                 end="2024-04-02")]))
+    assert therapies(intolerant, "R12") == (TNFI | IL17I | JAKI) - {S(DRUG.etanercept)}
+    assert not items(intolerant, "R11")
+
+
+def test_the_case_2_patient_gets_the_asas_eular_path(run) -> None:
+    """Worked case 2 (CASES.md): etanercept injection-site reaction, upadacitinib without relief."""
+    result = run(json.loads((ROOT / "examples" / "case2-multiple-failures.json").read_text()))
+    assert therapies(result, "R11") == {S(AX.non_response_workup)}
+    switch = therapies(result, "R12")
+    assert {S(DRUG.secukinumab), S(DRUG.ixekizumab), S(DRUG.adalimumab)} <= switch
+    assert not switch & {S(DRUG.etanercept), S(DRUG.upadacitinib)}
+
+
+# --------------------------------------------------------------------------------------------
+# Guideline selection
+@pytest.fixture(scope="module")
+def acr_only():
+    from reasoner.pipeline import Reasoner
+
+    return Reasoner(guideline="acr2019")
+
+
+@pytest.fixture(scope="module")
+def eular_only():
+    from reasoner.pipeline import Reasoner
+
+    return Reasoner(guideline="asas-eular2022")
+
+
+def test_each_guideline_setting_gives_only_its_own_advice(acr_only, eular_only) -> None:
+    record = patient("eu-both", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+                     conditions=[condition("peripheral_arthritis"), condition("significant_psoriasis")],
+                     measurements=asdas(3.0))
+    acr = acr_only.recommend(record)
+    eular = eular_only.recommend(record)
+    assert acr.conforms and eular.conforms
+    acr_sources = {a.recommendation.guideline for a in acr.advice}
+    eular_sources = {a.recommendation.guideline for a in eular.advice}
+    assert "acr2019" in acr_sources and "asas-eular2022" not in acr_sources
+    assert "asas-eular2022" in eular_sources and "acr2019" not in eular_sources
+    assert not any(a.recommendation.iri.rsplit("/", 1)[-1].startswith("EULAR22-") for a in acr.advice)
+    assert not any(a.recommendation.iri.rsplit("/", 1)[-1].startswith(("AS-", "NRAXSPA-")) for a in eular.advice)
+    assert {"R8-b", "R9", "R10-b"} <= {a.recommendation.id for a in eular.advice}
+    assert {"NRAXSPA-04", "NRAXSPA-05"} <= {a.recommendation.id for a in acr.advice}
+
+
+def test_filgotinib_is_never_offered(run) -> None:
+    result = run(JAK_FAILED)
+    assert str(DRUG.filgotinib) not in result.therapies("recommended") | result.therapies("preferred-over")

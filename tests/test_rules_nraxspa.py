@@ -1,0 +1,244 @@
+"""ACR 2019 nr-axSpA rules (NRAXSPA-01 .. NRAXSPA-35) on realistic patients.
+
+Every rule has a patient for whom it fires (recommendation id, advice kind and therapies checked)
+and a near miss just outside its population: the same record with an AS diagnosis, another
+disease state, a condition stated absent, or the closed-world condition broken (not the first TNF
+inhibitor, not biologic-naive, a biosimilar instead of the originator, a drug still taken ...).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from reasoner.namespaces import AX, DRUG
+
+from .patients import condition, course, nsaid_failure, patient
+
+NSAIDS = {str(DRUG[d]) for d in ("celecoxib", "diclofenac", "etodolac", "etoricoxib", "ibuprofen",
+                                 "indomethacin", "meloxicam", "naproxen")}
+TNFI = {str(DRUG[d]) for d in ("adalimumab", "certolizumab_pegol", "etanercept", "golimumab", "infliximab")}
+IL17I_ACR = {str(DRUG.secukinumab), str(DRUG.ixekizumab)}
+SYSTEMIC_GC = {str(DRUG[d]) for d in ("prednisone", "prednisolone", "methylprednisolone")}
+LOCAL_GC = {str(DRUG.triamcinolone_acetonide), str(DRUG.methylprednisolone_acetate)}
+
+
+def nr(pid: str, **kwargs: Any) -> dict[str, Any]:
+    """A valid adult record with nr-axSpA (active unless `state` says otherwise)."""
+    return patient(pid, diagnosis="nr-axSpA", **kwargs)
+
+
+def as_(record: dict[str, Any]) -> dict[str, Any]:
+    """The same record with an AS diagnosis: the near miss for every NRAXSPA rule."""
+    return {**record, "id": record["id"] + "-as", "diagnosis": "AS"}
+
+
+def first_tnfi(drug: str, outcome: str, **extra: Any) -> dict[str, Any]:
+    return course(drug, outcome=outcome, start="2023-01-01", end="2023-06-01", **extra)
+
+
+_CACHE: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def run(advise):
+    """advise() with results kept per record, since several cases share a patient."""
+
+    def go(record: dict[str, Any]):
+        key = json.dumps(record, sort_keys=True)
+        if key not in _CACHE:
+            _CACHE[key] = advise(record)
+        return _CACHE[key]
+
+    return go
+
+
+def items(result, rid: str) -> list:
+    return [a for a in result.advice
+            if a.recommendation.guideline == "acr2019" and a.recommendation.id == rid
+            and a.kind != "needs-information"]
+
+
+def therapies(result, rid: str) -> set[str]:
+    return {a.therapy.iri for a in items(result, rid)}
+
+
+# --------------------------------------------------------------------------------------------
+# Shared patients
+ACTIVE = nr("nr-active")
+STABLE = nr("nr-stable", state="stable")
+UNCLEAR = nr("nr-unclear", state="unclear")
+DESPITE_NSAIDS = nr("nr-nsaid-failure", treatments=nsaid_failure())
+NSAID_WORKS = nr("nr-nsaid-works", treatments=[course("naproxen", status="ongoing", outcome="ongoing_response")])
+STABLE_AFTER_NSAIDS = nr("nr-stable-nsaid-failure", state="stable", treatments=nsaid_failure())
+PRIMARY = nr("nr-primary", treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")])
+SECONDARY = nr("nr-secondary", treatments=[*nsaid_failure(), first_tnfi("golimumab", "secondary_nonresponse")])
+SECOND_TNFI = nr("nr-second-tnfi", treatments=[
+    *nsaid_failure(),
+    course("etanercept", outcome="injection_site_reaction", start="2022-01-01", end="2022-03-01"),
+    first_tnfi("adalimumab", "primary_nonresponse"),
+])
+ADVERSE_ONLY = nr("nr-adverse", treatments=[*nsaid_failure(), first_tnfi("etanercept", "injection_site_reaction")])
+PARTIAL = nr("nr-partial", treatments=[
+    *nsaid_failure(), course("infliximab", status="ongoing", outcome="partial_response", start="2023-01-01")])
+TNFI_WORKS = nr("nr-tnfi-works", treatments=[
+    *nsaid_failure(), course("infliximab", status="ongoing", outcome="ongoing_response", start="2023-01-01")])
+
+
+def ongoing(drug: str) -> dict[str, Any]:
+    return course(drug, status="ongoing", outcome="ongoing_response", start="2023-01-01")
+
+
+def stopped(drug: str) -> dict[str, Any]:
+    return course(drug, outcome="stopped_other_reason", start="2023-01-01", end="2024-01-01")
+
+
+S = str  # IRIs as strings
+
+# (rule, kind, therapies expected, fires for, near miss)
+CASES = [
+    ("NRAXSPA-01", "recommended", NSAIDS, ACTIVE, as_(ACTIVE)),
+    ("NRAXSPA-01", "recommended", NSAIDS, ACTIVE, STABLE),
+    ("NRAXSPA-02", "preferred-over", {S(AX.continuous_nsaid_use)}, ACTIVE, STABLE),
+    ("NRAXSPA-03", "no-preference", NSAIDS, ACTIVE, as_(ACTIVE)),
+    ("NRAXSPA-05", "recommended", TNFI, DESPITE_NSAIDS, NSAID_WORKS),
+    ("NRAXSPA-05", "recommended", TNFI, DESPITE_NSAIDS, as_(DESPITE_NSAIDS)),
+    ("NRAXSPA-06", "no-preference", TNFI, DESPITE_NSAIDS,
+     nr("nr-ibd-nsaid-failure", conditions=[condition("crohns_disease")], treatments=nsaid_failure())),
+    ("NRAXSPA-07", "preferred-over", TNFI, DESPITE_NSAIDS, as_(DESPITE_NSAIDS)),
+    ("NRAXSPA-08", "recommended", IL17I_ACR, DESPITE_NSAIDS, STABLE_AFTER_NSAIDS),
+    ("NRAXSPA-09", "preferred-over", TNFI, DESPITE_NSAIDS,
+     nr("nr-not-naive", treatments=[*nsaid_failure(), stopped("etanercept")])),
+    ("NRAXSPA-10", "preferred-over", IL17I_ACR, DESPITE_NSAIDS, as_(DESPITE_NSAIDS)),
+    ("NRAXSPA-12", "preferred-over", IL17I_ACR, PRIMARY, SECONDARY),
+    ("NRAXSPA-12", "preferred-over", IL17I_ACR, PRIMARY, SECOND_TNFI),
+    ("NRAXSPA-13", "preferred-over", TNFI - {S(DRUG.golimumab)}, SECONDARY, PRIMARY),
+    ("NRAXSPA-13", "preferred-over", TNFI - {S(DRUG.golimumab)}, SECONDARY, as_(SECONDARY)),
+    ("NRAXSPA-14", "against", {S(AX.switch_to_biosimilar_of_failed_tnfi)}, PRIMARY, ADVERSE_ONLY),
+    ("NRAXSPA-14", "against", {S(AX.switch_to_biosimilar_of_failed_tnfi)}, SECONDARY, SECOND_TNFI),
+    ("NRAXSPA-15", "against", {S(AX.add_csdmard_to_tnfi)}, PARTIAL, TNFI_WORKS),
+    ("NRAXSPA-16", "against", SYSTEMIC_GC, ACTIVE, STABLE),
+    ("NRAXSPA-17", "recommended", LOCAL_GC,
+     nr("nr-si", conditions=[condition("isolated_active_sacroiliitis")], treatments=nsaid_failure()),
+     nr("nr-si-plain", conditions=[condition("sacroiliitis")], treatments=nsaid_failure())),
+    ("NRAXSPA-18", "recommended", LOCAL_GC,
+     nr("nr-enthesitis", conditions=[condition("enthesitis")], treatments=nsaid_failure()),
+     nr("nr-no-enthesitis", conditions=[condition("enthesitis", "absent")], treatments=nsaid_failure())),
+    ("NRAXSPA-19", "recommended", LOCAL_GC,
+     nr("nr-arthritis", conditions=[condition("peripheral_arthritis")], treatments=nsaid_failure()),
+     nr("nr-arthritis-unknown", conditions=[condition("peripheral_arthritis", "unknown")],
+        treatments=nsaid_failure())),
+    ("NRAXSPA-20", "recommended", {S(AX.physical_therapy)}, ACTIVE, as_(ACTIVE)),
+    ("NRAXSPA-21", "preferred-over", {S(AX.active_physical_therapy)}, ACTIVE, UNCLEAR),
+    ("NRAXSPA-22", "preferred-over", {S(AX.land_based_physical_therapy)}, ACTIVE, STABLE),
+    ("NRAXSPA-23", "preferred-over", {S(AX.on_demand_nsaid_use)}, STABLE,
+     nr("nr-stable-on-nsaid", state="stable", treatments=[ongoing("naproxen")])),
+    ("NRAXSPA-23", "preferred-over", {S(AX.on_demand_nsaid_use)}, STABLE, as_(STABLE)),
+    ("NRAXSPA-24", "preferred-over", {S(AX.tnfi_alone_after_nsaid_withdrawal)},
+     nr("nr-tnfi-nsaid", state="stable", treatments=[ongoing("Humira"), ongoing("diclofenac")]),
+     nr("nr-tnfi-nsaid-stopped", state="stable", treatments=[ongoing("Humira"), stopped("diclofenac")])),
+    ("NRAXSPA-25", "preferred-over", {S(AX.tnfi_alone_after_csdmard_withdrawal)},
+     nr("nr-tnfi-mtx", state="stable", treatments=[ongoing("adalimumab"), ongoing("methotrexate")]),
+     nr("nr-tnfi-mtx-stopped", state="stable", treatments=[ongoing("adalimumab"), stopped("methotrexate")])),
+    ("NRAXSPA-26", "against", {S(AX.biologic_discontinuation)},
+     nr("nr-stable-il17", state="stable", treatments=[ongoing("secukinumab")]),
+     nr("nr-stable-jak", state="stable", treatments=[ongoing("tofacitinib")])),
+    ("NRAXSPA-27", "against", {S(AX.biologic_tapering)},
+     nr("nr-stable-il17", state="stable", treatments=[ongoing("secukinumab")]),
+     nr("nr-active-il17", treatments=[ongoing("secukinumab")])),
+    ("NRAXSPA-28", "preferred-over", {S(AX.originator_tnfi_continuation)},
+     nr("nr-originator", state="stable", treatments=[ongoing("Humira")]),
+     nr("nr-biosimilar", state="stable", treatments=[ongoing("adalimumab_atto")])),
+    ("NRAXSPA-29", "against", {S(AX.low_dose_mtx_cotreatment)},
+     nr("nr-on-etanercept", state="unclear", treatments=[ongoing("etanercept")]),
+     nr("nr-off-etanercept", state="unclear", treatments=[stopped("etanercept")])),
+    ("NRAXSPA-30", "recommended", {S(AX.validated_activity_instrument_monitoring)}, STABLE, as_(STABLE)),
+    ("NRAXSPA-31", "recommended", {S(AX.crp_esr_monitoring)}, UNCLEAR, as_(UNCLEAR)),
+    ("NRAXSPA-32", "against", {S(AX.treat_to_target_asdas)}, ACTIVE, STABLE),
+    ("NRAXSPA-33", "recommended", {S(AX.pelvis_mri)},
+     nr("nr-unclear-on-il17", state="unclear", treatments=[ongoing("ixekizumab")]), UNCLEAR),
+    ("NRAXSPA-34", "against", {S(AX.spine_or_pelvis_mri)}, STABLE, ACTIVE),
+    ("NRAXSPA-35", "against", {S(AX.scheduled_spine_radiographs)}, ACTIVE, as_(ACTIVE)),
+]
+
+
+@pytest.mark.parametrize(("rid", "kind", "expected", "fires", "near_miss"), CASES,
+                         ids=[f"{c[0]}-vs-{c[4]['id']}" for c in CASES])
+def test_rule_fires_for_its_population_and_not_for_the_near_miss(run, rid, kind, expected, fires,
+                                                                 near_miss) -> None:
+    result = run(fires)
+    fired = items(result, rid)
+    assert fired, f"{rid} did not fire for {fires['id']}"
+    assert {a.kind for a in fired} == {kind}
+    got = {a.therapy.iri for a in fired}
+    # Therapies the record itself blocks (a failed NSAID, the failed TNF inhibitor) are not shown.
+    assert got == expected - result.therapies("do-not-repeat"), f"{rid}: {sorted(got)}"
+    for item in fired:
+        assert item.recommendation.guideline == "acr2019"
+        assert item.because, f"{rid} gives no facts"
+    assert not items(run(near_miss), rid), f"{rid} fired for the near miss {near_miss['id']}"
+
+
+def test_nraxspa_rules_never_fire_for_as(run) -> None:
+    for record in (ACTIVE, STABLE, DESPITE_NSAIDS, PRIMARY, SECONDARY, PARTIAL):
+        result = run(as_(record))
+        assert not [a for a in result.advice if a.recommendation.id.startswith("NRAXSPA-")
+                    and a.kind != "needs-information"]
+
+
+def test_nraxspa04_keeps_sulfasalazine_and_methotrexate_for_peripheral_arthritis(run) -> None:
+    arthritis = nr("nr-04-arthritis", conditions=[condition("peripheral_arthritis")], treatments=nsaid_failure())
+    with_arthritis = run(arthritis)
+    assert therapies(with_arthritis, "NRAXSPA-04") == {S(DRUG.sulfasalazine), S(DRUG.methotrexate),
+                                                        S(DRUG.tofacitinib)}
+    assert {a.kind for a in items(with_arthritis, "NRAXSPA-04")} == {"recommended"}
+    note = next(a.note for a in items(with_arthritis, "NRAXSPA-04") if a.therapy.iri == S(DRUG.sulfasalazine))
+    assert "does not repeat AS-04" in note
+    # A TNF-inhibitor contraindication stands in for "TNF inhibitors unavailable".
+    with_hf = run(nr("nr-04-hf", conditions=[condition("congestive_heart_failure"),
+                                             condition("peripheral_arthritis", "absent")],
+                     treatments=nsaid_failure()))
+    assert S(DRUG.sulfasalazine) in therapies(with_hf, "NRAXSPA-04")
+    # Near miss: purely axial disease gets tofacitinib only.
+    axial = run(nr("nr-04-axial", conditions=[condition("peripheral_arthritis", "absent")],
+                   treatments=nsaid_failure()))
+    assert therapies(axial, "NRAXSPA-04") == {S(DRUG.tofacitinib)}
+    assert not items(run(as_(arthritis)), "NRAXSPA-04")
+
+
+def test_nraxspa11_follows_the_kind_of_tnfi_contraindication(run) -> None:
+    heart_failure = nr("nr-11-hf", conditions=[condition("congestive_heart_failure")], treatments=nsaid_failure())
+    fired = items(run(heart_failure), "NRAXSPA-11")
+    assert {a.therapy.iri for a in fired} == IL17I_ACR
+    assert {a.kind for a in fired} == {"preferred-over"}
+    assert {o.iri for a in fired for o in a.over} == {S(DRUG.sulfasalazine), S(DRUG.methotrexate),
+                                                     S(DRUG.tofacitinib)}
+    infection = run(nr("nr-11-tb", conditions=[condition("active_tuberculosis")], treatments=nsaid_failure()))
+    fired = items(infection, "NRAXSPA-11")
+    assert {a.therapy.iri for a in fired} == {S(DRUG.sulfasalazine)}
+    assert {o.iri for a in fired for o in a.over} == IL17I_ACR | {S(DRUG.tofacitinib)}
+    both = run(nr("nr-11-both", treatments=nsaid_failure(),
+                  conditions=[condition("multiple_sclerosis"), condition("chronic_or_recurrent_infection")]))
+    assert therapies(both, "NRAXSPA-11") == {S(DRUG.sulfasalazine)}
+    # Near misses: the contraindication stated absent; the same patient with AS.
+    absent = run(nr("nr-11-absent", conditions=[condition("congestive_heart_failure", "absent")],
+                    treatments=nsaid_failure()))
+    assert not items(absent, "NRAXSPA-11")
+    assert not items(run(as_(heart_failure)), "NRAXSPA-11")
+
+
+def test_the_failed_tnfi_and_its_biosimilars_are_not_offered_again(run) -> None:
+    result = run(SECONDARY)
+    assert S(DRUG.golimumab) not in therapies(result, "NRAXSPA-13")
+    assert S(DRUG.golimumab) in result.therapies("do-not-repeat")
+    assert {o.iri for a in items(result, "NRAXSPA-13") for o in a.over} >= IL17I_ACR
+
+
+def test_nraxspa_advice_names_the_record_facts_it_rests_on(run) -> None:
+    result = run(PRIMARY)
+    primary_course = f"{result.patient}/treatment/3"
+    for rid in ("NRAXSPA-12", "NRAXSPA-14", "NRAXSPA-15"):
+        facts = {f.fact for a in items(result, rid) for f in a.because}
+        assert primary_course in facts, rid
