@@ -1,0 +1,297 @@
+"""The needs-information rules (queries/rules/ni-*.rq): each fires on a realistic patient whose
+record leaves a guideline branch open, and stays silent on a near miss where the fact is stated."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import BNode
+
+from reasoner.namespaces import AX
+from reasoner.report import NeedsInformation, Result
+from reasoner.rules import load_rules
+
+from .patients import condition, course, nsaid_failure, patient
+
+RESPONSE_TYPE = "response type of a stopped course"
+IBD = "inflammatory bowel disease status"
+UVEITIS = "recurrent anterior uveitis status"
+NSAID_TRIAL = "adequacy of the NSAID trial"
+PERIPHERAL = "peripheral arthritis status"
+
+NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis")
+
+# Statements that close every open branch except the one a test is about.
+ALL_STATED = {
+    "ibd": condition("ibd", "absent"),
+    "uveitis": condition("recurrent_anterior_uveitis", "absent"),
+    "peripheral": condition("peripheral_arthritis", "absent"),
+}
+
+
+def stated(*leave_out: str, extra: list[dict] | None = None) -> list[dict]:
+    return [c for key, c in ALL_STATED.items() if key not in leave_out] + (extra or [])
+
+
+def needs(result: Result, fact: str) -> list[NeedsInformation]:
+    return [n for n in result.needs_information if n.fact == fact]
+
+
+def need(result: Result, fact: str) -> NeedsInformation:
+    found = needs(result, fact)
+    assert len(found) == 1, f"expected one '{fact}' item, got {[n.fact for n in result.needs_information]}"
+    return found[0]
+
+
+def option_ids(item: NeedsInformation) -> set[str]:
+    return {o.id for o in item.options}
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule files themselves
+# ---------------------------------------------------------------------------------------------
+def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
+    strata = load_rules()
+    rules = {rule.name: rule for stratum in strata for rule in stratum}
+    advice_predicates = {str(AX[p]) for p in (
+        "adviceKind", "therapy", "forPatient", "basedOn", "because", "over", "suppressedBy", "missingFact",
+        "option", "adviceNote", "inPopulation")}
+    for name in NI_RULES:
+        assert name in rules, f"queries/rules/{name}.rq is missing"
+        rule = rules[name]
+        assert rule.guideline == "acr2019"
+        header = rule.query.header
+        for key in ("rule", "recommendation", "guideline", "population", "fires when", "does not fire when"):
+            assert header.get(key), f"{name}: header field '{key}' is missing"
+        assert not {p for p, _ in rule.negates} & advice_predicates, f"{name} negates over advice"
+        assert not {p for p, _ in rule.consumes} & advice_predicates, f"{name} reads other rules' advice"
+        assert (str(AX.adviceKind), str(AX.kind_needs_information)) in rule.produces
+        assert (str(AX.missingFact), None) in rule.produces or any(
+            p == str(AX.missingFact) for p, _ in rule.produces)
+
+
+def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
+    result = advise(patient(treatments=[
+        course("celecoxib", status="ongoing", outcome="partial_response"),
+        course("etanercept", outcome="adverse_event", start="2023-01-01", end="2023-02-01"),
+    ]))
+    assert {n.fact for n in result.needs_information} == {RESPONSE_TYPE, IBD, UVEITIS, NSAID_TRIAL, PERIPHERAL}
+    ni_nodes = {s for s in result.graph.subjects(AX.adviceKind, AX.kind_needs_information)}
+    assert len(ni_nodes) == 5
+    for node in ni_nodes:
+        assert not isinstance(node, BNode)
+        assert str(node).startswith(result.patient + "/advice/ni-")
+        assert result.graph.value(node, AX.basedOn) is not None
+        assert result.graph.value(node, AX.therapy) is not None
+        assert result.graph.value(node, AX.adviceNote) is not None
+    for item in result.needs_information:
+        assert item.why and item.options and item.because
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-response-type
+# ---------------------------------------------------------------------------------------------
+def test_response_type_fires_for_tnfi_stopped_for_an_injection_site_reaction(advise) -> None:
+    """Worked case 2: an injection-site reaction is an adverse event, not a primary non-response."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="injection_site_reaction", start="2023-01-01", end="2023-03-01"),
+    ]))
+    item = need(result, RESPONSE_TYPE)
+    assert option_ids(item) == {"AS-12", "AS-13"}
+    assert "etanercept" in item.why
+    assert any("etanercept" in f.text and "injection-site reaction" in f.text for f in item.because)
+    assert not any(a.recommendation.id == "AS-12" for a in result.advice if a.kind != "needs-information")
+
+
+@pytest.mark.parametrize("outcome", [None, "intolerance", "stopped_other_reason", ["adverse_event", "intolerance"]])
+def test_response_type_fires_when_the_outcome_is_missing_or_not_about_efficacy(advise, outcome) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", outcome=outcome, start="2023-01-01", end="2023-07-01"),
+    ]))
+    assert option_ids(need(result, RESPONSE_TYPE)) == {"AS-12", "AS-13"}
+
+
+def test_response_type_for_nraxspa_offers_the_nraxspa_rows(advise) -> None:
+    result = advise(patient(diagnosis="nr-axSpA", conditions=stated(), treatments=[
+        *nsaid_failure(), course("golimumab", outcome="adverse_event", start="2023-01-01", end="2023-02-01"),
+    ]))
+    assert option_ids(need(result, RESPONSE_TYPE)) == {"NRAXSPA-12", "NRAXSPA-13"}
+
+
+@pytest.mark.parametrize("outcome", [
+    "primary_nonresponse", "secondary_nonresponse", "partial_response", "nonresponse",
+    ["primary_nonresponse", "injection_site_reaction"],
+])
+def test_response_type_is_silent_when_the_response_is_recorded(advise, outcome) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("etanercept", outcome=outcome, start="2023-01-01", end="2023-06-01"),
+    ]))
+    assert not needs(result, RESPONSE_TYPE)
+
+
+def test_response_type_is_silent_for_an_ongoing_tnfi_a_later_tnfi_or_stable_disease(advise) -> None:
+    ongoing = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01"),
+    ]))
+    assert not needs(ongoing, RESPONSE_TYPE)
+    not_first = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="secondary_nonresponse", start="2021-01-01", end="2022-06-01"),
+        course("adalimumab", outcome="adverse_event", start="2022-07-01", end="2022-09-01"),
+    ]))
+    assert not needs(not_first, RESPONSE_TYPE)
+    stable = advise(patient(state="stable", conditions=stated(), treatments=[
+        course("etanercept", outcome="adverse_event", start="2023-01-01", end="2023-02-01"),
+        course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-03-01"),
+    ]))
+    assert not stable.needs_information
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-ibd-status
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("ibd", [None, "unknown"])
+def test_ibd_status_fires_when_a_biologic_is_chosen_and_ibd_is_not_stated(advise, ibd) -> None:
+    extra = [condition("ibd", ibd)] if ibd else []
+    result = advise(patient(conditions=stated("ibd", extra=extra), treatments=nsaid_failure()))
+    item = need(result, IBD)
+    assert option_ids(item) == {"AS-41", "AS-08"}
+    assert "TNF monoclonal antibody" in item.why
+    assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == {"naproxen", "celecoxib"}
+
+
+def test_ibd_status_fires_after_an_inadequate_response_to_a_tnfi(advise) -> None:
+    result = advise(patient(conditions=stated("ibd"), treatments=[
+        course("adalimumab", outcome="secondary_nonresponse", start="2022-01-01", end="2023-06-01"),
+    ]))
+    assert option_ids(need(result, IBD)) == {"AS-41", "AS-08"}
+
+
+def test_ibd_status_for_nraxspa_points_to_asas_eular_r10(advise) -> None:
+    result = advise(patient(diagnosis="nr-axSpA", conditions=stated("ibd"), treatments=nsaid_failure()))
+    assert option_ids(need(result, IBD)) == {"R10-a", "NRAXSPA-08"}
+
+
+@pytest.mark.parametrize("statement", [
+    condition("ibd", "absent"), condition("ibd", "present"), condition("crohns_disease", "present"),
+    condition("ulcerative_colitis", "absent"),
+])
+def test_ibd_status_is_silent_when_ibd_is_stated(advise, statement) -> None:
+    result = advise(patient(conditions=stated("ibd", extra=[statement]), treatments=nsaid_failure()))
+    assert not needs(result, IBD)
+
+
+def test_ibd_status_is_silent_before_nsaids_fail(advise) -> None:
+    result = advise(patient(conditions=[], treatments=[
+        course("naproxen", status="ongoing", outcome="ongoing_response"),
+    ]))
+    assert not result.needs_information
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-uveitis-status
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", [None, "unknown"])
+def test_uveitis_status_fires_when_a_biologic_is_chosen_and_uveitis_is_not_stated(advise, status) -> None:
+    extra = [condition("recurrent_anterior_uveitis", status)] if status else []
+    result = advise(patient(conditions=stated("uveitis", extra=extra), treatments=nsaid_failure()))
+    item = need(result, UVEITIS)
+    assert "AS-39" in option_ids(item)
+    assert option_ids(item) <= {"AS-39", "AS-07", "AS-08"}
+    assert "uveitis" in item.why
+
+
+def test_uveitis_status_for_nraxspa_points_to_asas_eular_r10(advise) -> None:
+    result = advise(patient(diagnosis="nr-axSpA", conditions=stated("uveitis"), treatments=nsaid_failure()))
+    assert "R10-a" in option_ids(need(result, UVEITIS))
+
+
+@pytest.mark.parametrize("statement", [
+    condition("recurrent_anterior_uveitis", "absent"), condition("recurrent_anterior_uveitis", "present"),
+    condition("iritis", "present"), condition("anterior_uveitis", "absent"),
+])
+def test_uveitis_status_is_silent_when_uveitis_is_stated(advise, statement) -> None:
+    result = advise(patient(conditions=stated("uveitis", extra=[statement]), treatments=nsaid_failure()))
+    assert not needs(result, UVEITIS)
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-nsaid-trial
+# ---------------------------------------------------------------------------------------------
+def test_nsaid_trial_fires_with_a_single_failed_nsaid(advise) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        course("celecoxib", status="ongoing", outcome="partial_response", maximalDose=True),
+    ]))
+    item = need(result, NSAID_TRIAL)
+    assert option_ids(item) == {"AS-06", "AS-01"}
+    assert "celecoxib" in item.why and "two different NSAIDs" in item.why
+
+
+def test_nsaid_trial_fires_when_a_non_response_is_not_at_maximal_dose(advise) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        course("naproxen", outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20"),
+        course("ibuprofen", outcome="primary_nonresponse", start="2021-03-01", end="2021-04-15", maximalDose=True),
+    ]))
+    item = need(result, NSAID_TRIAL)
+    assert "maximal dose" in item.why
+    explicit_false = advise(patient(conditions=stated(), treatments=[
+        course("naproxen", outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20", maximalDose=False),
+        course("ibuprofen", outcome="primary_nonresponse", start="2021-03-01", end="2021-04-15", maximalDose=True),
+    ]))
+    assert needs(explicit_false, NSAID_TRIAL)
+
+
+def test_nsaid_trial_for_nraxspa_offers_the_nraxspa_rows(advise) -> None:
+    result = advise(patient(diagnosis="nr-axSpA", conditions=stated(), treatments=[
+        course("naproxen", outcome="nonresponse", start="2021-01-05", end="2021-02-20", maximalDose=True),
+    ]))
+    assert option_ids(need(result, NSAID_TRIAL)) == {"NRAXSPA-05", "NRAXSPA-01"}
+
+
+def test_nsaid_trial_is_silent_when_two_nsaids_failed_as_acr_defines_it(advise) -> None:
+    at_maximal_dose = advise(patient(conditions=stated(), treatments=nsaid_failure()))
+    assert not at_maximal_dose.needs_information
+    # Intolerance counts at any dose; an incomplete response counts through the two-month clause.
+    intolerance_and_partial = advise(patient(conditions=stated(), treatments=[
+        course("indomethacin", outcome="intolerance", start="2021-01-05", end="2021-01-20"),
+        course("naproxen", outcome="partial_response", start="2021-02-01", end="2021-04-15"),
+    ]))
+    assert not needs(intolerance_and_partial, NSAID_TRIAL)
+
+
+def test_nsaid_trial_is_silent_when_the_same_drug_is_not_counted_twice(advise) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        course("naproxen", outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20", maximalDose=True),
+        course("naproxen", outcome="primary_nonresponse", start="2022-01-05", end="2022-02-20", maximalDose=True),
+    ]))
+    item = need(result, NSAID_TRIAL)  # one NSAID tried twice is still one NSAID
+    assert "fewer than two" in item.why
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-peripheral-arthritis
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", [None, "unknown"])
+def test_peripheral_arthritis_fires_where_as04_applies_and_arthritis_is_not_stated(advise, status) -> None:
+    extra = [condition("peripheral_arthritis", status)] if status else []
+    result = advise(patient(conditions=stated("peripheral", extra=extra), treatments=nsaid_failure()))
+    item = need(result, PERIPHERAL)
+    assert option_ids(item) == {"AS-04"}
+    assert "sulfasalazine" in item.why
+
+
+def test_peripheral_arthritis_for_nraxspa_offers_nraxspa_04(advise) -> None:
+    result = advise(patient(diagnosis="nr-axSpA", conditions=stated("peripheral"), treatments=nsaid_failure()))
+    assert option_ids(need(result, PERIPHERAL)) == {"NRAXSPA-04"}
+
+
+@pytest.mark.parametrize("status", ["present", "absent"])
+def test_peripheral_arthritis_is_silent_when_stated(advise, status) -> None:
+    result = advise(patient(conditions=stated("peripheral", extra=[condition("peripheral_arthritis", status)]),
+                            treatments=nsaid_failure()))
+    assert not needs(result, PERIPHERAL)
+
+
+def test_peripheral_arthritis_is_silent_in_stable_disease(advise) -> None:
+    result = advise(patient(state="stable", conditions=[], treatments=nsaid_failure()))
+    assert not result.needs_information
