@@ -71,6 +71,23 @@ def _check_context(value: object) -> None:
                 f"@context {ctx!r} would have to be fetched from the network; axspa-kg only accepts its "
                 f"own context ({CONTEXT_IRI}, shipped with the package) or an inline context"
             )
+        if isinstance(ctx, dict):
+            _refuse_remote(ctx, inside_context=True)
+
+
+def _refuse_remote(node: object, inside_context: bool = False) -> None:
+    """Walk the whole document: no @import, and no @context anywhere that names a remote document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@import":
+                raise RecordLoadError(f"@import {value!r} would have to be fetched from the network; not accepted")
+            if key == "@context":
+                _check_context(value)
+            else:
+                _refuse_remote(value, inside_context)
+    elif isinstance(node, list):
+        for item in node:
+            _refuse_remote(item, inside_context)
 
 
 def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +100,7 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise RecordLoadError("a JSON record must be an object with the patient's fields")
     doc = copy.deepcopy(document)
+    _refuse_remote({k: v for k, v in doc.items() if k != "@context"})
     ctx = doc.pop("@context", None)
     if ctx is not None:
         _check_context(ctx)
@@ -116,9 +134,11 @@ def _parse_json(text: str, source: str) -> Graph:
         raise RecordLoadError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     graph = Graph()
     try:
-        graph.parse(data=json.dumps(normalise_json(document)), format="json-ld")
-    except RecordLoadError:
-        raise
+        normalised = normalise_json(document)
+    except RecordLoadError as exc:
+        raise RecordLoadError(f"{source}: {exc}") from exc
+    try:
+        graph.parse(data=json.dumps(normalised), format="json-ld")
     except Exception as exc:  # rdflib's JSON-LD errors have no common base class
         raise RecordLoadError(f"{source}: not valid JSON-LD for an axspa-kg record: {exc}") from exc
     return graph

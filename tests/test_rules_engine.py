@@ -37,7 +37,8 @@ def test_negated_input_puts_the_producer_in_a_lower_stratum(tmp_path: Path) -> N
         CONSTRUCT { ?p ax:flag ax:yes } WHERE { ?p a ax:Patient MINUS { ?p ax:blocked ax:yes } }""")
     strata = stratify([consumer, producer])
     assert [[r.name for r in s] for s in strata] == [["producer"], ["consumer"]]
-    assert dependency_graph([consumer, producer]).edges["producer", "consumer"]["negative"] is True
+    edge = dependency_graph([consumer, producer]).edges["producer", "consumer"]
+    assert edge["negative"] is True
 
 
 def test_a_cycle_is_refused_naming_the_rules(tmp_path: Path) -> None:
@@ -49,7 +50,8 @@ def test_a_cycle_is_refused_naming_the_rules(tmp_path: Path) -> None:
 
 
 def test_a_rule_that_negates_its_own_output_is_a_cycle(tmp_path: Path) -> None:
-    selfish = _rule(tmp_path, "selfish", "CONSTRUCT { ?p ax:a ax:yes } WHERE { ?p a ax:Patient MINUS { ?p ax:a ax:yes } }")
+    selfish = _rule(tmp_path, "selfish",
+                    "CONSTRUCT { ?p ax:a ax:yes } WHERE { ?p a ax:Patient MINUS { ?p ax:a ax:yes } }")
     with pytest.raises(RuleLoadError, match="selfish"):
         stratify([selfish])
 

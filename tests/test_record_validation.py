@@ -1,0 +1,231 @@
+"""Record fixtures in tests/data/: the valid ones conform, every invalid one fails for the reason its
+file name states (field, message, value) and gets no advice, and bad input ends in a RecordLoadError
+with a clear message, never a bare traceback or a network fetch."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Graph, URIRef
+
+from reasoner.errors import EXIT_USAGE, AxspaError, InvalidRecordError, RecordLoadError
+from reasoner.pipeline import Reasoner
+from reasoner.record import CONTEXT_IRI, read_graph
+from reasoner.validate import validate_record
+
+DATA = Path(__file__).resolve().parent / "data"
+VALID = sorted(p for p in (DATA / "valid").iterdir() if p.suffix in {".json", ".ttl"})
+INVALID = sorted(p for p in (DATA / "invalid").iterdir() if p.suffix in {".json", ".ttl"})
+
+# file name -> (substring of the violation's path, substring of its message, its value or None)
+EXPECTED: dict[str, tuple[str, str, str | None]] = {
+    "age-not-a-number.json": ("age", "whole number of years", "forty-two"),
+    "basdai-above-10.json": ("measurements[1]", "scored from 0 to 10", None),
+    "blank-node-course.ttl": ("treatments", "must be an IRI", None),
+    "child-age-15.json": ("age", "adults only (18 years or older)", "15"),
+    "contradictory-ibd-status.json": ("conditions", "is stated both", "ibd"),
+    "course-without-status.json": ("treatments[1].status", "give ongoing or stopped", None),
+    "diagnosis-not-axspa.json": ("diagnosis", "give exactly one of", "psoriatic_arthritis"),
+    "end-before-start.json": ("treatments[1].start", "starts after it ends", "2026-05-10"),
+    "malformed-date.json": ("treatments[1].start", "as YYYY-MM-DD", "2026-02-30"),
+    "maximal-dose-not-boolean.json": ("treatments[1].maximalDose", "give true or false", None),
+    "measurement-without-value.json": ("measurements[1].value", "give one number", None),
+    "missing-age.json": ("age", "give the patient's age once", None),
+    "missing-diagnosis.json": ("diagnosis", "give exactly one of", None),
+    "negative-crp.json": ("measurements[2]", "cannot be negative", None),
+    "ongoing-with-end-date.json": ("treatments[1]", "marked ongoing has an end date", None),
+    "two-diagnoses.json": ("diagnosis", "give exactly one of", None),
+    "unknown-condition.json": ("conditions[1].condition", "known condition", "gout"),
+    "unknown-condition-status.json": ("conditions[1].status", "present, absent or unknown", "maybe"),
+    "unknown-disease-state.json": ("diseaseState", "active, stable", "flaring"),
+    "unknown-drug-name.json": ("treatments[1].drug", "is not a drug axspa-kg knows", "Wonderprofen"),
+    "unknown-measure.json": ("measurements[1].measure", "known measure", "pain_score"),
+    "unknown-outcome.json": ("treatments[1].outcome", "use ongoing_response", "cured"),
+    "unknown-sex.json": ("sex", "female, male or other", "unspecified"),
+}
+# Files refused before validation, with a substring of the RecordLoadError message.
+LOAD_ERRORS: dict[str, str] = {
+    "blank-node-patient.ttl": "identified by an IRI, not a blank node",
+}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Reasoner:
+    return Reasoner()
+
+
+@pytest.fixture
+def no_network(monkeypatch) -> list[tuple]:
+    """Make every socket operation fail loudly and record the attempt."""
+    attempts: list[tuple] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network access attempted during a test that must stay offline")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+# ---------------------------------------------------------------------------------------------
+# The fixture folders
+# ---------------------------------------------------------------------------------------------
+def test_fixture_folders_are_complete() -> None:
+    assert len(VALID) >= 6
+    assert len([p for p in VALID if p.suffix == ".ttl"]) >= 2
+    assert sorted(p.name for p in INVALID) == sorted(set(EXPECTED) | set(LOAD_ERRORS))
+
+
+@pytest.mark.parametrize("path", [p for p in VALID if p.suffix == ".ttl"], ids=lambda p: p.name)
+def test_turtle_fixtures_name_every_node_with_an_iri(path: Path) -> None:
+    graph = Graph().parse(path, format="turtle")
+    assert not [t for t in graph if any(isinstance(term, BNode) for term in t)]
+    assert all(str(s).startswith("https://example.org/patient/") for s in graph.subjects())
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid records
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_valid_record_conforms(engine, path: Path) -> None:
+    loaded, report = engine.validate(path)
+    assert report.conforms, [i.as_dict() for i in report.violations]
+    assert not report.violations
+    assert isinstance(loaded.patient, URIRef)
+    assert not [t for t in loaded.graph if any(isinstance(term, BNode) for term in t)]
+    result = engine.recommend(path)
+    assert result.conforms
+    assert result.advice
+
+
+def test_drug_names_resolve_from_brand_rxnorm_and_iri(engine) -> None:
+    loaded, _ = engine.validate(DATA / "valid" / "drug-names-brand-rxnorm-iri.json")
+    drugs = {str(d).rsplit("/", 1)[-1] for d in loaded.graph.objects(None, URIRef(
+        "https://w3id.org/axspa-kg/ontology#drug"))}
+    assert drugs == {"naproxen", "celecoxib", "etanercept", "secukinumab", "sulfasalazine"}
+
+
+def test_turtle_record_keeps_its_own_patient_iri(engine) -> None:
+    result = engine.recommend(DATA / "valid" / "nraxspa-on-tnfi-ax-vocabulary.ttl")
+    assert result.patient == "https://example.org/patient/nraxspa-on-tnfi"
+    assert all(a.iri.startswith(result.patient + "/advice/") for a in result.advice)
+
+
+def test_minimal_record_conforms_with_warnings_only(engine) -> None:
+    result = engine.recommend(DATA / "valid" / "nraxspa-stable-minimal.json")
+    assert result.conforms
+    warnings = [v for v in result.validation if v["severity"] == "warning"]
+    assert any("CRP" in w["message"] for w in warnings)
+    assert any("BASDAI or ASDAS" in w["message"] for w in warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Invalid records
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_record_fails_for_the_reason_its_name_states(engine, name: str) -> None:
+    path_part, message_part, value = EXPECTED[name]
+    result = engine.recommend(DATA / "invalid" / name)
+    assert not result.conforms
+    violations = [v for v in result.validation if v["severity"] == "violation"]
+    matching = [v for v in violations if path_part in v["path"] and message_part in v["message"]]
+    assert matching, f"{name}: no violation at {path_part!r} saying {message_part!r}: {violations}"
+    if value is not None:
+        assert any(v["value"] == value for v in matching), matching
+    # No advice of any kind for a record that failed validation.
+    assert not result.advice and not result.needs_information and not result.conflicts
+    with pytest.raises(InvalidRecordError) as info:
+        engine.recommend(DATA / "invalid" / name, strict=True)
+    assert info.value.exit_code == 1
+
+
+@pytest.mark.parametrize("name", sorted(LOAD_ERRORS))
+def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: str) -> None:
+    path = DATA / "invalid" / name
+    with pytest.raises(RecordLoadError, match=LOAD_ERRORS[name]):
+        engine.recommend(path)
+    # Validated directly, the patient shape says the same thing.
+    report = validate_record(Graph().parse(path, format="turtle"), engine.kb)
+    assert not report.conforms
+    assert any("identified by an IRI" in v.message for v in report.violations)
+
+
+# ---------------------------------------------------------------------------------------------
+# Load errors: a clear RecordLoadError, never a crash
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("file_name", "text", "expected"), [
+    ("broken.json", '{"id": "x", "age": 40,\n "diagnosis": }', r"not valid JSON \(.* at line 2\)"),
+    ("list.json", '[{"id": "x"}]', "must be an object"),
+    ("treatments-not-a-list.json", '{"id": "x", "treatments": "naproxen"}', "treatments: expected a list"),
+    ("condition-not-an-object.json", '{"id": "x", "conditions": ["ibd"]}', r"conditions\[1\]: expected an object"),
+    ("broken.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
+     "<https://example.org/p> a ax:Patient ax:ageYears 40 .", "not valid turtle"),
+    ("record.csv", "id,age\nx,40\n", "unknown file type '.csv'"),
+    ("nobody.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n<https://example.org/c> a ax:Measurement .",
+     "no patient found"),
+    ("two-patients.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
+     "<https://example.org/p/1> a ax:Patient .\n<https://example.org/p/2> a ax:Patient .", "2 patients found"),
+])
+def test_unparseable_input_raises_record_load_error(engine, tmp_path: Path, file_name, text, expected) -> None:
+    path = tmp_path / file_name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RecordLoadError, match=expected) as info:
+        engine.recommend(path)
+    assert isinstance(info.value, AxspaError) and info.value.exit_code == EXIT_USAGE
+
+
+def test_missing_file_raises_record_load_error(engine, tmp_path: Path) -> None:
+    with pytest.raises(RecordLoadError, match="no such file"):
+        engine.recommend(tmp_path / "absent.json")
+
+
+REMOTE = "https://example.org/ctx.jsonld"
+
+
+@pytest.mark.parametrize("context", [REMOTE, [REMOTE], [{"mrn": "https://example.org/mrn"}, REMOTE]],
+                         ids=["string", "list", "list-with-inline"])
+def test_remote_context_is_refused_without_touching_the_network(engine, tmp_path, no_network, context) -> None:
+    record = json.loads((DATA / "valid" / "adult-age-18-score-boundaries.json").read_text(encoding="utf-8"))
+    record["@context"] = context
+    path = tmp_path / "remote-context.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(RecordLoadError) as info:
+        engine.recommend(path)
+    message = str(info.value)
+    assert REMOTE in message and "network" in message and CONTEXT_IRI in message
+    with pytest.raises(RecordLoadError):
+        read_graph(record)
+    assert not no_network
+
+
+def test_shipped_context_iri_is_accepted_offline(no_network) -> None:
+    graph, _ = read_graph(DATA / "valid" / "axspa-unspecified-shipped-context.json")
+    assert len(graph) > 10
+    assert not no_network
+
+
+@pytest.mark.parametrize("path", VALID + INVALID, ids=lambda p: p.name)
+def test_every_fixture_is_read_and_checked_offline(engine, no_network, path: Path) -> None:
+    try:
+        engine.recommend(path)
+    except RecordLoadError:
+        assert path.name in LOAD_ERRORS
+    assert not no_network
+
+
+@pytest.mark.parametrize("document", [
+    {"@context": {"@import": REMOTE}},
+    {"@context": {"extra": {"@id": "https://example.org/extra", "@context": REMOTE}}, "extra": {"a": "b"}},
+    {"treatments": [{"@context": REMOTE, "drug": "naproxen", "status": "ongoing"}]},
+], ids=["import", "scoped-context", "nested-item-context"])
+def test_remote_context_anywhere_in_the_record_is_refused_offline(no_network, document) -> None:
+    """A remote context hidden in an inline context or a nested object must be refused as well."""
+    record = {"id": "nested-context", "age": 40, "diagnosis": "AS", "diseaseState": "active", **document}
+    with pytest.raises(RecordLoadError):
+        read_graph(record)
+    assert not no_network, "parsing tried to fetch a remote JSON-LD context"
