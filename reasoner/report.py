@@ -282,22 +282,33 @@ def render_text(result: Result) -> str:
         "contraindicated": "CONTRAINDICATED (label)", "do-not-repeat": "DO NOT REPEAT (record)",
         "caution": "CAUTION (label)", "needs-information": "NEEDS INFORMATION",
     }
+    where_names = {"acr2019": "ACR 2019", "asas-eular2022": "ASAS-EULAR 2022", "label": "label fact",
+                   "axspa-kg": "axspa-kg principle"}
     for kind in KIND_ORDER:
         items = result.by_kind(kind)
         if not items or kind == "needs-information":
             continue
         lines.append("")
         lines.append(titles[kind])
+        # One line per source (recommendation, label fact ...): the therapies it names, then why.
+        groups: dict[tuple, list[AdviceItem]] = {}
         for item in items:
-            src = item.recommendation
-            where = {"acr2019": "ACR 2019", "asas-eular2022": "ASAS-EULAR 2022", "label": "label fact",
-                     "axspa-kg": "axspa-kg principle"}.get(src.guideline, src.guideline)
-            over = f" over {', '.join(o.label for o in item.over)}" if item.over else ""
-            lines.append(f"  {item.therapy.label}{over}  [{where} {src.id}; {item.strength}; evidence {item.evidence}]")
-            if item.because:
-                lines.append("      because: " + "; ".join(f.text for f in item.because))
-            if item.note:
-                lines.append(f"      note: {item.note}")
+            over = tuple(o.label for o in item.over) if kind != "no-preference" else ()
+            key = (item.recommendation.guideline, item.recommendation.id, item.strength, item.evidence, over,
+                   tuple(f.text for f in item.because), item.note)
+            groups.setdefault(key, []).append(item)
+        for (guideline, rec_id, strength, evidence, over, because, note), members in groups.items():
+            names = ", ".join(dict.fromkeys(m.therapy.label for m in members))
+            if kind == "no-preference":
+                names = f"any of {names} (none preferred)"
+            elif over:
+                names += " over " + ", ".join(over)
+            lines.append(f"  {names}  [{where_names.get(guideline, guideline)} {rec_id}; {strength}; "
+                         f"evidence {evidence}]")
+            if because:
+                lines.append("      because: " + "; ".join(because))
+            if note:
+                lines.append(f"      note: {note}")
     if result.needs_information:
         lines.append("")
         lines.append(titles["needs-information"])

@@ -10,8 +10,12 @@ rules named, so negation always reads a lower stratum that is complete.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import networkx as nx
 from rdflib import URIRef, Variable
@@ -111,6 +115,44 @@ def analyse(query: QueryFile) -> Rule:
     return rule
 
 
+def _cache_file() -> Path:
+    base = os.environ.get("AXSPA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "axspa-kg")
+    return Path(base) / "rule-analysis.json"
+
+
+def analyse_cached(queries: list[QueryFile]) -> list[Rule]:
+    """analyse() each rule, reusing earlier results for unchanged text (parsing costs ~30 ms a rule).
+
+    The cache is keyed by a hash of each rule's text, so an edited rule is always re-analysed; an
+    unwritable cache only costs time.
+    """
+    path = _cache_file()
+    try:
+        cache = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    rules: list[Rule] = []
+    changed = False
+    for query in queries:
+        digest = hashlib.sha256(query.text.encode("utf-8")).hexdigest()
+        entry = cache.get(digest)
+        if entry is None:
+            rule = analyse(query)
+            cache[digest] = {k: sorted([list(x) for x in getattr(rule, k)], key=str)
+                             for k in ("produces", "consumes", "negates")}
+            changed = True
+        else:
+            rule = Rule(query, *({tuple(x) for x in entry[k]} for k in ("produces", "consumes", "negates")))
+        rules.append(rule)
+    if changed:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(cache), encoding="utf-8")
+        except OSError:
+            pass
+    return rules
+
+
 def _matches(consumed: Key, produced: Key) -> bool:
     return consumed[0] == produced[0] and (consumed[1] is None or consumed[1] == produced[1])
 
@@ -148,7 +190,7 @@ def load_rules(guideline: str = "all", folder: str = "rules") -> list[list[Rule]
     if guideline not in GUIDELINE_SETS:
         raise RuleLoadError(f"unknown guideline set {guideline!r}; use one of {', '.join(GUIDELINE_SETS)}")
     wanted = GUIDELINE_SETS[guideline]
-    rules = [analyse(q) for q in query_folder(folder)]
+    rules = analyse_cached(query_folder(folder))
     if not rules:
         raise RuleLoadError(f"no rules found in queries/{folder}/")
     chosen = [r for r in rules if r.guideline in wanted or r.guideline not in {"acr2019", "asas-eular2022"}]

@@ -109,11 +109,15 @@ def _path(focus: Node, path: Node | None) -> str:
     return field or "record"
 
 
-def _value(node: Node | None) -> str | None:
+def _value(node: Node | None, data: Graph | None = None) -> str | None:
     if node is None:
         return None
     if isinstance(node, Literal):
         return str(node)
+    if data is not None and (node, RDF.type, AX.Measurement) in data:
+        # a measurement-level result: show what was measured, not the node's IRI
+        measure, value = data.value(node, AX.measure), data.value(node, AX.value)
+        return f"{_value(measure)} = {value}"
     text = str(node)
     return text.rsplit("#", 1)[-1] if text.startswith(str(AX)) else text
 
@@ -136,7 +140,7 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
             ValidationIssue(
                 severity=level,
                 path=_path(focus, results.value(result, SH.resultPath)),  # type: ignore[arg-type]
-                value=_value(results.value(result, SH.value)),
+                value=_value(results.value(result, SH.value), data),
                 message=str(message) if message else "record does not satisfy a shape",
                 focus=str(focus),
             )

@@ -53,3 +53,19 @@ def advise(reasoner):
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def run(advise):
+    """advise() with results kept per record, since many test cases share a patient."""
+    import json
+
+    cache: dict[str, object] = {}
+
+    def go(record):
+        key = json.dumps(record, sort_keys=True)
+        if key not in cache:
+            cache[key] = advise(record)
+        return cache[key]
+
+    return go

@@ -50,3 +50,10 @@ def nsaid_failure(first: str = "naproxen", second: str = "celecoxib") -> list[di
         course(first, outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20", maximalDose=True),
         course(second, outcome="primary_nonresponse", start="2021-03-01", end="2021-04-15", maximalDose=True),
     ]
+
+
+def advice_from(result, guideline: str, rid: str) -> list:
+    """Advice items (not needs-information) resting on recommendation `rid` of `guideline`."""
+    return [a for a in result.advice
+            if a.recommendation.guideline == guideline and a.recommendation.id == rid
+            and a.kind != "needs-information"]

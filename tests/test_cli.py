@@ -82,3 +82,15 @@ def test_explain_names_source_and_facts(capsys) -> None:
     out = capsys.readouterr().out
     assert "do-not-repeat" in out and "injection-site reaction" in out
     assert main(["explain", str(CASE2), "no-such-drug"]) == 2
+
+
+def test_exact_hermit_classification_gives_the_same_advice(capsys) -> None:
+    assert main(["recommend", str(CASE2), "-f", "json"]) == 0
+    fast = json.loads(capsys.readouterr().out)
+    assert main(["recommend", str(CASE2), "-f", "json", "--exact"]) == 0
+    exact = json.loads(capsys.readouterr().out)
+
+    def key(data: dict) -> set:
+        return {(a["kind"], a["therapy"]["iri"], a["recommendation"]["id"]) for a in data["advice"]}
+
+    assert key(fast) == key(exact) and key(fast)

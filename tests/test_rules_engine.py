@@ -87,3 +87,19 @@ def test_every_rule_file_has_the_header_the_readme_asks_for() -> None:
             header = rule.query.header
             for key in ("rule", "recommendation", "guideline"):
                 assert header.get(key), f"{rule.name}: missing '# {key.title()}:' header"
+
+
+def test_analysis_cache_never_serves_an_edited_rule_stale(tmp_path: Path, monkeypatch) -> None:
+    from reasoner.rules import analyse_cached
+
+    monkeypatch.setenv("AXSPA_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "r.rq"
+    path.write_text("# Rule: r\n" + PREFIX + "CONSTRUCT { ?p ax:first ax:yes } WHERE { ?p a ax:Patient }")
+    (first,) = analyse_cached([read_query(path)])
+    assert (tmp_path / "cache" / "rule-analysis.json").is_file()
+    path.write_text("# Rule: r\n" + PREFIX + "CONSTRUCT { ?p ax:second ax:yes } WHERE { ?p a ax:Patient }")
+    (second,) = analyse_cached([read_query(path)])
+    assert {k[0].rsplit("#", 1)[1] for k in first.produces} == {"first"}
+    assert {k[0].rsplit("#", 1)[1] for k in second.produces} == {"second"}
+    (again,) = analyse_cached([read_query(path)])
+    assert again.produces == second.produces and again.negates == second.negates

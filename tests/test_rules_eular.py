@@ -16,7 +16,7 @@ import pytest
 
 from reasoner.namespaces import AX, DRUG
 
-from .patients import condition, course, measurement, nsaid_failure, patient
+from .patients import advice_from, condition, course, measurement, nsaid_failure, patient
 
 NSAIDS = {str(DRUG[d]) for d in ("celecoxib", "diclofenac", "etodolac", "etoricoxib", "ibuprofen",
                                  "indomethacin", "meloxicam", "naproxen")}
@@ -43,27 +43,10 @@ def asdas(*values: float) -> list[dict[str, Any]]:
     return [measurement("crp", 12.0), *(measurement("asdas_crp", v, dates[i]) for i, v in enumerate(values))]
 
 
-_CACHE: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def run(advise):
-    """advise() with results kept per record, since several cases share a patient."""
-
-    def go(record: dict[str, Any]):
-        key = json.dumps(record, sort_keys=True)
-        if key not in _CACHE:
-            _CACHE[key] = advise(record)
-        return _CACHE[key]
-
-    return go
 
 
 def items(result, rid: str) -> list:
-    """Advice resting on ASAS-EULAR 2022 statement `rid` (R9, R10-a ...)."""
-    return [a for a in result.advice
-            if a.recommendation.guideline == "asas-eular2022" and a.recommendation.id == rid
-            and a.kind != "needs-information"]
+    return advice_from(result, "asas-eular2022", rid)
 
 
 def therapies(result, rid: str) -> set[str]:

@@ -8,14 +8,13 @@ inhibitor, not biologic-naive, a biosimilar instead of the originator, a drug st
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from reasoner.namespaces import AX, DRUG
 
-from .patients import condition, course, nsaid_failure, patient
+from .patients import advice_from, condition, course, nsaid_failure, patient
 
 NSAIDS = {str(DRUG[d]) for d in ("celecoxib", "diclofenac", "etodolac", "etoricoxib", "ibuprofen",
                                  "indomethacin", "meloxicam", "naproxen")}
@@ -39,26 +38,10 @@ def first_tnfi(drug: str, outcome: str, **extra: Any) -> dict[str, Any]:
     return course(drug, outcome=outcome, start="2023-01-01", end="2023-06-01", **extra)
 
 
-_CACHE: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def run(advise):
-    """advise() with results kept per record, since several cases share a patient."""
-
-    def go(record: dict[str, Any]):
-        key = json.dumps(record, sort_keys=True)
-        if key not in _CACHE:
-            _CACHE[key] = advise(record)
-        return _CACHE[key]
-
-    return go
 
 
 def items(result, rid: str) -> list:
-    return [a for a in result.advice
-            if a.recommendation.guideline == "acr2019" and a.recommendation.id == rid
-            and a.kind != "needs-information"]
+    return advice_from(result, "acr2019", rid)
 
 
 def therapies(result, rid: str) -> set[str]:
