@@ -49,6 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("therapy", help="drug or intervention: generic name, brand name, RxNorm code or IRI")
     e.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
 
+    c = sub.add_parser("cohort", help="advice for many patients: one JSON line each; invalid ones to --rejects")
+    c.add_argument("inputs", type=Path, nargs="+", help="files or folders (.jsonl, .json, .ttl, .nt, .jsonld)")
+    c.add_argument("--store", default="memory",
+                   help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk), rdflib, or an endpoint URL")
+    c.add_argument("-o", "--output", type=Path, help="advice.jsonl (default: standard output), advice.ttl or .nt")
+    c.add_argument("--rejects", type=Path, help="write rejected patients and their messages here (JSON Lines)")
+    c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
+    c.add_argument("--batch", type=int, default=1000, help="patients loaded and advised together (default 1000)")
+    c.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
+
     sub.add_parser("kb", help="load the knowledge base and print what it holds")
     return parser
 
@@ -113,6 +123,32 @@ def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cohort(args: argparse.Namespace) -> int:
+    from .cohort import CohortRunner
+    from .pipeline import Reasoner
+
+    store = "oxigraph" if args.store == "memory" else args.store
+    reasoner = Reasoner(store=store, guideline=args.guideline)
+    fmt = "jsonl"
+    if args.output and args.output.suffix in (".ttl", ".nt"):
+        fmt = args.output.suffix[1:]
+    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    rejects = args.rejects.open("w", encoding="utf-8") if args.rejects else None
+    try:
+        summary = CohortRunner(reasoner, batch=args.batch).run(
+            args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())
+    finally:
+        if args.output:
+            out.close()
+        if rejects is not None:
+            rejects.close()
+    print(f"axspa cohort: {summary.text()}", file=sys.stderr)
+    if summary.rejected and not args.rejects:
+        print("axspa cohort: rejected patients were not written anywhere; use --rejects FILE to keep them",
+              file=sys.stderr)
+    return EXIT_OK
+
+
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "kb":
@@ -123,6 +159,8 @@ def run(argv: list[str]) -> int:
     from .pipeline import Reasoner
 
     guideline = getattr(args, "guideline", "all")
+    if args.command == "cohort":
+        return _cohort(args)
     reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
                         exact=getattr(args, "exact", False))
     if args.command == "validate":

@@ -90,25 +90,39 @@ class Reasoner:
         return loaded, validate_record(loaded.graph, self.kb)
 
     def classify(self, patient_graph: Graph) -> Graph:
-        """Population (and helper) class memberships of the patient, as rdf:type triples."""
+        """Population (and helper) class memberships of the patient(s), as rdf:type triples."""
         self.store.clear(PATIENTS_GRAPH)
         self.store.clear(DERIVED_GRAPH)
         self.store.add(patient_graph, PATIENTS_GRAPH)
-        inferred = classify_exact(self.kb, patient_graph, self.classes) if self.exact else Graph()
-        if not self.exact:
-            for compiled in self.classes:
-                inferred += self.store.construct(compiled.query)
+        if self.exact:
+            inferred = classify_exact(self.kb, patient_graph, self.classes)
+            self.store.add(inferred, DERIVED_GRAPH)
+            return inferred
+        return self.classify_loaded()
+
+    def classify_loaded(self) -> Graph:
+        """Run the compiled class queries over every patient already in the store (set-at-a-time)."""
+        inferred = Graph()
+        for compiled in self.classes:
+            inferred += self.store.construct(compiled.query)
         self.store.add(inferred, DERIVED_GRAPH)
         return inferred
 
-    def derive(self, patient_graph: Graph) -> Graph:
-        """Classification then every rule stratum; returns the derived graph (types + advice)."""
-        self.classify(patient_graph)
+    def apply_rules(self) -> None:
+        """Every rule stratum once over all patients in the store; each stratum's output is added
+        before the next runs, so negation always reads a complete lower stratum."""
         for stratum in self.strata:
             produced = Graph()
             for rule in stratum:
                 produced += self.store.construct(rule.query.text)
             self.store.add(produced, DERIVED_GRAPH)
+
+    def derive(self, patient_graph: Graph) -> Graph:
+        """Classification then every rule stratum; returns the derived graph (types + advice).
+
+        The graph may hold one patient or many: the queries never bind a patient."""
+        self.classify(patient_graph)
+        self.apply_rules()
         return self.store.graph(DERIVED_GRAPH)
 
     def recommend(self, record: Record, *, strict: bool = False) -> Result:

@@ -160,6 +160,10 @@ def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]
         return record, "graph"
     if isinstance(record, dict):
         return _parse_json(json.dumps(record), "record"), "record"
+    if not isinstance(record, str | Path):
+        raise RecordLoadError(
+            f"a record must be a file path, a JSON object (dict) or an rdflib Graph, not {type(record).__name__}"
+        )
     path = Path(record)
     if not path.is_file():
         raise RecordLoadError(f"{path}: no such file")

@@ -1,0 +1,121 @@
+"""`axspa cohort`: set-at-a-time advice equals one-patient-at-a-time advice; rejects are reported,
+never dropped; multi-patient RDF files are split; a remote store gives the same lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from reasoner.cli import main
+from reasoner.cohort import CohortRunner
+from reasoner.pipeline import Reasoner
+
+from .oxigraph_server import oxigraph_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from generate import cohort, to_ntriples  # noqa: E402
+
+N, INVALID = 40, 0.15
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return list(cohort(N, seed=11, invalid_fraction=INVALID))
+
+
+@pytest.fixture(scope="module")
+def jsonl(tmp_path_factory, records) -> Path:
+    path = tmp_path_factory.mktemp("cohort") / "cohort.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def _signature(item: dict) -> tuple:
+    return (item["kind"], item["therapy"]["iri"], item["recommendation"]["id"],
+            tuple(sorted(o["iri"] for o in item["over"])), tuple(sorted(f["fact"] for f in item["because"])))
+
+
+def _run(reasoner: Reasoner, paths: list[Path], batch: int = 16) -> tuple[list[dict], list[dict], object]:
+    out, rejects = io.StringIO(), io.StringIO()
+    summary = CohortRunner(reasoner, batch=batch).run(paths, out, rejects=rejects)
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    return lines, [json.loads(x) for x in rejects.getvalue().splitlines()], summary
+
+
+def test_every_patient_is_advised_or_rejected(reasoner, jsonl: Path, records: list[dict]) -> None:
+    lines, rejects, summary = _run(reasoner, [jsonl])
+    assert summary.read == N == len(lines) + len(rejects)
+    assert summary.valid == len(lines) and summary.rejected == len(rejects) >= 1
+    assert all(r["validation"] and r["validation"][0]["message"] for r in rejects)
+    assert {line["patient"].rsplit("/", 1)[1] for line in lines} | {
+        r["patient"].rsplit("/", 1)[1] for r in rejects if r["patient"]} == {r["id"] for r in records}
+    for line in lines:
+        assert set(line) >= {"patient", "conforms", "validation", "advice", "needs_information"}
+
+
+def test_batch_advice_equals_single_patient_advice(reasoner, jsonl: Path, records: list[dict]) -> None:
+    lines, _, _ = _run(reasoner, [jsonl], batch=16)
+    by_patient = {line["patient"]: line for line in lines}
+    checked = 0
+    for record in records[:12]:
+        single = reasoner.recommend(record).as_dict()
+        if not single["conforms"]:
+            continue
+        batch = by_patient[single["patient"]]
+        assert {_signature(a) for a in batch["advice"]} == {_signature(a) for a in single["advice"]}
+        assert [n["fact"] for n in batch["needs_information"]] == [n["fact"] for n in single["needs_information"]]
+        checked += 1
+    assert checked >= 8
+
+
+def test_multi_patient_ntriples_file_is_split(reasoner, tmp_path: Path, records: list[dict]) -> None:
+    nt = tmp_path / "cohort.nt"
+    nt.write_text("".join(to_ntriples(r) for r in records[:10]))
+    lines, rejects, summary = _run(reasoner, [nt])
+    assert summary.read == 10 and len(lines) + len(rejects) == 10
+    jsonl_lines, _, _ = _run(reasoner, [_write(tmp_path, records[:10])])
+    assert {line["patient"] for line in lines} == {line["patient"] for line in jsonl_lines}
+
+
+def _write(tmp_path: Path, records: list[dict]) -> Path:
+    path = tmp_path / "ten.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_broken_lines_and_duplicate_ids_are_rejected_not_fatal(reasoner, tmp_path: Path, records: list[dict]) -> None:
+    path = tmp_path / "mixed.jsonl"
+    good = next(r for r in records if r["age"] >= 18 and all("notareal" not in t["drug"] for t in r["treatments"]))
+    path.write_text(json.dumps(good) + "\n{broken\n" + json.dumps(good) + "\n[1, 2]\n")
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 4 and len(rejects) >= 3
+    messages = " ".join(r["validation"][0]["message"] for r in rejects)
+    assert "not valid JSON" in messages and "already read" in messages
+
+
+def test_cli_cohort_writes_jsonl_and_rejects(tmp_path: Path, jsonl: Path, capsys) -> None:
+    out, rejects = tmp_path / "advice.jsonl", tmp_path / "rejects.jsonl"
+    assert main(["cohort", str(jsonl), "-o", str(out), "--rejects", str(rejects), "--batch", "25"]) == 0
+    err = capsys.readouterr().err
+    assert f"patients read {N}" in err
+    assert len(out.read_text().splitlines()) + len(rejects.read_text().splitlines()) == N
+
+
+def test_cli_cohort_turtle_output_parses(tmp_path: Path, records: list[dict]) -> None:
+    out = tmp_path / "advice.ttl"
+    assert main(["cohort", str(_write(tmp_path, records[:5])), "-o", str(out)]) == 0
+    assert len(Graph().parse(out, format="turtle")) > 50
+
+
+def test_cohort_on_a_remote_oxigraph_server(reasoner, tmp_path: Path, records: list[dict]) -> None:
+    path = _write(tmp_path, records[:8])
+    local, _, _ = _run(reasoner, [path])
+    with oxigraph_server() as url:
+        remote, _, _ = _run(Reasoner(store=url), [path])
+    assert {(x["patient"], _signature(a)) for x in local for a in x["advice"]} == {
+        (x["patient"], _signature(a)) for x in remote for a in x["advice"]}
