@@ -19,6 +19,7 @@ PATIENTS_GRAPH = "https://w3id.org/axspa-kg/graph/patients"
 DERIVED_GRAPH = "https://w3id.org/axspa-kg/graph/derived"
 
 Row = dict[str, Node]
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class Store(Protocol):
@@ -59,6 +60,8 @@ def _from_ox(term: object) -> Node:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:  # RDF 1.1 simple literal: same as rdflib's plain literal
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term from Oxigraph: {term!r}")
 
