@@ -10,9 +10,13 @@ from reasoner.pipeline import Reasoner
 from reasoner.remote import RemoteStore, RemoteStoreError
 
 from .oxigraph_server import oxigraph_server
-from .test_store_parity import _signature
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _signature(result) -> set[tuple]:
+    return {(a.kind, a.therapy.iri, a.recommendation.id, tuple(o.iri for o in a.over),
+             tuple(f.fact for f in a.because)) for a in result.advice}
 
 
 @pytest.fixture(scope="module")

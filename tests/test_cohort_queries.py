@@ -1,0 +1,236 @@
+"""Cohort questions (queries/cohort/): one derive over a whole cohort, then SELECTs over the store.
+
+The rules are set-at-a-time, so a graph holding many patients is classified and advised in one
+`Reasoner.derive`; each cohort query then reads patients, populations and advice together. The
+cohort below is built so that every expected row can be counted by hand, and every query must give
+the same rows on Oxigraph and on rdflib.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from reasoner.namespaces import AX, DRUG, LBL, REC
+from reasoner.pipeline import Reasoner
+from reasoner.queries import QueryFile, query_folder
+from reasoner.record import RECORD_BASE, load_record
+
+from .patients import condition, course, nsaid_failure, patient
+
+QUERIES = {q.name: q for q in query_folder("cohort")}
+PREFIX = "cohort-"
+
+
+def documented(*extra: dict) -> list[dict]:
+    """Condition statements that settle the usual open branches (IBD, uveitis, peripheral arthritis)."""
+    return [condition("ibd", "absent"), condition("anterior_uveitis", "absent"),
+            condition("peripheral_arthritis", "absent"), *extra]
+
+
+def first_tnfi(drug: str, outcome: str) -> dict:
+    return course(drug, outcome=outcome, start="2022-01-10", end="2022-06-01")
+
+
+COHORT: list[dict] = [
+    # 1. primary non-response to adalimumab, IBD stated absent: an IL-17 inhibitor switch candidate
+    patient(f"{PREFIX}pnr-no-ibd", treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")],
+            conditions=documented()),
+    # 2. primary non-response to etanercept with Crohn's disease: not a candidate (IL-17i label warning)
+    patient(f"{PREFIX}pnr-crohns", sex="male",
+            treatments=[*nsaid_failure(), first_tnfi("etanercept", "primary_nonresponse")],
+            conditions=[condition("crohns_disease", "present"), condition("anterior_uveitis", "absent"),
+                        condition("peripheral_arthritis", "absent")]),
+    # 3. nr-axSpA, primary non-response to golimumab, IBD absent: a candidate (nr-axSpA population)
+    patient(f"{PREFIX}nr-pnr-no-ibd", diagnosis="nr-axSpA", age=33,
+            treatments=[*nsaid_failure(), first_tnfi("Simponi", "primary_nonresponse")], conditions=documented()),
+    # 4. primary non-response, IBD status unknown: not a candidate; the record lacks IBD status
+    patient(f"{PREFIX}pnr-ibd-unknown", treatments=[*nsaid_failure(), first_tnfi("Humira", "primary_nonresponse")],
+            conditions=[condition("ibd", "unknown"), condition("anterior_uveitis", "absent"),
+                        condition("peripheral_arthritis", "absent")]),
+    # 5. primary non-response, IBD absent, but active tuberculosis: every IL-17 inhibitor contraindicated
+    patient(f"{PREFIX}pnr-active-tb", sex="male", age=52,
+            treatments=[*nsaid_failure(), first_tnfi("infliximab", "primary_nonresponse")],
+            conditions=documented(condition("active_tuberculosis", "present"))),
+    # 6. stable AS on long-term prednisone and adalimumab (ASAS-EULAR R7 advises against the prednisone)
+    patient(f"{PREFIX}stable-prednisone", state="stable", age=61,
+            treatments=[course("prednisone", status="ongoing", outcome="ongoing_response", start="2020-03-01",
+                               dose="7.5 mg daily"),
+                        course("adalimumab", status="ongoing", outcome="ongoing_response", start="2021-05-01")]),
+    # 7. active AS after NSAID failure, bridged with prednisone (AS-16 and R7 advise against)
+    patient(f"{PREFIX}active-prednisone", treatments=[*nsaid_failure(), course("prednisone", status="ongoing",
+                                                                                 start="2025-09-01")],
+            conditions=documented()),
+    # 8. secondary non-response to adalimumab, now on its biosimilar Amjevita (AS-14, do-not-repeat)
+    patient(f"{PREFIX}biosimilar-of-failed", sex="male",
+            treatments=[*nsaid_failure(), course("adalimumab", outcome="secondary_nonresponse", start="2022-01-10",
+                                                  end="2024-02-01"),
+                        course("Amjevita", status="ongoing", start="2024-03-01")],
+            conditions=documented()),
+    # 9. stable AS on the infliximab biosimilar Inflectra with heart failure (label contraindication)
+    patient(f"{PREFIX}inflectra-heart-failure", state="stable", age=68, sex="male",
+            treatments=[course("Inflectra", status="ongoing", outcome="ongoing_response", start="2021-01-01")],
+            conditions=[condition("congestive_heart_failure", "present")]),
+    # 10. active AS after NSAID failure, on secukinumab (AS-08 recommends it): concordant
+    patient(f"{PREFIX}on-secukinumab", treatments=[*nsaid_failure(), course("Cosentyx", status="ongoing",
+                                                                              start="2026-01-01")],
+            conditions=documented()),
+    # 11. stable AS on etanercept and celecoxib: AS-24 prefers withdrawing the NSAID; continuation of
+    #     the TNF inhibitor is advised as a strategy (AS-26, AS-28), not as the drug itself
+    patient(f"{PREFIX}stable-tnfi-nsaid", state="stable",
+            treatments=[course("etanercept", status="ongoing", outcome="ongoing_response", start="2020-01-01"),
+                        course("celecoxib", status="ongoing", start="2020-01-01")]),
+    # 12. stable nr-axSpA without drug treatment: outside the concordance denominator
+    patient(f"{PREFIX}nr-stable-untreated", diagnosis="nr-axSpA", state="stable", age=29),
+    # 13. etanercept stopped for an injection-site reaction: response type of the TNFi unknown
+    patient(f"{PREFIX}etanercept-reaction",
+            treatments=[*nsaid_failure(), course("etanercept", outcome="injection_site_reaction",
+                                                  start="2024-01-10", end="2024-04-02")],
+            conditions=documented()),
+    # 14. active AS after NSAID failure, first biologic the adalimumab biosimilar Hyrimoz: concordant
+    #     through its reference product (AS-06 recommends adalimumab)
+    patient(f"{PREFIX}on-hyrimoz", treatments=[*nsaid_failure(), course("Hyrimoz", status="ongoing",
+                                                                          start="2025-11-01")],
+            conditions=documented()),
+    # 15. early active AS on naproxen (AS-01 recommends NSAIDs): concordant
+    patient(f"{PREFIX}on-naproxen", age=24, treatments=[course("naproxen", status="ongoing", start="2026-08-01",
+                                                                 maximalDose=True)]),
+    # 16. one NSAID failed, not at maximal dose: the NSAID trial is not known to be adequate
+    patient(f"{PREFIX}one-nsaid", treatments=[course("naproxen", outcome="primary_nonresponse", start="2026-01-05",
+                                                      end="2026-03-01")],
+            conditions=documented()),
+]
+
+
+def pid(name: str) -> URIRef:
+    return URIRef(RECORD_BASE + PREFIX + name)
+
+
+def cohort_graph(engine: Reasoner) -> Graph:
+    graph = Graph()
+    for record in COHORT:
+        graph += load_record(record, engine.kb).graph
+    return graph
+
+
+@pytest.fixture(scope="module")
+def engines() -> tuple[Reasoner, Reasoner]:
+    """A fresh Oxigraph and a fresh rdflib Reasoner, each after one derive over the whole cohort."""
+    ox = Reasoner()
+    rd = Reasoner(store="rdflib", kb=ox.kb)
+    graph = cohort_graph(ox)
+    ox.derive(graph)
+    rd.derive(graph)
+    return ox, rd
+
+
+def canon(rows: list[dict]) -> list[tuple]:
+    """Rows as sorted tuples of (variable, N-Triples term): datatypes and language tags count too."""
+    return sorted(tuple(sorted((k, v.n3()) for k, v in row.items())) for row in rows)
+
+
+def run(engines, name: str) -> list[dict]:
+    """Run a cohort query on both engines, assert the rows agree, return Oxigraph's rows."""
+    query: QueryFile = QUERIES[name]
+    ox, rd = engines
+    ox_rows, rd_rows = ox.store.select(query.text), rd.store.select(query.text)
+    assert canon(ox_rows) == canon(rd_rows), f"{name}: rdflib and Oxigraph disagree"
+    return ox_rows
+
+
+def test_every_query_has_its_header() -> None:
+    assert set(QUERIES) == {"il17i-switch-candidates", "on-therapy-advised-against", "missing-facts",
+                            "guideline-concordance", "guideline-concordance-by-patient"}
+    for query in QUERIES.values():
+        for key in ("question", "inputs", "output"):
+            assert query.header.get(key), (query.name, key)
+        assert "NOT EXISTS" not in query.text.upper(), query.name
+
+
+def test_cohort_records_are_unique_and_valid(engines) -> None:
+    ids = [record["id"] for record in COHORT]
+    assert len(ids) == len(set(ids))
+    for record in COHORT:
+        _, report = engines[0].validate(record)
+        assert report.conforms, (record["id"], report.violations)
+
+
+def test_il17i_switch_candidates(engines) -> None:
+    rows = run(engines, "il17i-switch-candidates")
+    assert {(r["patient"], r["failedTnfi"]) for r in rows} == {
+        (pid("pnr-no-ibd"), DRUG.adalimumab),
+        (pid("nr-pnr-no-ibd"), DRUG.golimumab),
+    }
+    assert len(rows) == 2
+    # left out: Crohn's disease present, IBD unknown, IL-17 inhibitors contraindicated (tuberculosis)
+    assert not {pid("pnr-crohns"), pid("pnr-ibd-unknown"), pid("pnr-active-tb")} & {r["patient"] for r in rows}
+
+
+def test_on_therapy_advised_against(engines) -> None:
+    rows = run(engines, "on-therapy-advised-against")
+    assert {(r["patient"], r["drug"], r["kind"], r["source"]) for r in rows} == {
+        (pid("stable-prednisone"), DRUG.prednisone, AX.kind_against, REC["EULAR22-R7-b"]),
+        (pid("active-prednisone"), DRUG.prednisone, AX.kind_against, REC["AS-16"]),
+        (pid("active-prednisone"), DRUG.prednisone, AX.kind_against, REC["EULAR22-R7-b"]),
+        (pid("biosimilar-of-failed"), DRUG.adalimumab_atto, AX.kind_against, REC["AS-14"]),
+        (pid("biosimilar-of-failed"), DRUG.adalimumab_atto, AX.kind_do_not_repeat, AX.principle_do_not_repeat),
+        (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb, AX.kind_contraindicated, LBL.tnfi_heart_failure),
+    }
+    assert len(rows) == 6
+
+
+def test_missing_facts(engines) -> None:
+    rows = run(engines, "missing-facts")
+    assert {(r["patient"], r["fact"]) for r in rows} == {
+        (pid("pnr-ibd-unknown"), AX.need_ibd_status),
+        (pid("etanercept-reaction"), AX.need_response_type),
+        (pid("one-nsaid"), AX.need_nsaid_trial),
+    }
+    assert len(rows) == 3
+
+
+def test_guideline_concordance_by_patient(engines) -> None:
+    rows = run(engines, "guideline-concordance-by-patient")
+    got = {(r["patient"], r["drug"]): r["concordant"] for r in rows}
+    assert len(rows) == len(got)
+    assert got == {
+        (pid("stable-prednisone"), DRUG.prednisone): Literal(False),
+        (pid("stable-prednisone"), DRUG.adalimumab): Literal(False),
+        (pid("active-prednisone"), DRUG.prednisone): Literal(False),
+        (pid("biosimilar-of-failed"), DRUG.adalimumab_atto): Literal(False),
+        (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb): Literal(False),
+        (pid("on-secukinumab"), DRUG.secukinumab): Literal(True),
+        (pid("stable-tnfi-nsaid"), DRUG.etanercept): Literal(False),
+        (pid("stable-tnfi-nsaid"), DRUG.celecoxib): Literal(False),
+        (pid("on-hyrimoz"), DRUG.adalimumab_adaz): Literal(True),
+        (pid("on-naproxen"), DRUG.naproxen): Literal(True),
+    }
+
+
+def test_guideline_concordance(engines) -> None:
+    rows = run(engines, "guideline-concordance")
+    assert len(rows) == 1
+    row = rows[0]
+    # 8 patients with an ongoing course (6-11, 14, 15); concordant: 10, 14, 15
+    assert row["patients"].toPython() == 8
+    assert row["concordant"].toPython() == 3
+    assert row["share"].datatype == URIRef("http://www.w3.org/2001/XMLSchema#decimal")
+    assert Decimal(str(row["share"])) == Decimal("0.375")
+    by_patient = run(engines, "guideline-concordance-by-patient")
+    discordant = {r["patient"] for r in by_patient if not r["concordant"].toPython()}
+    assert row["patients"].toPython() - row["concordant"].toPython() == len(discordant)
+
+
+@pytest.mark.parametrize("name", ["il17i-switch-candidates", "on-therapy-advised-against", "missing-facts",
+                                  "guideline-concordance-by-patient"])
+def test_cohort_rows_equal_the_union_of_single_patient_rows(engines, reasoner, name) -> None:
+    """Set-at-a-time: deriving the whole cohort at once gives each patient what deriving that patient
+    alone gives (no advice leaks between patients)."""
+    cohort_rows = canon(run(engines, name))
+    single_rows: list[tuple] = []
+    for record in COHORT:
+        reasoner.derive(reasoner.load(record).graph)
+        single_rows += canon(reasoner.store.select(QUERIES[name].text))
+    assert sorted(single_rows) == cohort_rows
