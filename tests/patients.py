@@ -57,3 +57,19 @@ def advice_from(result, guideline: str, rid: str) -> list:
     return [a for a in result.advice
             if a.recommendation.guideline == guideline and a.recommendation.id == rid
             and a.kind != "needs-information"]
+
+
+def check_fires_and_near_miss(run, guideline: str, rid: str, kind: str, expected: set[str],
+                              fires: dict[str, Any], near_miss: dict[str, Any] | None) -> None:
+    """The rule for `rid` fires for `fires` with exactly `expected` therapies of `kind` (less what the
+    record itself blocks, a failed drug), cites facts, and stays silent for `near_miss`."""
+    result = run(fires)
+    fired = advice_from(result, guideline, rid)
+    assert fired, f"{rid} did not fire for {fires['id']}"
+    assert {a.kind for a in fired} == {kind}
+    got = {a.therapy.iri for a in fired}
+    assert got == expected - result.therapies("do-not-repeat"), f"{rid}: {sorted(got)}"
+    for item in fired:
+        assert item.because, f"{rid} gives no facts"
+    if near_miss is not None:
+        assert not advice_from(run(near_miss), guideline, rid), f"{rid} fired for the near miss {near_miss['id']}"
