@@ -295,3 +295,15 @@ def test_peripheral_arthritis_is_silent_when_stated(advise, status) -> None:
 def test_peripheral_arthritis_is_silent_in_stable_disease(advise) -> None:
     result = advise(patient(state="stable", conditions=[], treatments=nsaid_failure()))
     assert not result.needs_information
+
+
+def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
+    from .patients import condition, patient
+
+    unstaged = advise(patient("preg-unstaged", sex="female", conditions=[condition("pregnancy")]))
+    assert "gestational age" in {n.fact for n in unstaged.needs_information}
+    staged = advise(patient("preg-30wk", sex="female", conditions=[
+        condition("pregnancy"), condition("pregnancy_30_weeks_or_more")]))
+    assert "gestational age" not in {n.fact for n in staged.needs_information}
+    assert "https://w3id.org/axspa-kg/drug/naproxen" in staged.therapies("contraindicated")
+    assert "https://w3id.org/axspa-kg/drug/naproxen" not in staged.therapies("recommended")
