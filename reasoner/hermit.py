@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF
 
 from .errors import KnowledgeBaseError
 from .kb import owl_ready_copy
@@ -67,8 +66,3 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
             types[str(iri)] = named
         world.close()
     return HermitResult(consistent=True, unsatisfiable=unsat, types=types)
-
-
-def declared_classes(graph: Graph) -> set[str]:
-    """Named classes declared in a graph (used to compare HermiT's view with ours)."""
-    return {str(c) for c in graph.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}

@@ -168,6 +168,3 @@ def recommend(record: Record, *, guideline: str = "all", store: str = "oxigraph"
     """Advice for one patient record (a path, an rdflib Graph or a dict)."""
     return default_reasoner(store, guideline).recommend(record)
 
-
-def patient_iri(record: PatientRecord) -> URIRef:
-    return record.patient

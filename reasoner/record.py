@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -238,13 +239,13 @@ def _copy(graph: Graph) -> Graph:
     return out
 
 
-_INDEX_CACHE: dict[int, dict[str, URIRef]] = {}
+# Weak keys: an entry goes when its knowledge-base graph does (an id() could be reused).
+_INDEX_CACHE: weakref.WeakKeyDictionary[Graph, dict[str, URIRef]] = weakref.WeakKeyDictionary()
 
 
 def drug_index_cached(kb: Graph) -> dict[str, URIRef]:
-    key = id(kb)
-    if key not in _INDEX_CACHE:
-        _INDEX_CACHE[key] = drug_index(kb)
-    return _INDEX_CACHE[key]
+    if kb not in _INDEX_CACHE:
+        _INDEX_CACHE[kb] = drug_index(kb)
+    return _INDEX_CACHE[kb]
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
-from rdflib import URIRef, Variable
+from rdflib import URIRef
 from rdflib.namespace import RDF
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -195,9 +195,3 @@ def load_rules(guideline: str = "all", folder: str = "rules") -> list[list[Rule]
         raise RuleLoadError(f"no rules found in queries/{folder}/")
     chosen = [r for r in rules if r.guideline in wanted or r.guideline not in {"acr2019", "asas-eular2022"}]
     return stratify(chosen)
-
-
-def variables_of(rule: Rule) -> set[str]:
-    """Variables a rule's template uses (used by tests to check rules mint advice IRIs)."""
-    algebra = prepareQuery(rule.query.text).algebra
-    return {str(t) for triple in algebra.get("template") or [] for t in triple if isinstance(t, Variable)}

@@ -8,6 +8,7 @@ which would make pySHACL hundreds of times slower.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,31 +62,30 @@ def patient_shapes() -> Graph:
     return shapes
 
 
-_CONTEXT_CACHE: dict[int, Graph] = {}
-_TYPES_CACHE: dict[int, dict[Node, list[URIRef]]] = {}
+# Weak keys: an entry goes when its knowledge-base graph does (an id() could be reused).
+_CONTEXT_CACHE: weakref.WeakKeyDictionary[Graph, Graph] = weakref.WeakKeyDictionary()
+_TYPES_CACHE: weakref.WeakKeyDictionary[Graph, dict[Node, list[URIRef]]] = weakref.WeakKeyDictionary()
 
 
 def validation_context(kb: Graph) -> Graph:
     """Type triples for every drug, condition and measure in the KB (flattened to the checked classes)."""
-    key = id(kb)
-    if key not in _CONTEXT_CACHE:
+    if kb not in _CONTEXT_CACHE:
         closure = closure_graph(kb)
         ctx = Graph()
         for cls in CONTEXT_CLASSES:
             for ind in closure.subjects(RDF.type, cls):
                 ctx.add((ind, RDF.type, cls))
-        _CONTEXT_CACHE[key] = ctx
-    return _CONTEXT_CACHE[key]
+        _CONTEXT_CACHE[kb] = ctx
+    return _CONTEXT_CACHE[kb]
 
 
 def _checked_types(kb: Graph) -> dict[Node, list[URIRef]]:
-    key = id(kb)
-    if key not in _TYPES_CACHE:
+    if kb not in _TYPES_CACHE:
         types: dict[Node, list[URIRef]] = {}
         for ind, _, cls in validation_context(kb):
             types.setdefault(ind, []).append(cls)  # type: ignore[arg-type]
-        _TYPES_CACHE[key] = types
-    return _TYPES_CACHE[key]
+        _TYPES_CACHE[kb] = types
+    return _TYPES_CACHE[kb]
 
 
 def record_context(patient_graph: Graph, kb: Graph) -> Graph:
