@@ -94,3 +94,19 @@ def test_exact_hermit_classification_gives_the_same_advice(capsys) -> None:
         return {(a["kind"], a["therapy"]["iri"], a["recommendation"]["id"]) for a in data["advice"]}
 
     assert key(fast) == key(exact) and key(fast)
+
+
+def test_api_accepts_path_dict_and_rdflib_graph() -> None:
+    import reasoner
+    from reasoner.record import read_graph
+
+    from_path = reasoner.recommend(str(CASE2))
+    from_dict = reasoner.recommend(json.loads(CASE2.read_text()))
+    graph, _ = read_graph(CASE2)
+    from_graph = reasoner.recommend(graph)
+
+    def kinds(result) -> set:
+        return {(a.kind, a.therapy.iri, a.recommendation.id) for a in result.advice}
+
+    assert from_path.conforms and kinds(from_path) == kinds(from_dict) == kinds(from_graph)
+    assert json.loads(from_graph.to_json())["patient"] == from_path.patient
