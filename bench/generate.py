@@ -149,22 +149,26 @@ def to_ntriples(record: dict[str, Any]) -> str:
         f"{p} <{AX}hasDiagnosis> <{AX}{diagnosis}> .",
         f"{p} <{AX}diseaseState> <{AX}{state}> .",
     ]
-    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+    def nested(stem: str, index: int, link: str, cls: str) -> str:
+        """IRI of a nested item, with its link from the patient and its type added to `lines`."""
+        node = f"<{BASE}{record['id']}/{stem}/{index}>"
+        lines.extend([f"{p} <{AX}{link}> {node} .",
+                      f"{node} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{AX}{cls}> ."])
+        return node
+
     for i, c in enumerate(record["conditions"], 1):
-        node = f"<{BASE}{record['id']}/condition/{i}>"
-        lines += [f"{p} <{AX}hasConditionStatement> {node} .", f"{node} {rdf_type} <{AX}ConditionStatement> .",
-                  f"{node} <{AX}aboutCondition> <{AX}{c['condition']}> .",
+        node = nested("condition", i, "hasConditionStatement", "ConditionStatement")
+        lines += [f"{node} <{AX}aboutCondition> <{AX}{c['condition']}> .",
                   f"{node} <{AX}presence> <{AX}{c['status']}> ."]
     for i, m in enumerate(record["measurements"], 1):
-        node = f"<{BASE}{record['id']}/measurement/{i}>"
-        lines += [f"{p} <{AX}hasMeasurement> {node} .", f"{node} {rdf_type} <{AX}Measurement> .",
-                  f"{node} <{AX}measure> <{AX}{m['measure']}> .",
+        node = nested("measurement", i, "hasMeasurement", "Measurement")
+        lines += [f"{node} <{AX}measure> <{AX}{m['measure']}> .",
                   f"{node} <{AX}value> {_lit(m['value'], 'decimal')} .",
                   f"{node} <{AX}effectiveDate> {_lit(m['date'], 'date')} ."]
     for i, t in enumerate(record["treatments"], 1):
-        node = f"<{BASE}{record['id']}/treatment/{i}>"
-        lines += [f"{p} <{AX}hasTreatmentCourse> {node} .", f"{node} {rdf_type} <{AX}TreatmentCourse> .",
-                  f"{node} <{AX}courseStatus> <{AX}{t['status']}> .",
+        node = nested("treatment", i, "hasTreatmentCourse", "TreatmentCourse")
+        lines += [f"{node} <{AX}courseStatus> <{AX}{t['status']}> .",
                   f"{node} <{AX}startDate> {_lit(t['start'], 'date')} ."]
         if t["drug"] == "notarealmab":
             lines.append(f'{node} <{AX}drugName> "notarealmab" .')
