@@ -11,8 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-from rdflib import Graph
-
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError
 from .namespaces import bind_all
 from .report import Result, render_text
@@ -79,7 +77,7 @@ def _validation_text(result: Result) -> str:
 
 
 def _graph_output(result: Result, fmt: str) -> str:
-    graph = result.graph if result.graph is not None else Graph()
+    graph = result.graph
     bind_all(graph)
     if fmt == "turtle":
         return graph.serialize(format="turtle")

@@ -25,7 +25,6 @@ from .namespaces import AX, bind_all
 from .pipeline import Reasoner
 from .record import PatientRecord, load_record
 from .report import build_result
-from .store import DERIVED_GRAPH
 from .validate import ValidationReport, validate_record
 
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".rdf": "xml", ".n3": "n3"}
@@ -126,8 +125,7 @@ def _write_advice(out: IO[str], results: list, fmt: str) -> None:
     graph = Graph()
     bind_all(graph)
     for result in results:
-        if result.graph is not None:
-            graph += result.graph
+        graph += result.graph
     out.write(graph.serialize(format="nt" if fmt == "nt" else "turtle"))
 
 
@@ -146,8 +144,9 @@ class CohortRunner:
             combined += loaded.graph
         self.reasoner.classify(combined)
         self.reasoner.apply_rules()
-        derived = self.reasoner.store.graph(DERIVED_GRAPH)
-        return [build_result(loaded, report, derived, self.reasoner.full_kb) for loaded, report in pending]
+        advice = self.reasoner.advice()
+        return [build_result(loaded, report, advice.get(loaded.patient, {}), self.reasoner.full_kb)
+                for loaded, report in pending]
 
     def run(self, inputs: Iterable[Path], out: IO[str], fmt: str = "jsonl", rejects: IO[str] | None = None,
             progress: bool = False) -> Summary:

@@ -13,13 +13,17 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import warnings
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import rdflib
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
@@ -128,6 +132,21 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+@contextmanager
+def _lexical_forms_kept() -> Iterator[None]:
+    """Parse with rdflib's literal normalisation off: by default it rewrites an ill-typed
+    "yes"^^xsd:boolean as "false", so the store (and the SPARQL validator) would see a valid value
+    the record never held. Validation must see the record's own text."""
+    previous = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "weird boolean": SHACL reports it by field
+            yield
+    finally:
+        rdflib.NORMALIZE_LITERALS = previous
+
+
 def _parse_json(text: str, source: str) -> Graph:
     try:
         document = json.loads(text)
@@ -139,7 +158,8 @@ def _parse_json(text: str, source: str) -> Graph:
     except RecordLoadError as exc:
         raise RecordLoadError(f"{source}: {exc}") from exc
     try:
-        graph.parse(data=json.dumps(normalised), format="json-ld")
+        with _lexical_forms_kept():
+            graph.parse(data=json.dumps(normalised), format="json-ld")
     except Exception as exc:  # rdflib's JSON-LD errors have no common base class
         raise RecordLoadError(f"{source}: not valid JSON-LD for an axspa-kg record: {exc}") from exc
     return graph
@@ -148,7 +168,8 @@ def _parse_json(text: str, source: str) -> Graph:
 def _parse_rdf(text: str, fmt: str, source: str) -> Graph:
     graph = Graph()
     try:
-        graph.parse(data=text, format=fmt)
+        with _lexical_forms_kept():
+            graph.parse(data=text, format=fmt)
     except Exception as exc:  # parser exceptions differ per format
         raise RecordLoadError(f"{source}: not valid {fmt}: {exc}") from exc
     return graph

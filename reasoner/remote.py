@@ -49,7 +49,7 @@ def _term(binding: dict) -> Node:
     if "xml:lang" in binding:
         return Literal(binding["value"], lang=binding["xml:lang"])
     datatype = binding.get("datatype")
-    return Literal(binding["value"], datatype=URIRef(datatype) if datatype else None)
+    return Literal(binding["value"], datatype=URIRef(datatype) if datatype else None, normalize=False)
 
 
 class RemoteStore:

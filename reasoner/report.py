@@ -9,6 +9,7 @@ without a source is a bug, and build_result refuses to produce one.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ KIND_NAMES = {
 KIND_ORDER = ["recommended", "preferred-over", "no-preference", "against", "contraindicated",
               "do-not-repeat", "caution", "needs-information"]
 GUIDELINE_KEYS = {AX.acr_2019: "acr2019", AX.asas_eular_2022: "asas-eular2022"}
+Statements = dict[URIRef, list[Node]]  # predicate -> objects, for one advice node
+AdviceNodes = dict[URIRef, Statements]  # advice node -> its statements, for one patient
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,18 @@ class Result:
     advice: list[AdviceItem] = field(default_factory=list)
     needs_information: list[NeedsInformation] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
-    graph: Graph | None = None
+    advice_statements: AdviceNodes = field(default_factory=dict, repr=False)
+
+    @property
+    def graph(self) -> Graph:
+        """The advice graph (advice nodes shown to the user, with provenance), built on demand."""
+        graph = Graph()
+        bind_all(graph)
+        for node, statements in self.advice_statements.items():
+            for p, objects in statements.items():
+                for o in objects:
+                    graph.add((node, p, o))
+        return graph
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -132,89 +146,130 @@ class Result:
 
 
 # --------------------------------------------------------------------------------------------
-def _label(kb: Graph, node: Node | None, fallback: Graph | None = None) -> str:
-    if node is None:
-        return ""
-    for graph in (kb, fallback):
-        if graph is None:
-            continue
+class KbIndex:
+    """Labels, sources and ranks read from the knowledge base once and remembered.
+
+    Building a result looks up the same few hundred KB nodes for every patient; rdflib lookups
+    cost microseconds each, which added up to tens of milliseconds a patient."""
+
+    def __init__(self, kb: Graph) -> None:
+        self.kb = kb
+        self._labels: dict[Node, str] = {}
+        self._sources: dict[Node, Source] = {}
+
+    def label(self, node: Node | None, fallback: Graph | None = None) -> str:
+        if node is None:
+            return ""
+        if node in self._labels:
+            return self._labels[node]
         for prop in (SKOS.prefLabel, RDFS.label):
-            value = graph.value(node, prop)
+            value = self.kb.value(node, prop)
             if value is not None:
+                self._labels[node] = str(value)
                 return str(value)
-    text = str(node)
-    return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if fallback is not None:
+            for prop in (SKOS.prefLabel, RDFS.label):
+                value = fallback.value(node, prop)
+                if value is not None:
+                    return str(value)
+        text = str(node)
+        return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+    def rank(self, concept: Node | None) -> int:
+        notation = self.kb.value(concept, SKOS.notation) if concept is not None else None
+        try:
+            return int(str(notation))
+        except (TypeError, ValueError):
+            return 9
+
+    def source(self, node: Node) -> Source:
+        if node not in self._sources:
+            kb = self.kb
+            if (node, RDF.type, AX.LabelSafetyFact) in kb:
+                guideline = "label"
+            elif (node, RDF.type, AX.SafetyPrinciple) in kb:
+                guideline = "axspa-kg"
+            else:
+                guideline = GUIDELINE_KEYS.get(kb.value(node, AX.fromGuideline), "unknown")  # type: ignore[arg-type]
+            ident = kb.value(node, DCTERMS.identifier)
+            self._sources[node] = Source(
+                id=str(ident) if ident is not None else self.label(node).split()[0],
+                guideline=guideline,
+                iri=str(node),
+                label=self.label(node),
+            )
+        return self._sources[node]
 
 
-def _rank(kb: Graph, concept: Node | None) -> int:
-    notation = kb.value(concept, SKOS.notation) if concept is not None else None
-    try:
-        return int(str(notation))
-    except (TypeError, ValueError):
-        return 9
+_INDEXES: weakref.WeakKeyDictionary[Graph, KbIndex] = weakref.WeakKeyDictionary()
 
 
-def _source(kb: Graph, node: Node) -> Source:
-    if (node, RDF.type, AX.LabelSafetyFact) in kb:
-        guideline = "label"
-    elif (node, RDF.type, AX.SafetyPrinciple) in kb:
-        guideline = "axspa-kg"
-    else:
-        guideline = GUIDELINE_KEYS.get(kb.value(node, AX.fromGuideline), "unknown")  # type: ignore[arg-type]
-    ident = kb.value(node, DCTERMS.identifier)
-    return Source(
-        id=str(ident) if ident is not None else _label(kb, node).split()[0],
-        guideline=guideline,
-        iri=str(node),
-        label=_label(kb, node),
-    )
+def kb_index(kb: Graph) -> KbIndex:
+    """One index per knowledge-base graph (kept as long as the graph lives)."""
+    if kb not in _INDEXES:
+        _INDEXES[kb] = KbIndex(kb)
+    return _INDEXES[kb]
 
 
-def describe_fact(node: Node, patient: Graph, kb: Graph) -> str:
+def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
     """A short phrase for a record fact a piece of advice rests on."""
+    index = kb if isinstance(kb, KbIndex) else kb_index(kb)
+    label = index.label
     if (node, RDF.type, AX.TreatmentCourse) in patient:
         drug = patient.value(node, AX.drug) or patient.value(node, AX.drugName)
-        status = _label(kb, patient.value(node, AX.courseStatus))
-        outcomes = ", ".join(sorted(_label(kb, o) for o in patient.objects(node, AX.outcome)))
+        status = label(patient.value(node, AX.courseStatus))
+        outcomes = ", ".join(sorted(label(o) for o in patient.objects(node, AX.outcome)))
         dates = "–".join(str(d) for d in (patient.value(node, AX.startDate), patient.value(node, AX.endDate)) if d)
-        text = f"{_label(kb, drug)} course ({status}{', ' + dates if dates else ''})"
+        text = f"{label(drug)} course ({status}{', ' + dates if dates else ''})"
         return text + (f": {outcomes}" if outcomes else "")
     if (node, RDF.type, AX.ConditionStatement) in patient:
-        return f"{_label(kb, patient.value(node, AX.aboutCondition))}: {_label(kb, patient.value(node, AX.presence))}"
+        return f"{label(patient.value(node, AX.aboutCondition))}: {label(patient.value(node, AX.presence))}"
     if (node, RDF.type, AX.Measurement) in patient:
         date = patient.value(node, AX.effectiveDate)
-        text = f"{_label(kb, patient.value(node, AX.measure))} {patient.value(node, AX.value)}"
+        text = f"{label(patient.value(node, AX.measure))} {patient.value(node, AX.value)}"
         return text + (f" on {date}" if date else "")
-    return _label(kb, node)
+    return label(node)
 
 
-def _item(node: URIRef, derived: Graph, patient: Graph, kb: Graph) -> AdviceItem:
-    kind = KIND_NAMES.get(derived.value(node, AX.adviceKind), "unknown")  # type: ignore[arg-type]
-    basis = derived.value(node, AX.basedOn)
+def _first(statements: Statements, predicate: URIRef) -> Node | None:
+    values = statements.get(predicate)
+    return values[0] if values else None
+
+
+def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
+          facts_seen: dict[Node, str]) -> AdviceItem:
+    kb = index.kb
+    kind = KIND_NAMES.get(_first(statements, AX.adviceKind), "unknown")  # type: ignore[arg-type]
+    basis = _first(statements, AX.basedOn)
     if basis is None:
         raise AssertionError(f"advice {node} has no source (ax:basedOn): every advice item must name one")
-    therapy = derived.value(node, AX.therapy)
-    source = _source(kb, basis)
+    therapy = _first(statements, AX.therapy)
+    source = index.source(basis)
     if source.guideline == "label":
         strength_node, evidence_node = kb.value(basis, AX.severity), kb.value(basis, AX.safetyKind)
     else:
         strength_node, evidence_node = kb.value(basis, AX.hasStrength), kb.value(basis, AX.hasEvidence)
-    facts = sorted({Fact(str(f), describe_fact(f, patient, kb)) for f in derived.objects(node, AX.because)},
-                   key=lambda f: f.text)
-    facts += [Fact(str(p), f"in population: {_label(kb, p)}") for p in sorted(derived.objects(node, AX.inPopulation))]
-    note = derived.value(node, AX.adviceNote)
+    facts: set[Fact] = set()
+    for fact in statements.get(AX.because, ()):
+        if fact not in facts_seen:
+            facts_seen[fact] = describe_fact(fact, patient, index)
+        facts.add(Fact(str(fact), facts_seen[fact]))
+    because = sorted(facts, key=lambda f: f.text)
+    because += [Fact(str(p), f"in population: {index.label(p)}")
+                for p in sorted(set(statements.get(AX.inPopulation, ())))]
+    note = _first(statements, AX.adviceNote)
     return AdviceItem(
         kind=kind,
-        therapy=Ref(str(therapy), _label(kb, therapy)) if therapy is not None else Ref("", ""),
-        strength=_label(kb, strength_node) if strength_node is not None else "not applicable",
-        evidence=_label(kb, evidence_node) if evidence_node is not None else "not applicable",
+        therapy=Ref(str(therapy), index.label(therapy)) if therapy is not None else Ref("", ""),
+        strength=index.label(strength_node) if strength_node is not None else "not applicable",
+        evidence=index.label(evidence_node) if evidence_node is not None else "not applicable",
         recommendation=source,
-        over=sorted((Ref(str(o), _label(kb, o)) for o in derived.objects(node, AX.over)), key=lambda r: r.label),
-        because=facts,
+        over=sorted((Ref(str(o), index.label(o)) for o in set(statements.get(AX.over, ()))), key=lambda r: r.label),
+        because=because,
         note=str(note) if isinstance(note, Literal) else None,
         iri=str(node),
-        strength_rank=_rank(kb, strength_node) if source.guideline != "label" else 0,
-        evidence_rank=_rank(kb, evidence_node) if source.guideline != "label" else 0,
+        strength_rank=index.rank(strength_node) if source.guideline != "label" else 0,
+        evidence_rank=index.rank(evidence_node) if source.guideline != "label" else 0,
     )
 
 
@@ -223,8 +278,32 @@ def _sort_key(item: AdviceItem) -> tuple:
     return (order, item.strength_rank, item.evidence_rank, item.recommendation.id, item.therapy.label)
 
 
-def build_result(record: PatientRecord, report: ValidationReport, derived: Graph | None, kb: Graph) -> Result:
-    """Read the advice nodes for the record's patient out of the derived graph."""
+def advice_statements(rows: list[dict[str, Node]]) -> dict[URIRef, AdviceNodes]:
+    """Rows of queries/report/advice-statements.rq grouped as patient -> advice node -> statements."""
+    grouped: dict[URIRef, AdviceNodes] = {}
+    for row in rows:
+        advice = row["advice"]
+        if not isinstance(advice, URIRef):
+            continue
+        nodes = grouped.setdefault(row["patient"], {})  # type: ignore[arg-type]
+        nodes.setdefault(advice, {}).setdefault(row["p"], []).append(row["o"])  # type: ignore[arg-type]
+    return grouped
+
+
+def _from_graph(derived: Graph, patient: URIRef) -> AdviceNodes:
+    nodes: AdviceNodes = {}
+    for node in derived.subjects(AX.forPatient, patient):
+        if isinstance(node, URIRef):
+            statements: Statements = {}
+            for p, o in derived.predicate_objects(node):
+                statements.setdefault(p, []).append(o)  # type: ignore[arg-type]
+            nodes[node] = statements
+    return nodes
+
+
+def build_result(record: PatientRecord, report: ValidationReport, derived: AdviceNodes | Graph | None,
+                 kb: Graph) -> Result:
+    """The result for the record's patient from its advice nodes (or a derived graph holding them)."""
     result = Result(
         patient=str(record.patient),
         conforms=report.conforms,
@@ -232,35 +311,30 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Graph
     )
     if derived is None:
         return result
-    nodes = [n for n in derived.subjects(AX.forPatient, record.patient) if isinstance(n, URIRef)]
-    items = {n: _item(n, derived, record.graph, kb) for n in nodes}
+    nodes = _from_graph(derived, record.patient) if isinstance(derived, Graph) else derived
+    index = kb_index(kb)
+    facts_seen: dict[Node, str] = {}
+    items = {n: _item(n, statements, record.graph, index, facts_seen) for n, statements in nodes.items()}
     blocked: set[URIRef] = set()
     for node, item in items.items():
-        blockers = [b for b in derived.objects(node, AX.suppressedBy) if b in items]
+        blockers = [b for b in nodes[node].get(AX.suppressedBy, ()) if b in items]
         if blockers and item.kind in ("recommended", "preferred-over", "no-preference"):
             blocked.add(node)
             # A do-not-repeat item already explains itself; a label contraindication overriding a
             # guideline rule is a conflict the clinician must see.
-            for blocker in sorted(blockers):
+            for blocker in sorted(set(blockers)):
                 if items[blocker].kind == "contraindicated":  # type: ignore[index]
                     result.conflicts.append(Conflict(item, items[blocker]))  # type: ignore[index]
     result.advice = sorted((i for n, i in items.items() if n not in blocked), key=_sort_key)
     for node, item in items.items():
         if item.kind == "needs-information":
-            need = derived.value(node, AX.missingFact)
-            options = sorted({_source(kb, o) for o in derived.objects(node, AX.option)}, key=lambda s: s.id)
+            need = _first(nodes[node], AX.missingFact)
+            options = sorted({index.source(o) for o in nodes[node].get(AX.option, ())}, key=lambda s: s.id)
             result.needs_information.append(
-                NeedsInformation(fact=_label(kb, need), why=item.note or "", options=options, because=item.because)
+                NeedsInformation(fact=index.label(need), why=item.note or "", options=options, because=item.because)
             )
     result.needs_information.sort(key=lambda n: n.fact)
-    graph = Graph()
-    bind_all(graph)
-    for node in nodes:
-        if node in blocked:
-            continue
-        for p, o in derived.predicate_objects(node):
-            graph.add((node, p, o))
-    result.graph = graph
+    result.advice_statements = {n: nodes[n] for n in nodes if n not in blocked}
     return result
 
 

@@ -8,6 +8,7 @@ records can live in separate named graphs and the rules still see both.
 
 from __future__ import annotations
 
+import warnings
 from typing import Protocol
 
 import pyoxigraph as ox
@@ -19,6 +20,8 @@ PATIENTS_GRAPH = "https://w3id.org/axspa-kg/graph/patients"
 DERIVED_GRAPH = "https://w3id.org/axspa-kg/graph/derived"
 
 Row = dict[str, Node]
+# An ill-typed boolean is reported by validation, field by field; rdflib's own warning is noise.
+warnings.filterwarnings("ignore", message="Parsing weird boolean", category=UserWarning)
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -62,7 +65,8 @@ def _from_ox(term: object) -> Node:
             return Literal(term.value, lang=term.language)
         if term.datatype.value == _XSD_STRING:  # RDF 1.1 simple literal: same as rdflib's plain literal
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        # keep the stored text: rdflib would rewrite an ill-typed "yes"^^xsd:boolean as "false"
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
     raise TypeError(f"unsupported term from Oxigraph: {term!r}")
 
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from .classify import closure_graph
 from .namespaces import AX
-from .paths import data_dir
 from .record import record_context as jsonld_context
+from .shape_queries import compiled_patient_shapes, patient_shapes
+from .store import KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, Row, Store
 
 CONTEXT_CLASSES = (AX.Drug, AX.Condition, AX.Measure, AX.Diagnosis)
 
@@ -52,14 +52,6 @@ class ValidationReport:
     @property
     def warnings(self) -> list[ValidationIssue]:
         return [i for i in self.issues if i.severity != "violation"]
-
-
-@lru_cache(maxsize=1)
-def patient_shapes() -> Graph:
-    shapes = Graph()
-    for path in sorted(Path(data_dir("shapes"), "patient").glob("*.ttl")):
-        shapes.parse(path, format="turtle")
-    return shapes
 
 
 # Weak keys: an entry goes when its knowledge-base graph does (an id() could be reused).
@@ -143,8 +135,84 @@ def _value(node: Node | None, data: Graph | None = None) -> str | None:
     return text.rsplit("#", 1)[-1] if text.startswith(str(AX)) else text
 
 
+def _report(issues: list[ValidationIssue]) -> ValidationReport:
+    # One line per distinct problem: a non-number age breaks datatype and both range constraints
+    # of the same property shape, which share one message; saying it three times helps nobody.
+    issues = list(dict.fromkeys(issues))
+    issues.sort(key=lambda i: (i.severity != "violation", i.path, i.message, i.value or "", i.focus))
+    return ValidationReport(conforms=not any(i.severity == "violation" for i in issues), issues=tuple(issues))
+
+
+def _fill(template: str, row: Row) -> str:
+    """pySHACL's message templating: {?var} or {$var} replaced by the text of the binding."""
+    for var, value in row.items():
+        template = re.sub(r"\{[?$]" + re.escape(var) + r"\}", lambda _m, v=value: str(v), template)
+    return template
+
+
+def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationReport]:
+    """Validate every record already loaded in `store` with one query (the compiled shapes).
+
+    `graphs` are the records' own graphs, in the order the reports are wanted; a result belongs to
+    the record whose graph has the focus node as a subject. Same results as pySHACL on the same
+    record (tested on every fixture), at a fraction of the cost, for one record or a whole batch."""
+    compiled = compiled_patient_shapes()
+    owner: dict[Node, int] = {}
+    for index, graph in enumerate(graphs):
+        for subject in graph.subjects():
+            owner.setdefault(subject, index)
+    found: list[list[ValidationIssue]] = [[] for _ in graphs]
+    rows = [row for query in compiled.queries for row in store.select(query)]
+    for row in rows:
+        focus = row["this"]
+        if focus not in owner:  # a node of the knowledge base, not of a record: the KB shapes cover it
+            continue
+        constraint = compiled.constraints[int(row["c"])]  # type: ignore[call-overload]
+        graph = graphs[owner[focus]]
+        value = row.get("reported", row.get("value"))
+        message = constraint.message
+        if constraint.template_vars:
+            bound = {k: v for k, v in row.items() if k not in {"c", "reported"}}
+            bound["value"] = value  # type: ignore[assignment]
+            message = _fill(message, bound)
+        found[owner[focus]].append(ValidationIssue(
+            severity=constraint.severity,
+            path=_path(focus, row.get("path", constraint.path)),
+            value=_value(value, graph),
+            message=message,
+            focus=str(focus),
+        ))
+    return [_report(issues) for issues in found]
+
+
+class StoreValidator:
+    """A small embedded Oxigraph that holds the validation context and, briefly, the records.
+
+    Validation runs here rather than in the store that will hold the advice: an invalid record
+    never reaches the user's store (remote or not), and validating never disturbs what is there."""
+
+    def __init__(self, kb: Graph, store: Store | None = None) -> None:
+        self.store: Store = store if store is not None else OxigraphStore()
+        self.store.clear(KB_GRAPH)
+        self.store.add(validation_context(kb), KB_GRAPH)
+
+    def validate(self, graphs: Sequence[Graph]) -> list[ValidationReport]:
+        self.store.clear(PATIENTS_GRAPH)
+        try:
+            for graph in graphs:
+                self.store.add(graph, PATIENTS_GRAPH)
+            return validate_in_store(self.store, graphs)
+        finally:
+            self.store.clear(PATIENTS_GRAPH)
+
+
 def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
-    """Run the patient shapes; violations mean the record must not be reasoned over."""
+    """Run the patient shapes with pySHACL, the reference engine (`axspa validate --engine pyshacl`).
+
+    The pipeline validates with the same shapes compiled to SPARQL (`validate_in_store`); tests
+    require both to agree on every fixture. Violations mean the record must not be reasoned over."""
+    from pyshacl import validate as shacl_validate  # imported when used: it costs ~0.3 s at start-up
+
     data = Graph()
     data += patient_graph
     data += record_context(patient_graph, kb)
@@ -166,5 +234,4 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
                 focus=str(focus),
             )
         )
-    issues.sort(key=lambda i: (i.severity != "violation", i.path, i.message))
-    return ValidationReport(conforms=not any(i.severity == "violation" for i in issues), issues=tuple(issues))
+    return _report(issues)
