@@ -29,6 +29,7 @@ from rdflib.namespace import RDF, RDFS, SKOS
 
 from .errors import RecordLoadError
 from .namespaces import AX, DRUG, bind_all
+from .plain_json import plain_record_graph
 
 CONTEXT_FILE = Path(__file__).resolve().parent / "context" / "record.jsonld"
 CONTEXT_IRI = "https://w3id.org/axspa-kg/context/record.jsonld"
@@ -152,11 +153,20 @@ def _parse_json(text: str, source: str) -> Graph:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordLoadError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    return _parse_document(document, source)
+
+
+def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
+    """A JSON record as triples: written directly when the record is plain (see plain_json),
+    else through the JSON-LD processor with the shipped context."""
     graph = Graph()
     try:
         normalised = normalise_json(document)
     except RecordLoadError as exc:
         raise RecordLoadError(f"{source}: {exc}") from exc
+    plain = None if jsonld_only else plain_record_graph(normalised)
+    if plain is not None:
+        return plain
     try:
         with _lexical_forms_kept():
             graph.parse(data=json.dumps(normalised), format="json-ld")
@@ -181,7 +191,7 @@ def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]
     if isinstance(record, Graph):
         return record, "graph"
     if isinstance(record, dict):
-        return _parse_json(json.dumps(record), "record"), "record"
+        return _parse_document(record, "record"), "record"
     if not isinstance(record, str | Path):
         raise RecordLoadError(
             f"a record must be a file path, a JSON object (dict) or an rdflib Graph, not {type(record).__name__}"
