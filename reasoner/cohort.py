@@ -139,13 +139,10 @@ class CohortRunner:
         self.reasoner = reasoner
         self.batch = batch
 
-    def _advise(self, pending: list[tuple[PatientRecord, ValidationReport]]) -> list:
-        combined = Graph()
-        for loaded, _ in pending:
-            combined += loaded.graph
-        self.reasoner.classify(combined)
+    def _advise(self, pending: list[tuple[PatientRecord, ValidationReport]], provenance: bool) -> list:
+        self.reasoner.classify([loaded.graph for loaded, _ in pending])
         self.reasoner.apply_rules()
-        advice = self.reasoner.advice()
+        advice = self.reasoner.advice(provenance)
         return [build_result(loaded, report, advice.get(loaded.patient, {}), self.reasoner.full_kb)
                 for loaded, report in pending]
 
@@ -181,7 +178,7 @@ class CohortRunner:
                     reject(Reject(source, str(loaded.patient), [i.as_dict() for i in report.issues]))
             loaded_batch.clear()
             if pending:
-                results = self._advise(pending)
+                results = self._advise(pending, provenance=fmt != "jsonl")
                 summary.with_advice += sum(1 for r in results if r.advice)
                 _write_advice(out, results, fmt)
                 pending.clear()

@@ -11,7 +11,7 @@ call then loads only the patient's triples, so a warm call costs milliseconds on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,9 @@ class Reasoner:
         self.full_kb = prepared_kb(self.kb)
         self.classes: list[CompiledClass] = compile_populations(self.kb)
         self.strata: list[list[Rule]] = load_rules(guideline)
-        self._advice_query = read_query(data_dir("queries") / "report" / "advice-statements.rq").text
+        report_queries = data_dir("queries") / "report"
+        self._advice_queries = {True: read_query(report_queries / "advice-statements.rq").text,
+                                False: read_query(report_queries / "advice-fields.rq").text}
         self.exact = exact
         self.store: Store = open_store(store)
         self.store.clear(KB_GRAPH)
@@ -94,11 +96,12 @@ class Reasoner:
     def load(self, record: Record) -> PatientRecord:
         return load_record(record, self.kb)
 
-    def stage(self, patient_graph: Graph) -> None:
-        """Replace the store's patients with `patient_graph` and drop everything derived before."""
+    def stage(self, patients: Graph | Sequence[Graph]) -> None:
+        """Replace the store's patients with these and drop everything derived before."""
         self.store.clear(PATIENTS_GRAPH)
         self.store.clear(DERIVED_GRAPH)
-        self.store.add(patient_graph, PATIENTS_GRAPH)
+        for graph in [patients] if isinstance(patients, Graph) else patients:
+            self.store.add(graph, PATIENTS_GRAPH)
 
     def validate(self, record: Record) -> tuple[PatientRecord, ValidationReport]:
         """Load and validate one record (in the validation store: the main store is untouched)."""
@@ -111,31 +114,25 @@ class Reasoner:
             return [validate_record(graph, self.kb) for graph in graphs]
         return self.store_validator.validate(graphs)
 
-    def classify(self, patient_graph: Graph) -> Graph:
-        """Population (and helper) class memberships of the patient(s), as rdf:type triples."""
-        self.stage(patient_graph)
+    def classify(self, patients: Graph | Sequence[Graph]) -> None:
+        """Stage the patient(s) and add their population (and helper) class memberships."""
+        self.stage(patients)
         if self.exact:
-            inferred = classify_exact(self.kb, patient_graph, self.classes)
-            self.store.add(inferred, DERIVED_GRAPH)
-            return inferred
-        return self.classify_loaded()
+            merged = patients if isinstance(patients, Graph) else _union(patients)
+            self.store.add(classify_exact(self.kb, merged, self.classes), DERIVED_GRAPH)
+        else:
+            self.classify_loaded()
 
-    def classify_loaded(self) -> Graph:
-        """Run the compiled class queries over every patient already in the store (set-at-a-time)."""
-        inferred = Graph()
-        for compiled in self.classes:
-            inferred += self.store.construct(compiled.query)
-        self.store.add(inferred, DERIVED_GRAPH)
-        return inferred
+    def classify_loaded(self) -> int:
+        """Run the compiled class queries over every patient already in the store (set-at-a-time);
+        return how many memberships were added."""
+        return self.store.construct_into([c.query for c in self.classes], DERIVED_GRAPH)
 
     def apply_rules(self) -> None:
         """Every rule stratum once over all patients in the store; each stratum's output is added
         before the next runs, so negation always reads a complete lower stratum."""
         for stratum in self.strata:
-            produced = Graph()
-            for rule in stratum:
-                produced += self.store.construct(rule.query.text)
-            self.store.add(produced, DERIVED_GRAPH)
+            self.store.construct_into([rule.query.text for rule in stratum], DERIVED_GRAPH)
 
     def derive(self, patient_graph: Graph) -> Graph:
         """Classification then every rule stratum; returns the derived graph (types + advice).
@@ -156,9 +153,17 @@ class Reasoner:
         self.apply_rules()
         return build_result(loaded, report, self.advice().get(loaded.patient, {}), self.full_kb)
 
-    def advice(self) -> dict[URIRef, AdviceNodes]:
-        """Advice statements in the store, grouped by patient (one query for the whole batch)."""
-        return advice_statements(self.store.select(self._advice_query))
+    def advice(self, provenance: bool = True) -> dict[URIRef, AdviceNodes]:
+        """Advice statements in the store, grouped by patient (one query for the whole batch).
+        `provenance=False` reads only what the JSON contract needs (no PROV-O, no types)."""
+        return advice_statements(self.store.select(self._advice_queries[provenance]))
+
+
+def _union(graphs: Sequence[Graph]) -> Graph:
+    merged = Graph()
+    for graph in graphs:
+        merged += graph
+    return merged
 
 
 def classify_exact(kb: Graph, patient_graph: Graph, classes: list[CompiledClass]) -> Graph:

@@ -257,7 +257,7 @@ def find_patient(graph: Graph, source: str) -> URIRef:
 def load_record(record: str | Path | dict[str, Any] | Graph, kb: Graph) -> PatientRecord:
     """Parse, resolve drug names against `kb`, and find the single patient of a record."""
     graph, source = read_graph(record)
-    graph = _copy(graph)
+    graph = _copy(graph) if isinstance(record, Graph) else graph  # never change a caller's graph
     resolve_drugs(graph, drug_index_cached(kb))
     return PatientRecord(graph, find_patient(graph, source), source)
 

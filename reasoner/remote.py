@@ -14,6 +14,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -102,6 +103,15 @@ class RemoteStore:
         out = Graph()
         out.parse(data=self._query(query, "application/n-triples"), format="nt")
         return out
+
+    def construct_into(self, queries: Sequence[str], graph_name: str) -> int:
+        """Fetch and send back: the Update form of a rule (INSERT … WHERE) would be a rewrite of the
+        rule file, and the files must run unchanged everywhere."""
+        produced = Graph()
+        for query in queries:
+            produced += self.construct(query)
+        self.add(produced, graph_name)
+        return len(produced)
 
     def update(self, update: str) -> None:
         self._post(self.endpoints.update, update.encode("utf-8"), "application/sparql-update")

@@ -58,6 +58,10 @@ class Fact:
     text: str
 
 
+def _source_dict(source: Source) -> dict[str, str]:
+    return {"id": source.id, "guideline": source.guideline, "iri": source.iri, "label": source.label}
+
+
 @dataclass
 class AdviceItem:
     kind: str
@@ -73,11 +77,18 @@ class AdviceItem:
     evidence_rank: int = 9
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for private in ("iri", "strength_rank", "evidence_rank"):
-            data.pop(private)
-        if self.note is None:
-            data.pop("note")
+        # written out rather than dataclasses.asdict, which deep-copies and cost ~0.1 ms an item
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "therapy": {"iri": self.therapy.iri, "label": self.therapy.label},
+            "strength": self.strength,
+            "evidence": self.evidence,
+            "recommendation": _source_dict(self.recommendation),
+            "over": [{"iri": o.iri, "label": o.label} for o in self.over],
+            "because": [{"fact": f.fact, "text": f.text} for f in self.because],
+        }
+        if self.note is not None:
+            data["note"] = self.note
         return data
 
 
@@ -156,6 +167,7 @@ class KbIndex:
         self.kb = kb
         self._labels: dict[Node, str] = {}
         self._sources: dict[Node, Source] = {}
+        self._grading: dict[Node, tuple[str, str, int, int]] = {}
 
     def label(self, node: Node | None, fallback: Graph | None = None) -> str:
         if node is None:
@@ -181,6 +193,23 @@ class KbIndex:
             return int(str(notation))
         except (TypeError, ValueError):
             return 9
+
+    def grading(self, basis: Node) -> tuple[str, str, int, int]:
+        """(strength, evidence, strength rank, evidence rank) of a recommendation or label fact."""
+        if basis not in self._grading:
+            kb = self.kb
+            if self.source(basis).guideline == "label":
+                strength, evidence = kb.value(basis, AX.severity), kb.value(basis, AX.safetyKind)
+                ranks = (0, 0)
+            else:
+                strength, evidence = kb.value(basis, AX.hasStrength), kb.value(basis, AX.hasEvidence)
+                ranks = (self.rank(strength), self.rank(evidence))
+            self._grading[basis] = (
+                self.label(strength) if strength is not None else "not applicable",
+                self.label(evidence) if evidence is not None else "not applicable",
+                *ranks,
+            )
+        return self._grading[basis]
 
     def source(self, node: Node) -> Source:
         if node not in self._sources:
@@ -238,17 +267,13 @@ def _first(statements: Statements, predicate: URIRef) -> Node | None:
 
 def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
           facts_seen: dict[Node, str]) -> AdviceItem:
-    kb = index.kb
     kind = KIND_NAMES.get(_first(statements, AX.adviceKind), "unknown")  # type: ignore[arg-type]
     basis = _first(statements, AX.basedOn)
     if basis is None:
         raise AssertionError(f"advice {node} has no source (ax:basedOn): every advice item must name one")
     therapy = _first(statements, AX.therapy)
     source = index.source(basis)
-    if source.guideline == "label":
-        strength_node, evidence_node = kb.value(basis, AX.severity), kb.value(basis, AX.safetyKind)
-    else:
-        strength_node, evidence_node = kb.value(basis, AX.hasStrength), kb.value(basis, AX.hasEvidence)
+    strength, evidence, strength_rank, evidence_rank = index.grading(basis)
     facts: set[Fact] = set()
     for fact in statements.get(AX.because, ()):
         if fact not in facts_seen:
@@ -261,15 +286,15 @@ def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
     return AdviceItem(
         kind=kind,
         therapy=Ref(str(therapy), index.label(therapy)) if therapy is not None else Ref("", ""),
-        strength=index.label(strength_node) if strength_node is not None else "not applicable",
-        evidence=index.label(evidence_node) if evidence_node is not None else "not applicable",
+        strength=strength,
+        evidence=evidence,
         recommendation=source,
         over=sorted((Ref(str(o), index.label(o)) for o in set(statements.get(AX.over, ()))), key=lambda r: r.label),
         because=because,
         note=str(note) if isinstance(note, Literal) else None,
         iri=str(node),
-        strength_rank=index.rank(strength_node) if source.guideline != "label" else 0,
-        evidence_rank=index.rank(evidence_node) if source.guideline != "label" else 0,
+        strength_rank=strength_rank,
+        evidence_rank=evidence_rank,
     )
 
 
@@ -325,6 +350,7 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
             for blocker in sorted(set(blockers)):
                 if items[blocker].kind == "contraindicated":  # type: ignore[index]
                     result.conflicts.append(Conflict(item, items[blocker]))  # type: ignore[index]
+    result.conflicts.sort(key=lambda c: (_sort_key(c.advice), c.advice.therapy.iri, _sort_key(c.overridden_by)))
     result.advice = sorted((i for n, i in items.items() if n not in blocked), key=_sort_key)
     for node, item in items.items():
         if item.kind == "needs-information":
