@@ -17,6 +17,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
+from . import cache
 from .errors import KnowledgeBaseError
 from .namespaces import AX, bind_all, is_own
 from .paths import ontology_root
@@ -82,8 +83,18 @@ def load_ontology(root: Path | None = None) -> LoadedOntology:
 
 @lru_cache(maxsize=1)
 def knowledge_base() -> Graph:
-    """The merged knowledge base, parsed once per process (read-only by convention)."""
-    return load_ontology().graph
+    """The merged knowledge base, parsed once per process (read-only by convention).
+
+    Read from the on-disk cache when the ontology files are unchanged (see reasoner/cache.py)."""
+    root = ontology_root().resolve()
+    sources = [*root.parent.glob("*.ttl"), root.parent / "catalog-v001.xml", Path(__file__)]
+    key = "kb-" + cache.digest(sources)
+    graph = cache.read_graph(key)
+    if graph is None:
+        graph = load_ontology(root).graph
+        cache.write_graph(key, graph)
+    cache.remember_origin(graph, key)
+    return graph
 
 
 def owl_ready_copy(graph: Graph) -> Graph:

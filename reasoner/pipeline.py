@@ -18,10 +18,12 @@ from typing import Any
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from . import cache
 from .classify import CompiledClass, closure_graph, compile_populations
 from .errors import AxspaError, InvalidRecordError, KnowledgeBaseError
 from .hermit import run_hermit
 from .kb import knowledge_base
+from .namespaces import bind_all
 from .paths import data_dir
 from .queries import query_folder, read_query
 from .record import PatientRecord, load_record
@@ -54,17 +56,33 @@ def open_store(store: str | Store) -> Store:
 
 def prepared_kb(kb: Graph) -> Graph:
     """The knowledge base plus what the rules read from it: type and fallsUnder closures, and the
-    per-recommendation links of queries/kb/ (action members, advice kinds)."""
-    full = Graph()
-    full += kb
-    full += closure_graph(kb)
+    per-recommendation links of queries/kb/ (action members, advice kinds). Cached on disk for
+    the shipped knowledge base (see reasoner/cache.py)."""
+    origin = cache.origin(kb)
+    key = None
+    if origin is not None:
+        code = [Path(__file__).with_name(n) for n in ("classify.py", "pipeline.py")]
+        key = "prepared-" + cache.digest([*code, *(q.path for q in query_folder("kb"))], origin)
+        extra = cache.read_graph(key)
+        if extra is not None:
+            return _merged(kb, extra)
+    extra = closure_graph(kb)
     scratch = OxigraphStore()
-    scratch.add(full, KB_GRAPH)
-    derived = Graph()
+    scratch.add(kb, KB_GRAPH)
+    scratch.add(extra, KB_GRAPH)
     for query in query_folder("kb"):
-        derived += scratch.construct(query.text)
-    full += derived
-    return full
+        extra += scratch.construct(query.text)
+    if key is not None:
+        cache.write_graph(key, extra)
+    return _merged(kb, extra)
+
+
+def _merged(*graphs: Graph) -> Graph:
+    out = Graph()
+    bind_all(out)
+    for graph in graphs:
+        out += graph
+    return out
 
 
 class Reasoner:
