@@ -55,7 +55,9 @@ def warm(store: str, calls: int) -> float:
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-mode, store, path = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+mode, store, path, batch = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+if store.startswith("disk:"):
+    store = "oxigraph:" + store.split(":", 1)[1]
 started = time.perf_counter()
 if mode == "load":
     from reasoner.pipeline import open_store
@@ -67,47 +69,58 @@ if mode == "load":
         from rdflib import Graph
         s.add(Graph().parse(data=data, format="nt"), "https://w3id.org/axspa-kg/graph/patients")
 else:
-    import io
     from reasoner.cohort import CohortRunner
     from reasoner.pipeline import Reasoner
     r = Reasoner(store="oxigraph" if store == "memory" else store)
-    CohortRunner(r, batch=1000).run([path], io.StringIO())
+    with open(path.with_suffix(".advice.jsonl"), "w", encoding="utf-8") as out:  # writing is part of the run
+        summary = CohortRunner(r, batch=batch).run([path], out)
+    path.with_suffix(".advice.jsonl").unlink()
+    print(json.dumps({"valid": summary.valid, "rejected": summary.rejected}), file=sys.stderr)
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def child(mode: str, store: str, path: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, mode, store, str(path)], capture_output=True, text=True,
-                          cwd=ROOT, check=True)
+def child(mode: str, store: str, path: Path, batch: int = 1000) -> dict:
+    if store == "disk":  # on-disk Oxigraph in a fresh folder beside the data
+        folder = Path(tempfile.mkdtemp(dir=path.parent))
+        store = f"disk:{folder}/{mode}"
+    proc = subprocess.run([sys.executable, "-c", CHILD, mode, store, str(path), str(batch)], capture_output=True,
+                          text=True, cwd=ROOT, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200])
-    parser.add_argument("--stores", nargs="+", default=["memory", "rdflib"])
+    parser.add_argument("--stores", nargs="+", default=["memory", "rdflib"],
+                        help="memory (embedded Oxigraph), disk (Oxigraph on disk), rdflib")
+    parser.add_argument("--batch", type=int, default=1000, help="cohort batch size (patients)")
+    parser.add_argument("--skip-single", action="store_true", help="only the cohort figures")
     parser.add_argument("--cold", type=int, default=5, help="cold runs (median)")
     parser.add_argument("--warm", type=int, default=30, help="warm API calls (median)")
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()}, {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}")
-    print(f"recommend cold (whole process, median of {args.cold}): {cold(args.cold):.2f} s")
-    for store in args.stores:
-        print(f"[{store}] recommend warm (API, median of {args.warm}): "
-              f"{warm('oxigraph' if store == 'memory' else store, args.warm) * 1000:.0f} ms")
+    if not args.skip_single:
+        print(f"recommend cold (whole process, median of {args.cold}): {cold(args.cold):.2f} s", flush=True)
+        for store in args.stores:
+            if store != "disk":
+                print(f"[{store}] recommend warm (API, median of {args.warm}): "
+                      f"{warm('oxigraph' if store == 'memory' else store, args.warm) * 1000:.0f} ms", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            records = list(cohort(size, seed=7))
             jsonl, nt = Path(tmp, f"c{size}.jsonl"), Path(tmp, f"c{size}.nt")
-            jsonl.write_text("".join(json.dumps(r) + "\n" for r in records))
-            nt.write_text("".join(to_ntriples(r) for r in records))
+            with jsonl.open("w") as j, nt.open("w") as n:  # streamed: 1M records do not fit in a list
+                for record in cohort(size, seed=7):
+                    j.write(json.dumps(record) + "\n")
+                    n.write(to_ntriples(record))
             for store in args.stores:
                 load = child("load", store, nt)
-                run = child("cohort", store, jsonl)
+                run = child("cohort", store, jsonl, args.batch)
                 print(f"[{store}] cohort {size}: {run['seconds']:.1f} s, peak RSS {run['rss_mb']:.0f} MB; "
                       f"bulk load alone {load['seconds']:.2f} s ({load['rss_mb']:.0f} MB); "
-                      f"ratio {run['seconds'] / max(load['seconds'], 1e-6):.0f}x")
+                      f"ratio {run['seconds'] / max(load['seconds'], 1e-6):.0f}x", flush=True)
     return 0
 
 

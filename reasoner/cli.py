@@ -15,6 +15,7 @@ from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError
 from .namespaces import bind_all
 from .report import Result, render_text
 from .rules import GUIDELINE_SETS
+from .validate import VALIDATORS
 from .version import __version__
 
 FORMATS = ("text", "json", "jsonld", "turtle")
@@ -32,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a record against the shapes; print the report")
     common(v)
     v.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    v.add_argument("--validator", choices=VALIDATORS, default="sparql",
+                   help="sparql: the shapes compiled to SPARQL (default); pyshacl: the reference engine")
 
     r = sub.add_parser("recommend", help="validate, classify and apply the guideline rules")
     common(r)
@@ -160,7 +163,7 @@ def run(argv: list[str]) -> int:
     if args.command == "cohort":
         return _cohort(args)
     reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
-                        exact=getattr(args, "exact", False))
+                        exact=getattr(args, "exact", False), validator=getattr(args, "validator", "sparql"))
     if args.command == "validate":
         loaded, report = reasoner.validate(args.file)
         from .report import build_result

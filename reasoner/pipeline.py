@@ -30,13 +30,12 @@ from .record import PatientRecord, load_record
 from .report import AdviceNodes, Result, advice_statements, build_result
 from .rules import Rule, load_rules
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store
-from .validate import StoreValidator, ValidationReport, validate_record
+from .validate import VALIDATORS, StoreValidator, ValidationReport, validate_record
 
 StoreFactory = Callable[[], Store]
 STORES: dict[str, StoreFactory] = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
 
 Record = str | Path | dict[str, Any] | Graph
-VALIDATORS = ("sparql", "pyshacl")
 
 
 def open_store(store: str | Store) -> Store:

@@ -24,6 +24,7 @@ from .shape_queries import compiled_patient_shapes, patient_shapes
 from .store import KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, Row, Store
 
 CONTEXT_CLASSES = (AX.Drug, AX.Condition, AX.Measure, AX.Diagnosis)
+VALIDATORS = ("sparql", "pyshacl")  # the shapes compiled to SPARQL (default), or pySHACL (reference)
 
 
 @dataclass(frozen=True)
