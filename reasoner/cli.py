@@ -172,7 +172,7 @@ def run(argv: list[str]) -> int:
         _emit(result.to_json() + "\n" if args.format == "json" else _validation_text(result), args.output)
         return EXIT_OK if result.conforms else EXIT_INVALID
 
-    result = reasoner.recommend(args.file)
+    result = reasoner.recommend(args.file, provenance=getattr(args, "format", "") in ("jsonld", "turtle"))
     if args.command == "explain":
         if not result.conforms:
             _emit(_validation_text(result), args.output)

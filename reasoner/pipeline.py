@@ -159,8 +159,11 @@ class Reasoner:
         self.apply_rules()
         return self.store.graph(DERIVED_GRAPH)
 
-    def recommend(self, record: Record, *, strict: bool = False) -> Result:
-        """Validate, then advise. An invalid record yields a result with no advice (or raises if strict)."""
+    def recommend(self, record: Record, *, strict: bool = False, provenance: bool = False) -> Result:
+        """Validate, then advise. An invalid record yields a result with no advice (or raises if strict).
+
+        `result.graph` holds the advice statements; with `provenance=True` also their PROV-O
+        statements and types (what `-f jsonld|turtle` prints), at a few milliseconds more."""
         loaded, report = self.validate(record)
         if not report.conforms:
             if strict:
@@ -168,7 +171,7 @@ class Reasoner:
             return build_result(loaded, report, None, self.full_kb)
         self.classify(loaded.graph)
         self.apply_rules()
-        return build_result(loaded, report, self.advice().get(loaded.patient, {}), self.full_kb)
+        return build_result(loaded, report, self.advice(provenance).get(loaded.patient, {}), self.full_kb)
 
     def advice(self, provenance: bool = True) -> dict[URIRef, AdviceNodes]:
         """Advice statements in the store, grouped by patient (one query for the whole batch).
