@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cohort", help="advice for many patients: one JSON line each; invalid ones to --rejects")
     c.add_argument("inputs", type=Path, nargs="+", help="files or folders (.jsonl, .json, .ttl, .nt, .jsonld)")
     c.add_argument("--store", default="memory",
-                   help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk), rdflib, or an endpoint URL")
+                   help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk), rdflib, an endpoint URL "
+                        "(oxigraph serve layout: /query, /update, /store) or virtuoso:URL (a Virtuoso server)")
     c.add_argument("-o", "--output", type=Path, help="advice.jsonl (default: standard output), advice.ttl or .nt")
     c.add_argument("--rejects", type=Path, help="write rejected patients and their messages here (JSON Lines)")
     c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")

@@ -46,10 +46,15 @@ def open_store(store: str | Store) -> Store:
         from .remote import RemoteStore
 
         return RemoteStore(store)
+    if store.startswith("virtuoso:"):  # virtuoso:http://host:8890 - Virtuoso's endpoint layout, not Oxigraph's
+        from .remote import Endpoints, RemoteStore
+
+        return RemoteStore(Endpoints.virtuoso(store.split(":", 1)[1]))
     if store.startswith("oxigraph:"):
         return OxigraphStore(store.split(":", 1)[1])
     if store not in STORES:
-        raise AxspaError(f"unknown store {store!r}; use oxigraph, oxigraph:PATH, rdflib or an http(s) endpoint URL")
+        raise AxspaError(f"unknown store {store!r}; use oxigraph, oxigraph:PATH, rdflib, an http(s) endpoint URL "
+                         "(oxigraph serve layout) or virtuoso:URL")
     return STORES[store]()
 
 

@@ -6,6 +6,10 @@ behaviour explicit. The rules expect the union of the knowledge-base, patient an
 their default graph; the store asks for it with the standard `default-graph-uri` protocol
 parameters, so no vendor setting (Oxigraph's union-default-graph, Fuseki's unionDefaultGraph) is
 needed. Records must use IRIs, never blank nodes: remote stores cannot round-trip them.
+
+Tested against `oxigraph serve` and Virtuoso 7.2 (Debian's virtuoso-opensource). Virtuoso's protocol
+quirks are handled here, in the client, so the queries themselves stay standard SPARQL 1.1; each
+workaround is marked "Virtuoso quirk".
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import Message
 
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from .errors import AxspaError
@@ -30,9 +36,17 @@ class RemoteStoreError(AxspaError):
 
 @dataclass
 class Endpoints:
+    """Where a server answers the three protocols (servers lay them out differently).
+
+    `silent_row_limit`: the server may cut CONSTRUCT and Graph Store results at a configured
+    number of rows without saying so (Virtuoso's [SPARQL] ResultSetMaxRows, 10000 in a stock
+    virtuoso.ini); the store then checks each large result against the limit and refuses a cut one.
+    """
+
     query: str
     update: str
     store: str
+    silent_row_limit: bool = False
 
     @classmethod
     def oxigraph(cls, base: str) -> Endpoints:
@@ -40,9 +54,25 @@ class Endpoints:
         base = base.rstrip("/")
         return cls(f"{base}/query", f"{base}/update", f"{base}/store")
 
+    @classmethod
+    def virtuoso(cls, base: str) -> Endpoints:
+        """The layout of Virtuoso's HTTP server: queries and updates both on /sparql, the Graph Store
+        protocol on /sparql-graph-crud (the unauthenticated one; /sparql-graph-crud-auth wants a login).
+
+        Updates run as Virtuoso's SQL user SPARQL, which may only read until an administrator runs
+        `GRANT SPARQL_UPDATE TO "SPARQL";` (isql-vt); tests/virtuoso_server.py does this."""
+        if not base.startswith(("http://", "https://")):
+            raise RemoteStoreError(f"a Virtuoso server is given by its http(s) base URL, not {base!r}")
+        base = base.rstrip("/")
+        return cls(f"{base}/sparql", f"{base}/sparql", f"{base}/sparql-graph-crud", silent_row_limit=True)
+
+
+_XSD_STRING = str(XSD.string)
+_XSD_STRING_NT = f"^^<{_XSD_STRING}>".encode()
+
 
 def _term(binding: dict) -> Node:
-    kind = binding["type"]
+    kind = binding["type"]  # "literal", or SPARQL 1.0's "typed-literal", which Virtuoso still sends
     if kind == "uri":
         return URIRef(binding["value"])
     if kind == "bnode":
@@ -50,7 +80,25 @@ def _term(binding: dict) -> Node:
     if "xml:lang" in binding:
         return Literal(binding["value"], lang=binding["xml:lang"])
     datatype = binding.get("datatype")
+    # Virtuoso quirk: a literal stored as "x"^^xsd:string comes back with that datatype, where
+    # Oxigraph answers "x". RDF 1.1 makes them one term but rdflib does not; keep the plain form,
+    # as the embedded Oxigraph store does.
+    if datatype == _XSD_STRING:
+        datatype = None
+    # keep the stored text: rdflib would rewrite an ill-typed "yes"^^xsd:boolean as "false"
     return Literal(binding["value"], datatype=URIRef(datatype) if datatype else None, normalize=False)
+
+
+def _parse_ntriples(data: bytes) -> Graph:
+    """N-Triples into a graph, with explicit xsd:string literals made plain (see _term)."""
+    out = Graph()
+    out.parse(data=data, format="nt")
+    if _XSD_STRING_NT in data:
+        typed = [(s, p, o) for s, p, o in out if isinstance(o, Literal) and o.datatype == XSD.string]
+        for s, p, o in typed:
+            out.remove((s, p, o))
+            out.add((s, p, Literal(str(o))))
+    return out
 
 
 class RemoteStore:
@@ -63,26 +111,70 @@ class RemoteStore:
         self.endpoints = Endpoints.oxigraph(endpoints) if isinstance(endpoints, str) else endpoints
         self.graphs = graphs
         self.timeout = timeout
+        self._row_limit: int | None = None  # the server's result row limit, once seen
+        self._rows_seen_whole = 0  # a result this long is known to come back uncut
 
     # -- HTTP -----------------------------------------------------------------------------
     def _post(self, url: str, body: bytes, content_type: str, accept: str | None = None) -> bytes:
+        return self._send(url, body, content_type, accept)[0]
+
+    def _send(self, url: str, body: bytes, content_type: str, accept: str | None = None) -> tuple[bytes, Message]:
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's endpoint)
-                return response.read()
+                return response.read(), response.headers
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")[:500]
             raise RemoteStoreError(f"{url} answered {exc.code}: {detail}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
 
-    def _query(self, query: str, accept: str) -> bytes:
-        params = urllib.parse.urlencode([("default-graph-uri", g) for g in self.graphs])
-        return self._post(f"{self.endpoints.query}?{params}", query.encode("utf-8"),
-                          "application/sparql-query", accept)
+    def _query(self, query: str, accept: str) -> tuple[bytes, Message]:
+        # Virtuoso quirk (openlink/virtuoso-opensource#842, still in 7.2.5): a POST with the body
+        # type application/sparql-query never gets an answer, the connection just hangs. The
+        # protocol's other POST form, URL-encoded `query` and `default-graph-uri` fields, works on
+        # Virtuoso and on every other SPARQL 1.1 server, so it is the one used everywhere.
+        form = [("query", query)] + [("default-graph-uri", g) for g in self.graphs]
+        return self._send(self.endpoints.query, urllib.parse.urlencode(form).encode("ascii"),
+                          "application/x-www-form-urlencoded", accept)
+
+    # -- Virtuoso quirk: results silently cut at ResultSetMaxRows ---------------------------------
+    def _note_row_limit(self, headers: Message) -> None:
+        """Virtuoso names its row limit in an X-SPARQL-MaxRows header, but only on a SELECT it cut."""
+        limit = headers.get("X-SPARQL-MaxRows")
+        if limit and limit.strip().isdigit():
+            self._row_limit = int(limit)
+
+    def _refuse_if_cut(self, count: int, what: str) -> None:
+        """Raise if a CONSTRUCT or Graph Store result of `count` triples may have been cut short.
+
+        Virtuoso stops a CONSTRUCT or a Graph Store GET at ResultSetMaxRows triples and says
+        nothing. When a result is longer than any seen whole so far, ask a SELECT for more rows
+        than that: either they all come back, or Virtuoso cuts the SELECT too and names its limit.
+        The rows are the store's triples repeated by a small VALUES list, which Virtuoso streams;
+        a self-join of the store would do, but on a fresh database it plans that as a full cross
+        product (12 s for 5000 rows here)."""
+        if not self.endpoints.silent_row_limit or count == 0:
+            return
+        if self._row_limit is None and count >= self._rows_seen_whole:
+            wanted = max(2 * count, 10_000) + 1
+            total_rows = json.loads(self._query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                                "application/sparql-results+json")[0])["results"]["bindings"]
+            total = int(total_rows[0]["n"]["value"]) if total_rows else 0
+            if total:
+                copies = " ".join(str(i) for i in range(-(-wanted // total)))
+                body, headers = self._query(
+                    f"SELECT ?k WHERE {{ ?s ?p ?o . VALUES ?k {{ {copies} }} }} LIMIT {wanted}",
+                    "text/tab-separated-values")
+                self._note_row_limit(headers)
+                self._rows_seen_whole = max(self._rows_seen_whole, body.count(b"\n") - 1)
+        if self._row_limit is not None and count >= self._row_limit:
+            raise RemoteStoreError(
+                f"{what} returned {count} triples, the server's result row limit ({self._row_limit}): "
+                "the result is probably cut short. Raise [SPARQL] ResultSetMaxRows in virtuoso.ini.")
 
     # -- Store interface ----------------------------------------------------------------------
     def add(self, graph: Graph, graph_name: str) -> None:
@@ -93,15 +185,25 @@ class RemoteStore:
         self._post(url, data, "application/n-triples")
 
     def select(self, query: str) -> list[Row]:
-        data = json.loads(self._query(query, "application/sparql-results+json"))
-        return [{k: _term(v) for k, v in binding.items()} for binding in data["results"]["bindings"]]
+        body, headers = self._query(query, "application/sparql-results+json")
+        self._note_row_limit(headers)
+        if headers.get("X-SPARQL-MaxRows"):  # Virtuoso quirk: sent only on a SELECT it cut short
+            raise RemoteStoreError(f"the SELECT was cut at the server's result row limit ({self._row_limit} rows); "
+                                   "raise [SPARQL] ResultSetMaxRows in virtuoso.ini")
+        return [{k: _term(v) for k, v in binding.items()} for binding in json.loads(body)["results"]["bindings"]]
 
     def ask(self, query: str) -> bool:
-        return bool(json.loads(self._query(query, "application/sparql-results+json"))["boolean"])
+        data = json.loads(self._query(query, "application/sparql-results+json")[0])
+        if "boolean" in data:
+            return bool(data["boolean"])
+        # Virtuoso quirk: ASK answers as a SELECT with one variable, __ASK_RETVAL, bound to 1 in a
+        # single row when true, and with no row at all when false, instead of {"boolean": ...}.
+        rows = data.get("results", {}).get("bindings", [])
+        return any(str(row.get("__ASK_RETVAL", {}).get("value", "0")) not in ("0", "false") for row in rows)
 
     def construct(self, query: str) -> Graph:
-        out = Graph()
-        out.parse(data=self._query(query, "application/n-triples"), format="nt")
+        out = _parse_ntriples(self._query(query, "application/n-triples")[0])
+        self._refuse_if_cut(len(out), "a CONSTRUCT query")
         return out
 
     def construct_into(self, queries: Sequence[str], graph_name: str) -> int:
@@ -120,16 +222,16 @@ class RemoteStore:
         """Graph Store protocol GET (a protocol dataset would hide named graphs from a query)."""
         url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': graph_name})}"
         request = urllib.request.Request(url, headers={"Accept": "application/n-triples"}, method="GET")
-        out = Graph()
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                out.parse(data=response.read(), format="nt")
+                out = _parse_ntriples(response.read())
         except urllib.error.HTTPError as exc:
             if exc.code == 404:  # an empty graph does not exist yet
-                return out
+                return Graph()
             raise RemoteStoreError(f"{url} answered {exc.code}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
+        self._refuse_if_cut(len(out), f"the Graph Store GET of <{graph_name}>")
         return out
 
     def clear(self, graph_name: str) -> None:

@@ -1,7 +1,7 @@
-"""Every rule on all three stores over the same fixtures: embedded Oxigraph (default), rdflib, and a
-real `oxigraph serve` reached over HTTP. All fixture patients go in together (the rules are
-set-at-a-time), and the derived graphs (classifications and advice) must be identical, triple for
-triple: advice IRIs are minted deterministically, never blank nodes."""
+"""Every rule on every store over the same fixtures: embedded Oxigraph (default), rdflib, a real
+`oxigraph serve` and a real Virtuoso, both reached over HTTP. All fixture patients go in together
+(the rules are set-at-a-time), and the derived graphs (classifications and advice) must be
+identical, triple for triple: advice IRIs are minted deterministically, never blank nodes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from reasoner.record import load_record
 from reasoner.validate import validate_record
 
 from .oxigraph_server import oxigraph_server
+from .virtuoso_server import virtuoso_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,11 +50,14 @@ def test_fixtures_give_plenty_of_advice(oxigraph_derived: set) -> None:
     assert len(kinds) >= 6 and len(oxigraph_derived) > 1000
 
 
-@pytest.mark.parametrize("store", ["rdflib", "remote"])
+@pytest.mark.parametrize("store", ["rdflib", "remote", "virtuoso"])
 def test_every_rule_derives_the_same_on_each_store(store: str, fixture_patients: Graph, oxigraph_derived: set) -> None:
     if store == "remote":
         with oxigraph_server() as url:
             derived = _canonical(Reasoner(store=url).derive(fixture_patients))
+    elif store == "virtuoso":
+        with virtuoso_server() as url:
+            derived = _canonical(Reasoner(store=f"virtuoso:{url}").derive(fixture_patients))
     else:
         derived = _canonical(Reasoner(store=store).derive(fixture_patients))
     missing, extra = oxigraph_derived - derived, derived - oxigraph_derived
