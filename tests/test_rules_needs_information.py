@@ -224,7 +224,8 @@ def test_nsaid_trial_fires_with_a_single_failed_nsaid(advise) -> None:
     ]))
     item = need(result, NSAID_TRIAL)
     assert option_ids(item) == {"AS-06", "AS-01"}
-    assert "celecoxib" in item.why and "two different NSAIDs" in item.why
+    assert "recorded as failed: 1 " in item.why and "two different NSAIDs" in item.why
+    assert any("celecoxib" in fact.text for fact in item.because)  # the course is named as a fact
 
 
 def test_nsaid_trial_fires_when_a_non_response_is_not_at_maximal_dose(advise) -> None:
