@@ -145,10 +145,9 @@ class Reasoner:
         else:
             self.classify_loaded()
 
-    def classify_loaded(self) -> int:
-        """Run the compiled class queries over every patient already in the store (set-at-a-time);
-        return how many memberships were added."""
-        return self.store.construct_into([c.query for c in self.classes], DERIVED_GRAPH)
+    def classify_loaded(self) -> None:
+        """Run the compiled class queries over every patient already in the store (set-at-a-time)."""
+        self.store.construct_into([c.query for c in self.classes], DERIVED_GRAPH)
 
     def apply_rules(self) -> None:
         """Every rule stratum once over all patients in the store; each stratum's output is added

@@ -206,14 +206,13 @@ class RemoteStore:
         self._refuse_if_cut(len(out), "a CONSTRUCT query")
         return out
 
-    def construct_into(self, queries: Sequence[str], graph_name: str) -> int:
+    def construct_into(self, queries: Sequence[str], graph_name: str) -> None:
         """Fetch and send back: the Update form of a rule (INSERT … WHERE) would be a rewrite of the
         rule file, and the files must run unchanged everywhere."""
         produced = Graph()
         for query in queries:
             produced += self.construct(query)
         self.add(produced, graph_name)
-        return len(produced)
 
     def update(self, update: str) -> None:
         self._post(self.endpoints.update, update.encode("utf-8"), "application/sparql-update")
