@@ -141,7 +141,7 @@ class CohortRunner:
 
     def _advise(self, pending: list[tuple[PatientRecord, ValidationReport]], provenance: bool) -> list:
         self.reasoner.classify([loaded.graph for loaded, _ in pending])
-        self.reasoner.apply_rules()
+        self.reasoner.apply_rules(provenance)
         advice = self.reasoner.advice(provenance)
         return [build_result(loaded, report, advice.get(loaded.patient, {}), self.reasoner.full_kb)
                 for loaded, report in pending]

@@ -56,6 +56,12 @@ class Rule:
         return self.query.field_list("recommendation")
 
 
+# Rules whose output only the RDF renderings carry (PROV-O links, grading copied from the KB): the
+# JSON report reads the grading from the knowledge base, so JSON-only runs skip them. No rule may
+# read their output (tests/test_rules_engine.py checks).
+PROVENANCE_RULES = frozenset({"provenance"})
+
+
 def _key(triple: tuple) -> Key | None:
     _, p, o = triple
     if not isinstance(p, URIRef):

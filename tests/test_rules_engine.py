@@ -103,3 +103,24 @@ def test_analysis_cache_never_serves_an_edited_rule_stale(tmp_path: Path, monkey
     assert {k[0].rsplit("#", 1)[1] for k in second.produces} == {"second"}
     (again,) = analyse_cached([read_query(path)])
     assert again.produces == second.produces and again.negates == second.negates
+
+
+def test_no_rule_reads_what_the_provenance_rules_derive() -> None:
+    """JSON-only runs skip PROVENANCE_RULES; that is only safe while nothing depends on them."""
+    from reasoner.rules import PROVENANCE_RULES
+
+    rules = [rule for stratum in load_rules("all") for rule in stratum]
+    graph = dependency_graph(rules)
+    assert PROVENANCE_RULES <= set(graph.nodes)
+    for name in PROVENANCE_RULES:
+        assert not list(graph.successors(name)), name
+
+
+def test_json_results_are_the_same_with_or_without_the_provenance_rules(reasoner) -> None:
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted((root / "examples").glob("*.json")):
+        lean = reasoner.recommend(path).as_dict()
+        full = reasoner.recommend(path, provenance=True)
+        assert lean == full.as_dict(), path.name
+        if full.advice:  # the RDF rendering does carry PROV-O
+            assert len(full.graph) > len(reasoner.recommend(path).graph), path.name
