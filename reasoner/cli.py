@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--rejects", type=Path, help="write rejected patients and their messages here (JSON Lines)")
     c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
     c.add_argument("--batch", type=int, default=1000, help="patients loaded and advised together (default 1000)")
+    c.add_argument("--workers", type=int, default=1,
+                   help="processes advising batches side by side (embedded Oxigraph only; default 1)")
     c.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
 
     sub.add_parser("kb", help="load the knowledge base and print what it holds")
@@ -126,10 +128,12 @@ def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
 
 
 def _cohort(args: argparse.Namespace) -> int:
-    from .cohort import CohortRunner
+    from .cohort import WORKERS_NEED_EMBEDDED, CohortRunner
     from .pipeline import Reasoner
 
     store = "oxigraph" if args.store == "memory" else args.store
+    if args.workers > 1 and not (store == "oxigraph" or store.startswith("oxigraph:")):
+        raise AxspaError(WORKERS_NEED_EMBEDDED)  # before opening a store that may not even answer
     reasoner = Reasoner(store=store, guideline=args.guideline)
     fmt = "jsonl"
     if args.output and args.output.suffix in (".ttl", ".nt"):
@@ -137,7 +141,7 @@ def _cohort(args: argparse.Namespace) -> int:
     out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     rejects = args.rejects.open("w", encoding="utf-8") if args.rejects else None
     try:
-        summary = CohortRunner(reasoner, batch=args.batch).run(
+        summary = CohortRunner(reasoner, batch=args.batch, workers=args.workers).run(
             args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())
     finally:
         if args.output:

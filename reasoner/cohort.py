@@ -11,8 +11,10 @@ trades memory for fewer, larger queries.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,97 +120,189 @@ def records_in(path: Path) -> Iterator[tuple[str, object]]:
         yield str(path), part
 
 
-def _write_advice(out: IO[str], results: list, fmt: str) -> None:
-    if fmt == "jsonl":
-        for result in results:
-            out.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
-        return
-    graph = Graph()
-    bind_all(graph)
-    for result in results:
-        graph += result.graph
-    out.write(graph.serialize(format="nt" if fmt == "nt" else "turtle"))
+WORKERS_NEED_EMBEDDED = (
+    "--workers above 1 needs the embedded Oxigraph store (memory or oxigraph:PATH) and the shipped knowledge "
+    "base: each worker opens its own store, and workers sharing an endpoint would mix their patients")
+DUPLICATE = "id: this patient IRI was already read from another record; ids must be unique"
+
+
+@dataclass
+class Entry:
+    """What one record of a batch came to: advice text for the output, or the reasons it was rejected."""
+
+    source: str
+    patient: str | None
+    rejected: list[dict[str, Any]] | None = None
+    text: str = ""
+    advised: bool = False
+
+
+def _load_error(source: str, message: str) -> Entry:
+    return Entry(source, None, [{"severity": "violation", "path": "record", "value": None, "message": message}])
+
+
+def _duplicate(source: str, patient: str) -> Entry:
+    return Entry(source, patient, [{"severity": "violation", "path": "id", "value": patient, "message": DUPLICATE}])
+
+
+def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str = "jsonl") -> list[Entry]:
+    """Load, validate (one pass) and advise (one query per rule) a batch of records; one entry per
+    record, in input order. Runs in the calling process or in a worker (`CohortRunner(workers=N)`)."""
+    entries: list[Entry] = []
+    loaded_batch: list[tuple[int, PatientRecord]] = []
+    seen: set[URIRef] = set()
+    for source, record in items:
+        if isinstance(record, Exception):
+            entries.append(_load_error(source, str(record)))
+            continue
+        try:
+            loaded = load_record(record, reasoner.kb)  # type: ignore[arg-type]
+        except RecordLoadError as exc:
+            entries.append(_load_error(source, str(exc)))
+            continue
+        if loaded.patient in seen:
+            entries.append(_duplicate(source, str(loaded.patient)))
+            continue
+        seen.add(loaded.patient)
+        entries.append(Entry(source, str(loaded.patient)))
+        loaded_batch.append((len(entries) - 1, loaded))
+    if not loaded_batch:
+        return entries
+    reports = reasoner.validate_loaded([loaded.graph for _, loaded in loaded_batch])
+    pending: list[tuple[int, PatientRecord, ValidationReport]] = []
+    for (index, loaded), report in zip(loaded_batch, reports, strict=True):
+        if report.conforms:
+            pending.append((index, loaded, report))
+        else:
+            entries[index].rejected = [i.as_dict() for i in report.issues]
+    if not pending:
+        return entries
+    provenance = fmt != "jsonl"
+    reasoner.classify([loaded.graph for _, loaded, _ in pending])
+    reasoner.apply_rules(provenance)
+    advice = reasoner.advice(provenance)
+    for index, loaded, report in pending:
+        result = build_result(loaded, report, advice.get(loaded.patient, {}), reasoner.full_kb)
+        entry = entries[index]
+        entry.advised = bool(result.advice)
+        if fmt == "jsonl":
+            entry.text = json.dumps(result.as_dict(), ensure_ascii=False) + "\n"
+        else:
+            entry.text = result.graph.serialize(format="nt")
+    return entries
+
+
+def _batches(inputs: Iterable[Path], size: int) -> Iterator[list[tuple[str, object]]]:
+    batch: list[tuple[str, object]] = []
+    for path in input_files(inputs):
+        for item in records_in(path):
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+# One Reasoner per worker process, built by _worker_start from picklable settings.
+_WORKER: Reasoner | None = None
+
+
+def _worker_start(settings: dict[str, Any], counter: Any) -> None:
+    global _WORKER
+    store = settings["store"]
+    if store.startswith("oxigraph:"):  # an on-disk store cannot be shared: one folder per worker
+        with counter.get_lock():
+            counter.value += 1
+            number = counter.value
+        store = f"{store}/worker-{number}"
+    _WORKER = Reasoner(store=store, guideline=settings["guideline"], exact=settings["exact"],
+                       validator=settings["validator"])
+
+
+def _worker_advise(items: list[tuple[str, object]], fmt: str) -> list[Entry]:
+    assert _WORKER is not None, "worker used before _worker_start"
+    return advise_batch(_WORKER, items, fmt)
 
 
 class CohortRunner:
-    """Validates, batches and advises; write advice to `out`, rejects to `rejects`."""
+    """Batches records, advises each batch (here, or in `workers` processes), writes the advice
+    in input order to `out` and the rejects to `rejects`."""
 
-    def __init__(self, reasoner: Reasoner, batch: int = 1000) -> None:
+    def __init__(self, reasoner: Reasoner, batch: int = 1000, workers: int = 1) -> None:
         if batch < 1:
             raise AxspaError("--batch must be at least 1")
+        if workers < 1:
+            raise AxspaError("--workers must be at least 1")
+        if workers > 1 and reasoner.settings is None:
+            raise AxspaError(WORKERS_NEED_EMBEDDED)
         self.reasoner = reasoner
         self.batch = batch
+        self.workers = workers
 
-    def _advise(self, pending: list[tuple[PatientRecord, ValidationReport]], provenance: bool) -> list:
-        self.reasoner.classify([loaded.graph for loaded, _ in pending])
-        self.reasoner.apply_rules(provenance)
-        advice = self.reasoner.advice(provenance)
-        return [build_result(loaded, report, advice.get(loaded.patient, {}), self.reasoner.full_kb)
-                for loaded, report in pending]
+    def _results(self, inputs: Iterable[Path], fmt: str) -> Iterator[tuple[int, list[Entry]]]:
+        """(records read, entries) per batch, in input order."""
+        if self.workers == 1:
+            for items in _batches(inputs, self.batch):
+                yield len(items), advise_batch(self.reasoner, items, fmt)
+            return
+        context = multiprocessing.get_context("spawn")  # fork would copy a live Oxigraph store
+        counter = context.Value("i", 0)
+        with context.Pool(self.workers, initializer=_worker_start, initargs=(self.reasoner.settings, counter)) as pool:
+            window: deque[tuple[int, Any]] = deque()  # bounded, so a huge input is never read ahead
+            for items in _batches(inputs, self.batch):
+                window.append((len(items), pool.apply_async(_worker_advise, (items, fmt))))
+                if len(window) >= 2 * self.workers:
+                    read, pending = window.popleft()
+                    yield read, pending.get()
+            while window:
+                read, pending = window.popleft()
+                yield read, pending.get()
 
     def run(self, inputs: Iterable[Path], out: IO[str], fmt: str = "jsonl", rejects: IO[str] | None = None,
             progress: bool = False) -> Summary:
         summary = Summary()
         started = time.perf_counter()
-        loaded_batch: list[tuple[str, PatientRecord]] = []
-        pending: list[tuple[PatientRecord, ValidationReport]] = []
-        seen: set[URIRef] = set()
+        seen: set[str] = set()
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(unit=" patients", file=sys.stderr, mininterval=0.5)
-
-        def reject(item: Reject) -> None:
-            summary.rejected += 1
-            summary.rejects.append(item)
-            if rejects is not None:
-                rejects.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")
-
-        def flush() -> None:
-            """Validate the batch in one query; reject the invalid, advise the rest set-at-a-time."""
-            if not loaded_batch:
-                return
-            reports = self.reasoner.validate_loaded([loaded.graph for _, loaded in loaded_batch])
-            for (source, loaded), report in zip(loaded_batch, reports, strict=True):
-                if report.conforms:
-                    summary.valid += 1
-                    pending.append((loaded, report))
-                else:
-                    reject(Reject(source, str(loaded.patient), [i.as_dict() for i in report.issues]))
-            loaded_batch.clear()
-            if pending:
-                results = self._advise(pending, provenance=fmt != "jsonl")
-                summary.with_advice += sum(1 for r in results if r.advice)
-                _write_advice(out, results, fmt)
-                pending.clear()
-
-        for path in input_files(inputs):
-            for source, record in records_in(path):
-                summary.read += 1
-                if bar is not None:
-                    bar.update(1)
-                if isinstance(record, Exception):
-                    reject(Reject(source, None, [{"severity": "violation", "path": "record", "value": None,
-                                                  "message": str(record)}]))
+        for read, entries in self._results(inputs, fmt):
+            summary.read += read
+            written: list[str] = []
+            for entry in entries:
+                if entry.patient is not None:
+                    if entry.patient in seen:  # read before, in this batch or an earlier one
+                        entry = _duplicate(entry.source, entry.patient)
+                    seen.add(entry.patient)
+                if entry.rejected is not None:
+                    item = Reject(entry.source, entry.patient, entry.rejected)
+                    summary.rejected += 1
+                    summary.rejects.append(item)
+                    if rejects is not None:
+                        rejects.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")
                     continue
-                try:
-                    loaded = load_record(record, self.reasoner.kb)  # type: ignore[arg-type]
-                except RecordLoadError as exc:
-                    reject(Reject(source, None, [{"severity": "violation", "path": "record", "value": None,
-                                                  "message": str(exc)}]))
-                    continue
-                if loaded.patient in seen:
-                    reject(Reject(source, str(loaded.patient), [{
-                        "severity": "violation", "path": "id", "value": str(loaded.patient),
-                        "message": "id: this patient IRI was already read from another record; ids must be unique"}]))
-                    continue
-                seen.add(loaded.patient)
-                loaded_batch.append((source, loaded))
-                if len(loaded_batch) >= self.batch:
-                    flush()
-        flush()
+                summary.valid += 1
+                summary.with_advice += entry.advised
+                written.append(entry.text)
+            _write(out, written, fmt)
+            if bar is not None:
+                bar.update(read)
         if bar is not None:
             bar.close()
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def _write(out: IO[str], texts: list[str], fmt: str) -> None:
+    """JSON lines and N-Triples are written as they come; Turtle is rebuilt per batch, so its
+    prefixes make it readable."""
+    if fmt != "ttl":
+        out.write("".join(texts))
+        return
+    graph = Graph()
+    bind_all(graph)
+    graph.parse(data="".join(texts), format="nt")
+    out.write(graph.serialize(format="turtle"))

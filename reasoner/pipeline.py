@@ -101,6 +101,12 @@ class Reasoner:
         if validator not in VALIDATORS:
             raise AxspaError(f"unknown validator {validator!r}; use one of {', '.join(VALIDATORS)}")
         self.validator = validator
+        # What a worker process needs to build the same Reasoner (None: not rebuildable elsewhere,
+        # e.g. a Store instance, a remote store others would share, or a caller's own KB).
+        embedded = isinstance(store, str) and (store == "oxigraph" or store.startswith("oxigraph:"))
+        self.settings: dict[str, Any] | None = (
+            {"store": store, "guideline": guideline, "exact": exact, "validator": validator}
+            if embedded and kb is None else None)
         self.kb = kb if kb is not None else knowledge_base()
         self.store_validator = StoreValidator(self.kb)
         self.guideline = guideline

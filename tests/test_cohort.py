@@ -141,3 +141,36 @@ def test_cohort_on_a_remote_virtuoso_server(reasoner, tmp_path: Path, records: l
     assert len(local) >= 5 and any(x["conflicts"] for x in local)
     assert lines(remote) == lines(local)
     assert remote_rejects == local_rejects
+
+
+def test_workers_give_the_same_lines_rejects_and_summary(reasoner, tmp_path: Path, records: list[dict]) -> None:
+    """Two worker processes, small batches: advice and rejects in input order, byte for byte as one
+    process writes them; a duplicate id is caught across batches (and so across workers)."""
+    path = tmp_path / "mixed.jsonl"
+    lines = [json.dumps(r) for r in records] + ["{broken", json.dumps(records[0]), json.dumps(records[3])]
+    path.write_text("\n".join(lines) + "\n")
+    outputs = []
+    for workers in (1, 2):
+        out, rejects = io.StringIO(), io.StringIO()
+        summary = CohortRunner(Reasoner(), batch=7, workers=workers).run([path], out, rejects=rejects)
+        outputs.append((out.getvalue(), rejects.getvalue(), summary.text().rsplit(",", 1)[0]))
+    assert outputs[0] == outputs[1]
+    rejected = [json.loads(x) for x in outputs[0][1].splitlines()]
+    assert sum("already read" in r["validation"][0]["message"] for r in rejected) == 2
+    assert len(outputs[0][0].splitlines()) + len(rejected) == len(lines)
+
+
+def test_workers_on_disk_use_one_folder_each(tmp_path: Path, records: list[dict]) -> None:
+    path = _write(tmp_path, records[:12])
+    out = tmp_path / "advice.jsonl"
+    assert main(["cohort", str(path), "-o", str(out), "--store", f"oxigraph:{tmp_path / 'db'}", "--workers", "2",
+                 "--batch", "4"]) == 0
+    assert sorted(p.name for p in (tmp_path / "db").iterdir() if p.name.startswith("worker-")) == [
+        "worker-1", "worker-2"]
+    assert len(out.read_text().splitlines()) > 0
+
+
+@pytest.mark.parametrize("store", ["rdflib", "http://127.0.0.1:9/"])
+def test_workers_refuse_a_store_they_would_share(store: str, tmp_path: Path, records: list[dict], capsys) -> None:
+    assert main(["cohort", str(_write(tmp_path, records[:2])), "--store", store, "--workers", "2"]) == 2
+    assert "--workers above 1 needs the embedded Oxigraph store" in capsys.readouterr().err
