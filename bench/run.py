@@ -55,7 +55,7 @@ def warm(store: str, calls: int) -> float:
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-mode, store, path, batch = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+mode, store, path, batch, workers = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 if store.startswith("disk:"):
     store = "oxigraph:" + store.split(":", 1)[1]
 started = time.perf_counter()
@@ -73,19 +73,22 @@ else:
     from reasoner.pipeline import Reasoner
     r = Reasoner(store="oxigraph" if store == "memory" else store)
     with open(path.with_suffix(".advice.jsonl"), "w", encoding="utf-8") as out:  # writing is part of the run
-        summary = CohortRunner(r, batch=batch).run([path], out)
+        summary = CohortRunner(r, batch=batch, workers=workers).run([path], out)
     path.with_suffix(".advice.jsonl").unlink()
     print(json.dumps({"valid": summary.valid, "rejected": summary.rejected}), file=sys.stderr)
 seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest worker
+print(json.dumps({"seconds": seconds, "rss_mb": rss, "worker_rss_mb": workers_rss}))
 """
 
 
-def child(mode: str, store: str, path: Path, batch: int = 1000) -> dict:
+def child(mode: str, store: str, path: Path, batch: int = 1000, workers: int = 1) -> dict:
     if store == "disk":  # on-disk Oxigraph in a fresh folder beside the data
         folder = Path(tempfile.mkdtemp(dir=path.parent))
         store = f"disk:{folder}/{mode}"
-    proc = subprocess.run([sys.executable, "-c", CHILD, mode, store, str(path), str(batch)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", CHILD, mode, store, str(path), str(batch), str(workers)],
+                          capture_output=True,
                           text=True, cwd=ROOT, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -96,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores", nargs="+", default=["memory", "rdflib"],
                         help="memory (embedded Oxigraph), disk (Oxigraph on disk), rdflib")
     parser.add_argument("--batch", type=int, default=1000, help="cohort batch size (patients)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="cohort worker processes to try (e.g. 1 2); rdflib always runs with 1")
     parser.add_argument("--skip-single", action="store_true", help="only the cohort figures")
     parser.add_argument("--cold", type=int, default=5, help="cold runs (median)")
     parser.add_argument("--warm", type=int, default=30, help="warm API calls (median)")
@@ -117,10 +122,14 @@ def main(argv: list[str] | None = None) -> int:
                     n.write(to_ntriples(record))
             for store in args.stores:
                 load = child("load", store, nt)
-                run = child("cohort", store, jsonl, args.batch)
-                print(f"[{store}] cohort {size}: {run['seconds']:.1f} s, peak RSS {run['rss_mb']:.0f} MB; "
-                      f"bulk load alone {load['seconds']:.2f} s ({load['rss_mb']:.0f} MB); "
-                      f"ratio {run['seconds'] / max(load['seconds'], 1e-6):.0f}x", flush=True)
+                for workers in sorted({1 if store == "rdflib" else w for w in args.workers}):
+                    run = child("cohort", store, jsonl, args.batch, workers)
+                    memory = f"peak RSS {run['rss_mb']:.0f} MB"
+                    if workers > 1:
+                        memory += f" + {workers} workers of up to {run['worker_rss_mb']:.0f} MB"
+                    print(f"[{store}] cohort {size}, {workers} worker(s): {run['seconds']:.1f} s, {memory}; "
+                          f"bulk load alone {load['seconds']:.2f} s ({load['rss_mb']:.0f} MB); "
+                          f"ratio {run['seconds'] / max(load['seconds'], 1e-6):.0f}x", flush=True)
     return 0
 
 

@@ -105,8 +105,15 @@ class OxigraphStore:
 
     name = "oxigraph"
 
+    # An in-memory Oxigraph keeps memory after a graph is cleared (measured: ~200 MB more for each
+    # 1,000 patients staged and cleared, 3.1 GB after 10,000). Once this many quads have been
+    # cleared, and more than twice what is left, what is left moves to a fresh store.
+    RENEW_AFTER = 200_000
+
     def __init__(self, path: str | None = None) -> None:
         self._store = ox.Store(path) if path else ox.Store()
+        self._in_memory = not path
+        self._cleared = 0
 
     def add(self, graph: Graph, graph_name: str) -> None:
         g = ox.NamedNode(graph_name)
@@ -168,7 +175,23 @@ class OxigraphStore:
         return out
 
     def clear(self, graph_name: str) -> None:
+        if self._in_memory:
+            self._cleared += self._count(graph_name)
         self._store.clear_graph(ox.NamedNode(graph_name))
+        if self._in_memory and self._cleared > self.RENEW_AFTER:
+            self._renew()
+
+    def _count(self, graph_name: str) -> int:
+        solutions = self._store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph_name}> {{ ?s ?p ?o }} }}")
+        return int(next(iter(solutions))["n"].value)  # type: ignore[index, union-attr]
+
+    def _renew(self) -> None:
+        left = len(self._store)
+        if self._cleared > 2 * left:
+            fresh = ox.Store()
+            fresh.extend(self._store.quads_for_pattern(None, None, None, None))
+            self._store = fresh
+        self._cleared = 0
 
 
 # --------------------------------------------------------------------------------------------

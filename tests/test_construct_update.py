@@ -123,3 +123,22 @@ def test_rules_derive_the_same_as_update_and_as_construct(reasoner, kb) -> None:
         store.add(produced, DERIVED_GRAPH)
     as_construct = set(store.graph(DERIVED_GRAPH))
     assert len(as_update) > 100 and as_update == as_construct
+
+
+def test_an_in_memory_store_moves_to_a_fresh_one_after_many_clears_losing_nothing() -> None:
+    """Oxigraph's memory store keeps memory after clear_graph; OxigraphStore starts a fresh store
+    once enough has been cleared, carrying over every graph still there."""
+    store = OxigraphStore()
+    store.RENEW_AFTER = 10  # type: ignore[misc]
+    kept = Graph().parse(data=DATA, format="turtle")
+    store.add(kept, KB_GRAPH)
+    first = store._store
+    for round_ in range(3):
+        staged = Graph()
+        for i in range(20):
+            staged.parse(data=f'<urn:p{round_}-{i}> <urn:q> "{i}" .', format="nt")
+        store.add(staged, PATIENTS_GRAPH)
+        store.clear(PATIENTS_GRAPH)
+    assert store._store is not first
+    assert set(store.graph(KB_GRAPH)) == set(kept) and not len(store.graph(PATIENTS_GRAPH))
+    assert store.ask("ASK { <http://example.org/p1> a <http://example.org/Patient> }")
