@@ -28,6 +28,7 @@ from .paths import data_dir
 from .queries import query_folder, read_query
 from .record import PatientRecord, load_record
 from .report import AdviceNodes, Result, advice_statements, build_result
+from .rule_gates import RuleGates
 from .rules import PROVENANCE_RULES, Rule, load_rules
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store
 from .validate import VALIDATORS, StoreValidator, ValidationReport, validate_record
@@ -113,6 +114,8 @@ class Reasoner:
         self.full_kb = prepared_kb(self.kb)
         self.classes: list[CompiledClass] = compile_populations(self.kb)
         self.strata: list[list[Rule]] = load_rules(guideline)
+        self.gates = RuleGates((rule for stratum in self.strata for rule in stratum), self.full_kb)
+        self.skip_closed_rules = True  # False runs every rule (tests compare both)
         report_queries = data_dir("queries") / "report"
         self._advice_queries = {True: read_query(report_queries / "advice-statements.rq").text,
                                 False: read_query(report_queries / "advice-fields.rq").text}
@@ -160,9 +163,13 @@ class Reasoner:
         before the next runs, so negation always reads a complete lower stratum.
 
         `provenance=False` leaves out the rules whose output only the RDF renderings carry (PROV-O
-        links and copied grading: a third of the derived triples); no other rule reads them."""
+        links and copied grading: a third of the derived triples); no other rule reads them.
+        Rules that cannot fire over the store's patients are skipped (reasoner.rule_gates)."""
+        skipped = set() if provenance else set(PROVENANCE_RULES)
+        if self.skip_closed_rules:
+            skipped |= self.gates.closed(self.store)
         for stratum in self.strata:
-            queries = [rule.query.text for rule in stratum if provenance or rule.name not in PROVENANCE_RULES]
+            queries = [rule.query.text for rule in stratum if rule.name not in skipped]
             if queries:
                 self.store.construct_into(queries, DERIVED_GRAPH)
 

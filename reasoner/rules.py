@@ -42,6 +42,9 @@ class Rule:
     produces: set[Key] = field(default_factory=set)
     consumes: set[Key] = field(default_factory=set)
     negates: set[Key] = field(default_factory=set)
+    # Keys every solution of the pattern must match (not under OPTIONAL, MINUS, one branch of a
+    # UNION, or an aggregate): with no such triple in the store the rule cannot derive anything.
+    requires: set[Key] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -100,6 +103,28 @@ def _walk(node: object, negated: bool, out_pos: set[Key], out_neg: set[Key], has
             _walk(value, negated, out_pos, out_neg, has_not_bound)
 
 
+# Algebra nodes whose solutions are all solutions of their inner pattern `p`.
+_PASS_THROUGH = frozenset({"Filter", "Extend", "OrderBy", "Distinct", "Reduced", "Project", "ToMultiSet", "Slice"})
+
+
+def _required(node: object) -> set[Key]:
+    """Keys every solution of `node` matches. Anything not understood requires nothing (so a rule
+    is never skipped on a guess): an aggregate yields a row even from no match at all."""
+    if not isinstance(node, CompValue):
+        return set()
+    if node.name == "BGP":
+        return {key for triple in node.get("triples", []) if (key := _key(triple))}
+    if node.name == "Join":
+        return _required(node.get("p1")) | _required(node.get("p2"))
+    if node.name in ("LeftJoin", "Minus"):
+        return _required(node.get("p1"))
+    if node.name == "Union":
+        return _required(node.get("p1")) & _required(node.get("p2"))
+    if node.name in _PASS_THROUGH:
+        return _required(node.get("p"))
+    return set()
+
+
 def analyse(query: QueryFile) -> Rule:
     """Parse a rule and record the keys it produces, consumes and negates."""
     from rdflib.plugins.sparql import prepareQuery  # only on a cache miss: the parser costs 0.1 s to import
@@ -119,7 +144,13 @@ def analyse(query: QueryFile) -> Rule:
         rule.produces.add(key)
     has_not_bound = "!BOUND" in query.text.upper().replace(" ", "")
     _walk(algebra.get("p"), False, rule.consumes, rule.negates, has_not_bound)
+    rule.requires = _required(algebra.get("p"))
     return rule
+
+
+# Bump when analyse() changes what it records, so cached analyses of unchanged rules are redone.
+ANALYSIS_VERSION = "2"
+_ANALYSIS_FIELDS = ("produces", "consumes", "negates", "requires")
 
 
 def _cache_file() -> Path:
@@ -140,15 +171,15 @@ def analyse_cached(queries: list[QueryFile]) -> list[Rule]:
     rules: list[Rule] = []
     changed = False
     for query in queries:
-        digest = hashlib.sha256(query.text.encode("utf-8")).hexdigest()
+        digest = hashlib.sha256((ANALYSIS_VERSION + query.text).encode("utf-8")).hexdigest()
         entry = cache.get(digest)
         if entry is None:
             rule = analyse(query)
             cache[digest] = {k: sorted([list(x) for x in getattr(rule, k)], key=str)
-                             for k in ("produces", "consumes", "negates")}
+                             for k in _ANALYSIS_FIELDS}
             changed = True
         else:
-            rule = Rule(query, *({tuple(x) for x in entry[k]} for k in ("produces", "consumes", "negates")))
+            rule = Rule(query, *({tuple(x) for x in entry[k]} for k in _ANALYSIS_FIELDS))
         rules.append(rule)
     if changed:
         try:
