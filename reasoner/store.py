@@ -129,15 +129,10 @@ class OxigraphStore:
     def select(self, query: str) -> list[Row]:
         result = self._store.query(query, use_default_graph_as_union=True)
         names = [v.value for v in result.variables]
-        rows: list[Row] = []
-        for solution in result:
-            row: Row = {}
-            for name in names:
-                value = solution[name]
-                if value is not None:
-                    row[name] = _from_ox(value)
-            rows.append(row)
-        return rows
+        # Solutions unpack in variable order: a third faster than solution[name] (the advice of a
+        # batch of 1,000 patients is ~370,000 rows).
+        return [{name: _from_ox(value) for name, value in zip(names, solution, strict=True) if value is not None}
+                for solution in result]
 
     def ask(self, query: str) -> bool:
         return bool(self._store.query(query, use_default_graph_as_union=True))
