@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-f", "--format", choices=FORMATS, default="text")
     r.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all",
                    help="which guideline's rules to apply (default: all)")
-    r.add_argument("--store", choices=("oxigraph", "rdflib"), default="oxigraph",
-                   help="store that runs the rules (default: embedded Oxigraph)")
+    r.add_argument("--store", default="oxigraph",
+                   help="store that runs the rules: oxigraph (embedded, in memory; default), oxigraph:PATH (on "
+                        "disk), rdflib, an endpoint URL (oxigraph serve layout) or virtuoso:URL")
     r.add_argument("--exact", action="store_true", help="classify with HermiT (slower; needs Java)")
 
     e = sub.add_parser("explain", help="everything the reasoner says about one therapy, and why")

@@ -102,6 +102,7 @@ class Reasoner:
         if validator not in VALIDATORS:
             raise AxspaError(f"unknown validator {validator!r}; use one of {', '.join(VALIDATORS)}")
         self.validator = validator
+        store = "oxigraph" if store == "memory" else store  # the cohort command's name for it
         # What a worker process needs to build the same Reasoner (None: not rebuildable elsewhere,
         # e.g. a Store instance, a remote store others would share, or a caller's own KB).
         embedded = isinstance(store, str) and (store == "oxigraph" or store.startswith("oxigraph:"))

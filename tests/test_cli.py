@@ -110,3 +110,20 @@ def test_api_accepts_path_dict_and_rdflib_graph() -> None:
 
     assert from_path.conforms and kinds(from_path) == kinds(from_dict) == kinds(from_graph)
     assert json.loads(from_graph.to_json())["patient"] == from_path.patient
+
+
+def test_recommend_runs_on_every_kind_of_store(tmp_path: Path, capsys) -> None:
+    """`--store` takes what `axspa cohort --store` takes; the advice is the same on each."""
+    from .oxigraph_server import oxigraph_server
+
+    assert main(["recommend", str(CASE2), "-f", "json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    with oxigraph_server() as url:
+        for store in ("memory", f"oxigraph:{tmp_path / 'db'}", "rdflib", url):
+            assert main(["recommend", str(CASE2), "-f", "json", "--store", store]) == 0, store
+            assert json.loads(capsys.readouterr().out) == expected, store
+
+
+def test_recommend_with_an_unknown_store_exits_2(capsys) -> None:
+    assert main(["recommend", str(CASE2), "--store", "mongodb"]) == 2
+    assert "unknown store 'mongodb'" in capsys.readouterr().err
