@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", type=Path, help="advice.jsonl (default: standard output), advice.ttl or .nt")
     c.add_argument("--rejects", type=Path, help="write rejected patients and their messages here (JSON Lines)")
     c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
-    c.add_argument("--batch", type=int, default=1000, help="patients loaded and advised together (default 1000)")
+    c.add_argument("--batch", type=int, help="patients loaded and advised together (default 1000; 20 on the "
+                                              "rdflib store, whose SPARQL engine slows down super-linearly with more)")
     c.add_argument("--workers", type=int, default=1,
                    help="processes advising batches side by side (embedded Oxigraph only; default 1)")
     c.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
@@ -129,7 +130,7 @@ def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
 
 
 def _cohort(args: argparse.Namespace) -> int:
-    from .cohort import WORKERS_NEED_EMBEDDED, CohortRunner
+    from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, WORKERS_NEED_EMBEDDED, CohortRunner
     from .pipeline import Reasoner
 
     store = "oxigraph" if args.store == "memory" else args.store
@@ -142,7 +143,8 @@ def _cohort(args: argparse.Namespace) -> int:
     out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     rejects = args.rejects.open("w", encoding="utf-8") if args.rejects else None
     try:
-        summary = CohortRunner(reasoner, batch=args.batch, workers=args.workers).run(
+        batch = args.batch or (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
+        summary = CohortRunner(reasoner, batch=batch, workers=args.workers).run(
             args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())
     finally:
         if args.output:

@@ -174,3 +174,22 @@ def test_workers_on_disk_use_one_folder_each(tmp_path: Path, records: list[dict]
 def test_workers_refuse_a_store_they_would_share(store: str, tmp_path: Path, records: list[dict], capsys) -> None:
     assert main(["cohort", str(_write(tmp_path, records[:2])), "--store", store, "--workers", "2"]) == 2
     assert "--workers above 1 needs the embedded Oxigraph store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("store", "given", "expected"), [("memory", None, 1000), ("rdflib", None, 20),
+                                                          ("rdflib", "7", 7)])
+def test_default_batch_suits_the_store(monkeypatch, tmp_path: Path, records: list[dict], store: str,
+                                       given: str | None, expected: int) -> None:
+    import reasoner.cohort
+
+    seen: list[int] = []
+    real = reasoner.cohort.CohortRunner.__init__
+
+    def spy(self, reasoner_, batch=1000, workers=1):  # type: ignore[no-untyped-def]
+        seen.append(batch)
+        real(self, reasoner_, batch=batch, workers=workers)
+
+    monkeypatch.setattr(reasoner.cohort.CohortRunner, "__init__", spy)
+    args = ["cohort", str(_write(tmp_path, records[:1])), "--store", store, "-o", str(tmp_path / "out.jsonl")]
+    assert main(args + (["--batch", given] if given else [])) == 0
+    assert seen == [expected]
