@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cohort", help="advice for many patients: one JSON line each; invalid ones to --rejects")
     c.add_argument("inputs", type=Path, nargs="+", help="files or folders (.jsonl, .json, .ttl, .nt, .jsonld)")
     c.add_argument("--store", default="memory",
-                   help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk), rdflib, an endpoint URL "
+                   help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk; afterwards it holds the KB, "
+                        "every valid patient and their advice, for queries/cohort/), rdflib, an endpoint URL "
                         "(oxigraph serve layout: /query, /update, /store) or virtuoso:URL (a Virtuoso server)")
     c.add_argument("-o", "--output", type=Path, help="advice.jsonl (default: standard output), advice.ttl or .nt")
     c.add_argument("--rejects", type=Path, help="write rejected patients and their messages here (JSON Lines)")
@@ -136,6 +137,12 @@ def _cohort(args: argparse.Namespace) -> int:
     store = "oxigraph" if args.store == "memory" else args.store
     if args.workers > 1 and not (store == "oxigraph" or store.startswith("oxigraph:")):
         raise AxspaError(WORKERS_NEED_EMBEDDED)  # before opening a store that may not even answer
+    sink = None
+    if store.startswith("oxigraph:"):
+        # The on-disk store receives the whole cohort; the rules run batch by batch in memory.
+        from .store import OxigraphStore
+
+        sink, store = OxigraphStore(store.split(":", 1)[1]), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
     fmt = "jsonl"
     if args.output and args.output.suffix in (".ttl", ".nt"):
@@ -144,7 +151,7 @@ def _cohort(args: argparse.Namespace) -> int:
     rejects = args.rejects.open("w", encoding="utf-8") if args.rejects else None
     try:
         batch = args.batch or (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
-        summary = CohortRunner(reasoner, batch=batch, workers=args.workers).run(
+        summary = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink).run(
             args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())
     finally:
         if args.output:

@@ -28,6 +28,7 @@ from .namespaces import AX, bind_all
 from .pipeline import Reasoner
 from .record import PatientRecord, load_record
 from .report import build_result
+from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
 
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".rdf": "xml", ".n3": "n3"}
@@ -151,9 +152,30 @@ def _duplicate(source: str, patient: str) -> Entry:
     return Entry(source, patient, [{"severity": "violation", "path": "id", "value": patient, "message": DUPLICATE}])
 
 
-def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str = "jsonl") -> list[Entry]:
-    """Load, validate (one pass) and advise (one query per rule) a batch of records; one entry per
-    record, in input order. Runs in the calling process or in a worker (`CohortRunner(workers=N)`)."""
+@dataclass
+class BatchResult:
+    """A batch's entries (one per record, in input order) and, when asked for, its valid patients'
+    records and derived statements as N-Triples, for a sink store that keeps the whole cohort."""
+
+    entries: list[Entry]
+    patients: bytes = b""
+    derived: bytes = b""
+
+
+def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str = "jsonl",
+                 keep: bool = False) -> BatchResult:
+    """Load, validate (one pass) and advise (one query per rule) a batch of records. Runs in the
+    calling process or in a worker (`CohortRunner(workers=N)`); `keep` also returns the batch's
+    graphs (the reasoner's store must be embedded Oxigraph)."""
+    entries = _advise_entries(reasoner, items, fmt)
+    if not keep or not any(e.rejected is None for e in entries):
+        return BatchResult(entries)
+    store = reasoner.store
+    assert isinstance(store, OxigraphStore), "keeping a batch needs the embedded Oxigraph store"
+    return BatchResult(entries, store.ntriples(PATIENTS_GRAPH), store.ntriples(DERIVED_GRAPH))
+
+
+def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str) -> list[Entry]:
     entries: list[Entry] = []
     loaded_batch: list[tuple[int, PatientRecord]] = []
     seen: set[URIRef] = set()
@@ -226,38 +248,48 @@ def _worker_start(settings: dict[str, Any], counter: Any) -> None:
                        validator=settings["validator"])
 
 
-def _worker_advise(items: list[tuple[str, object]], fmt: str) -> list[Entry]:
+def _worker_advise(items: list[tuple[str, object]], fmt: str, keep: bool) -> BatchResult:
     assert _WORKER is not None, "worker used before _worker_start"
-    return advise_batch(_WORKER, items, fmt)
+    return advise_batch(_WORKER, items, fmt, keep)
 
 
 class CohortRunner:
     """Batches records, advises each batch (here, or in `workers` processes), writes the advice
     in input order to `out` and the rejects to `rejects`."""
 
-    def __init__(self, reasoner: Reasoner, batch: int = DEFAULT_BATCH, workers: int = 1) -> None:
+    def __init__(self, reasoner: Reasoner, batch: int = DEFAULT_BATCH, workers: int = 1,
+                 sink: OxigraphStore | None = None) -> None:
+        """`sink`: a store (on-disk Oxigraph) that receives the knowledge base, every valid patient
+        and all derived statements, so the cohort questions (queries/cohort/) can be asked of it
+        afterwards. The rules still run batch by batch in `reasoner`'s in-memory store: staging and
+        clearing each batch on disk cost RocksDB writes and tombstones (measured: 14 patients/s and
+        2.5 GB a worker after 4,000 patients, against ~125 patients/s in memory)."""
         if batch < 1:
             raise AxspaError("--batch must be at least 1")
         if workers < 1:
             raise AxspaError("--workers must be at least 1")
         if workers > 1 and reasoner.settings is None:
             raise AxspaError(WORKERS_NEED_EMBEDDED)
+        if sink is not None and not isinstance(reasoner.store, OxigraphStore):
+            raise AxspaError("a cohort sink needs the rules to run in embedded Oxigraph")
         self.reasoner = reasoner
         self.batch = batch
         self.workers = workers
+        self.sink = sink
 
-    def _results(self, inputs: Iterable[Path], fmt: str) -> Iterator[tuple[int, list[Entry]]]:
-        """(records read, entries) per batch, in input order."""
+    def _results(self, inputs: Iterable[Path], fmt: str) -> Iterator[tuple[int, BatchResult]]:
+        """(records read, result) per batch, in input order."""
+        keep = self.sink is not None
         if self.workers == 1:
             for items in _batches(inputs, self.batch):
-                yield len(items), advise_batch(self.reasoner, items, fmt)
+                yield len(items), advise_batch(self.reasoner, items, fmt, keep)
             return
         context = multiprocessing.get_context("spawn")  # fork would copy a live Oxigraph store
         counter = context.Value("i", 0)
         with context.Pool(self.workers, initializer=_worker_start, initargs=(self.reasoner.settings, counter)) as pool:
             window: deque[tuple[int, Any]] = deque()  # bounded, so a huge input is never read ahead
             for items in _batches(inputs, self.batch):
-                window.append((len(items), pool.apply_async(_worker_advise, (items, fmt))))
+                window.append((len(items), pool.apply_async(_worker_advise, (items, fmt, keep))))
                 if len(window) >= 2 * self.workers:
                     read, pending = window.popleft()
                     yield read, pending.get()
@@ -275,10 +307,17 @@ class CohortRunner:
             from tqdm import tqdm
 
             bar = tqdm(unit=" patients", file=sys.stderr, mininterval=0.5)
-        for read, entries in self._results(inputs, fmt):
+        if self.sink is not None:  # the sink's patients and advice are replaced, its KB refreshed
+            for graph_name in (KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH):
+                self.sink.clear(graph_name)
+            self.sink.add(self.reasoner.full_kb, KB_GRAPH)
+        for read, batch in self._results(inputs, fmt):
             summary.read += read
             written: list[str] = []
-            for entry in entries:
+            if self.sink is not None and batch.patients:
+                self.sink.add_ntriples(batch.patients, PATIENTS_GRAPH)
+                self.sink.add_ntriples(batch.derived, DERIVED_GRAPH)
+            for entry in batch.entries:
                 if entry.patient is not None:
                     if entry.patient in seen:  # read before, in this batch or an earlier one
                         entry = _duplicate(entry.source, entry.patient)

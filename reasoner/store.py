@@ -126,6 +126,10 @@ class OxigraphStore:
         """Bulk-load N-Triples straight into a named graph (fast path for large inputs)."""
         self._store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph_name))
 
+    def ntriples(self, graph_name: str) -> bytes:
+        """One named graph as N-Triples, written by Oxigraph (no Python term per triple)."""
+        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph_name))
+
     def select(self, query: str) -> list[Row]:
         result = self._store.query(query, use_default_graph_as_union=True)
         names = [v.value for v in result.variables]

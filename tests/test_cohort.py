@@ -160,14 +160,39 @@ def test_workers_give_the_same_lines_rejects_and_summary(reasoner, tmp_path: Pat
     assert len(outputs[0][0].splitlines()) + len(rejected) == len(lines)
 
 
-def test_workers_on_disk_use_one_folder_each(tmp_path: Path, records: list[dict]) -> None:
-    path = _write(tmp_path, records[:12])
-    out = tmp_path / "advice.jsonl"
-    assert main(["cohort", str(path), "-o", str(out), "--store", f"oxigraph:{tmp_path / 'db'}", "--workers", "2",
-                 "--batch", "4"]) == 0
-    assert sorted(p.name for p in (tmp_path / "db").iterdir() if p.name.startswith("worker-")) == [
-        "worker-1", "worker-2"]
-    assert len(out.read_text().splitlines()) > 0
+def test_an_on_disk_store_receives_the_whole_cohort(reasoner, tmp_path: Path, records: list[dict]) -> None:
+    """`--store oxigraph:PATH` leaves the KB, every valid patient and their derived statements on
+    disk (from every batch and worker), so a cohort question answers there as over one derive of
+    all the records; a second run replaces what the first left."""
+    from reasoner.queries import read_query
+    from reasoner.store import DERIVED_GRAPH, PATIENTS_GRAPH, OxigraphStore
+
+    question = read_query(Path(__file__).resolve().parent.parent / "queries" / "cohort" / "missing-facts.rq")
+    path = _write(tmp_path, records)
+    valid = [line["patient"] for line in _run(reasoner, [path])[0]]
+    graphs = Graph()
+    for record in records:
+        loaded = reasoner.load(record)
+        if str(loaded.patient) in valid:
+            graphs += loaded.graph
+    reasoner.derive(graphs)
+    def rows(store) -> list[tuple]:  # type: ignore[no-untyped-def]
+        return sorted(tuple(sorted((k, v.n3()) for k, v in row.items())) for row in store.select(question.text))
+
+    expected = rows(reasoner.store)
+    assert expected
+    for workers in ("2", "1"):
+        args = ["cohort", str(path), "-o", str(tmp_path / "out.jsonl"), "--store", f"oxigraph:{tmp_path / 'db'}",
+                "--workers", workers, "--batch", "9"]
+        assert main(args) == 0
+        disk = OxigraphStore(str(tmp_path / "db"))
+        try:
+            patients = {str(s) for s in disk.graph(PATIENTS_GRAPH).subjects() if str(s) in valid}
+            assert patients == set(valid)
+            assert len(disk.graph(DERIVED_GRAPH)) > 100 * len(valid)
+            assert rows(disk) == expected, workers
+        finally:
+            del disk
 
 
 @pytest.mark.parametrize("store", ["rdflib", "http://127.0.0.1:9/"])
@@ -185,9 +210,9 @@ def test_default_batch_suits_the_store(monkeypatch, tmp_path: Path, records: lis
     seen: list[int] = []
     real = reasoner.cohort.CohortRunner.__init__
 
-    def spy(self, reasoner_, batch=1000, workers=1):  # type: ignore[no-untyped-def]
+    def spy(self, reasoner_, batch=1000, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(batch)
-        real(self, reasoner_, batch=batch, workers=workers)
+        real(self, reasoner_, batch=batch, **kwargs)
 
     monkeypatch.setattr(reasoner.cohort.CohortRunner, "__init__", spy)
     args = ["cohort", str(_write(tmp_path, records[:1])), "--store", store, "-o", str(tmp_path / "out.jsonl")]
