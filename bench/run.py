@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -57,25 +58,25 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 mode, store, path, batch, workers = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-if store.startswith("disk:"):
-    store = "oxigraph:" + store.split(":", 1)[1]
+advice = sys.argv[6]
+disk = store.split(":", 1)[1] if store.startswith("disk:") else None
 started = time.perf_counter()
 if mode == "load":
     from reasoner.pipeline import open_store
-    s = open_store("oxigraph" if store == "memory" else store)
-    data = path.read_bytes()
+    s = open_store("oxigraph" if store == "memory" else f"oxigraph:{disk}" if disk else store)
     if hasattr(s, "add_ntriples"):
-        s.add_ntriples(data, "https://w3id.org/axspa-kg/graph/patients")
+        s.add_ntriples(path, "https://w3id.org/axspa-kg/graph/patients")  # streamed from the file
     else:
         from rdflib import Graph
-        s.add(Graph().parse(data=data, format="nt"), "https://w3id.org/axspa-kg/graph/patients")
+        s.add(Graph().parse(path, format="nt"), "https://w3id.org/axspa-kg/graph/patients")
 else:
     from reasoner.cohort import CohortRunner
     from reasoner.pipeline import Reasoner
-    r = Reasoner(store="oxigraph" if store == "memory" else store)
-    with open(path.with_suffix(".advice.jsonl"), "w", encoding="utf-8") as out:  # writing is part of the run
-        summary = CohortRunner(r, batch=batch, workers=workers).run([path], out)
-    path.with_suffix(".advice.jsonl").unlink()
+    from reasoner.store import OxigraphStore
+    r = Reasoner(store="oxigraph" if store == "memory" or disk else store)
+    sink = OxigraphStore(disk) if disk else None  # as `axspa cohort --store oxigraph:PATH` does
+    with open(advice, "w", encoding="utf-8") as out:  # serialising and writing are part of the run
+        summary = CohortRunner(r, batch=batch, workers=workers, sink=sink).run([path], out)
     print(json.dumps({"valid": summary.valid, "rejected": summary.rejected}), file=sys.stderr)
 seconds = time.perf_counter() - started
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -84,17 +85,20 @@ print(json.dumps({"seconds": seconds, "rss_mb": rss, "worker_rss_mb": workers_rs
 """
 
 
-def child(mode: str, store: str, path: Path, batch: int = 1000, workers: int = 1) -> dict:
+def child(mode: str, store: str, path: Path, batch: int = 1000, workers: int = 1, discard: bool = False) -> dict:
     folder = None
     if store == "disk":  # on-disk Oxigraph in a fresh folder beside the data, removed afterwards
         folder = Path(tempfile.mkdtemp(dir=path.parent))
         store = f"disk:{folder}/{mode}"
+    advice = os.devnull if discard else str(path.with_suffix(".advice.jsonl"))
     try:
-        proc = subprocess.run([sys.executable, "-c", CHILD, mode, store, str(path), str(batch), str(workers)],
+        proc = subprocess.run([sys.executable, "-c", CHILD, mode, store, str(path), str(batch), str(workers), advice],
                               capture_output=True, text=True, cwd=ROOT, check=True)
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+        if advice != os.devnull:
+            Path(advice).unlink(missing_ok=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -109,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path,
                         help="keep the generated cohorts in this folder and reuse them on later runs "
                              "(1M patients: ~0.9 GB of JSON Lines and ~9 GB of N-Triples)")
+    parser.add_argument("--discard-advice", action="store_true",
+                        help="serialise the advice but write it to the null device (1M patients write ~48 GB)")
     parser.add_argument("--skip-single", action="store_true", help="only the cohort figures")
     parser.add_argument("--cold", type=int, default=5, help="cold runs (median)")
     parser.add_argument("--warm", type=int, default=30, help="warm API calls (median)")
@@ -134,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             for store in args.stores:
                 load = child("load", store, nt)
                 for workers in sorted({1 if store == "rdflib" else w for w in args.workers}):
-                    run = child("cohort", store, jsonl, args.batch, workers)
+                    run = child("cohort", store, jsonl, args.batch, workers, args.discard_advice)
                     memory = f"peak RSS {run['rss_mb']:.0f} MB"
                     if workers > 1:
                         memory += f" + {workers} workers of up to {run['worker_rss_mb']:.0f} MB"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
@@ -122,9 +123,13 @@ class OxigraphStore:
             for s, p, o in graph
         )
 
-    def add_ntriples(self, data: bytes, graph_name: str) -> None:
-        """Bulk-load N-Triples straight into a named graph (fast path for large inputs)."""
-        self._store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph_name))
+    def add_ntriples(self, data: bytes | Path, graph_name: str) -> None:
+        """Bulk-load N-Triples (bytes, or a file read as a stream) straight into a named graph."""
+        graph = ox.NamedNode(graph_name)
+        if isinstance(data, Path):
+            self._store.bulk_load(path=data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        else:
+            self._store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=graph)
 
     def ntriples(self, graph_name: str) -> bytes:
         """One named graph as N-Triples, written by Oxigraph (no Python term per triple)."""
