@@ -25,11 +25,11 @@ from .hermit import run_hermit
 from .kb import knowledge_base
 from .namespaces import bind_all
 from .paths import data_dir
-from .queries import query_folder, read_query
+from .queries import QueryFile, query_folder, read_query
 from .record import PatientRecord, load_record
 from .report import AdviceNodes, Result, advice_statements, build_result
 from .rule_gates import RuleGates
-from .rules import PROVENANCE_RULES, Rule, load_rules
+from .rules import PROVENANCE_RULES, Rule, analyse_cached, load_rules
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store
 from .validate import VALIDATORS, StoreValidator, ValidationReport, validate_record
 
@@ -38,6 +38,8 @@ STORES: dict[str, StoreFactory] = {"oxigraph": OxigraphStore, "rdflib": RdflibSt
 
 Record = str | Path | dict[str, Any] | Graph
 
+
+_COMPILED = Path("<compiled from the ontology>")  # the path shown for a compiled class query
 
 def open_store(store: str | Store) -> Store:
     """A store from its name or URL (or the store itself)."""
@@ -116,6 +118,10 @@ class Reasoner:
         self.classes: list[CompiledClass] = compile_populations(self.kb)
         self.strata: list[list[Rule]] = load_rules(guideline)
         self.gates = RuleGates((rule for stratum in self.strata for rule in stratum), self.full_kb)
+        # The class queries are gated the same way (by name = class IRI): a record without the
+        # diagnosis, state or course a definition needs never runs that class's query.
+        self._class_rules = analyse_cached([QueryFile(str(c.iri), _COMPILED, c.query) for c in self.classes])
+        self.class_gates = RuleGates(self._class_rules, self.full_kb)
         self.skip_closed_rules = True  # False runs every rule (tests compare both)
         report_queries = data_dir("queries") / "report"
         self._advice_queries = {True: read_query(report_queries / "advice-statements.rq").text,
@@ -157,7 +163,8 @@ class Reasoner:
 
     def classify_loaded(self) -> None:
         """Run the compiled class queries over every patient already in the store (set-at-a-time)."""
-        self.store.construct_into([c.query for c in self.classes], DERIVED_GRAPH)
+        closed = self.class_gates.closed(self.store) if self.skip_closed_rules else set()
+        self.store.construct_into([c.query for c in self.classes if str(c.iri) not in closed], DERIVED_GRAPH)
 
     def apply_rules(self, provenance: bool = True) -> None:
         """Every rule stratum once over all patients in the store; each stratum's output is added
