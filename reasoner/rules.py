@@ -15,15 +15,17 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from rdflib import URIRef
 from rdflib.namespace import RDF
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from .cache import cache_dir
 from .errors import RuleLoadError
 from .queries import QueryFile, query_folder
+
+if TYPE_CHECKING:  # networkx and rdflib's SPARQL parser load only when a rule changed (~0.2 s)
+    import networkx as nx
 
 Key = tuple[str, str | None]  # (predicate IRI, object IRI or None for "any object")
 
@@ -73,6 +75,8 @@ def _key(triple: tuple) -> Key | None:
 
 
 def _walk(node: object, negated: bool, out_pos: set[Key], out_neg: set[Key], has_not_bound: bool) -> None:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if isinstance(node, CompValue):
         name = node.name
         if name == "BGP":
@@ -110,6 +114,8 @@ _PASS_THROUGH = frozenset({"Filter", "Extend", "OrderBy", "Distinct", "Reduced",
 def _required(node: object) -> set[Key]:
     """Keys every solution of `node` matches. Anything not understood requires nothing (so a rule
     is never skipped on a guess): an aggregate yields a row even from no match at all."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if not isinstance(node, CompValue):
         return set()
     if node.name == "BGP":
@@ -196,6 +202,8 @@ def _matches(consumed: Key, produced: Key) -> bool:
 
 def dependency_graph(rules: Iterable[Rule]) -> nx.DiGraph:
     """Edge producer -> consumer, with attribute negative=True when consumed under negation."""
+    import networkx as nx
+
     rules = list(rules)
     graph = nx.DiGraph()
     for rule in rules:
@@ -218,6 +226,8 @@ def dependency_graph(rules: Iterable[Rule]) -> nx.DiGraph:
 
 def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:
     """Order rules into strata; refuse any cycle, naming the rules on it."""
+    import networkx as nx
+
     graph = dependency_graph(rules)
     cycles = list(nx.simple_cycles(graph))
     if cycles:
@@ -238,4 +248,28 @@ def load_rules(guideline: str = "all", folder: str = "rules") -> list[list[Rule]
     if not rules:
         raise RuleLoadError(f"no rules found in queries/{folder}/")
     chosen = [r for r in rules if r.guideline in wanted or r.guideline not in {"acr2019", "asas-eular2022"}]
-    return stratify(chosen)
+    return _stratify_cached(chosen)
+
+
+def _stratify_cached(rules: list[Rule]) -> list[list[Rule]]:
+    """stratify(), remembered by the rules' names and texts: the strata are a function of them."""
+    key = hashlib.sha256("\n".join(sorted(
+        f"{ANALYSIS_VERSION} {r.name} {hashlib.sha256(r.query.text.encode('utf-8')).hexdigest()}" for r in rules
+    )).encode("utf-8")).hexdigest()
+    path = cache_dir() / "rule-strata.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cached = {}
+    by_name = {r.name: r for r in rules}
+    names = cached.get(key)
+    if isinstance(names, list) and sorted(n for s in names for n in s) == sorted(by_name):
+        return [[by_name[n] for n in stratum] for stratum in names]
+    strata = stratify(rules)
+    cached[key] = [[r.name for r in stratum] for stratum in strata]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cached), encoding="utf-8")
+    except OSError:
+        pass
+    return strata

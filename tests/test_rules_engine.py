@@ -124,3 +124,24 @@ def test_json_results_are_the_same_with_or_without_the_provenance_rules(reasoner
         assert lean == full.as_dict(), path.name
         if full.advice:  # the RDF rendering does carry PROV-O
             assert len(full.graph) > len(reasoner.recommend(path).graph), path.name
+
+
+def test_cached_strata_equal_computed_ones_and_follow_an_edited_rule(tmp_path: Path, monkeypatch) -> None:
+    """load_rules() remembers the strata by rule names and texts (so networkx loads only on a change)."""
+    from reasoner.rules import _stratify_cached as cached
+    from reasoner.rules import analyse_cached, load_rules
+
+    monkeypatch.setenv("AXSPA_CACHE_DIR", str(tmp_path / "cache"))
+    first = [[r.name for r in s] for s in load_rules("all")]
+    assert (tmp_path / "cache" / "rule-strata.json").is_file()
+    assert [[r.name for r in s] for s in load_rules("all")] == first == [
+        [r.name for r in s] for s in stratify([r for s in load_rules("all") for r in s])]
+    producer = tmp_path / "p.rq"
+    consumer = tmp_path / "c.rq"
+    consumer.write_text("# Rule: c\n" + PREFIX + "CONSTRUCT { ?p ax:b ax:yes } WHERE { ?p ax:a ax:yes }")
+    producer.write_text("# Rule: p\n" + PREFIX + "CONSTRUCT { ?p ax:a ax:yes } WHERE { ?p a ax:Patient }")
+    rules = analyse_cached([read_query(consumer), read_query(producer)])
+    assert [[r.name for r in s] for s in cached(rules)] == [["p"], ["c"]]
+    producer.write_text("# Rule: p\n" + PREFIX + "CONSTRUCT { ?p ax:z ax:yes } WHERE { ?p a ax:Patient }")
+    rules = analyse_cached([read_query(consumer), read_query(producer)])
+    assert [[r.name for r in s] for s in cached(rules)] == [["c", "p"]]
