@@ -34,6 +34,9 @@ def _pattern(key: Key) -> str:
     return f"?s <{predicate}> {f'<{obj}>' if obj is not None else '?o'}"
 
 
+PRESENCE_CHUNK = 8
+
+
 def presence_query(keys: list[Key]) -> str:
     """SELECT ?k: the index of each key with at least one matching triple (standard SPARQL 1.1:
     a UNION of one-row sub-selects, which every engine here stops early on)."""
@@ -54,9 +57,16 @@ class RuleGates:
 
     @staticmethod
     def _present(keys: list[Key], store: Store) -> set[Key]:
-        if not keys:
-            return set()
-        return {keys[int(row["k"])] for row in store.select(presence_query(keys))}  # type: ignore[arg-type]
+        has_triple = getattr(store, "has_triple", None)
+        if has_triple is not None:  # embedded Oxigraph: one index lookup a key, ~0.15 ms for 78 keys
+            return {key for key in keys if has_triple(*key)}
+        found: set[Key] = set()
+        # Eight branches a query: Oxigraph plans a long UNION in more than linear time (78 branches
+        # in one query took 7.3 ms, in chunks of eight 1.2 ms).
+        for start in range(0, len(keys), PRESENCE_CHUNK):
+            chunk = keys[start:start + PRESENCE_CHUNK]
+            found |= {chunk[int(row["k"])] for row in store.select(presence_query(chunk))}  # type: ignore[arg-type]
+        return found
 
     def closed(self, store: Store) -> set[str]:
         """Names of the rules that cannot fire: a pattern they require has no triple in the store."""

@@ -131,6 +131,11 @@ class OxigraphStore:
         else:
             self._store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=graph)
 
+    def has_triple(self, predicate: str, obj: str | None) -> bool:
+        """Whether any graph holds a triple with this predicate (and object IRI, if given)."""
+        found = self._store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(obj) if obj else None, None)
+        return next(iter(found), None) is not None
+
     def ntriples(self, graph_name: str) -> bytes:
         """One named graph as N-Triples, written by Oxigraph (no Python term per triple)."""
         return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph_name))
