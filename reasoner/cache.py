@@ -12,6 +12,7 @@ The folder is $AXSPA_CACHE_DIR, or ~/.cache/axspa-kg.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import weakref
 from collections.abc import Iterable
@@ -57,14 +58,32 @@ def read_graph(name: str) -> Graph | None:
 
 
 def write_graph(name: str, graph: Graph) -> None:
-    path = cache_dir() / f"{name}.nt"
+    _write_atomic(cache_dir() / f"{name}.nt", graph.serialize(format="nt", encoding="utf-8"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write beside, then rename: a concurrent reader (cohort workers start side by side) never
+    sees half a file, and an unwritable cache only costs time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(graph.serialize(format="nt", encoding="utf-8"))
-        partial.replace(path)  # atomic: a concurrent reader never sees half a file
+        partial.write_bytes(data)
+        partial.replace(path)
     except OSError:
         pass
+
+
+def read_json(name: str) -> dict:
+    """The cached JSON object `name`, or {} when absent or unreadable."""
+    try:
+        data = json.loads((cache_dir() / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_json(name: str, data: dict) -> None:
+    _write_atomic(cache_dir() / f"{name}.json", json.dumps(data).encode("utf-8"))
 
 
 # Which cache entry a knowledge-base graph was read from, so derived entries can be keyed by it.

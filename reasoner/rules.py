@@ -11,16 +11,14 @@ rules named, so negation always reads a lower stratum that is complete.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
-from .cache import cache_dir
+from .cache import read_json, write_json
 from .errors import RuleLoadError
 from .queries import QueryFile, query_folder
 
@@ -159,21 +157,13 @@ ANALYSIS_VERSION = "2"
 _ANALYSIS_FIELDS = ("produces", "consumes", "negates", "requires")
 
 
-def _cache_file() -> Path:
-    return cache_dir() / "rule-analysis.json"
-
-
 def analyse_cached(queries: list[QueryFile]) -> list[Rule]:
     """analyse() each rule, reusing earlier results for unchanged text (parsing costs ~30 ms a rule).
 
     The cache is keyed by a hash of each rule's text, so an edited rule is always re-analysed; an
     unwritable cache only costs time.
     """
-    path = _cache_file()
-    try:
-        cache = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
+    cache = read_json("rule-analysis")
     rules: list[Rule] = []
     changed = False
     for query in queries:
@@ -188,11 +178,7 @@ def analyse_cached(queries: list[QueryFile]) -> list[Rule]:
             rule = Rule(query, *({tuple(x) for x in entry[k]} for k in _ANALYSIS_FIELDS))
         rules.append(rule)
     if changed:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(cache), encoding="utf-8")
-        except OSError:
-            pass
+        write_json("rule-analysis", cache)
     return rules
 
 
@@ -256,20 +242,12 @@ def _stratify_cached(rules: list[Rule]) -> list[list[Rule]]:
     key = hashlib.sha256("\n".join(sorted(
         f"{ANALYSIS_VERSION} {r.name} {hashlib.sha256(r.query.text.encode('utf-8')).hexdigest()}" for r in rules
     )).encode("utf-8")).hexdigest()
-    path = cache_dir() / "rule-strata.json"
-    try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cached = {}
+    cached = read_json("rule-strata")
     by_name = {r.name: r for r in rules}
     names = cached.get(key)
     if isinstance(names, list) and sorted(n for s in names for n in s) == sorted(by_name):
         return [[by_name[n] for n in stratum] for stratum in names]
     strata = stratify(rules)
     cached[key] = [[r.name for r in stratum] for stratum in strata]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(cached), encoding="utf-8")
-    except OSError:
-        pass
+    write_json("rule-strata", cached)
     return strata
