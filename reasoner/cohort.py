@@ -277,25 +277,40 @@ class CohortRunner:
         self.workers = workers
         self.sink = sink
 
-    def _results(self, inputs: Iterable[Path], fmt: str) -> Iterator[tuple[int, BatchResult]]:
-        """(records read, result) per batch, in input order."""
+    def _results(self, inputs: Iterable[Path], fmt: str
+                 ) -> Iterator[tuple[list[tuple[str, object]], BatchResult]]:
+        """(records, result) per batch, in input order."""
         keep = self.sink is not None
         if self.workers == 1:
             for items in _batches(inputs, self.batch):
-                yield len(items), advise_batch(self.reasoner, items, fmt, keep)
+                yield items, advise_batch(self.reasoner, items, fmt, keep)
             return
         context = multiprocessing.get_context("spawn")  # fork would copy a live Oxigraph store
         counter = context.Value("i", 0)
         with context.Pool(self.workers, initializer=_worker_start, initargs=(self.reasoner.settings, counter)) as pool:
-            window: deque[tuple[int, Any]] = deque()  # bounded, so a huge input is never read ahead
+            window: deque[tuple[list, Any]] = deque()  # bounded, so a huge input is never read ahead
             for items in _batches(inputs, self.batch):
-                window.append((len(items), pool.apply_async(_worker_advise, (items, fmt, keep))))
+                window.append((items, pool.apply_async(_worker_advise, (items, fmt, keep))))
                 if len(window) >= 2 * self.workers:
-                    read, pending = window.popleft()
-                    yield read, pending.get()
+                    done, pending = window.popleft()
+                    yield done, pending.get()
             while window:
-                read, pending = window.popleft()
-                yield read, pending.get()
+                done, pending = window.popleft()
+                yield done, pending.get()
+
+    def _without_repeats(self, items: list[tuple[str, object]], batch: BatchResult, seen: set[str],
+                         fmt: str) -> BatchResult:
+        """A batch whose valid patients include one read in an earlier batch is advised again
+        without those records before anything of it is kept: appended as it is, the repeat's
+        statements would merge into the first record's patient (same IRI) in the kept cohort."""
+        repeats = {e.patient for e in batch.entries if e.patient in seen and e.rejected is None}
+        if not repeats:
+            return batch
+        again = advise_batch(self.reasoner, [item for item, e in zip(items, batch.entries, strict=True)
+                                             if e.patient not in repeats], fmt, keep=True)
+        redone = iter(again.entries)  # one entry per record kept, in order; the repeats keep theirs
+        entries = [e if e.patient in repeats else next(redone) for e in batch.entries]
+        return BatchResult(entries, again.patients, again.derived)
 
     def run(self, inputs: Iterable[Path], out: IO[str], fmt: str = "jsonl", rejects: IO[str] | None = None,
             progress: bool = False) -> Summary:
@@ -311,9 +326,11 @@ class CohortRunner:
             for graph_name in (KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH):
                 self.sink.clear(graph_name)
             self.sink.add(self.reasoner.full_kb, KB_GRAPH)
-        for read, batch in self._results(inputs, fmt):
-            summary.read += read
+        for items, batch in self._results(inputs, fmt):
+            summary.read += len(items)
             written: list[str] = []
+            if self.sink is not None:
+                batch = self._without_repeats(items, batch, seen, fmt)
             if self.sink is not None and batch.patients:
                 self.sink.add_ntriples(batch.patients, PATIENTS_GRAPH)
                 self.sink.add_ntriples(batch.derived, DERIVED_GRAPH)
@@ -334,7 +351,7 @@ class CohortRunner:
                 written.append(entry.text)
             _write(out, written, fmt)
             if bar is not None:
-                bar.update(read)
+                bar.update(len(items))
         if bar is not None:
             bar.close()
         summary.seconds = time.perf_counter() - started

@@ -218,3 +218,27 @@ def test_default_batch_suits_the_store(monkeypatch, tmp_path: Path, records: lis
     args = ["cohort", str(_write(tmp_path, records[:1])), "--store", store, "-o", str(tmp_path / "out.jsonl")]
     assert main(args + (["--batch", given] if given else [])) == 0
     assert seen == [expected]
+
+
+def test_a_repeated_id_in_a_later_batch_never_reaches_the_kept_cohort(tmp_path: Path, records: list[dict]) -> None:
+    """The repeat of an id from an earlier batch is rejected, and none of its statements merge into
+    the first record's patient in the on-disk store (with one process and with two)."""
+    from reasoner.store import PATIENTS_GRAPH, OxigraphStore
+
+    first = next(r for r in records if r["age"] >= 18 and all("notareal" not in t["drug"] for t in r["treatments"]))
+    repeat = json.loads(json.dumps(first))
+    repeat["age"] = first["age"] + 7  # a different fact under the same id
+    others = [r for r in records if r["id"] != first["id"]][:6]
+    path = tmp_path / "repeat.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [first, *others, repeat]))
+    for workers in ("1", "2"):
+        rejects = tmp_path / "rejects.jsonl"
+        assert main(["cohort", str(path), "-o", str(tmp_path / "out.jsonl"), "--rejects", str(rejects),
+                     "--store", f"oxigraph:{tmp_path / 'db'}", "--batch", "3", "--workers", workers]) == 0
+        messages = [json.loads(x)["validation"][0]["message"] for x in rejects.read_text().splitlines()]
+        assert any("already read" in m for m in messages)
+        disk = OxigraphStore(str(tmp_path / "db"))
+        ages = {str(o) for s, p, o in disk.graph(PATIENTS_GRAPH)
+                if p.endswith("#ageYears") and str(s).endswith(first["id"])}
+        del disk
+        assert ages == {str(first["age"])}, workers
