@@ -272,6 +272,12 @@ class CohortRunner:
             raise AxspaError(WORKERS_NEED_EMBEDDED)
         if sink is not None and not isinstance(reasoner.store, OxigraphStore):
             raise AxspaError("a cohort sink needs the rules to run in embedded Oxigraph")
+        from .remote import RemoteStore
+
+        # On a remote store the rules run on the server; each batch is also copied there into
+        # holding graphs, and at the end the whole cohort is put back in the patients and derived
+        # graphs, so the store ends as an on-disk sink does.
+        self.kept_on_server = isinstance(reasoner.store, RemoteStore)
         self.reasoner = reasoner
         self.batch = batch
         self.workers = workers
@@ -298,6 +304,20 @@ class CohortRunner:
                 done, pending = window.popleft()
                 yield done, pending.get()
 
+    def _keep_on_server(self, step: str) -> None:
+        store = self.reasoner.store
+        pairs = ((PATIENTS_GRAPH, HELD_PATIENTS), (DERIVED_GRAPH, HELD_DERIVED))
+        if step == "start":
+            updates = [f"DROP SILENT GRAPH <{held}>" for _, held in pairs]
+        elif step == "batch":
+            updates = [_copy_graph(graph, held) for graph, held in pairs]
+        else:  # end: the whole cohort back where one derive would leave it
+            updates = [f"CLEAR SILENT GRAPH <{graph}>" for graph, _ in pairs]
+            updates += [_copy_graph(held, graph) for graph, held in pairs]
+            updates += [f"DROP SILENT GRAPH <{held}>" for _, held in pairs]
+        for update in updates:  # one operation a request: not every server takes `;`-joined ones
+            store.update(update)
+
     def _without_repeats(self, items: list[tuple[str, object]], batch: BatchResult, seen: set[str],
                          fmt: str) -> BatchResult:
         """A batch whose valid patients include one read in an earlier batch is advised again
@@ -307,7 +327,7 @@ class CohortRunner:
         if not repeats:
             return batch
         again = advise_batch(self.reasoner, [item for item, e in zip(items, batch.entries, strict=True)
-                                             if e.patient not in repeats], fmt, keep=True)
+                                             if e.patient not in repeats], fmt, keep=self.sink is not None)
         redone = iter(again.entries)  # one entry per record kept, in order; the repeats keep theirs
         entries = [e if e.patient in repeats else next(redone) for e in batch.entries]
         return BatchResult(entries, again.patients, again.derived)
@@ -322,6 +342,8 @@ class CohortRunner:
             from tqdm import tqdm
 
             bar = tqdm(unit=" patients", file=sys.stderr, mininterval=0.5)
+        if self.kept_on_server:
+            self._keep_on_server("start")
         if self.sink is not None:  # the sink's patients and advice are replaced, its KB refreshed
             for graph_name in (KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH):
                 self.sink.clear(graph_name)
@@ -329,11 +351,13 @@ class CohortRunner:
         for items, batch in self._results(inputs, fmt):
             summary.read += len(items)
             written: list[str] = []
-            if self.sink is not None:
+            if self.sink is not None or self.kept_on_server:
                 batch = self._without_repeats(items, batch, seen, fmt)
             if self.sink is not None and batch.patients:
                 self.sink.add_ntriples(batch.patients, PATIENTS_GRAPH)
                 self.sink.add_ntriples(batch.derived, DERIVED_GRAPH)
+            if self.kept_on_server and any(e.rejected is None for e in batch.entries):
+                self._keep_on_server("batch")
             for entry in batch.entries:
                 if entry.patient is not None:
                     if entry.patient in seen:  # read before, in this batch or an earlier one
@@ -352,10 +376,21 @@ class CohortRunner:
             _write(out, written, fmt)
             if bar is not None:
                 bar.update(len(items))
+        if self.kept_on_server:
+            self._keep_on_server("end")
         if bar is not None:
             bar.close()
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+HELD_PATIENTS = PATIENTS_GRAPH + "/cohort-held"
+HELD_DERIVED = DERIVED_GRAPH + "/cohort-held"
+
+
+def _copy_graph(source: str, target: str) -> str:
+    """Standard SPARQL 1.1 Update (ADD is not on every server), run by the server itself."""
+    return f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}"
 
 
 def _write(out: IO[str], texts: list[str], fmt: str) -> None:

@@ -113,13 +113,42 @@ def test_cli_cohort_turtle_output_parses(tmp_path: Path, records: list[dict]) ->
     assert len(Graph().parse(out, format="turtle")) > 50
 
 
+def _kept_on_server(remote: Reasoner, tmp_path: Path, records: list[dict]) -> bool:
+    """After a cohort of several batches (with a repeated id in a later one) the server holds every
+    valid patient and their derived statements in the patients and derived graphs, the repeat's
+    facts nowhere; nothing is left in the holding graphs."""
+    from rdflib.namespace import RDF
+
+    from reasoner.cohort import HELD_DERIVED, HELD_PATIENTS
+    from reasoner.namespaces import AX
+    from reasoner.store import DERIVED_GRAPH, PATIENTS_GRAPH
+
+    first = next(r for r in records if r["age"] >= 18 and all("notareal" not in t["drug"] for t in r["treatments"]))
+    repeat = {**first, "age": first["age"] + 7}
+    chosen = [first, *[r for r in records if r["id"] != first["id"]][:6], repeat]
+    path = tmp_path / "kept.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in chosen))
+    out = io.StringIO()
+    CohortRunner(remote, batch=3).run([path], out)
+    valid = {json.loads(x)["patient"] for x in out.getvalue().splitlines()}
+    patients = remote.store.graph(PATIENTS_GRAPH)
+    ages = {str(o) for s, o in patients.subject_objects(AX.ageYears) if str(s).endswith(first["id"])}
+    assert {str(p) for p in patients.subjects(RDF.type, AX.Patient)} == valid and len(valid) >= 4
+    assert ages == {str(first["age"])}
+    assert {str(s) for s in remote.store.graph(DERIVED_GRAPH).subjects(AX.forPatient)} and not len(
+        remote.store.graph(HELD_PATIENTS)) and not len(remote.store.graph(HELD_DERIVED))
+    return True
+
+
 def test_cohort_on_a_remote_oxigraph_server(reasoner, tmp_path: Path, records: list[dict]) -> None:
     path = _write(tmp_path, records[:8])
     local, _, _ = _run(reasoner, [path])
     with oxigraph_server() as url:
         remote, _, _ = _run(Reasoner(store=url), [path])
+        kept = _kept_on_server(Reasoner(store=url), tmp_path, records)
     assert {(x["patient"], _signature(a)) for x in local for a in x["advice"]} == {
         (x["patient"], _signature(a)) for x in remote for a in x["advice"]}
+    assert kept
 
 
 def test_cohort_on_a_remote_virtuoso_server(reasoner, tmp_path: Path, records: list[dict]) -> None:
@@ -132,6 +161,7 @@ def test_cohort_on_a_remote_virtuoso_server(reasoner, tmp_path: Path, records: l
     local, local_rejects, _ = _run(reasoner, [path])
     with virtuoso_server() as url:
         remote, remote_rejects, _ = _run(Reasoner(store=f"virtuoso:{url}"), [path])
+        assert _kept_on_server(Reasoner(store=f"virtuoso:{url}"), tmp_path, records)
 
     def lines(result: list[dict]) -> dict[str, tuple]:
         return {x["patient"]: ({_signature(a) for a in x["advice"]}, [n["fact"] for n in x["needs_information"]],
