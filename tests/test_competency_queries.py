@@ -107,6 +107,18 @@ def test_tnfi_label_contraindications(engines) -> None:
     assert LBL.infliximab_hf_high_dose in facts and LBL.tnfi_active_tb in facts
 
 
+def test_tnfi_hierarchy_fits_the_depths_the_contraindication_query_spells_out(kb: Graph) -> None:
+    """tnfi-label-contraindications lists class depths 0-3 instead of `rdfs:subClassOf*` (Virtuoso);
+    a deeper TNF inhibitor class would silently drop its drugs, so the depth is checked here."""
+    from rdflib.namespace import RDFS
+
+    def depth(cls, seen=()) -> int:  # type: ignore[no-untyped-def]
+        children = [c for c in kb.subjects(RDFS.subClassOf, cls) if c not in seen and c != cls]
+        return 1 + max((depth(c, (*seen, cls)) for c in children), default=-1)
+
+    assert 1 <= depth(AX.TNFInhibitor) <= 3
+
+
 def test_changed_between_2015_and_2019(engines) -> None:
     rows = run(engines, "changed-2015-to-2019")
     table = read_tsv("guideline/acr-saa-spartan-2019.tsv")
