@@ -128,8 +128,9 @@ DEFAULT_BATCH = 1000
 # 2.2 s per patient; one at a time: 1.7 s). Small batches keep it near its best.
 RDFLIB_BATCH = 20
 WORKERS_NEED_EMBEDDED = (
-    "--workers above 1 needs the embedded Oxigraph store (memory or oxigraph:PATH) and the shipped knowledge "
-    "base: each worker opens its own store, and workers sharing an endpoint would mix their patients")
+    "--workers above 1 needs the embedded Oxigraph store (memory, or oxigraph:PATH, whose rules run in memory) "
+    "and the shipped knowledge base: each worker opens its own store, and workers sharing an endpoint would mix "
+    "their patients")
 DUPLICATE = "id: this patient IRI was already read from another record; ids must be unique"
 
 
@@ -236,16 +237,9 @@ def _batches(inputs: Iterable[Path], size: int) -> Iterator[list[tuple[str, obje
 _WORKER: Reasoner | None = None
 
 
-def _worker_start(settings: dict[str, Any], counter: Any) -> None:
+def _worker_start(settings: dict[str, Any]) -> None:
     global _WORKER
-    store = settings["store"]
-    if store.startswith("oxigraph:"):  # an on-disk store cannot be shared: one folder per worker
-        with counter.get_lock():
-            counter.value += 1
-            number = counter.value
-        store = f"{store}/worker-{number}"
-    _WORKER = Reasoner(store=store, guideline=settings["guideline"], exact=settings["exact"],
-                       validator=settings["validator"])
+    _WORKER = Reasoner(**settings)
 
 
 def _worker_advise(items: list[tuple[str, object]], fmt: str, keep: bool) -> BatchResult:
@@ -292,8 +286,7 @@ class CohortRunner:
                 yield items, advise_batch(self.reasoner, items, fmt, keep)
             return
         context = multiprocessing.get_context("spawn")  # fork would copy a live Oxigraph store
-        counter = context.Value("i", 0)
-        with context.Pool(self.workers, initializer=_worker_start, initargs=(self.reasoner.settings, counter)) as pool:
+        with context.Pool(self.workers, initializer=_worker_start, initargs=(self.reasoner.settings,)) as pool:
             window: deque[tuple[list, Any]] = deque()  # bounded, so a huge input is never read ahead
             for items in _batches(inputs, self.batch):
                 window.append((items, pool.apply_async(_worker_advise, (items, fmt, keep))))

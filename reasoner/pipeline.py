@@ -41,6 +41,7 @@ Record = str | Path | dict[str, Any] | Graph
 
 _COMPILED = Path("<compiled from the ontology>")  # the path shown for a compiled class query
 
+
 def open_store(store: str | Store) -> Store:
     """A store from its name or URL (or the store itself)."""
     if not isinstance(store, str):
@@ -105,12 +106,12 @@ class Reasoner:
             raise AxspaError(f"unknown validator {validator!r}; use one of {', '.join(VALIDATORS)}")
         self.validator = validator
         store = "oxigraph" if store == "memory" else store  # the cohort command's name for it
-        # What a worker process needs to build the same Reasoner (None: not rebuildable elsewhere,
-        # e.g. a Store instance, a remote store others would share, or a caller's own KB).
-        embedded = isinstance(store, str) and (store == "oxigraph" or store.startswith("oxigraph:"))
+        # What a cohort worker process needs to build the same Reasoner: only for the in-memory
+        # store and the shipped KB (a Store instance, a store on disk or at a URL would be shared;
+        # `axspa cohort --store oxigraph:PATH` runs its rules in memory and only writes to disk).
         self.settings: dict[str, Any] | None = (
             {"store": store, "guideline": guideline, "exact": exact, "validator": validator}
-            if embedded and kb is None else None)
+            if store == "oxigraph" and kb is None else None)
         self.kb = kb if kb is not None else knowledge_base()
         self.store_validator = StoreValidator(self.kb)
         self.guideline = guideline
@@ -120,8 +121,8 @@ class Reasoner:
         self.gates = RuleGates((rule for stratum in self.strata for rule in stratum), self.full_kb)
         # The class queries are gated the same way (by name = class IRI): a record without the
         # diagnosis, state or course a definition needs never runs that class's query.
-        self._class_rules = analyse_cached([QueryFile(str(c.iri), _COMPILED, c.query) for c in self.classes])
-        self.class_gates = RuleGates(self._class_rules, self.full_kb)
+        self.class_gates = RuleGates(
+            analyse_cached([QueryFile(str(c.iri), _COMPILED, c.query) for c in self.classes]), self.full_kb)
         self.skip_closed_rules = True  # False runs every rule (tests compare both)
         report_queries = data_dir("queries") / "report"
         self._advice_queries = {True: read_query(report_queries / "advice-statements.rq").text,

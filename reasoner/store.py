@@ -112,7 +112,6 @@ class OxigraphStore:
     # than what is left, what is left moves to a fresh store (~30 ms for the knowledge base: every
     # ~25 single calls, every batch of a cohort).
     RENEW_AFTER = 20_000
-    RENEW_RATIO = 1.0
 
     def __init__(self, path: str | None = None) -> None:
         self._store = ox.Store(path) if path else ox.Store()
@@ -199,7 +198,7 @@ class OxigraphStore:
 
     def _renew(self) -> None:
         left = len(self._store)
-        if self._cleared > self.RENEW_RATIO * left:  # else wait: copying what is left must stay the smaller cost
+        if self._cleared > left:  # else wait: copying what is left must stay the smaller cost
             fresh = ox.Store()
             fresh.extend(self._store.quads_for_pattern(None, None, None, None))
             self._store = fresh

@@ -7,26 +7,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from rdflib import Literal
 
 from reasoner.pipeline import Reasoner
 from reasoner.queries import query_folder
 
 from .oxigraph_server import oxigraph_server
 from .test_cohort_queries import cohort_graph
+from .test_store_parity import canonical_term
 from .virtuoso_server import virtuoso_server
 
 QUESTIONS = query_folder("competency") + query_folder("cohort")
 
 
-def _term(value) -> str:
-    if isinstance(value, Literal) and value.datatype is not None and isinstance(value.toPython(), int | float):
-        return repr(float(value.toPython()))  # 2 and 2.0 and "2"^^xsd:decimal compare by value
-    return value.n3()
-
-
 def canon(rows: list[dict]) -> list[tuple]:
-    return sorted(tuple(sorted((k, _term(v)) for k, v in row.items())) for row in rows)
+    return sorted(tuple(sorted((k, canonical_term(v)) for k, v in row.items())) for row in rows)
 
 
 @pytest.fixture(scope="module")

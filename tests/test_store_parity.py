@@ -31,13 +31,15 @@ def fixture_patients(kb) -> Graph:
     return merged
 
 
+def canonical_term(t) -> str:  # type: ignore[no-untyped-def]
+    """A term as a string; numeric literals by value (Oxigraph canonicalises 14.0 as 14)."""
+    if isinstance(t, Literal) and t.datatype is not None and isinstance(t.toPython(), int | float):
+        return repr(float(t.toPython()))
+    return t.n3()
+
+
 def _canonical(graph: Graph) -> set[tuple[str, str, str]]:
-    """Triples as strings; numeric literals compared by value (Oxigraph canonicalises 14.0 as 14)."""
-    def term(t) -> str:
-        if isinstance(t, Literal) and t.datatype is not None and isinstance(t.toPython(), int | float):
-            return repr(float(t.toPython()))
-        return t.n3()
-    return {(term(s), term(p), term(o)) for s, p, o in graph}
+    return {(canonical_term(s), canonical_term(p), canonical_term(o)) for s, p, o in graph}
 
 
 @pytest.fixture(scope="module")
