@@ -77,8 +77,8 @@ COHORT: list[dict] = [
     patient(f"{PREFIX}on-secukinumab", treatments=[*nsaid_failure(), course("Cosentyx", status="ongoing",
                                                                               start="2026-01-01")],
             conditions=documented()),
-    # 11. stable AS on etanercept and celecoxib: AS-24 prefers withdrawing the NSAID; continuation of
-    #     the TNF inhibitor is advised as a strategy (AS-26, AS-28), not as the drug itself
+    # 11. stable AS on etanercept and celecoxib: AS-24 prefers withdrawing the NSAID, so celecoxib is
+    #     discordant; etanercept is kept by continuation strategies (AS-24 TNFi alone, AS-26, AS-28)
     patient(f"{PREFIX}stable-tnfi-nsaid", state="stable",
             treatments=[course("etanercept", status="ongoing", outcome="ongoing_response", start="2020-01-01"),
                         course("celecoxib", status="ongoing", start="2020-01-01")]),
@@ -101,6 +101,10 @@ COHORT: list[dict] = [
     patient(f"{PREFIX}one-nsaid", treatments=[course("naproxen", outcome="primary_nonresponse", start="2026-01-05",
                                                       end="2026-03-01")],
             conditions=documented()),
+    # 17. stable AS on etanercept alone: stopping or tapering it is advised against (AS-26, AS-27) and
+    #     keeping the originator is preferred (AS-28): concordant through continuation, not a drug item
+    patient(f"{PREFIX}stable-on-etanercept", state="stable", age=47,
+            treatments=[course("etanercept", status="ongoing", outcome="ongoing_response", start="2019-06-01")]),
 ]
 
 
@@ -197,15 +201,16 @@ def test_guideline_concordance_by_patient(engines) -> None:
     assert len(rows) == len(got)
     assert got == {
         (pid("stable-prednisone"), DRUG.prednisone): Literal(False),
-        (pid("stable-prednisone"), DRUG.adalimumab): Literal(False),
+        (pid("stable-prednisone"), DRUG.adalimumab): Literal(True),  # kept: AS-26, AS-28
         (pid("active-prednisone"), DRUG.prednisone): Literal(False),
         (pid("biosimilar-of-failed"), DRUG.adalimumab_atto): Literal(False),
         (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb): Literal(False),
         (pid("on-secukinumab"), DRUG.secukinumab): Literal(True),
-        (pid("stable-tnfi-nsaid"), DRUG.etanercept): Literal(False),
+        (pid("stable-tnfi-nsaid"), DRUG.etanercept): Literal(True),
         (pid("stable-tnfi-nsaid"), DRUG.celecoxib): Literal(False),
         (pid("on-hyrimoz"), DRUG.adalimumab_adaz): Literal(True),
         (pid("on-naproxen"), DRUG.naproxen): Literal(True),
+        (pid("stable-on-etanercept"), DRUG.etanercept): Literal(True),
     }
 
 
@@ -213,11 +218,13 @@ def test_guideline_concordance(engines) -> None:
     rows = run(engines, "guideline-concordance")
     assert len(rows) == 1
     row = rows[0]
-    # 8 patients with an ongoing course (6-11, 14, 15); concordant: 10, 14, 15
-    assert row["patients"].toPython() == 8
-    assert row["concordant"].toPython() == 3
+    # 9 patients with an ongoing course (6-11, 14, 15, 17); concordant: 10, 14, 15, 17. Patients 6
+    # and 11 keep their biologic but also take a drug the guideline does not support; 9 takes a
+    # biologic its label contraindicates, which no continuation strategy makes concordant.
+    assert row["patients"].toPython() == 9
+    assert row["concordant"].toPython() == 4
     assert row["share"].datatype == URIRef("http://www.w3.org/2001/XMLSchema#decimal")
-    assert Decimal(str(row["share"])) == Decimal("0.375")
+    assert Decimal(str(row["share"])) == Decimal("0.4444")
     by_patient = run(engines, "guideline-concordance-by-patient")
     discordant = {r["patient"] for r in by_patient if not r["concordant"].toPython()}
     assert row["patients"].toPython() - row["concordant"].toPython() == len(discordant)
