@@ -384,7 +384,9 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
     blocked: set[URIRef] = set()
     for node, item in items.items():
         blockers = [b for b in nodes[node].get(_SUPPRESSED_BY, ()) if b in items]
-        if blockers and item.kind in ("recommended", "preferred-over", "no-preference"):
+        # "against" is only ever suppressed when it favours keeping a drug the record contraindicates
+        # (queries/rules/suppress-unsafe-continuation.rq: AS-26 against stopping the biologic).
+        if blockers and item.kind in ("recommended", "preferred-over", "no-preference", "against"):
             blocked.add(node)
             # A do-not-repeat item already explains itself; a label contraindication overriding a
             # guideline rule is a conflict the clinician must see.
@@ -462,6 +464,7 @@ def render_text(result: Result) -> str:
         lines.append("CONFLICTS (shown, not recommended)")
         for conflict in result.conflicts:
             a, b = conflict.advice, conflict.overridden_by
-            lines.append(f"  {a.therapy.label}: {a.kind} by {a.recommendation.id}, but {b.kind} by "
+            over = " over " + ", ".join(o.label for o in a.over) if a.over else ""
+            lines.append(f"  {a.therapy.label}{over}: {a.kind} by {a.recommendation.id}, but {b.kind} by "
                          f"{b.recommendation.id} ({b.recommendation.label})")
     return "\n".join(lines) + "\n"

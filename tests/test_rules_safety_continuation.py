@@ -1,0 +1,71 @@
+"""Advice to keep a drug the patient takes never stands when the record contraindicates that drug
+(queries/rules/suppress-unsafe-continuation.rq).
+
+Stable AS on a TNF inhibitor draws AS-28 (keep the originator), AS-26 and AS-27 (against stopping
+or tapering the biologic) and ASAS-EULAR R13 (tapering in remission). With heart failure, which the
+TNF inhibitor labels warn against, each of these becomes a conflict the clinician sees, and none is
+listed as advice. A contraindicated drug the same advice would withdraw (the NSAID of AS-24) does
+not suppress it.
+"""
+
+from __future__ import annotations
+
+from reasoner.namespaces import AX
+
+from .patients import condition, course, patient
+
+KEEPING = {"AS-28", "AS-26", "AS-27", "R13"}  # advice whose favoured option keeps the biologic
+
+
+def _stable_on(drug: str, *conditions: dict, pid: str, extra: tuple[dict, ...] = ()) -> dict:
+    return patient(f"continuation-{pid}", state="stable", age=63, sex="male", conditions=list(conditions),
+                   treatments=[course(drug, status="ongoing", outcome="ongoing_response", start="2019-04-01"),
+                               *extra])
+
+
+def _keeping(result) -> set[str]:  # type: ignore[no-untyped-def]
+    return {a.recommendation.id for a in result.advice if a.recommendation.id in KEEPING}
+
+
+def _conflicts(result) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return {(c.advice.recommendation.id, c.advice.kind, c.overridden_by.recommendation.id) for c in result.conflicts}
+
+
+def test_without_a_contraindication_the_biologic_is_kept(run) -> None:
+    result = run(_stable_on("infliximab", condition("congestive_heart_failure", "absent"), pid="plain"))
+    assert _keeping(result) == KEEPING
+    kinds = {a.recommendation.id: (a.kind, a.therapy.iri) for a in result.advice if a.recommendation.id in KEEPING}
+    assert kinds["AS-28"] == ("preferred-over", str(AX.originator_tnfi_continuation))
+    assert kinds["AS-26"] == ("against", str(AX.biologic_discontinuation))
+    assert not result.conflicts
+
+
+def test_heart_failure_turns_advice_to_keep_infliximab_into_conflicts(run) -> None:
+    result = run(_stable_on("infliximab", condition("congestive_heart_failure"), pid="chf"))
+    assert _keeping(result) == set()  # never shown as advice
+    assert _conflicts(result) == {("AS-28", "preferred-over", "tnfi_heart_failure"),
+                                  ("AS-26", "against", "tnfi_heart_failure"),
+                                  ("AS-27", "against", "tnfi_heart_failure"),
+                                  ("R13", "preferred-over", "tnfi_heart_failure")}
+    contraindicated = {a.therapy.label for a in result.advice if a.kind == "contraindicated"}
+    assert "infliximab" in contraindicated  # the reason stays in view
+    # the IL-17 inhibitors the label prefers when a TNF inhibitor is contraindicated are still offered
+    assert any(a.recommendation.id == "tnfi_contraindicated_prefer_il17i" for a in result.advice)
+
+
+def test_a_biosimilar_is_caught_through_its_reference_product(run) -> None:
+    # Inflectra is infliximab-dyyb: the heart-failure label fact names infliximab. AS-28 does not
+    # apply to a biosimilar; the advice against stopping or tapering does, and must not stand.
+    result = run(_stable_on("Inflectra", condition("congestive_heart_failure"), pid="inflectra"))
+    assert _keeping(result) == set()
+    assert {rid for rid, _, _ in _conflicts(result)} == {"AS-26", "AS-27", "R13"}
+
+
+def test_a_contraindicated_nsaid_does_not_suppress_keeping_the_tnfi(run) -> None:
+    # AS-24 keeps etanercept and withdraws celecoxib; a peptic ulcer contraindicates the NSAID only.
+    record = _stable_on("etanercept", condition("peptic_ulcer"), pid="ulcer",
+                        extra=(course("celecoxib", status="ongoing", start="2019-04-01"),))
+    result = run(record)
+    assert {"AS-24", "AS-26", "AS-28"} <= {a.recommendation.id for a in result.advice}
+    assert not any(c.advice.recommendation.id in KEEPING | {"AS-24"} for c in result.conflicts)
+    assert "celecoxib" in {a.therapy.label for a in result.advice if a.kind == "contraindicated"}
