@@ -195,10 +195,11 @@ class StoreValidator:
     def __init__(self, kb: Graph, store: Store | None = None) -> None:
         self.store: Store = store if store is not None else OxigraphStore()
         self.store.clear(KB_GRAPH)
+        self.store.clear(PATIENTS_GRAPH)
         self.store.add(validation_context(kb), KB_GRAPH)
 
     def validate(self, graphs: Sequence[Graph]) -> list[ValidationReport]:
-        self.store.clear(PATIENTS_GRAPH)
+        # The patients graph is empty here: it starts empty and every call clears it on the way out.
         try:
             for graph in graphs:
                 self.store.add(graph, PATIENTS_GRAPH)
