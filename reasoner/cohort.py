@@ -254,13 +254,16 @@ def collect_batch_garbage() -> None:
 def roomy_gc() -> Iterator[None]:
     """Cohort-friendly cycle collection for the duration of a run; the caller's settings after."""
     before = gc.get_threshold()
-    gc.freeze()  # what exists now (the reasoner, its knowledge base) is never scanned again
+    ours = gc.get_freeze_count() == 0  # a caller that froze objects itself keeps them frozen
+    if ours:
+        gc.freeze()  # what exists now (the reasoner, its knowledge base) is never scanned again
     gc.set_threshold(*GC_THRESHOLD)
     try:
         yield
     finally:
         gc.set_threshold(*before)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 # One Reasoner per worker process, built by _worker_start from picklable settings.
