@@ -7,9 +7,11 @@ Exit codes: 0 advice given (or record valid), 1 record invalid (the report is pr
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sys
 from pathlib import Path
+from typing import IO
 
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError
 from .namespaces import bind_all
@@ -57,8 +59,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk; afterwards it holds the KB, "
                         "every valid patient and their advice, for queries/cohort/), rdflib, an endpoint URL "
                         "(oxigraph serve layout: /query, /update, /store) or virtuoso:URL (a Virtuoso server)")
-    c.add_argument("-o", "--output", type=Path, help="advice.jsonl (default: standard output), advice.ttl or .nt")
-    c.add_argument("--rejects", type=Path, help="write rejected patients and their messages here (JSON Lines)")
+    c.add_argument("-o", "--output", type=Path,
+                   help="advice.jsonl (default: standard output), advice.ttl or .nt; add .gz to compress")
+    c.add_argument("--rejects", type=Path,
+                   help="write rejected patients and their messages here (JSON Lines; .gz to compress)")
     c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
     c.add_argument("--batch", type=int, help="patients loaded and advised together (default 1000; 20 on the "
                                               "rdflib store, whose SPARQL engine slows down super-linearly with more)")
@@ -130,6 +134,20 @@ def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _plain_suffix(path: Path) -> str:
+    """The format suffix, looking through a trailing .gz (advice.jsonl.gz -> .jsonl)."""
+    return Path(path.stem).suffix if path.suffix == ".gz" else path.suffix
+
+
+def _open_output(path: Path) -> IO[str]:
+    """A text file to write; gzip-compressed when the name ends in .gz. Cohort advice is ~48 KB of
+    JSON a patient (48 GB for a million) and repeats itself a lot, so it compresses well; level 1
+    keeps the compressor cheap next to the rules."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "wt", encoding="utf-8", compresslevel=1)
+    return path.open("w", encoding="utf-8")
+
+
 def _cohort(args: argparse.Namespace) -> int:
     from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, WORKERS_NEED_EMBEDDED, CohortRunner
     from .pipeline import Reasoner
@@ -145,10 +163,10 @@ def _cohort(args: argparse.Namespace) -> int:
         sink, store = OxigraphStore(store.split(":", 1)[1]), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
     fmt = "jsonl"
-    if args.output and args.output.suffix in (".ttl", ".nt"):
-        fmt = args.output.suffix[1:]
-    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
-    rejects = args.rejects.open("w", encoding="utf-8") if args.rejects else None
+    if args.output and _plain_suffix(args.output) in (".ttl", ".nt"):
+        fmt = _plain_suffix(args.output)[1:]
+    out = _open_output(args.output) if args.output else sys.stdout
+    rejects = _open_output(args.rejects) if args.rejects else None
     try:
         batch = args.batch or (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
         summary = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink).run(

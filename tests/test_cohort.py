@@ -107,6 +107,26 @@ def test_cli_cohort_writes_jsonl_and_rejects(tmp_path: Path, jsonl: Path, capsys
     assert len(out.read_text().splitlines()) + len(rejects.read_text().splitlines()) == N
 
 
+def test_cli_cohort_compresses_output_named_gz(tmp_path: Path, records: list[dict]) -> None:
+    import gzip
+
+    source = _write(tmp_path, records[:8])
+    plain, packed = tmp_path / "advice.jsonl", tmp_path / "advice.jsonl.gz"
+    rejects_packed = tmp_path / "rejects.jsonl.gz"
+    assert main(["cohort", str(source), "-o", str(plain)]) == 0
+    assert main(["cohort", str(source), "-o", str(packed), "--rejects", str(rejects_packed)]) == 0
+    with gzip.open(packed, "rt", encoding="utf-8") as handle:
+        unpacked = handle.read()
+    assert unpacked == plain.read_text(encoding="utf-8") and unpacked.count("\n") >= 1
+    assert packed.stat().st_size * 5 < plain.stat().st_size  # the advice repeats itself a lot
+    with gzip.open(rejects_packed, "rt") as handle:  # a valid gzip file, even when empty
+        handle.read()
+    turtle = tmp_path / "advice.nt.gz"  # the format is read through the .gz
+    assert main(["cohort", str(source), "-o", str(turtle)]) == 0
+    with gzip.open(turtle, "rt", encoding="utf-8") as handle:
+        assert len(Graph().parse(data=handle.read(), format="nt")) > 50
+
+
 def test_cli_cohort_turtle_output_parses(tmp_path: Path, records: list[dict]) -> None:
     out = tmp_path / "advice.ttl"
     assert main(["cohort", str(_write(tmp_path, records[:5])), "-o", str(out)]) == 0
