@@ -252,14 +252,21 @@ def collect_batch_garbage() -> None:
     gc.collect()
 
 
+def _relax_gc() -> bool:
+    """Freeze what exists now (the reasoner, its knowledge base: never scanned again) unless the
+    caller froze objects itself, and raise the thresholds; whether this call froze anything."""
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+    return ours
+
+
 @contextmanager
 def roomy_gc() -> Iterator[None]:
     """Cohort-friendly cycle collection for the duration of a run; the caller's settings after."""
     before = gc.get_threshold()
-    ours = gc.get_freeze_count() == 0  # a caller that froze objects itself keeps them frozen
-    if ours:
-        gc.freeze()  # what exists now (the reasoner, its knowledge base) is never scanned again
-    gc.set_threshold(*GC_THRESHOLD)
+    ours = _relax_gc()
     try:
         yield
     finally:
@@ -275,8 +282,7 @@ _WORKER: Reasoner | None = None
 def _worker_start(settings: dict[str, Any]) -> None:
     global _WORKER
     _WORKER = Reasoner(**settings)
-    gc.freeze()  # a worker only ever runs batches: the same settings as roomy_gc, for its lifetime
-    gc.set_threshold(*GC_THRESHOLD)
+    _relax_gc()  # a worker only ever runs batches: the run's settings, for its lifetime
 
 
 def _worker_advise(items: list[tuple[str, object]], fmt: str, keep: bool) -> BatchResult:
