@@ -70,6 +70,10 @@ class Endpoints:
 
 
 _XSD_STRING = str(XSD.string)
+_XSD_BOOLEAN = str(XSD.boolean)
+# "1" and "0" are valid lexical forms of xsd:boolean; Virtuoso writes every computed boolean that
+# way (cast to xsd:boolean; uncast it even answers 1/0 typed xsd:integer, see queries/rules/README.md).
+_CANONICAL_BOOLEAN = {"1": "true", "0": "false"}
 _XSD_STRING_NT = f"^^<{_XSD_STRING}>".encode()
 
 
@@ -87,8 +91,11 @@ def _term(binding: dict) -> Node:
     # as the embedded Oxigraph store does.
     if datatype == _XSD_STRING:
         datatype = None
+    value = binding["value"]
+    if datatype == _XSD_BOOLEAN:  # the canonical form, as the other stores answer: same value
+        value = _CANONICAL_BOOLEAN.get(value, value)
     # keep the stored text: rdflib would rewrite an ill-typed "yes"^^xsd:boolean as "false"
-    return Literal(binding["value"], datatype=URIRef(datatype) if datatype else None, normalize=False)
+    return Literal(value, datatype=URIRef(datatype) if datatype else None, normalize=False)
 
 
 def _parse_ntriples(data: bytes) -> Graph:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import XSD, Graph, Literal
 
 from reasoner.pipeline import Reasoner
 from reasoner.record import load_record
@@ -32,8 +32,10 @@ def fixture_patients(kb) -> Graph:
 
 
 def canonical_term(t) -> str:  # type: ignore[no-untyped-def]
-    """A term as a string; numeric literals by value (Oxigraph canonicalises 14.0 as 14)."""
-    if isinstance(t, Literal) and t.datatype is not None and isinstance(t.toPython(), int | float):
+    """A term as a string; numeric literals by value (Oxigraph canonicalises 14.0 as 14). Booleans
+    stay as they are written: a store answering 1 for true must not pass as answering true."""
+    value = t.toPython() if isinstance(t, Literal) and t.datatype is not None else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and t.datatype != XSD.boolean:
         return repr(float(t.toPython()))
     return t.n3()
 
