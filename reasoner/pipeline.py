@@ -27,7 +27,16 @@ from .namespaces import bind_all
 from .paths import data_dir
 from .queries import QueryFile, query_folder, read_query
 from .record import PatientRecord, load_record
-from .report import ADVICE_COLUMNS, AdviceNodes, Result, advice_statements, build_result
+from .report import (
+    ADVICE_COLUMNS,
+    DETAIL_COLUMNS,
+    ITEM_COLUMNS,
+    AdviceNodes,
+    Result,
+    advice_fields,
+    advice_statements,
+    build_result,
+)
 from .rule_gates import RuleGates
 from .rules import PROVENANCE_RULES, Rule, analyse_cached, load_rules
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store, select_tuples
@@ -125,8 +134,9 @@ class Reasoner:
             analyse_cached([QueryFile(str(c.iri), _COMPILED, c.query) for c in self.classes]), self.full_kb)
         self.skip_closed_rules = True  # False runs every rule (tests compare both)
         report_queries = data_dir("queries") / "report"
-        self._advice_queries = {True: read_query(report_queries / "advice-statements.rq").text,
-                                False: read_query(report_queries / "advice-fields.rq").text}
+        self._advice_query = read_query(report_queries / "advice-statements.rq").text
+        self._advice_field_queries = tuple(read_query(report_queries / f"advice-{part}.rq").text
+                                           for part in ("items", "details"))
         self.exact = exact
         self.store: Store = open_store(store)
         self.store.clear(KB_GRAPH)
@@ -207,7 +217,11 @@ class Reasoner:
     def advice(self, provenance: bool = True) -> dict[URIRef, AdviceNodes]:
         """Advice statements in the store, grouped by patient (one query for the whole batch).
         `provenance=False` reads only what the JSON contract needs (no PROV-O, no types)."""
-        return advice_statements(select_tuples(self.store, self._advice_queries[provenance], ADVICE_COLUMNS))
+        if provenance:
+            return advice_statements(select_tuples(self.store, self._advice_query, ADVICE_COLUMNS))
+        items, details = self._advice_field_queries
+        return advice_fields(select_tuples(self.store, items, ITEM_COLUMNS),
+                             select_tuples(self.store, details, DETAIL_COLUMNS))
 
 
 def _union(graphs: Sequence[Graph]) -> Graph:

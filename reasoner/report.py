@@ -356,6 +356,39 @@ def advice_statements(rows: Iterable[tuple[Node | None, ...]]) -> dict[URIRef, A
     return grouped
 
 
+ITEM_COLUMNS = ("patient", "advice", "kind", "basis", "therapy", "population")  # advice-items.rq
+DETAIL_COLUMNS = ("advice", "p", "o")  # advice-details.rq
+_ITEM_PREDICATES = (_ADVICE_KIND, _BASED_ON, _THERAPY, _IN_POPULATION)  # ITEM_COLUMNS[2:]
+
+
+def advice_fields(items: Iterable[tuple[Node | None, ...]], details: Iterable[tuple[Node | None, ...]]
+                  ) -> dict[URIRef, AdviceNodes]:
+    """Rows of queries/report/advice-items.rq and advice-details.rq grouped as patient -> advice
+    node -> statements, as advice_statements groups its rows (the same statements, bar PROV-O and
+    types). A detail row of a node no item row named is dropped."""
+    grouped: dict[URIRef, AdviceNodes] = {}
+    nodes: dict[Node, Statements] = {}
+    for patient, advice, *values in items:
+        if not isinstance(advice, URIRef):
+            continue
+        statements = nodes.get(advice)
+        if statements is None:
+            statements = nodes[advice] = {}
+            grouped.setdefault(patient, {})[advice] = statements  # type: ignore[arg-type]
+        for predicate, value in zip(_ITEM_PREDICATES, values, strict=True):
+            if value is not None:
+                known = statements.get(predicate)
+                if known is None:
+                    statements[predicate] = [value]  # type: ignore[list-item]
+                elif value not in known:  # a two-valued field repeats the others' values
+                    known.append(value)  # type: ignore[arg-type]
+    for advice, predicate, obj in details:
+        statements = nodes.get(advice)  # type: ignore[arg-type]
+        if statements is not None:
+            statements.setdefault(predicate, []).append(obj)  # type: ignore[arg-type]
+    return grouped
+
+
 def _from_graph(derived: Graph, patient: URIRef) -> AdviceNodes:
     nodes: AdviceNodes = {}
     for node in derived.subjects(_FOR_PATIENT, patient):

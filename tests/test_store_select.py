@@ -72,3 +72,28 @@ def test_objects_the_caller_froze_stay_frozen() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("store", ["oxigraph", "rdflib"])
+def test_the_json_read_of_advice_holds_what_the_full_read_holds(store: str, kb) -> None:  # type: ignore[no-untyped-def]
+    """`Reasoner.advice(provenance=False)` (advice-items.rq + advice-details.rq) gives, for every
+    patient of a realistic cohort, the same advice nodes with the same statements as the full read
+    (advice-statements.rq) restricted to the predicates the JSON contract uses."""
+    from reasoner.namespaces import AX
+    from reasoner.pipeline import Reasoner
+    from reasoner.report import _ITEM_PREDICATES, _OPTION, _SUPPRESSED_BY
+
+    from .test_cohort_queries import cohort_graph
+
+    reasoner = Reasoner(store=store, kb=kb)
+    reasoner.derive(cohort_graph(reasoner))
+    read = (*_ITEM_PREDICATES, AX.over, AX.because, AX.adviceNote, _SUPPRESSED_BY, AX.missingFact, _OPTION)
+
+    def as_sets(grouped):  # type: ignore[no-untyped-def]
+        return {patient: {node: {p: set(values) for p, values in statements.items() if p in read}
+                          for node, statements in nodes.items()} for patient, nodes in grouped.items()}
+
+    fields, full = as_sets(reasoner.advice(provenance=False)), as_sets(reasoner.advice(provenance=True))
+    assert len(fields) >= 10 and fields == full
+    kinds = {p for nodes in fields.values() for statements in nodes.values() for p in statements}
+    assert {AX.over, AX.because, AX.adviceNote, _SUPPRESSED_BY, AX.missingFact, AX.inPopulation} <= kinds
