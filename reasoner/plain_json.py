@@ -115,6 +115,56 @@ def _add_fields(graph: Graph, node: URIRef, item: dict[str, Any], fields: dict[s
             graph.add((node, predicate, _literal(value, kind)))
 
 
+_BAD_VOCAB = re.compile(r'[\s<>"{}|^`\\]')
+
+
+def check_field_values(doc: dict[str, Any]) -> None:
+    """ValueError naming the field when a vocabulary field holds a value no IRI can carry (a space,
+    a quote...), e.g. "primary nonresponse": the JSON-LD processor would drop it silently and
+    the record would read as if the field were absent; or when a drug is not given as text."""
+
+    def vocab(value: Any, path: str) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and _BAD_VOCAB.search(item):
+                raise ValueError(f"{path}: {item!r} is not a value of the record format (values are single "
+                                 "words joined by underscores, as listed in the README)")
+
+    _, _, _, top, scoped = _terms()
+    inline = _context_terms(doc.get("@context"))  # a record may define terms of its own
+    _known_keys(doc, top.keys() | inline, "")
+    for key, (_, kind) in _PATIENT.items():
+        if kind == "vocab" and key in doc:
+            vocab(doc[key], key)
+    for key, (_, fields) in _NESTED_FIELDS.items():
+        for index, item in enumerate(doc.get(key) or [], start=1):
+            if not isinstance(item, dict):
+                continue
+            _known_keys(item, scoped[key].keys() | inline | _context_terms(item.get("@context")), f"{key}[{index}].")
+            for name, (_, kind) in fields.items():
+                value = item.get(name)
+                if value is None:
+                    continue
+                if kind in ("vocab", "outcome"):
+                    vocab(value, f"{key}[{index}].{name}")
+                elif name == "drug" and not isinstance(value, str):
+                    raise ValueError(f"{key}[{index}].drug: expected the drug's name as text, got {value!r}")
+
+
+def _context_terms(context: Any) -> set[str]:
+    contexts = context if isinstance(context, list) else [context]
+    return {term for c in contexts if isinstance(c, dict) for term in c}
+
+
+def _known_keys(item: dict[str, Any], terms: set[str], path: str) -> None:
+    """ValueError for a key the context does not define (a misspelling such as "condtions"): under
+    @vocab it would become a property no rule reads. Keys written as IRIs or CURIEs (extensions of
+    the user's own) and JSON-LD keywords pass; record.check_terms still refuses undeclared ax: ones."""
+    for key in item:
+        if key not in terms and not key.startswith("@") and ":" not in key:
+            raise ValueError(f"{path}{key}: not a field of the record format; what it holds would be ignored. "
+                             "Check the spelling (fields are listed in the README)")
+
+
 def _node(value: Any, base: str) -> URIRef:
     if not isinstance(value, str) or not _ID.match(value) or ".." in value.split("/") or "." in value.split("/"):
         raise _NotPlain
@@ -139,6 +189,8 @@ def plain_record_graph(doc: dict[str, Any]) -> Graph | None:
             if key in _PATIENT:
                 _add_fields(graph, patient, {key: value}, _PATIENT, top, vocab, ax)
             elif key in _NESTED_FIELDS:
+                if value is None:
+                    continue  # JSON-LD drops nulls: no such statements
                 link, fields = _NESTED_FIELDS[key]
                 type_name = {"conditions": "ConditionStatement", "measurements": "Measurement",
                              "treatments": "TreatmentCourse"}[key]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import warnings
 import weakref
 from collections.abc import Iterator
@@ -25,11 +26,11 @@ from typing import Any
 
 import rdflib
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from .errors import RecordLoadError
 from .namespaces import AX, DRUG, bind_all
-from .plain_json import plain_record_graph
+from .plain_json import check_field_values, plain_record_graph
 
 CONTEXT_FILE = Path(__file__).resolve().parent / "context" / "record.jsonld"
 CONTEXT_IRI = "https://w3id.org/axspa-kg/context/record.jsonld"
@@ -111,9 +112,13 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     if ctx is not None:
         _check_context(ctx)
     extra = [c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, dict)]
+    if "@graph" in doc:
+        raise RecordLoadError("@graph: a record describes one patient; give one record per JSON object "
+                              "(or use `axspa cohort` with JSON Lines or an array of records)")
     doc["@context"] = [record_context(), *extra]
     doc.setdefault("type", "Patient")
-    pid = str(doc.setdefault("id", "patient"))
+    _check_id(doc.setdefault("id", "patient"), "id")
+    pid = doc["id"]
     for key, (type_name, stem) in _NESTED.items():
         items = doc.get(key)
         if items is None:
@@ -124,13 +129,29 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(item, dict):
                 raise RecordLoadError(f"{key}[{index}]: expected an object, got {type(item).__name__}")
             item.setdefault("type", type_name)
-            item.setdefault("id", f"{pid}/{stem}/{index}")
+            _check_id(item.setdefault("id", f"{pid}/{stem}/{index}"), f"{key}[{index}].id")
             value = item.get("value")
             if key == "measurements" and isinstance(value, int | float) and not isinstance(value, bool):
                 item["value"] = format(Decimal(repr(value)), "f")
             if key == "treatments" and isinstance(item.get("outcome"), str):
                 item["outcome"] = [item["outcome"]]
+    try:
+        check_field_values(doc)
+    except ValueError as exc:
+        raise RecordLoadError(str(exc)) from exc
     return doc
+
+
+# Characters no IRI may hold: a value or id with one would be dropped by the JSON-LD processor
+# without a word, and the facts it carries with it.
+_NOT_IN_IRI = re.compile(r'[\s<>"{}|^`\\]')
+
+
+def _check_id(value: object, path: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise RecordLoadError(f"{path}: expected a non-empty string (the record's identifier), got {value!r}")
+    if _NOT_IN_IRI.search(value):
+        raise RecordLoadError(f"{path}: {value!r} cannot be part of an IRI (no spaces, quotes or <>{{}}|^`\\)")
 
 
 @contextmanager
@@ -149,11 +170,19 @@ def _lexical_forms_kept() -> Iterator[None]:
 
 
 def _parse_json(text: str, source: str) -> Graph:
+    return _parse_document(parse_json_text(text, source), source)
+
+
+def parse_json_text(text: str, source: str = "") -> Any:
+    """json.loads with every failure as a RecordLoadError (naming `source`, if given)."""
+    prefix = f"{source}: " if source else ""
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RecordLoadError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    return _parse_document(document, source)
+        raise RecordLoadError(f"{prefix}not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except ValueError as exc:  # Python refuses to read an integer of more than 4,300 digits
+        raise RecordLoadError(f"{prefix}not a readable JSON record: a number in it has more than 4,300 "
+                              "digits") from exc
 
 
 def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
@@ -175,13 +204,18 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Gr
     return graph
 
 
-def _parse_rdf(text: str, fmt: str, source: str) -> Graph:
+def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
+    """RDF text as a graph, literals as written (see _lexical_forms_kept), every failure a
+    RecordLoadError (naming `source`, if given)."""
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
     graph = Graph()
     try:
         with _lexical_forms_kept():
             graph.parse(data=text, format=fmt)
     except Exception as exc:  # parser exceptions differ per format
-        raise RecordLoadError(f"{source}: not valid {fmt}: {exc}") from exc
+        prefix = f"{source}: " if source else ""
+        detail = " ".join(str(exc).split())  # rdflib's parser messages run over several lines
+        raise RecordLoadError(f"{prefix}not valid {fmt}: {detail}") from exc
     return graph
 
 
@@ -197,7 +231,13 @@ def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]
             f"a record must be a file path, a JSON object (dict) or an rdflib Graph, not {type(record).__name__}"
         )
     path = Path(record)
-    if not path.is_file():
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError as exc:  # e.g. a JSON text handed over as a path: "file name too long"
+        raise RecordLoadError(f"cannot use {str(record)[:60]!r} as a record path: {exc.strerror}") from exc
+    if is_dir:
+        raise RecordLoadError(f"{path}: is a folder; give one record file (`axspa cohort` reads folders)")
+    if not is_file:
         raise RecordLoadError(f"{path}: no such file")
     fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -210,7 +250,7 @@ def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]
         raise RecordLoadError(f"{path}: cannot read: {exc}") from exc
     if fmt == "json-ld":
         return _parse_json(text, str(path)), str(path)
-    return _parse_rdf(text, fmt, str(path)), str(path)
+    return parse_rdf_text(text, fmt, str(path)), str(path)
 
 
 def drug_index(kb: Graph) -> dict[str, URIRef]:
@@ -258,8 +298,46 @@ def load_record(record: str | Path | dict[str, Any] | Graph, kb: Graph) -> Patie
     """Parse, resolve drug names against `kb`, and find the single patient of a record."""
     graph, source = read_graph(record)
     graph = _copy(graph) if isinstance(record, Graph) else graph  # never change a caller's graph
+    check_terms(graph, kb, source)
     resolve_drugs(graph, drug_index_cached(kb))
     return PatientRecord(graph, find_patient(graph, source), source)
+
+
+def check_terms(graph: Graph, kb: Graph, source: str) -> None:
+    """Refuse a record that uses a property or class of the axspa-kg namespace the ontology does
+    not declare (a misspelt field such as "condtions", or ax:hasTreatmentcourse in Turtle): the
+    facts under it would reach no rule, and advice would be given as if they were absent (an IBD
+    history lost this way turned contraindicated drugs into recommended ones). Also refuse text
+    that is not Unicode (a lone surrogate such as \\ud800), which no store can hold."""
+    properties, classes = declared_terms_cached(kb)
+    namespace = str(AX)
+    for triple in graph:
+        for term in triple:
+            try:
+                str(term).encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise RecordLoadError(f"{source}: {str(term).encode('utf-8', 'backslashreplace').decode()[:80]!r} "
+                                      "is not valid Unicode text (a lone surrogate)") from exc
+        subject, predicate, obj = triple
+        if predicate.startswith(namespace) and predicate not in properties:
+            raise RecordLoadError(f"{source}: {predicate.removeprefix(namespace)}: not a field of the record format "
+                                  f"(ax:{predicate.removeprefix(namespace)} is not in the ontology) on "
+                                  f"{_short(subject)}; what it holds would be ignored. Check the spelling.")
+        if predicate == RDF.type and isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
+            raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
+                                  "class of the ontology. Check the spelling.")
+
+
+def _short(node: object) -> str:
+    return "a node without an IRI" if isinstance(node, rdflib.BNode) else str(node).removeprefix(RECORD_BASE)
+
+
+def declared_terms(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:
+    """The axspa-kg properties and classes the knowledge base declares."""
+    properties = {s for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
+                  for s in kb.subjects(RDF.type, kind) if isinstance(s, URIRef)}
+    classes = {s for kind in (OWL.Class, RDFS.Class) for s in kb.subjects(RDF.type, kind) if isinstance(s, URIRef)}
+    return frozenset(properties), frozenset(classes)
 
 
 def _copy(graph: Graph) -> Graph:
@@ -278,5 +356,15 @@ def drug_index_cached(kb: Graph) -> dict[str, URIRef]:
     if kb not in _INDEX_CACHE:
         _INDEX_CACHE[kb] = drug_index(kb)
     return _INDEX_CACHE[kb]
+
+
+_TERMS_CACHE: weakref.WeakKeyDictionary[Graph, tuple[frozenset[URIRef], frozenset[URIRef]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def declared_terms_cached(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:
+    if kb not in _TERMS_CACHE:
+        _TERMS_CACHE[kb] = declared_terms(kb)
+    return _TERMS_CACHE[kb]
 
 

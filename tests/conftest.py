@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,18 @@ def run(advise):
         return cache[key]
 
     return go
+
+
+@pytest.fixture
+def no_network(monkeypatch) -> list[tuple]:
+    """Make every socket operation fail loudly and record the attempt."""
+    attempts: list[tuple] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network access attempted during a test that must stay offline")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reasoner.errors import RecordLoadError
 from reasoner.plain_json import plain_record_graph
 from reasoner.record import _parse_document, normalise_json
 from tests.patients import condition, course, measurement, patient
@@ -44,7 +45,6 @@ def test_generated_cohort_graphs_are_the_json_ld_graphs() -> None:
 
 ODD = {
     "inline-context": {"@context": {"nickname": "https://example.org/nickname"}, "nickname": "Jo"},
-    "unknown-field": {"height": 180},
     "compact-iri-value": {"sex": "ax:female"},
     "term-as-value": {"diseaseState": "age"},
     "decimal-age": {"age": 44.5},
@@ -67,6 +67,15 @@ def test_odd_record_gives_the_json_ld_graph_either_way(name: str) -> None:
     record = patient(f"odd-{name}") | ODD[name]
     fast, slow = _both(record)
     assert fast == slow
+
+
+def test_unknown_field_is_refused_by_name_on_either_path() -> None:
+    """Under @vocab an unknown key would become a property no rule reads: refused, not ignored."""
+    for record in (patient("unknown") | {"height": 180},
+                   patient("unknown-nested") | {"treatments": [{"drug": "naproxen", "status": "ongoing",
+                                                                 "sart": "2024-01-01"}]}):
+        with pytest.raises(RecordLoadError, match=r"(height|treatments\[1\]\.sart): not a field of the record format"):
+            normalise_json(record)
 
 
 def test_inline_contexts_go_through_the_json_ld_processor() -> None:

@@ -5,7 +5,6 @@ with a clear message, never a bare traceback or a network fetch."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -55,21 +54,6 @@ LOAD_ERRORS: dict[str, str] = {
 @pytest.fixture(scope="module")
 def engine() -> Reasoner:
     return Reasoner()
-
-
-@pytest.fixture
-def no_network(monkeypatch) -> list[tuple]:
-    """Make every socket operation fail loudly and record the attempt."""
-    attempts: list[tuple] = []
-
-    def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network access attempted during a test that must stay offline")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    return attempts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,3 +213,78 @@ def test_remote_context_anywhere_in_the_record_is_refused_offline(no_network, do
     with pytest.raises(RecordLoadError):
         read_graph(record)
     assert not no_network, "parsing tried to fetch a remote JSON-LD context"
+
+
+# ---------------------------------------------------------------------------------------------
+# Input that would otherwise lose facts silently, or crash: refused at load, naming the field
+# ---------------------------------------------------------------------------------------------
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _example(name: str) -> dict:
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+def _edit(name: str, change) -> dict:  # type: ignore[no-untyped-def]
+    record = _example(name)
+    change(record)
+    return record
+
+
+@pytest.mark.parametrize(("record", "expected"), [
+    # an IBD history under a misspelt key would vanish, and TNF/IL-17 options its label facts
+    # contraindicate would be recommended
+    (_edit("ibd-crohns.json", lambda r: r.update(condtions=r.pop("conditions"))), r"record: condtions: not a field"),
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(outcme=["adverse_event"])),
+     r"treatments\[1\]\.outcme: not a field"),
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(type="TreatmentCours")),
+     r"type 'TreatmentCours' of case-2/treatment/1 is not a class"),
+    # a value no IRI can hold was dropped by the JSON-LD processor: the outcome would read as absent
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][2].update(outcome=["primary nonresponse"])),
+     r"treatments\[3\]\.outcome: 'primary nonresponse' is not a value"),
+    (_edit("case2-multiple-failures.json", lambda r: r.update(sex="fe male")), r"sex: 'fe male' is not a value"),
+    (_edit("case2-multiple-failures.json", lambda r: r.update(id="case 2")), r"id: 'case 2' cannot be part of an IRI"),
+    (_edit("case2-multiple-failures.json", lambda r: r.update(id=7)), r"id: expected a non-empty string"),
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][1].update(id="c 2")),
+     r"treatments\[2\]\.id: 'c 2' cannot"),
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(drug={"name": "etanercept"})),
+     r"treatments\[1\]\.drug: expected the drug's name as text"),
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(detail="rash \ud800")),
+     "not valid Unicode text"),
+    ({"@graph": [_example("case1-first-line-active-as.json"), _example("ibd-crohns.json")]},
+     "@graph: a record describes one patient"),
+], ids=["misspelt-list", "misspelt-field", "misspelt-type", "vocab-with-space", "sex-with-space", "id-with-space",
+        "id-number", "course-id-with-space", "drug-object", "lone-surrogate", "graph-of-records"])
+def test_input_that_would_lose_facts_is_refused_naming_the_field(engine, record: dict, expected: str) -> None:
+    with pytest.raises(RecordLoadError, match=expected):
+        engine.recommend(record)
+
+
+def test_misspelt_turtle_property_is_refused(engine, tmp_path: Path) -> None:
+    text = (DATA / "valid" / "as-active-ax-vocabulary.ttl").read_text(encoding="utf-8")
+    assert "ax:hasTreatmentCourse" in text
+    path = tmp_path / "typo.ttl"
+    path.write_text(text.replace("ax:hasTreatmentCourse", "ax:hasTreatmentcourse"), encoding="utf-8")
+    with pytest.raises(RecordLoadError, match="hasTreatmentcourse: not a field"):
+        engine.recommend(path)
+
+
+def test_a_number_python_cannot_read_is_a_load_error(engine, tmp_path: Path) -> None:
+    path = tmp_path / "huge-age.json"
+    path.write_text(json.dumps(_example("case2-multiple-failures.json")).replace('"age": 41', '"age": 1' + "0" * 5000))
+    with pytest.raises(RecordLoadError, match="more than 4,300 digits"):
+        engine.recommend(path)
+
+
+def test_null_lists_read_as_absent(engine) -> None:
+    """JSON-LD drops nulls: `"treatments": null` is a record without treatments, not a crash."""
+    with_null = _edit("case1-first-line-active-as.json", lambda r: r.update(treatments=None, measurements=None))
+    without = _edit("case1-first-line-active-as.json", lambda r: (r.pop("treatments"), r.pop("measurements")))
+    a, b = engine.recommend(with_null), engine.recommend(without)
+    assert a.conforms and a.as_dict()["advice"] == b.as_dict()["advice"]
+
+
+@pytest.mark.parametrize("path", [str(EXAMPLES), "{" + '"id": "x", ' * 200 + "}"], ids=["folder", "json-text"])
+def test_a_path_that_is_no_record_file_is_a_load_error(engine, path: str) -> None:
+    with pytest.raises(RecordLoadError, match="is a folder|cannot use"):
+        engine.recommend(path)
