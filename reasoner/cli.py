@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO
 
-from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError, RecordLoadError
 from .namespaces import bind_all
 from .report import Result, render_text
 from .rules import GUIDELINE_SETS
@@ -134,18 +135,44 @@ def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plain_suffix(path: Path) -> str:
-    """The format suffix, looking through a trailing .gz (advice.jsonl.gz -> .jsonl)."""
-    return Path(path.stem).suffix if path.suffix == ".gz" else path.suffix
-
-
 def _open_output(path: Path) -> IO[str]:
     """A text file to write; gzip-compressed when the name ends in .gz. Cohort advice is ~48 KB of
     JSON a patient (48 GB for a million) and repeats itself a lot, so it compresses well; level 1
     keeps the compressor cheap next to the rules."""
-    if path.suffix == ".gz":
+    if path.suffix.lower() == ".gz":
         return gzip.open(path, "wt", encoding="utf-8", compresslevel=1)
     return path.open("w", encoding="utf-8")
+
+
+OUTPUT_FORMATS = {"": "jsonl", ".jsonl": "jsonl", ".ttl": "ttl", ".nt": "nt"}  # by suffix, before any .gz
+
+
+def _check_cohort_files(args: argparse.Namespace) -> str:
+    """Everything about the files that can be checked before any is opened for writing (opening
+    truncates): inputs exist, outputs have a known format and overwrite neither each other nor an
+    input. The advice format."""
+    from .cohort import RECORD_SUFFIXES, format_suffix
+
+    for path in args.inputs:
+        if not path.exists():
+            raise RecordLoadError(f"{path}: no such file or folder")
+    if args.rejects and format_suffix(args.rejects) not in ("", ".jsonl"):
+        raise AxspaError(f"--rejects {args.rejects}: the rejects are JSON Lines; name the file .jsonl or .jsonl.gz")
+    fmt = "jsonl"
+    if args.output:
+        fmt = OUTPUT_FORMATS.get(format_suffix(args.output), "")
+        if not fmt:
+            raise AxspaError(f"-o {args.output}: unknown output format {format_suffix(args.output)!r}; "
+                             "use .jsonl (JSON Lines, as recommend -f json), .ttl or .nt, optionally with .gz")
+    outputs = [(flag, path.resolve()) for flag, path in (("-o", args.output), ("--rejects", args.rejects)) if path]
+    if len(outputs) == 2 and outputs[0][1] == outputs[1][1]:
+        raise AxspaError(f"-o and --rejects name the same file ({args.output}); give two files")
+    for flag, target in outputs:
+        for source in (p.resolve() for p in args.inputs):
+            if target == source or (source.is_dir() and target.is_relative_to(source)
+                                    and format_suffix(target) in RECORD_SUFFIXES):
+                raise AxspaError(f"{flag} {target}: would overwrite an input, or be read as one; write it elsewhere")
+    return fmt
 
 
 def _cohort(args: argparse.Namespace) -> int:
@@ -155,20 +182,23 @@ def _cohort(args: argparse.Namespace) -> int:
     store = "oxigraph" if args.store == "memory" else args.store
     if args.workers > 1 and not (store == "oxigraph" or store.startswith("oxigraph:")):
         raise AxspaError(WORKERS_NEED_EMBEDDED)  # before opening a store that may not even answer
+    if args.batch is not None and args.batch < 1:
+        raise AxspaError("--batch must be at least 1")
+    fmt = _check_cohort_files(args)
     sink = None
     if store.startswith("oxigraph:"):
         # The on-disk store receives the whole cohort; the rules run batch by batch in memory.
         from .store import OxigraphStore
 
-        sink, store = OxigraphStore(store.split(":", 1)[1]), "oxigraph"
+        location = store.split(":", 1)[1]
+        if not location:
+            raise AxspaError("--store oxigraph:PATH needs a folder for the on-disk store (or use memory)")
+        sink, store = OxigraphStore(location), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
-    fmt = "jsonl"
-    if args.output and _plain_suffix(args.output) in (".ttl", ".nt"):
-        fmt = _plain_suffix(args.output)[1:]
     out = _open_output(args.output) if args.output else sys.stdout
     rejects = _open_output(args.rejects) if args.rejects else None
     try:
-        batch = args.batch or (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
+        batch = args.batch if args.batch is not None else (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
         summary = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink).run(
             args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())
     finally:
@@ -232,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     except AxspaError as exc:
         print(f"axspa: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # the reader went away (`axspa cohort ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         print(f"axspa: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,6 +11,7 @@ trades memory for fewer, larger queries.
 from __future__ import annotations
 
 import gc
+import gzip
 import json
 import multiprocessing
 import sys
@@ -28,7 +29,7 @@ from rdflib.namespace import RDF
 from .errors import AxspaError, RecordLoadError
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
-from .record import PatientRecord, load_record
+from .record import PatientRecord, load_record, parse_json_text, parse_rdf_text
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -66,7 +67,7 @@ def input_files(inputs: Iterable[Path]) -> Iterator[Path]:
     """Every record file named, or found below a named folder (sorted, so runs are repeatable)."""
     for path in inputs:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORD_SUFFIXES)
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and format_suffix(p) in RECORD_SUFFIXES)
         elif path.is_file():
             yield path
         else:
@@ -86,41 +87,89 @@ def split_patients(graph: Graph) -> Iterator[Graph]:
         yield part
 
 
+def format_suffix(path: Path) -> str:
+    """The format suffix, lower-case, looking through a trailing .gz (cohort.jsonl.gz -> .jsonl)."""
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if suffixes and suffixes[-1] == ".gz":
+        return suffixes[0] if len(suffixes) == 2 else ""
+    return suffixes[-1] if suffixes else ""
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    return path.read_bytes()
+
+
+def _json_lines(path: Path) -> Iterator[tuple[str, object]]:
+    """One record a line; a line that is not UTF-8, not JSON or not an object is rejected by its
+    line number and the rest of the file is read."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:  # type: ignore[operator]
+        for number, raw in enumerate(handle, start=1):
+            source = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield source, RecordLoadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+                continue
+            if not line.strip():
+                continue
+            try:
+                item = parse_json_text(line)
+            except RecordLoadError as exc:
+                yield source, exc
+                continue
+            if isinstance(item, dict):
+                yield source, item
+            else:
+                yield source, RecordLoadError("each line must be one JSON object (a record)")
+
+
 def records_in(path: Path) -> Iterator[tuple[str, object]]:
-    """(source label, record) pairs: dicts for JSON, graphs for RDF; a load problem yields the error."""
-    suffix = path.suffix.lower()
+    """(source label, record) pairs: dicts for JSON, graphs for RDF; a load problem yields the error
+    (and the rest is read): a file no record can be read from is itself reported, never skipped.
+    Files may be gzipped (.jsonl.gz, .ttl.gz ...)."""
+    suffix = format_suffix(path)
     if suffix == ".jsonl":
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        item = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield f"{path}:{number}", RecordLoadError(f"not valid JSON: {exc.msg}")
-                        continue
-                    if isinstance(item, dict):
-                        yield f"{path}:{number}", item
-                    else:
-                        yield f"{path}:{number}", RecordLoadError("each line must be one JSON object (a record)")
-        return
-    if suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            yield str(path), RecordLoadError(f"cannot read JSON: {exc}")
+            yield from _json_lines(path)
+        except (OSError, EOFError) as exc:  # unreadable, or a damaged .gz
+            yield str(path), RecordLoadError(f"cannot read: {exc}")
+        return
+    if suffix not in RECORD_SUFFIXES:
+        yield str(path), RecordLoadError(f"unknown file type {suffix or path.name!r}; use .jsonl, .json, "
+                                         ".jsonld, .ttl, .nt, .n3 or .rdf (optionally gzipped: .gz)")
+        return
+    try:
+        text = _read_bytes(path).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        yield str(path), RecordLoadError(f"cannot read: {exc}")
+        return
+    if suffix in (".json", ".jsonld"):  # JSON-LD as recommend reads it: no network, plain records
+        try:
+            data = parse_json_text(text)
+        except RecordLoadError as exc:
+            yield str(path), exc
             return
         items = data if isinstance(data, list) else [data]
         for index, item in enumerate(items, start=1):
-            yield (f"{path}[{index}]" if isinstance(data, list) else str(path)), item
+            source = f"{path}[{index}]" if isinstance(data, list) else str(path)
+            yield source, (item if isinstance(item, dict) else
+                           RecordLoadError(f"each record must be a JSON object, not {type(item).__name__}"))
         return
-    graph = Graph()
     try:
-        graph.parse(path, format=RDF_FORMATS[suffix])
-    except Exception as exc:  # every rdflib parser has its own exceptions
-        yield str(path), RecordLoadError(f"not valid {RDF_FORMATS[suffix]}: {exc}")
+        graph = parse_rdf_text(text, RDF_FORMATS[suffix])
+    except RecordLoadError as exc:
+        yield str(path), exc
         return
+    found = False
     for part in split_patients(graph):
+        found = True
         yield str(path), part
+    if not found:
+        yield str(path), RecordLoadError("no patient found (nothing is typed ax:Patient)")
 
 
 DEFAULT_BATCH = 1000
@@ -192,6 +241,9 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
             loaded = load_record(record, reasoner.kb)  # type: ignore[arg-type]
         except RecordLoadError as exc:
             entries.append(_load_error(source, str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one unreadable record must not end a cohort run
+            entries.append(_load_error(source, f"cannot read the record ({type(exc).__name__}: {exc})"))
             continue
         if loaded.patient in seen:
             entries.append(_duplicate(source, str(loaded.patient)))

@@ -292,3 +292,90 @@ def test_a_repeated_id_in_a_later_batch_never_reaches_the_kept_cohort(tmp_path: 
                 if p.endswith("#ageYears") and str(s).endswith(first["id"])}
         del disk
         assert ages == {str(first["age"])}, workers
+
+
+# ---------------------------------------------------------------------------------------------
+# Input no record can be read from is reported where it was found; the run goes on
+# ---------------------------------------------------------------------------------------------
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+VALID_TTL = Path(__file__).resolve().parent / "data" / "valid" / "as-active-ax-vocabulary.ttl"
+
+
+def _example_line(name: str, **changes: object) -> str:
+    record = json.loads((EXAMPLES / name).read_text(encoding="utf-8")) | changes
+    return json.dumps(record) + "\n"
+
+
+def test_unreadable_lines_are_rejected_by_line_and_the_rest_advised(reasoner, tmp_path: Path) -> None:
+    path = tmp_path / "bad-lines.jsonl"
+    path.write_bytes(b"".join([
+        _example_line("case1-first-line-active-as.json").encode(),
+        b'{"id": "not-utf8-\xff"}\n',
+        b'{"id": "huge", "age": 1' + b"0" * 5000 + b"}\n",
+        _example_line("case2-multiple-failures.json", treatments=None).encode(),
+        _example_line("ibd-crohns.json", id="ibd-typo", condtions=[{"condition": "ibd", "status": "present"}]).encode(),
+        _example_line("case2-multiple-failures.json", id="surrogate", sex="\ud800").encode(),
+    ]))
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 6 and len(lines) == 2 and len(rejects) == 4
+    by_line = {r["source"].rsplit(":", 1)[1]: r["validation"][0]["message"] for r in rejects}
+    assert "not UTF-8" in by_line["2"] and "4,300 digits" in by_line["3"]
+    assert "condtions: not a field" in by_line["5"] and "not valid Unicode" in by_line["6"]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("notes.txt", "{}", "unknown file type '.txt'"),
+    ("nobody.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n<https://example.org/c> a ax:Measurement .",
+     "no patient found"),
+    ("typo.ttl", VALID_TTL.read_text(encoding="utf-8").replace("a ax:Patient", "a ax:Patinet"), "no patient found"),
+    ("paths.json", json.dumps([str(EXAMPLES / "case1-first-line-active-as.json")]), "must be a JSON object, not str"),
+    ("remote.jsonld", json.dumps({"@context": "http://127.0.0.1:9/ctx.jsonld", "id": "r", "age": 40}), "network"),
+    # rdflib would read "yes"^^xsd:boolean as false: the record must be judged on what it says
+    ("yes.ttl", VALID_TTL.read_text(encoding="utf-8").replace(
+        "ax:atMaximalDose true", 'ax:atMaximalDose "yes"^^xsd:boolean'), "give true or false"),
+])
+def test_a_file_that_gives_no_valid_record_is_reported_not_skipped(reasoner, tmp_path: Path, name: str, text: str,
+                                                                  expected: str, no_network) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 1 and not lines and len(rejects) == 1
+    assert expected in " ".join(v["message"] for v in rejects[0]["validation"])
+    assert not no_network
+
+
+def test_gzipped_inputs_are_read(reasoner, tmp_path: Path) -> None:
+    import gzip
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with gzip.open(folder / "a.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.write(_example_line("case1-first-line-active-as.json"))
+    with gzip.open(folder / "b.ttl.gz", "wt", encoding="utf-8") as handle:
+        handle.write(VALID_TTL.read_text(encoding="utf-8"))
+    lines, rejects, summary = _run(reasoner, [folder])
+    assert summary.read == 2 and len(lines) == 2 and not rejects
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["-o", "{dir}/same.jsonl", "--rejects", "{dir}/same.jsonl"], "name the same file"),
+    (["-o", "{input}"], "would overwrite an input"),
+    (["-o", "{dir}/advice.xyz"], "unknown output format"),
+    (["--rejects", "{dir}/rejects.txt"], "rejects are JSON Lines"),
+    (["--batch", "0"], "--batch must be at least 1"),
+    (["--store", "oxigraph:"], "needs a folder"),
+])
+def test_cohort_refuses_outputs_that_would_lose_data(tmp_path: Path, capsys, args: list[str], expected: str) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(_example_line("case1-first-line-active-as.json"))
+    before = source.read_bytes()
+    filled = [a.format(dir=tmp_path, input=source) for a in args]
+    assert main(["cohort", str(source), *filled]) == 2
+    assert expected in capsys.readouterr().err
+    assert source.read_bytes() == before
+
+
+def test_missing_input_is_reported_before_any_output_is_written(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "advice.jsonl"
+    assert main(["cohort", str(EXAMPLES), str(tmp_path / "absent.jsonl"), "-o", str(out)]) == 2
+    assert "absent.jsonl: no such file" in capsys.readouterr().err and not out.exists()
