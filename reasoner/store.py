@@ -50,10 +50,15 @@ class Store(Protocol):
     def construct(self, query: str) -> Graph:
         """Run a CONSTRUCT query over the union of all graphs."""
 
-    def construct_into(self, queries: Sequence[str], graph_name: str) -> int:
-        """Run every CONSTRUCT, then add all their triples to `graph_name`; return how many.
+    def construct_into(self, queries: Sequence[str], graph_name: str) -> None:
+        """Run every CONSTRUCT and add the triples they produce to `graph_name`.
 
-        Nothing is added until all have run, so no query sees another's output (a rule stratum)."""
+        When the triples are added differs: the embedded Oxigraph and remote stores insert each
+        query's output as that query runs (as an Update; a query the rewrite cannot handle is
+        added at the end), rdflib adds everything once all have run. So a query may or may not
+        see the output of an earlier one in the same call: pass only queries that do not read one
+        another's output (one rule stratum, or the class queries), and the result is the same on
+        every store."""
 
     def update(self, update: str) -> None:
         """Run a SPARQL 1.1 Update."""

@@ -1,8 +1,12 @@
 """Validate a patient record with the shapes in shapes/patient/ before any reasoning.
 
-Only the patient's own triples plus a small validation context go to pySHACL: the types of the
-drugs, conditions and measures the record may name (so sh:class works), never the whole ontology,
-which would make pySHACL hundreds of times slower.
+There are two validators. The default ("sparql", StoreValidator) runs the shapes compiled to
+SPARQL (reasoner.shape_queries) in a small store, by default an embedded Oxigraph, that holds the
+validation context and, while they are checked, the records: one record or a whole batch at a
+time. The reference ("pyshacl", validate_record) runs pySHACL on one record plus only the context
+triples about what it names. The validation context is the types of the drugs, conditions,
+measures and diagnoses (so sh:class works), never the whole ontology, which would make pySHACL
+hundreds of times slower.
 """
 
 from __future__ import annotations
@@ -152,11 +156,13 @@ def _fill(template: str, row: Row) -> str:
 
 
 def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationReport]:
-    """Validate every record already loaded in `store` with one query (the compiled shapes).
+    """Validate every record already loaded in `store` with the compiled shapes' queries.
 
     `graphs` are the records' own graphs, in the order the reports are wanted; a result belongs to
     the record whose graph has the focus node as a subject. Same results as pySHACL on the same
-    record (tested on every fixture), at a fraction of the cost, for one record or a whole batch."""
+    record (tested on every loadable fixture; see tests/test_shape_queries.py for the one edge
+    record where the compiled shapes follow SHACL and pySHACL does not), at a fraction of the cost,
+    for one record or a whole batch."""
     compiled = compiled_patient_shapes()
     owner: dict[Node, int] = {}
     for index, graph in enumerate(graphs):
@@ -209,10 +215,11 @@ class StoreValidator:
 
 
 def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
-    """Run the patient shapes with pySHACL, the reference engine (`axspa validate --engine pyshacl`).
+    """Run the patient shapes with pySHACL, the reference engine (`axspa validate --validator pyshacl`).
 
     The pipeline validates with the same shapes compiled to SPARQL (`validate_in_store`); tests
-    require both to agree on every fixture. Violations mean the record must not be reasoned over."""
+    require both to agree on every loadable fixture (one edge record aside, see
+    tests/test_shape_queries.py). Violations mean the record must not be reasoned over."""
     from pyshacl import validate as shacl_validate  # imported when used: it costs ~0.3 s at start-up
 
     data = Graph()
