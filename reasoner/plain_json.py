@@ -79,6 +79,11 @@ def _vocab_iri(value: Any, terms: dict[str, str], vocab: str) -> URIRef:
 
 
 def _literal(value: Any, kind: str) -> Literal:
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: record.check_terms names it
+            raise _NotPlain from None
     if kind == "text":
         if not isinstance(value, str):
             raise _NotPlain
@@ -131,7 +136,7 @@ def check_field_values(doc: dict[str, Any]) -> None:
 
     _, _, _, top, scoped = _terms()
     inline = _context_terms(doc.get("@context"))  # a record may define terms of its own
-    _known_keys(doc, top.keys() | inline, "")
+    _known_keys(doc, top, inline, "")
     for key, (_, kind) in _PATIENT.items():
         if kind == "vocab" and key in doc:
             vocab(doc[key], key)
@@ -139,7 +144,7 @@ def check_field_values(doc: dict[str, Any]) -> None:
         for index, item in enumerate(doc.get(key) or [], start=1):
             if not isinstance(item, dict):
                 continue
-            _known_keys(item, scoped[key].keys() | inline | _context_terms(item.get("@context")), f"{key}[{index}].")
+            _known_keys(item, scoped[key], inline | _context_terms(item.get("@context")), f"{key}[{index}].")
             for name, (_, kind) in fields.items():
                 value = item.get(name)
                 if value is None:
@@ -151,16 +156,17 @@ def check_field_values(doc: dict[str, Any]) -> None:
 
 
 def _context_terms(context: Any) -> set[str]:
+    """The terms inline contexts define (the shipped context's among them, when it is in the list)."""
     contexts = context if isinstance(context, list) else [context]
     return {term for c in contexts if isinstance(c, dict) for term in c}
 
 
-def _known_keys(item: dict[str, Any], terms: set[str], path: str) -> None:
+def _known_keys(item: dict[str, Any], terms: dict[str, str], inline: set[str], path: str) -> None:
     """ValueError for a key the context does not define (a misspelling such as "condtions"): under
     @vocab it would become a property no rule reads. Keys written as IRIs or CURIEs (extensions of
     the user's own) and JSON-LD keywords pass; record.check_terms still refuses undeclared ax: ones."""
     for key in item:
-        if key not in terms and not key.startswith("@") and ":" not in key:
+        if key not in terms and key not in inline and not key.startswith("@") and ":" not in key:
             raise ValueError(f"{path}{key}: not a field of the record format; what it holds would be ignored. "
                              "Check the spelling (fields are listed in the README)")
 

@@ -185,6 +185,12 @@ def parse_json_text(text: str, source: str = "") -> Any:
                               "digits") from exc
 
 
+# Graphs the plain path wrote (plain_json): their properties and classes come from its fixed
+# field table and their text is checked there, so check_terms has nothing to find in them and
+# is skipped (iterating an rdflib graph costs ~0.1 ms a record, which a cohort pays a million times).
+_CHECKED: weakref.WeakSet[Graph] = weakref.WeakSet()
+
+
 def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
     """A JSON record as triples: written directly when the record is plain (see plain_json),
     else through the JSON-LD processor with the shipped context."""
@@ -195,6 +201,7 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Gr
         raise RecordLoadError(f"{source}: {exc}") from exc
     plain = None if jsonld_only else plain_record_graph(normalised)
     if plain is not None:
+        _CHECKED.add(plain)
         return plain
     try:
         with _lexical_forms_kept():
@@ -298,7 +305,8 @@ def load_record(record: str | Path | dict[str, Any] | Graph, kb: Graph) -> Patie
     """Parse, resolve drug names against `kb`, and find the single patient of a record."""
     graph, source = read_graph(record)
     graph = _copy(graph) if isinstance(record, Graph) else graph  # never change a caller's graph
-    check_terms(graph, kb, source)
+    if graph not in _CHECKED:
+        check_terms(graph, kb, source)
     resolve_drugs(graph, drug_index_cached(kb))
     return PatientRecord(graph, find_patient(graph, source), source)
 
@@ -311,21 +319,26 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
     that is not Unicode (a lone surrogate such as \\ud800), which no store can hold."""
     properties, classes = declared_terms_cached(kb)
     namespace = str(AX)
-    for triple in graph:
-        for term in triple:
+    triples = list(graph)
+    try:
+        "".join(term for triple in triples for term in triple).encode("utf-8")  # one C call: the fast case
+    except UnicodeEncodeError:
+        for term in (term for triple in triples for term in triple):
             try:
-                str(term).encode("utf-8")
+                term.encode("utf-8")
             except UnicodeEncodeError as exc:
-                raise RecordLoadError(f"{source}: {str(term).encode('utf-8', 'backslashreplace').decode()[:80]!r} "
+                raise RecordLoadError(f"{source}: {term.encode('utf-8', 'backslashreplace').decode()[:80]!r} "
                                       "is not valid Unicode text (a lone surrogate)") from exc
-        subject, predicate, obj = triple
-        if predicate.startswith(namespace) and predicate not in properties:
-            raise RecordLoadError(f"{source}: {predicate.removeprefix(namespace)}: not a field of the record format "
-                                  f"(ax:{predicate.removeprefix(namespace)} is not in the ontology) on "
-                                  f"{_short(subject)}; what it holds would be ignored. Check the spelling.")
-        if predicate == RDF.type and isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
-            raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
-                                  "class of the ontology. Check the spelling.")
+    for subject, predicate, obj in triples:
+        if predicate == RDF.type:
+            if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
+                raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
+                                      "class of the ontology. Check the spelling.")
+        elif predicate not in properties and predicate.startswith(namespace):
+            name = predicate.removeprefix(namespace)
+            raise RecordLoadError(f"{source}: {name}: not a field of the record format (ax:{name} is not in the "
+                                  f"ontology) on {_short(subject)}; what it holds would be ignored. "
+                                  "Check the spelling.")
 
 
 def _short(node: object) -> str:
