@@ -18,6 +18,8 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from .graphs import record_graph
+
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # expands the same way under every JSON-LD rule
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.~-]*(/[A-Za-z0-9_][A-Za-z0-9_.~-]*)*$")
@@ -183,7 +185,7 @@ def plain_record_graph(doc: dict[str, Any]) -> Graph | None:
     context = doc.get("@context")
     if not isinstance(context, list) or len(context) != 1:  # an inline context extends the shipped one
         return None
-    graph = Graph()
+    graph = record_graph()
     try:
         patient = _node(doc.get("id"), base)
         if doc.get("type") != "Patient":

@@ -29,6 +29,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from .errors import RecordLoadError
+from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
 from .plain_json import check_field_values, plain_record_graph
 
@@ -194,7 +195,7 @@ _CHECKED: weakref.WeakSet[Graph] = weakref.WeakSet()
 def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
     """A JSON record as triples: written directly when the record is plain (see plain_json),
     else through the JSON-LD processor with the shipped context."""
-    graph = Graph()
+    graph = Graph()  # rdflib's JSON-LD parser needs a context-aware store (see reasoner/graphs.py)
     try:
         normalised = normalise_json(document)
     except RecordLoadError as exc:
@@ -215,7 +216,7 @@ def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
     """RDF text as a graph, literals as written (see _lexical_forms_kept), every failure a
     RecordLoadError (naming `source`, if given)."""
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
-    graph = Graph()
+    graph = record_graph()
     try:
         with _lexical_forms_kept():
             graph.parse(data=text, format=fmt)
@@ -354,7 +355,7 @@ def declared_terms(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:
 
 
 def _copy(graph: Graph) -> Graph:
-    out = Graph()
+    out = record_graph()
     bind_all(out)
     for triple in graph:
         out.add(triple)

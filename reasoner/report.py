@@ -18,6 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
+from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .record import PatientRecord
 from .validate import ValidationReport
@@ -156,7 +157,7 @@ class Result:
     @property
     def graph(self) -> Graph:
         """The advice graph (advice nodes shown to the user, with provenance), built on demand."""
-        graph = Graph()
+        graph = record_graph()
         bind_all(graph)
         for node, statements in self.advice_statements.items():
             for p, objects in statements.items():
