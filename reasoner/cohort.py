@@ -30,7 +30,7 @@ from .errors import AxspaError, RecordLoadError
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
-from .record import PatientRecord, load_record, parse_json_text, parse_rdf_text
+from .record import PatientRecord, load_record, parse_json_text, parse_jsonld_graph, parse_rdf_text
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -151,6 +151,9 @@ def records_in(path: Path) -> Iterator[tuple[str, object]]:
     if suffix in (".json", ".jsonld"):  # JSON-LD as recommend reads it: no network, plain records
         try:
             data = parse_json_text(text)
+            if suffix == ".jsonld" and isinstance(data, dict) and "@graph" in data:  # many nodes
+                yield from _patients_of(path, parse_jsonld_graph(data))
+                return
         except RecordLoadError as exc:
             yield str(path), exc
             return
@@ -165,6 +168,10 @@ def records_in(path: Path) -> Iterator[tuple[str, object]]:
     except RecordLoadError as exc:
         yield str(path), exc
         return
+    yield from _patients_of(path, graph)
+
+
+def _patients_of(path: Path, graph: Graph) -> Iterator[tuple[str, object]]:
     found = False
     for part in split_patients(graph):
         found = True

@@ -212,6 +212,26 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Gr
     return graph
 
 
+def parse_jsonld_graph(document: dict[str, Any]) -> Graph:
+    """A JSON-LD document holding many nodes (`@graph`: several patients, each typed Patient) as
+    one graph, read as a record is: remote contexts refused, the shipped context IRI replaced by
+    the shipped context (never fetched), literals as written."""
+    doc = dict(document)
+    _refuse_remote({k: v for k, v in doc.items() if k != "@context"})
+    ctx = doc.pop("@context", None)
+    if ctx is not None:
+        _check_context(ctx)
+    doc["@context"] = [record_context(), *(c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, dict))]
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
+    graph = Graph()  # rdflib's JSON-LD parser needs a context-aware store (see reasoner/graphs.py)
+    try:
+        with _lexical_forms_kept():
+            graph.parse(data=json.dumps(doc), format="json-ld")
+    except Exception as exc:  # rdflib's JSON-LD errors have no common base class
+        raise RecordLoadError(f"not valid JSON-LD: {' '.join(str(exc).split())}") from exc
+    return graph
+
+
 def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
     """RDF text as a graph, literals as written (see _lexical_forms_kept), every failure a
     RecordLoadError (naming `source`, if given)."""

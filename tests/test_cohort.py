@@ -379,3 +379,32 @@ def test_missing_input_is_reported_before_any_output_is_written(tmp_path: Path, 
     out = tmp_path / "advice.jsonl"
     assert main(["cohort", str(EXAMPLES), str(tmp_path / "absent.jsonl"), "-o", str(out)]) == 2
     assert "absent.jsonl: no such file" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_json_ld_graph_of_patients_is_split_offline(reasoner, tmp_path: Path, no_network) -> None:
+    """A .jsonld document with @graph holds many patients; it is read as records are (the shipped
+    context IRI is never fetched, a remote one is refused) and split patient by patient."""
+    from reasoner.record import CONTEXT_IRI
+
+    nodes = []
+    for name in ("case1-first-line-active-as.json", "ibd-crohns.json"):
+        node = json.loads((EXAMPLES / name).read_text(encoding="utf-8")) | {"type": "Patient"}
+        for key, kind, stem in (("conditions", "ConditionStatement", "condition"),
+                                ("measurements", "Measurement", "measurement"),
+                                ("treatments", "TreatmentCourse", "treatment")):
+            for index, item in enumerate(node.get(key, []), start=1):
+                item.update(type=kind, id=f"{node['id']}/{stem}/{index}")  # the ids a record gets
+        nodes.append(node)
+    path = tmp_path / "two.jsonld"
+    path.write_text(json.dumps({"@context": CONTEXT_IRI, "@graph": nodes}), encoding="utf-8")
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 2 and not rejects
+    single = reasoner.recommend(EXAMPLES / "ibd-crohns.json").as_dict()
+    from_graph = next(line for line in lines if line["patient"] == single["patient"])
+    assert {_signature(a) for a in from_graph["advice"]} == {_signature(a) for a in single["advice"]}
+    assert any(a["kind"] == "contraindicated" for a in from_graph["advice"])  # its IBD history was read
+    remote = tmp_path / "remote.jsonld"
+    remote.write_text(json.dumps({"@context": "http://127.0.0.1:9/ctx.jsonld", "@graph": nodes}), encoding="utf-8")
+    lines, rejects, _ = _run(reasoner, [remote])
+    assert not lines and "network" in rejects[0]["validation"][0]["message"]
+    assert not no_network
