@@ -246,8 +246,8 @@ def run(argv: list[str]) -> int:
     if args.format == "json":
         _emit(result.to_json() + "\n", args.output)
     elif args.format in ("jsonld", "turtle"):
-        if not result.conforms:
-            _emit(_validation_text(result), None)
+        if not result.conforms:  # no advice graph to write: the report goes where it was asked for
+            _emit(_validation_text(result), args.output)
         else:
             _emit(_graph_output(result, args.format), args.output)
     else:

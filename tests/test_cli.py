@@ -55,6 +55,13 @@ def test_invalid_record_exits_1_with_the_reason(tmp_path: Path, capsys) -> None:
     assert main(["validate", str(_child(tmp_path))]) == 1
 
 
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld"])
+def test_invalid_record_report_goes_to_the_output_file(tmp_path: Path, capsys, fmt: str) -> None:
+    out = tmp_path / "advice.out"
+    assert main(["recommend", str(_child(tmp_path)), "-f", fmt, "-o", str(out)]) == 1
+    assert "adults only" in out.read_text() and not capsys.readouterr().out
+
+
 def test_validate_valid_record_exits_0(capsys) -> None:
     assert main(["validate", str(CASE2), "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["conforms"] is True
