@@ -98,6 +98,17 @@ def _refuse_remote(node: object, inside_context: bool = False) -> None:
             _refuse_remote(item, inside_context)
 
 
+def _with_shipped_context(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` (changed in place) with the shipped context first and its own inline contexts after;
+    a remote context anywhere is refused, never fetched."""
+    _refuse_remote({k: v for k, v in doc.items() if k != "@context"})
+    ctx = doc.pop("@context", None)
+    if ctx is not None:
+        _check_context(ctx)
+    doc["@context"] = [record_context(), *(c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, dict))]
+    return doc
+
+
 def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     """Turn a plain-looking JSON record into JSON-LD with the shipped context.
 
@@ -107,16 +118,10 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(document, dict):
         raise RecordLoadError("a JSON record must be an object with the patient's fields")
-    doc = copy.deepcopy(document)
-    _refuse_remote({k: v for k, v in doc.items() if k != "@context"})
-    ctx = doc.pop("@context", None)
-    if ctx is not None:
-        _check_context(ctx)
-    extra = [c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, dict)]
+    doc = _with_shipped_context(copy.deepcopy(document))
     if "@graph" in doc:
         raise RecordLoadError("@graph: a record describes one patient; give one record per JSON object "
                               "(or use `axspa cohort` with JSON Lines or an array of records)")
-    doc["@context"] = [record_context(), *extra]
     doc.setdefault("type", "Patient")
     _check_id(doc.setdefault("id", "patient"), "id")
     pid = doc["id"]
@@ -195,7 +200,6 @@ _CHECKED: weakref.WeakSet[Graph] = weakref.WeakSet()
 def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
     """A JSON record as triples: written directly when the record is plain (see plain_json),
     else through the JSON-LD processor with the shipped context."""
-    graph = Graph()  # rdflib's JSON-LD parser needs a context-aware store (see reasoner/graphs.py)
     try:
         normalised = normalise_json(document)
     except RecordLoadError as exc:
@@ -204,31 +208,24 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Gr
     if plain is not None:
         _CHECKED.add(plain)
         return plain
-    try:
-        with _lexical_forms_kept():
-            graph.parse(data=json.dumps(normalised), format="json-ld")
-    except Exception as exc:  # rdflib's JSON-LD errors have no common base class
-        raise RecordLoadError(f"{source}: not valid JSON-LD for an axspa-kg record: {exc}") from exc
-    return graph
+    return _parse_jsonld(normalised, f"{source}: not valid JSON-LD for an axspa-kg record")
 
 
 def parse_jsonld_graph(document: dict[str, Any]) -> Graph:
     """A JSON-LD document holding many nodes (`@graph`: several patients, each typed Patient) as
     one graph, read as a record is: remote contexts refused, the shipped context IRI replaced by
     the shipped context (never fetched), literals as written."""
-    doc = dict(document)
-    _refuse_remote({k: v for k, v in doc.items() if k != "@context"})
-    ctx = doc.pop("@context", None)
-    if ctx is not None:
-        _check_context(ctx)
-    doc["@context"] = [record_context(), *(c for c in (ctx if isinstance(ctx, list) else [ctx]) if isinstance(c, dict))]
+    return _parse_jsonld(_with_shipped_context(dict(document)), "not valid JSON-LD")
+
+
+def _parse_jsonld(doc: dict[str, Any], failure: str) -> Graph:
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
     graph = Graph()  # rdflib's JSON-LD parser needs a context-aware store (see reasoner/graphs.py)
     try:
         with _lexical_forms_kept():
             graph.parse(data=json.dumps(doc), format="json-ld")
     except Exception as exc:  # rdflib's JSON-LD errors have no common base class
-        raise RecordLoadError(f"not valid JSON-LD: {' '.join(str(exc).split())}") from exc
+        raise RecordLoadError(f"{failure}: {' '.join(str(exc).split())}") from exc
     return graph
 
 
