@@ -139,9 +139,11 @@ def _open_output(path: Path) -> IO[str]:
     """A text file to write; gzip-compressed when the name ends in .gz. Cohort advice is ~48 KB of
     JSON a patient (48 GB for a million) and repeats itself a lot, so it compresses well; level 1
     keeps the compressor cheap next to the rules."""
+    # backslashreplace: a file name that is not UTF-8 (held as surrogates) in a reject's source
+    # is written escaped instead of ending the run
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "wt", encoding="utf-8", compresslevel=1)
-    return path.open("w", encoding="utf-8")
+        return gzip.open(path, "wt", encoding="utf-8", errors="backslashreplace", compresslevel=1)
+    return path.open("w", encoding="utf-8", errors="backslashreplace")
 
 
 OUTPUT_FORMATS = {"": "jsonl", ".jsonl": "jsonl", ".ttl": "ttl", ".nt": "nt"}  # by suffix, before any .gz
@@ -164,15 +166,24 @@ def _check_cohort_files(args: argparse.Namespace) -> str:
         if not fmt:
             raise AxspaError(f"-o {args.output}: unknown output format {format_suffix(args.output)!r}; "
                              "use .jsonl (JSON Lines, as recommend -f json), .ttl or .nt, optionally with .gz")
-    outputs = [(flag, path.resolve()) for flag, path in (("-o", args.output), ("--rejects", args.rejects)) if path]
-    if len(outputs) == 2 and outputs[0][1] == outputs[1][1]:
+    # Only files are compared: two outputs may well both be /dev/null, or a terminal.
+    outputs = [(flag, path) for flag, path in (("-o", args.output), ("--rejects", args.rejects))
+               if path and (path.is_file() or not path.exists())]
+    if len(outputs) == 2 and _same_file(outputs[0][1], outputs[1][1]):
         raise AxspaError(f"-o and --rejects name the same file ({args.output}); give two files")
     for flag, target in outputs:
-        for source in (p.resolve() for p in args.inputs):
-            if target == source or (source.is_dir() and target.is_relative_to(source)
-                                    and format_suffix(target) in RECORD_SUFFIXES):
+        for source in args.inputs:
+            inside = source.is_dir() and target.resolve().is_relative_to(source.resolve())
+            if _same_file(target, source) or (inside and format_suffix(target) in RECORD_SUFFIXES):
                 raise AxspaError(f"{flag} {target}: would overwrite an input, or be read as one; write it elsewhere")
     return fmt
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file, whatever the names (a symbolic or hard link included)."""
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
 
 
 def _cohort(args: argparse.Namespace) -> int:
@@ -195,6 +206,8 @@ def _cohort(args: argparse.Namespace) -> int:
             raise AxspaError("--store oxigraph:PATH needs a folder for the on-disk store (or use memory)")
         sink, store = OxigraphStore(location), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
+    if not args.output and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     out = _open_output(args.output) if args.output else sys.stdout
     rejects = _open_output(args.rejects) if args.rejects else None
     try:

@@ -30,7 +30,7 @@ from .errors import AxspaError, RecordLoadError
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
-from .record import PatientRecord, load_record, parse_json_text, parse_jsonld_graph, parse_rdf_text
+from .record import PatientRecord, load_record, parse_json_text, parse_rdf_text
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -107,31 +107,43 @@ def _json_lines(path: Path) -> Iterator[tuple[str, object]]:
     """One record a line; a line that is not UTF-8, not JSON or not an object is rejected by its
     line number and the rest of the file is read."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
+    number = 0
     with opener(path, "rb") as handle:  # type: ignore[operator]
-        for number, raw in enumerate(handle, start=1):
-            source = f"{path}:{number}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield source, RecordLoadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-                continue
-            if not line.strip():
-                continue
-            try:
-                item = parse_json_text(line)
-            except RecordLoadError as exc:
-                yield source, exc
-                continue
-            if isinstance(item, dict):
-                yield source, item
-            else:
-                yield source, RecordLoadError("each line must be one JSON object (a record)")
+        for chunk in handle:  # ends at \n; splitlines also ends lines at a lone \r, as text mode does
+            for raw in chunk.splitlines():
+                number += 1
+                source = f"{path}:{number}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield source, RecordLoadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    item = parse_json_text(line)
+                except RecordLoadError as exc:
+                    yield source, exc
+                    continue
+                if isinstance(item, dict):
+                    yield source, item
+                else:
+                    yield source, RecordLoadError("each line must be one JSON object (a record)")
 
 
 def records_in(path: Path) -> Iterator[tuple[str, object]]:
     """(source label, record) pairs: dicts for JSON, graphs for RDF; a load problem yields the error
     (and the rest is read): a file no record can be read from is itself reported, never skipped.
     Files may be gzipped (.jsonl.gz, .ttl.gz ...)."""
+    found = False
+    for item in _records_in(path):
+        found = True
+        yield item
+    if not found:
+        yield str(path), RecordLoadError("no record in this file")
+
+
+def _records_in(path: Path) -> Iterator[tuple[str, object]]:
     suffix = format_suffix(path)
     if suffix == ".jsonl":
         try:
@@ -151,15 +163,17 @@ def records_in(path: Path) -> Iterator[tuple[str, object]]:
     if suffix in (".json", ".jsonld"):  # JSON-LD as recommend reads it: no network, plain records
         try:
             data = parse_json_text(text)
-            if suffix == ".jsonld" and isinstance(data, dict) and "@graph" in data:  # many nodes
-                yield from _patients_of(path, parse_jsonld_graph(data))
-                return
         except RecordLoadError as exc:
             yield str(path), exc
             return
-        items = data if isinstance(data, list) else [data]
+        if isinstance(data, dict) and isinstance(data.get("@graph"), list):  # records under one context
+            context = data.get("@context")
+            items = [_in_context(node, context) for node in data["@graph"]]
+            label = "@graph "
+        else:
+            items, label = (data if isinstance(data, list) else [data]), ""
         for index, item in enumerate(items, start=1):
-            source = f"{path}[{index}]" if isinstance(data, list) else str(path)
+            source = f"{path}[{label}{index}]" if isinstance(data, list) or label else str(path)
             yield source, (item if isinstance(item, dict) else
                            RecordLoadError(f"each record must be a JSON object, not {type(item).__name__}"))
         return
@@ -168,16 +182,23 @@ def records_in(path: Path) -> Iterator[tuple[str, object]]:
     except RecordLoadError as exc:
         yield str(path), exc
         return
-    yield from _patients_of(path, graph)
-
-
-def _patients_of(path: Path, graph: Graph) -> Iterator[tuple[str, object]]:
     found = False
     for part in split_patients(graph):
         found = True
         yield str(path), part
     if not found:
         yield str(path), RecordLoadError("no patient found (nothing is typed ax:Patient)")
+
+
+def _in_context(node: object, context: object) -> object:
+    """A record of a `@graph` with the document's context in front of its own: each is then read
+    as a single record is (its defaults, its checks)."""
+    if not isinstance(node, dict) or context is None:
+        return node
+    own = node.get("@context")
+    contexts = (context if isinstance(context, list) else [context]) + (
+        [] if own is None else own if isinstance(own, list) else [own])
+    return {**node, "@context": contexts}
 
 
 DEFAULT_BATCH = 1000

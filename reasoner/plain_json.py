@@ -122,55 +122,39 @@ def _add_fields(graph: Graph, node: URIRef, item: dict[str, Any], fields: dict[s
             graph.add((node, predicate, _literal(value, kind)))
 
 
-_BAD_VOCAB = re.compile(r'[\s<>"{}|^`\\]')
+# What no IRI may hold (RFC 3987: controls, the space, <>"{}|^` and the backslash). A value with one
+# is dropped by the JSON-LD processor without a word, and the fact with it.
+NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def check_field_values(doc: dict[str, Any]) -> None:
-    """ValueError naming the field when a vocabulary field holds a value no IRI can carry (a space,
-    a quote...), e.g. "primary nonresponse": the JSON-LD processor would drop it silently and
-    the record would read as if the field were absent; or when a drug is not given as text."""
+    """ValueError naming the field when a vocabulary field holds a value no IRI can carry, e.g.
+    "primary nonresponse", as a string, in a list (at any depth) or as an {"@id": ...} object: the
+    JSON-LD processor would drop it silently, and the record would read as if the field were absent
+    (a failed course without its outcome)."""
 
     def vocab(value: Any, path: str) -> None:
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and _BAD_VOCAB.search(item):
-                raise ValueError(f"{path}: {item!r} is not a value of the record format (values are single "
-                                 "words joined by underscores, as listed in the README)")
+        if isinstance(value, list):
+            for item in value:
+                vocab(item, path)
+        elif isinstance(value, dict):
+            for key in ("@id", "@value"):
+                vocab(value.get(key), path)
+        elif isinstance(value, str) and NOT_IN_IRI.search(value):
+            raise ValueError(f"{path}: {value!r} is not a value of the record format (values are single "
+                             "words joined by underscores, as listed in the README)")
 
-    _, _, _, top, scoped = _terms()
-    inline = _context_terms(doc.get("@context"))  # a record may define terms of its own
-    _known_keys(doc, top, inline, "")
     for key, (_, kind) in _PATIENT.items():
         if kind == "vocab" and key in doc:
             vocab(doc[key], key)
     for key, (_, fields) in _NESTED_FIELDS.items():
-        for index, item in enumerate(doc.get(key) or [], start=1):
+        items = doc.get(key)
+        for index, item in enumerate(items if isinstance(items, list) else [], start=1):
             if not isinstance(item, dict):
                 continue
-            _known_keys(item, scoped[key], inline | _context_terms(item.get("@context")), f"{key}[{index}].")
             for name, (_, kind) in fields.items():
-                value = item.get(name)
-                if value is None:
-                    continue
-                if kind in ("vocab", "outcome"):
-                    vocab(value, f"{key}[{index}].{name}")
-                elif name == "drug" and not isinstance(value, str):
-                    raise ValueError(f"{key}[{index}].drug: expected the drug's name as text, got {value!r}")
-
-
-def _context_terms(context: Any) -> set[str]:
-    """The terms inline contexts define (the shipped context's among them, when it is in the list)."""
-    contexts = context if isinstance(context, list) else [context]
-    return {term for c in contexts if isinstance(c, dict) for term in c}
-
-
-def _known_keys(item: dict[str, Any], terms: dict[str, str], inline: set[str], path: str) -> None:
-    """ValueError for a key the context does not define (a misspelling such as "condtions"): under
-    @vocab it would become a property no rule reads. Keys written as IRIs or CURIEs (extensions of
-    the user's own) and JSON-LD keywords pass; record.check_terms still refuses undeclared ax: ones."""
-    for key in item:
-        if key not in terms and key not in inline and not key.startswith("@") and ":" not in key:
-            raise ValueError(f"{path}{key}: not a field of the record format; what it holds would be ignored. "
-                             "Check the spelling (fields are listed in the README)")
+                if kind in ("vocab", "outcome") and item.get(name) is not None:
+                    vocab(item[name], f"{key}[{index}].{name}")
 
 
 def _node(value: Any, base: str) -> URIRef:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 import warnings
 import weakref
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from .errors import RecordLoadError
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
-from .plain_json import check_field_values, plain_record_graph
+from .plain_json import NOT_IN_IRI, check_field_values, plain_record_graph
 
 CONTEXT_FILE = Path(__file__).resolve().parent / "context" / "record.jsonld"
 CONTEXT_IRI = "https://w3id.org/axspa-kg/context/record.jsonld"
@@ -148,15 +147,12 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-# Characters no IRI may hold: a value or id with one would be dropped by the JSON-LD processor
-# without a word, and the facts it carries with it.
-_NOT_IN_IRI = re.compile(r'[\s<>"{}|^`\\]')
 
 
 def _check_id(value: object, path: str) -> None:
     if not isinstance(value, str) or not value:
         raise RecordLoadError(f"{path}: expected a non-empty string (the record's identifier), got {value!r}")
-    if _NOT_IN_IRI.search(value):
+    if NOT_IN_IRI.search(value):
         raise RecordLoadError(f"{path}: {value!r} cannot be part of an IRI (no spaces, quotes or <>{{}}|^`\\)")
 
 
@@ -211,13 +207,6 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Gr
     return _parse_jsonld(normalised, f"{source}: not valid JSON-LD for an axspa-kg record")
 
 
-def parse_jsonld_graph(document: dict[str, Any]) -> Graph:
-    """A JSON-LD document holding many nodes (`@graph`: several patients, each typed Patient) as
-    one graph, read as a record is: remote contexts refused, the shipped context IRI replaced by
-    the shipped context (never fetched), literals as written."""
-    return _parse_jsonld(_with_shipped_context(dict(document)), "not valid JSON-LD")
-
-
 def _parse_jsonld(doc: dict[str, Any], failure: str) -> Graph:
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
     graph = Graph()  # rdflib's JSON-LD parser needs a context-aware store (see reasoner/graphs.py)
@@ -233,7 +222,7 @@ def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
     """RDF text as a graph, literals as written (see _lexical_forms_kept), every failure a
     RecordLoadError (naming `source`, if given)."""
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
-    graph = record_graph()
+    graph = Graph() if fmt == "n3" else record_graph()  # rdflib's N3 parser needs a context-aware store
     try:
         with _lexical_forms_kept():
             graph.parse(data=text, format=fmt)
@@ -347,16 +336,20 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             except UnicodeEncodeError as exc:
                 raise RecordLoadError(f"{source}: {term.encode('utf-8', 'backslashreplace').decode()[:80]!r} "
                                       "is not valid Unicode text (a lone surrogate)") from exc
+    unknown: list[tuple[bool, str, str]] = []  # (on a node without an IRI, field, where)
     for subject, predicate, obj in triples:
         if predicate == RDF.type:
             if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
                 raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
                                       "class of the ontology. Check the spelling.")
         elif predicate not in properties and predicate.startswith(namespace):
-            name = predicate.removeprefix(namespace)
-            raise RecordLoadError(f"{source}: {name}: not a field of the record format (ax:{name} is not in the "
-                                  f"ontology) on {_short(subject)}; what it holds would be ignored. "
-                                  "Check the spelling.")
+            unknown.append((isinstance(subject, rdflib.BNode), predicate.removeprefix(namespace), _short(subject)))
+    if unknown:  # the misspelt key itself first: fields under it (on a node without an IRI) follow from it
+        _, name, where = min(unknown)
+        more = len({u[1] for u in unknown}) - 1
+        raise RecordLoadError(f"{source}: {name}: not a field of the record format (ax:{name} is not in the "
+                              f"ontology) on {where}; what it holds would be ignored. Check the spelling."
+                              + (f" ({more} other unknown field{'s' if more > 1 else ''} too)" if more else ""))
 
 
 def _short(node: object) -> str:

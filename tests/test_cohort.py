@@ -408,3 +408,49 @@ def test_a_json_ld_graph_of_patients_is_split_offline(reasoner, tmp_path: Path, 
     lines, rejects, _ = _run(reasoner, [remote])
     assert not lines and "network" in rejects[0]["validation"][0]["message"]
     assert not no_network
+
+
+def test_records_of_a_json_ld_graph_get_every_check_a_single_record_gets(reasoner, tmp_path: Path) -> None:
+    """Each node of a @graph is read as a record: a value the JSON-LD processor would drop is
+    refused (here a failed adalimumab course would lose its outcome, and adalimumab come back as
+    advice), an untyped node is a patient, a misspelt type is refused, and none goes missing."""
+    nodes = [json.loads((EXAMPLES / "primary-tnfi-failure.json").read_text(encoding="utf-8")) for _ in range(3)]
+    first_failed = next(t for t in nodes[0]["treatments"] if t.get("outcome"))
+    first_failed["outcome"] = "primary nonresponse"
+    nodes[1].update(id="untyped")
+    nodes[2].update(id="typo", type="Patinet")
+    path = tmp_path / "graph.jsonld"
+    path.write_text(json.dumps({"@graph": nodes}), encoding="utf-8")
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 3 and [line["patient"].rsplit("/", 1)[1] for line in lines] == ["untyped"]
+    messages = [r["validation"][0]["message"] for r in rejects]
+    assert "'primary nonresponse' is not a value" in messages[0] and "Patinet" in messages[1]
+
+
+def test_line_endings_empty_files_and_undecodable_keys(reasoner, tmp_path: Path) -> None:
+    cr = tmp_path / "cr.jsonl"
+    cr.write_text(_example_line("case1-first-line-active-as.json").strip() + "\r"
+                  + _example_line("ibd-crohns.json").strip() + "\r", encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]", encoding="utf-8")
+    odd_key = tmp_path / "key.jsonl"
+    odd_key.write_text(_example_line("ibd-crohns.json").replace('"conditions"', '"condtions\\ud800"'),
+                       encoding="utf-8")
+    lines, rejects, summary = _run(reasoner, [cr, empty, odd_key])
+    assert summary.read == 4 and len(lines) == 2 and len(rejects) == 2
+    assert "no record in this file" in rejects[0]["validation"][0]["message"]
+    assert "not valid Unicode" in rejects[1]["validation"][0]["message"]
+
+
+def test_outputs_that_are_not_files_and_hard_links(tmp_path: Path, capsys) -> None:
+    import os
+
+    source = tmp_path / "in.jsonl"
+    source.write_text(_example_line("case1-first-line-active-as.json"))
+    assert main(["cohort", str(source), "-o", os.devnull, "--rejects", os.devnull]) == 0
+    link = tmp_path / "out" / "advice.jsonl"
+    link.parent.mkdir()
+    os.link(source, link)
+    before = source.read_bytes()
+    assert main(["cohort", str(source), "-o", str(link)]) == 2
+    assert "would overwrite an input" in capsys.readouterr().err and source.read_bytes() == before
