@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--rejects", type=Path,
                    help="write rejected patients and their messages here (JSON Lines; .gz to compress)")
     c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
-    c.add_argument("--batch", type=int, help="patients loaded and advised together (default 1000; 5 on the "
+    c.add_argument("--batch", type=int, help="patients loaded and advised together (default 1000; 50 on the "
                                               "rdflib store, whose SPARQL engine slows down super-linearly with more)")
     c.add_argument("--workers", type=int, default=1,
                    help="processes advising batches side by side (embedded Oxigraph only; default 1)")

@@ -202,13 +202,13 @@ def _in_context(node: object, context: object) -> object:
 
 
 DEFAULT_BATCH = 1000
-# rdflib's SPARQL engine orders a BGP's triple patterns statically: every pattern with one unknown
-# variable comes first, so `?course a ax:TreatmentCourse` enumerates every course of the batch for
-# each patient, and a rule over two courses is cubic in the batch (20 -> 60 patients: 537 ms ->
-# 2.2 s per patient). Small batches keep it near its best: with parsed queries cached
-# (store._prepared), 40 patients took 9.6 s one at a time, 10.1 s in batches of 5, 11.1 s of 10
-# and 20.4 s of 20.
-RDFLIB_BATCH = 5
+# rdflib's SPARQL engine puts every pattern with one unbound variable first, so `?course a
+# ax:TreatmentCourse` enumerated every course of the batch for each patient and a rule over two
+# courses was cubic in the batch; batches of 5 were its best (~0.25 s a patient). With the greedy
+# order of reasoner/bgp_order.py a patient costs ~0.1 s and larger batches pay: 400 patients took
+# 41 s in batches of 50 and 47 s in batches of 200 (100 patients: 14.5 s in batches of 5, 11.7 s of
+# 100, start-up included).
+RDFLIB_BATCH = 50
 WORKERS_NEED_EMBEDDED = (
     "--workers above 1 needs the embedded Oxigraph store (memory, or oxigraph:PATH, whose rules run in memory) "
     "and the shipped knowledge base: each worker opens its own store, and workers sharing an endpoint would mix "

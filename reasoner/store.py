@@ -253,7 +253,11 @@ def _prepared(query: str) -> Query:
     texts call after call, so each is parsed once."""
     from rdflib.plugins.sparql import prepareQuery
 
-    return prepareQuery(query)
+    from .bgp_order import reorder_bgps
+
+    prepared = prepareQuery(query)
+    reorder_bgps(prepared.algebra)  # rdflib's static order pairs unrelated patterns (see bgp_order)
+    return prepared
 
 
 class RdflibStore:

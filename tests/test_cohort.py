@@ -251,7 +251,7 @@ def test_workers_refuse_a_store_they_would_share(store: str, tmp_path: Path, rec
     assert "--workers above 1 needs the embedded Oxigraph store" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("store", "given", "expected"), [("memory", None, 1000), ("rdflib", None, 5),
+@pytest.mark.parametrize(("store", "given", "expected"), [("memory", None, 1000), ("rdflib", None, 50),
                                                           ("rdflib", "7", 7)])
 def test_default_batch_suits_the_store(monkeypatch, tmp_path: Path, records: list[dict], store: str,
                                        given: str | None, expected: int) -> None:
