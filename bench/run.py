@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import cohort, to_ntriples  # noqa: E402
 
+from reasoner.cohort import DEFAULT_BATCH, RDFLIB_BATCH  # noqa: E402
+
 EXAMPLE = ROOT / "examples" / "case2-multiple-failures.json"
 
 
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[200])
     parser.add_argument("--stores", nargs="+", default=["memory", "rdflib"],
                         help="memory (embedded Oxigraph), disk (Oxigraph on disk), rdflib")
-    parser.add_argument("--batch", type=int, default=1000, help="cohort batch size (patients)")
+    parser.add_argument("--batch", type=int,
+                        help="cohort batch size (patients; default: the store's own, as `axspa cohort` uses)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="cohort worker processes to try (e.g. 1 2); rdflib always runs with 1")
     parser.add_argument("--data", type=Path,
@@ -140,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             for store in args.stores:
                 load = child("load", store, nt)
                 for workers in sorted({1 if store == "rdflib" else w for w in args.workers}):
-                    run = child("cohort", store, jsonl, args.batch, workers, args.discard_advice)
+                    batch = args.batch or (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
+                    run = child("cohort", store, jsonl, batch, workers, args.discard_advice)
                     memory = f"peak RSS {run['rss_mb']:.0f} MB"
                     if workers > 1:
                         memory += f" + {workers} workers of up to {run['worker_rss_mb']:.0f} MB"
