@@ -37,6 +37,7 @@ from .validate import ValidationReport
 
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".rdf": "xml", ".n3": "n3"}
 RECORD_SUFFIXES = {".json", ".jsonl", *RDF_FORMATS}
+JSON_SUFFIXES = {".json", ".jsonld"}  # read as JSON records (records_in), never by rdflib's JSON-LD parser
 PATIENT_LINKS = (AX.hasConditionStatement, AX.hasTreatmentCourse, AX.hasMeasurement)
 
 
@@ -96,19 +97,16 @@ def format_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.suffix.lower() == ".gz":
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
-    return path.read_bytes()
+def _open_bytes(path: Path) -> IO[bytes]:
+    """A record file for reading, through gzip when its name ends in .gz."""
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
 
 
 def _json_lines(path: Path) -> Iterator[tuple[str, object]]:
     """One record a line; a line that is not UTF-8, not JSON or not an object is rejected by its
     line number and the rest of the file is read."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     number = 0
-    with opener(path, "rb") as handle:  # type: ignore[operator]
+    with _open_bytes(path) as handle:
         for chunk in handle:  # ends at \n; splitlines also ends lines at a lone \r, as text mode does
             for raw in chunk.splitlines():
                 number += 1
@@ -140,7 +138,9 @@ def records_in(path: Path) -> Iterator[tuple[str, object]]:
         found = True
         yield item
     if not found:
-        yield str(path), RecordLoadError("no record in this file")
+        nothing = ("no patient found (nothing is typed ax:Patient)"
+                   if format_suffix(path) in RDF_FORMATS.keys() - JSON_SUFFIXES else "no record in this file")
+        yield str(path), RecordLoadError(nothing)
 
 
 def _records_in(path: Path) -> Iterator[tuple[str, object]]:
@@ -156,11 +156,12 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
                                          ".jsonld, .ttl, .nt, .n3 or .rdf (optionally gzipped: .gz)")
         return
     try:
-        text = _read_bytes(path).decode("utf-8")
+        with _open_bytes(path) as handle:
+            text = handle.read().decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
-    if suffix in (".json", ".jsonld"):  # JSON-LD as recommend reads it: no network, plain records
+    if suffix in JSON_SUFFIXES:  # JSON-LD as recommend reads it: no network, plain records
         try:
             data = parse_json_text(text)
         except RecordLoadError as exc:
@@ -182,12 +183,8 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
     except RecordLoadError as exc:
         yield str(path), exc
         return
-    found = False
     for part in split_patients(graph):
-        found = True
         yield str(path), part
-    if not found:
-        yield str(path), RecordLoadError("no patient found (nothing is typed ax:Patient)")
 
 
 def _in_context(node: object, context: object) -> object:

@@ -15,13 +15,13 @@ import json
 import logging
 import warnings
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import rdflib
 from rdflib import Graph, URIRef
@@ -36,6 +36,7 @@ CONTEXT_FILE = Path(__file__).resolve().parent / "context" / "record.jsonld"
 CONTEXT_IRI = "https://w3id.org/axspa-kg/context/record.jsonld"
 RECORD_BASE = "https://w3id.org/axspa-kg/record/"
 RXNORM = "http://purl.bioontology.org/ontology/RXNORM/"
+T = TypeVar("T")
 
 _SUFFIX_FORMATS = {
     ".ttl": "turtle",
@@ -145,8 +146,6 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise RecordLoadError(str(exc)) from exc
     return doc
-
-
 
 
 def _check_id(value: object, path: str) -> None:
@@ -373,22 +372,20 @@ def _copy(graph: Graph) -> Graph:
 
 
 # Weak keys: an entry goes when its knowledge-base graph does (an id() could be reused).
-_INDEX_CACHE: weakref.WeakKeyDictionary[Graph, dict[str, URIRef]] = weakref.WeakKeyDictionary()
+_PER_KB: weakref.WeakKeyDictionary[Graph, dict[Callable[[Graph], Any], Any]] = weakref.WeakKeyDictionary()
+
+
+def _per_kb(build: Callable[[Graph], T], kb: Graph) -> T:
+    """`build(kb)`, computed once per knowledge-base graph."""
+    found = _PER_KB.setdefault(kb, {})
+    if build not in found:
+        found[build] = build(kb)
+    return found[build]  # type: ignore[no-any-return]
 
 
 def drug_index_cached(kb: Graph) -> dict[str, URIRef]:
-    if kb not in _INDEX_CACHE:
-        _INDEX_CACHE[kb] = drug_index(kb)
-    return _INDEX_CACHE[kb]
-
-
-_TERMS_CACHE: weakref.WeakKeyDictionary[Graph, tuple[frozenset[URIRef], frozenset[URIRef]]] = \
-    weakref.WeakKeyDictionary()
+    return _per_kb(drug_index, kb)
 
 
 def declared_terms_cached(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:
-    if kb not in _TERMS_CACHE:
-        _TERMS_CACHE[kb] = declared_terms(kb)
-    return _TERMS_CACHE[kb]
-
-
+    return _per_kb(declared_terms, kb)
