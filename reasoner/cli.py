@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, RDFS
+
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError, RecordLoadError
-from .namespaces import bind_all
+from .namespaces import AX, bind_all
 from .report import Result, render_text
 from .rules import GUIDELINE_SETS
 from .validate import VALIDATORS
@@ -98,29 +101,44 @@ def _graph_output(result: Result, fmt: str) -> str:
     return graph.serialize(format="json-ld", indent=2)
 
 
-def _resolve_therapy(name: str, reasoner) -> str:  # type: ignore[no-untyped-def]
+def _resolve_therapy(name: str, reasoner) -> set[str]:  # type: ignore[no-untyped-def]
+    """The therapy IRIs `name` stands for: one drug or intervention, or every member of a drug
+    class or kind of care (advice is given per drug, so `explain TNFInhibitor` shows each one's)."""
     from .record import drug_index
 
     index = drug_index(reasoner.kb)
     key = name.strip().lower()
     if key in index:
-        return str(index[key])
-    for subject in reasoner.kb.subjects():
-        if str(subject).lower() == key or str(subject).lower().endswith(("#" + key, "/" + key)):
-            return str(subject)
+        return {str(index[key])}
+    kb = reasoner.kb
+    for node in sorted(_interventions(kb)):
+        if str(node).lower() == key or str(node).lower().endswith(("#" + key, "/" + key)):
+            members = {m for cls in kb.transitive_subjects(RDFS.subClassOf, node) for m in kb.subjects(RDF.type, cls)}
+            return {str(node)} | {str(m) for m in members if isinstance(m, URIRef)}
     raise AxspaError(f"therapy {name!r} is not a drug or intervention axspa-kg knows")
 
 
-def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
-    items = [a for a in result.advice if a.therapy.iri == therapy_iri]
-    items += [c.advice for c in result.conflicts if c.advice.therapy.iri == therapy_iri]
+def _interventions(kb: Graph) -> set[URIRef]:
+    """What advice can be about: ax:Intervention, its subclasses (drug classes, kinds of care) and
+    their members. Any other node of the knowledge base (a recommendation, a population, a grade)
+    is not a therapy, and `explain` would only ever say that nothing concerns it."""
+    classes = set(kb.transitive_subjects(RDFS.subClassOf, AX.Intervention))
+    members = {node for cls in classes for node in kb.subjects(RDF.type, cls)}
+    return {node for node in classes | members if isinstance(node, URIRef)}
+
+
+def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:
+    items = [a for a in result.advice if a.therapy.iri in therapies]
+    items += [c.advice for c in result.conflicts if c.advice.therapy.iri in therapies]
+    several = len(therapies) > 1  # a class: say which member each item is about
     lines = [f"{therapy_name} for {result.patient}:"]
     if not items:
         lines.append("  no rule gives advice about it for this record: the patient is not in the population of any "
                      "recommendation whose action includes it, and no label fact or earlier course concerns it.")
     for item in items:
         src = item.recommendation
-        lines.append(f"  {item.kind} — {src.guideline} {src.id}: {src.label}")
+        about = f"{item.therapy.label}: " if several else ""
+        lines.append(f"  {about}{item.kind} — {src.guideline} {src.id}: {src.label}")
         lines.append(f"      strength {item.strength}; evidence {item.evidence}")
         if item.over:
             lines.append("      over: " + ", ".join(o.label for o in item.over))
@@ -129,9 +147,10 @@ def _explain(result: Result, therapy_iri: str, therapy_name: str) -> str:
         if item.note:
             lines.append(f"      note: {item.note}")
     for conflict in result.conflicts:
-        if conflict.advice.therapy.iri == therapy_iri:
+        if conflict.advice.therapy.iri in therapies:
             b = conflict.overridden_by
-            lines.append(f"  NOT recommended: overridden by {b.recommendation.id} ({b.kind}, {b.strength})")
+            about = f"{conflict.advice.therapy.label}: " if several else ""
+            lines.append(f"  {about}NOT recommended: overridden by {b.recommendation.id} ({b.kind}, {b.strength})")
     return "\n".join(lines) + "\n"
 
 
@@ -248,13 +267,13 @@ def run(argv: list[str]) -> int:
         _emit(result.to_json() + "\n" if args.format == "json" else _validation_text(result), args.output)
         return EXIT_OK if result.conforms else EXIT_INVALID
 
+    therapies = _resolve_therapy(args.therapy, reasoner) if args.command == "explain" else set()
     result = reasoner.recommend(args.file, provenance=getattr(args, "format", "") in ("jsonld", "turtle"))
     if args.command == "explain":
         if not result.conforms:
             _emit(_validation_text(result), args.output)
             return EXIT_INVALID
-        iri = _resolve_therapy(args.therapy, reasoner)
-        _emit(_explain(result, iri, args.therapy), args.output)
+        _emit(_explain(result, therapies, args.therapy), args.output)
         return EXIT_OK
     if args.format == "json":
         _emit(result.to_json() + "\n", args.output)

@@ -91,6 +91,23 @@ def test_explain_names_source_and_facts(capsys) -> None:
     assert main(["explain", str(CASE2), "no-such-drug"]) == 2
 
 
+@pytest.mark.parametrize("name", ["AS-06", "https://w3id.org/axspa-kg/rec/AS-06", "ActiveAS", "strong"])
+def test_explain_refuses_what_is_not_a_therapy(name, capsys) -> None:
+    # a recommendation, a population or a grade is in the knowledge base but no advice is about it
+    assert main(["explain", str(CASE2), name]) == 2
+    assert "not a drug or intervention" in capsys.readouterr().err
+
+
+def test_explain_a_drug_class_covers_each_member(capsys) -> None:
+    assert main(["explain", str(CASE2), "TNFInhibitor"]) == 0
+    out = capsys.readouterr().out
+    # case 2 had an injection-site reaction on etanercept: the class view names it per member
+    assert "etanercept: do-not-repeat" in out
+    assert "adalimumab: recommended" in out
+    assert main(["explain", str(CASE2), "physical_therapy"]) == 0
+    assert "physical_therapy for" in capsys.readouterr().out
+
+
 def test_exact_hermit_classification_gives_the_same_advice(capsys) -> None:
     assert main(["recommend", str(CASE2), "-f", "json"]) == 0
     fast = json.loads(capsys.readouterr().out)
