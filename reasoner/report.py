@@ -28,6 +28,8 @@ _CONDITION_STATEMENT = AX.ConditionStatement
 _MEASUREMENT = AX.Measurement
 _TREATMENT_COURSE = AX.TreatmentCourse
 _ABOUT_CONDITION = AX.aboutCondition
+_AGE_YEARS = AX.ageYears
+_PATIENT = AX.Patient
 _ADVICE_KIND = AX.adviceKind
 _ADVICE_NOTE = AX.adviceNote
 _BASED_ON = AX.basedOn
@@ -283,6 +285,8 @@ def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
         return text + (f": {outcomes}" if outcomes else "")
     if (node, _TYPE, _CONDITION_STATEMENT) in patient:
         return f"{label(patient.value(node, _ABOUT_CONDITION))}: {label(patient.value(node, _PRESENCE))}"
+    if (node, _TYPE, _PATIENT) in patient:  # a state worked out from the age (label-safety.rq)
+        return f"age {patient.value(node, _AGE_YEARS)} years"
     if (node, _TYPE, _MEASUREMENT) in patient:
         date = patient.value(node, _EFFECTIVE_DATE)
         text = f"{label(patient.value(node, _MEASURE))} {patient.value(node, _VALUE)}"

@@ -80,7 +80,9 @@ def test_every_advice_item_names_its_source_grading_and_the_patients_facts(run) 
             assert item["strength"] and item["evidence"], item
             assert item["because"], item
             for fact in item["because"]:
-                assert fact["text"] and (fact["fact"].startswith(own) or fact["fact"].startswith(ONTOLOGY)), fact
+                # a fact of the record (the patient itself for its age), or a population or state
+                assert fact["text"] and (fact["fact"] == line["patient"] or fact["fact"].startswith(own)
+                                         or fact["fact"].startswith(ONTOLOGY)), fact
         for need in line["needs_information"]:
             assert need["why"] and need["options"] and need["because"], need
     assert items >= 20 * len(lines)

@@ -16,7 +16,16 @@ import pytest
 
 from reasoner.namespaces import AX, DRUG
 
-from .patients import advice_from, check_fires_and_near_miss, condition, course, measurement, nsaid_failure, patient
+from .patients import (
+    advice_from,
+    check_fires_and_near_miss,
+    condition,
+    course,
+    measurement,
+    nsaid_failure,
+    patient,
+    us_held_back,
+)
 
 NSAIDS = {str(DRUG[d]) for d in ("celecoxib", "diclofenac", "etodolac", "etoricoxib", "ibuprofen",
                                  "indomethacin", "meloxicam", "naproxen")}
@@ -179,7 +188,9 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     assert all("No ASDAS is recorded" in a.note and "AS diagnosis implies" in a.note for a in unscored)
     # One recorded ASDAS of 2.1 or more is enough; 2.1 itself counts.
     mixed = run(patient("eu-mixed-asdas", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(1.5, 2.1)))
-    assert therapies(mixed, "R9") == (TNFI | IL17I | JAKI) - mixed.therapies("do-not-repeat")
+    # JAK inhibitors held back for this TNF-naive patient by the US restriction, shown as conflicts
+    assert us_held_back(mixed, "R9") == JAKI
+    assert therapies(mixed, "R9") == (TNFI | IL17I) - mixed.therapies("do-not-repeat")
     esr = run(patient("eu-asdas-esr-low", treatments=nsaid_failure(),
                       measurements=[measurement("asdas_esr", 2.0), measurement("crp", 3.0)]))
     assert not items(esr, "R9")

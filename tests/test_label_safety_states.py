@@ -1,0 +1,73 @@
+"""Label safety facts whose condition is worked out from the record (age, TNF-inhibitor history) or
+needs several conditions at once (queries/rules/label-safety.rq, label-safety-combined.rq).
+
+These facts sat in the knowledge base without ever applying: no record states "age 65 or over" or
+"no prior TNF-inhibitor failure" as a condition, and the thiopurine fact applied on IBD alone."""
+
+from __future__ import annotations
+
+from reasoner.namespaces import DRUG
+
+from .patients import condition, course, nsaid_failure, patient
+
+JAKI = {str(DRUG[d]) for d in ("tofacitinib", "upadacitinib", "filgotinib")}
+TNFI = {str(DRUG[d]) for d in ("adalimumab", "certolizumab_pegol", "etanercept", "golimumab", "infliximab")}
+
+
+def label_items(result, fact: str) -> list:
+    return [a for a in result.advice if a.recommendation.guideline == "label" and a.recommendation.id == fact]
+
+
+def test_age_65_or_over_brings_the_age_cautions(run) -> None:
+    older = run(patient("label-age-66", age=66, treatments=nsaid_failure()))
+    jaki = label_items(older, "jaki_ema_restricted_populations")
+    assert {a.therapy.iri for a in jaki} == JAKI and {a.kind for a in jaki} == {"caution"}
+    assert all([f.text for f in a.because] == ["age 66 years"] for a in jaki)
+    assert all(f.fact == older.patient for a in jaki for f in a.because)  # the record's own age
+    assert label_items(older, "nsaid_gi_bleeding")
+    younger = run(patient("label-age-64", age=64, treatments=nsaid_failure()))
+    assert not label_items(younger, "jaki_ema_restricted_populations")
+    assert not label_items(younger, "nsaid_gi_bleeding")
+
+
+def test_age_50_with_a_cardiovascular_risk_factor_brings_the_mortality_warning(run) -> None:
+    smoker = run(patient("label-50-smoker", age=52, conditions=[condition("current_or_past_smoker")]))
+    mortality = label_items(smoker, "jaki_mortality")
+    assert {a.therapy.iri for a in mortality} == JAKI and {a.kind for a in mortality} == {"caution"}
+    assert {f.text for a in mortality for f in a.because} == {"current or past smoker: present"}
+    assert not label_items(run(patient("label-49-smoker", age=49, conditions=[condition("current_or_past_smoker")])),
+                           "jaki_mortality")
+    assert not label_items(run(patient("label-52-non-smoker", age=52,
+                                       conditions=[condition("current_or_past_smoker", "absent")])), "jaki_mortality")
+
+
+def test_jak_inhibitors_wait_for_a_tnf_inhibitor_failure_under_the_us_label(run) -> None:
+    # safety.tsv grades the US indication restriction absolute: a TNF-naive patient's JAK
+    # inhibitor recommendations become conflicts, shown with the fact that overrode them.
+    naive = run(patient("label-tnf-naive", treatments=nsaid_failure()))
+    restricted = label_items(naive, "jaki_us_tnf_ir")
+    assert {a.therapy.iri for a in restricted} == JAKI and {a.kind for a in restricted} == {"contraindicated"}
+    assert {f.text for a in restricted for f in a.because} == {"no prior TNF-inhibitor failure"}
+    assert not naive.therapies("recommended") & JAKI
+    assert {c.advice.therapy.iri for c in naive.conflicts if c.overridden_by.recommendation.id == "jaki_us_tnf_ir"}
+    # On a TNF inhibitor that works: still no TNF-inhibitor failure.
+    responding = run(patient("label-tnf-responding", treatments=nsaid_failure() + [
+        course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-01-10")]))
+    assert label_items(responding, "jaki_us_tnf_ir")
+    # After a TNF inhibitor failed, for lack of effect or for intolerance, the restriction is met.
+    for outcome in ("primary_nonresponse", "secondary_nonresponse", "intolerance"):
+        failed = run(patient(f"label-tnf-{outcome}", treatments=nsaid_failure() + [
+            course("etanercept", outcome=outcome, start="2022-01-10", end="2022-09-01")]))
+        assert not label_items(failed, "jaki_us_tnf_ir"), outcome
+        assert failed.therapies("recommended") & JAKI, outcome
+
+
+def test_the_thiopurine_lymphoma_warning_needs_both_ibd_and_a_thiopurine(run) -> None:
+    crohn = run(patient("label-crohn", conditions=[condition("crohns_disease")]))
+    assert not label_items(crohn, "tnfi_hstcl_ibd_thiopurine")
+    thiopurine_only = run(patient("label-thiopurine", conditions=[condition("thiopurine_use")]))
+    assert not label_items(thiopurine_only, "tnfi_hstcl_ibd_thiopurine")
+    both = run(patient("label-crohn-thiopurine", conditions=[condition("crohns_disease"), condition("thiopurine_use")]))
+    warned = label_items(both, "tnfi_hstcl_ibd_thiopurine")
+    assert {a.therapy.iri for a in warned} == TNFI and {a.kind for a in warned} == {"caution"}
+    assert {f.text for a in warned for f in a.because} == {"Crohn's disease: present", "thiopurine use: present"}
