@@ -209,6 +209,16 @@ def test_r12_switches_within_tnfi_il17i_and_jaki_only(run) -> None:
     assert not items(intolerant, "R11")
 
 
+def test_r12_never_switches_to_the_drug_still_being_taken(run) -> None:
+    # adalimumab ongoing with only a partial response: a failure R12 answers, but "switch to
+    # adalimumab" is no switch (do-not-repeat only covers stopped courses)
+    result = run(patient("eu-adalimumab-partial", treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2024-05-01")]))
+    switch = therapies(result, "R12")
+    assert switch and S(DRUG.adalimumab) not in switch
+    assert switch == (TNFI | IL17I | JAKI) - {S(DRUG.adalimumab)} - result.therapies("do-not-repeat")
+
+
 def test_the_case_2_patient_gets_the_asas_eular_path(run) -> None:
     """Worked case 2 (CASES.md): etanercept injection-site reaction, upadacitinib without relief."""
     result = run(json.loads((ROOT / "examples" / "case2-multiple-failures.json").read_text()))
