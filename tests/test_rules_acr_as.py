@@ -507,3 +507,18 @@ def test_population_headers_match_the_ontology(kb) -> None:
         population = re.search(r"^# Population: ax:(\w+)", text, re.M)
         assert population, row
         assert (REC[row], AX.population, AX[population.group(1)]) in kb, row
+
+
+def test_first_tnfi_rows_stop_once_a_later_tnfi_also_failed(reasoner) -> None:
+    """AS-12/AS-13 answer the failure of the first TNF inhibitor. When the next TNF inhibitor has
+    been tried and failed too, their step was taken: neither may rank a third TNFi again."""
+    two = patient("two-tnfi-failed", treatments=nsaid_failure() + [
+        course("infliximab", outcome="secondary_nonresponse", start="2018-05-01", end="2022-01-01"),
+        course("adalimumab", outcome="secondary_nonresponse", start="2022-02-01", end="2026-03-01")])
+    res = reasoner.recommend(two)
+    assert res.conforms
+    assert not items(res, "AS-13") and not items(res, "AS-12")
+    # the first failure alone still gets AS-13
+    one = patient("one-tnfi-failed", treatments=nsaid_failure() + [
+        course("infliximab", outcome="secondary_nonresponse", start="2018-05-01", end="2022-01-01")])
+    assert items(reasoner.recommend(one), "AS-13")
