@@ -445,6 +445,15 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
     return result
 
 
+def _grading_text(guideline: str, strength: str, evidence: str) -> str:
+    """A label fact's kind and severity, or a recommendation's strength and evidence, as words
+    that read right: "boxed warning, absolute"; "strong; evidence high"; an ungraded ASAS-EULAR
+    statement's "grade not verified; level of evidence not verified"."""
+    if guideline == "label":
+        return evidence if strength == "not applicable" else f"{evidence}, {strength}"
+    return f"{strength}; {evidence if evidence.startswith('level of evidence') else 'evidence ' + evidence}"
+
+
 def render_text(result: Result) -> str:
     """Advice for a clinician: grouped by kind, strongest first, each line with its source and facts."""
     lines = [f"axspa-kg advice for {result.patient}"]
@@ -484,8 +493,8 @@ def render_text(result: Result) -> str:
                 names = f"any of {names} (none preferred)"
             elif over:
                 names += " over " + ", ".join(over)
-            lines.append(f"  {names}  [{where_names.get(guideline, guideline)} {rec_id}; {strength}; "
-                         f"evidence {evidence}]")
+            grading = _grading_text(guideline, strength, evidence)
+            lines.append(f"  {names}  [{where_names.get(guideline, guideline)} {rec_id}; {grading}]")
             if because:
                 lines.append("      because: " + "; ".join(because))
             if note:

@@ -39,6 +39,12 @@ def test_recommend_text_groups_by_kind(capsys) -> None:
     assert main(["recommend", str(CASE2)]) == 0
     out = capsys.readouterr().out
     assert "DO NOT REPEAT" in out and "etanercept" in out and "AS-06" in out
+    # gradings read as words: no "evidence level of evidence", a label fact by kind and severity
+    assert "[ACR 2019 AS-06; strong; evidence high]" in out
+    assert "R12; grade not verified; level of evidence not verified]" in out
+    assert "evidence level of evidence" not in out
+    assert main(["recommend", str(ROOT / "examples" / "heart-failure-tnfi-contraindicated.json")]) == 0
+    assert "[label fact tnfi_heart_failure; warning/precaution, relative]" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "jsonld"])
