@@ -110,21 +110,20 @@ def _resolve_therapy(name: str, reasoner) -> set[str]:  # type: ignore[no-untype
     key = name.strip().lower()
     if key in index:
         return {str(index[key])}
-    kb = reasoner.kb
-    for node in sorted(_interventions(kb)):
+    for node in sorted(_with_members(reasoner.kb, AX.Intervention)):
         if str(node).lower() == key or str(node).lower().endswith(("#" + key, "/" + key)):
-            members = {m for cls in kb.transitive_subjects(RDFS.subClassOf, node) for m in kb.subjects(RDF.type, cls)}
-            return {str(node)} | {str(m) for m in members if isinstance(m, URIRef)}
+            return {str(n) for n in _with_members(reasoner.kb, node)}
     raise AxspaError(f"therapy {name!r} is not a drug or intervention axspa-kg knows")
 
 
-def _interventions(kb: Graph) -> set[URIRef]:
-    """What advice can be about: ax:Intervention, its subclasses (drug classes, kinds of care) and
-    their members. Any other node of the knowledge base (a recommendation, a population, a grade)
-    is not a therapy, and `explain` would only ever say that nothing concerns it."""
-    classes = set(kb.transitive_subjects(RDFS.subClassOf, AX.Intervention))
-    members = {node for cls in classes for node in kb.subjects(RDF.type, cls)}
-    return {node for node in classes | members if isinstance(node, URIRef)}
+def _with_members(kb: Graph, node: URIRef) -> set[URIRef]:
+    """`node`, its subclasses and their members (an individual: itself). Under ax:Intervention
+    this is what advice can be about (drugs, drug classes, kinds of care); any other node of the
+    knowledge base (a recommendation, a population, a grade) is not a therapy, and `explain` would
+    only ever say that nothing concerns it."""
+    classes = set(kb.transitive_subjects(RDFS.subClassOf, node))
+    members = {m for cls in classes for m in kb.subjects(RDF.type, cls)}
+    return {n for n in classes | members if isinstance(n, URIRef)}
 
 
 def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:

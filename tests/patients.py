@@ -59,12 +59,17 @@ def advice_from(result, guideline: str, rid: str) -> list:
             and a.kind != "needs-information"]
 
 
-def us_held_back(result, rid: str) -> set[str]:
-    """JAK inhibitors that rule `rid` advised and the US indication restriction overrode
+def us_held_back_items(result, rid: str) -> list:
+    """Items of rule `rid` (JAK inhibitors) that the US indication restriction overrode
     (lbl:jaki_us_tnf_ir: only after a TNF inhibitor failed; absolute in shared/reference/safety.tsv),
     so they are shown as conflicts instead of advice."""
-    return {c.advice.therapy.iri for c in result.conflicts
-            if c.advice.recommendation.id == rid and c.overridden_by.recommendation.id == "jaki_us_tnf_ir"}
+    return [c.advice for c in result.conflicts
+            if c.advice.recommendation.id == rid and c.overridden_by.recommendation.id == "jaki_us_tnf_ir"]
+
+
+def us_held_back(result, rid: str) -> set[str]:
+    """The therapies of us_held_back_items."""
+    return {a.therapy.iri for a in us_held_back_items(result, rid)}
 
 
 def check_fires_and_near_miss(run, guideline: str, rid: str, kind: str, expected: set[str],
@@ -74,8 +79,7 @@ def check_fires_and_near_miss(run, guideline: str, rid: str, kind: str, expected
     result = run(fires)
     visible = advice_from(result, guideline, rid)
     held = us_held_back(result, rid)
-    fired = visible + [c.advice for c in result.conflicts
-                       if c.advice.recommendation.id == rid and c.advice.therapy.iri in held]
+    fired = visible + us_held_back_items(result, rid)
     assert fired, f"{rid} did not fire for {fires['id']}"
     assert {a.kind for a in fired} == {kind}
     got = {a.therapy.iri for a in visible}
