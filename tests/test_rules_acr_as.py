@@ -86,6 +86,10 @@ PATIENTS: dict[str, dict] = {
     "partial-on-adalimumab-peripheral": _failed(_tnfi("adalimumab", "partial_response", status="ongoing"),
                                                 conditions=[condition("peripheral_arthritis")]),
     "responding-on-adalimumab": _failed(_tnfi("adalimumab", "ongoing_response", status="ongoing")),
+    "responding-on-adalimumab-peripheral": _failed(_tnfi("adalimumab", "ongoing_response", status="ongoing"),
+                                                   conditions=[condition("peripheral_arthritis")]),
+    "primary-first-peripheral": _failed(_tnfi("adalimumab", "primary_nonresponse"),
+                                        conditions=[condition("peripheral_arthritis")]),
     "uveitis-after-etanercept": patient(conditions=[condition("recurrent_anterior_uveitis")],
                                         treatments=[_tnfi("etanercept", "primary_nonresponse")]),
     "uveitis-first-line": patient(conditions=[condition("recurrent_anterior_uveitis")]),
@@ -117,6 +121,7 @@ PATIENTS: dict[str, dict] = {
     "unclear-secukinumab-stopped": patient(state="unclear", treatments=[
         course("secukinumab", outcome="stopped_other_reason", end="2023-01-01")]),
     "stable-enthesitis": _failed(conditions=[condition("enthesitis")], state="stable"),
+    "nsaid-failure-enthesitis": _failed(conditions=[condition("enthesitis")]),
     "stable-enthesitis-no-nsaid-failure": patient(state="stable", conditions=[condition("enthesitis")],
                                                   treatments=[ONGOING_NSAID]),
     "stable-peripheral": _failed(conditions=[condition("peripheral_arthritis")], state="stable"),
@@ -213,6 +218,8 @@ FIRES = [
     ("AS-04", "nsaid-failure", "recommended", {"tofacitinib"}),
     ("AS-04", "nsaid-failure-peripheral", "recommended", {"tofacitinib", "sulfasalazine", "methotrexate"}),
     ("AS-04", "nsaid-failure-heart-failure", "recommended", {"tofacitinib", "sulfasalazine", "methotrexate"}),
+    # on a TNF inhibitor: sulfasalazine and methotrexate would be an add-on (AS-15, AS-30 advise against)
+    ("AS-04", "responding-on-adalimumab-peripheral", "recommended", {"tofacitinib"}),
     ("AS-05", "nsaid-failure", "preferred-over", TNFI),
     ("AS-06", "nsaid-failure", "recommended", TNFI),
     ("AS-07", "nsaid-failure", "no-preference", TNFI),
@@ -274,6 +281,8 @@ SILENT = [
     ("AS-01", "stable-on-nsaid"), ("AS-01", "nr-axspa"),
     ("AS-02", "stable-on-nsaid"), ("AS-03", "stable-on-nsaid"),
     ("AS-04", "active-on-nsaid-responding"), ("AS-04", "nr-axspa"), ("AS-04", "axspa"),
+    # the step before a biologic: after a TNF inhibitor failed for lack of effect AS-12 to AS-15 answer
+    ("AS-04", "primary-first-peripheral"), ("AS-04", "partial-on-adalimumab-peripheral"),
     ("AS-05", "active-on-nsaid-responding"), ("AS-05", "stable-peripheral"),
     ("AS-06", "active-on-nsaid-responding"), ("AS-06", "stable-peripheral"),
     ("AS-07", "nsaid-failure-crohn"), ("AS-07", "nsaid-failure-uveitis"), ("AS-07", "active-on-nsaid-responding"),
@@ -342,7 +351,9 @@ def test_rule_is_silent_just_outside_its_population(result, row: str, name: str)
 def test_no_as_row_fires_for_nr_axspa_or_unspecified_axspa(result) -> None:
     for name in ("nr-axspa", "nr-axspa-stable", "axspa"):
         res = result(name)
-        fired = {a.recommendation.id for a in res.advice if a.recommendation.id.startswith("AS-")}
+        # the subtype question (ni-axspa-subtype) cites AS-01 / NRAXSPA-01 as what the answer opens
+        fired = {a.recommendation.id for a in res.advice
+                 if a.recommendation.id.startswith("AS-") and a.kind != "needs-information"}
         fired |= {c.advice.recommendation.id for c in res.conflicts if c.advice.recommendation.id.startswith("AS-")}
         assert not fired, f"{name}: {sorted(fired)}"
 
@@ -446,6 +457,17 @@ def test_as18_warns_about_tendons(result) -> None:
     advice = item(result("stable-enthesitis"), "AS-18", "triamcinolone_acetonide")
     assert advice.note and "Achilles" in advice.note
     assert {f.text for f in advice.because} >= {"enthesitis: present"}
+    assert "worded for" not in advice.note
+
+
+def test_as18_and_as19_say_they_are_worded_for_stable_axial_disease_when_the_record_says_active(result) -> None:
+    """The rows ask for stable axial disease; the population leaves state open (editorial note),
+    so an 'active' record gets the caveat and a pointer to the active-AS rows."""
+    enthesitis = item(result("nsaid-failure-enthesitis"), "AS-18", "triamcinolone_acetonide")
+    assert "Achilles" in enthesitis.note and "worded for axial disease that is stable" in enthesitis.note
+    arthritis = item(result("nsaid-failure-peripheral"), "AS-19", "triamcinolone_acetonide")
+    assert arthritis.note and "AS-04 to AS-11" in arthritis.note
+    assert item(result("stable-peripheral"), "AS-19", "triamcinolone_acetonide").note is None
 
 
 def test_as23_ignores_stopped_courses_but_not_ongoing_ones(result) -> None:

@@ -181,6 +181,25 @@ def test_nraxspa04_keeps_sulfasalazine_and_methotrexate_for_peripheral_arthritis
     assert not items(run(as_(arthritis)), "NRAXSPA-04")
 
 
+def test_nraxspa04_is_the_step_before_a_biologic(run) -> None:
+    """Once a TNF inhibitor failed for lack of effect, NRAXSPA-12 to -15 answer instead; while one is
+    being taken, sulfasalazine and methotrexate would be an add-on, which NRAXSPA-15 and -29 advise
+    against. Peripheral arthritis is present in every record, so only the TNF inhibitor differs."""
+    arthritis = [condition("peripheral_arthritis")]
+    partial = run(nr("nr-04-partial", conditions=arthritis, treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01")]))
+    assert not items(partial, "NRAXSPA-04") and not us_held_back(partial, "NRAXSPA-04")
+    assert therapies(partial, "NRAXSPA-15") == {S(AX.add_csdmard_to_tnfi)}  # advised against, not for
+    primary = run(nr("nr-04-primary", conditions=arthritis, treatments=[
+        *nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")]))
+    assert not items(primary, "NRAXSPA-04") and not us_held_back(primary, "NRAXSPA-04")
+    assert not [n for n in partial.needs_information + primary.needs_information
+                if n.fact == "peripheral arthritis status"]
+    responding = run(nr("nr-04-on-tnfi", conditions=arthritis, treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-01")]))
+    assert therapies(responding, "NRAXSPA-04") | us_held_back(responding, "NRAXSPA-04") == {S(DRUG.tofacitinib)}
+
+
 def test_nraxspa11_follows_the_kind_of_tnfi_contraindication(run) -> None:
     heart_failure = nr("nr-11-hf", conditions=[condition("congestive_heart_failure")], treatments=nsaid_failure())
     fired = items(run(heart_failure), "NRAXSPA-11")
