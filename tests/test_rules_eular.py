@@ -196,6 +196,40 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     assert not items(esr, "R9")
 
 
+@pytest.mark.parametrize("bts", [
+    course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-06-01"),
+    course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01"),
+    course("upadacitinib", outcome="intolerance", start="2023-01-01", end="2023-03-01"),
+    course("secukinumab", status="ongoing", outcome="ongoing_response", start="2023-01-01"),
+], ids=["tnfi-failed", "tnfi-partial-ongoing", "jaki-intolerance", "il17i-ongoing"])
+def test_r9_starts_the_first_bts_dmard_only(run, bts) -> None:
+    """R9 is the indication for a first b/tsDMARD: once one is taken or has failed (for lack of effect,
+    toxicity or intolerance), starting one is no longer the question; R12 answers a failure."""
+    result = run(patient("eu-r9-after-bts", diagnosis="axSpA", treatments=[*nsaid_failure(), bts],
+                         measurements=asdas(3.0)))
+    assert not items(result, "R9") and not us_held_back(result, "R9")
+    failed = bts["status"] == "stopped" or bts["outcome"] == "partial_response"
+    assert bool(items(result, "R12")) == failed
+    # the same record before any b/tsDMARD: R9 fires
+    naive = run(patient("eu-r9-naive", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(3.0)))
+    assert items(naive, "R9")
+
+
+def test_r12_waits_while_the_next_bts_dmard_is_being_taken(run) -> None:
+    """Upadacitinib stopped for intolerance, secukinumab started since: the switch was made, so R12 no
+    longer answers the old failure; it does once secukinumab itself responds inadequately."""
+    before = [*nsaid_failure(), course("upadacitinib", outcome="intolerance", start="2022-06-01", end="2022-08-20")]
+    switched = run(patient("eu-r12-switched", diagnosis="axSpA", measurements=asdas(3.2),
+                           treatments=[*before, course("secukinumab", status="ongoing", start="2023-01-09")]))
+    assert not items(switched, "R12") and not us_held_back(switched, "R12")
+    failing = run(patient("eu-r12-switched-failing", diagnosis="axSpA", measurements=asdas(3.2), treatments=[
+        *before, course("secukinumab", status="ongoing", outcome="partial_response", start="2023-01-09")]))
+    assert items(failing, "R12")
+    assert S(DRUG.secukinumab) not in therapies(failing, "R12")  # still being taken
+    not_switched = run(patient("eu-r12-not-switched", diagnosis="axSpA", measurements=asdas(3.2), treatments=before))
+    assert items(not_switched, "R12")
+
+
 def test_r12_switches_within_tnfi_il17i_and_jaki_only(run) -> None:
     result = run(JAK_FAILED)
     switch = therapies(result, "R12")
