@@ -24,7 +24,7 @@ SYSTEMIC_GC = {DRUG.prednisone, DRUG.prednisolone, DRUG.methylprednisolone}
 NSAIDS = {DRUG.naproxen, DRUG.celecoxib, DRUG.ibuprofen, DRUG.diclofenac, DRUG.indomethacin, DRUG.meloxicam,
           DRUG.etodolac, DRUG.etoricoxib}
 
-RESPONSE_TYPE = "response type of a stopped course"
+RESPONSE_TYPE = "response type of a TNF inhibitor course"
 IBD = "inflammatory bowel disease status"
 UVEITIS = "recurrent anterior uveitis status"
 NSAID_TRIAL = "adequacy of the NSAID trial"

@@ -12,13 +12,15 @@ from reasoner.rules import load_rules
 
 from .patients import condition, course, nsaid_failure, patient
 
-RESPONSE_TYPE = "response type of a stopped course"
+RESPONSE_TYPE = "response type of a TNF inhibitor course"
 IBD = "inflammatory bowel disease status"
 UVEITIS = "recurrent anterior uveitis status"
 NSAID_TRIAL = "adequacy of the NSAID trial"
 PERIPHERAL = "peripheral arthritis status"
+SUBTYPE = "radiographic or non-radiographic axSpA"
 
-NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis")
+NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
+            "ni-axspa-subtype")
 
 # Statements that close every open branch except the one a test is about.
 ALL_STATED = {
@@ -119,19 +121,35 @@ def test_response_type_for_nraxspa_offers_the_nraxspa_rows(advise) -> None:
 
 
 @pytest.mark.parametrize("outcome", [
-    "primary_nonresponse", "secondary_nonresponse", "partial_response", "nonresponse",
-    ["primary_nonresponse", "injection_site_reaction"],
+    "primary_nonresponse", "secondary_nonresponse",
+    ["primary_nonresponse", "injection_site_reaction"], ["partial_response", "secondary_nonresponse"],
 ])
-def test_response_type_is_silent_when_the_response_is_recorded(advise, outcome) -> None:
+def test_response_type_is_silent_when_the_failure_type_is_recorded(advise, outcome) -> None:
     result = advise(patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("etanercept", outcome=outcome, start="2023-01-01", end="2023-06-01"),
     ]))
     assert not needs(result, RESPONSE_TYPE)
 
 
+@pytest.mark.parametrize("status", ["ongoing", "stopped"])
+@pytest.mark.parametrize("outcome", ["partial_response", "nonresponse"])
+def test_response_type_asks_primary_or_secondary_after_an_untyped_inadequate_response(
+        advise, status, outcome) -> None:
+    """Neither AS-12 nor AS-13 can answer a partial response or a non-response of unstated type."""
+    end = "2023-06-01" if status == "stopped" else None
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", status=status, outcome=outcome, start="2023-01-01", end=end),
+    ]))
+    item = need(result, RESPONSE_TYPE)
+    assert option_ids(item) == {"AS-12", "AS-13"}
+    assert "primary or a secondary non-response" in item.why
+    assert any("adalimumab" in f.text for f in item.because)
+    assert not {"AS-12", "AS-13"} & {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
+
+
 def test_response_type_is_silent_for_an_ongoing_tnfi_a_later_tnfi_or_stable_disease(advise) -> None:
     ongoing = advise(patient(conditions=stated(), treatments=[
-        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01"),
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-01"),
     ]))
     assert not needs(ongoing, RESPONSE_TYPE)
     not_first = advise(patient(conditions=stated(), treatments=[
@@ -293,6 +311,16 @@ def test_peripheral_arthritis_is_silent_when_stated(advise, status) -> None:
     assert not needs(result, PERIPHERAL)
 
 
+@pytest.mark.parametrize("tnfi", [
+    course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-06-01"),
+    course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-01"),
+])
+def test_peripheral_arthritis_is_silent_once_a_tnfi_failed_or_is_taken(advise, tnfi) -> None:
+    """AS-04 then offers no sulfasalazine or methotrexate, so the answer would change nothing."""
+    result = advise(patient(conditions=stated("peripheral"), treatments=[*nsaid_failure(), tnfi]))
+    assert not needs(result, PERIPHERAL)
+
+
 def test_peripheral_arthritis_is_silent_in_stable_disease(advise) -> None:
     result = advise(patient(state="stable", conditions=[], treatments=nsaid_failure()))
     assert not result.needs_information
@@ -308,3 +336,38 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
     assert "gestational age" not in {n.fact for n in staged.needs_information}
     assert "https://w3id.org/axspa-kg/drug/naproxen" in staged.therapies("contraindicated")
     assert "https://w3id.org/axspa-kg/drug/naproxen" not in staged.therapies("recommended")
+
+
+# ---------------------------------------------------------------------------------------------
+# axSpA without subtype: ni-axspa-subtype, and IBD / uveitis before ASAS-EULAR's IL-17 inhibitors
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("state", "rows"), [
+    ("active", {"AS-01", "NRAXSPA-01"}), ("stable", {"AS-23", "NRAXSPA-23"}), ("unclear", {"AS-42", "NRAXSPA-30"}),
+])
+def test_subtype_is_asked_for_axspa_without_subtype(advise, state, rows) -> None:
+    result = advise(patient(diagnosis="axSpA", state=state, conditions=stated()))
+    item = need(result, SUBTYPE)
+    assert option_ids(item) == rows
+    assert "ankylosing spondylitis or as nr-axSpA" in item.why
+    assert any(f.text == "axial spondyloarthritis" for f in item.because)
+    # and indeed no ACR row answered
+    assert not [a for a in result.advice if a.recommendation.guideline == "acr2019" and a.kind != "needs-information"]
+
+
+@pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA"])
+def test_subtype_is_silent_when_the_diagnosis_names_it(advise, diagnosis) -> None:
+    assert not needs(advise(patient(diagnosis=diagnosis, conditions=stated())), SUBTYPE)
+
+
+@pytest.mark.parametrize("fact", [IBD, UVEITIS])
+def test_ibd_and_uveitis_are_asked_for_axspa_before_a_bts_dmard(advise, fact) -> None:
+    """No ACR row applies, but R9 and R12 offer IL-17 inhibitors and R10 (a) prefers a TNF antibody."""
+    leave_out = "ibd" if fact == IBD else "uveitis"
+    naive = advise(patient(diagnosis="axSpA", conditions=stated(leave_out), treatments=nsaid_failure()))
+    assert option_ids(need(naive, fact)) == {"R10-a", "R9"}
+    after = advise(patient(diagnosis="axSpA", conditions=stated(leave_out), treatments=[
+        *nsaid_failure(), course("etanercept", outcome="secondary_nonresponse", start="2023-01-01", end="2024-01-01")]))
+    assert option_ids(need(after, fact)) == {"R10-a", "R12"}
+    assert any("etanercept" in f.text for f in need(after, fact).because)
+    # near miss: stated
+    assert not needs(advise(patient(diagnosis="axSpA", conditions=stated(), treatments=nsaid_failure())), fact)
