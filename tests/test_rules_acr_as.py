@@ -453,6 +453,17 @@ def test_as15_over_excludes_the_failing_tnfi_and_notes_peripheral_arthritis(resu
     assert peripheral.note and "sulfasalazine" in peripheral.note
 
 
+def test_as08_points_to_a_tnf_antibody_with_recurrent_iritis_or_ibd(result) -> None:
+    """AS-08 stays strong for IL-17 inhibitors, but with recurrent iritis or IBD AS-39 / AS-41 prefer a
+    TNF monoclonal antibody: the item says so and names the condition."""
+    for name, condition_text in (("nsaid-failure-uveitis", "recurrent anterior uveitis: present"),
+                                 ("nsaid-failure-crohn", "Crohn's disease: present")):
+        advice = item(result(name), "AS-08", "secukinumab")
+        assert advice.note and "AS-39, AS-41" in advice.note, name
+        assert condition_text in {f.text for f in advice.because}, name
+    assert item(result("nsaid-failure"), "AS-08", "secukinumab").note is None
+
+
 def test_as18_warns_about_tendons(result) -> None:
     advice = item(result("stable-enthesitis"), "AS-18", "triamcinolone_acetonide")
     assert advice.note and "Achilles" in advice.note

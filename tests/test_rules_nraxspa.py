@@ -181,6 +181,14 @@ def test_nraxspa04_keeps_sulfasalazine_and_methotrexate_for_peripheral_arthritis
     assert not items(run(as_(arthritis)), "NRAXSPA-04")
 
 
+def test_nraxspa08_points_to_asas_eular_r10_with_recurrent_uveitis(run) -> None:
+    uveitis = run(nr("nr-08-uveitis", conditions=[condition("recurrent_anterior_uveitis")], treatments=nsaid_failure()))
+    notes = {a.note for a in items(uveitis, "NRAXSPA-08")}
+    assert len(notes) == 1 and "R10 (a) prefers a TNF monoclonal antibody" in notes.pop()
+    plain = run(DESPITE_NSAIDS)
+    assert all("R10" not in a.note for a in items(plain, "NRAXSPA-08"))
+
+
 def test_nraxspa04_is_the_step_before_a_biologic(run) -> None:
     """Once a TNF inhibitor failed for lack of effect, NRAXSPA-12 to -15 answer instead; while one is
     being taken, sulfasalazine and methotrexate would be an add-on, which NRAXSPA-15 and -29 advise
