@@ -220,6 +220,9 @@ FIRES = [
     ("AS-04", "nsaid-failure-heart-failure", "recommended", {"tofacitinib", "sulfasalazine", "methotrexate"}),
     # on a TNF inhibitor: sulfasalazine and methotrexate would be an add-on (AS-15, AS-30 advise against)
     ("AS-04", "responding-on-adalimumab-peripheral", "recommended", {"tofacitinib"}),
+    # sulfasalazine and methotrexate belong before a biologic: not after a TNF inhibitor failed
+    ("AS-04", "primary-first-peripheral", "recommended", {"tofacitinib"}),
+    ("AS-04", "partial-on-adalimumab-peripheral", "recommended", {"tofacitinib"}),
     ("AS-05", "nsaid-failure", "preferred-over", TNFI),
     ("AS-06", "nsaid-failure", "recommended", TNFI),
     ("AS-07", "nsaid-failure", "no-preference", TNFI),
@@ -281,8 +284,6 @@ SILENT = [
     ("AS-01", "stable-on-nsaid"), ("AS-01", "nr-axspa"),
     ("AS-02", "stable-on-nsaid"), ("AS-03", "stable-on-nsaid"),
     ("AS-04", "active-on-nsaid-responding"), ("AS-04", "nr-axspa"), ("AS-04", "axspa"),
-    # the step before a biologic: after a TNF inhibitor failed for lack of effect AS-12 to AS-15 answer
-    ("AS-04", "primary-first-peripheral"), ("AS-04", "partial-on-adalimumab-peripheral"),
     ("AS-05", "active-on-nsaid-responding"), ("AS-05", "stable-peripheral"),
     ("AS-06", "active-on-nsaid-responding"), ("AS-06", "stable-peripheral"),
     ("AS-07", "nsaid-failure-crohn"), ("AS-07", "nsaid-failure-uveitis"), ("AS-07", "active-on-nsaid-responding"),
@@ -477,7 +478,7 @@ def test_as18_and_as19_say_they_are_worded_for_stable_axial_disease_when_the_rec
     enthesitis = item(result("nsaid-failure-enthesitis"), "AS-18", "triamcinolone_acetonide")
     assert "Achilles" in enthesitis.note and "worded for axial disease that is stable" in enthesitis.note
     arthritis = item(result("nsaid-failure-peripheral"), "AS-19", "triamcinolone_acetonide")
-    assert arthritis.note and "AS-04 to AS-11" in arthritis.note
+    assert arthritis.note and "AS-04 to AS-15" in arthritis.note
     assert item(result("stable-peripheral"), "AS-19", "triamcinolone_acetonide").note is None
 
 

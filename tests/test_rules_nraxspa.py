@@ -190,17 +190,18 @@ def test_nraxspa08_points_to_asas_eular_r10_with_recurrent_uveitis(run) -> None:
 
 
 def test_nraxspa04_is_the_step_before_a_biologic(run) -> None:
-    """Once a TNF inhibitor failed for lack of effect, NRAXSPA-12 to -15 answer instead; while one is
-    being taken, sulfasalazine and methotrexate would be an add-on, which NRAXSPA-15 and -29 advise
-    against. Peripheral arthritis is present in every record, so only the TNF inhibitor differs."""
+    """Sulfasalazine and methotrexate belong before a biologic: once a TNF inhibitor failed for lack of
+    effect NRAXSPA-12 to -15 answer instead, and while one is taken they would be an add-on, which
+    NRAXSPA-15 and -29 advise against. Tofacitinib stays (after a TNF inhibitor failed the US label
+    allows it). Peripheral arthritis is present in every record, so only the TNF inhibitor differs."""
     arthritis = [condition("peripheral_arthritis")]
     partial = run(nr("nr-04-partial", conditions=arthritis, treatments=[
         *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01")]))
-    assert not items(partial, "NRAXSPA-04") and not us_held_back(partial, "NRAXSPA-04")
+    assert therapies(partial, "NRAXSPA-04") == {S(DRUG.tofacitinib)}
     assert therapies(partial, "NRAXSPA-15") == {S(AX.add_csdmard_to_tnfi)}  # advised against, not for
     primary = run(nr("nr-04-primary", conditions=arthritis, treatments=[
         *nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")]))
-    assert not items(primary, "NRAXSPA-04") and not us_held_back(primary, "NRAXSPA-04")
+    assert therapies(primary, "NRAXSPA-04") == {S(DRUG.tofacitinib)}
     assert not [n for n in partial.needs_information + primary.needs_information
                 if n.fact == "peripheral arthritis status"]
     responding = run(nr("nr-04-on-tnfi", conditions=arthritis, treatments=[
