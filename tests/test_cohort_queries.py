@@ -191,8 +191,10 @@ def test_missing_facts(engines) -> None:
         (pid("pnr-ibd-unknown"), AX.need_ibd_status),
         (pid("etanercept-reaction"), AX.need_response_type),
         (pid("one-nsaid"), AX.need_nsaid_trial),
+        # active disease on a first TNF inhibitor with no response recorded: how is it working?
+        (pid("on-hyrimoz"), AX.need_response_type),
     }
-    assert len(rows) == 3
+    assert len(rows) == 4
 
 
 def test_guideline_concordance_by_patient(engines) -> None:

@@ -230,6 +230,24 @@ def test_r12_waits_while_the_next_bts_dmard_is_being_taken(run) -> None:
     assert items(not_switched, "R12")
 
 
+def test_r9_and_r12_look_only_at_the_drugs_they_offer(run) -> None:
+    """Ustekinumab taken for Crohn's disease is no axSpA b/tsDMARD: R9 still fires. An adalimumab
+    course still open but not tolerated, or a biosimilar started after the originator failed, is no
+    switch made: R12 still fires."""
+    crohn = run(patient("eu-r9-ustekinumab", diagnosis="axSpA", measurements=asdas(3.0),
+                        conditions=[condition("crohns_disease")],
+                        treatments=[*nsaid_failure(), course("ustekinumab", status="ongoing", start="2023-01-01")]))
+    assert items(crohn, "R9")
+    intolerant = run(patient("eu-r12-open-intolerant", diagnosis="axSpA", measurements=asdas(3.0), treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="intolerance", start="2023-01-01")]))
+    assert items(intolerant, "R12")
+    biosimilar = run(patient("eu-r12-biosimilar", diagnosis="axSpA", measurements=asdas(3.0), treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="secondary_nonresponse", start="2022-01-01", end="2023-01-01"),
+        course("adalimumab_atto", status="ongoing", start="2023-02-01")]))
+    switch_to = therapies(biosimilar, "R12")
+    assert switch_to and not {S(DRUG.adalimumab), S(DRUG.adalimumab_atto)} & switch_to
+
+
 def test_r12_switches_within_tnfi_il17i_and_jaki_only(run) -> None:
     result = run(JAK_FAILED)
     switch = therapies(result, "R12")

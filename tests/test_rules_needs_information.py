@@ -147,6 +147,27 @@ def test_response_type_asks_primary_or_secondary_after_an_untyped_inadequate_res
     assert not {"AS-12", "AS-13"} & {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
 
 
+def test_response_type_is_silent_once_a_later_tnfi_also_failed(advise) -> None:
+    """AS-12 / AS-13 answer the first TNF inhibitor's failure only while no later one failed too."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="partial_response", start="2022-01-01", end="2022-08-01"),
+        course("etanercept", outcome="secondary_nonresponse", start="2022-09-01", end="2024-01-01")]))
+    assert not needs(result, RESPONSE_TYPE)
+
+
+def test_response_type_asks_how_an_ongoing_tnfi_works_in_active_disease(advise) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("golimumab", status="ongoing", start="2024-02-01")]))
+    item = need(result, RESPONSE_TYPE)
+    assert option_ids(item) == {"AS-12", "AS-13"}
+    assert "golimumab is being taken and the disease is active" in item.why
+    # the same course in stable disease asks nothing
+    stable = advise(patient(state="stable", conditions=stated(), treatments=[
+        *nsaid_failure(), course("golimumab", status="ongoing", start="2024-02-01")]))
+    assert not needs(stable, RESPONSE_TYPE)
+
+
 def test_response_type_is_silent_for_an_ongoing_tnfi_a_later_tnfi_or_stable_disease(advise) -> None:
     ongoing = advise(patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-01"),
@@ -371,3 +392,7 @@ def test_ibd_and_uveitis_are_asked_for_axspa_before_a_bts_dmard(advise, fact) ->
     assert any("etanercept" in f.text for f in need(after, fact).because)
     # near miss: stated
     assert not needs(advise(patient(diagnosis="axSpA", conditions=stated(), treatments=nsaid_failure())), fact)
+    # near miss: an IL-17 inhibitor is already being taken, so neither R9 nor R12 is the step
+    taken = advise(patient(diagnosis="axSpA", conditions=stated(leave_out), treatments=[
+        *nsaid_failure(), course("secukinumab", status="ongoing", start="2024-01-01")]))
+    assert not needs(taken, fact)
