@@ -18,9 +18,10 @@ UVEITIS = "recurrent anterior uveitis status"
 NSAID_TRIAL = "adequacy of the NSAID trial"
 PERIPHERAL = "peripheral arthritis status"
 SUBTYPE = "radiographic or non-radiographic axSpA"
+TNFI_ORDER = "order of the TNF inhibitor courses"
 
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
-            "ni-axspa-subtype")
+            "ni-axspa-subtype", "ni-tnfi-order")
 
 # Statements that close every open branch except the one a test is about.
 ALL_STATED = {
@@ -64,11 +65,17 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         header = rule.query.header
         for key in ("rule", "recommendation", "guideline", "population", "fires when", "does not fire when"):
             assert header.get(key), f"{name}: header field '{key}' is missing"
-        assert not {p for p, _ in rule.negates} & advice_predicates, f"{name} negates over advice"
+        derived = advice_predicates | {str(AX.applicableRecommendation)}
+        assert not {p for p, _ in rule.negates} & derived, f"{name} negates over derived output"
+        # An ni rule may know that a rule fired (ax:applicableRecommendation), never read its items.
         assert not {p for p, _ in rule.consumes} & advice_predicates, f"{name} reads other rules' advice"
         assert (str(AX.adviceKind), str(AX.kind_needs_information)) in rule.produces
         assert (str(AX.missingFact), None) in rule.produces or any(
             p == str(AX.missingFact) for p, _ in rule.produces)
+    # the axSpA branches of the IBD and uveitis questions run after R9 and R12, whose firing they read
+    order = {rule.name: i for i, stratum in enumerate(strata) for rule in stratum}
+    for name in ("ni-ibd-status", "ni-uveitis-status"):
+        assert order[name] > max(order["EULAR22-R9"], order["EULAR22-R12"])
 
 
 def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
@@ -396,3 +403,61 @@ def test_ibd_and_uveitis_are_asked_for_axspa_before_a_bts_dmard(advise, fact) ->
     taken = advise(patient(diagnosis="axSpA", conditions=stated(leave_out), treatments=[
         *nsaid_failure(), course("secukinumab", status="ongoing", start="2024-01-01")]))
     assert not needs(taken, fact)
+
+
+@pytest.mark.parametrize("fact", [IBD, UVEITIS])
+def test_ibd_and_uveitis_for_axspa_cite_r9_or_r12_only_where_that_rule_fires(advise, fact) -> None:
+    """The axSpA branches read R9's and R12's own output rather than repeating their conditions."""
+    leave_out = "ibd" if fact == IBD else "uveitis"
+    # R12 waits: after upadacitinib failed, the switch to secukinumab was made and is working
+    switched = advise(patient(diagnosis="axSpA", conditions=stated(leave_out), treatments=[
+        *nsaid_failure(),
+        course("upadacitinib", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+        course("secukinumab", status="ongoing", outcome="ongoing_response", start="2023-08-01")]))
+    assert not [a for a in switched.advice if a.recommendation.id == "R12"]
+    assert not needs(switched, fact)
+    # R9 waits for an ASDAS of 2.1 or more: with a low one there is no first b/tsDMARD to choose
+    low_asdas = patient(diagnosis="axSpA", conditions=stated(leave_out), treatments=nsaid_failure())
+    low_asdas["measurements"] = [{"measure": "asdas_crp", "value": 1.7, "date": "2026-10-01"}]
+    quiet = advise(low_asdas)
+    assert not [a for a in quiet.advice if a.recommendation.id == "R9"]
+    assert not needs(quiet, fact)
+    # and the same record with a high ASDAS asks, citing R9
+    low_asdas["measurements"][0]["value"] = 3.2
+    assert option_ids(need(advise(low_asdas), fact)) == {"R10-a", "R9"}
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-tnfi-order: two TNF inhibitor courses that cannot be ordered
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("diagnosis", "rows"), [
+    ("AS", {"AS-12", "AS-13"}), ("nr-axSpA", {"NRAXSPA-12", "NRAXSPA-13"})])
+def test_tnfi_order_is_asked_when_a_start_date_is_missing(advise, diagnosis, rows) -> None:
+    result = advise(patient(diagnosis=diagnosis, conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="primary_nonresponse", start=None),
+        course("adalimumab", outcome="secondary_nonresponse", start="2023-02-01", end="2024-06-01")]))
+    item = need(result, TNFI_ORDER)
+    assert option_ids(item) == rows
+    assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == {"etanercept", "adalimumab"}
+    # neither course is taken for the first: no first-TNFi row, no response-type question
+    assert not rows & {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
+    assert not needs(result, RESPONSE_TYPE)
+
+
+def test_tnfi_order_is_silent_when_the_courses_can_be_ordered(advise) -> None:
+    dated = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="primary_nonresponse", start="2022-01-01", end="2022-06-01"),
+        course("adalimumab", outcome="secondary_nonresponse", start="2023-02-01", end="2024-06-01")]))
+    assert not needs(dated, TNFI_ORDER)
+    # one TNF inhibitor course, undated: it is the first
+    single = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("etanercept", outcome="primary_nonresponse", start=None)]))
+    assert not needs(single, TNFI_ORDER)
+    assert any(a.recommendation.id == "AS-12" for a in single.advice)
+    # two undated courses, both still taken and neither failing: no biologic is being chosen
+    both_ongoing = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("etanercept", status="ongoing", outcome="ongoing_response", start=None),
+        course("adalimumab", status="ongoing", outcome="ongoing_response", start=None)]))
+    assert not needs(both_ongoing, TNFI_ORDER)
