@@ -271,6 +271,27 @@ def test_r12_never_switches_to_the_drug_still_being_taken(run) -> None:
     assert switch == (TNFI | IL17I | JAKI) - {S(DRUG.adalimumab)} - result.therapies("do-not-repeat")
 
 
+def test_a_dmard_stopped_after_a_partial_response_is_not_offered_again(run) -> None:
+    """do-not-repeat: adalimumab stopped because it helped only partly is no switch target for R12."""
+    result = run(patient("eu-adalimumab-partial-stopped", treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="partial_response", start="2024-05-01", end="2025-02-01")]))
+    repeat = [a for a in result.advice if a.kind == "do-not-repeat" and a.therapy.iri == S(DRUG.adalimumab)]
+    assert repeat and any(f.text.startswith("adalimumab course") for f in repeat[0].because)
+    switch = therapies(result, "R12")
+    assert switch and S(DRUG.adalimumab) not in switch
+    assert S(DRUG.adalimumab) not in {a.therapy.iri for a in result.advice
+                                     if a.kind in ("recommended", "preferred-over", "no-preference")}
+    # near misses: a partial NSAID response is no failure to repeat, nor a DMARD restarted since
+    nsaid = run(patient("eu-celecoxib-partial", treatments=[
+        course("naproxen", outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20", maximalDose=True),
+        course("celecoxib", outcome="partial_response", start="2021-03-01", end="2021-06-15", maximalDose=True)]))
+    assert S(DRUG.celecoxib) not in nsaid.therapies("do-not-repeat")
+    restarted = run(patient("eu-adalimumab-restarted", treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="partial_response", start="2023-05-01", end="2024-02-01"),
+        course("adalimumab", status="ongoing", outcome="ongoing_response", start="2025-01-01")]))
+    assert S(DRUG.adalimumab) not in restarted.therapies("do-not-repeat")
+
+
 def test_the_case_2_patient_gets_the_asas_eular_path(run) -> None:
     """Worked case 2 (CASES.md): etanercept injection-site reaction, upadacitinib without relief."""
     result = run(json.loads((ROOT / "examples" / "case2-multiple-failures.json").read_text()))
