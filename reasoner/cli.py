@@ -19,7 +19,7 @@ from rdflib.namespace import RDF, RDFS
 
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError, RecordLoadError
 from .namespaces import AX, bind_all
-from .report import Result, render_text
+from .report import Result, render_text, validation_line
 from .rules import GUIDELINE_SETS
 from .validate import VALIDATORS
 from .version import __version__
@@ -88,8 +88,7 @@ def _emit(text: str, output: Path | None) -> None:
 def _validation_text(result: Result) -> str:
     lines = [f"{result.patient}: {'valid' if result.conforms else 'INVALID'}"]
     for issue in result.validation:
-        value = f" (value: {issue['value']})" if issue["value"] else ""
-        lines.append(f"  {issue['severity']}: {issue['path']}: {issue['message']}{value}")
+        lines.append(f"  {issue['severity']}: {validation_line(issue)}")
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ without a source is a bug, and build_result refuses to produce one.
 from __future__ import annotations
 
 import json
+import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -454,6 +455,16 @@ def _grading_text(guideline: str, strength: str, evidence: str) -> str:
     return f"{strength}; {evidence if evidence.startswith('level of evidence') else 'evidence ' + evidence}"
 
 
+def validation_line(item: dict[str, Any]) -> str:
+    """'path: message (value: …)', without saying the field twice: the shapes' messages start with
+    the field they are about ("treatments.status: …") so that a raw SHACL report reads well too."""
+    path, message = item["path"], item["message"]
+    field_name = re.sub(r"\[\d+\]", "", path)
+    if field_name and message.startswith(field_name + ": "):
+        message = message[len(field_name) + 2:]
+    return f"{path}: {message}" + (f" (value: {item['value']})" if item["value"] else "")
+
+
 def render_text(result: Result) -> str:
     """Advice for a clinician: grouped by kind, strongest first, each line with its source and facts."""
     lines = [f"axspa-kg advice for {result.patient}"]
@@ -461,11 +472,10 @@ def render_text(result: Result) -> str:
     warnings = [v for v in result.validation if v["severity"] != "violation"]
     if not result.conforms:
         lines.append("The record failed validation; no advice is given. Fix these fields:")
-        lines += [f"  - {v['path']}: {v['message']}" + (f" (value: {v['value']})" if v["value"] else "")
-                  for v in violations]
+        lines += [f"  - {validation_line(v)}" for v in violations]
         return "\n".join(lines) + "\n"
     for w in warnings:
-        lines.append(f"  note  {w['path']}: {w['message']}")
+        lines.append(f"  note  {validation_line(w)}")
     titles = {
         "recommended": "RECOMMENDED", "preferred-over": "PREFERRED OVER ALTERNATIVES",
         "no-preference": "NO PREFERENCE WITHIN CLASS", "against": "RECOMMENDED AGAINST (guideline)",

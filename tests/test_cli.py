@@ -58,6 +58,7 @@ def test_invalid_record_exits_1_with_the_reason(tmp_path: Path, capsys) -> None:
     assert main(["recommend", str(_child(tmp_path))]) == 1
     out = capsys.readouterr().out
     assert "adults only" in out and "no advice" in out.lower()
+    assert "  - age: the guidelines encoded here cover adults only" in out  # the field named once
     assert main(["validate", str(_child(tmp_path))]) == 1
 
 

@@ -22,6 +22,7 @@ INVALID = sorted(p for p in (DATA / "invalid").iterdir() if p.suffix in {".json"
 # file name -> (substring of the violation's path, substring of its message, its value or None)
 EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "age-not-a-number.json": ("age", "whole number of years", "forty-two"),
+    "age-decimal.json": ("age", "whole number of years", "41.0"),
     "basdai-above-10.json": ("measurements[1]", "scored from 0 to 10", None),
     "blank-node-course.ttl": ("treatments", "must be an IRI", None),
     "child-age-15.json": ("age", "adults only (18 years or older)", "15"),
@@ -111,6 +112,14 @@ def test_minimal_record_conforms_with_warnings_only(engine) -> None:
 # ---------------------------------------------------------------------------------------------
 # Invalid records
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["age-not-a-number.json", "age-decimal.json"])
+def test_an_age_that_is_no_whole_number_is_reported_once(engine, name: str) -> None:
+    """Not also as a child: 41.0 and "forty-two" are malformed ages, not ages under 18."""
+    messages = [v["message"] for v in engine.recommend(DATA / "invalid" / name).validation]
+    assert len([m for m in messages if m.startswith("age:")]) == 1, messages
+    assert not [m for m in messages if "adults only" in m]
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_invalid_record_fails_for_the_reason_its_name_states(engine, name: str) -> None:
     path_part, message_part, value = EXPECTED[name]
