@@ -323,3 +323,18 @@ def test_an_n3_record_reads_as_its_turtle_twin(engine, tmp_path: Path) -> None:
     n3 = tmp_path / "record.n3"
     n3.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     assert engine.recommend(n3).as_dict()["advice"] == engine.recommend(source).as_dict()["advice"]
+
+
+def test_the_outcome_message_lists_every_accepted_outcome() -> None:
+    """The message is what a user fixes the record from: it must name each value the shape accepts."""
+    from rdflib import Namespace
+    from rdflib.collection import Collection
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    shapes = Graph().parse(Path(__file__).resolve().parent.parent / "shapes" / "patient" / "record.ttl")
+    outcome = next(s for s in shapes.subjects(sh.path, URIRef("https://w3id.org/axspa-kg/ontology#outcome"))
+                   if shapes.value(s, sh["in"]) is not None)
+    message = str(shapes.value(outcome, sh.message))
+    accepted = [str(m).rsplit("#", 1)[-1] for m in Collection(shapes, shapes.value(outcome, sh["in"]))]
+    assert len(accepted) >= 10
+    assert [m for m in accepted if m not in message] == []
