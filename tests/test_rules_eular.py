@@ -290,6 +290,13 @@ def test_a_dmard_stopped_after_a_partial_response_is_not_offered_again(run) -> N
         *nsaid_failure(), course("adalimumab", outcome="partial_response", start="2023-05-01", end="2024-02-01"),
         course("adalimumab", status="ongoing", outcome="ongoing_response", start="2025-01-01")]))
     assert S(DRUG.adalimumab) not in restarted.therapies("do-not-repeat")
+    # a biosimilar that helped only partly: its originator is no switch either (AS-14's reasoning)
+    biosimilar = run(patient("eu-atto-partial-stopped", treatments=[
+        *nsaid_failure(), course("adalimumab_atto", outcome="partial_response", start="2022-01-01",
+                                 end="2023-06-01")]))
+    assert {S(DRUG.adalimumab), S(DRUG.adalimumab_atto), S(DRUG.adalimumab_adbm)} <= biosimilar.therapies(
+        "do-not-repeat")
+    assert S(DRUG.adalimumab) not in therapies(biosimilar, "R12")
 
 
 def test_the_case_2_patient_gets_the_asas_eular_path(run) -> None:

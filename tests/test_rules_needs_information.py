@@ -433,9 +433,11 @@ def test_ibd_and_uveitis_for_axspa_cite_r9_or_r12_only_where_that_rule_fires(adv
 @pytest.mark.parametrize(("diagnosis", "rows"), [
     ("AS", {"AS-12", "AS-13"}), ("nr-axSpA", {"NRAXSPA-12", "NRAXSPA-13"})])
 def test_tnfi_order_is_asked_when_a_start_date_is_missing(advise, diagnosis, rows) -> None:
+    # etanercept stopped for an injection-site reaction: if it came first, adalimumab's secondary
+    # non-response is a second TNFi failing (AS-12/13 do not apply); if second, AS-13 applies
     result = advise(patient(diagnosis=diagnosis, conditions=stated(), treatments=[
         *nsaid_failure(),
-        course("etanercept", outcome="primary_nonresponse", start=None),
+        course("etanercept", outcome="injection_site_reaction", start=None),
         course("adalimumab", outcome="secondary_nonresponse", start="2023-02-01", end="2024-06-01")]))
     item = need(result, TNFI_ORDER)
     assert option_ids(item) == rows
@@ -461,3 +463,54 @@ def test_tnfi_order_is_silent_when_the_courses_can_be_ordered(advise) -> None:
         *nsaid_failure(), course("etanercept", status="ongoing", outcome="ongoing_response", start=None),
         course("adalimumab", status="ongoing", outcome="ongoing_response", start=None)]))
     assert not needs(both_ongoing, TNFI_ORDER)
+    # both failed for lack of effect: whichever came first, a later TNFi failed too, so AS-12 and
+    # AS-13 are out either way and the order changes nothing
+    both_failed = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("etanercept", outcome="primary_nonresponse", start=None),
+        course("adalimumab", outcome="secondary_nonresponse", start="2023-02-01", end="2024-06-01")]))
+    assert not needs(both_failed, TNFI_ORDER)
+
+
+def test_tnfi_courses_starting_the_same_day_are_not_ordered(advise) -> None:
+    """Neither is the first: AS-12 (IL-17i over a TNFi) and AS-13 (a TNFi over an IL-17i) would
+    otherwise both fire, each taking its own course for the first."""
+    both_failed = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="primary_nonresponse", start="2022-01-01", end="2022-05-01"),
+        course("adalimumab", outcome="secondary_nonresponse", start="2022-01-01", end="2024-05-01")]))
+    assert not {"AS-12", "AS-13"} & {a.recommendation.id for a in both_failed.advice}
+    assert not needs(both_failed, TNFI_ORDER)  # two failed: the order changes nothing
+    one_failed = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="injection_site_reaction", start="2022-01-01", end="2022-02-01"),
+        course("adalimumab", outcome="secondary_nonresponse", start="2022-01-01", end="2024-05-01")]))
+    assert not {"AS-12", "AS-13"} & {a.recommendation.id for a in one_failed.advice
+                                     if a.kind != "needs-information"}
+    assert option_ids(need(one_failed, TNFI_ORDER)) == {"AS-12", "AS-13"}
+    assert not needs(one_failed, RESPONSE_TYPE)
+
+
+@pytest.mark.parametrize("fact", [IBD, UVEITIS])
+def test_ibd_and_uveitis_for_axspa_after_a_bts_dmard_was_not_tolerated(advise, fact) -> None:
+    """R12 also answers a b/tsDMARD stopped for intolerance; the questions follow it there."""
+    leave_out = "ibd" if fact == IBD else "uveitis"
+    result = advise(patient(diagnosis="axSpA", conditions=stated(leave_out), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="injection_site_reaction", start="2022-03-01", end="2022-05-01")]))
+    assert [a for a in result.advice if a.recommendation.id == "R12"]
+    item = need(result, fact)
+    assert option_ids(item) == {"R10-a", "R12"}
+    assert any(f.text.startswith("etanercept course") for f in item.because)
+
+
+def test_uveitis_is_not_asked_when_ibd_is_present(advise) -> None:
+    """With IBD a TNF monoclonal antibody is preferred already (AS-41, R10 (a)): uveitis would not
+    change the choice. The converse does not hold: with uveitis the IL-17 inhibitors are only less
+    preferred (AS-39), and IBD would set them aside (lbl:il17i_ibd), so IBD is still asked."""
+    for diagnosis in ("AS", "nr-axSpA", "axSpA"):
+        with_ibd = advise(patient(diagnosis=diagnosis, treatments=nsaid_failure(), conditions=[
+            condition("ibd", "present"), condition("peripheral_arthritis", "absent")]))
+        assert not needs(with_ibd, UVEITIS), diagnosis
+    with_uveitis = advise(patient(treatments=nsaid_failure(), conditions=[
+        condition("recurrent_anterior_uveitis", "present"), condition("peripheral_arthritis", "absent")]))
+    assert needs(with_uveitis, IBD)
