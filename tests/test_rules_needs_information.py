@@ -514,29 +514,3 @@ def test_uveitis_is_not_asked_when_ibd_is_present(advise) -> None:
     with_uveitis = advise(patient(treatments=nsaid_failure(), conditions=[
         condition("recurrent_anterior_uveitis", "present"), condition("peripheral_arthritis", "absent")]))
     assert needs(with_uveitis, IBD)
-
-
-def test_a_switch_to_a_biosimilar_is_no_second_tnf_inhibitor(advise) -> None:
-    """Infliximab, then its biosimilar for cost: the molecule is still the first TNF inhibitor."""
-    failed = advise(patient(conditions=stated(), treatments=[
-        *nsaid_failure(),
-        course("infliximab", outcome="stopped_other_reason", start="2019-05-01", end="2022-03-01"),
-        course("infliximab_dyyb", outcome="secondary_nonresponse", start="2022-03-15", end="2026-06-01")]))
-    as13 = [a for a in failed.advice if a.recommendation.id == "AS-13" and a.kind != "needs-information"]
-    assert as13 and all(any(f.text.startswith("infliximab-dyyb course") for f in a.because) for a in as13)
-    assert not needs(failed, RESPONSE_TYPE) and not needs(failed, TNFI_ORDER)
-    # and the rows against the other versions of the failed molecule apply (AS-14)
-    as14 = {a.therapy.label for a in failed.advice if a.recommendation.id == "AS-14"}
-    assert "infliximab" in as14 and "infliximab-dyyb" not in as14
-    # still taken, with no outcome: the question is about the biosimilar course, not the originator's
-    taken = advise(patient(conditions=stated(), treatments=[
-        *nsaid_failure(),
-        course("infliximab", outcome="stopped_other_reason", start="2019-05-01", end="2022-03-01"),
-        course("infliximab_dyyb", status="ongoing", start="2022-03-15")]))
-    asked = needs(taken, RESPONSE_TYPE)
-    assert len(asked) == 1 and "infliximab-dyyb" in asked[0].why
-    # two undated versions of one molecule: nothing to order
-    undated = advise(patient(conditions=stated(), treatments=[
-        *nsaid_failure(), course("adalimumab", outcome="secondary_nonresponse", start=None),
-        course("adalimumab_atto", status="ongoing", start=None)]))
-    assert not needs(undated, TNFI_ORDER)
