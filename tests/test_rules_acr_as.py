@@ -555,3 +555,17 @@ def test_first_tnfi_rows_stop_once_a_later_tnfi_also_failed(reasoner) -> None:
     one = patient("one-tnfi-failed", treatments=nsaid_failure() + [
         course("infliximab", outcome="secondary_nonresponse", start="2018-05-01", end="2022-01-01")])
     assert items(reasoner.recommend(one), "AS-13")
+
+
+def test_a_failed_biosimilar_does_not_name_its_reference_product_as_the_alternative(advise) -> None:
+    """After adalimumab-adaz failed, AS-12 prefers an IL-17 inhibitor over a *different* TNFi:
+    adalimumab is the same molecule (AS-14 and do-not-repeat advise against it), so it is no
+    alternative to name; nor in AS-15's comparison."""
+    res = advise(patient("adaz-primary", conditions=[condition("ibd", "absent"),
+                                                     condition("recurrent_anterior_uveitis", "absent"),
+                                                     condition("peripheral_arthritis", "absent")],
+                         treatments=[*nsaid_failure(), _tnfi("adalimumab_adaz", "primary_nonresponse")]))
+    for rule in ("AS-12", "AS-15"):
+        over = {local(o.iri) for a in items(res, rule) for o in a.over}
+        assert over and not over & {"adalimumab", "adalimumab_adaz"}, (rule, over)
+        assert "etanercept" in over
