@@ -514,3 +514,94 @@ def test_uveitis_is_not_asked_when_ibd_is_present(advise) -> None:
     with_uveitis = advise(patient(treatments=nsaid_failure(), conditions=[
         condition("recurrent_anterior_uveitis", "present"), condition("peripheral_arthritis", "absent")]))
     assert needs(with_uveitis, IBD)
+
+
+# ---------------------------------------------------------------------------------------------
+# The first TNF inhibitor is a molecule (state-first-tnfi.rq, state-first-tnfi-failure.rq)
+# ---------------------------------------------------------------------------------------------
+def fired(result: Result, *rows: str) -> set[str]:
+    return {a.recommendation.id for a in result.advice if a.kind != "needs-information"} & set(rows)
+
+
+def test_a_switch_to_a_biosimilar_is_no_second_tnf_inhibitor(advise) -> None:
+    """Infliximab, then its biosimilar for cost: the molecule is still the first TNF inhibitor."""
+    failed = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="stopped_other_reason", start="2019-05-01", end="2022-03-01"),
+        course("infliximab_dyyb", outcome="secondary_nonresponse", start="2022-03-15", end="2026-06-01")]))
+    as13 = [a for a in failed.advice if a.recommendation.id == "AS-13" and a.kind != "needs-information"]
+    assert as13 and all(any(f.text.startswith("infliximab-dyyb course") for f in a.because) for a in as13)
+    assert not needs(failed, RESPONSE_TYPE) and not needs(failed, TNFI_ORDER)
+    assert "infliximab" in {a.therapy.label for a in failed.advice if a.recommendation.id == "AS-14"}
+    # still taken, with no outcome: the question is about the biosimilar course, not the originator's
+    taken = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="stopped_other_reason", start="2019-05-01", end="2022-03-01"),
+        course("infliximab_dyyb", status="ongoing", start="2022-03-15")]))
+    asked = needs(taken, RESPONSE_TYPE)
+    assert len(asked) == 1 and "infliximab-dyyb" in asked[0].why
+
+
+def test_the_first_failure_of_the_molecule_decides(advise) -> None:
+    """Etanercept lost its effect, then its biosimilar never worked: still a secondary non-response
+    of the first TNF inhibitor (AS-13), not a primary one (AS-12)."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="secondary_nonresponse", start="2019-01-01", end="2023-01-01"),
+        course("etanercept_szzs", outcome="primary_nonresponse", start="2023-02-01", end="2023-08-01")]))
+    assert fired(result, "AS-12", "AS-13") == {"AS-13"}
+    # a later partial response to the biosimilar does not hide the originator's loss of effect
+    partial = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start="2018-01-01", end="2023-01-01"),
+        course("adalimumab_atto", outcome="partial_response", start="2023-01-15", end="2026-06-01")]))
+    assert fired(partial, "AS-12", "AS-13") == {"AS-13"}
+    assert not needs(partial, RESPONSE_TYPE)
+
+
+@pytest.mark.parametrize(("diagnosis", "rows"), [
+    ("AS", {"AS-12", "AS-13"}), ("nr-axSpA", {"NRAXSPA-12", "NRAXSPA-13"})])
+def test_conflicting_failures_of_one_molecule_that_cannot_be_ordered_are_asked(advise, diagnosis, rows) -> None:
+    """Primary non-response on the originator, secondary on its undated biosimilar: never both rows."""
+    result = advise(patient(diagnosis=diagnosis, conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="primary_nonresponse", start="2020-01-01", end="2020-07-01"),
+        course("adalimumab_atto", outcome="secondary_nonresponse", start=None)]))
+    assert not fired(result, *rows)
+    assert option_ids(need(result, TNFI_ORDER)) == rows
+    assert not needs(result, RESPONSE_TYPE)
+
+
+def test_versions_of_one_molecule_order_the_molecules(advise) -> None:
+    """An undated originator course does not hide the order: its biosimilar started in 2021, before
+    etanercept in 2024, so infliximab is the first TNF inhibitor."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="stopped_other_reason", start=None),
+        course("infliximab_dyyb", outcome="secondary_nonresponse", start="2021-01-01", end="2024-01-01"),
+        course("etanercept", status="ongoing", outcome="partial_response", start="2024-02-01")]))
+    assert not needs(result, TNFI_ORDER)
+    # etanercept came later and responded inadequately too: AS-13 no longer applies
+    assert not fired(result, "AS-12", "AS-13")
+    working = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="stopped_other_reason", start=None),
+        course("infliximab_dyyb", outcome="secondary_nonresponse", start="2021-01-01", end="2024-01-01"),
+        course("golimumab", status="ongoing", outcome="ongoing_response", start="2024-02-01")]))
+    assert fired(working, "AS-13") == {"AS-13"} and not needs(working, TNFI_ORDER)
+
+
+def test_two_undated_versions_get_one_question(advise) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", start="2022-01-01", end="2022-03-01"),
+        course("adalimumab_atto", status="ongoing", start="2022-01-01")]))
+    assert len(needs(result, RESPONSE_TYPE)) == 1
+    assert not needs(result, TNFI_ORDER)
+    # a version pair with a third molecule undated: the order matters (adalimumab's loss of effect
+    # decides only if etanercept came later), and two failures of one molecule are not two TNFi
+    third = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="partial_response", start="2019-01-01", end="2021-01-01"),
+        course("adalimumab_atto", outcome="secondary_nonresponse", start="2021-01-15", end="2026-06-01"),
+        course("etanercept", outcome="injection_site_reaction", start=None)]))
+    assert needs(third, TNFI_ORDER) and not fired(third, "AS-12", "AS-13")
