@@ -605,3 +605,32 @@ def test_two_undated_versions_get_one_question(advise) -> None:
         course("adalimumab_atto", outcome="secondary_nonresponse", start="2021-01-15", end="2026-06-01"),
         course("etanercept", outcome="injection_site_reaction", start=None)]))
     assert needs(third, TNFI_ORDER) and not fired(third, "AS-12", "AS-13")
+
+
+def test_one_course_with_both_failure_types_decides_nothing(advise) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome=["primary_nonresponse", "secondary_nonresponse"], start="2018-01-01",
+               end="2018-07-01")]))
+    assert not fired(result, "AS-12", "AS-13")
+    assert option_ids(need(result, TNFI_ORDER)) == {"AS-12", "AS-13"}
+
+
+def test_two_unstated_non_responses_of_one_molecule_get_one_question(advise) -> None:
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="nonresponse", start="2018-01-01", end="2020-01-01"),
+        course("adalimumab_atto", outcome="nonresponse", start="2021-01-01", end="2022-01-01")]))
+    asked = needs(result, RESPONSE_TYPE)
+    assert len(asked) == 1 and "adalimumab course" in " ".join(f.text for f in asked[0].because)
+
+
+def test_the_rows_against_follow_the_first_molecule(advise) -> None:
+    """Adalimumab first (2018), etanercept in between (2019), then its biosimilar failed (2020):
+    AS-12 answers, and so do AS-14 and AS-15 (review)."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="stopped_other_reason", start="2018-01-01", end="2018-12-01"),
+        course("etanercept", outcome="adverse_event", start="2019-01-01", end="2019-03-01"),
+        course("adalimumab_atto", outcome="primary_nonresponse", start="2020-01-01", end="2020-07-01")]))
+    assert fired(result, "AS-12", "AS-14", "AS-15") == {"AS-12", "AS-14", "AS-15"}
