@@ -28,6 +28,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "child-age-15.json": ("age", "adults only (18 years or older)", "15"),
     "contradictory-ibd-status.json": ("conditions", "is stated both", "ibd"),
     "course-without-status.json": ("treatments[1].status", "give ongoing or stopped", None),
+    "course-primary-and-secondary.json": ("treatments[2].outcome", "both a primary and a secondary non-response", None),
     "diagnosis-not-axspa.json": ("diagnosis", "give exactly one of", "psoriatic_arthritis"),
     "end-before-start.json": ("treatments[1].start", "starts after it ends", "2026-05-10"),
     "malformed-date.json": ("treatments[1].start", "as YYYY-MM-DD", "2026-02-30"),

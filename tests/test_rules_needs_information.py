@@ -607,13 +607,15 @@ def test_two_undated_versions_get_one_question(advise) -> None:
     assert needs(third, TNFI_ORDER) and not fired(third, "AS-12", "AS-13")
 
 
-def test_one_course_with_both_failure_types_decides_nothing(advise) -> None:
-    result = advise(patient(conditions=stated(), treatments=[
+def test_one_course_with_both_failure_types_is_refused(reasoner) -> None:
+    """Primary and secondary non-response exclude each other: such a record fails validation with
+    a message naming the outcome, and gets no advice (AS-12 and AS-13 both fired before)."""
+    result = reasoner.recommend(patient(conditions=stated(), treatments=[
         *nsaid_failure(),
         course("adalimumab", outcome=["primary_nonresponse", "secondary_nonresponse"], start="2018-01-01",
                end="2018-07-01")]))
-    assert not fired(result, "AS-12", "AS-13")
-    assert option_ids(need(result, TNFI_ORDER)) == {"AS-12", "AS-13"}
+    assert not result.conforms and not result.advice
+    assert any("both a primary and a secondary" in v["message"] for v in result.validation)
 
 
 def test_two_unstated_non_responses_of_one_molecule_get_one_question(advise) -> None:
