@@ -636,3 +636,21 @@ def test_the_rows_against_follow_the_first_molecule(advise) -> None:
         course("etanercept", outcome="adverse_event", start="2019-01-01", end="2019-03-01"),
         course("adalimumab_atto", outcome="primary_nonresponse", start="2020-01-01", end="2020-07-01")]))
     assert fired(result, "AS-12", "AS-14", "AS-15") == {"AS-12", "AS-14", "AS-15"}
+
+
+def test_an_end_date_orders_a_course_without_a_start(advise) -> None:
+    """Etanercept ended in 2017 (start not recorded), adalimumab started in 2019: etanercept came
+    first, so nothing is asked about the order; stopped for an adverse event, it leaves the
+    response type to ask about, and adalimumab's later failure makes that moot."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="adverse_event", start=None, end="2017-12-01"),
+        course("adalimumab", outcome="secondary_nonresponse", start="2019-01-01", end="2024-01-01")]))
+    assert not needs(result, TNFI_ORDER)
+    assert not fired(result, "AS-12", "AS-13")
+    # the other way round: adalimumab's loss of effect is the first TNF inhibitor failing
+    first = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start=None, end="2018-12-01"),
+        course("etanercept", status="ongoing", outcome="ongoing_response", start="2019-01-01")]))
+    assert fired(first, "AS-12", "AS-13") == {"AS-13"} and not needs(first, TNFI_ORDER)
