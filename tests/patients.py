@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# Biosimilars of the two originators the tests fail most often (../shared/reference/biosimilars.tsv).
+INFLIXIMAB_BIOSIMILARS = {"infliximab_dyyb", "infliximab_abda", "infliximab_qbtx", "infliximab_axxq"}
+ADALIMUMAB_BIOSIMILARS = {"adalimumab_atto", "adalimumab_adbm", "adalimumab_adaz", "adalimumab_bwwd",
+                          "adalimumab_afzb", "adalimumab_fkjp", "adalimumab_aqvh", "adalimumab_aacf",
+                          "adalimumab_aaty", "adalimumab_ryvk"}
+
 
 def course(drug: str, status: str = "stopped", outcome: str | list[str] | None = None,
            start: str | None = "2022-01-10", end: str | None = None, **extra: Any) -> dict[str, Any]:

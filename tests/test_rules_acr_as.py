@@ -18,7 +18,16 @@ import pytest
 from reasoner.namespaces import AX, DRUG, REC
 from reasoner.report import AdviceItem, Result
 
-from .patients import condition, course, nsaid_failure, patient, us_held_back, us_held_back_items
+from .patients import (
+    ADALIMUMAB_BIOSIMILARS,
+    INFLIXIMAB_BIOSIMILARS,
+    condition,
+    course,
+    nsaid_failure,
+    patient,
+    us_held_back,
+    us_held_back_items,
+)
 
 RULES = Path(__file__).resolve().parent.parent / "queries" / "rules"
 
@@ -28,10 +37,6 @@ TNF_MAB = TNFI - {"etanercept"}
 IL17I = {"secukinumab", "ixekizumab"}
 SYSTEMIC_GC = {"prednisone", "prednisolone", "methylprednisolone"}
 LOCAL_GC = {"triamcinolone_acetonide", "methylprednisolone_acetate"}
-INFLIXIMAB_BIOSIMILARS = {"infliximab_dyyb", "infliximab_abda", "infliximab_qbtx", "infliximab_axxq"}
-ADALIMUMAB_BIOSIMILARS = {"adalimumab_atto", "adalimumab_adbm", "adalimumab_adaz", "adalimumab_bwwd",
-                          "adalimumab_afzb", "adalimumab_fkjp", "adalimumab_aqvh", "adalimumab_aacf",
-                          "adalimumab_aaty", "adalimumab_ryvk"}
 
 
 def _tnfi(drug: str, outcome: str | None, status: str = "stopped", start: str = "2022-03-01",

@@ -14,7 +14,17 @@ import pytest
 
 from reasoner.namespaces import AX, DRUG
 
-from .patients import advice_from, check_fires_and_near_miss, condition, course, nsaid_failure, patient, us_held_back
+from .patients import (
+    ADALIMUMAB_BIOSIMILARS,
+    INFLIXIMAB_BIOSIMILARS,
+    advice_from,
+    check_fires_and_near_miss,
+    condition,
+    course,
+    nsaid_failure,
+    patient,
+    us_held_back,
+)
 
 NSAIDS = {str(DRUG[d]) for d in ("celecoxib", "diclofenac", "etodolac", "etoricoxib", "ibuprofen",
                                  "indomethacin", "meloxicam", "naproxen")}
@@ -58,6 +68,8 @@ NSAID_WORKS = nr("nr-nsaid-works", treatments=[course("naproxen", status="ongoin
 STABLE_AFTER_NSAIDS = nr("nr-stable-nsaid-failure", state="stable", treatments=nsaid_failure())
 PRIMARY = nr("nr-primary", treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")])
 SECONDARY = nr("nr-secondary", treatments=[*nsaid_failure(), first_tnfi("golimumab", "secondary_nonresponse")])
+SECONDARY_INFLIXIMAB = nr("nr-secondary-infliximab", treatments=[
+    *nsaid_failure(), first_tnfi("infliximab", "secondary_nonresponse")])
 SECOND_TNFI = nr("nr-second-tnfi", treatments=[
     *nsaid_failure(),
     course("etanercept", outcome="injection_site_reaction", start="2022-01-01", end="2022-03-01"),
@@ -99,8 +111,10 @@ CASES = [
     ("NRAXSPA-12", "preferred-over", IL17I_ACR, PRIMARY, SECOND_TNFI),
     ("NRAXSPA-13", "preferred-over", TNFI - {S(DRUG.golimumab)}, SECONDARY, PRIMARY),
     ("NRAXSPA-13", "preferred-over", TNFI - {S(DRUG.golimumab)}, SECONDARY, as_(SECONDARY)),
-    ("NRAXSPA-14", "against", {S(AX.switch_to_biosimilar_of_failed_tnfi)}, PRIMARY, ADVERSE_ONLY),
-    ("NRAXSPA-14", "against", {S(AX.switch_to_biosimilar_of_failed_tnfi)}, SECONDARY, SECOND_TNFI),
+    ("NRAXSPA-14", "against", {S(DRUG[d]) for d in ADALIMUMAB_BIOSIMILARS}, PRIMARY, ADVERSE_ONLY),
+    ("NRAXSPA-14", "against", {S(DRUG[d]) for d in INFLIXIMAB_BIOSIMILARS}, SECONDARY_INFLIXIMAB, SECOND_TNFI),
+    # golimumab has no biosimilar: nothing to advise against
+    ("NRAXSPA-14", "against", {S(DRUG[d]) for d in INFLIXIMAB_BIOSIMILARS}, SECONDARY_INFLIXIMAB, SECONDARY),
     ("NRAXSPA-15", "against", {S(AX.add_csdmard_to_tnfi)}, PARTIAL, TNFI_WORKS),
     ("NRAXSPA-16", "against", SYSTEMIC_GC, ACTIVE, STABLE),
     ("NRAXSPA-17", "recommended", LOCAL_GC,
@@ -243,3 +257,15 @@ def test_nraxspa_advice_names_the_record_facts_it_rests_on(run) -> None:
     for rid in ("NRAXSPA-12", "NRAXSPA-14", "NRAXSPA-15"):
         facts = {f.fact for a in items(result, rid) for f in a.because}
         assert primary_course in facts, rid
+
+
+def test_nraxspa_14_names_the_biosimilars_of_the_failed_drug_as_as_14_does(run) -> None:
+    # adalimumab failed first: each adalimumab biosimilar by name, not an abstract action
+    assert therapies(run(PRIMARY), "NRAXSPA-14") == {S(DRUG[d]) for d in ADALIMUMAB_BIOSIMILARS}
+    # a failed biosimilar: its originator and the other biosimilars of it
+    failed_biosimilar = nr("nr-primary-biosimilar", treatments=[
+        *nsaid_failure(), first_tnfi("infliximab_dyyb", "primary_nonresponse")])
+    assert therapies(run(failed_biosimilar), "NRAXSPA-14") == (
+        {S(DRUG.infliximab)} | {S(DRUG[d]) for d in INFLIXIMAB_BIOSIMILARS - {"infliximab_dyyb"}})
+    # golimumab has no biosimilar, so there is nothing to advise against
+    assert not items(run(SECONDARY), "NRAXSPA-14")
