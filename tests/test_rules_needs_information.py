@@ -542,6 +542,30 @@ def test_a_switch_to_a_biosimilar_is_no_second_tnf_inhibitor(advise) -> None:
     assert len(asked) == 1 and "infliximab-dyyb" in asked[0].why
 
 
+
+def courses(item: NeedsInformation) -> list[str]:
+    return [f.fact for f in item.because if "/treatment/" in f.fact]
+
+
+def test_the_response_question_asks_about_the_course_that_responded_partly(advise) -> None:
+    """Infliximab helped only partly, then its biosimilar was stopped for an adverse event: how
+    infliximab failed decides AS-12 or AS-13, so the question names infliximab, not the newer
+    biosimilar course (third review)."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="partial_response", start="2019-05-01", end="2022-03-01"),
+        course("infliximab_dyyb", outcome="adverse_event", start="2022-03-15", end="2022-06-01")]))
+    asked = need(result, RESPONSE_TYPE)
+    assert courses(asked) == [f"{result.patient}/treatment/3"]
+    assert "infliximab did not work well enough" in asked.why
+    # of two partial responses, the newer one
+    both = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="partial_response", start="2019-05-01", end="2022-03-01"),
+        course("infliximab_dyyb", outcome="partial_response", start="2022-03-15", end="2023-06-01"),
+        course("infliximab_abda", outcome="intolerance", start="2023-07-01", end="2023-09-01")]))
+    assert courses(need(both, RESPONSE_TYPE)) == [f"{both.patient}/treatment/4"]
+
 def test_the_first_failure_of_the_molecule_decides(advise) -> None:
     """Etanercept lost its effect, then its biosimilar never worked: still a secondary non-response
     of the first TNF inhibitor (AS-13), not a primary one (AS-12)."""
