@@ -499,10 +499,15 @@ def test_as24_as25_cite_both_ongoing_courses(result) -> None:
     assert {f.text.split(" course")[0] for f in advice.because if " course" in f.text} == {"etanercept", "methotrexate"}
 
 
-def test_as30_notes_infliximab_only(result) -> None:
+def test_as30_notes_infliximab_only(result, advise) -> None:
     infliximab = item(result("active-on-infliximab"), "AS-30", "low_dose_mtx_cotreatment")
     assert infliximab.note and "infliximab" in infliximab.note
     assert item(result("stable-tnfi-mtx"), "AS-30", "low_dose_mtx_cotreatment").note is None
+    # a biosimilar of infliximab is infliximab for this purpose
+    biosimilar = advise(patient("as30-infliximab-biosimilar", state="stable", treatments=[
+        *nsaid_failure(), course("infliximab_axxq", status="ongoing", outcome="ongoing_response", start="2022-05-02")]))
+    note = item(biosimilar, "AS-30", "low_dose_mtx_cotreatment").note
+    assert note and "infliximab" in note
 
 
 def test_as39_as41_prefer_tnf_antibodies_over_etanercept_and_il17i(result) -> None:

@@ -248,6 +248,18 @@ def test_r9_and_r12_look_only_at_the_drugs_they_offer(run) -> None:
     assert switch_to and not {S(DRUG.adalimumab), S(DRUG.adalimumab_atto)} & switch_to
 
 
+
+@pytest.mark.parametrize("drug", ["adalimumab", "adalimumab_atto"])
+def test_restarting_the_drug_that_failed_is_no_switch(run, drug) -> None:
+    """The same drug taken again after it lost its effect, originator or biosimilar alike, with the
+    disease active: no switch was made, so R12 still answers the failure (it waited for a restarted
+    originator and answered for a restarted biosimilar before)."""
+    result = run(patient(f"eu-r12-restarted-{drug}", diagnosis="axSpA", measurements=asdas(3.1), treatments=[
+        *nsaid_failure(), course(drug, outcome="secondary_nonresponse", start="2021-01-01", end="2022-06-01"),
+        course(drug, status="ongoing", start="2023-01-01")]))
+    switch_to = therapies(result, "R12")
+    assert switch_to and S(DRUG[drug]) not in switch_to
+
 def test_r12_switches_within_tnfi_il17i_and_jaki_only(run) -> None:
     result = run(JAK_FAILED)
     switch = therapies(result, "R12")
