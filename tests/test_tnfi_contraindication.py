@@ -1,0 +1,75 @@
+"""A TNF-inhibitor contraindication the record states holds back every TNF inhibitor
+(queries/rules/tnfi-contraindication.rq, ax:principle_tnfi_contraindication).
+
+Before this rule a record stating a chronic or recurrent infection, or a TNF-inhibitor
+contraindication as such, got AS-11's alternatives and still every TNF inhibitor recommended by
+AS-06, AS-09 and R9: only conditions with a label fact (heart failure, active tuberculosis ...)
+were blocked (ninth-session review)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasoner.namespaces import DRUG
+
+from .patients import condition, nsaid_failure, patient
+
+TNFI = {str(DRUG[d]) for d in ("adalimumab", "certolizumab_pegol", "etanercept", "golimumab", "infliximab")}
+RECOMMENDING = ("recommended", "preferred-over", "no-preference")
+
+
+def stated(*extra: dict) -> list[dict]:
+    return [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"), *extra]
+
+
+def recommended(result) -> set[str]:
+    return {a.therapy.iri for a in result.advice if a.kind in RECOMMENDING}
+
+
+def principle_items(result) -> list:
+    return [a for a in result.advice if a.recommendation.id == "tnfi-contraindicated"]
+
+
+@pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA", "axSpA"])
+@pytest.mark.parametrize("stated_condition", [
+    "chronic_or_recurrent_infection", "tnfi_contraindication", "tnfi_contraindication_infection",
+    "tnfi_contraindication_cardiac_neurologic"])
+def test_a_stated_contraindication_holds_back_every_tnf_inhibitor(run, diagnosis, stated_condition) -> None:
+    result = run(patient(f"tnfi-ci-{diagnosis}-{stated_condition}", diagnosis=diagnosis,
+                         conditions=stated(condition(stated_condition)), treatments=nsaid_failure()))
+    assert not recommended(result) & TNFI
+    blocked = principle_items(result)
+    assert {a.therapy.iri for a in blocked} == TNFI and {a.kind for a in blocked} == {"contraindicated"}
+    assert all(a.recommendation.guideline == "axspa-kg" for a in blocked)
+    assert all([f.text.endswith(": present") for f in a.because] == [True] for a in blocked)  # the statement
+    # what a rule would have recommended is shown as a conflict naming the principle
+    overridden = {c.advice.therapy.iri for c in result.conflicts
+                  if c.overridden_by.recommendation.id == "tnfi-contraindicated"}
+    assert overridden == TNFI
+    # the alternatives are still given: an IL-17 inhibitor is recommended
+    assert {str(DRUG.secukinumab), str(DRUG.ixekizumab)} & recommended(result)
+
+
+def test_a_chronic_infection_keeps_as11s_sulfasalazine(run) -> None:
+    result = run(patient("tnfi-ci-as11", conditions=stated(condition("chronic_or_recurrent_infection")),
+                         treatments=nsaid_failure()))
+    as11 = [a for a in result.advice if a.recommendation.id == "AS-11"]
+    assert {a.therapy.iri for a in as11} == {str(DRUG.sulfasalazine)}
+    assert all(a.therapy.iri not in TNFI for a in result.advice if a.recommendation.id == "R9")
+
+
+def test_a_label_fact_for_the_same_condition_is_cited_instead(run) -> None:
+    """Heart failure: lbl:tnfi_heart_failure already rules TNF inhibitors out; one reason is shown."""
+    result = run(patient("tnfi-ci-heart-failure", conditions=stated(condition("congestive_heart_failure")),
+                         treatments=nsaid_failure()))
+    assert not recommended(result) & TNFI
+    assert not principle_items(result)
+    assert {a.therapy.iri for a in result.advice if a.recommendation.id == "tnfi_heart_failure"} == TNFI
+
+
+@pytest.mark.parametrize("status", ["absent", "unknown"])
+def test_a_contraindication_not_stated_present_blocks_nothing(run, status) -> None:
+    result = run(patient(f"tnfi-ci-{status}", conditions=stated(condition("chronic_or_recurrent_infection", status)),
+                         treatments=nsaid_failure()))
+    assert not principle_items(result)
+    assert recommended(result) >= TNFI
