@@ -254,11 +254,22 @@ def test_uveitis_status_for_nraxspa_points_to_asas_eular_r10(advise) -> None:
 
 @pytest.mark.parametrize("statement", [
     condition("recurrent_anterior_uveitis", "absent"), condition("recurrent_anterior_uveitis", "present"),
-    condition("iritis", "present"), condition("anterior_uveitis", "absent"),
+    condition("anterior_uveitis", "absent"), condition("iritis", "absent"),
 ])
 def test_uveitis_status_is_silent_when_uveitis_is_stated(advise, statement) -> None:
     result = advise(patient(conditions=stated("uveitis", extra=[statement]), treatments=nsaid_failure()))
     assert not needs(result, UVEITIS)
+
+
+@pytest.mark.parametrize("episode", ["iritis", "acute_anterior_uveitis", "anterior_uveitis"])
+def test_an_episode_of_uveitis_leaves_open_whether_it_recurs(advise, episode) -> None:
+    """Iritis or acute anterior uveitis present says nothing of recurrence, which decides AS-39 and
+    R10 (a): neither fires on it, so the question is asked (ninth-session review)."""
+    for diagnosis, row in (("AS", "AS-39"), ("nr-axSpA", "R10-a")):
+        result = advise(patient(diagnosis=diagnosis, conditions=stated("uveitis", extra=[condition(episode)]),
+                                treatments=nsaid_failure()))
+        assert row in option_ids(need(result, UVEITIS))
+        assert not [a for a in result.advice if a.recommendation.id == row and a.kind != "needs-information"]
 
 
 # ---------------------------------------------------------------------------------------------
