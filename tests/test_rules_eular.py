@@ -186,8 +186,8 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     unscored = items(run(patient("eu-unscored", diagnosis="AS", treatments=nsaid_failure())), "R9")
     assert unscored
     assert all("No ASDAS is recorded" in a.note and "AS diagnosis implies" in a.note for a in unscored)
-    # One recorded ASDAS of 2.1 or more is enough; 2.1 itself counts.
-    mixed = run(patient("eu-mixed-asdas", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(1.5, 2.1)))
+    # The latest ASDAS counts; 2.1 itself is enough (2.1 now, 1.5 a month before).
+    mixed = run(patient("eu-mixed-asdas", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(2.1, 1.5)))
     # JAK inhibitors held back for this TNF-naive patient by the US restriction, shown as conflicts
     assert us_held_back(mixed, "R9") == JAKI
     assert therapies(mixed, "R9") == (TNFI | IL17I) - mixed.therapies("do-not-repeat")
@@ -195,6 +195,21 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
                       measurements=[measurement("asdas_esr", 2.0), measurement("crp", 3.0)]))
     assert not items(esr, "R9")
 
+
+
+def test_r9_reads_the_latest_asdas(run) -> None:
+    """ASDAS 3.6 two months ago, 1.6 now: the disease is no longer highly active, so R9 does not
+    apply (it read any ASDAS ever recorded before; ninth-session review). An undated high ASDAS
+    cannot be ordered against a dated low one and still counts."""
+    settled = run(patient("eu-r9-settled", diagnosis="axSpA", treatments=nsaid_failure(),
+                          measurements=asdas(1.6, 2.0, 3.6)))
+    assert not items(settled, "R9") and not us_held_back(settled, "R9")
+    flared = run(patient("eu-r9-flared", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(3.6, 1.6)))
+    assert items(flared, "R9")
+    assert all(any(f.text.startswith("ASDAS-CRP 3.6") for f in a.because) for a in items(flared, "R9"))
+    undated = run(patient("eu-r9-undated", diagnosis="axSpA", treatments=nsaid_failure(), measurements=[
+        measurement("asdas_crp", 1.6), {"measure": "asdas_crp", "value": 3.6}]))
+    assert items(undated, "R9")
 
 @pytest.mark.parametrize("bts", [
     course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-06-01"),
