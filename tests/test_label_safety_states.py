@@ -71,3 +71,15 @@ def test_the_thiopurine_lymphoma_warning_needs_both_ibd_and_a_thiopurine(run) ->
     warned = label_items(both, "tnfi_hstcl_ibd_thiopurine")
     assert {a.therapy.iri for a in warned} == TNFI and {a.kind for a in warned} == {"caution"}
     assert {f.text for a in warned for f in a.because} == {"Crohn's disease: present", "thiopurine use: present"}
+
+
+def test_a_systemic_fungal_infection_is_a_serious_infection(run) -> None:
+    """Invasive fungal infections are among the serious infections of the TNF-inhibitor boxed
+    warning (safety.tsv notes): TNF, IL-17 and JAK inhibitors are all held back, not only the depot
+    glucocorticoids whose fact names the condition (ninth-session review)."""
+    result = run(patient("label-fungal", conditions=[condition("systemic_fungal_infection")],
+                         treatments=nsaid_failure()))
+    blocked = {a.recommendation.id for a in result.advice if a.kind == "contraindicated"}
+    assert {"tnfi_active_serious_infection", "il17i_active_infection", "jaki_serious_infection",
+            "gc_depot_route_restrictions"} <= blocked
+    assert not {a.therapy.iri for a in result.advice if a.kind in ("recommended", "preferred-over")} & (TNFI | JAKI)
