@@ -83,3 +83,26 @@ def test_a_systemic_fungal_infection_is_a_serious_infection(run) -> None:
     assert {"tnfi_active_serious_infection", "il17i_active_infection", "jaki_serious_infection",
             "gc_depot_route_restrictions"} <= blocked
     assert not {a.therapy.iri for a in result.advice if a.kind in ("recommended", "preferred-over")} & (TNFI | JAKI)
+
+
+def test_a_class_wide_nsaid_contraindication_holds_back_the_nsaid_strategies(run) -> None:
+    """Continuous or on-demand NSAID use names no drug, so the per-drug override missed it: from 30
+    weeks of pregnancy AS-02 still preferred continuous NSAID use (ninth-session review)."""
+    def strategies(result) -> set[str]:
+        return {a.therapy.label for a in result.advice if a.kind in ("recommended", "preferred-over")}
+
+    def conflicts(result, label: str) -> list:
+        return [c for c in result.conflicts if c.advice.therapy.label == label]
+
+    late = run(patient("label-nsaid-30wk", conditions=[condition("pregnancy_30_weeks_or_more")]))
+    assert "continuous NSAID use" not in strategies(late)
+    held = conflicts(late, "continuous NSAID use")
+    assert [c.overridden_by.recommendation.id for c in held] == ["nsaid_pregnancy_30wk"]  # listed once
+    stable = run(patient("label-nsaid-bleed-stable", state="stable", conditions=[condition("gi_bleeding")]))
+    assert "on-demand NSAID use" not in strategies(stable)
+    assert conflicts(stable, "on-demand NSAID use")
+    # a caution on the class (hypertension) and a failed NSAID (do-not-repeat) hold back nothing
+    for record in (patient("label-nsaid-hypertension", conditions=[condition("hypertension")]),
+                   patient("label-nsaid-failed", treatments=nsaid_failure())):
+        result = run(record)
+        assert "continuous NSAID use" in strategies(result) and not conflicts(result, "continuous NSAID use")
