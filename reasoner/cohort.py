@@ -255,10 +255,29 @@ def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str =
     return BatchResult(entries, store.ntriples(PATIENTS_GRAPH), store.ntriples(DERIVED_GRAPH))
 
 
+def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef]) -> tuple[str, str] | None:
+    """(node, message) if a course, condition statement or measurement of this record is also a node of
+    another record in the batch (or the other record's patient), else None, and the record's
+    nodes are registered. Records in a batch share one store, so a shared node would merge the two
+    patients' facts: one patient's failed drug would shape the other's advice."""
+    patient = loaded.patient
+    nodes = [patient, *(n for link in PATIENT_LINKS for n in loaded.graph.objects(patient, link)
+                        if isinstance(n, URIRef))]
+    for node in nodes:
+        other = owners.get(node)
+        if other is not None and other != patient:
+            return str(node), (f"{node} is also a node of the record of {other}: the ids of courses, "
+                               "conditions and measurements must differ between patients (relative ids are "
+                               "scoped under the patient)")
+    owners.update((node, patient) for node in nodes)
+    return None
+
+
 def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str) -> list[Entry]:
     entries: list[Entry] = []
     loaded_batch: list[tuple[int, PatientRecord]] = []
     seen: set[URIRef] = set()
+    owners: dict[URIRef, URIRef] = {}  # every node of the batch's records -> its patient
     for source, record in items:
         if isinstance(record, Exception):
             entries.append(_load_error(source, str(record)))
@@ -273,6 +292,11 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
             continue
         if loaded.patient in seen:
             entries.append(_duplicate(source, str(loaded.patient)))
+            continue
+        shared = _shared_node(loaded, owners)
+        if shared:
+            entries.append(Entry(source, str(loaded.patient), [
+                {"severity": "violation", "path": "id", "value": shared[0], "message": shared[1]}]))
             continue
         seen.add(loaded.patient)
         entries.append(Entry(source, str(loaded.patient)))

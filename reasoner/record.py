@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pyoxigraph
 import rdflib
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
@@ -136,6 +137,7 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
                 raise RecordLoadError(f"{key}[{index}]: expected an object, got {type(item).__name__}")
             item.setdefault("type", type_name)
             _check_id(item.setdefault("id", f"{pid}/{stem}/{index}"), f"{key}[{index}].id")
+            item["id"] = _nested_id(item["id"], pid)
             value = item.get("value")
             if key == "measurements" and isinstance(value, int | float) and not isinstance(value, bool):
                 item["value"] = format(Decimal(repr(value)), "f")
@@ -146,6 +148,15 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise RecordLoadError(str(exc)) from exc
     return doc
+
+
+def _nested_id(value: str, pid: str) -> str:
+    """A nested item's relative id names it within its patient ("course-1" becomes
+    "<patient>/course-1"): resolved against the record base it would be one node shared by every
+    record using the same id, and a cohort batch would merge their courses. A full IRI is kept."""
+    if ":" in value or value.startswith(f"{pid}/"):
+        return value
+    return f"{pid}/{value}"
 
 
 def _check_id(value: object, path: str) -> None:
@@ -335,6 +346,16 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             except UnicodeEncodeError as exc:
                 raise RecordLoadError(f"{source}: {term.encode('utf-8', 'backslashreplace').decode()[:80]!r} "
                                       "is not valid Unicode text (a lone surrogate)") from exc
+    for term in {term for triple in triples for term in triple if not isinstance(term, rdflib.BNode)}:
+        if isinstance(term, rdflib.Literal):
+            problem = literal_problem(term.datatype, term.language)
+            if problem:
+                raise RecordLoadError(f"{source}: the value {str(term)[:40]!r} has {problem}")
+            continue
+        problem = iri_problem(str(term))
+        if problem:
+            raise RecordLoadError(f"{source}: {_short(term)!r} is not a valid IRI ({problem}); check the id "
+                                  "fields: no [ or ], % only before two hex digits, # at most once")
     unknown: list[tuple[bool, str, str]] = []  # (on a node without an IRI, field, where)
     for subject, predicate, obj in triples:
         if predicate == RDF.type:
@@ -349,6 +370,31 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
         raise RecordLoadError(f"{source}: {name}: not a field of the record format (ax:{name} is not in the "
                               f"ontology) on {where}; what it holds would be ignored. Check the spelling."
                               + (f" ({more} other unknown field{'s' if more > 1 else ''} too)" if more else ""))
+
+
+@lru_cache(maxsize=8192)
+def iri_problem(iri: str) -> str | None:
+    """Why no store could hold `iri` (Oxigraph's RFC 3987 parser: a '[' outside the host, '%zz',
+    a second '#' ...), or None. rdflib accepts such IRIs, so without this check a record would pass
+    loading and validation setup, then fail in the store with a traceback (and end a cohort run)."""
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+@lru_cache(maxsize=1024)
+def literal_problem(datatype: str | None, language: str | None) -> str | None:
+    """What in a literal's datatype IRI or language tag no store could hold, or None."""
+    if datatype is not None and iri_problem(str(datatype)):
+        return f"a datatype that is not a valid IRI ({iri_problem(str(datatype))})"
+    if language is not None:
+        try:
+            pyoxigraph.Literal("", language=language)
+        except ValueError as exc:
+            return f"a language tag that is not valid ({exc})"
+    return None
 
 
 def _short(node: object) -> str:

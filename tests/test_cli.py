@@ -74,7 +74,16 @@ def test_validate_valid_record_exits_0(capsys) -> None:
     assert json.loads(capsys.readouterr().out)["conforms"] is True
 
 
-@pytest.mark.parametrize("content,suffix", [("{not json", ".json"), ("@prefix : <x", ".ttl"), ("[1, 2]", ".json")])
+@pytest.mark.parametrize("content,suffix", [
+    ("{not json", ".json"), ("@prefix : <x", ".ttl"), ("[1, 2]", ".json"),
+    # ids rdflib accepts but no store can hold (a traceback from the store before)
+    ('{"id": "pt[7]", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active"}', ".json"),
+    ('{"id": "p", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
+     '"treatments": [{"drug": "naproxen", "status": "ongoing", '
+     '"detail": {"@value": "x", "@type": "http://e.org/a b"}}]}',
+     ".json"),
+    ("<https://example.org/p/a%zz> a <https://w3id.org/axspa-kg/ontology#Patient> .", ".nt"),
+])
 def test_unreadable_input_exits_2_without_traceback(tmp_path: Path, content: str, suffix: str) -> None:
     path = tmp_path / f"bad{suffix}"
     path.write_text(content)

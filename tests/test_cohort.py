@@ -454,3 +454,44 @@ def test_outputs_that_are_not_files_and_hard_links(tmp_path: Path, capsys) -> No
     before = source.read_bytes()
     assert main(["cohort", str(source), "-o", str(link)]) == 2
     assert "would overwrite an input" in capsys.readouterr().err and source.read_bytes() == before
+
+
+def test_records_never_share_nodes_within_a_batch(reasoner, tmp_path: Path) -> None:
+    """Two records giving their courses the same id: a relative id is scoped under its patient, so
+    both are advised on their own facts (the second got AS-12 from the first's primary non-response
+    before); the same full IRI in two records is refused for the later one (ninth-session review)."""
+    def record(pid: str, course_id: str, outcome: str) -> dict:
+        return json.loads(_example_line("primary-tnfi-failure.json", id=pid)) | {"treatments": [
+            {"id": course_id, "drug": "etanercept", "start": "2024-01-01", "end": "2024-06-01",
+             "status": "stopped", "outcome": outcome}]}
+
+    relative = tmp_path / "relative.jsonl"
+    relative.write_text("".join(json.dumps(record(p, "course-1", o)) + "\n" for p, o in
+                                (("px", "primary_nonresponse"), ("py", "adverse_event"))))
+    together = {line["patient"]: line for line in _run(reasoner, [relative])[0]}
+    for pid in ("px", "py"):
+        alone = json.loads(main_json(reasoner, record(pid, "course-1", "primary_nonresponse" if pid == "px"
+                                                      else "adverse_event")))
+        assert together[f"https://w3id.org/axspa-kg/record/{pid}"]["advice"] == alone["advice"], pid
+    absolute = tmp_path / "absolute.jsonl"
+    absolute.write_text("".join(json.dumps(record(p, "https://example.org/course/1", o)) + "\n" for p, o in
+                                (("pa", "primary_nonresponse"), ("pb", "adverse_event"))))
+    lines, rejects, summary = _run(reasoner, [absolute])
+    assert summary.read == 2 and len(lines) == 1 and len(rejects) == 1
+    assert "https://example.org/course/1 is also a node of the record of" in rejects[0]["validation"][0]["message"]
+
+
+def test_ids_no_store_can_hold_are_rejected_not_fatal(reasoner, tmp_path: Path) -> None:
+    path = tmp_path / "iris.jsonl"
+    path.write_text("".join([
+        _example_line("case1-first-line-active-as.json", id="pt[7]"),
+        _example_line("case1-first-line-active-as.json", id="a%zz"),
+        _example_line("case1-first-line-active-as.json", id="fine"),
+    ]))
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 3 and len(lines) == 1 and len(rejects) == 2
+    assert all("is not a valid IRI" in r["validation"][0]["message"] for r in rejects)
+
+
+def main_json(reasoner: Reasoner, record: dict) -> str:
+    return json.dumps(reasoner.recommend(record).as_dict())
