@@ -30,7 +30,7 @@ from .errors import AxspaError, RecordLoadError
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
-from .record import PatientRecord, load_record, parse_json_text, parse_rdf_text
+from .record import PatientRecord, load_record, parse_json_text, parse_rdf_text, unlinked_part
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -183,6 +183,9 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
     except RecordLoadError as exc:
         yield str(path), exc
         return
+    unlinked = unlinked_part(graph) if (None, RDF.type, AX.Patient) in graph else None
+    if unlinked:  # split_patients keeps only what a patient links to: report the rest, never drop it
+        yield str(path), RecordLoadError(unlinked)
     for part in split_patients(graph):
         yield str(path), part
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -370,6 +371,73 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
         raise RecordLoadError(f"{source}: {name}: not a field of the record format (ax:{name} is not in the "
                               f"ontology) on {where}; what it holds would be ignored. Check the spelling."
                               + (f" ({more} other unknown field{'s' if more > 1 else ''} too)" if more else ""))
+    check_placement(graph, kb, source)
+
+
+# The nested parts of a record and the patient field that must link each one.
+RECORD_PARTS = {AX.TreatmentCourse: ("treatments", AX.hasTreatmentCourse),
+                AX.ConditionStatement: ("conditions", AX.hasConditionStatement),
+                AX.Measurement: ("measurements", AX.hasMeasurement)}
+
+
+def check_placement(graph: Graph, kb: Graph, source: str) -> None:
+    """Refuse a known field on the wrong kind of node (a course's "drug" and "outcome" written on the
+    patient) and a course, condition statement or measurement no patient links to: no rule reads
+    either, so the record would be advised as if the course were not there."""
+    domains, supers = field_domains_cached(kb)
+    types: dict[object, set[URIRef]] = {}
+    for node, kind in graph.subject_objects(RDF.type):
+        if isinstance(kind, URIRef) and kind in supers:
+            types.setdefault(node, set()).update(supers[kind])
+    misplaced = sorted((str(predicate), str(subject)) for subject, predicate, _ in graph
+                       if (allowed := domains.get(predicate)) and (held := types.get(subject))  # type: ignore[arg-type]
+                       and not allowed & held)
+    if misplaced:
+        predicate, subject = URIRef(misplaced[0][0]), URIRef(misplaced[0][1])
+        name = predicate.removeprefix(str(AX))
+        owner = ", ".join(sorted(_class_name(c) for c in domains[predicate]))
+        where = ", ".join(sorted(_class_name(c) for c in types[subject] if c in _RECORD_CLASSES)) or "node"
+        raise RecordLoadError(f"{source}: {name}: a field of a {owner}, not of the {where} {_short(subject)!r}; "
+                              "there it would be ignored. Move it into the right object (a course's drug "
+                              "and outcome go in one of the treatments, say).")
+    if (None, RDF.type, AX.Patient) in graph:  # with no patient at all, find_patient says so
+        unlinked = unlinked_part(graph)
+        if unlinked:
+            raise RecordLoadError(f"{source}: {unlinked}")
+
+
+def unlinked_part(graph: Graph) -> str | None:
+    """Why a course, condition statement or measurement of `graph` would be ignored (no patient
+    links to it), or None."""
+    for kind, (key, link) in RECORD_PARTS.items():
+        for node in sorted(graph.subjects(RDF.type, kind), key=str):
+            if (None, link, node) not in graph:
+                return (f"{_short(node)!r} is a {_class_name(kind)} that no patient links to "
+                        f"(ax:{link.removeprefix(str(AX))}, the {key} list); it would be ignored")
+    return None
+
+
+_RECORD_CLASSES = {AX.Patient, AX.TreatmentCourse, AX.ConditionStatement, AX.Measurement}
+
+
+def _class_name(cls: URIRef) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z][a-z])", " ", cls.removeprefix(str(AX))).lower()
+
+
+def field_domains(kb: Graph) -> tuple[dict[URIRef, frozenset[URIRef]], dict[URIRef, frozenset[URIRef]]]:
+    """The declared domain of each axspa-kg property, and each record class with its superclasses
+    (only the record's own classes are checked: Patient, TreatmentCourse, ConditionStatement,
+    Measurement and their subclasses)."""
+    domains: dict[URIRef, set[URIRef]] = {}
+    for prop, domain in kb.subject_objects(RDFS.domain):
+        if isinstance(prop, URIRef) and isinstance(domain, URIRef) and prop.startswith(str(AX)):
+            domains.setdefault(prop, set()).add(domain)
+    supers: dict[URIRef, frozenset[URIRef]] = {}
+    for cls in _RECORD_CLASSES:
+        for sub in kb.transitive_subjects(RDFS.subClassOf, cls):
+            if isinstance(sub, URIRef):
+                supers[sub] = frozenset(c for c in kb.transitive_objects(sub, RDFS.subClassOf) if isinstance(c, URIRef))
+    return {p: frozenset(d) for p, d in domains.items()}, supers
 
 
 @lru_cache(maxsize=8192)
@@ -435,3 +503,7 @@ def drug_index_cached(kb: Graph) -> dict[str, URIRef]:
 
 def declared_terms_cached(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:
     return _per_kb(declared_terms, kb)
+
+
+def field_domains_cached(kb: Graph) -> tuple[dict[URIRef, frozenset[URIRef]], dict[URIRef, frozenset[URIRef]]]:
+    return _per_kb(field_domains, kb)

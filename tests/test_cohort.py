@@ -495,3 +495,13 @@ def test_ids_no_store_can_hold_are_rejected_not_fatal(reasoner, tmp_path: Path) 
 
 def main_json(reasoner: Reasoner, record: dict) -> str:
     return json.dumps(reasoner.recommend(record).as_dict())
+
+
+def test_a_course_no_patient_links_to_is_reported_not_dropped(reasoner, tmp_path: Path) -> None:
+    path = tmp_path / "orphan.ttl"
+    path.write_text(VALID_TTL.read_text(encoding="utf-8") + "\n<https://example.org/c/lost> a ax:TreatmentCourse ; "
+                    "ax:drug <https://w3id.org/axspa-kg/drug/etanercept> .\n")
+    lines, rejects, summary = _run(reasoner, [path])
+    assert len(lines) == 1 and len(rejects) == 1
+    assert "'https://example.org/c/lost' is a treatment course that no patient links to" in \
+        rejects[0]["validation"][0]["message"]

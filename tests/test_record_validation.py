@@ -164,6 +164,14 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
      "no patient found"),
     ("two-patients.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
      "<https://example.org/p/1> a ax:Patient .\n<https://example.org/p/2> a ax:Patient .", "2 patients found"),
+    # a course's fields on the patient, and a course no patient links to: both would be ignored
+    ("misplaced.json", '{"id": "mf", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
+     '"drug": "etanercept", "outcome": "primary_nonresponse"}',
+     r"(drug|outcome): a field of a treatment course, not of the patient 'mf'"),
+    ("orphan.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
+     "<https://example.org/p/1> a ax:Patient ; ax:ageYears 40 .\n"
+     "<https://example.org/c/1> a ax:TreatmentCourse ; ax:drug <https://w3id.org/axspa-kg/drug/etanercept> .",
+     r"'https://example.org/c/1' is a treatment course that no patient links to"),
 ])
 def test_unparseable_input_raises_record_load_error(engine, tmp_path: Path, file_name, text, expected) -> None:
     path = tmp_path / file_name
