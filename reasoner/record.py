@@ -124,9 +124,11 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     if "@graph" in doc:
         raise RecordLoadError("@graph: a record describes one patient; give one record per JSON object "
                               "(or use `axspa cohort` with JSON Lines or an array of records)")
+    _keyword_aliases(doc, "")
     doc.setdefault("type", "Patient")
     _check_id(doc.setdefault("id", "patient"), "id")
     pid = doc["id"]
+    nested_ids: dict[str, str] = {}
     for key, (type_name, stem) in _NESTED.items():
         items = doc.get(key)
         if items is None:
@@ -136,9 +138,15 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
         for index, item in enumerate(items, start=1):
             if not isinstance(item, dict):
                 raise RecordLoadError(f"{key}[{index}]: expected an object, got {type(item).__name__}")
+            _keyword_aliases(item, f"{key}[{index}].")
             item.setdefault("type", type_name)
             _check_id(item.setdefault("id", f"{pid}/{stem}/{index}"), f"{key}[{index}].id")
             item["id"] = _nested_id(item["id"], pid)
+            if item["id"] in nested_ids or item["id"] == pid:
+                # two items with one id are one node in RDF: their fields would merge silently
+                raise RecordLoadError(f"{key}[{index}].id: {item['id']!r} is already the id of "
+                                      f"{nested_ids.get(item['id'], 'the patient')}; each item needs its own")
+            nested_ids[item["id"]] = f"{key}[{index}]"
             value = item.get("value")
             if key == "measurements" and isinstance(value, int | float) and not isinstance(value, bool):
                 item["value"] = format(Decimal(repr(value)), "f")
@@ -149,6 +157,16 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise RecordLoadError(str(exc)) from exc
     return doc
+
+
+def _keyword_aliases(item: dict[str, Any], where: str) -> None:
+    """JSON-LD's "@id" and "@type" are what the shipped context calls "id" and "type": read them as
+    such (the record's own "@id" was ignored, every such record named ".../record/patient")."""
+    for keyword, alias in (("@id", "id"), ("@type", "type")):
+        if keyword in item:
+            if alias in item:
+                raise RecordLoadError(f"{where}{alias}: given twice, as {alias!r} and as {keyword!r}; keep one")
+            item[alias] = item.pop(keyword)
 
 
 def _nested_id(value: str, pid: str) -> str:

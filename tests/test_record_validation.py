@@ -164,6 +164,11 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
      "no patient found"),
     ("two-patients.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
      "<https://example.org/p/1> a ax:Patient .\n<https://example.org/p/2> a ax:Patient .", "2 patients found"),
+    # two items with one id would be one node, their fields merged
+    ("dup-course.json", '{"id": "dc", "treatments": [{"id": "c", "drug": "etanercept", "status": "stopped"}, '
+     '{"id": "c", "drug": "etanercept", "status": "stopped", "outcome": "secondary_nonresponse"}]}',
+     r"treatments\[2\]\.id: 'dc/c' is already the id of treatments\[1\]"),
+    ("id-twice.json", '{"id": "a", "@id": "b", "age": 40}', r"id: given twice, as 'id' and as '@id'"),
     # a course's fields on the patient, and a course no patient links to: both would be ignored
     ("misplaced.json", '{"id": "mf", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept", "outcome": "primary_nonresponse"}',
@@ -347,3 +352,14 @@ def test_the_outcome_message_lists_every_accepted_outcome() -> None:
     accepted = [str(m).rsplit("#", 1)[-1] for m in Collection(shapes, shapes.value(outcome, sh["in"]))]
     assert len(accepted) >= 10
     assert [m for m in accepted if m not in message] == []
+
+
+def test_the_json_ld_keyword_id_names_the_patient(engine) -> None:
+    """"@id" is what the shipped context calls "id": it named every such record ".../record/patient"
+    before, and a cohort then refused all but the first (ninth-session robustness review)."""
+    loaded = engine.recommend({"@id": "https://example.org/pat/1", "age": 41, "sex": "male", "diagnosis": "AS",
+                               "diseaseState": "active",
+                               "treatments": [{"@id": "https://example.org/course/1", "drug": "naproxen",
+                                               "status": "ongoing"}]})
+    assert loaded.patient == "https://example.org/pat/1"
+    assert loaded.conforms
