@@ -188,6 +188,9 @@ def _check_cohort_files(args: argparse.Namespace) -> str:
                if path and (path.is_file() or not path.exists())]
     if len(outputs) == 2 and _same_file(outputs[0][1], outputs[1][1]):
         raise AxspaError(f"-o and --rejects name the same file ({args.output}); give two files")
+    for flag, target in ((f, p) for f, p in (("-o", args.output), ("--rejects", args.rejects)) if p):
+        if not target.parent.is_dir():
+            raise AxspaError(f"{flag} {target}: the folder {target.parent} does not exist")
     for flag, target in outputs:
         for source in args.inputs:
             inside = source.is_dir() and target.resolve().is_relative_to(source.resolve())
@@ -204,7 +207,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _cohort(args: argparse.Namespace) -> int:
-    from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, WORKERS_NEED_EMBEDDED, CohortRunner
+    from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, WORKERS_NEED_EMBEDDED, CohortRunner, skipped_files
     from .pipeline import Reasoner
 
     store = "oxigraph" if args.store == "memory" else args.store
@@ -237,6 +240,12 @@ def _cohort(args: argparse.Namespace) -> int:
         if rejects is not None:
             rejects.close()
     print(f"axspa cohort: {summary.text()}", file=sys.stderr)
+    skipped = skipped_files(args.inputs)
+    if skipped:
+        shown = ", ".join(str(p) for p in skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        print(f"axspa cohort: {len(skipped)} file(s) in the input folders were not read, their suffix being no "
+              f"record format (or the link pointing nowhere): {shown}; name a file directly to have it read "
+              "(and rejected if it holds no record)", file=sys.stderr)
     if summary.rejected and not args.rejects:
         print("axspa cohort: rejected patients were not written anywhere; use --rejects FILE to keep them",
               file=sys.stderr)
@@ -255,6 +264,9 @@ def run(argv: list[str]) -> int:
     guideline = getattr(args, "guideline", "all")
     if args.command == "cohort":
         return _cohort(args)
+    output, record = getattr(args, "output", None), getattr(args, "file", None)
+    if output and record and output.is_file() and _same_file(output, Path(record)):
+        raise AxspaError(f"-o {output}: that is the record being read; write the output elsewhere")
     reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
                         exact=getattr(args, "exact", False), validator=getattr(args, "validator", "sparql"))
     if args.command == "validate":

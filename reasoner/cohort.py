@@ -76,6 +76,13 @@ def input_files(inputs: Iterable[Path]) -> Iterator[Path]:
             raise RecordLoadError(f"{path}: no such file or folder")
 
 
+def skipped_files(inputs: Iterable[Path]) -> list[Path]:
+    """What input_files passes over in the named folders: files whose suffix is no record format
+    (notes, backups), and links to nothing. The command lists them, so none goes unmentioned."""
+    return sorted(p for path in inputs if path.is_dir() for p in path.rglob("*")
+                  if not p.is_dir() and not (p.is_file() and format_suffix(p) in RECORD_SUFFIXES))
+
+
 def split_patients(graph: Graph) -> Iterator[Graph]:
     """One graph per ax:Patient: its own triples and those of its statements, courses, measurements."""
     for patient in sorted(set(graph.subjects(RDF.type, AX.Patient)), key=str):

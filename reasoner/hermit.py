@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from .errors import KnowledgeBaseError
+from .errors import KnowledgeBaseError, RecordLoadError
 from .kb import owl_ready_copy
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,12 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "axspa-merged.owl"
         path.write_bytes(data.getvalue())
-        onto = world.get_ontology(path.as_uri()).load()
+        try:
+            onto = world.get_ontology(path.as_uri()).load()
+        except owlready2.OwlReadyOntologyParsingError as exc:
+            raise RecordLoadError("--exact: HermiT's loader could not read the record as RDF/XML (text holding a "
+                                  "control character such as U+0000, which XML cannot carry?): "
+                                  f"{' '.join(map(str, exc.args))[:200]}") from exc
         try:
             with onto:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)

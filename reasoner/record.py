@@ -264,6 +264,15 @@ def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
 
 def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]:
     """Parse any accepted input into an rdflib Graph; return it with a name for messages."""
+    try:
+        return _read_graph(record)
+    except RecursionError as exc:  # json, copy and the JSON-LD processor recurse per nesting level
+        name = str(record) if isinstance(record, str | Path) else "record"
+        raise RecordLoadError(f"{name}: nested too deeply (objects or lists inside one another hundreds of "
+                              "levels down); a record is a few levels deep") from exc
+
+
+def _read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]:
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
     if isinstance(record, Graph):
         return record, "graph"

@@ -22,6 +22,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from .classify import closure_graph
+from .errors import RecordLoadError
 from .namespaces import AX
 from .record import record_context as jsonld_context
 from .shape_queries import compiled_patient_shapes, patient_shapes
@@ -225,9 +226,13 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
     data = Graph()
     data += patient_graph
     data += record_context(patient_graph, kb)
-    _, results, _ = shacl_validate(
-        data, shacl_graph=patient_shapes(), inference="none", advanced=False, allow_warnings=True
-    )
+    try:
+        _, results, _ = shacl_validate(
+            data, shacl_graph=patient_shapes(), inference="none", advanced=False, allow_warnings=True
+        )
+    except Exception as exc:  # pySHACL fails on some ill-typed values (a date '2024-1-5' compared with <=)
+        raise RecordLoadError(f"pySHACL could not validate this record ({type(exc).__name__}: {exc}); the default "
+                              "validator (--validator sparql) reports on such values by field") from exc
     issues: list[ValidationIssue] = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         severity = results.value(result, SH.resultSeverity)

@@ -167,3 +167,42 @@ def test_recommend_runs_on_every_kind_of_store(tmp_path: Path, capsys) -> None:
 def test_recommend_with_an_unknown_store_exits_2(capsys) -> None:
     assert main(["recommend", str(CASE2), "--store", "mongodb"]) == 2
     assert "unknown store 'mongodb'" in capsys.readouterr().err
+
+
+def test_outputs_never_replace_the_record_or_start_before_the_checks(tmp_path: Path, capsys) -> None:
+    """`recommend -o` naming the record replaced it with advice; a --rejects in a missing folder was
+    refused only after -o had been emptied (ninth-session robustness review)."""
+    record = tmp_path / "case2.json"
+    record.write_text(CASE2.read_text(encoding="utf-8"))
+    assert main(["recommend", str(record), "-o", str(record)]) == 2
+    assert json.loads(record.read_text(encoding="utf-8"))["id"] == "case-2"
+    keep = tmp_path / "keep.jsonl"
+    keep.write_text("earlier advice\n")
+    assert main(["cohort", str(record), "-o", str(keep), "--rejects", str(tmp_path / "nodir" / "r.jsonl")]) == 2
+    assert keep.read_text() == "earlier advice\n"
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_files_a_folder_holds_besides_records_are_listed(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "case2.json").write_text(CASE2.read_text(encoding="utf-8"))
+    (folder / "notes.txt").write_text("not a record")
+    (folder / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    assert main(["cohort", str(folder), "-o", str(tmp_path / "out.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "patients read 1" in err and "2 file(s) in the input folders were not read" in err
+    assert "notes.txt" in err and "gone.json" in err
+
+
+def test_the_reference_validator_failing_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """pySHACL compares an ill-typed date with <= and raises TypeError; the default validator
+    names the field."""
+    record = json.loads(CASE2.read_text(encoding="utf-8"))
+    record["treatments"][0] |= {"start": "2024-1-5"}
+    path = tmp_path / "short-date.json"
+    path.write_text(json.dumps(record))
+    proc = subprocess.run([sys.executable, "-m", "reasoner", "validate", str(path), "--validator", "pyshacl"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
+    assert main(["validate", str(path)]) == 1  # the default validator: the field, by name

@@ -363,3 +363,13 @@ def test_the_json_ld_keyword_id_names_the_patient(engine) -> None:
                                                "status": "ongoing"}]})
     assert loaded.patient == "https://example.org/pat/1"
     assert loaded.conforms
+
+
+def test_a_record_nested_too_deeply_is_a_load_error(engine) -> None:
+    deep: dict = {"id": "deep", "age": 40}
+    node = deep
+    for _ in range(5000):
+        node["detail"] = {}
+        node = node["detail"]
+    with pytest.raises(RecordLoadError, match="nested too deeply"):
+        engine.recommend(deep)
