@@ -127,7 +127,14 @@ def _with_members(kb: Graph, node: URIRef) -> set[URIRef]:
 
 def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:
     items = [a for a in result.advice if a.therapy.iri in therapies]
-    items += [c.advice for c in result.conflicts if c.advice.therapy.iri in therapies]
+    # advice a contraindication overrode is shown as such, at its own item, never as advice
+    overridden: dict[int, list[str]] = {}
+    for conflict in result.conflicts:
+        if conflict.advice.therapy.iri in therapies:
+            if id(conflict.advice) not in overridden:
+                items.append(conflict.advice)
+            b = conflict.overridden_by
+            overridden.setdefault(id(conflict.advice), []).append(f"{b.recommendation.id} ({b.kind})")
     several = len(therapies) > 1  # a class: say which member each item is about
     lines = [f"{therapy_name} for {result.patient}:"]
     if not items:
@@ -136,7 +143,10 @@ def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:
     for item in items:
         src = item.recommendation
         about = f"{item.therapy.label}: " if several else ""
-        lines.append(f"  {about}{item.kind} — {src.guideline} {src.id}: {src.label}")
+        kind = item.kind
+        if id(item) in overridden:
+            kind = f"NOT GIVEN (would be {item.kind}; overridden by {', '.join(overridden[id(item)])})"
+        lines.append(f"  {about}{kind} — {src.guideline} {src.id}: {src.label}")
         lines.append(f"      strength {item.strength}; evidence {item.evidence}")
         if item.over:
             lines.append("      over: " + ", ".join(o.label for o in item.over))
@@ -144,11 +154,6 @@ def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:
             lines.append(f"      because: {fact.text}")
         if item.note:
             lines.append(f"      note: {item.note}")
-    for conflict in result.conflicts:
-        if conflict.advice.therapy.iri in therapies:
-            b = conflict.overridden_by
-            about = f"{conflict.advice.therapy.label}: " if several else ""
-            lines.append(f"  {about}NOT recommended: overridden by {b.recommendation.id} ({b.kind}, {b.strength})")
     return "\n".join(lines) + "\n"
 
 

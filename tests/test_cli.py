@@ -206,3 +206,15 @@ def test_the_reference_validator_failing_is_a_message_not_a_traceback(tmp_path: 
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
     assert main(["validate", str(path)]) == 1  # the default validator: the field, by name
+
+
+def test_explain_never_shows_overridden_advice_as_advice(capsys) -> None:
+    heart_failure = ROOT / "examples" / "heart-failure-tnfi-contraindicated.json"
+    assert main(["explain", str(heart_failure), "adalimumab"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    headers = [line for line in lines if " — " in line]
+    assert any(h.startswith("  contraindicated — label tnfi_heart_failure") for h in headers)
+    as06 = [h for h in headers if "AS-06" in h]
+    assert as06 == [h for h in as06 if h.startswith("  NOT GIVEN (would be recommended; overridden by "
+                                                      "tnfi_heart_failure")] and as06
+    assert not [h for h in headers if h.startswith("  recommended")]
