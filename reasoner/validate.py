@@ -66,33 +66,40 @@ _TYPES_CACHE: weakref.WeakKeyDictionary[Graph, dict[Node, list[URIRef]]] = weakr
 
 
 def validation_context(kb: Graph) -> Graph:
-    """Type triples for every drug, condition and measure in the KB (flattened to the checked classes)."""
+    """Type triples for every drug, condition and measure in the KB (flattened to the checked
+    classes), and which conditions include which (ax:fallsUnder, transitive, not reflexive): the
+    contradiction shape compares a condition stated present with a broader one stated absent."""
     if kb not in _CONTEXT_CACHE:
         closure = closure_graph(kb)
         ctx = Graph()
         for cls in CONTEXT_CLASSES:
             for ind in closure.subjects(RDF.type, cls):
                 ctx.add((ind, RDF.type, cls))
+        conditions = set(closure.subjects(RDF.type, AX.Condition))
+        for narrow, broad in closure.subject_objects(AX.fallsUnder):
+            if narrow in conditions and narrow != broad:
+                ctx.add((narrow, AX.fallsUnder, broad))
         _CONTEXT_CACHE[kb] = ctx
     return _CONTEXT_CACHE[kb]
 
 
-def _checked_types(kb: Graph) -> dict[Node, list[URIRef]]:
+def _checked_types(kb: Graph) -> dict[Node, list[tuple[Node, Node]]]:
+    """Per KB node, its context statements as (predicate, object)."""
     if kb not in _TYPES_CACHE:
-        types: dict[Node, list[URIRef]] = {}
-        for ind, _, cls in validation_context(kb):
-            types.setdefault(ind, []).append(cls)  # type: ignore[arg-type]
-        _TYPES_CACHE[kb] = types
+        statements: dict[Node, list[tuple[Node, Node]]] = {}
+        for ind, predicate, value in validation_context(kb):
+            statements.setdefault(ind, []).append((predicate, value))
+        _TYPES_CACHE[kb] = statements
     return _TYPES_CACHE[kb]
 
 
 def record_context(patient_graph: Graph, kb: Graph) -> Graph:
     """Only the context triples about IRIs this record names: a few triples instead of hundreds."""
-    types = _checked_types(kb)
+    statements = _checked_types(kb)
     ctx = Graph()
     for value in set(patient_graph.objects()):
-        for cls in types.get(value, ()):
-            ctx.add((value, RDF.type, cls))
+        for predicate, obj in statements.get(value, ()):
+            ctx.add((value, predicate, obj))
     return ctx
 
 
