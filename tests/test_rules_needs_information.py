@@ -375,6 +375,10 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
     assert "gestational age" not in {n.fact for n in staged.needs_information}
     assert "https://w3id.org/axspa-kg/drug/naproxen" in staged.therapies("contraindicated")
     assert "https://w3id.org/axspa-kg/drug/naproxen" not in staged.therapies("recommended")
+    # the second or third trimester spans both NSAID stages: still asked (ninth-session review)
+    trimester = advise(patient("preg-trimester", sex="female", conditions=[
+        condition("pregnancy_second_or_third_trimester")]))
+    assert "gestational age" in {n.fact for n in trimester.needs_information}
 
 
 # ---------------------------------------------------------------------------------------------
