@@ -88,6 +88,10 @@ CASES = [
     ("R6", "recommended", {S(DRUG.acetaminophen)},
      patient("eu-ulcer", conditions=[condition("peptic_ulcer")]),
      patient("eu-hypertension", conditions=[condition("hypertension")])),
+    # a relative NSAID fact that blocks counts too (ninth-session review)
+    ("R6", "recommended", {S(DRUG.acetaminophen)},
+     patient("eu-pregnant-24-weeks", sex="female", conditions=[condition("pregnancy_20_to_under_30_weeks")]),
+     patient("eu-hypertension-2", conditions=[condition("hypertension")])),
     ("R7-a", "recommended", LOCAL_GC,
      patient("eu-arthritis", diagnosis="nr-axSpA", state="stable", conditions=[condition("peripheral_arthritis")]),
      patient("eu-no-arthritis", diagnosis="nr-axSpA", state="stable",
