@@ -54,7 +54,10 @@ _COMPILED = Path("<compiled from the ontology>")  # the path shown for a compile
 def open_store(store: str | Store) -> Store:
     """A store from its name or URL (or the store itself)."""
     if not isinstance(store, str):
-        return store
+        if callable(getattr(store, "select", None)) and callable(getattr(store, "add", None)):
+            return store  # a Store (the protocol is structural)
+        raise AxspaError(f"store: give a name (oxigraph, oxigraph:PATH, rdflib), an endpoint URL or a Store, "
+                         f"not {type(store).__name__}")
     if store.startswith(("http://", "https://")):
         from .remote import RemoteStore
 

@@ -377,3 +377,12 @@ def test_a_record_nested_too_deeply_is_a_load_error(engine) -> None:
         node = node["detail"]
     with pytest.raises(RecordLoadError, match="nested too deeply"):
         engine.recommend(deep)
+
+
+@pytest.mark.parametrize("store", [None, 3])
+def test_the_api_names_a_store_argument_it_cannot_use(store) -> None:
+    import reasoner
+    from reasoner.errors import AxspaError
+
+    with pytest.raises(AxspaError, match="store: give a name"):
+        reasoner.recommend({"id": "x"}, store=store)
