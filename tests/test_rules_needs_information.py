@@ -306,6 +306,25 @@ def test_nsaid_trial_for_nraxspa_offers_the_nraxspa_rows(advise) -> None:
     assert option_ids(need(result, NSAID_TRIAL)) == {"NRAXSPA-05", "NRAXSPA-01"}
 
 
+
+def test_nsaid_trial_for_axspa_offers_r9_where_r9_applies(advise) -> None:
+    """axSpA without subtype: R9 asks for failure of two NSAIDs, so one failed NSAID is asked about
+    (R9 fired with only a note before: ninth-session review); two, at any dose, are enough."""
+    asdas = [{"measure": "asdas_crp", "value": 2.9, "date": "2026-10-01"}]
+    one = advise(patient(diagnosis="axSpA", conditions=stated(), measurements=asdas, treatments=[
+        course("naproxen", outcome="partial_response", start="2026-06-01", end="2026-07-01")]))
+    item = need(one, NSAID_TRIAL)
+    assert option_ids(item) == {"R9"} and "at least two NSAIDs" in item.why
+    two = advise(patient(diagnosis="axSpA", conditions=stated(), measurements=asdas, treatments=[
+        course("naproxen", outcome="primary_nonresponse", start="2026-05-01", end="2026-06-01"),
+        course("celecoxib", outcome="primary_nonresponse", start="2026-06-05", end="2026-07-05")]))
+    assert not needs(two, NSAID_TRIAL)
+    # where R9 does not apply (a low ASDAS), nothing is asked
+    low = advise(patient(diagnosis="axSpA", conditions=stated(), treatments=[
+        course("naproxen", outcome="partial_response", start="2026-06-01", end="2026-07-01")],
+        measurements=[{"measure": "asdas_crp", "value": 1.5, "date": "2026-10-01"}]))
+    assert not needs(low, NSAID_TRIAL)
+
 def test_nsaid_trial_is_silent_when_two_nsaids_failed_as_acr_defines_it(advise) -> None:
     at_maximal_dose = advise(patient(conditions=stated(), treatments=nsaid_failure()))
     assert not at_maximal_dose.needs_information
