@@ -119,7 +119,7 @@ def _json_lines(path: Path) -> Iterator[tuple[str, object]]:
                 number += 1
                 source = f"{path}:{number}"
                 try:
-                    line = raw.decode("utf-8")
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark starts no record
                 except UnicodeDecodeError as exc:
                     yield source, RecordLoadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})")
                     continue
@@ -164,7 +164,7 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
         return
     try:
         with _open_bytes(path) as handle:
-            text = handle.read().decode("utf-8")
+            text = handle.read().decode("utf-8-sig")
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         yield str(path), RecordLoadError(f"cannot read: {exc}")
         return

@@ -58,6 +58,8 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as exc:
             return HermitResult(consistent=False, message=str(exc))
+        except FileNotFoundError as exc:  # owlready2 starts `java`: none on the PATH
+            raise KnowledgeBaseError(f"exact (HermiT) reasoning needs Java 17 or newer on the PATH ({exc})") from exc
         unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
         types: dict[str, set[str]] = {}
         for iri in individuals or []:

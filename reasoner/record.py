@@ -297,7 +297,7 @@ def _read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str
             f"{path}: unknown file type {path.suffix!r}; use .ttl, .nt, .jsonld or .json"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as some editors write, is no content
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordLoadError(f"{path}: cannot read: {exc}") from exc
     if fmt == "json-ld":

@@ -505,3 +505,14 @@ def test_a_course_no_patient_links_to_is_reported_not_dropped(reasoner, tmp_path
     assert len(lines) == 1 and len(rejects) == 1
     assert "'https://example.org/c/lost' is a treatment course that no patient links to" in \
         rejects[0]["validation"][0]["message"]
+
+
+def test_a_byte_order_mark_is_no_content(reasoner, tmp_path: Path) -> None:
+    """Some editors start UTF-8 files with a byte-order mark; it was refused as not JSON."""
+    single = tmp_path / "bom.json"
+    single.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "case1-first-line-active-as.json").read_bytes())
+    assert reasoner.recommend(single).conforms
+    lines = tmp_path / "bom.jsonl"
+    lines.write_bytes(b"\xef\xbb\xbf" + _example_line("case1-first-line-active-as.json").encode())
+    advised, rejects, _ = _run(reasoner, [lines])
+    assert len(advised) == 1 and not rejects
