@@ -277,8 +277,8 @@ def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef]) -> tuple[s
         other = owners.get(node)
         if other is not None and other != patient:
             return str(node), (f"{node} is also a node of the record of {other}: the ids of courses, "
-                               "conditions and measurements must differ between patients (relative ids are "
-                               "scoped under the patient)")
+                               "conditions and measurements must differ between patients (a plain relative id "
+                               "such as course-1 is scoped under its patient; a full IRI or a #fragment is not)")
     owners.update((node, patient) for node in nodes)
     return None
 

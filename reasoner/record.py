@@ -32,7 +32,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from .errors import RecordLoadError
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
-from .plain_json import NOT_IN_IRI, check_field_values, plain_record_graph
+from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, plain_record_graph
 
 CONTEXT_FILE = Path(__file__).resolve().parent / "context" / "record.jsonld"
 CONTEXT_IRI = "https://w3id.org/axspa-kg/context/record.jsonld"
@@ -170,10 +170,12 @@ def _keyword_aliases(item: dict[str, Any], where: str) -> None:
 
 
 def _nested_id(value: str, pid: str) -> str:
-    """A nested item's relative id names it within its patient ("course-1" becomes
-    "<patient>/course-1"): resolved against the record base it would be one node shared by every
-    record using the same id, and a cohort batch would merge their courses. A full IRI is kept."""
-    if ":" in value or value.startswith(f"{pid}/"):
+    """A nested item's plain relative id (letters, digits, `_.~-` and `/`) names it within its
+    patient ("course-1" becomes "<patient>/course-1"): resolved against the record base it would be
+    one node shared by every record using the same id, and a cohort batch would merge their
+    courses. Any other id (a full IRI, a fragment such as "#ibd", "../x") is the record's own
+    choice and is kept as given; a cohort refuses one that another record of the batch also uses."""
+    if not PLAIN_ID.match(value) or value.startswith(f"{pid}/") or "#" in pid:
         return value
     return f"{pid}/{value}"
 

@@ -386,3 +386,12 @@ def test_the_api_names_a_store_argument_it_cannot_use(store) -> None:
 
     with pytest.raises(AxspaError, match="store: give a name"):
         reasoner.recommend({"id": "x"}, store=store)
+
+
+def test_fragment_ids_are_kept_as_given(engine) -> None:
+    """JSON-LD fragment ids ("#patient", nested "#ibd") are the record's own choice: scoping them
+    under the patient made "#patient/#ibd", no valid IRI (third review of the ninth session)."""
+    result = engine.recommend({"@id": "#patient", "age": 44, "sex": "male", "diagnosis": "AS",
+                               "diseaseState": "active",
+                               "conditions": [{"@id": "#ibd", "condition": "ibd", "status": "absent"}]})
+    assert result.conforms and result.patient.endswith("#patient")
