@@ -599,6 +599,24 @@ def test_the_response_question_asks_about_the_course_that_responded_partly(advis
         course("infliximab_dyyb", outcome="partial_response", start="2022-03-15", end="2023-06-01"),
         course("infliximab_abda", outcome="intolerance", start="2023-07-01", end="2023-09-01")]))
     assert courses(need(both, RESPONSE_TYPE)) == [f"{both.patient}/treatment/4"]
+    # an inadequate response of no stated kind says as much as a partial one
+    vague = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="inadequate_response", start="2019-05-01", end="2022-03-01"),
+        course("infliximab_dyyb", outcome="adverse_event", start="2022-03-15", end="2022-06-01")]))
+    assert courses(need(vague, RESPONSE_TYPE)) == [f"{vague.patient}/treatment/3"]
+    # a course still taken comes first: working, nothing to ask; no outcome, ask how it works
+    working = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="partial_response", start="2019-05-01", end="2022-03-01"),
+        course("adalimumab_atto", status="ongoing", outcome="ongoing_response", start="2022-03-15")]))
+    assert not needs(working, RESPONSE_TYPE)
+    unknown = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="partial_response", start="2019-05-01", end="2022-03-01"),
+        course("adalimumab_atto", status="ongoing", start="2022-03-15")]))
+    asked = need(unknown, RESPONSE_TYPE)
+    assert courses(asked) == [f"{unknown.patient}/treatment/4"] and "is being taken" in asked.why
 
 def test_the_first_failure_of_the_molecule_decides(advise) -> None:
     """Etanercept lost its effect, then its biosimilar never worked: still a secondary non-response
