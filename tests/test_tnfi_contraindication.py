@@ -73,3 +73,20 @@ def test_a_contraindication_not_stated_present_blocks_nothing(run, status) -> No
                          treatments=nsaid_failure()))
     assert not principle_items(result)
     assert recommended(result) >= TNFI
+
+
+def test_a_tnf_inhibitor_already_taken_is_held_back_only_for_a_stated_contraindication(run) -> None:
+    """Stable on adalimumab with a chronic infection: the grouping is about choosing the next drug,
+    so adalimumab and the advice to keep it stay (AS-28, AS-26), while other TNF inhibitors are
+    held back; a contraindication stated as such holds adalimumab back too (review)."""
+    def on_adalimumab(pid: str, stated_condition: str):
+        return run(patient(pid, state="stable", conditions=stated(condition(stated_condition)),
+                           treatments=[{"drug": "adalimumab", "status": "ongoing", "outcome": "ongoing_response",
+                                        "start": "2021-01-01"}]))
+
+    inferred = on_adalimumab("tnfi-ci-on-ada-infection", "chronic_or_recurrent_infection")
+    assert {a.therapy.iri for a in principle_items(inferred)} == TNFI - {str(DRUG.adalimumab)}
+    assert {"AS-28", "AS-26"} <= {a.recommendation.id for a in inferred.advice}
+    stated_ci = on_adalimumab("tnfi-ci-on-ada-stated", "tnfi_contraindication")
+    assert {a.therapy.iri for a in principle_items(stated_ci)} == TNFI
+    assert "AS-28" not in {a.recommendation.id for a in stated_ci.advice}
