@@ -391,3 +391,12 @@ def test_each_guideline_setting_gives_only_its_own_advice(acr_only, eular_only) 
 def test_filgotinib_is_never_offered(run) -> None:
     result = run(JAK_FAILED)
     assert str(DRUG.filgotinib) not in result.therapies("recommended") | result.therapies("preferred-over")
+
+
+def test_r10_never_names_the_drug_being_taken(run) -> None:
+    """Adalimumab taken with only a partial response and recurrent uveitis: R12 applies, and R10 (a)
+    prefers the other TNF antibodies, not the one failing now (review of the day's diff)."""
+    result = run(patient("eu-r10a-on-failing-adalimumab", diagnosis="axSpA", measurements=asdas(3.0),
+                         conditions=[condition("recurrent_anterior_uveitis")],
+                         treatments=[*nsaid_failure(), ongoing("adalimumab", "partial_response")]))
+    assert therapies(result, "R10-a") == TNF_MAB - {S(DRUG.adalimumab)}
