@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,10 @@ class HermitResult:
     message: str = ""
 
 
+# Characters XML 1.0 forbids (tab, newline and carriage return are allowed).
+_XML_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitResult:
     """Classify `graph` with HermiT; return consistency, unsatisfiable classes and inferred types.
 
@@ -43,6 +48,10 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
 
     data = io.BytesIO()
     owl_ready_copy(graph).serialize(data, format="xml")
+    bad = _XML_FORBIDDEN.search(data.getvalue())
+    if bad:  # owlready2 would fail in its parser thread and print a traceback of its own first
+        raise RecordLoadError(f"--exact: the record holds text with the control character U+{bad.group()[0]:04X}, "
+                              "which RDF/XML (what HermiT reads) cannot carry; remove it")
     world = owlready2.World()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "axspa-merged.owl"

@@ -219,3 +219,15 @@ def test_explain_never_shows_overridden_advice_as_advice(capsys) -> None:
     assert as06 == [h for h in as06 if h.startswith("  NOT GIVEN (would be recommended; overridden by "
                                                       "tnfi_heart_failure")] and as06
     assert not [h for h in headers if h.startswith("  recommended")]
+
+
+def test_exact_refuses_text_rdf_xml_cannot_carry_without_a_traceback(tmp_path: Path) -> None:
+    """owlready2 failed on U+0000 in its parser thread and printed its own traceback first."""
+    record = json.loads(CASE2.read_text(encoding="utf-8"))
+    record["treatments"][0]["detail"] = "scanned note\u0000"
+    path = tmp_path / "nul.json"
+    path.write_text(json.dumps(record))
+    proc = subprocess.run([sys.executable, "-m", "reasoner", "recommend", str(path), "--exact"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "U+0000" in proc.stderr
