@@ -21,7 +21,8 @@ SUBTYPE = "radiographic or non-radiographic axSpA"
 TNFI_ORDER = "order of the TNF inhibitor courses"
 
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
-            "ni-axspa-subtype", "ni-tnfi-order")
+            "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance")
+EULAR_NI_RULES = {"ni-psoriasis-significance"}  # run with ASAS-EULAR 2022 alone too
 
 # Statements that close every open branch except the one a test is about.
 ALL_STATED = {
@@ -61,7 +62,7 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
     for name in NI_RULES:
         assert name in rules, f"queries/rules/{name}.rq is missing"
         rule = rules[name]
-        assert rule.guideline == "acr2019"
+        assert rule.guideline == ("asas-eular2022" if name in EULAR_NI_RULES else "acr2019")
         header = rule.query.header
         for key in ("rule", "recommendation", "guideline", "population", "fires when", "does not fire when"):
             assert header.get(key), f"{name}: header field '{key}' is missing"
@@ -74,7 +75,7 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
             p == str(AX.missingFact) for p, _ in rule.produces)
     # the axSpA branches of the IBD and uveitis questions run after R9 and R12, whose firing they read
     order = {rule.name: i for i, stratum in enumerate(strata) for rule in stratum}
-    for name in ("ni-ibd-status", "ni-uveitis-status"):
+    for name in ("ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-psoriasis-significance"):
         assert order[name] > max(order["EULAR22-R9"], order["EULAR22-R12"])
 
 
@@ -730,3 +731,23 @@ def test_an_end_date_orders_a_course_without_a_start(advise) -> None:
         course("adalimumab", outcome="secondary_nonresponse", start=None, end="2018-12-01"),
         course("etanercept", status="ongoing", outcome="ongoing_response", start="2019-01-01")]))
     assert fired(first, "AS-12", "AS-13") == {"AS-13"} and not needs(first, TNFI_ORDER)
+
+
+def test_psoriasis_significance_is_asked_when_a_bts_dmard_is_chosen(advise) -> None:
+    """Psoriasis without saying whether it is significant: R10 (b) may prefer an IL-17 inhibitor
+    only with significant psoriasis, so the question is asked where R9 or R12 applies (review)."""
+    asdas = [{"measure": "asdas_crp", "value": 2.8, "date": "2026-10-01"}]
+    plain = advise(patient(diagnosis="axSpA", conditions=stated(extra=[condition("psoriasis")]),
+                           measurements=asdas, treatments=nsaid_failure()))
+    item = need(plain, "significance of psoriasis")
+    assert option_ids(item) == {"R10-b"} and [f.text for f in item.because if "psoriasis" in f.text]
+    for significance in ("present", "absent"):
+        answered = advise(patient(diagnosis="axSpA", measurements=asdas, treatments=nsaid_failure(),
+                                  conditions=stated(extra=[condition("psoriasis"),
+                                                           condition("significant_psoriasis", significance)])))
+        assert not needs(answered, "significance of psoriasis")
+        fired = any(a.recommendation.id == "R10-b" for a in answered.advice)
+        assert fired == (significance == "present")
+    # no b/tsDMARD being chosen (NSAIDs not failed): nothing to ask
+    naive = advise(patient(diagnosis="axSpA", conditions=stated(extra=[condition("psoriasis")]), measurements=asdas))
+    assert not needs(naive, "significance of psoriasis")
