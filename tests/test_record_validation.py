@@ -407,3 +407,15 @@ def test_judgements_and_unusual_records_are_not_refused(engine) -> None:
     assert pregnant.conforms
     assert any(v["severity"] == "warning" and v["path"] == "sex" and "pregnancy" in v["message"]
                for v in pregnant.validation)
+
+
+def test_dates_after_today_are_warned_about(engine) -> None:
+    """2099 for 2009 is a typing error the record would otherwise carry silently (robustness review)."""
+    record = {"id": "future-dates", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
+              "measurements": [{"measure": "basdai", "value": 5, "date": "2199-01-01"}],
+              "treatments": [{"drug": "naproxen", "status": "stopped", "start": "2099-01-01", "end": "2099-04-01",
+                              "outcome": "primary_nonresponse"}]}
+    result = engine.recommend(record)
+    assert result.conforms
+    warned = {v["path"] for v in result.validation if "is after today" in v["message"]}
+    assert warned == {"treatments[1].start", "treatments[1].end", "measurements[1].date"}
