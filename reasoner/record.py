@@ -140,12 +140,17 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
                 raise RecordLoadError(f"{key}[{index}]: expected an object, got {type(item).__name__}")
             _keyword_aliases(item, f"{key}[{index}].")
             item.setdefault("type", type_name)
+            given = "id" in item
             _check_id(item.setdefault("id", f"{pid}/{stem}/{index}"), f"{key}[{index}].id")
             item["id"] = _nested_id(item["id"], pid)
             if item["id"] in nested_ids or item["id"] == pid:
                 # two items with one id are one node in RDF: their fields would merge silently
+                earlier = nested_ids.get(item["id"], "the patient")
+                if not given and earlier != "the patient":  # the other item took this one's default id
+                    raise RecordLoadError(f"{earlier}.id: {item['id']!r} is the id {key}[{index}] gets by "
+                                          f"default; give {earlier} another")
                 raise RecordLoadError(f"{key}[{index}].id: {item['id']!r} is already the id of "
-                                      f"{nested_ids.get(item['id'], 'the patient')}; each item needs its own")
+                                      f"{earlier}; each item needs its own")
             nested_ids[item["id"]] = f"{key}[{index}]"
             value = item.get("value")
             if key == "measurements" and isinstance(value, int | float) and not isinstance(value, bool):

@@ -171,6 +171,10 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
      '{"id": "c", "drug": "etanercept", "status": "stopped", "outcome": "secondary_nonresponse"}]}',
      r"treatments\[2\]\.id: 'dc/c' is already the id of treatments\[1\]"),
     ("id-twice.json", '{"id": "a", "@id": "b", "age": 40}', r"id: given twice, as 'id' and as '@id'"),
+    # the item that took another's default id is the one named
+    ("default-taken.json", '{"id": "p", "conditions": [{"id": "treatment/1", "condition": "ibd", "status": "absent"}], '
+     '"treatments": [{"drug": "naproxen", "status": "stopped"}]}',
+     r"conditions\[1\]\.id: 'p/treatment/1' is the id treatments\[1\] gets by default; give conditions\[1\] another"),
     # a course's fields on the patient, and a course no patient links to: both would be ignored
     ("misplaced.json", '{"id": "mf", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept", "outcome": "primary_nonresponse"}',
