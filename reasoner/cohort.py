@@ -30,7 +30,7 @@ from .errors import AxspaError, RecordLoadError
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
-from .record import PatientRecord, load_record, parse_json_text, parse_rdf_text, unlinked_part
+from .record import RECORD_PARTS, PatientRecord, load_record, parse_json_text, parse_rdf_text, unlinked_part
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -38,7 +38,7 @@ from .validate import ValidationReport
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".rdf": "xml", ".n3": "n3"}
 RECORD_SUFFIXES = {".json", ".jsonl", *RDF_FORMATS}
 JSON_SUFFIXES = {".json", ".jsonld"}  # read as JSON records (records_in), never by rdflib's JSON-LD parser
-PATIENT_LINKS = (AX.hasConditionStatement, AX.hasTreatmentCourse, AX.hasMeasurement)
+PATIENT_LINKS = tuple(link for _, link in RECORD_PARTS.values())  # the patient's links to its parts
 
 
 @dataclass

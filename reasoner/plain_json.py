@@ -22,7 +22,7 @@ from .graphs import record_graph
 
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # expands the same way under every JSON-LD rule
-PLAIN_ID = _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.~-]*(/[A-Za-z0-9_][A-Za-z0-9_.~-]*)*$")
+PLAIN_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.~-]*(/[A-Za-z0-9_][A-Za-z0-9_.~-]*)*$")
 
 # field -> (property, kind); kind: vocab | integer | decimal | date | boolean | text | outcome
 _PATIENT = {"age": ("ageYears", "integer"), "sex": ("sex", "vocab"), "diagnosis": ("hasDiagnosis", "vocab"),
@@ -158,7 +158,7 @@ def check_field_values(doc: dict[str, Any]) -> None:
 
 
 def _node(value: Any, base: str) -> URIRef:
-    if not isinstance(value, str) or not _ID.match(value) or ".." in value.split("/") or "." in value.split("/"):
+    if not isinstance(value, str) or not PLAIN_ID.match(value) or ".." in value.split("/") or "." in value.split("/"):
         raise _NotPlain
     return URIRef(base + value)
 

@@ -489,8 +489,9 @@ def iri_problem(iri: str) -> str | None:
 @lru_cache(maxsize=1024)
 def literal_problem(datatype: str | None, language: str | None) -> str | None:
     """What in a literal's datatype IRI or language tag no store could hold, or None."""
-    if datatype is not None and iri_problem(str(datatype)):
-        return f"a datatype that is not a valid IRI ({iri_problem(str(datatype))})"
+    problem = iri_problem(str(datatype)) if datatype is not None else None
+    if problem:
+        return f"a datatype that is not a valid IRI ({problem})"
     if language is not None:
         try:
             pyoxigraph.Literal("", language=language)

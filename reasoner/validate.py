@@ -62,7 +62,7 @@ class ValidationReport:
 
 # Weak keys: an entry goes when its knowledge-base graph does (an id() could be reused).
 _CONTEXT_CACHE: weakref.WeakKeyDictionary[Graph, Graph] = weakref.WeakKeyDictionary()
-_TYPES_CACHE: weakref.WeakKeyDictionary[Graph, dict[Node, list[URIRef]]] = weakref.WeakKeyDictionary()
+_STATEMENTS_CACHE: weakref.WeakKeyDictionary[Graph, dict[Node, list[tuple[Node, Node]]]] = weakref.WeakKeyDictionary()
 
 
 def validation_context(kb: Graph) -> Graph:
@@ -83,19 +83,19 @@ def validation_context(kb: Graph) -> Graph:
     return _CONTEXT_CACHE[kb]
 
 
-def _checked_types(kb: Graph) -> dict[Node, list[tuple[Node, Node]]]:
+def _context_statements(kb: Graph) -> dict[Node, list[tuple[Node, Node]]]:
     """Per KB node, its context statements as (predicate, object)."""
-    if kb not in _TYPES_CACHE:
+    if kb not in _STATEMENTS_CACHE:
         statements: dict[Node, list[tuple[Node, Node]]] = {}
         for ind, predicate, value in validation_context(kb):
             statements.setdefault(ind, []).append((predicate, value))
-        _TYPES_CACHE[kb] = statements
-    return _TYPES_CACHE[kb]
+        _STATEMENTS_CACHE[kb] = statements
+    return _STATEMENTS_CACHE[kb]
 
 
 def record_context(patient_graph: Graph, kb: Graph) -> Graph:
     """Only the context triples about IRIs this record names: a few triples instead of hundreds."""
-    statements = _checked_types(kb)
+    statements = _context_statements(kb)
     ctx = Graph()
     for value in set(patient_graph.objects()):
         for predicate, obj in statements.get(value, ()):
