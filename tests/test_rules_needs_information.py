@@ -20,9 +20,13 @@ PERIPHERAL = "peripheral arthritis status"
 SUBTYPE = "radiographic or non-radiographic axSpA"
 TNFI_ORDER = "order of the TNF inhibitor courses"
 
+# The ASAS-EULAR twins of three ACR questions: each asks where R9 or R12 applies and its ACR twin
+# did not ask, which it reads from ax:askedUnderAcr2019.
+TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveitis-status-eular",
+         "ni-nsaid-trial": "ni-nsaid-trial-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
-            "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance")
-EULAR_NI_RULES = {"ni-psoriasis-significance"}  # run with ASAS-EULAR 2022 alone too
+            "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", *TWINS.values())
+EULAR_NI_RULES = {"ni-psoriasis-significance", *TWINS.values()}  # run with ASAS-EULAR 2022 alone too
 
 # Statements that close every open branch except the one a test is about.
 ALL_STATED = {
@@ -66,17 +70,27 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         header = rule.query.header
         for key in ("rule", "recommendation", "guideline", "population", "fires when", "does not fire when"):
             assert header.get(key), f"{name}: header field '{key}' is missing"
-        derived = advice_predicates | {str(AX.applicableRecommendation)}
-        assert not {p for p, _ in rule.negates} & derived, f"{name} negates over derived output"
+        derived = advice_predicates | {str(AX.applicableRecommendation), str(AX.askedUnderAcr2019)}
+        negated = {p for p, _ in rule.negates} & derived
+        # a twin may negate its ACR twin's marker (a lower stratum), and nothing else derived
+        assert negated <= ({str(AX.askedUnderAcr2019)} if name in TWINS.values() else set()), (
+            f"{name} negates over derived output")
         # An ni rule may know that a rule fired (ax:applicableRecommendation), never read its items.
         assert not {p for p, _ in rule.consumes} & advice_predicates, f"{name} reads other rules' advice"
         assert (str(AX.adviceKind), str(AX.kind_needs_information)) in rule.produces
         assert (str(AX.missingFact), None) in rule.produces or any(
             p == str(AX.missingFact) for p, _ in rule.produces)
-    # the axSpA branches of the IBD and uveitis questions run after R9 and R12, whose firing they read
+    # the ASAS-EULAR questions run after R9 and R12, whose firing they read, and each twin after
+    # its ACR twin, whose marker it reads; the ACR questions read no ASAS-EULAR rule
     order = {rule.name: i for i, stratum in enumerate(strata) for rule in stratum}
-    for name in ("ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-psoriasis-significance"):
+    for name in EULAR_NI_RULES:
         assert order[name] > max(order["EULAR22-R9"], order["EULAR22-R12"])
+    for acr, eular in TWINS.items():
+        assert order[eular] > order[acr]
+        assert (str(AX.askedUnderAcr2019), None) not in rules[acr].consumes
+        assert not any(key[0] == str(AX.applicableRecommendation) for key in rules[acr].consumes)
+        marker = {key for key in rules[acr].produces if key[0] == str(AX.askedUnderAcr2019)}
+        assert len(marker) == 1 and marker == {k for k in rules[eular].negates if k[0] == str(AX.askedUnderAcr2019)}
 
 
 def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
@@ -751,3 +765,83 @@ def test_psoriasis_significance_is_asked_when_a_bts_dmard_is_chosen(advise) -> N
     # no b/tsDMARD being chosen (NSAIDs not failed): nothing to ask
     naive = advise(patient(diagnosis="axSpA", conditions=stated(extra=[condition("psoriasis")]), measurements=asdas))
     assert not needs(naive, "significance of psoriasis")
+
+
+# ---------------------------------------------------------------------------------------------
+# Guideline settings: the IBD, uveitis and NSAID-trial questions under ASAS-EULAR 2022 alone
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def eular_only():
+    from reasoner.pipeline import Reasoner
+
+    return Reasoner(guideline="asas-eular2022")
+
+
+@pytest.fixture(scope="module")
+def acr_only():
+    from reasoner.pipeline import Reasoner
+
+    return Reasoner(guideline="acr2019")
+
+
+def _ask(engine, record) -> Result:
+    result = engine.recommend(record)
+    assert result.conforms, result.validation
+    return result
+
+
+ONE_NSAID_FAILED = [course("naproxen", outcome="partial_response", start="2026-03-01", end="2026-05-01")]
+HIGH_ASDAS = [{"measure": "asdas_crp", "value": 3.1, "date": "2026-10-01"}]
+
+
+@pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA", "axSpA"])
+def test_asas_eular_alone_still_asks_the_facts_its_choice_depends_on(eular_only, diagnosis) -> None:
+    """Before, with --guideline asas-eular2022 an AS or nr-axSpA patient about to start a first
+    b/tsDMARD was recommended IL-17 inhibitors without being asked about IBD or uveitis, or whether
+    two NSAIDs had failed (the questions were ACR files)."""
+    result = _ask(eular_only, patient(f"eu-ask-{diagnosis}", diagnosis=diagnosis, conditions=[],
+                                      measurements=HIGH_ASDAS, treatments=ONE_NSAID_FAILED))
+    assert "R9" in {a.recommendation.id for a in result.advice}
+    assert option_ids(need(result, IBD)) == {"R10-a", "R9"}
+    assert option_ids(need(result, UVEITIS)) == {"R10-a", "R9"}
+    assert option_ids(need(result, NSAID_TRIAL)) == {"R9"}
+    assert "R10" in need(result, IBD).why and "R9" in need(result, NSAID_TRIAL).why
+    for item in result.needs_information:  # only what this guideline setting runs is cited
+        assert {o.guideline for o in item.options} <= {"asas-eular2022", "label", "axspa-kg"}, item
+    # near miss: everything stated, two NSAIDs failed
+    answered = _ask(eular_only, patient(f"eu-answered-{diagnosis}", diagnosis=diagnosis, conditions=stated(),
+                                        measurements=HIGH_ASDAS, treatments=nsaid_failure()))
+    assert not {IBD, UVEITIS, NSAID_TRIAL} & {n.fact for n in answered.needs_information}
+
+
+def test_asas_eular_alone_asks_about_ibd_before_a_switch(eular_only) -> None:
+    result = _ask(eular_only, patient("eu-ask-switch", conditions=stated("ibd"), measurements=HIGH_ASDAS, treatments=[
+        *nsaid_failure(), course("etanercept", outcome="secondary_nonresponse", start="2023-01-01", end="2024-01-01")]))
+    item = need(result, IBD)
+    assert option_ids(item) == {"R10-a", "R12"}
+    assert any("etanercept" in f.text for f in item.because)
+    assert not needs(result, NSAID_TRIAL)  # R9 is not the step after a b/tsDMARD failed
+
+
+def test_both_guidelines_ask_each_fact_once(advise) -> None:
+    """Both guidelines run: an AS patient in an ACR population is asked under ACR 2019 only, so the
+    item has one source, not the ACR and the ASAS-EULAR twin's sources on one node."""
+    result = advise(patient("both-ask-once", conditions=[], measurements=HIGH_ASDAS, treatments=ONE_NSAID_FAILED))
+    assert "R9" in {a.recommendation.id for a in result.advice}
+    assert option_ids(need(result, IBD)) == {"AS-41", "AS-08"}
+    assert option_ids(need(result, UVEITIS)) == {"AS-39", "AS-07", "AS-08"}
+    assert option_ids(need(result, NSAID_TRIAL)) == {"AS-06", "AS-01"}
+    for fact in (AX.need_ibd_status, AX.need_uveitis_status, AX.need_nsaid_trial):
+        nodes = set(result.graph.subjects(AX.missingFact, fact))
+        assert len(nodes) == 1
+        bases = {str(b).rsplit("/", 1)[-1] for b in result.graph.objects(nodes.pop(), AX.basedOn)}
+        assert len(bases) == 1 and not bases & {"EULAR22-R10-a", "EULAR22-R9"}, bases
+
+
+def test_acr_alone_asks_as_before_and_not_for_axspa_without_subtype(acr_only) -> None:
+    result = _ask(acr_only, patient("acr-ask", conditions=[], measurements=HIGH_ASDAS, treatments=ONE_NSAID_FAILED))
+    assert option_ids(need(result, IBD)) == {"AS-41", "AS-08"}
+    assert option_ids(need(result, NSAID_TRIAL)) == {"AS-06", "AS-01"}
+    no_subtype = _ask(acr_only, patient("acr-ask-axspa", diagnosis="axSpA", conditions=[], measurements=HIGH_ASDAS,
+                                        treatments=ONE_NSAID_FAILED))
+    assert not {IBD, UVEITIS, NSAID_TRIAL} & {n.fact for n in no_subtype.needs_information}
