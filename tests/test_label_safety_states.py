@@ -106,3 +106,30 @@ def test_a_class_wide_nsaid_contraindication_holds_back_the_nsaid_strategies(run
                    patient("label-nsaid-failed", treatments=nsaid_failure())):
         result = run(record)
         assert "continuous NSAID use" in strategies(result) and not conflicts(result, "continuous NSAID use")
+
+
+NSAIDS = {str(DRUG[d]) for d in ("celecoxib", "naproxen", "ibuprofen", "diclofenac", "indomethacin", "meloxicam",
+                                 "etodolac", "etoricoxib")}
+
+
+def test_severe_heart_failure_holds_back_nsaids_and_any_heart_failure_is_a_caution(run) -> None:
+    """NSAIDs were recommended (AS-01 strong, continuous use preferred by AS-02) in NYHA class III
+    heart failure with only a caution, although the label row says to avoid them in severe heart
+    failure (tenth-session clinical review): that instruction is now its own blocking fact."""
+    def offered(result) -> set[str]:
+        return {a.therapy.iri for a in result.advice if a.kind in ("recommended", "preferred-over", "no-preference")}
+
+    severe = run(patient("label-nsaid-nyha3", conditions=[condition("severe_heart_failure")]))
+    assert not offered(severe) & NSAIDS
+    assert "continuous NSAID use" not in {a.therapy.label for a in severe.advice}
+    blocked = label_items(severe, "nsaid_severe_heart_failure")
+    assert {a.therapy.iri for a in blocked} == NSAIDS and {a.kind for a in blocked} == {"contraindicated"}
+    assert any("NYHA" in f.text for a in blocked for f in a.because)
+    assert {c.advice.recommendation.id for c in severe.conflicts
+            if c.overridden_by.recommendation.id == "nsaid_severe_heart_failure"} >= {"AS-01", "AS-02"}
+    assert {a.kind for a in label_items(severe, "nsaid_heart_failure")} == {"caution"}
+    # near miss: heart failure of unstated degree keeps NSAIDs, with the caution
+    mild = run(patient("label-nsaid-chf", conditions=[condition("congestive_heart_failure")]))
+    assert offered(mild) & NSAIDS
+    assert not label_items(mild, "nsaid_severe_heart_failure")
+    assert {a.kind for a in label_items(mild, "nsaid_heart_failure")} == {"caution"}
