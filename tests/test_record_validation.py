@@ -98,6 +98,18 @@ def test_drug_names_resolve_from_brand_rxnorm_and_iri(engine) -> None:
     assert drugs == {"naproxen", "celecoxib", "etanercept", "secukinumab", "sulfasalazine"}
 
 
+def test_the_guideline_short_name_certolizumab_is_read(engine) -> None:
+    """ACR 2019's table writes "certolizumab"; a record using that word was refused as an unknown drug."""
+    record = {"id": "certolizumab-short-name", "age": 40, "sex": "female", "diagnosis": "AS",
+              "diseaseState": "active", "treatments": [
+                  {"drug": "certolizumab", "status": "stopped", "outcome": "primary_nonresponse",
+                   "start": "2023-01-01", "end": "2023-07-01"}]}
+    loaded, report = engine.validate(record)
+    assert report.conforms
+    assert set(loaded.graph.objects(None, URIRef("https://w3id.org/axspa-kg/ontology#drug"))) == {
+        URIRef("https://w3id.org/axspa-kg/drug/certolizumab_pegol")}
+
+
 def test_turtle_record_keeps_its_own_patient_iri(engine) -> None:
     result = engine.recommend(DATA / "valid" / "nraxspa-on-tnfi-ax-vocabulary.ttl")
     assert result.patient == "https://example.org/patient/nraxspa-on-tnfi"
