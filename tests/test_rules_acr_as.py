@@ -579,3 +579,53 @@ def test_a_failed_biosimilar_does_not_name_its_reference_product_as_the_alternat
         over = {local(o.iri) for a in items(res, rule) for o in a.over}
         assert over and not over & {"adalimumab", "adalimumab_adaz"}, (rule, over)
         assert "etanercept" in over
+
+
+STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
+          condition("peripheral_arthritis", "absent")]
+
+
+@pytest.mark.parametrize("taking", ["secukinumab", "Cosentyx", "tofacitinib", "ixekizumab"])
+def test_a_dmard_taken_with_only_a_partial_response_is_no_new_option(advise, taking) -> None:
+    """Active AS on secukinumab (or tofacitinib) that helps only partly: AS-08 recommended
+    secukinumab, and AS-04 tofacitinib, as if they were new starts (tenth-session clinical review).
+    The drug is now a do-not-repeat item, and no row offers it."""
+    res = advise(patient(f"partial-on-{taking.lower()}", conditions=STATED, treatments=[
+        *nsaid_failure(), course(taking, status="ongoing", outcome="partial_response", start="2024-06-01")]))
+    drug = {"Cosentyx": "secukinumab"}.get(taking, taking)
+    offered = {local(a.therapy.iri) for a in res.advice if a.kind in ("recommended", "preferred-over", "no-preference")}
+    assert drug not in offered
+    assert drug in {local(a.therapy.iri) for a in res.advice if a.kind == "do-not-repeat"}
+    assert "R12" in {a.recommendation.id for a in res.advice}  # a switch to another drug is offered
+    # near miss: the same drug working (an ongoing response) is not a do-not-repeat item
+    working = advise(patient(f"working-{taking.lower()}", state="stable", conditions=STATED, treatments=[
+        *nsaid_failure(), course(taking, status="ongoing", outcome="ongoing_response", start="2024-06-01")]))
+    assert drug not in {local(a.therapy.iri) for a in working.advice if a.kind == "do-not-repeat"}
+
+
+def test_an_ongoing_tnfi_with_a_partial_response_blocks_its_biosimilars(advise) -> None:
+    res = advise(patient("partial-on-humira", conditions=STATED, treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2024-06-01")]))
+    blocked = {local(a.therapy.iri) for a in res.advice if a.kind == "do-not-repeat"}
+    assert {"adalimumab", "adalimumab_atto", "adalimumab_adaz"} <= blocked
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-15"), ("nr-axSpA", "NRAXSPA-15")])
+def test_as15_names_no_failed_biologic_as_the_biologic_to_switch_to(advise, diagnosis, row) -> None:
+    """AS-15 / NRAXSPA-15 advise against adding a csDMARD to the TNFi, over switching to a new
+    biologic: the biologics listed as that switch left out ones that had already failed
+    (secukinumab after its own primary non-response; in nr-axSpA even the failing TNFi)."""
+    res = advise(patient(f"as15-{diagnosis}", diagnosis=diagnosis, conditions=STATED, treatments=[
+        *nsaid_failure(), _tnfi("adalimumab", "primary_nonresponse"),
+        course("secukinumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+        course("ixekizumab", outcome="adverse_event", start="2023-08-01", end="2023-09-01")]))
+    over = {local(o.iri) for o in item(res, row, "add_csdmard_to_tnfi").over}
+    assert over and not over & {"adalimumab", "secukinumab", "ixekizumab"}, over
+    assert {"etanercept", "infliximab", "golimumab", "certolizumab_pegol"} <= over
+
+
+def test_as07_carries_its_notes_on_infliximab_and_tuberculosis(result) -> None:
+    """The infliximab/tuberculosis caveat is in AS-07's notes; only NRAXSPA-06, whose notes are
+    empty, showed it (tenth-session clinical review). NRAXSPA-06 now says where it comes from."""
+    note = item(result("nsaid-failure"), "AS-07", "infliximab").note
+    assert note and "tuberculosis" in note and "infliximab" in note.lower()
