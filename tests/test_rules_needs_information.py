@@ -20,10 +20,11 @@ PERIPHERAL = "peripheral arthritis status"
 SUBTYPE = "radiographic or non-radiographic axSpA"
 TNFI_ORDER = "order of the TNF inhibitor courses"
 
-# The ASAS-EULAR twins of three ACR questions: each asks where R9 or R12 applies and its ACR twin
-# did not ask, which it reads from ax:askedUnderAcr2019.
+# The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
+# (R9 or R12 applies; for peripheral arthritis, NSAIDs failed) and its ACR twin did not ask, which it
+# reads from ax:askedUnderAcr2019.
 TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveitis-status-eular",
-         "ni-nsaid-trial": "ni-nsaid-trial-eular"}
+         "ni-nsaid-trial": "ni-nsaid-trial-eular", "ni-peripheral-arthritis": "ni-peripheral-arthritis-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
             "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", *TWINS.values())
 EULAR_NI_RULES = {"ni-psoriasis-significance", *TWINS.values()}  # run with ASAS-EULAR 2022 alone too
@@ -84,7 +85,8 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
     # its ACR twin, whose marker it reads; the ACR questions read no ASAS-EULAR rule
     order = {rule.name: i for i, stratum in enumerate(strata) for rule in stratum}
     for name in EULAR_NI_RULES:
-        assert order[name] > max(order["EULAR22-R9"], order["EULAR22-R12"])
+        if any(key[0] == str(AX.applicableRecommendation) for key in rules[name].consumes):
+            assert order[name] > max(order["EULAR22-R9"], order["EULAR22-R12"])
     for acr, eular in TWINS.items():
         assert order[eular] > order[acr]
         assert (str(AX.askedUnderAcr2019), None) not in rules[acr].consumes
@@ -805,13 +807,14 @@ def test_asas_eular_alone_still_asks_the_facts_its_choice_depends_on(eular_only,
     assert option_ids(need(result, IBD)) == {"R10-a", "R9"}
     assert option_ids(need(result, UVEITIS)) == {"R10-a", "R9"}
     assert option_ids(need(result, NSAID_TRIAL)) == {"R9"}
+    assert option_ids(need(result, PERIPHERAL)) == {"R8-a", "R8-b"}
     assert "R10" in need(result, IBD).why and "R9" in need(result, NSAID_TRIAL).why
     for item in result.needs_information:  # only what this guideline setting runs is cited
         assert {o.guideline for o in item.options} <= {"asas-eular2022", "label", "axspa-kg"}, item
     # near miss: everything stated, two NSAIDs failed
     answered = _ask(eular_only, patient(f"eu-answered-{diagnosis}", diagnosis=diagnosis, conditions=stated(),
                                         measurements=HIGH_ASDAS, treatments=nsaid_failure()))
-    assert not {IBD, UVEITIS, NSAID_TRIAL} & {n.fact for n in answered.needs_information}
+    assert not {IBD, UVEITIS, NSAID_TRIAL, PERIPHERAL} & {n.fact for n in answered.needs_information}
 
 
 def test_asas_eular_alone_asks_about_ibd_before_a_switch(eular_only) -> None:
@@ -831,11 +834,12 @@ def test_both_guidelines_ask_each_fact_once(advise) -> None:
     assert option_ids(need(result, IBD)) == {"AS-41", "AS-08"}
     assert option_ids(need(result, UVEITIS)) == {"AS-39", "AS-07", "AS-08"}
     assert option_ids(need(result, NSAID_TRIAL)) == {"AS-06", "AS-01"}
-    for fact in (AX.need_ibd_status, AX.need_uveitis_status, AX.need_nsaid_trial):
+    assert option_ids(need(result, PERIPHERAL)) == {"AS-04"}
+    for fact in (AX.need_ibd_status, AX.need_uveitis_status, AX.need_nsaid_trial, AX.need_peripheral_arthritis_status):
         nodes = set(result.graph.subjects(AX.missingFact, fact))
         assert len(nodes) == 1
         bases = {str(b).rsplit("/", 1)[-1] for b in result.graph.objects(nodes.pop(), AX.basedOn)}
-        assert len(bases) == 1 and not bases & {"EULAR22-R10-a", "EULAR22-R9"}, bases
+        assert len(bases) == 1 and not {b for b in bases if b.startswith("EULAR22-")}, bases
 
 
 def test_acr_alone_asks_as_before_and_not_for_axspa_without_subtype(acr_only) -> None:
