@@ -19,7 +19,7 @@ from rdflib.namespace import RDF, RDFS
 
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError, RecordLoadError
 from .namespaces import AX, bind_all
-from .report import Result, render_text, validation_line
+from .report import Result, grading_text, render_text, validation_line
 from .rules import GUIDELINE_SETS
 from .validate import VALIDATORS
 from .version import __version__
@@ -147,7 +147,8 @@ def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:
         if id(item) in overridden:
             kind = f"NOT GIVEN (would be {item.kind}; overridden by {', '.join(overridden[id(item)])})"
         lines.append(f"  {about}{kind} — {src.guideline} {src.id}: {src.label}")
-        lines.append(f"      strength {item.strength}; evidence {item.evidence}")
+        # as the text report words it: a label fact's kind and severity are no strength and evidence
+        lines.append(f"      grading: {grading_text(src.guideline, item.strength, item.evidence)}")
         if item.over:
             lines.append("      over: " + ", ".join(o.label for o in item.over))
         for fact in item.because:

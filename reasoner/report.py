@@ -446,10 +446,13 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
     return result
 
 
-def _grading_text(guideline: str, strength: str, evidence: str) -> str:
+def grading_text(guideline: str, strength: str, evidence: str) -> str:
     """A label fact's kind and severity, or a recommendation's strength and evidence, as words
     that read right: "boxed warning, absolute"; "strong; evidence high"; an ungraded ASAS-EULAR
-    statement's "grade not verified; level of evidence not verified"."""
+    statement's "grade not verified; level of evidence not verified"; a principle of the project's
+    own, "not graded"."""
+    if guideline == "axspa-kg":
+        return "not graded"
     if guideline == "label":
         return evidence if strength == "not applicable" else f"{evidence}, {strength}"
     return f"{strength}; {evidence if evidence.startswith('level of evidence') else 'evidence ' + evidence}"
@@ -503,7 +506,7 @@ def render_text(result: Result) -> str:
                 names = f"any of {names} (none preferred)"
             elif over:
                 names += " over " + ", ".join(over)
-            grading = _grading_text(guideline, strength, evidence)
+            grading = grading_text(guideline, strength, evidence)
             lines.append(f"  {names}  [{where_names.get(guideline, guideline)} {rec_id}; {grading}]")
             if because:
                 lines.append("      because: " + "; ".join(because))

@@ -104,7 +104,17 @@ def test_explain_names_source_and_facts(capsys) -> None:
     assert main(["explain", str(CASE2), "Enbrel"]) == 0
     out = capsys.readouterr().out
     assert "do-not-repeat" in out and "injection-site reaction" in out
+    assert "grading: not graded" in out
     assert main(["explain", str(CASE2), "no-such-drug"]) == 2
+
+
+def test_explain_words_a_label_fact_and_a_recommendation_as_the_text_report_does(capsys) -> None:
+    """A label fact's kind and severity were printed as "strength absolute; evidence boxed warning"."""
+    assert main(["explain", str(CASE2), "tofacitinib"]) == 0
+    out = capsys.readouterr().out
+    assert "grading: conditional; evidence very low to moderate" in out  # AS-04
+    assert "grading: grade not verified; level of evidence not verified" in out  # R12
+    assert "strength " not in out
 
 
 @pytest.mark.parametrize("name", ["AS-06", "https://w3id.org/axspa-kg/rec/AS-06", "ActiveAS", "strong"])
