@@ -232,6 +232,9 @@ class Entry:
     rejected: list[dict[str, Any]] | None = None
     text: str = ""
     advised: bool = False
+    # The record's nodes not named under its patient IRI (a full IRI or #fragment as a course,
+    # condition or measurement id): the only ones another record could share, checked across batches.
+    foreign: tuple[str, ...] = ()
 
 
 def _load_error(source: str, message: str) -> Entry:
@@ -265,22 +268,47 @@ def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str =
     return BatchResult(entries, store.ntriples(PATIENTS_GRAPH), store.ntriples(DERIVED_GRAPH))
 
 
-def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef]) -> tuple[str, str] | None:
-    """(node, message) if a course, condition statement or measurement of this record is also a node of
-    another record in the batch (or the other record's patient), else None, and the record's
-    nodes are registered. Records in a batch share one store, so a shared node would merge the two
-    patients' facts: one patient's failed drug would shape the other's advice."""
+def _record_nodes(loaded: PatientRecord) -> list[URIRef]:
+    """The patient and its courses, condition statements and measurements."""
     patient = loaded.patient
-    nodes = [patient, *(n for link in PATIENT_LINKS for n in loaded.graph.objects(patient, link)
-                        if isinstance(n, URIRef))]
+    return [patient, *(n for link in PATIENT_LINKS for n in loaded.graph.objects(patient, link)
+                       if isinstance(n, URIRef))]
+
+
+def _shared_message(node: str, other: str) -> str:
+    return (f"{node} is also a node of the record of {other}: the ids of courses, "
+            "conditions and measurements must differ between patients (a plain relative id "
+            "such as course-1 is scoped under its patient; a full IRI or a #fragment is not)")
+
+
+def _shared(source: str, patient: str, node: str, other: str) -> Entry:
+    return Entry(source, patient, [{"severity": "violation", "path": "id", "value": node,
+                                    "message": _shared_message(node, other)}])
+
+
+def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef]) -> tuple[str, str] | None:
+    """(node, other patient) if a course, condition statement or measurement of this record is also
+    a node of another record in the batch (or the other record's patient), else None, and the
+    record's nodes are registered. Records in a batch share one store, so a shared node would merge
+    the two patients' facts: one patient's failed drug would shape the other's advice. (Across
+    batches, CohortRunner checks the nodes `_foreign_nodes` returns.)"""
+    patient = loaded.patient
+    nodes = _record_nodes(loaded)
     for node in nodes:
         other = owners.get(node)
         if other is not None and other != patient:
-            return str(node), (f"{node} is also a node of the record of {other}: the ids of courses, "
-                               "conditions and measurements must differ between patients (a plain relative id "
-                               "such as course-1 is scoped under its patient; a full IRI or a #fragment is not)")
+            return str(node), str(other)
     owners.update((node, patient) for node in nodes)
     return None
+
+
+def _foreign_nodes(loaded: PatientRecord) -> tuple[str, ...]:
+    """The record's nodes (bar the patient) not named under its patient IRI. Two records with
+    different patient IRIs can only share these; a record's own ids (`course-1`, the default
+    `…/treatment/1`) are all under its patient, so for most cohorts this is empty."""
+    patient = str(loaded.patient)
+    return tuple(str(n) for n in _record_nodes(loaded)[1:]
+                 if not str(n).startswith((patient + "/", patient + "#")))
 
 
 def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str) -> list[Entry]:
@@ -305,11 +333,10 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
             continue
         shared = _shared_node(loaded, owners)
         if shared:
-            entries.append(Entry(source, str(loaded.patient), [
-                {"severity": "violation", "path": "id", "value": shared[0], "message": shared[1]}]))
+            entries.append(_shared(source, str(loaded.patient), *shared))
             continue
         seen.add(loaded.patient)
-        entries.append(Entry(source, str(loaded.patient)))
+        entries.append(Entry(source, str(loaded.patient), foreign=_foreign_nodes(loaded)))
         loaded_batch.append((len(entries) - 1, loaded))
     if not loaded_batch:
         return entries
@@ -474,12 +501,32 @@ class CohortRunner:
         for update in updates:  # one operation a request: not every server takes `;`-joined ones
             store.update(update)
 
+    @staticmethod
+    def _clashes(batch: BatchResult, seen: set[str], owners: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """patient -> (node, other patient) for each record of this batch that shares a node with a
+        record of an earlier batch: its patient IRI is another record's node, or one of its nodes
+        is another record's patient or node. Within a batch `_shared_node` rejects the later record;
+        this does the same across batches, so the outcome does not depend on --batch."""
+        clashes: dict[str, tuple[str, str]] = {}
+        for entry in batch.entries:
+            if entry.patient is None or entry.patient in seen:
+                continue
+            if entry.patient in owners:
+                clashes[entry.patient] = (entry.patient, owners[entry.patient])
+            for node in entry.foreign:
+                other = node if node in seen else owners.get(node)
+                if other is not None and entry.patient not in clashes:
+                    clashes[entry.patient] = (node, other)
+        return clashes
+
     def _without_repeats(self, items: list[tuple[str, object]], batch: BatchResult, seen: set[str],
-                         fmt: str) -> BatchResult:
-        """A batch whose valid patients include one read in an earlier batch is advised again
-        without those records before anything of it is kept: appended as it is, the repeat's
-        statements would merge into the first record's patient (same IRI) in the kept cohort."""
-        repeats = {e.patient for e in batch.entries if e.patient in seen and e.rejected is None}
+                         clashes: dict[str, tuple[str, str]], fmt: str) -> BatchResult:
+        """A batch whose valid patients include one read in an earlier batch, or one sharing a node
+        with an earlier record (`clashes`), is advised again without those records before anything
+        of it is kept: appended as it is, the repeat's statements would merge into the first
+        record's patient (same IRI) or node in the kept cohort."""
+        repeats = {e.patient for e in batch.entries
+                   if (e.patient in seen or e.patient in clashes) and e.rejected is None}
         if not repeats:
             return batch
         again = advise_batch(self.reasoner, [item for item, e in zip(items, batch.entries, strict=True)
@@ -498,6 +545,7 @@ class CohortRunner:
         summary = Summary()
         started = time.perf_counter()
         seen: set[str] = set()
+        owners: dict[str, str] = {}  # foreign nodes (see _foreign_nodes) of the records read -> patient
         bar = None
         if progress:
             from tqdm import tqdm
@@ -512,8 +560,9 @@ class CohortRunner:
         for items, batch in self._results(inputs, fmt):
             summary.read += len(items)
             written: list[str] = []
+            clashes = self._clashes(batch, seen, owners)
             if self.sink is not None or self.kept_on_server:
-                batch = self._without_repeats(items, batch, seen, fmt)
+                batch = self._without_repeats(items, batch, seen, clashes, fmt)
             if self.sink is not None and batch.patients:
                 self.sink.add_ntriples(batch.patients, PATIENTS_GRAPH)
                 self.sink.add_ntriples(batch.derived, DERIVED_GRAPH)
@@ -523,6 +572,10 @@ class CohortRunner:
                 if entry.patient is not None:
                     if entry.patient in seen:  # read before, in this batch or an earlier one
                         entry = _duplicate(entry.source, entry.patient)
+                    elif entry.patient in clashes:  # shares a node with a record of an earlier batch
+                        entry = _shared(entry.source, entry.patient, *clashes[entry.patient])
+                    else:
+                        owners.update((node, entry.patient) for node in entry.foreign)
                     seen.add(entry.patient)
                 if entry.rejected is not None:
                     item = Reject(entry.source, entry.patient, entry.rejected)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from reasoner.cli import main
 from reasoner.cohort import CohortRunner
@@ -476,9 +476,45 @@ def test_records_never_share_nodes_within_a_batch(reasoner, tmp_path: Path) -> N
     absolute = tmp_path / "absolute.jsonl"
     absolute.write_text("".join(json.dumps(record(p, "https://example.org/course/1", o)) + "\n" for p, o in
                                 (("pa", "primary_nonresponse"), ("pb", "adverse_event"))))
-    lines, rejects, summary = _run(reasoner, [absolute])
-    assert summary.read == 2 and len(lines) == 1 and len(rejects) == 1
-    assert "https://example.org/course/1 is also a node of the record of" in rejects[0]["validation"][0]["message"]
+    for batch in (16, 1):  # in one batch, or in two: the later record is refused either way
+        lines, rejects, summary = _run(reasoner, [absolute], batch=batch)
+        assert summary.read == 2 and len(lines) == 1 and len(rejects) == 1, batch
+        assert lines[0]["patient"].endswith("/pa") and rejects[0]["patient"].endswith("/pb"), batch
+        assert rejects[0]["validation"][0]["message"].startswith(
+            "https://example.org/course/1 is also a node of the record of https://w3id.org/axspa-kg/record/pa"), batch
+
+
+def test_records_never_share_nodes_across_batches_of_a_kept_cohort(tmp_path: Path) -> None:
+    """Across batches the shared node used to slip through: in an on-disk store the second record's
+    course merged into the first's (one course, two outcomes), and whether a record was refused
+    depended on --batch. A patient IRI that is another record's node is refused the same way."""
+    from reasoner.store import PATIENTS_GRAPH, OxigraphStore
+
+    def record(pid: str, course_id: str, outcome: str) -> dict:
+        return json.loads(_example_line("primary-tnfi-failure.json", id=pid)) | {"treatments": [
+            {"id": course_id, "drug": "etanercept", "start": "2024-01-01", "end": "2024-06-01",
+             "status": "stopped", "outcome": outcome}]}
+
+    path = tmp_path / "shared.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (
+        record("pa", "https://example.org/course/1", "primary_nonresponse"),
+        record("pb", "https://example.org/course/1", "adverse_event"),
+        record("https://example.org/course/1", "course-9", "adverse_event"),
+        record("pc", "https://example.org/course/2", "adverse_event"))))
+    out, rejected = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    for workers in ("1", "2"):
+        assert main(["cohort", str(path), "-o", str(out), "--rejects", str(rejected), "--batch", "1",
+                     "--workers", workers, "--store", f"oxigraph:{tmp_path / 'db'}"]) == 0
+        assert [json.loads(x)["patient"].rsplit("/", 1)[-1] for x in out.read_text().splitlines()] == ["pa", "pc"]
+        rejects = [json.loads(x) for x in rejected.read_text().splitlines()]
+        assert [r["validation"][0]["value"] for r in rejects] == ["https://example.org/course/1"] * 2
+        disk = OxigraphStore(str(tmp_path / "db"))
+        try:
+            outcomes = set(disk.graph(PATIENTS_GRAPH).objects(
+                URIRef("https://example.org/course/1"), URIRef("https://w3id.org/axspa-kg/ontology#outcome")))
+            assert {str(o).rsplit("#", 1)[-1] for o in outcomes} == {"primary_nonresponse"}, workers
+        finally:
+            del disk
 
 
 def test_ids_no_store_can_hold_are_rejected_not_fatal(reasoner, tmp_path: Path) -> None:
