@@ -25,9 +25,10 @@ PREFIX = "cohort-"
 
 
 def documented(*extra: dict) -> list[dict]:
-    """Condition statements that settle the usual open branches (IBD, uveitis, peripheral arthritis)."""
+    """Condition statements that settle the usual open branches (IBD, uveitis, peripheral arthritis,
+    pregnancy)."""
     return [condition("ibd", "absent"), condition("anterior_uveitis", "absent"),
-            condition("peripheral_arthritis", "absent"), *extra]
+            condition("peripheral_arthritis", "absent"), condition("pregnancy", "absent"), *extra]
 
 
 def first_tnfi(drug: str, outcome: str) -> dict:
@@ -189,12 +190,14 @@ def test_missing_facts(engines) -> None:
     rows = run(engines, "missing-facts")
     assert {(r["patient"], r["fact"]) for r in rows} == {
         (pid("pnr-ibd-unknown"), AX.need_ibd_status),
+        # a woman whose pregnancy status is not recorded, with JAK inhibitors among the options
+        (pid("pnr-ibd-unknown"), AX.need_pregnancy_status),
         (pid("etanercept-reaction"), AX.need_response_type),
         (pid("one-nsaid"), AX.need_nsaid_trial),
         # active disease on a first TNF inhibitor with no response recorded: how is it working?
         (pid("on-hyrimoz"), AX.need_response_type),
     }
-    assert len(rows) == 4
+    assert len(rows) == 5
 
 
 def test_guideline_concordance_by_patient(engines) -> None:

@@ -27,6 +27,7 @@ NSAIDS = {DRUG.naproxen, DRUG.celecoxib, DRUG.ibuprofen, DRUG.diclofenac, DRUG.i
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
 IBD = "inflammatory bowel disease status"
 UVEITIS = "recurrent anterior uveitis status"
+PREGNANCY = "pregnancy status"
 NSAID_TRIAL = "adequacy of the NSAID trial"
 PERIPHERAL = "peripheral arthritis status"
 
@@ -268,5 +269,5 @@ def test_nraxspa_active(example) -> None:
     assert iris(IL17I) <= therapies_of(result, "NRAXSPA-08", "recommended")              # NRAXSPA-08
     assert iris(SYSTEMIC_GC) <= therapies_of(result, "NRAXSPA-16", "against")            # NRAXSPA-16
     assert {str(DRUG.ibuprofen), str(DRUG.etoricoxib)} <= result.therapies("do-not-repeat")
-    assert facts(result) == {UVEITIS}
+    assert facts(result) == {UVEITIS, PREGNANCY}  # a woman of 29, pregnancy not recorded
     assert {"R10-a", "NRAXSPA-08"} <= options(result, UVEITIS)

@@ -19,6 +19,7 @@ NSAID_TRIAL = "adequacy of the NSAID trial"
 PERIPHERAL = "peripheral arthritis status"
 SUBTYPE = "radiographic or non-radiographic axSpA"
 TNFI_ORDER = "order of the TNF inhibitor courses"
+PREGNANCY = "pregnancy status"
 
 # The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
 # (R9 or R12 applies; for peripheral arthritis, NSAIDs failed) and its ACR twin did not ask, which it
@@ -34,6 +35,7 @@ ALL_STATED = {
     "ibd": condition("ibd", "absent"),
     "uveitis": condition("recurrent_anterior_uveitis", "absent"),
     "peripheral": condition("peripheral_arthritis", "absent"),
+    "pregnancy": condition("pregnancy", "absent"),
 }
 
 
@@ -100,9 +102,10 @@ def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
         course("celecoxib", status="ongoing", outcome="partial_response"),
         course("etanercept", outcome="adverse_event", start="2023-01-01", end="2023-02-01"),
     ]))
-    assert {n.fact for n in result.needs_information} == {RESPONSE_TYPE, IBD, UVEITIS, NSAID_TRIAL, PERIPHERAL}
+    assert {n.fact for n in result.needs_information} == {RESPONSE_TYPE, IBD, UVEITIS, NSAID_TRIAL, PERIPHERAL,
+                                                          PREGNANCY}
     ni_nodes = {s for s in result.graph.subjects(AX.adviceKind, AX.kind_needs_information)}
-    assert len(ni_nodes) == 5
+    assert len(ni_nodes) == 6
     for node in ni_nodes:
         assert not isinstance(node, BNode)
         assert str(node).startswith(result.patient + "/advice/ni-")
@@ -415,6 +418,39 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
     trimester = advise(patient("preg-trimester", sex="female", conditions=[
         condition("pregnancy_second_or_third_trimester")]))
     assert "gestational age" in {n.fact for n in trimester.needs_information}
+
+
+@pytest.mark.parametrize("sex", ["female", "other"])
+def test_pregnancy_status_is_asked_before_jak_inhibitors_or_methotrexate(advise, sex) -> None:
+    """A woman of 34 whose NSAIDs failed was offered upadacitinib (R9) and tofacitinib and
+    methotrexate (AS-04) with nothing said about pregnancy, though their labels contraindicate or
+    avoid them in pregnancy and ask for it to be excluded first (tenth-session review)."""
+    result = advise(patient(f"preg-unknown-{sex}", sex=sex, age=34, conditions=stated("pregnancy"),
+                            treatments=nsaid_failure()))
+    item = need(result, PREGNANCY)
+    assert option_ids(item) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy", "mtx_pregnancy"}
+    assert {o.guideline for o in item.options} == {"label"}
+    assert "female of reproductive potential" in item.why
+    assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == {"naproxen", "celecoxib"}
+
+
+@pytest.mark.parametrize(("sex", "conditions", "state"), [
+    ("male", [], "active"),
+    ("female", [condition("pregnancy", "absent")], "active"),
+    ("female", [condition("pregnancy_20_to_under_30_weeks")], "active"),
+    ("female", [condition("female_of_reproductive_potential", "absent")], "active"),
+    ("female", [], "stable"),
+])
+def test_pregnancy_status_is_silent_when_answered_or_not_in_question(advise, sex, conditions, state) -> None:
+    result = advise(patient(f"preg-silent-{sex}-{len(conditions)}-{state}", sex=sex, state=state,
+                            conditions=stated("pregnancy", extra=conditions), treatments=nsaid_failure()))
+    assert not needs(result, PREGNANCY)
+
+
+def test_a_stage_stated_absent_leaves_pregnancy_open(advise) -> None:
+    result = advise(patient("preg-stage-absent", conditions=stated(
+        "pregnancy", extra=[condition("pregnancy_30_weeks_or_more", "absent")]), treatments=nsaid_failure()))
+    assert needs(result, PREGNANCY)
 
 
 # ---------------------------------------------------------------------------------------------
