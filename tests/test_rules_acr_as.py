@@ -603,6 +603,20 @@ def test_a_dmard_taken_with_only_a_partial_response_is_no_new_option(advise, tak
     assert drug not in {local(a.therapy.iri) for a in working.advice if a.kind == "do-not-repeat"}
 
 
+@pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA"])
+def test_stable_disease_on_a_partly_working_biologic_keeps_the_advice_to_keep_it(advise, diagnosis) -> None:
+    """In stable disease the drug holds it: the partial-response clause of do-not-repeat is for
+    active disease only, so AS-26/AS-27 (NRAXSPA-26/-27) still advise against stopping or tapering it
+    (the first version of the clause dropped them silently: review of the day's diff)."""
+    res = advise(patient(f"stable-partial-humira-{diagnosis}", diagnosis=diagnosis, state="stable",
+                         conditions=STATED, treatments=[*nsaid_failure(), course(
+                             "Humira", status="ongoing", outcome="partial_response", start="2020-06-01")]))
+    prefix = "AS" if diagnosis == "AS" else "NRAXSPA"
+    assert {f"{prefix}-26", f"{prefix}-27"} <= {a.recommendation.id for a in res.advice}
+    assert not [a for a in res.advice if a.kind == "do-not-repeat" and "adalimumab" in a.therapy.iri]
+    assert not res.conflicts
+
+
 def test_an_ongoing_tnfi_with_a_partial_response_blocks_its_biosimilars(advise) -> None:
     res = advise(patient("partial-on-humira", conditions=STATED, treatments=[
         *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2024-06-01")]))
