@@ -885,3 +885,19 @@ def test_acr_alone_asks_as_before_and_not_for_axspa_without_subtype(acr_only) ->
     no_subtype = _ask(acr_only, patient("acr-ask-axspa", diagnosis="axSpA", conditions=[], measurements=HIGH_ASDAS,
                                         treatments=ONE_NSAID_FAILED))
     assert not {IBD, UVEITIS, NSAID_TRIAL} & {n.fact for n in no_subtype.needs_information}
+
+
+def test_nsaid_trial_is_not_asked_when_every_nsaid_is_held_back(advise, eular_only) -> None:
+    """With moderate to severe heart failure every NSAID is contraindicated (a blocking label fact
+    on the class): the questions said to complete the trial with a second NSAID (review of the
+    day's diff). A caution on the class (heart failure of unstated degree) leaves them asking."""
+    def record(pid: str, heart: str) -> dict:
+        return patient(pid, conditions=stated(extra=[condition(heart)]), measurements=HIGH_ASDAS,
+                       treatments=ONE_NSAID_FAILED)
+
+    blocked = record("trial-severe-hf", "severe_heart_failure")
+    assert not needs(advise(blocked), NSAID_TRIAL)
+    assert not needs(_ask(eular_only, blocked), NSAID_TRIAL)
+    caution = record("trial-chf", "congestive_heart_failure")
+    assert option_ids(need(advise(caution), NSAID_TRIAL)) == {"AS-06", "AS-01"}
+    assert option_ids(need(_ask(eular_only, caution), NSAID_TRIAL)) == {"R9"}
