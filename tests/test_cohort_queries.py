@@ -246,3 +246,18 @@ def test_cohort_rows_equal_the_union_of_single_patient_rows(engines, reasoner, n
         reasoner.derive(reasoner.load(record).graph)
         single_rows += canon(reasoner.store.select(QUERIES[name].text))
     assert sorted(single_rows) == cohort_rows
+
+
+def test_every_cohort_question_answers_the_same_on_virtuoso(engines) -> None:
+    """The cohort questions are meant for any SPARQL tool the user keeps the cohort in: on a real
+    Virtuoso server (tests/virtuoso_server.py) each gives the rows Oxigraph gives."""
+    from .virtuoso_server import virtuoso_server
+
+    ox, _ = engines
+    with virtuoso_server() as url:
+        virtuoso = Reasoner(store=f"virtuoso:{url}", kb=ox.kb)
+        virtuoso.derive(cohort_graph(virtuoso))
+        for name, query in sorted(QUERIES.items()):
+            expected = canon(ox.store.select(query.text))
+            assert expected, name
+            assert canon(virtuoso.store.select(query.text)) == expected, name
