@@ -55,3 +55,38 @@ def test_only_prepared_queries_are_marked_and_the_answers_hold() -> None:
     copy = prepareQuery(text)
     reorder_bgps(copy.algebra)
     assert {(str(r.x), str(r.d)) for r in graph.query(copy)} == expected
+
+
+def _joins(node, found) -> list:  # type: ignore[no-untyped-def]
+    if hasattr(node, "name") and node.name == "Join":
+        found.append(node)
+    for value in (node.values() if hasattr(node, "values") else node if isinstance(node, list) else []):
+        _joins(value, found)
+    return found
+
+
+def test_a_join_over_a_union_holding_groups_is_lazy_unless_over_a_subquery() -> None:
+    """rdflib joins lazily (the right side under the left side's bindings) only when neither side
+    holds a join; otherwise it pairs every solution of each side over the whole store, and a
+    question over a batch grew quadratically (ni-ibd-status: 1.1 s at 200 patients against 0.10 s
+    at 50). Prepared queries get lazy joins (bgp_order leaves a join over a subquery as rdflib has it)."""
+    text = ("PREFIX ax: <https://w3id.org/axspa-kg/ontology#> SELECT ?x ?c WHERE { ?x ax:hasTreatmentCourse ?c . "
+            "{ ?c a ax:NSAIDFailureCourse } UNION { ?c ax:drug ?d . { ?d a ax:Biologic } UNION { ?d a ax:CsDMARD } } }")
+    assert not all(j.lazy for j in _joins(prepareQuery(text).algebra, []))  # rdflib's own choice
+    assert all(j.lazy for j in _joins(_prepared(text).algebra, []))
+
+
+def test_a_subquery_keeps_its_own_variables_under_a_lazy_join() -> None:
+    """The inner ?c of a subquery that does not project it is another variable than the outer ?c:
+    the count is over every course, whatever course the outer pattern bound."""
+    graph = Graph()
+    for patient, course in (("p1", "c1"), ("p1", "c2"), ("p2", "c3")):
+        graph.add((URIRef(f"urn:{patient}"), AX.hasTreatmentCourse, URIRef(f"urn:{course}")))
+        graph.add((URIRef(f"urn:{course}"), RDF.type, AX.NSAIDFailureCourse))
+    store = RdflibStore()
+    store.add(graph, "urn:g")
+    rows = store.select(
+        "PREFIX ax: <https://w3id.org/axspa-kg/ontology#> SELECT ?x ?c ?n WHERE { ?x ax:hasTreatmentCourse ?c . "
+        "{ ?c a ax:NSAIDFailureCourse } UNION { ?c a ax:BtsDMARDFailureCourse } "
+        "{ SELECT (COUNT(?c) AS ?n) WHERE { ?p ax:hasTreatmentCourse ?c } } }")
+    assert len(rows) == 3 and {int(r["n"]) for r in rows} == {3}
