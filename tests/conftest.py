@@ -45,6 +45,22 @@ def reasoner():
 
 
 @pytest.fixture(scope="session")
+def acr_only():
+    """A warm Reasoner that runs the ACR 2019 rules only (`--guideline acr2019`)."""
+    from reasoner.pipeline import Reasoner
+
+    return Reasoner(guideline="acr2019")
+
+
+@pytest.fixture(scope="session")
+def eular_only():
+    """A warm Reasoner that runs the ASAS-EULAR 2022 rules only (`--guideline asas-eular2022`)."""
+    from reasoner.pipeline import Reasoner
+
+    return Reasoner(guideline="asas-eular2022")
+
+
+@pytest.fixture(scope="session")
 def advise(reasoner):
     """advise(record_dict) -> Result; fails the test if the record is not valid."""
 

@@ -356,21 +356,7 @@ def test_the_case_2_patient_gets_the_asas_eular_path(run) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Guideline selection
-@pytest.fixture(scope="module")
-def acr_only():
-    from reasoner.pipeline import Reasoner
-
-    return Reasoner(guideline="acr2019")
-
-
-@pytest.fixture(scope="module")
-def eular_only():
-    from reasoner.pipeline import Reasoner
-
-    return Reasoner(guideline="asas-eular2022")
-
-
+# Guideline selection (fixtures acr_only, eular_only: conftest.py)
 def test_each_guideline_setting_gives_only_its_own_advice(acr_only, eular_only) -> None:
     record = patient("eu-both", diagnosis="nr-axSpA", treatments=nsaid_failure(),
                      conditions=[condition("peripheral_arthritis"), condition("significant_psoriasis")],

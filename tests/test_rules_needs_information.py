@@ -808,20 +808,6 @@ def test_psoriasis_significance_is_asked_when_a_bts_dmard_is_chosen(advise) -> N
 # ---------------------------------------------------------------------------------------------
 # Guideline settings: the IBD, uveitis and NSAID-trial questions under ASAS-EULAR 2022 alone
 # ---------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def eular_only():
-    from reasoner.pipeline import Reasoner
-
-    return Reasoner(guideline="asas-eular2022")
-
-
-@pytest.fixture(scope="module")
-def acr_only():
-    from reasoner.pipeline import Reasoner
-
-    return Reasoner(guideline="acr2019")
-
-
 def _ask(engine, record) -> Result:
     result = engine.recommend(record)
     assert result.conforms, result.validation
