@@ -643,3 +643,21 @@ def test_as07_carries_its_notes_on_infliximab_and_tuberculosis(result) -> None:
     empty, showed it (tenth-session clinical review). NRAXSPA-06 now says where it comes from."""
     note = item(result("nsaid-failure"), "AS-07", "infliximab").note
     assert note and "tuberculosis" in note and "infliximab" in note.lower()
+
+
+def test_a_molecule_taken_up_again_as_its_biosimilar_is_no_failure_to_repeat(advise) -> None:
+    """Humira stopped after a partial response, then adalimumab-atto holding stable disease: the
+    advice to keep it (AS-26, AS-27) was dropped, as the stopped originator was a do-not-repeat item
+    and keeping the biosimilar counts as keeping its reference product (review of the day's diff)."""
+    res = advise(patient("restart-as-biosimilar", state="stable", conditions=STATED, treatments=[
+        *nsaid_failure(),
+        course("Humira", outcome="partial_response", start="2021-01-01", end="2022-01-01"),
+        course("adalimumab-atto", status="ongoing", outcome="ongoing_response", start="2023-01-01")]))
+    assert {"AS-26", "AS-27"} <= {a.recommendation.id for a in res.advice}
+    assert not [a for a in res.advice if a.kind == "do-not-repeat" and "adalimumab" in a.therapy.iri]
+    # near miss: a different molecule taken up does not clear the stopped one
+    other = advise(patient("restart-other-molecule", state="stable", conditions=STATED, treatments=[
+        *nsaid_failure(),
+        course("Humira", outcome="partial_response", start="2021-01-01", end="2022-01-01"),
+        course("etanercept", status="ongoing", outcome="ongoing_response", start="2023-01-01")]))
+    assert "adalimumab" in {local(a.therapy.iri) for a in other.advice if a.kind == "do-not-repeat"}
