@@ -19,8 +19,12 @@ its bindings) only when neither side holds another join; otherwise it evaluates 
 the whole store and pairs every solution with every other. A `UNION` branch with two groups in
 it (`{ ?c ax:drug ?d . { ?d a ax:Biologic } UNION { ?d a ax:TargetedSyntheticDMARD } }`) made the
 join above it quadratic over a batch (ni-ibd-status: 0.10 s at 50 patients, 1.1 s at 200).
-`reorder_bgps` marks such joins lazy as well, unless the right side holds a subquery, aggregate,
-DISTINCT or LIMIT, whose variables are scoped apart and must not see the left side's bindings.
+`reorder_bgps` marks such joins lazy as well, unless the right side holds something whose answer
+the left side's bindings could change: a subquery, aggregate, DISTINCT or LIMIT (their variables are
+scoped apart), or a MINUS, FILTER or BIND (under the pushed bindings a `MINUS { ?p … }` or
+`FILTER (!BOUND(?p))` would see an outer ?p, and a `BIND (… AS ?a)` would meet an outer ?a instead
+of failing to join; SPARQL evaluates the group on its own). OPTIONAL is safe: rdflib checks it
+without the outer bindings. `tests/test_bgp_order.py` holds such groups to Oxigraph's answers.
 """
 
 from __future__ import annotations
@@ -67,10 +71,10 @@ def _evaluate(ctx: Any, part: CompValue) -> Any:
     return evalBGP(ctx, greedy_order(part.triples, bound))
 
 
-# Algebra nodes whose variables are scoped apart from the rest (a subquery, an aggregate) or whose
-# result depends on evaluating them whole (DISTINCT, LIMIT): a join is never made lazy over them.
+# Algebra nodes whose answer bindings pushed in from the left side could change (see above): a
+# join is never made lazy over them.
 _SCOPED = frozenset({"ToMultiSet", "Project", "Group", "AggregateJoin", "Distinct", "Reduced", "Slice",
-                     "SelectQuery"})
+                     "SelectQuery", "Minus", "Filter", "Extend"})
 
 
 def _holds_scoped(node: Any) -> bool:
