@@ -386,3 +386,15 @@ def test_r10_never_names_the_drug_being_taken(run) -> None:
                          conditions=[condition("recurrent_anterior_uveitis")],
                          treatments=[*nsaid_failure(), ongoing("adalimumab", "partial_response")]))
     assert therapies(result, "R10-a") == TNF_MAB - {S(DRUG.adalimumab)}
+
+
+def test_r12_offers_no_other_version_of_the_molecule_being_taken(run) -> None:
+    """Humira stopped after a partial response; adalimumab-atto started since, no outcome yet: R12
+    offered adalimumab, the molecule being taken (the stopped originator's do-not-repeat item hid
+    this until a restarted molecule cleared it: review of the day's diff)."""
+    result = run(patient("eu-r12-on-biosimilar", diagnosis="axSpA", measurements=asdas(3.0), treatments=[
+        *nsaid_failure(), course("Humira", outcome="partial_response", start="2020-01-01", end="2021-01-01"),
+        course("adalimumab-atto", status="ongoing", start="2026-08-01")]))
+    offered = therapies(result, "R12")
+    assert offered and S(DRUG.adalimumab) not in offered
+    assert S(DRUG.etanercept) in offered
