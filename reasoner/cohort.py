@@ -232,9 +232,9 @@ class Entry:
     rejected: list[dict[str, Any]] | None = None
     text: str = ""
     advised: bool = False
-    # The record's nodes not named under its patient IRI (a full IRI or #fragment as a course,
-    # condition or measurement id): the only ones another record could share, checked across batches.
-    foreign: tuple[str, ...] = ()
+    # The record's patient and its courses, condition statements and measurements, checked against
+    # the records of earlier batches (CohortRunner._clashes).
+    nodes: tuple[str, ...] = ()
 
 
 def _load_error(source: str, message: str) -> Entry:
@@ -276,6 +276,10 @@ def _record_nodes(loaded: PatientRecord) -> list[URIRef]:
 
 
 def _shared_message(node: str, other: str) -> str:
+    if node == other or node.startswith((other + "/", other + "#")) or other.endswith(("/", "#")):
+        return (f"{node} is, or lies under, the id of another record's patient ({other}): patient ids "
+                "must not nest inside one another, or their courses, conditions and measurements could "
+                "share ids and merge")
     return (f"{node} is also a node of the record of {other}: the ids of courses, "
             "conditions and measurements must differ between patients (a plain relative id "
             "such as course-1 is scoped under its patient; a full IRI or a #fragment is not)")
@@ -286,29 +290,51 @@ def _shared(source: str, patient: str, node: str, other: str) -> Entry:
                                     "message": _shared_message(node, other)}])
 
 
-def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef]) -> tuple[str, str] | None:
-    """(node, other patient) if a course, condition statement or measurement of this record is also
-    a node of another record in the batch (or the other record's patient), else None, and the
-    record's nodes are registered. Records in a batch share one store, so a shared node would merge
-    the two patients' facts: one patient's failed drug would shape the other's advice. (Across
-    batches, CohortRunner checks the nodes `_foreign_nodes` returns.)"""
+def _under_patient(node: str, patients: set[str], own: str) -> str | None:
+    """The patient IRI, other than `own`, that `node` is or lies under (cut at a '/' or '#', with or
+    without it), if any. A record's own nodes are named under its patient IRI, so two records can
+    only share such a node when one patient IRI nests in the other ('p7' and 'p7/treatment/1', 's3'
+    and 's3/'); checking this needs only the patient IRIs already read, not every node."""
+    if node != own and node in patients:
+        return node
+    for index, char in enumerate(node):
+        if char in "/#":
+            for cut in (node[:index], node[:index + 1]):
+                if cut != own and cut in patients:
+                    return cut
+    return None
+
+
+def _record_nodes(loaded: PatientRecord) -> list[URIRef]:
+    """The patient and its courses, condition statements and measurements."""
+    patient = loaded.patient
+    return [patient, *(n for link in PATIENT_LINKS for n in loaded.graph.objects(patient, link)
+                       if isinstance(n, URIRef))]
+
+
+def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef], patients: set[str]) -> tuple[str, str] | None:
+    """(node, other patient) if a course, condition statement or measurement of this record (or its
+    patient) is also a node of an earlier record in the batch, or is or lies under an earlier
+    record's patient IRI, else None, and the record's nodes are registered. Records in a batch share
+    one store, so a shared node would merge the two patients' facts: one patient's failed drug
+    would shape the other's advice. (CohortRunner._clashes applies the same test across batches.)"""
     patient = loaded.patient
     nodes = _record_nodes(loaded)
     for node in nodes:
         other = owners.get(node)
         if other is not None and other != patient:
             return str(node), str(other)
+        nested = _under_patient(str(node), patients, str(patient))
+        if nested is not None:
+            return str(node), nested
     owners.update((node, patient) for node in nodes)
     return None
 
 
-def _foreign_nodes(loaded: PatientRecord) -> tuple[str, ...]:
-    """The record's nodes (bar the patient) not named under its patient IRI. Two records with
-    different patient IRIs can only share these; a record's own ids (`course-1`, the default
-    `…/treatment/1`) are all under its patient, so for most cohorts this is empty."""
-    patient = str(loaded.patient)
-    return tuple(str(n) for n in _record_nodes(loaded)[1:]
-                 if not str(n).startswith((patient + "/", patient + "#")))
+def _foreign(patient: str, nodes: Iterable[str]) -> list[str]:
+    """The nodes (bar the patient) not named under the patient IRI: a full IRI or #fragment given as
+    an id. Only these are remembered across batches; the rest are covered by `_under_patient`."""
+    return [n for n in nodes if n != patient and not n.startswith((patient + "/", patient + "#"))]
 
 
 def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str) -> list[Entry]:
@@ -316,6 +342,7 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
     loaded_batch: list[tuple[int, PatientRecord]] = []
     seen: set[URIRef] = set()
     owners: dict[URIRef, URIRef] = {}  # every node of the batch's records -> its patient
+    patients: set[str] = set()  # the batch's patient IRIs, as strings
     for source, record in items:
         if isinstance(record, Exception):
             entries.append(_load_error(source, str(record)))
@@ -331,12 +358,13 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         if loaded.patient in seen:
             entries.append(_duplicate(source, str(loaded.patient)))
             continue
-        shared = _shared_node(loaded, owners)
+        shared = _shared_node(loaded, owners, patients)
         if shared:
             entries.append(_shared(source, str(loaded.patient), *shared))
             continue
         seen.add(loaded.patient)
-        entries.append(Entry(source, str(loaded.patient), foreign=_foreign_nodes(loaded)))
+        patients.add(str(loaded.patient))
+        entries.append(Entry(source, str(loaded.patient), nodes=tuple(str(n) for n in _record_nodes(loaded))))
         loaded_batch.append((len(entries) - 1, loaded))
     if not loaded_batch:
         return entries
@@ -504,19 +532,19 @@ class CohortRunner:
     @staticmethod
     def _clashes(batch: BatchResult, seen: set[str], owners: dict[str, str]) -> dict[str, tuple[str, str]]:
         """patient -> (node, other patient) for each record of this batch that shares a node with a
-        record of an earlier batch: its patient IRI is another record's node, or one of its nodes
-        is another record's patient or node. Within a batch `_shared_node` rejects the later record;
-        this does the same across batches, so the outcome does not depend on --batch."""
+        record of an earlier batch: one of its nodes (its patient included) is another record's
+        full-IRI or #fragment node (`owners`), or is or lies under another record's patient IRI.
+        Within a batch `_shared_node` rejects the later record by the same test, so the outcome
+        does not depend on --batch."""
         clashes: dict[str, tuple[str, str]] = {}
         for entry in batch.entries:
             if entry.patient is None or entry.patient in seen:
                 continue
-            if entry.patient in owners:
-                clashes[entry.patient] = (entry.patient, owners[entry.patient])
-            for node in entry.foreign:
-                other = node if node in seen else owners.get(node)
-                if other is not None and entry.patient not in clashes:
+            for node in entry.nodes:
+                other = owners.get(node) or _under_patient(node, seen, entry.patient)
+                if other is not None and other != entry.patient:
                     clashes[entry.patient] = (node, other)
+                    break
         return clashes
 
     def _without_repeats(self, items: list[tuple[str, object]], batch: BatchResult, seen: set[str],
@@ -545,7 +573,7 @@ class CohortRunner:
         summary = Summary()
         started = time.perf_counter()
         seen: set[str] = set()
-        owners: dict[str, str] = {}  # foreign nodes (see _foreign_nodes) of the records read -> patient
+        owners: dict[str, str] = {}  # full-IRI and #fragment nodes (see _foreign) of the records read
         bar = None
         if progress:
             from tqdm import tqdm
@@ -575,7 +603,7 @@ class CohortRunner:
                     elif entry.patient in clashes:  # shares a node with a record of an earlier batch
                         entry = _shared(entry.source, entry.patient, *clashes[entry.patient])
                     else:
-                        owners.update((node, entry.patient) for node in entry.foreign)
+                        owners.update((node, entry.patient) for node in _foreign(entry.patient, entry.nodes))
                     seen.add(entry.patient)
                 if entry.rejected is not None:
                     item = Reject(entry.source, entry.patient, entry.rejected)
