@@ -268,13 +268,6 @@ def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str =
     return BatchResult(entries, store.ntriples(PATIENTS_GRAPH), store.ntriples(DERIVED_GRAPH))
 
 
-def _record_nodes(loaded: PatientRecord) -> list[URIRef]:
-    """The patient and its courses, condition statements and measurements."""
-    patient = loaded.patient
-    return [patient, *(n for link in PATIENT_LINKS for n in loaded.graph.objects(patient, link)
-                       if isinstance(n, URIRef))]
-
-
 def _shared_message(node: str, other: str) -> str:
     if node == other or node.startswith((other + "/", other + "#")) or other.endswith(("/", "#")):
         return (f"{node} is, or lies under, the id of another record's patient ({other}): patient ids "
