@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="write rejected patients and their messages here (JSON Lines; .gz to compress)")
     c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
     c.add_argument("--batch", type=int, help="patients loaded and advised together (default 1000; 50 on the "
-                                              "rdflib store, whose SPARQL engine slows down super-linearly with more)")
+                                              "rdflib store, where more costs memory and saves no time)")
     c.add_argument("--workers", type=int, default=1,
                    help="processes advising batches side by side (embedded Oxigraph only; default 1)")
     c.add_argument("--progress", action="store_true", help="show a progress bar on standard error")

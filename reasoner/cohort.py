@@ -214,7 +214,8 @@ DEFAULT_BATCH = 1000
 # courses was cubic in the batch; batches of 5 were its best (~0.25 s a patient). With the greedy
 # order of reasoner/bgp_order.py a patient costs ~0.1 s and larger batches pay: 400 patients took
 # 41 s in batches of 50 and 47 s in batches of 200 (100 patients: 14.5 s in batches of 5, 11.7 s of
-# 100, start-up included).
+# 100, start-up included). Since joins are lazy there too (tenth session), 1,000 patients take
+# 88 s in batches of 50 and 87 s in batches of 250, in 492 MB against 779 MB: 50 stays.
 RDFLIB_BATCH = 50
 WORKERS_NEED_EMBEDDED = (
     "--workers above 1 needs the embedded Oxigraph store (memory, or oxigraph:PATH, whose rules run in memory) "
