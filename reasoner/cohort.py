@@ -269,8 +269,13 @@ def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str =
     return BatchResult(entries, store.ntriples(PATIENTS_GRAPH), store.ntriples(DERIVED_GRAPH))
 
 
-def _shared_message(node: str, other: str) -> str:
-    if node == other or node.startswith((other + "/", other + "#")) or other.endswith(("/", "#")):
+# A shared node: (node, the other record's patient, whether the node is or lies under that patient's
+# IRI rather than being one of its nodes).
+Clash = tuple[str, str, bool]
+
+
+def _shared_message(node: str, other: str, nested: bool) -> str:
+    if nested:
         return (f"{node} is, or lies under, the id of another record's patient ({other}): patient ids "
                 "must not nest inside one another, or their courses, conditions and measurements could "
                 "share ids and merge")
@@ -279,9 +284,9 @@ def _shared_message(node: str, other: str) -> str:
             "such as course-1 is scoped under its patient; a full IRI or a #fragment is not)")
 
 
-def _shared(source: str, patient: str, node: str, other: str) -> Entry:
+def _shared(source: str, patient: str, node: str, other: str, nested: bool) -> Entry:
     return Entry(source, patient, [{"severity": "violation", "path": "id", "value": node,
-                                    "message": _shared_message(node, other)}])
+                                    "message": _shared_message(node, other, nested)}])
 
 
 def _under_patient(node: str, patients: set[str], own: str) -> str | None:
@@ -306,8 +311,8 @@ def _record_nodes(loaded: PatientRecord) -> list[URIRef]:
                        if isinstance(n, URIRef))]
 
 
-def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef], patients: set[str]) -> tuple[str, str] | None:
-    """(node, other patient) if a course, condition statement or measurement of this record (or its
+def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef], patients: set[str]) -> Clash | None:
+    """(node, other patient, nested) if a course, condition statement or measurement of this record (or its
     patient) is also a node of an earlier record in the batch, or is or lies under an earlier
     record's patient IRI, else None, and the record's nodes are registered. Records in a batch share
     one store, so a shared node would merge the two patients' facts: one patient's failed drug
@@ -317,10 +322,10 @@ def _shared_node(loaded: PatientRecord, owners: dict[URIRef, URIRef], patients: 
     for node in nodes:
         other = owners.get(node)
         if other is not None and other != patient:
-            return str(node), str(other)
-        nested = _under_patient(str(node), patients, str(patient))
-        if nested is not None:
-            return str(node), nested
+            return str(node), str(other), False
+        nesting = _under_patient(str(node), patients, str(patient))
+        if nesting is not None:
+            return str(node), nesting, True
     owners.update((node, patient) for node in nodes)
     return None
 
@@ -524,25 +529,29 @@ class CohortRunner:
             store.update(update)
 
     @staticmethod
-    def _clashes(batch: BatchResult, seen: set[str], owners: dict[str, str]) -> dict[str, tuple[str, str]]:
-        """patient -> (node, other patient) for each record of this batch that shares a node with a
+    def _clashes(batch: BatchResult, seen: set[str], owners: dict[str, str]) -> dict[str, Clash]:
+        """patient -> (node, other patient, nested) for each record of this batch that shares a node with a
         record of an earlier batch: one of its nodes (its patient included) is another record's
         full-IRI or #fragment node (`owners`), or is or lies under another record's patient IRI.
         Within a batch `_shared_node` rejects the later record by the same test, so the outcome
         does not depend on --batch."""
-        clashes: dict[str, tuple[str, str]] = {}
+        clashes: dict[str, Clash] = {}
         for entry in batch.entries:
             if entry.patient is None or entry.patient in seen:
                 continue
             for node in entry.nodes:
-                other = owners.get(node) or _under_patient(node, seen, entry.patient)
-                if other is not None and other != entry.patient:
-                    clashes[entry.patient] = (node, other)
+                owner = owners.get(node)
+                if owner is not None and owner != entry.patient:
+                    clashes[entry.patient] = (node, owner, False)
+                    break
+                nesting = _under_patient(node, seen, entry.patient)
+                if nesting is not None:
+                    clashes[entry.patient] = (node, nesting, True)
                     break
         return clashes
 
     def _without_repeats(self, items: list[tuple[str, object]], batch: BatchResult, seen: set[str],
-                         clashes: dict[str, tuple[str, str]], fmt: str) -> BatchResult:
+                         clashes: dict[str, Clash], fmt: str) -> BatchResult:
         """A batch whose valid patients include one read in an earlier batch, or one sharing a node
         with an earlier record (`clashes`), is advised again without those records before anything
         of it is kept: appended as it is, the repeat's statements would merge into the first
