@@ -192,6 +192,21 @@ def _check_id(value: object, path: str) -> None:
         raise RecordLoadError(f"{path}: {value!r} cannot be part of an IRI (no spaces, quotes or <>{{}}|^`\\)")
 
 
+class _IllFormedTermNoise(logging.Filter):
+    """Drops rdflib's log lines about ill-typed literals and odd IRIs: a record holding them is
+    reported by SHACL, field by field, so the same fault logged again as a stack trace is noise.
+    Every other rdflib.term message passes."""
+
+    _NOISE = ("Failed to convert Literal lexical form", "does not look like a valid URI")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(part in message for part in self._NOISE)
+
+
+logging.getLogger("rdflib.term").addFilter(_IllFormedTermNoise())
+
+
 @contextmanager
 def _lexical_forms_kept() -> Iterator[None]:
     """Parse with rdflib's literal normalisation off: by default it rewrites an ill-typed
@@ -244,7 +259,6 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Gr
 
 
 def _parse_jsonld(doc: dict[str, Any], failure: str) -> Graph:
-    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
     graph = Graph()  # rdflib's JSON-LD parser needs a context-aware store (see reasoner/graphs.py)
     try:
         with _lexical_forms_kept():
@@ -257,7 +271,6 @@ def _parse_jsonld(doc: dict[str, Any], failure: str) -> Graph:
 def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
     """RDF text as a graph, literals as written (see _lexical_forms_kept), every failure a
     RecordLoadError (naming `source`, if given)."""
-    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
     graph = Graph() if fmt == "n3" else record_graph()  # rdflib's N3 parser needs a context-aware store
     try:
         with _lexical_forms_kept():
@@ -280,7 +293,6 @@ def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]
 
 
 def _read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]:
-    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # ill-typed literals go to SHACL
     if isinstance(record, Graph):
         return record, "graph"
     if isinstance(record, dict):

@@ -5,6 +5,7 @@ with a clear message, never a bare traceback or a network fetch."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,20 @@ def test_an_age_that_is_no_whole_number_is_reported_once(engine, name: str) -> N
     messages = [v["message"] for v in engine.recommend(DATA / "invalid" / name).validation]
     assert len([m for m in messages if m.startswith("age:")]) == 1, messages
     assert not [m for m in messages if "adults only" in m]
+
+
+@pytest.mark.parametrize("name", ["age-not-a-number.json", "malformed-date.json", "maximal-dose-not-boolean.json"])
+def test_an_ill_typed_value_is_reported_by_the_shapes_not_logged_by_rdflib(engine, caplog, name: str) -> None:
+    """rdflib logs a stack trace for every literal it cannot convert; the record's fault is already
+    a validation message naming the field, so those lines are dropped, and only those."""
+    caplog.set_level(logging.DEBUG)
+    result = engine.recommend(DATA / "invalid" / name)
+    assert not result.conforms
+    assert not [r for r in caplog.records if r.name == "rdflib.term"], [r.getMessage() for r in caplog.records]
+    logging.getLogger("rdflib.term").warning("datatype 'x' was already bound. Rebinding.")
+    assert [r.getMessage() for r in caplog.records if r.name == "rdflib.term"] == [
+        "datatype 'x' was already bound. Rebinding."]
+    assert logging.getLogger("rdflib.term").getEffectiveLevel() <= logging.WARNING
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
