@@ -522,9 +522,15 @@ def render_text(result: Result) -> str:
     if result.conflicts:
         lines.append("")
         lines.append("CONFLICTS (shown, not recommended)")
+        # One line per rule and overriding fact, naming every therapy it holds back (as above);
+        # the JSON keeps one conflict per advice item.
+        clashes: dict[tuple, list[str]] = {}
         for conflict in result.conflicts:
             a, b = conflict.advice, conflict.overridden_by
-            over = " over " + ", ".join(o.label for o in a.over) if a.over else ""
-            lines.append(f"  {a.therapy.label}{over}: {a.kind} by {a.recommendation.id}, but {b.kind} by "
-                         f"{b.recommendation.id} ({b.recommendation.label})")
+            over = ", ".join(o.label for o in a.over) if a.over and a.kind != "no-preference" else ""
+            key = (a.kind, a.recommendation.id, over, b.kind, b.recommendation.id, b.recommendation.label)
+            clashes.setdefault(key, []).append(a.therapy.label)
+        for (kind, rec_id, over, blocker_kind, blocker_id, blocker_label), names in clashes.items():
+            held = ", ".join(dict.fromkeys(names)) + (f" over {over}" if over else "")
+            lines.append(f"  {held}: {kind} by {rec_id}, but {blocker_kind} by {blocker_id} ({blocker_label})")
     return "\n".join(lines) + "\n"

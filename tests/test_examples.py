@@ -10,7 +10,7 @@ import pytest
 
 from reasoner.namespaces import AX, DRUG
 from reasoner.pipeline import Reasoner
-from reasoner.report import Result
+from reasoner.report import Result, render_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 INVALID = {"invalid-child.json"}
@@ -242,6 +242,23 @@ def test_heart_failure_tnfi_contraindicated(example) -> None:
     # a relative label warning without an "avoid" instruction is a caution, not a block
     assert str(DRUG.naproxen) in therapies_of(result, "nsaid_heart_failure", "caution")
 
+
+
+def test_text_report_lists_each_conflict_once_per_rule_and_fact(example) -> None:
+    """Five TNF inhibitors held back from AS-06 by one heart-failure fact read as one line, not five;
+    every conflict of the JSON is still named in the text."""
+    result = example("heart-failure-tnfi-contraindicated.json")
+    text = render_text(result)
+    section = text[text.index("CONFLICTS"):].splitlines()[1:]
+    as06 = [line for line in section if "recommended by AS-06, but contraindicated by tnfi_heart_failure" in line]
+    assert len(as06) == 1, section
+    assert all(name in as06[0] for name in ("adalimumab", "etanercept", "infliximab", "golimumab"))
+    pairs = {(c.advice.therapy.label, c.advice.recommendation.id, c.overridden_by.recommendation.id)
+             for c in result.conflicts}
+    assert len(section) < len(pairs)
+    for therapy, rec_id, blocker in pairs:
+        assert any(therapy in line and f"by {rec_id}, " in line and f"by {blocker} " in line for line in section), (
+            therapy, rec_id, blocker)
 
 def test_stable_on_tnfi(example) -> None:
     result = example("stable-on-tnfi.json")
