@@ -226,11 +226,30 @@ def _parse_json(text: str, source: str) -> Graph:
     return _parse_document(parse_json_text(text, source), source)
 
 
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice: json.loads would keep the last value
+    and drop the first without a word (a second "treatments" list erasing the failed courses)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise _RepeatedKey(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return obj
+
+
 def parse_json_text(text: str, source: str = "") -> Any:
     """json.loads with every failure as a RecordLoadError (naming `source`, if given)."""
     prefix = f"{source}: " if source else ""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _RepeatedKey as exc:
+        raise RecordLoadError(f"{prefix}{exc.key}: this key appears twice in one JSON object; give it once "
+                              "(JSON readers keep only the last value, so the first would be lost)") from exc
     except json.JSONDecodeError as exc:
         raise RecordLoadError(f"{prefix}not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     except ValueError as exc:  # Python refuses to read an integer of more than 4,300 digits

@@ -315,12 +315,14 @@ def test_unreadable_lines_are_rejected_by_line_and_the_rest_advised(reasoner, tm
         _example_line("case2-multiple-failures.json", treatments=None).encode(),
         _example_line("ibd-crohns.json", id="ibd-typo", condtions=[{"condition": "ibd", "status": "present"}]).encode(),
         _example_line("case2-multiple-failures.json", id="surrogate", sex="\ud800").encode(),
+        _example_line("case2-multiple-failures.json", id="twice")[:-2].encode() + b', "treatments": []}\n',
     ]))
     lines, rejects, summary = _run(reasoner, [path])
-    assert summary.read == 6 and len(lines) == 2 and len(rejects) == 4
+    assert summary.read == 7 and len(lines) == 2 and len(rejects) == 5
     by_line = {r["source"].rsplit(":", 1)[1]: r["validation"][0]["message"] for r in rejects}
     assert "not UTF-8" in by_line["2"] and "4,300 digits" in by_line["3"]
     assert "condtions: not a field" in by_line["5"] and "not valid Unicode" in by_line["6"]
+    assert "treatments: this key appears twice" in by_line["7"]
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), [

@@ -197,6 +197,11 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
     ("dup-course.json", '{"id": "dc", "treatments": [{"id": "c", "drug": "etanercept", "status": "stopped"}, '
      '{"id": "c", "drug": "etanercept", "status": "stopped", "outcome": "secondary_nonresponse"}]}',
      r"treatments\[2\]\.id: 'dc/c' is already the id of treatments\[1\]"),
+    # json.loads keeps the last of two equal keys: the failed courses of the first list would vanish
+    ("repeated-key.json", '{"id": "rk", "treatments": [{"drug": "etanercept", "status": "stopped", '
+     '"outcome": "primary_nonresponse"}], "age": 40, "treatments": []}', r"treatments: this key appears twice"),
+    ("repeated-nested-key.json", '{"id": "rn", "treatments": [{"drug": "etanercept", "status": "stopped", '
+     '"outcome": "primary_nonresponse", "outcome": "ongoing_response"}]}', r"outcome: this key appears twice"),
     ("id-twice.json", '{"id": "a", "@id": "b", "age": 40}', r"id: given twice, as 'id' and as '@id'"),
     # the item that took another's default id is the one named
     ("default-taken.json", '{"id": "p", "conditions": [{"id": "treatment/1", "condition": "ibd", "status": "absent"}], '
