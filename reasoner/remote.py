@@ -36,6 +36,22 @@ class RemoteStoreError(AxspaError):
     """The endpoint could not be reached or refused a request."""
 
 
+def _base_url(base: str, server: str) -> str:
+    """The server's base URL, checked before any request: urllib raises a bare ValueError (or
+    http.client.InvalidURL) at the first request for "http://[::1", a port that is no number or
+    a space in the host, which would end the run in a traceback."""
+    if not base.startswith(("http://", "https://")):
+        raise RemoteStoreError(f"{server} server is given by its http(s) base URL, not {base!r}")
+    try:
+        parts = urllib.parse.urlsplit(base)
+        parts.port  # noqa: B018 (reading it validates the port)
+    except ValueError as exc:
+        raise RemoteStoreError(f"store: {base!r} is not a usable URL ({exc})") from exc
+    if not parts.hostname or any(c.isspace() for c in base):
+        raise RemoteStoreError(f"store: {base!r} is not a usable URL (no host, or a space in it)")
+    return base.rstrip("/")
+
+
 @dataclass
 class Endpoints:
     """Where a server answers the three protocols (servers lay them out differently).
@@ -53,7 +69,7 @@ class Endpoints:
     @classmethod
     def oxigraph(cls, base: str) -> Endpoints:
         """The layout of `oxigraph serve`: /query, /update, /store."""
-        base = base.rstrip("/")
+        base = _base_url(base, "a SPARQL")
         return cls(f"{base}/query", f"{base}/update", f"{base}/store")
 
     @classmethod
@@ -63,9 +79,7 @@ class Endpoints:
 
         Updates run as Virtuoso's SQL user SPARQL, which may only read until an administrator runs
         `GRANT SPARQL_UPDATE TO "SPARQL";` (isql-vt); tests/virtuoso_server.py does this."""
-        if not base.startswith(("http://", "https://")):
-            raise RemoteStoreError(f"a Virtuoso server is given by its http(s) base URL, not {base!r}")
-        base = base.rstrip("/")
+        base = _base_url(base, "a Virtuoso")
         return cls(f"{base}/sparql", f"{base}/sparql", f"{base}/sparql-graph-crud", silent_row_limit=True)
 
 
@@ -131,12 +145,15 @@ class RemoteStore:
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        except ValueError as exc:  # a URL the checks in _base_url let through but urllib cannot use
+            raise RemoteStoreError(f"store: cannot send a request to {url!r} ({exc})") from exc
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's endpoint)
                 return response.read(), response.headers
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:500]
+            detail = " ".join(exc.read().decode("utf-8", "replace").split())[:300]  # one line, even for a web page
             raise RemoteStoreError(f"{url} answered {exc.code}: {detail}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc

@@ -179,6 +179,52 @@ def test_recommend_with_an_unknown_store_exits_2(capsys) -> None:
     assert "unknown store 'mongodb'" in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize(("store", "expected"), [
+    ("http://[::1", "Invalid IPv6 URL"),
+    ("http://127.0.0.1:abc", "is not a usable URL"),
+    ("http://exa mple.org", "is not a usable URL"),
+    ("http://", "is not a usable URL"),
+    ("virtuoso:http://[::1", "Invalid IPv6 URL"),
+])
+@pytest.mark.parametrize("command", ["recommend", "cohort"])
+def test_a_store_url_urllib_cannot_use_is_a_message_not_a_traceback(command: str, store: str, expected: str,
+                                                                    tmp_path: Path, capsys) -> None:
+    """urllib raised ValueError at the first request: a traceback and exit 1, the code of an invalid record."""
+    extra = ["-o", str(tmp_path / "out.jsonl")] if command == "cohort" else []
+    assert main([command, str(CASE2), "--store", store, *extra]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and repr(store.removeprefix("virtuoso:")) in err
+
+
+def test_an_endpoint_answering_a_web_page_is_reported_on_one_line(capsys) -> None:
+    """Not a SPARQL server (a plain web server's 404 page): one line of what it said, not the page."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>\n<head><title>Not found</title></head>\n<body>\n<p>nothing here</p>\n"
+                             + b"<p>padding</p>\n" * 200 + b"</body></html>\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert main(["recommend", str(CASE2), "--store", url]) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "answered 404" in lines[0] and "Not found" in lines[0], lines
+    assert len(lines[0]) < 500
+
 def test_outputs_never_replace_the_record_or_start_before_the_checks(tmp_path: Path, capsys) -> None:
     """`recommend -o` naming the record replaced it with advice; a --rejects in a missing folder was
     refused only after -o had been emptied (ninth-session robustness review)."""
