@@ -201,6 +201,7 @@ class KbIndex:
         self._labels: dict[Node, str] = {}
         self._sources: dict[Node, Source] = {}
         self._grading: dict[Node, tuple[str, str, int, int]] = {}
+        self._what_to_do: dict[Node, str | None] = {}
 
     def label(self, node: Node | None, fallback: Graph | None = None) -> str:
         if node is None:
@@ -243,6 +244,14 @@ class KbIndex:
                 *ranks,
             )
         return self._grading[basis]
+
+    def what_to_do(self, fact: Node) -> str | None:
+        """A label fact's instruction (ax:whatToDo: test first, stop if it develops …), which
+        the caution or contraindication item carries as its note."""
+        if fact not in self._what_to_do:
+            value = self.kb.value(fact, AX.whatToDo)
+            self._what_to_do[fact] = str(value) if value is not None else None
+        return self._what_to_do[fact]
 
     def source(self, node: Node) -> Source:
         if node not in self._sources:
@@ -317,7 +326,9 @@ def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
     because = sorted(facts, key=lambda f: f.text)
     because += [Fact(str(p), f"in population: {index.label(p)}")
                 for p in sorted(set(statements.get(_IN_POPULATION, ())))]
-    note = _first(statements, _ADVICE_NOTE)
+    note: Node | str | None = _first(statements, _ADVICE_NOTE)
+    if note is None and source.guideline == "label":
+        note = index.what_to_do(basis)
     return AdviceItem(
         kind=kind,
         therapy=Ref(str(therapy), index.label(therapy)) if therapy is not None else Ref("", ""),
@@ -326,7 +337,7 @@ def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
         recommendation=source,
         over=sorted((Ref(str(o), index.label(o)) for o in set(statements.get(_OVER, ()))), key=lambda r: r.label),
         because=because,
-        note=str(note) if isinstance(note, Literal) else None,
+        note=str(note) if isinstance(note, Literal | str) else None,
         iri=str(node),
         strength_rank=strength_rank,
         evidence_rank=evidence_rank,

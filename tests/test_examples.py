@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from rdflib import URIRef
 
 from reasoner.namespaces import AX, DRUG
 from reasoner.pipeline import Reasoner
@@ -89,7 +90,7 @@ def test_there_are_enough_examples_and_the_readme_describes_each() -> None:
 
 
 @pytest.mark.parametrize("name", VALID)
-def test_valid_example_conforms_and_gets_sourced_advice(example, name: str) -> None:
+def test_valid_example_conforms_and_gets_sourced_advice(engine, example, name: str) -> None:
     result = example(name)
     assert result.conforms, result.validation
     assert not [v for v in result.validation if v["severity"] == "violation"]
@@ -97,6 +98,8 @@ def test_valid_example_conforms_and_gets_sourced_advice(example, name: str) -> N
     for item in result.advice:
         assert item.recommendation.id, item
         assert item.because, f"{name}: {item.recommendation.id} {item.therapy.label} names no fact"
+        if item.recommendation.guideline == "label" and item.kind in ("caution", "contraindicated"):
+            assert item.note == str(engine.kb.value(URIRef(item.recommendation.iri), AX.whatToDo)), item
 
 
 @pytest.mark.parametrize("name", VALID)
