@@ -539,9 +539,12 @@ def render_text(result: Result) -> str:
         for conflict in result.conflicts:
             a, b = conflict.advice, conflict.overridden_by
             over = ", ".join(o.label for o in a.over) if a.over and a.kind != "no-preference" else ""
-            key = (a.kind, a.recommendation.id, over, b.kind, b.recommendation.id, b.recommendation.label)
+            # A strategy (keep, taper, do not stop the biologic) is held back for the drug it keeps.
+            kept = b.therapy.label if b.therapy.iri != a.therapy.iri else ""
+            key = (a.kind, a.recommendation.id, over, kept, b.kind, b.recommendation.id, b.recommendation.label)
             clashes.setdefault(key, []).append(a.therapy.label)
-        for (kind, rec_id, over, blocker_kind, blocker_id, blocker_label), names in clashes.items():
+        for (kind, rec_id, over, kept, blocker_kind, blocker_id, blocker_label), names in clashes.items():
             held = ", ".join(dict.fromkeys(names)) + (f" over {over}" if over else "")
-            lines.append(f"  {held}: {kind} by {rec_id}, but {blocker_kind} by {blocker_id} ({blocker_label})")
+            but = f"it keeps {kept}, which is " if kept else ""
+            lines.append(f"  {held}: {kind} by {rec_id}, but {but}{blocker_kind} by {blocker_id} ({blocker_label})")
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ not suppress it.
 from __future__ import annotations
 
 from reasoner.namespaces import AX
+from reasoner.report import render_text
 
 from .patients import condition, course, patient
 
@@ -52,6 +53,15 @@ def test_heart_failure_turns_advice_to_keep_infliximab_into_conflicts(run) -> No
     # the IL-17 inhibitors the label prefers when a TNF inhibitor is contraindicated are still offered
     assert any(a.recommendation.id == "tnfi_contraindicated_prefer_il17i" for a in result.advice)
 
+
+
+def test_the_text_report_says_the_conflict_is_the_drug_kept(run) -> None:
+    """'biologic discontinuation …: against by AS-26, but contraindicated by …' read as if stopping
+    were contraindicated; the line names the drug that advice keeps."""
+    text = render_text(run(_stable_on("infliximab", condition("congestive_heart_failure"), pid="chf-text")))
+    lines = text[text.index("CONFLICTS"):].splitlines()
+    as26 = [line for line in lines if "by AS-26" in line]
+    assert len(as26) == 1 and "but it keeps infliximab, which is contraindicated by tnfi_heart_failure" in as26[0]
 
 def test_a_biosimilar_is_caught_through_its_reference_product(run) -> None:
     # Inflectra is infliximab-dyyb: the heart-failure label fact names infliximab. AS-28 does not
