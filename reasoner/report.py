@@ -528,6 +528,8 @@ def render_text(result: Result) -> str:
         lines.append(titles["needs-information"])
         for need in result.needs_information:
             lines.append(f"  {need.fact}: {need.why}")
+            if need.because:  # the record's facts the question rests on ("their courses are listed below")
+                lines.append("      because: " + "; ".join(f.text for f in need.because))
             for option in need.options:
                 lines.append(f"      option: {option.id} {option.label}")
     if result.conflicts:
