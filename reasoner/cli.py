@@ -97,7 +97,22 @@ def _graph_output(result: Result, fmt: str) -> str:
     bind_all(graph)
     if fmt == "turtle":
         return graph.serialize(format="turtle")
-    return graph.serialize(format="json-ld", indent=2)
+    return _stable_json(json.loads(graph.serialize(format="json-ld")))
+
+
+def _stable_json(document: object) -> str:
+    """rdflib writes JSON-LD nodes and their values in set order, which changes from run to run;
+    sorted (nodes by @id, values by their text), the same advice is always the same file."""
+    def order(value: object) -> object:
+        if isinstance(value, dict):  # an @list keeps its order (the advice graph has none today)
+            return {k: [order(v) for v in v_] if k == "@list" and isinstance(v_, list) else order(v_)
+                    for k, v_ in value.items()}
+        if isinstance(value, list):
+            items = [order(v) for v in value]
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        return value
+
+    return json.dumps(order(document), indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _resolve_therapy(name: str, reasoner) -> set[str]:  # type: ignore[no-untyped-def]

@@ -387,7 +387,8 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         if fmt == "jsonl":
             entry.text = json.dumps(result.as_dict(), ensure_ascii=False) + "\n"
         else:
-            entry.text = result.graph.serialize(format="nt")
+            # sorted: rdflib writes N-Triples in set order, which changes from run to run
+            entry.text = "".join(sorted(result.graph.serialize(format="nt").splitlines(keepends=True)))
     return entries
 
 

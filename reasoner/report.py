@@ -162,9 +162,12 @@ class Result:
         """The advice graph (advice nodes shown to the user, with provenance), built on demand."""
         graph = record_graph()
         bind_all(graph)
-        for node, statements in self.advice_statements.items():
-            for p, objects in statements.items():
-                for o in objects:
+        # Added in a fixed order: rdflib's N-Triples and JSON-LD writers follow the order a graph
+        # was filled in, so the same advice would be written differently from run to run.
+        for node in sorted(self.advice_statements):
+            statements = self.advice_statements[node]
+            for p in sorted(statements):
+                for o in sorted(set(statements[p])):
                     graph.add((node, p, o))
         return graph
 

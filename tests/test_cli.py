@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -224,6 +225,23 @@ def test_an_endpoint_answering_a_web_page_is_reported_on_one_line(capsys) -> Non
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "answered 404" in lines[0] and "Not found" in lines[0], lines
     assert len(lines[0]) < 500
+
+
+def test_graph_outputs_are_the_same_file_on_every_run(tmp_path: Path) -> None:
+    """rdflib writes N-Triples and JSON-LD in set order, which follows Python's per-process string
+    hashing: the same advice came out as a different file on each run."""
+    def run(seed: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        return subprocess.run([sys.executable, "-m", "reasoner", *args], capture_output=True, env=env, check=True)
+
+    jsonld = {run(seed, "recommend", str(CASE2), "-f", "jsonld").stdout for seed in ("1", "2", "3")}
+    assert len(jsonld) == 1 and len(Graph().parse(data=jsonld.pop(), format="json-ld")) > 100
+    nt = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"advice-{seed}.nt"
+        run(seed, "cohort", str(CASE2), str(ROOT / "examples" / "ibd-crohns.json"), "-o", str(out))
+        nt.append(out.read_bytes())
+    assert nt[0] == nt[1] and nt[0].count(b"\n") > 100
 
 def test_outputs_never_replace_the_record_or_start_before_the_checks(tmp_path: Path, capsys) -> None:
     """`recommend -o` naming the record replaced it with advice; a --rejects in a missing folder was
