@@ -455,3 +455,26 @@ def test_dates_after_today_are_warned_about(engine) -> None:
     assert result.conforms
     warned = {v["path"] for v in result.validation if "is after today" in v["message"]}
     assert warned == {"treatments[1].start", "treatments[1].end", "measurements[1].date"}
+
+
+@pytest.mark.parametrize("value", ["x", 5, 4.5, True, "2099"])
+def test_a_value_that_is_no_date_is_not_also_called_a_future_date(engine, value: object) -> None:
+    """"x is after today" (the text compared with today's date) beside the real fault (review, session 11)."""
+    record = {"id": "no-date", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
+              "measurements": [{"measure": "basdai", "value": 5, "date": value}],
+              "treatments": [{"drug": "naproxen", "status": "stopped", "start": value,
+                              "outcome": "primary_nonresponse"}]}
+    result = engine.recommend(record)
+    assert not result.conforms
+    paths = {v["path"] for v in result.validation if v["severity"] == "violation"}
+    assert {"treatments[1].start", "measurements[1].date"} <= paths
+    assert not [v for v in result.validation if "after today" in v["message"]], result.validation
+
+
+def test_a_future_date_with_a_time_zone_is_warned_about_too(engine) -> None:
+    record = {"id": "future-tz", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
+              "treatments": [{"drug": "naproxen", "status": "stopped", "start": "2099-01-01Z",
+                              "outcome": "primary_nonresponse"}]}
+    result = engine.recommend(record)
+    assert any(v["path"] == "treatments[1].start" and "after today" in v["message"] for v in result.validation), (
+        result.validation)
