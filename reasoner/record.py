@@ -422,19 +422,33 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
         if problem:
             raise RecordLoadError(f"{source}: {_short(term)!r} is not a valid IRI ({problem}); check the id "
                                   "fields: no [ or ], % only before two hex digits, # at most once")
-    unknown: list[tuple[bool, str, str]] = []  # (on a node without an IRI, field, where)
+    unknown: list[tuple[bool, str, str, str]] = []  # (on a node without an IRI, field, where, why)
     for subject, predicate, obj in triples:
         if predicate == RDF.type:
             if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
                 raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
                                       "class of the ontology. Check the spelling.")
         elif predicate not in properties and predicate.startswith(namespace):
-            unknown.append((isinstance(subject, rdflib.BNode), predicate.removeprefix(namespace), _short(subject)))
+            name = predicate.removeprefix(namespace)
+            unknown.append((isinstance(subject, rdflib.BNode), name, _short(subject),
+                            f"ax:{name} is not in the ontology"))
+        elif str(predicate) == str(DRUG) and (subject, RDF.type, AX.Patient) in graph:
+            # in the shipped context "drug" at the top of a record is the prefix of drug IRIs, so
+            # {"drug": "etanercept"} there became a property no rule reads
+            raise RecordLoadError(f"{source}: drug: a field of a treatment course, not of the patient "
+                                  f"{_short(subject)!r}; there it would be ignored. Move it into one of the "
+                                  "treatments.")
+        elif predicate.startswith(_PROJECT) and not predicate.startswith(namespace) and predicate not in properties:
+            # any other drug, record or recommendation IRI used as a property
+            unknown.append((isinstance(subject, rdflib.BNode), predicate.rstrip("/#").rsplit("/", 1)[-1],
+                            _short(subject), f"at this level it means <{predicate}>, which is no property"))
     if unknown:  # the misspelt key itself first: fields under it (on a node without an IRI) follow from it
-        _, name, where = min(unknown)
+        _, name, where, why = min(unknown)
         more = len({u[1] for u in unknown}) - 1
-        raise RecordLoadError(f"{source}: {name}: not a field of the record format (ax:{name} is not in the "
-                              f"ontology) on {where}; what it holds would be ignored. Check the spelling."
+        raise RecordLoadError(f"{source}: {name}: not a field of the record format ({why}) "
+                              f"on {where}; what it holds would be ignored. Check the spelling, "
+                              "and that the field is in the right object (a course's drug goes in one of the "
+                              "treatments)."
                               + (f" ({more} other unknown field{'s' if more > 1 else ''} too)" if more else ""))
     check_placement(graph, kb, source)
 
@@ -473,14 +487,20 @@ def check_placement(graph: Graph, kb: Graph, source: str) -> None:
 
 def unlinked_part(graph: Graph) -> str | None:
     """Why a course, condition statement or measurement of `graph` would be ignored (no patient
-    links to it), or None."""
+    links to it), or None. A link from a node that is no patient (a patient IRI mistyped on one
+    line of a Turtle file) counts as none: the rules only follow links from patients."""
     for kind, (key, link) in RECORD_PARTS.items():
         for node in sorted(graph.subjects(RDF.type, kind), key=str):
-            if (None, link, node) not in graph:
+            owners = list(graph.subjects(link, node))
+            if not any((owner, RDF.type, AX.Patient) in graph for owner in owners):
+                stray = (f"; only {_short(min(owners, key=str))!r}, which is not a patient of the record, "
+                         "links to it (a mistyped patient IRI?)") if owners else ""
                 return (f"{_short(node)!r} is a {_class_name(kind)} that no patient links to "
-                        f"(ax:{link.removeprefix(str(AX))}, the {key} list); it would be ignored")
+                        f"(ax:{link.removeprefix(str(AX))}, the {key} list){stray}; it would be ignored")
     return None
 
+
+_PROJECT = "https://w3id.org/axspa-kg/"  # every IRI the project mints starts here
 
 _RECORD_CLASSES = {AX.Patient, AX.TreatmentCourse, AX.ConditionStatement, AX.Measurement}
 

@@ -211,6 +211,16 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
     ("misplaced.json", '{"id": "mf", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept", "outcome": "primary_nonresponse"}',
      r"(drug|outcome): a field of a treatment course, not of the patient 'mf'"),
+    # at the top of a record the shipped context reads "drug" as the prefix of drug IRIs
+    ("top-drug.json", '{"id": "td", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
+     '"drug": "etanercept"}', r"drug: a field of a treatment course, not of the patient 'td'"),
+    # a course linked only from a node that is no patient (its IRI mistyped) reaches no rule
+    ("stray.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
+     "<https://example.org/p/1> a ax:Patient ; ax:ageYears 40 .\n"
+     "<https://example.org/P/1> ax:hasTreatmentCourse <https://example.org/c/1> .\n"
+     "<https://example.org/c/1> a ax:TreatmentCourse ; ax:drug <https://w3id.org/axspa-kg/drug/etanercept> .",
+     r"'https://example.org/c/1' is a treatment course that no patient links to .*only "
+     r"'https://example.org/P/1', which is not a patient"),
     ("orphan.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
      "<https://example.org/p/1> a ax:Patient ; ax:ageYears 40 .\n"
      "<https://example.org/c/1> a ax:TreatmentCourse ; ax:drug <https://w3id.org/axspa-kg/drug/etanercept> .",
