@@ -348,8 +348,8 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
             continue
         try:
             loaded = load_record(record, reasoner.kb)  # type: ignore[arg-type]
-        except RecordLoadError as exc:
-            entries.append(_load_error(source, str(exc)))
+        except RecordLoadError as exc:  # a JSON line's messages start "record: "; its source is named already
+            entries.append(_load_error(source, str(exc).removeprefix("record: ")))
             continue
         except Exception as exc:  # noqa: BLE001 - one unreadable record must not end a cohort run
             entries.append(_load_error(source, f"cannot read the record ({type(exc).__name__}: {exc})"))

@@ -11,6 +11,7 @@ on every fixture and on a generated cohort.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -138,8 +139,14 @@ def check_field_values(doc: dict[str, Any]) -> None:
             for item in value:
                 vocab(item, path)
         elif isinstance(value, dict):
+            if "@id" not in value and "@value" not in value:  # else its inner keys were blamed
+                raise ValueError(f"{path}: expected a value written as text (a word such as the README "
+                                 "lists), got a JSON object")
             for key in ("@id", "@value"):
                 vocab(value.get(key), path)
+        elif isinstance(value, bool | int | float):  # else "the value '5' ... is not a valid IRI"
+            raise ValueError(f"{path}: expected a value written as text (a word such as the README lists), "
+                             f"got {json.dumps(value)}")
         elif isinstance(value, str) and NOT_IN_IRI.search(value):
             raise ValueError(f"{path}: {value!r} is not a value of the record format (values are single "
                              "words joined by underscores, as listed in the README)")

@@ -323,6 +323,7 @@ def test_unreadable_lines_are_rejected_by_line_and_the_rest_advised(reasoner, tm
     assert "not UTF-8" in by_line["2"] and "4,300 digits" in by_line["3"]
     assert "condtions: not a field" in by_line["5"] and "not valid Unicode" in by_line["6"]
     assert "treatments: this key appears twice" in by_line["7"]
+    assert by_line["5"].startswith("condtions: not a field")  # not "record: condtions …": the source says where
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), [

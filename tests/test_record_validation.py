@@ -211,6 +211,13 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
     ("misplaced.json", '{"id": "mf", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept", "outcome": "primary_nonresponse"}',
      r"(drug|outcome): a field of a treatment course, not of the patient 'mf'"),
+    # a number, boolean or object in a vocabulary field: the message names the field, not an IRI error
+    ("sex-number.json", '{"id": "sn", "age": 40, "sex": 5}', r"sex: expected a value written as text .* got 5"),
+    ("sex-object.json", '{"id": "so", "age": 40, "sex": {"a": 1}}', r"sex: expected a value .* got a JSON object"),
+    ("status-bool.json", '{"id": "sb", "treatments": [{"drug": "naproxen", "status": true}]}',
+     r"treatments\[1\]\.status: expected a value written as text .* got true"),
+    ("outcome-in-list.json", '{"id": "ol", "treatments": [{"drug": "naproxen", "status": "stopped", '
+     '"outcome": ["adverse_event", 5]}]}', r"treatments\[1\]\.outcome: expected a value .* got 5"),
     # at the top of a record the shipped context reads "drug" as the prefix of drug IRIs
     ("top-drug.json", '{"id": "td", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept"}', r"drug: a field of a treatment course, not of the patient 'td'"),
