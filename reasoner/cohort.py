@@ -222,6 +222,8 @@ WORKERS_NEED_EMBEDDED = (
     "and the shipped knowledge base: each worker opens its own store, and workers sharing an endpoint would mix "
     "their patients")
 DUPLICATE = "id: this patient IRI was already read from another record; ids must be unique"
+NO_ID = ("id: a record in a cohort needs an id of its own; without one it would be named 'patient', "
+         "like every other record without one")
 
 
 @dataclass
@@ -345,6 +347,10 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
     for source, record in items:
         if isinstance(record, Exception):
             entries.append(_load_error(source, str(record)))
+            continue
+        if isinstance(record, dict) and record.get("id", record.get("@id")) is None:
+            entries.append(Entry(source, None, [{"severity": "violation", "path": "id", "value": None,
+                                                 "message": NO_ID}]))
             continue
         try:
             loaded = load_record(record, reasoner.kb)  # type: ignore[arg-type]

@@ -126,7 +126,9 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
                               "(or use `axspa cohort` with JSON Lines or an array of records)")
     _keyword_aliases(doc, "")
     doc.setdefault("type", "Patient")
-    _check_id(doc.setdefault("id", "patient"), "id")
+    if doc.get("id") is None:  # absent or null (a null field counts as absent, as in JSON-LD)
+        doc["id"] = "patient"
+    _check_id(doc["id"], "id")
     pid = doc["id"]
     nested_ids: dict[str, str] = {}
     for key, (type_name, stem) in _NESTED.items():
@@ -140,8 +142,10 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
                 raise RecordLoadError(f"{key}[{index}]: expected an object, got {type(item).__name__}")
             _keyword_aliases(item, f"{key}[{index}].")
             item.setdefault("type", type_name)
-            given = "id" in item
-            _check_id(item.setdefault("id", f"{pid}/{stem}/{index}"), f"{key}[{index}].id")
+            given = item.get("id") is not None
+            if not given:
+                item["id"] = f"{pid}/{stem}/{index}"
+            _check_id(item["id"], f"{key}[{index}].id")
             item["id"] = _nested_id(item["id"], pid)
             if item["id"] in nested_ids or item["id"] == pid:
                 # two items with one id are one node in RDF: their fields would merge silently

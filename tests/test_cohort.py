@@ -326,6 +326,19 @@ def test_unreadable_lines_are_rejected_by_line_and_the_rest_advised(reasoner, tm
     assert by_line["5"].startswith("condtions: not a field")  # not "record: condtions …": the source says where
 
 
+def test_records_without_an_id_are_rejected_in_a_cohort(reasoner, tmp_path: Path) -> None:
+    """Two records without an id were 'patient' both: the first advised under that name, the second
+    rejected as read twice. Each is rejected, saying it needs an id (README: every record needs its own)."""
+    path = tmp_path / "no-ids.jsonl"
+    path.write_text(_example_line("case1-first-line-active-as.json", id=None)
+                    + _example_line("case2-multiple-failures.json")
+                    + _example_line("ibd-crohns.json", id=None), encoding="utf-8")
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 3 and len(lines) == 1 and len(rejects) == 2
+    assert lines[0]["patient"].endswith("/case-2")
+    assert all(r["validation"][0]["path"] == "id" and "needs an id of its own" in r["validation"][0]["message"]
+               for r in rejects)
+
 @pytest.mark.parametrize(("name", "text", "expected"), [
     ("notes.txt", "{}", "unknown file type '.txt'"),
     ("nobody.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n<https://example.org/c> a ax:Measurement .",

@@ -361,6 +361,17 @@ def test_a_number_python_cannot_read_is_a_load_error(engine, tmp_path: Path) -> 
         engine.recommend(path)
 
 
+def test_a_null_id_reads_as_absent(engine) -> None:
+    """README: a field set to null counts as absent; "id": null was refused as a bad id."""
+    record = json.loads((EXAMPLES / "case2-multiple-failures.json").read_text(encoding="utf-8"))
+    record["id"] = None
+    for course in record["treatments"]:
+        course["id"] = None
+    result = engine.recommend(record)
+    assert result.conforms and result.patient.endswith("/record/patient")
+    assert any(f.fact.endswith("/record/patient/treatment/2") for a in result.advice for f in a.because)
+
+
 def test_null_lists_read_as_absent(engine) -> None:
     """JSON-LD drops nulls: `"treatments": null` is a record without treatments, not a crash."""
     with_null = _edit("case1-first-line-active-as.json", lambda r: r.update(treatments=None, measurements=None))
