@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _emit(text: str, output: Path | None) -> None:
     if output:
-        output.write_text(text, encoding="utf-8")
+        with _open_output(output) as out:  # gzip-compressed for a name ending in .gz, as cohort writes
+            out.write(text)
     else:
         sys.stdout.write(text)
 
@@ -288,6 +289,8 @@ def run(argv: list[str]) -> int:
     output, record = getattr(args, "output", None), getattr(args, "file", None)
     if output and record and output.is_file() and _same_file(output, Path(record)):
         raise AxspaError(f"-o {output}: that is the record being read; write the output elsewhere")
+    if output and not output.parent.is_dir():  # said before the work, not after it
+        raise AxspaError(f"-o {output}: the folder {output.parent} does not exist")
     reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
                         exact=getattr(args, "exact", False), validator=getattr(args, "validator", "sparql"))
     if args.command == "validate":

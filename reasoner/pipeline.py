@@ -67,7 +67,10 @@ def open_store(store: str | Store) -> Store:
 
         return RemoteStore(Endpoints.virtuoso(store.split(":", 1)[1]))
     if store.startswith("oxigraph:"):
-        return OxigraphStore(store.split(":", 1)[1])
+        path = store.split(":", 1)[1]
+        if not path:  # OxigraphStore("") would quietly be an in-memory store
+            raise AxspaError("store: oxigraph: needs a folder after the colon (oxigraph:PATH), or use oxigraph")
+        return OxigraphStore(path)
     if store not in STORES:
         raise AxspaError(f"unknown store {store!r}; use oxigraph, oxigraph:PATH, rdflib, an http(s) endpoint URL "
                          "(oxigraph serve layout) or virtuoso:URL")

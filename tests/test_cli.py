@@ -243,6 +243,21 @@ def test_graph_outputs_are_the_same_file_on_every_run(tmp_path: Path) -> None:
         nt.append(out.read_bytes())
     assert nt[0] == nt[1] and nt[0].count(b"\n") > 100
 
+
+def test_recommend_output_checks_and_gz(tmp_path: Path, capsys) -> None:
+    """-o in a missing folder is refused before any work, naming -o; a .gz name gets gzip, as cohort
+    writes it; `oxigraph:` with no folder is refused (it was silently an in-memory store)."""
+    import gzip
+
+    missing = tmp_path / "nofolder" / "advice.txt"
+    assert main(["recommend", str(CASE2), "-o", str(missing)]) == 2
+    assert f"-o {missing}: the folder" in capsys.readouterr().err
+    packed = tmp_path / "advice.json.gz"
+    assert main(["recommend", str(CASE2), "-f", "json", "-o", str(packed)]) == 0
+    assert json.loads(gzip.decompress(packed.read_bytes()))["patient"].endswith("/case-2")
+    assert main(["recommend", str(CASE2), "--store", "oxigraph:"]) == 2
+    assert "oxigraph: needs a folder" in capsys.readouterr().err
+
 def test_outputs_never_replace_the_record_or_start_before_the_checks(tmp_path: Path, capsys) -> None:
     """`recommend -o` naming the record replaced it with advice; a --rejects in a missing folder was
     refused only after -o had been emptied (ninth-session robustness review)."""
