@@ -129,6 +129,9 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     if doc.get("id") is None:  # absent or null (a null field counts as absent, as in JSON-LD)
         doc["id"] = "patient"
     _check_id(doc["id"], "id")
+    age = doc.get("age")
+    if isinstance(age, int) and not isinstance(age, bool) and abs(age) >= 2**63:
+        raise RecordLoadError(f"age: {str(age)[:30]} is too large for any store to compare (and no age in years)")
     pid = doc["id"]
     nested_ids: dict[str, str] = {}
     for key, (type_name, stem) in _NESTED.items():
@@ -159,6 +162,7 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
             value = item.get("value")
             if key == "measurements" and isinstance(value, int | float) and not isinstance(value, bool):
                 item["value"] = format(Decimal(repr(value)), "f")
+                _check_decimal(item["value"], f"{key}[{index}].value", value)
             if key == "treatments" and isinstance(item.get("outcome"), str):
                 item["outcome"] = [item["outcome"]]
     try:
@@ -166,6 +170,15 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise RecordLoadError(str(exc)) from exc
     return doc
+
+
+def _check_decimal(text: str, path: str, value: object) -> None:
+    """Refuse a number a store cannot compare as xsd:decimal (Oxigraph: under 10^20, 18 decimal
+    places): the store validator would then report a CRP of 1e30 as negative, a false message."""
+    whole, _, fraction = text.lstrip("-").partition(".")
+    if len(whole) > 20 or len(fraction.rstrip("0")) > 18:
+        raise RecordLoadError(f"{path}: {value!r} is beyond the numbers a store can compare (under 10^20, at most "
+                              "18 decimal places); check the value")
 
 
 def _keyword_aliases(item: dict[str, Any], where: str) -> None:

@@ -218,6 +218,12 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
      r"treatments\[1\]\.status: expected a value written as text .* got true"),
     ("outcome-in-list.json", '{"id": "ol", "treatments": [{"drug": "naproxen", "status": "stopped", '
      '"outcome": ["adverse_event", 5]}]}', r"treatments\[1\]\.outcome: expected a value .* got 5"),
+    # numbers no store compares: the report called a CRP of 1e30 negative and a 20-digit age a child's
+    ("crp-huge.json", '{"id": "ch", "measurements": [{"measure": "crp", "value": 1e30, "date": "2026-01-01"}]}',
+     r"measurements\[1\]\.value: 1e\+30 is beyond the numbers a store can compare"),
+    ("crp-tiny.json", '{"id": "ct", "measurements": [{"measure": "crp", "value": 1e-30, "date": "2026-01-01"}]}',
+     r"measurements\[1\]\.value: 1e-30 is beyond"),
+    ("age-huge.json", '{"id": "ah", "age": 99999999999999999999}', r"age: 99999999999999999999 is too large"),
     # at the top of a record the shipped context reads "drug" as the prefix of drug IRIs
     ("top-drug.json", '{"id": "td", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept"}', r"drug: a field of a treatment course, not of the patient 'td'"),
