@@ -871,6 +871,9 @@ def test_acr_alone_asks_as_before_and_not_for_axspa_without_subtype(acr_only) ->
     no_subtype = _ask(acr_only, patient("acr-ask-axspa", diagnosis="axSpA", conditions=[], measurements=HIGH_ASDAS,
                                         treatments=ONE_NSAID_FAILED))
     assert not {IBD, UVEITIS, NSAID_TRIAL} & {n.fact for n in no_subtype.needs_information}
+    # the subtype question is asked, and does not claim advice this setting does not give
+    assert not [a for a in no_subtype.advice if a.recommendation.guideline == "asas-eular2022"]
+    assert "advice given comes from ASAS-EULAR" not in need(no_subtype, SUBTYPE).why
 
 
 def test_nsaid_trial_is_not_asked_when_every_nsaid_is_held_back(advise, eular_only) -> None:
