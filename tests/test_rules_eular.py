@@ -148,6 +148,13 @@ CASES = [
      {**STABLE_ON_BIOLOGIC, "id": "eu-active-il17", "diseaseState": "active"}),
     ("R13", "preferred-over", {S(AX.biologic_tapering)}, STABLE_ON_BIOLOGIC,
      patient("eu-stable-jak", state="stable", treatments=[ongoing("upadacitinib")])),
+    # remission: the current ASDAS shows no disease activity (below 1.3); an older high one is past
+    ("R13", "preferred-over", {S(AX.biologic_tapering)},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-fell", "measurements": asdas(1.0, 2.6)},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-high", "measurements": asdas(2.6, 1.0)}),
+    ("R13", "preferred-over", {S(AX.biologic_tapering)},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-inactive", "measurements": asdas(0.9)},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-low", "measurements": asdas(1.5, 0.9)}),
     ("R14-a", "recommended", {S(AX.total_hip_arthroplasty)},
      patient("eu-hip", age=34, conditions=[condition("advanced_hip_arthritis")]),
      patient("eu-hip-oa", age=34, conditions=[condition("advanced_hip_arthritis", "absent")])),
