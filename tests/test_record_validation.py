@@ -479,6 +479,23 @@ def test_judgements_and_unusual_records_are_not_refused(engine) -> None:
                for v in pregnant.validation)
 
 
+def test_stable_beside_a_current_high_asdas_is_warned_about(engine) -> None:
+    """"stable" with a current ASDAS of 2.6 (high disease activity) is most likely a stale field, and
+    it sent the record to the advice for stable disease, R13's tapering included (review, session 11)."""
+    result = engine.recommend(DATA / "valid" / "as-stable-asdas-current-high.json")
+    assert result.conforms
+    warned = [v for v in result.validation if v["path"] == "diseaseState"]
+    assert len(warned) == 1 and warned[0]["severity"] == "warning" and warned[0]["value"] == "2.6", warned
+    assert not [a for a in result.advice if a.recommendation.id == "R13"]
+    record = json.loads((DATA / "valid" / "as-stable-asdas-current-high.json").read_text(encoding="utf-8"))
+    record["measurements"][0]["date"] = "2026-11-20"  # a later score of 1.1: the 2.6 is past
+    later = engine.recommend(record)
+    assert not [v for v in later.validation if v["path"] == "diseaseState"], later.validation
+    assert [a for a in later.advice if a.recommendation.id == "R13"]
+    record["diseaseState"], record["measurements"][0]["date"] = "active", "2025-10-14"
+    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+
+
 def test_dates_after_today_are_warned_about(engine) -> None:
     """2099 for 2009 is a typing error the record would otherwise carry silently (robustness review)."""
     record = {"id": "future-dates", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
