@@ -3,6 +3,7 @@ advice (see examples/README.md for the situation each one stands for)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -219,6 +220,22 @@ def test_ibd_crohns(example) -> None:
     assert not iris(IL17I) & recommending(result)
     assert iris(IL17I) <= result.therapies("contraindicated")
     assert IBD not in facts(result)
+
+
+@pytest.mark.parametrize(("form", "approved"), [
+    ("crohns_disease", "For Crohn's disease the approved ones are infliximab, adalimumab and certolizumab pegol."),
+    ("ulcerative_colitis", "For ulcerative colitis the approved ones are infliximab, adalimumab and golimumab."),
+    ("ibd", "Approved for Crohn's disease: infliximab, adalimumab, certolizumab pegol; for ulcerative colitis: "),
+])
+def test_as41_names_the_antibodies_approved_for_the_form_of_ibd(engine, form: str, approved: str) -> None:
+    """AS-41's notes: pick the antibody with the gastroenterologist by what is approved for the form."""
+    record = json.loads((EXAMPLES / "ibd-crohns.json").read_text(encoding="utf-8"))
+    record["id"] = f"ibd-form-{form}"
+    for statement in record["conditions"]:
+        if statement["condition"] == "crohns_disease":
+            statement["condition"] = form
+    notes = {a.note for a in engine.recommend(record).advice if a.recommendation.id == "AS-41"}
+    assert len(notes) == 1 and approved in notes.pop()
 
 
 def test_recurrent_uveitis(example) -> None:
