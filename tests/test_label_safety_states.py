@@ -134,3 +134,42 @@ def test_severe_heart_failure_holds_back_nsaids_and_any_heart_failure_is_a_cauti
     assert offered(mild) & NSAIDS
     assert not label_items(mild, "nsaid_severe_heart_failure")
     assert {a.kind for a in label_items(mild, "nsaid_heart_failure")} == {"caution"}
+
+
+# ---------------------------------------------------------------------------------------------
+# tnfi_biologic_combination from an ongoing course (label-ongoing-biologic.rq)
+# ---------------------------------------------------------------------------------------------
+def _combination(result) -> list:  # type: ignore[no-untyped-def]
+    return label_items(result, "tnfi_biologic_combination")
+
+
+def test_a_tnfi_offered_beside_an_ongoing_biologic_carries_a_switch_caution(run) -> None:
+    """Active AS with Crohn's disease on ustekinumab: the TNF antibodies were recommended with no word
+    about the ustekinumab being taken (review, session 11). They stay recommended, as a switch, each
+    with a caution naming the ongoing course; nothing is blocked."""
+    on_ustekinumab = patient("label-ustekinumab", conditions=[condition("crohns_disease")], treatments=[
+        *nsaid_failure(), course("ustekinumab", status="ongoing", outcome="ongoing_response", start="2025-03-01")])
+    result = run(on_ustekinumab)
+    cautions = _combination(result)
+    assert {a.therapy.iri for a in cautions} == TNFI and {a.kind for a in cautions} == {"caution"}
+    assert all([f.text for f in a.because] == ["ustekinumab course (ongoing, 2025-03-01): ongoing response"]
+               for a in cautions)
+    assert all(a.note.startswith("The record shows ustekinumab being taken") for a in cautions)
+    assert {str(DRUG.adalimumab), str(DRUG.infliximab)} <= result.therapies("recommended")
+    assert not (TNFI - {str(DRUG.etanercept)}) & result.therapies("contraindicated")  # etanercept: for IBD
+
+
+def test_the_switch_caution_spares_the_molecule_taken_and_stable_disease(run) -> None:
+    losing = patient("label-ada-secondary", treatments=[
+        *nsaid_failure(), course("Amjevita", status="ongoing", outcome="secondary_nonresponse", start="2022-01-01")])
+    assert {a.therapy.iri for a in _combination(run(losing))} == TNFI - {str(DRUG.adalimumab)}
+    stable = patient("label-ustekinumab-stable", state="stable", treatments=[
+        course("ustekinumab", status="ongoing", outcome="ongoing_response", start="2025-03-01")])
+    assert not _combination(run(stable))
+
+
+def test_a_stated_combination_blocks_and_the_switch_caution_steps_aside(run) -> None:
+    stated = run(patient("label-combination-stated", conditions=[condition("concurrent_biologic")], treatments=[
+        *nsaid_failure(), course("ustekinumab", status="ongoing", outcome="ongoing_response", start="2025-03-01")]))
+    assert {a.kind for a in _combination(stated)} == {"contraindicated"}
+    assert stated.therapies("contraindicated") >= TNFI
