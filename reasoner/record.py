@@ -310,7 +310,9 @@ def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
     graph = Graph() if fmt == "n3" else record_graph()  # rdflib's N3 parser needs a context-aware store
     try:
         with _lexical_forms_kept():
-            graph.parse(data=text, format=fmt)
+            # relative IRIs (<p1>) resolve under the record base, as a JSON record's ids do, not
+            # against the current folder (file:///…/p1: a path of the user's machine in the advice)
+            graph.parse(data=text, format=fmt, publicID=RECORD_BASE)
     except Exception as exc:  # parser exceptions differ per format
         prefix = f"{source}: " if source else ""
         detail = " ".join(str(exc).split())  # rdflib's parser messages run over several lines

@@ -367,6 +367,19 @@ def test_a_number_python_cannot_read_is_a_load_error(engine, tmp_path: Path) -> 
         engine.recommend(path)
 
 
+def test_relative_iris_in_turtle_resolve_under_the_record_base(engine, tmp_path: Path, monkeypatch) -> None:
+    """<p1> resolved against the current folder: file:///<the user's folder>/p1 in the advice."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "relative.ttl"
+    path.write_text("@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
+                    "<p1> a ax:Patient ; ax:ageYears 40 ; ax:sex ax:male ; "
+                    "ax:hasDiagnosis ax:ankylosing_spondylitis ; ax:diseaseState ax:active_disease .\n",
+                    encoding="utf-8")
+    result = engine.recommend(path)
+    assert result.conforms and result.patient == "https://w3id.org/axspa-kg/record/p1"
+    assert not [a for a in result.advice if "file:" in a.iri]
+
+
 def test_a_null_id_reads_as_absent(engine) -> None:
     """README: a field set to null counts as absent; "id": null was refused as a bad id."""
     record = json.loads((EXAMPLES / "case2-multiple-failures.json").read_text(encoding="utf-8"))
