@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
@@ -148,10 +148,23 @@ def _value(node: Node | None, data: Graph | None = None) -> str | None:
     return text.rsplit("#", 1)[-1] if text.startswith(str(AX)) else text
 
 
+_LONGEST_VALUE = 120  # characters of an offending value a report repeats
+
+
+def _shortened(issue: ValidationIssue) -> ValidationIssue:
+    """A value of 200,000 characters (a pasted note in the drug field) was echoed in full twice, as
+    the value and inside the message; a report quotes its start and says how long it is."""
+    value = issue.value
+    if value is None or len(value) <= _LONGEST_VALUE:
+        return issue
+    short = f"{value[:_LONGEST_VALUE]}… ({len(value):,} characters)"
+    return replace(issue, value=short, message=issue.message.replace(value, short))
+
+
 def _report(issues: list[ValidationIssue]) -> ValidationReport:
     # One line per distinct problem: a non-number age breaks datatype and both range constraints
     # of the same property shape, which share one message; saying it three times helps nobody.
-    issues = list(dict.fromkeys(issues))
+    issues = list(dict.fromkeys(_shortened(i) for i in issues))
     issues.sort(key=lambda i: (i.severity != "violation", i.path, i.message, i.value or "", i.focus))
     return ValidationReport(conforms=not any(i.severity == "violation" for i in issues), issues=tuple(issues))
 

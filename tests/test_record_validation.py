@@ -380,6 +380,17 @@ def test_relative_iris_in_turtle_resolve_under_the_record_base(engine, tmp_path:
     assert not [a for a in result.advice if "file:" in a.iri]
 
 
+@pytest.mark.parametrize("validator", ["sparql", "pyshacl"])
+def test_a_very_long_value_is_quoted_not_echoed_whole(validator: str) -> None:
+    """A 200,000-character drug name made a 400 KB report (the value, and again in the message)."""
+    record = {"id": "long", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active",
+              "treatments": [{"drug": "x" * 200_000, "status": "stopped"}]}
+    result = Reasoner(validator=validator).recommend(record)
+    assert not result.conforms
+    text = json.dumps(result.validation)
+    assert len(text) < 2_000 and "(200,000 characters)" in text
+
+
 def test_a_null_id_reads_as_absent(engine) -> None:
     """README: a field set to null counts as absent; "id": null was refused as a bad id."""
     record = json.loads((EXAMPLES / "case2-multiple-failures.json").read_text(encoding="utf-8"))
