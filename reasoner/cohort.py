@@ -30,12 +30,20 @@ from .errors import AxspaError, RecordLoadError
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
-from .record import RECORD_PARTS, PatientRecord, load_record, parse_json_text, parse_rdf_text, unlinked_part
+from .record import (
+    RECORD_PARTS,
+    SUFFIX_FORMATS,
+    PatientRecord,
+    load_record,
+    parse_json_text,
+    parse_rdf_text,
+    unlinked_part,
+)
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
 
-RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".rdf": "xml", ".n3": "n3"}
+RDF_FORMATS = {suffix: fmt for suffix, fmt in SUFFIX_FORMATS.items() if suffix != ".json"}  # .json: JSON records
 RECORD_SUFFIXES = {".json", ".jsonl", *RDF_FORMATS}
 JSON_SUFFIXES = {".json", ".jsonld"}  # read as JSON records (records_in), never by rdflib's JSON-LD parser
 PATIENT_LINKS = tuple(link for _, link in RECORD_PARTS.values())  # the patient's links to its parts
@@ -159,8 +167,8 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
             yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
     if suffix not in RECORD_SUFFIXES:
-        yield str(path), RecordLoadError(f"unknown file type {suffix or path.name!r}; use .jsonl, .json, "
-                                         ".jsonld, .ttl, .nt, .n3 or .rdf (optionally gzipped: .gz)")
+        yield str(path), RecordLoadError(f"unknown file type {suffix or path.name!r}; use .jsonl, "
+                                         f"{', '.join(SUFFIX_FORMATS)} (optionally gzipped: .gz)")
         return
     try:
         with _open_bytes(path) as handle:

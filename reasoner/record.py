@@ -40,7 +40,8 @@ RECORD_BASE = "https://w3id.org/axspa-kg/record/"
 RXNORM = "http://purl.bioontology.org/ontology/RXNORM/"
 T = TypeVar("T")
 
-_SUFFIX_FORMATS = {
+# A record file's suffix and the rdflib format it is read in (cohort reads the same, and .jsonl).
+SUFFIX_FORMATS = {
     ".ttl": "turtle",
     ".turtle": "turtle",
     ".nt": "nt",
@@ -348,11 +349,9 @@ def _read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str
         raise RecordLoadError(f"{path}: is a folder; give one record file (`axspa cohort` reads folders)")
     if not is_file:
         raise RecordLoadError(f"{path}: no such file")
-    fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise RecordLoadError(
-            f"{path}: unknown file type {path.suffix!r}; use .ttl, .nt, .jsonld or .json"
-        )
+        raise RecordLoadError(f"{path}: unknown file type {path.suffix!r}; use {', '.join(SUFFIX_FORMATS)}")
     try:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as some editors write, is no content
     except (OSError, UnicodeDecodeError) as exc:

@@ -339,6 +339,20 @@ def test_records_without_an_id_are_rejected_in_a_cohort(reasoner, tmp_path: Path
     assert all(r["validation"][0]["path"] == "id" and "needs an id of its own" in r["validation"][0]["message"]
                for r in rejects)
 
+def test_cohort_reads_every_suffix_recommend_reads(reasoner, tmp_path: Path) -> None:
+    """recommend read .turtle and .xml (RDF/XML); cohort refused or skipped them."""
+    from rdflib import Graph
+
+    (tmp_path / "a.turtle").write_text(VALID_TTL.read_text(encoding="utf-8"), encoding="utf-8")
+    graph = Graph().parse(VALID_TTL, format="turtle")
+    for s, p, o in list(graph):  # a second patient: the same record under other IRIs
+        graph.remove((s, p, o))
+        graph.add(tuple(URIRef(str(t).replace("/patient/", "/patient-xml/")) if isinstance(t, URIRef) and
+                        "/patient/" in str(t) else t for t in (s, p, o)))
+    (tmp_path / "b.xml").write_text(graph.serialize(format="xml"), encoding="utf-8")
+    lines, rejects, summary = _run(reasoner, [tmp_path])
+    assert summary.read == 2 and len(lines) == 2 and not rejects, rejects
+
 @pytest.mark.parametrize(("name", "text", "expected"), [
     ("notes.txt", "{}", "unknown file type '.txt'"),
     ("nobody.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n<https://example.org/c> a ax:Measurement .",
