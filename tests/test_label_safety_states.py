@@ -173,3 +173,21 @@ def test_a_stated_combination_blocks_and_the_switch_caution_steps_aside(run) -> 
         *nsaid_failure(), course("ustekinumab", status="ongoing", outcome="ongoing_response", start="2025-03-01")]))
     assert {a.kind for a in _combination(stated)} == {"contraindicated"}
     assert stated.therapies("contraindicated") >= TNFI
+
+
+def test_a_tnfi_taken_beside_another_biologic_is_flagged_in_any_disease_state(run) -> None:
+    """Stable AS on Humira with ustekinumab added for Crohn's disease: the combination the label
+    advises against was in the record and got no word (re-probe, session 11)."""
+    def both(pid: str, state: str) -> dict:
+        return patient(pid, state=state, conditions=[condition("crohns_disease")], treatments=[
+            course("Humira", status="ongoing", outcome="ongoing_response", start="2021-01-01"),
+            course("ustekinumab", status="ongoing", outcome="ongoing_response", start="2025-05-01")])
+
+    stable = _combination(run(both("label-combination-stable", "stable")))
+    assert [a.therapy.iri for a in stable] == [str(DRUG.adalimumab)]
+    assert {f.text.split(" course")[0] for f in stable[0].because} == {"adalimumab", "ustekinumab"}
+    assert "together with this TNF inhibitor" in stable[0].note
+    active = _combination(run(both("label-combination-active", "active")))
+    on_adalimumab = [a for a in active if a.therapy.iri == str(DRUG.adalimumab)]
+    assert len(on_adalimumab) == 1 and "together with this TNF inhibitor" in on_adalimumab[0].note
+    assert {a.therapy.iri for a in active} == TNFI
