@@ -19,7 +19,7 @@ from rdflib.namespace import RDF, RDFS
 
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, AxspaError, RecordLoadError
 from .namespaces import AX, bind_all
-from .report import Result, grading_text, render_text, validation_line
+from .report import Result, Source, grading_text, render_text, validation_line
 from .rules import GUIDELINE_SETS
 from .validate import VALIDATORS
 from .version import __version__
@@ -156,15 +156,15 @@ def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:
     several = len(therapies) > 1  # a class: say which member each item is about
     lines = [f"{therapy_name} for {result.patient}:"]
     if not items:
-        lines.append("  no rule gives advice about it for this record: the patient is not in the population of any "
-                     "recommendation whose action includes it, and no label fact or earlier course concerns it.")
+        lines.append("  no rule gives advice on it for this record: the patient is not in the population of any "
+                     "recommendation whose action includes it, and no label fact or earlier course rules it out.")
     for item in items:
         src = item.recommendation
         about = f"{item.therapy.label}: " if several else ""
         kind = item.kind
         if id(item) in overridden:
             kind = f"NOT GIVEN (would be {item.kind}; overridden by {', '.join(overridden[id(item)])})"
-        lines.append(f"  {about}{kind} — {src.guideline} {src.id}: {src.label}")
+        lines.append(f"  {about}{kind} — {_source_text(src)}")
         # as the text report words it: a label fact's kind and severity are no strength and evidence
         lines.append(f"      grading: {grading_text(src.guideline, item.strength, item.evidence)}")
         if item.over:
@@ -174,6 +174,43 @@ def _explain(result: Result, therapies: set[str], therapy_name: str) -> str:
         if item.note:
             lines.append(f"      note: {item.note}")
     return "\n".join(lines) + "\n"
+
+
+def _source_text(src: Source) -> str:
+    """'ACR 2019 AS-08: IL-17i after NSAID failure' (a recommendation's label names its id already),
+    'label tnfi_heart_failure: TNF inhibitors: heart failure'."""
+    return src.label if src.id in src.label else f"{src.guideline} {src.id}: {src.label}"
+
+
+def _courses_of(record: Graph, therapies: set[str], kb: Graph) -> set[str]:
+    """The record's courses of the therapy (a biosimilar's course counts for its reference product)."""
+    return {str(course) for course, drug in record.subject_objects(AX.drug)
+            if str(drug) in therapies or str(kb.value(drug, AX.referenceProduct)) in therapies}
+
+
+def _mentions(result: Result, therapies: set[str], courses: set[str], kb: Graph) -> str:
+    """The rest of what the reasoner says about the therapy without being advice *on* it: advice that
+    weighs it as the alternative (over it), advice that rests on the patient's course of it (keep,
+    taper or stop the biologic, AS-26; a TNF inhibitor because this NSAID failed), and questions that
+    rest on such a course or whose answer decides advice on it. `explain` lists them after its own
+    items, so that a drug being taken is never shown as one nothing concerns."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}  # one line per rule and role, its therapies named
+    for item in result.advice:
+        if item.therapy.iri in therapies:
+            continue
+        role = ("weighed against it" if any(o.iri in therapies for o in item.over)
+                else "rests on its course" if any(f.fact in courses for f in item.because) else "")
+        if role:
+            grouped.setdefault((role, item.kind, _source_text(item.recommendation)), []).append(item.therapy.label)
+    lines = [f"  {role}: {', '.join(dict.fromkeys(names))} ({kind}) — {source}"
+             for (role, kind, source), names in grouped.items()]
+    for need in result.needs_information:
+        decides = [o.id for o in need.options
+                   if therapies & {str(m) for m in kb.objects(URIRef(o.iri), AX.actionMember)}]
+        if decides or any(f.fact in courses for f in need.because):
+            why = f"decides {', '.join(decides)}" if decides else "rests on its course"
+            lines.append(f"  question ({why}): {need.fact}")
+    return "\nAlso about it:\n" + "\n".join(lines) + "\n" if lines else ""
 
 
 def _open_output(path: Path) -> IO[str]:
@@ -309,7 +346,9 @@ def run(argv: list[str]) -> int:
         if not result.conforms:
             _emit(_validation_text(result), args.output)
             return EXIT_INVALID
-        _emit(_explain(result, therapies, args.therapy), args.output)
+        courses = _courses_of(reasoner.load(args.file).graph, therapies, reasoner.full_kb)
+        _emit(_explain(result, therapies, args.therapy) + _mentions(result, therapies, courses, reasoner.full_kb),
+              args.output)
         return EXIT_OK
     if args.format == "json":
         _emit(result.to_json() + "\n", args.output)

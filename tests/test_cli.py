@@ -118,6 +118,25 @@ def test_explain_words_a_label_fact_and_a_recommendation_as_the_text_report_does
     assert "strength " not in out
 
 
+
+def test_explain_shows_advice_that_weighs_it_or_rests_on_its_course_and_the_questions(capsys) -> None:
+    """explain said nothing concerned the adalimumab a stable patient takes, though AS-26, AS-27 and
+    AS-28 are about that course; it left out the rules weighing tofacitinib as the alternative and
+    the questions whose answer decides advice on it (re-probe, session 11)."""
+    stable = ROOT / "examples" / "stable-on-tnfi.json"
+    assert main(["explain", str(stable), "adalimumab"]) == 0
+    out = capsys.readouterr().out
+    also = out[out.index("Also about it:"):]
+    assert "rests on its course: biologic discontinuation (against) — ACR 2019 AS-26" in also
+    assert "ACR 2019 AS-28" in also
+    assert main(["explain", str(CASE2), "tofacitinib"]) == 0
+    also = capsys.readouterr().out.split("Also about it:")[1]
+    assert "weighed against it: adalimumab, certolizumab pegol, golimumab, infliximab (preferred-over) — ACR 2019 " \
+           "AS-05" in also
+    assert "question (decides AS-04): peripheral arthritis status" in also
+    assert main(["explain", str(CASE2), "secukinumab"]) == 0
+    assert "question (decides AS-08): inflammatory bowel disease status" in capsys.readouterr().out
+
 @pytest.mark.parametrize("name", ["AS-06", "https://w3id.org/axspa-kg/rec/AS-06", "ActiveAS", "strong"])
 def test_explain_refuses_what_is_not_a_therapy(name, capsys) -> None:
     # a recommendation, a population or a grade is in the knowledge base but no advice is about it
