@@ -140,6 +140,11 @@ class NeedsInformation:
 class Conflict:
     advice: AdviceItem
     overridden_by: AdviceItem
+    # How the blocked therapy and the blocking one relate when they differ, for the text report:
+    # "keeps" (a continuation strategy keeps the contraindicated drug), "class" (a way of using a
+    # drug class the label fact rules out as a whole), "" (the same therapy). Not in the JSON:
+    # both therapies are there already.
+    link: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"advice": self.advice.as_dict(), "overridden_by": self.overridden_by.as_dict()}
@@ -255,6 +260,11 @@ class KbIndex:
             value = self.kb.value(fact, AX.whatToDo)
             self._what_to_do[fact] = str(value) if value is not None else None
         return self._what_to_do[fact]
+
+    def is_continuation(self, therapy: Node) -> bool:
+        """A strategy that keeps the patient's current drug (keep, taper, add to it), so that a
+        contraindication of that drug holds it back (queries/rules/suppress-unsafe-continuation.rq)."""
+        return any(self.kb.triples((therapy, RDF.type, AX.ContinuationStrategy)))
 
     def source(self, node: Node) -> Source:
         if node not in self._sources:
@@ -420,6 +430,15 @@ def _from_graph(derived: Graph, patient: URIRef) -> AdviceNodes:
     return nodes
 
 
+def _link(advice: AdviceItem, blocker: AdviceItem, index: KbIndex) -> str:
+    """Why a contraindication of one therapy holds back advice on another (see Conflict.link)."""
+    if advice.therapy.iri == blocker.therapy.iri:
+        return ""
+    # "against stopping the biologic" keeps it too: the strategy it favours is in `over` (AS-26)
+    kept = any(index.is_continuation(URIRef(t.iri)) for t in (advice.therapy, *advice.over))
+    return "keeps" if kept else "class"
+
+
 def build_result(record: PatientRecord, report: ValidationReport, derived: AdviceNodes | Graph | None,
                  kb: Graph) -> Result:
     """The result for the record's patient from its advice nodes (or a derived graph holding them)."""
@@ -445,7 +464,7 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
             # guideline rule is a conflict the clinician must see.
             for blocker in sorted(set(blockers)):
                 if items[blocker].kind == "contraindicated":  # type: ignore[index]
-                    result.conflicts.append(Conflict(item, items[blocker]))  # type: ignore[index]
+                    result.conflicts.append(Conflict(item, items[blocker], _link(item, items[blocker], index)))  # type: ignore[index,arg-type]
     result.conflicts.sort(key=lambda c: (_sort_key(c.advice), c.advice.therapy.iri, _sort_key(c.overridden_by)))
     result.advice = sorted((i for n, i in items.items() if n not in blocked), key=_sort_key)
     for node, item in items.items():
@@ -544,12 +563,14 @@ def render_text(result: Result) -> str:
         for conflict in result.conflicts:
             a, b = conflict.advice, conflict.overridden_by
             over = ", ".join(o.label for o in a.over) if a.over and a.kind != "no-preference" else ""
-            # A strategy (keep, taper, do not stop the biologic) is held back for the drug it keeps.
-            kept = b.therapy.label if b.therapy.iri != a.therapy.iri else ""
-            key = (a.kind, a.recommendation.id, over, kept, b.kind, b.recommendation.id, b.recommendation.label)
+            # A strategy (keep, taper, do not stop the biologic) is held back for the drug it keeps;
+            # a way of using a class (continuous NSAIDs) when a label fact rules out the class.
+            kept = b.therapy.label if conflict.link == "keeps" else ""
+            key = (a.kind, a.recommendation.id, over, conflict.link, kept, b.kind, b.recommendation.id,
+                   b.recommendation.label)
             clashes.setdefault(key, []).append(a.therapy.label)
-        for (kind, rec_id, over, kept, blocker_kind, blocker_id, blocker_label), names in clashes.items():
+        for (kind, rec_id, over, link, kept, blocker_kind, blocker_id, blocker_label), names in clashes.items():
             held = ", ".join(dict.fromkeys(names)) + (f" over {over}" if over else "")
-            but = f"it keeps {kept}, which is " if kept else ""
+            but = {"keeps": f"it keeps {kept}, which is ", "class": "the whole drug class is "}.get(link, "")
             lines.append(f"  {held}: {kind} by {rec_id}, but {but}{blocker_kind} by {blocker_id} ({blocker_label})")
     return "\n".join(lines) + "\n"

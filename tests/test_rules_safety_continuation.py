@@ -63,6 +63,7 @@ def test_the_text_report_says_the_conflict_is_the_drug_kept(run) -> None:
     as26 = [line for line in lines if "by AS-26" in line]
     assert len(as26) == 1 and "but it keeps infliximab, which is contraindicated by tnfi_heart_failure" in as26[0]
 
+
 def test_a_biosimilar_is_caught_through_its_reference_product(run) -> None:
     # Inflectra is infliximab-dyyb: the heart-failure label fact names infliximab. AS-28 does not
     # apply to a biosimilar; the advice against stopping or tapering does, and must not stand.
@@ -79,3 +80,18 @@ def test_a_contraindicated_nsaid_does_not_suppress_keeping_the_tnfi(run) -> None
     assert {"AS-24", "AS-26", "AS-28"} <= {a.recommendation.id for a in result.advice}
     assert not any(c.advice.recommendation.id in KEEPING | {"AS-24"} for c in result.conflicts)
     assert "celecoxib" in {a.therapy.label for a in result.advice if a.kind == "contraindicated"}
+
+
+def test_a_class_wide_block_is_not_worded_as_a_kept_drug(run) -> None:
+    """NSAID-naive active AS with severe heart failure: AS-02 (continuous over on-demand NSAIDs)
+    names no drug, and the label fact rules out every NSAID. The line once read 'it keeps
+    diclofenac', as if the patient took it; it says the whole class is ruled out."""
+    record = patient("continuation-class-wide", state="active", age=58, sex="male",
+                     conditions=[condition("severe_heart_failure")])
+    result = run(record)
+    assert ("AS-02", "preferred-over", "nsaid_severe_heart_failure") in _conflicts(result)
+    text = render_text(result)
+    lines = [line for line in text[text.index("CONFLICTS"):].splitlines() if "by AS-02" in line]
+    assert len(lines) == 1
+    assert "but the whole drug class is contraindicated by nsaid_severe_heart_failure" in lines[0]
+    assert "it keeps" not in text
