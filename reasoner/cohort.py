@@ -402,7 +402,9 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
             entry.text = json.dumps(result.as_dict(), ensure_ascii=False) + "\n"
         else:
             # sorted: rdflib writes N-Triples in set order, which changes from run to run
-            entry.text = "".join(sorted(result.graph.serialize(format="nt").splitlines(keepends=True)))
+            # (split at \n only: str.splitlines also breaks at U+2028 and friends, which an IRI may hold)
+            lines = result.graph.serialize(format="nt").split("\n")
+            entry.text = "".join(sorted(line + "\n" for line in lines if line))
     return entries
 
 

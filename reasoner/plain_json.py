@@ -124,8 +124,10 @@ def _add_fields(graph: Graph, node: URIRef, item: dict[str, Any], fields: dict[s
 
 
 # What no IRI may hold (RFC 3987: controls, the space, <>"{}|^` and the backslash). A value with one
-# is dropped by the JSON-LD processor without a word, and the fact with it.
-NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+# is dropped by the JSON-LD processor without a word, and the fact with it. The C1 controls and the
+# line and paragraph separators U+2028/2029 are refused too: RFC 3987 admits the separators, but
+# line-based tools (and str.splitlines) break lines at them. The no-break space stays legal.
+NOT_IN_IRI = re.compile(r'[\x00-\x20\x7f-\x9f\u2028\u2029<>"{}|^`\\]')
 
 
 def check_field_values(doc: dict[str, Any]) -> None:

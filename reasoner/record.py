@@ -207,7 +207,8 @@ def _check_id(value: object, path: str) -> None:
     if not isinstance(value, str) or not value:
         raise RecordLoadError(f"{path}: expected a non-empty string (the record's identifier), got {value!r}")
     if NOT_IN_IRI.search(value):
-        raise RecordLoadError(f"{path}: {value!r} cannot be part of an IRI (no spaces, quotes or <>{{}}|^`\\)")
+        raise RecordLoadError(f"{path}: {value!r} cannot be part of an IRI (no spaces, line separators, control "
+                              "characters, quotes or <>{}|^`\\)")
 
 
 class _IllFormedTermNoise(logging.Filter):

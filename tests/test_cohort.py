@@ -127,6 +127,27 @@ def test_cli_cohort_compresses_output_named_gz(tmp_path: Path, records: list[dic
         assert len(Graph().parse(data=handle.read(), format="nt")) > 50
 
 
+def test_ntriples_output_keeps_a_line_separator_inside_an_iri(reasoner, tmp_path: Path) -> None:
+    """A Turtle record may name its patient with U+2028 in the IRI (RFC 3987 allows it). Sorting the
+    N-Triples output by str.splitlines cut such a triple in two and scattered the halves."""
+    import pyoxigraph
+
+    path = tmp_path / "separator.ttl"
+    path.write_text("@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
+                    "<https://example.org/pt\\u2028x> a ax:Patient ; ax:ageYears 40 ; ax:sex ax:male ; "
+                    "ax:hasDiagnosis ax:ankylosing_spondylitis ; ax:diseaseState ax:active_disease .\n",
+                    encoding="utf-8")
+    out = io.StringIO()
+    summary = CohortRunner(reasoner).run([path], out, fmt="nt")
+    assert summary.valid == 1 and summary.with_advice == 1
+    text = out.getvalue()
+    lines = text.split("\n")[:-1]
+    assert lines == sorted(lines) and all(line.endswith(" .") for line in lines)
+    triples = list(pyoxigraph.parse(text.encode("utf-8"), pyoxigraph.RdfFormat.N_TRIPLES))
+    assert len(triples) == len(lines) > 20
+    assert any("pt\u2028x" in triple.subject.value for triple in triples)
+
+
 def test_cli_cohort_turtle_output_parses(tmp_path: Path, records: list[dict]) -> None:
     out = tmp_path / "advice.ttl"
     assert main(["cohort", str(_write(tmp_path, records[:5])), "-o", str(out)]) == 0

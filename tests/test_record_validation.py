@@ -328,6 +328,11 @@ def _edit(name: str, change) -> dict:  # type: ignore[no-untyped-def]
      r"treatments\[3\]\.outcome: 'primary nonresponse' is not a value"),
     (_edit("case2-multiple-failures.json", lambda r: r.update(sex="fe male")), r"sex: 'fe male' is not a value"),
     (_edit("case2-multiple-failures.json", lambda r: r.update(id="case 2")), r"id: 'case 2' cannot be part of an IRI"),
+    # line separators and C1 controls too: line-based tools split an IRI (and an N-Triples line) at them
+    (_edit("case2-multiple-failures.json", lambda r: r.update(id="case\u20282")), r"id: 'case\\u20282' cannot be"),
+    (_edit("case2-multiple-failures.json", lambda r: r.update(id="case\x852")), r"id: 'case\\x852' cannot be"),
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(outcome=["adverse\u2029event"])),
+     r"treatments\[1\]\.outcome: 'adverse\\u2029event' is not a value"),
     (_edit("case2-multiple-failures.json", lambda r: r.update(id=7)), r"id: expected a non-empty string"),
     (_edit("case2-multiple-failures.json", lambda r: r["treatments"][1].update(id="c 2")),
      r"treatments\[2\]\.id: 'c 2' cannot"),
@@ -344,6 +349,7 @@ def _edit(name: str, change) -> dict:  # type: ignore[no-untyped-def]
     ({"@graph": [_example("case1-first-line-active-as.json"), _example("ibd-crohns.json")]},
      "@graph: a record describes one patient"),
 ], ids=["misspelt-list", "misspelt-field", "misspelt-type", "vocab-with-space", "sex-with-space", "id-with-space",
+        "id-line-separator", "id-c1-control", "vocab-paragraph-separator",
         "id-number", "course-id-with-space", "drug-object", "vocab-in-nested-list", "vocab-as-id-object",
         "lone-surrogate", "graph-of-records"])
 def test_input_that_would_lose_facts_is_refused_naming_the_field(engine, record: dict, expected: str) -> None:
