@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import re
 import warnings
 import weakref
@@ -131,7 +132,11 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
         doc["id"] = "patient"
     _check_id(doc["id"], "id")
     age = doc.get("age")
-    if isinstance(age, int) and not isinstance(age, bool) and abs(age) >= 2**63:
+    too_large = isinstance(age, int) and not isinstance(age, bool) and abs(age) >= 2**63
+    if isinstance(age, str) and _INTEGER_TEXT.match(age):  # "41" is read as the number, so checked as one
+        digits = age.lstrip("+-").lstrip("0")
+        too_large = len(digits) > 19 or int(digits or "0") >= 2**63  # (int() of 5,000 digits is an error)
+    if too_large:
         raise RecordLoadError(f"age: {str(age)[:30]} is too large for any store to compare (and no age in years)")
     pid = doc["id"]
     nested_ids: dict[str, str] = {}
@@ -162,8 +167,12 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
             nested_ids[item["id"]] = f"{key}[{index}]"
             value = item.get("value")
             if key == "measurements" and isinstance(value, int | float) and not isinstance(value, bool):
+                if isinstance(value, float) and not math.isfinite(value):  # 1e400 reads as infinity
+                    raise RecordLoadError(f"{key}[{index}].value: {value!r} is not a finite number; check the value")
                 item["value"] = format(Decimal(repr(value)), "f")
                 _check_decimal(item["value"], f"{key}[{index}].value", value)
+            elif key == "measurements" and isinstance(value, str) and _DECIMAL_TEXT.match(value):
+                _check_decimal(value, f"{key}[{index}].value", value)  # "12.5" is read as the number
             if key == "treatments" and isinstance(item.get("outcome"), str):
                 item["outcome"] = [item["outcome"]]
     try:
@@ -173,10 +182,17 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+# The lexical forms of xsd:integer and xsd:decimal: a record may give a number as text, and the
+# shipped context reads it as that number.
+_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL_TEXT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+
+
 def _check_decimal(text: str, path: str, value: object) -> None:
     """Refuse a number a store cannot compare as xsd:decimal (Oxigraph: under 10^20, 18 decimal
     places): the store validator would then report a CRP of 1e30 as negative, a false message."""
-    whole, _, fraction = text.lstrip("-").partition(".")
+    whole, _, fraction = text.lstrip("+-").partition(".")
+    whole = whole.lstrip("0")
     if len(whole) > 20 or len(fraction.rstrip("0")) > 18:
         raise RecordLoadError(f"{path}: {value!r} is beyond the numbers a store can compare (under 10^20, at most "
                               "18 decimal places); check the value")

@@ -224,6 +224,15 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
     ("crp-tiny.json", '{"id": "ct", "measurements": [{"measure": "crp", "value": 1e-30, "date": "2026-01-01"}]}',
      r"measurements\[1\]\.value: 1e-30 is beyond"),
     ("age-huge.json", '{"id": "ah", "age": 99999999999999999999}', r"age: 99999999999999999999 is too large"),
+    # the same as text (the shipped context reads "41" as a number), and numbers JSON reads as infinity
+    ("age-huge-text.json", '{"id": "at", "age": "99999999999999999999"}', r"age: 99999999999999999999 is too large"),
+    ("age-5000-digits.json", '{"id": "a5", "age": "' + "9" * 5000 + '"}', r"age: 9{30} is too large"),
+    ("crp-huge-text.json", '{"id": "cx", "measurements": [{"measure": "crp", "value": "1' + "0" * 30 + '", '
+     '"date": "2026-01-01"}]}', r"measurements\[1\]\.value: '10+' is beyond the numbers"),
+    ("crp-tiny-text.json", '{"id": "cy", "measurements": [{"measure": "crp", "value": "0.' + "0" * 25 + '1", '
+     '"date": "2026-01-01"}]}', r"measurements\[1\]\.value: '0\.0+1' is beyond"),
+    ("crp-infinite.json", '{"id": "ci", "measurements": [{"measure": "crp", "value": 1e400, "date": "2026-01-01"}]}',
+     r"measurements\[1\]\.value: inf is not a finite number"),
     # at the top of a record the shipped context reads "drug" as the prefix of drug IRIs
     ("top-drug.json", '{"id": "td", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept"}', r"drug: a field of a treatment course, not of the patient 'td'"),
