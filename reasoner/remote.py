@@ -15,6 +15,7 @@ workaround is marked "Virtuoso quirk".
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -49,6 +50,15 @@ def _base_url(base: str, server: str) -> str:
         raise RemoteStoreError(f"store: {base!r} is not a usable URL ({exc})") from exc
     if not parts.hostname or any(c.isspace() for c in base):
         raise RemoteStoreError(f"store: {base!r} is not a usable URL (no host, or a space in it)")
+    # urllib sends the path as ASCII (UnicodeEncodeError for "/dätaset") and refuses control
+    # characters (InvalidURL) only at the first request; a query or fragment would end up before
+    # the /query, /update and /store the endpoints add.
+    if not base.isascii() or any(ord(c) < 0x20 or c == "\x7f" for c in base):
+        raise RemoteStoreError(f"store: {base!r} is not a usable URL (write non-ASCII characters "
+                               "percent-encoded; no control characters)")
+    if parts.query or parts.fragment or base.rstrip("/").endswith(("?", "#")):
+        raise RemoteStoreError(f"store: {base!r} is not a usable base URL (no ?query or #fragment: "
+                               "give the server's base, as http://host:port or http://host:port/path)")
     return base.rstrip("/")
 
 
@@ -157,6 +167,8 @@ class RemoteStore:
             raise RemoteStoreError(f"{url} answered {exc.code}: {detail}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
+        except (UnicodeError, http.client.HTTPException) as exc:  # InvalidURL, a garbled answer ...
+            raise RemoteStoreError(f"store: the request to {url!r} failed ({type(exc).__name__}: {exc})") from exc
 
     def _query(self, query: str, accept: str) -> tuple[bytes, Message]:
         # Virtuoso quirk (openlink/virtuoso-opensource#842, still in 7.2.5): a POST with the body
@@ -264,6 +276,8 @@ class RemoteStore:
             raise RemoteStoreError(f"{url} answered {exc.code}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
+        except (UnicodeError, http.client.HTTPException) as exc:  # InvalidURL, a garbled answer ...
+            raise RemoteStoreError(f"store: the request to {url!r} failed ({type(exc).__name__}: {exc})") from exc
         self._refuse_if_cut(len(out), f"the Graph Store GET of <{graph_name}>")
         return out
 

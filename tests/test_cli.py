@@ -206,6 +206,12 @@ def test_recommend_with_an_unknown_store_exits_2(capsys) -> None:
     ("http://exa mple.org", "is not a usable URL"),
     ("http://", "is not a usable URL"),
     ("virtuoso:http://[::1", "Invalid IPv6 URL"),
+    # urllib failed on these only when sending (UnicodeEncodeError, InvalidURL); a query or fragment
+    # would sit between the base and /query
+    ("http://127.0.0.1:1/d\u00e4taset", "percent-encoded"),
+    ("http://127.0.0.1:1/a\x01b", "no control characters"),
+    ("http://127.0.0.1:1/ds?x=1", "no ?query or #fragment"),
+    ("virtuoso:http://127.0.0.1:1/#f", "no ?query or #fragment"),
 ])
 @pytest.mark.parametrize("command", ["recommend", "cohort"])
 def test_a_store_url_urllib_cannot_use_is_a_message_not_a_traceback(command: str, store: str, expected: str,
@@ -339,3 +345,13 @@ def test_exact_refuses_text_rdf_xml_cannot_carry_without_a_traceback(tmp_path: P
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "U+0000" in proc.stderr
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1/q\u00e4", "http://127.0.0.1:1/q\x01"])
+def test_endpoints_given_directly_fail_with_a_store_error(url: str) -> None:
+    """Endpoints built by hand skip the base-URL checks; urllib's own errors still become a message."""
+    from reasoner.remote import Endpoints, RemoteStore, RemoteStoreError
+
+    store = RemoteStore(Endpoints(query=url, update=url, store=url))
+    with pytest.raises(RemoteStoreError, match="the request to .* failed"):
+        store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
