@@ -34,9 +34,12 @@ from .record import (
     RECORD_PARTS,
     SUFFIX_FORMATS,
     PatientRecord,
+    RepeatedKeyObject,
     load_record,
     parse_json_text,
     parse_rdf_text,
+    repeated_key_error,
+    repeated_key_in,
     unlinked_part,
 )
 from .report import build_result
@@ -178,20 +181,27 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
         return
     if suffix in JSON_SUFFIXES:  # JSON-LD as recommend reads it: no network, plain records
         try:
-            data = parse_json_text(text)
+            data = parse_json_text(text, mark_repeats=True)  # a repeated key rejects its record only
         except RecordLoadError as exc:
             yield str(path), exc
             return
+        if isinstance(data, RepeatedKeyObject):  # in the document's own keys: no record can be trusted
+            yield str(path), repeated_key_error(data.repeated_key)
+            return
         if isinstance(data, dict) and isinstance(data.get("@graph"), list):  # records under one context
             context = data.get("@context")
+            if (repeated := repeated_key_in(context)) is not None:
+                yield str(path), repeated_key_error(repeated, "@context: ")
+                return
             items = [_in_context(node, context) for node in data["@graph"]]
             label = "@graph "
         else:
             items, label = (data if isinstance(data, list) else [data]), ""
         for index, item in enumerate(items, start=1):
             source = f"{path}[{label}{index}]" if isinstance(data, list) or label else str(path)
-            yield source, (item if isinstance(item, dict) else
-                           RecordLoadError(f"each record must be a JSON object, not {type(item).__name__}"))
+            repeated = repeated_key_in(item)
+            yield source, (repeated_key_error(repeated) if repeated is not None else item if isinstance(item, dict)
+                           else RecordLoadError(f"each record must be a JSON object, not {type(item).__name__}"))
         return
     try:
         graph = parse_rdf_text(text, RDF_FORMATS[suffix])

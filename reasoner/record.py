@@ -277,14 +277,48 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def parse_json_text(text: str, source: str = "") -> Any:
-    """json.loads with every failure as a RecordLoadError (naming `source`, if given)."""
+class RepeatedKeyObject(dict):  # type: ignore[type-arg]
+    """A JSON object that gave `repeated_key` twice (parse_json_text(..., mark_repeats=True))."""
+
+    repeated_key: str = ""
+
+
+def _marking_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    try:
+        return _unique_keys(pairs)
+    except _RepeatedKey as exc:
+        obj = RepeatedKeyObject(pairs)
+        obj.repeated_key = exc.key
+        return obj
+
+
+def repeated_key_error(key: str, prefix: str = "") -> RecordLoadError:
+    return RecordLoadError(f"{prefix}{key}: this key appears twice in one JSON object; give it once "
+                           "(JSON readers keep only the last value, so the first would be lost)")
+
+
+def repeated_key_in(value: Any) -> str | None:
+    """The first key given twice in any object of `value` (as parsed with mark_repeats), or None."""
+    if isinstance(value, RepeatedKeyObject):
+        return value.repeated_key
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        key = repeated_key_in(child)
+        if key is not None:
+            return key
+    return None
+
+
+def parse_json_text(text: str, source: str = "", mark_repeats: bool = False) -> Any:
+    """json.loads with every failure as a RecordLoadError (naming `source`, if given).
+
+    A key given twice in one object is refused; with `mark_repeats` the object is kept as a
+    RepeatedKeyObject instead, so that a file of many records can reject just the one holding it."""
     prefix = f"{source}: " if source else ""
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
+        return json.loads(text, object_pairs_hook=_marking_keys if mark_repeats else _unique_keys)
     except _RepeatedKey as exc:
-        raise RecordLoadError(f"{prefix}{exc.key}: this key appears twice in one JSON object; give it once "
-                              "(JSON readers keep only the last value, so the first would be lost)") from exc
+        raise repeated_key_error(exc.key, prefix) from exc
     except json.JSONDecodeError as exc:
         raise RecordLoadError(f"{prefix}not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     except ValueError as exc:  # Python refuses to read an integer of more than 4,300 digits

@@ -347,6 +347,27 @@ def test_unreadable_lines_are_rejected_by_line_and_the_rest_advised(reasoner, tm
     assert by_line["5"].startswith("condtions: not a field")  # not "record: condtions …": the source says where
 
 
+def test_a_repeated_key_in_a_json_array_rejects_that_record_only(reasoner, tmp_path: Path) -> None:
+    """The whole file was refused, without saying which record; now the record is named by index."""
+    twice = _example_line("case2-multiple-failures.json", id="twice")[:-2] + ', "treatments": []}'
+    deep = _example_line("ibd-crohns.json", id="deep").replace('"status": "present"', '"status": "present", '
+                                                                 '"status": "absent"', 1)
+    path = tmp_path / "array.json"
+    path.write_text("[" + ", ".join([_example_line("case1-first-line-active-as.json").strip(), twice,
+                                     deep.strip()]) + "]")
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 3 and len(lines) == 1 and len(rejects) == 2
+    by_source = {r["source"]: r["validation"][0]["message"] for r in rejects}
+    assert by_source[f"{path}[2]"].startswith("treatments: this key appears twice")
+    assert by_source[f"{path}[3]"].startswith("status: this key appears twice")
+    # in the document's own keys the file as a whole is refused: no record in it can be trusted
+    graph_doc = tmp_path / "graph.json"
+    graph_doc.write_text('{"@graph": [], "@graph": [' + _example_line("case1-first-line-active-as.json") + "]}")
+    lines, rejects, summary = _run(reasoner, [graph_doc])
+    assert not lines and len(rejects) == 1
+    assert "@graph: this key appears twice" in rejects[0]["validation"][0]["message"]
+
+
 def test_records_without_an_id_are_rejected_in_a_cohort(reasoner, tmp_path: Path) -> None:
     """Two records without an id were 'patient' both: the first advised under that name, the second
     rejected as read twice. Each is rejected, saying it needs an id (README: every record needs its own)."""
