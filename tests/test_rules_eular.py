@@ -76,7 +76,8 @@ STABLE_AFTER_FAILURE = patient("eu-stable-after-failure", state="stable", treatm
     *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2022-01-01", end="2022-06-01"),
     ongoing("secukinumab")])
 STABLE_ON_BIOLOGIC = patient("eu-stable-il17", diagnosis="nr-axSpA", state="stable",
-                             treatments=[ongoing("secukinumab")])
+                             treatments=[ongoing("secukinumab")],
+                             measurements=[measurement("basdai", 1.2), measurement("crp", 3.0)])
 
 # (statement, kind, therapies expected, fires for, near miss)
 CASES = [
@@ -155,6 +156,12 @@ CASES = [
     ("R13", "preferred-over", {S(AX.biologic_tapering)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-inactive", "measurements": asdas(0.9)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-low", "measurements": asdas(1.5, 0.9)}),
+    # nor a current BASDAI of 4 or more (active disease in measures.tsv)
+    ("R13", "preferred-over", {S(AX.biologic_tapering)},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-basdai-fell",
+      "measurements": [measurement("basdai", 1.8, "2026-10-01"), measurement("basdai", 5.0, "2026-06-01")]},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-basdai-high",
+      "measurements": [measurement("basdai", 5.0, "2026-10-01"), measurement("basdai", 1.8, "2026-06-01")]}),
     ("R14-a", "recommended", {S(AX.total_hip_arthroplasty)},
      patient("eu-hip", age=34, conditions=[condition("advanced_hip_arthritis")]),
      patient("eu-hip-oa", age=34, conditions=[condition("advanced_hip_arthritis", "absent")])),
