@@ -661,3 +661,34 @@ def test_a_molecule_taken_up_again_as_its_biosimilar_is_no_failure_to_repeat(adv
         course("Humira", outcome="partial_response", start="2021-01-01", end="2022-01-01"),
         course("etanercept", status="ongoing", outcome="ongoing_response", start="2023-01-01")]))
     assert "adalimumab" in {local(a.therapy.iri) for a in other.advice if a.kind == "do-not-repeat"}
+
+
+@pytest.mark.parametrize(("taken", "outcome", "molecule"), [
+    ("Inflectra", "adverse_event", "infliximab"), ("Amjevita", "intolerance", "adalimumab"),
+    ("Remicade", "adverse_event", "infliximab"),
+])
+def test_harm_from_one_version_of_a_tnfi_blocks_its_other_versions(advise, taken, outcome, molecule) -> None:
+    """An infusion reaction on Inflectra, then AS-06 and R12 recommended infliximab (the probe of
+    session 12): a biosimilar differs from its reference product in nothing clinically meaningful,
+    safety included, so harm on one version speaks against all of them."""
+    res = advise(patient(f"harm-{taken.lower()}", conditions=STATED, treatments=[
+        *nsaid_failure(), course(taken, outcome=outcome, start="2025-01-01", end="2025-03-01")]))
+    offered = {local(a.therapy.iri) for a in res.advice if a.kind in ("recommended", "preferred-over", "no-preference")}
+    blocked = {local(a.therapy.iri) for a in res.advice if a.kind == "do-not-repeat"}
+    versions = {f"{molecule}_{suffix}" for suffix in {"infliximab": ("dyyb", "abda", "axxq", "qbtx"),
+                                                      "adalimumab": ("adaz", "atto")}[molecule]}
+    assert {molecule} | versions <= blocked, blocked
+    assert not offered & ({molecule} | versions)
+    assert {"AS-06", "R12"} <= {a.recommendation.id for a in res.advice}  # other TNF inhibitors stay on offer
+
+
+def test_a_version_taken_now_after_harm_from_another_is_not_blocked(advise) -> None:
+    """Inflectra stopped for an adverse event, Remicade now holding stable disease: the clinician
+    chose it after the event, so it is no do-not-repeat item and the advice to keep it stands."""
+    res = advise(patient("harm-then-originator", state="stable", conditions=STATED, treatments=[
+        *nsaid_failure(), course("Inflectra", outcome="adverse_event", start="2021-01-01", end="2021-03-01"),
+        course("Remicade", status="ongoing", outcome="ongoing_response", start="2021-06-01")]))
+    blocked = {local(a.therapy.iri) for a in res.advice if a.kind == "do-not-repeat"}
+    assert "infliximab" not in blocked and "infliximab_dyyb" in blocked
+    assert {"AS-26", "AS-27"} <= {a.recommendation.id for a in res.advice}
+    assert not res.conflicts
