@@ -375,6 +375,20 @@ def test_as04_csdmards_carry_the_reason_and_tofacitinib_its_caveat(result) -> No
     assert "phase II" in (item(res, "AS-04", "tofacitinib").note or "")
     contraindicated = item(result("nsaid-failure-heart-failure"), "AS-04", "methotrexate")
     assert any("heart failure" in f.text for f in contraindicated.because)
+    assert "infection" not in (contraindicated.note or "")  # heart failure is no infection
+
+
+@pytest.mark.parametrize("infection", ["active_serious_infection", "active_tuberculosis"])
+def test_as04_csdmards_for_an_infection_point_to_sulfasalazine_first(advise, infection) -> None:
+    """Pneumonia rules out TNF inhibitors, so AS-04 offers methotrexate and sulfasalazine; AS-11's
+    notes put sulfasalazine first for an infection, and no label fact here covers methotrexate in
+    infection (the session-12 probe read the item as recommending methotrexate *because of* it)."""
+    res = advise(patient(f"as04-{infection}", conditions=[condition(infection), *STATED],
+                         treatments=nsaid_failure()))
+    for drug in ("methotrexate", "sulfasalazine"):
+        note = item(res, "AS-04", drug).note or ""
+        assert "AS-11" in note and "sulfasalazine first" in note and "no methotrexate entry" in note, note
+    assert item(res, "AS-11", "sulfasalazine").kind == "preferred-over"
 
 
 def test_as05_as09_name_their_comparators(result) -> None:
