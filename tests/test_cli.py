@@ -328,10 +328,11 @@ def test_explain_never_shows_overridden_advice_as_advice(capsys) -> None:
     assert main(["explain", str(heart_failure), "adalimumab"]) == 0
     lines = capsys.readouterr().out.splitlines()
     headers = [line for line in lines if " — " in line]
-    assert any(h.startswith("  contraindicated — label tnfi_heart_failure") for h in headers)
+    assert any(h.startswith("  contraindicated — axspa-kg tnfi-contraindicated") for h in headers)
+    assert any(h.startswith("  caution — label tnfi_heart_failure") for h in headers)  # NYHA II: a caution
     as06 = [h for h in headers if "AS-06" in h]
     assert as06 == [h for h in as06 if h.startswith("  NOT GIVEN (would be recommended; overridden by "
-                                                      "tnfi_heart_failure")] and as06
+                                                      "tnfi-contraindicated")] and as06
     assert not [h for h in headers if h.startswith("  recommended")]
 
 

@@ -70,10 +70,11 @@ COHORT: list[dict] = [
                                                   end="2024-02-01"),
                         course("Amjevita", status="ongoing", start="2024-03-01")],
             conditions=documented()),
-    # 9. stable AS on the infliximab biosimilar Inflectra with heart failure (label contraindication)
+    # 9. stable AS on the infliximab biosimilar Inflectra with moderate to severe heart failure
+    #    (label contraindication)
     patient(f"{PREFIX}inflectra-heart-failure", state="stable", age=68, sex="male",
             treatments=[course("Inflectra", status="ongoing", outcome="ongoing_response", start="2021-01-01")],
-            conditions=[condition("congestive_heart_failure", "present")]),
+            conditions=[condition("severe_heart_failure", "present")]),
     # 10. active AS after NSAID failure, on secukinumab (AS-08 recommends it): concordant
     patient(f"{PREFIX}on-secukinumab", treatments=[*nsaid_failure(), course("Cosentyx", status="ongoing",
                                                                               start="2026-01-01")],
@@ -181,9 +182,10 @@ def test_on_therapy_advised_against(engines) -> None:
         (pid("active-prednisone"), DRUG.prednisone, AX.kind_against, REC["EULAR22-R7-b"]),
         (pid("biosimilar-of-failed"), DRUG.adalimumab_atto, AX.kind_against, REC["AS-14"]),
         (pid("biosimilar-of-failed"), DRUG.adalimumab_atto, AX.kind_do_not_repeat, AX.principle_do_not_repeat),
-        (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb, AX.kind_contraindicated, LBL.tnfi_heart_failure),
+        (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb, AX.kind_contraindicated, LBL.tnfi_severe_heart_failure),
+        (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb, AX.kind_contraindicated, LBL.infliximab_hf_high_dose),
     }
-    assert len(rows) == 6
+    assert len(rows) == 7
 
 
 def test_missing_facts(engines) -> None:

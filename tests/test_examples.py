@@ -252,7 +252,11 @@ def test_recurrent_uveitis(example) -> None:
 
 def test_heart_failure_tnfi_contraindicated(example) -> None:
     result = example("heart-failure-tnfi-contraindicated.json")
-    assert iris(TNFI) <= therapies_of(result, "tnfi_heart_failure", "contraindicated")
+    # NYHA II: ACR 2019's count of heart failure as a contraindication holds them back; the label
+    # asks to avoid them only in NYHA III or IV, and is a caution here
+    assert iris(TNFI) <= therapies_of(result, "tnfi-contraindicated", "contraindicated")
+    assert iris(TNFI) <= therapies_of(result, "tnfi_heart_failure", "caution")
+    assert not result.needs_information  # the degree is stated (severe_heart_failure absent)
     assert not iris(TNFI) & recommending(result)
     conflicting = {c.advice.therapy.iri for c in result.conflicts if c.advice.recommendation.id == "AS-06"}
     assert iris(TNF_MAB) <= conflicting  # AS-06 would offer them: the clinician sees why not
@@ -278,7 +282,7 @@ def test_text_report_lists_each_conflict_once_per_rule_and_fact(example) -> None
     result = example("heart-failure-tnfi-contraindicated.json")
     text = render_text(result)
     section = text[text.index("CONFLICTS"):].splitlines()[1:]
-    as06 = [line for line in section if "recommended by AS-06, but contraindicated by tnfi_heart_failure" in line]
+    as06 = [line for line in section if "recommended by AS-06, but contraindicated by tnfi-contraindicated" in line]
     assert len(as06) == 1, section
     assert all(name in as06[0] for name in ("adalimumab", "etanercept", "infliximab", "golimumab"))
     pairs = {(c.advice.therapy.label, c.advice.recommendation.id, c.overridden_by.recommendation.id)

@@ -33,13 +33,13 @@ def test_biosimilars_of_a_failed_tnfi_are_not_repeated(advise) -> None:
 
 def test_label_contraindication_overrides_a_guideline_recommendation(advise) -> None:
     result = advise(patient(
-        conditions=[condition("congestive_heart_failure")],
+        conditions=[condition("severe_heart_failure")],
         treatments=nsaid_failure(),
     ))
     assert str(DRUG.infliximab) in result.therapies("contraindicated")
     assert str(DRUG.infliximab) not in result.therapies("recommended")
     conflicts = {(c.advice.therapy.iri, c.overridden_by.recommendation.id) for c in result.conflicts}
-    assert (str(DRUG.infliximab), "tnfi_heart_failure") in conflicts
+    assert (str(DRUG.infliximab), "tnfi_severe_heart_failure") in conflicts
 
 
 def test_condition_stated_absent_does_not_contraindicate(advise) -> None:

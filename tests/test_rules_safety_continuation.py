@@ -13,7 +13,7 @@ from __future__ import annotations
 from reasoner.namespaces import AX
 from reasoner.report import render_text
 
-from .patients import condition, course, patient
+from .patients import condition, course, measurement, patient
 
 KEEPING = {"AS-28", "AS-26", "AS-27", "R13"}  # advice whose favoured option keeps the biologic
 
@@ -21,7 +21,8 @@ KEEPING = {"AS-28", "AS-26", "AS-27", "R13"}  # advice whose favoured option kee
 def _stable_on(drug: str, *conditions: dict, pid: str, extra: tuple[dict, ...] = ()) -> dict:
     return patient(f"continuation-{pid}", state="stable", age=63, sex="male", conditions=list(conditions),
                    treatments=[course(drug, status="ongoing", outcome="ongoing_response", start="2019-04-01"),
-                               *extra])
+                               *extra],
+                   measurements=[measurement("basdai", 1.4), measurement("crp", 2.0)])  # stable: R13 applies
 
 
 def _keeping(result) -> set[str]:  # type: ignore[no-untyped-def]
@@ -42,14 +43,15 @@ def test_without_a_contraindication_the_biologic_is_kept(run) -> None:
 
 
 def test_heart_failure_turns_advice_to_keep_infliximab_into_conflicts(run) -> None:
-    result = run(_stable_on("infliximab", condition("congestive_heart_failure"), pid="chf"))
+    # (adalimumab: for infliximab a second fact, infliximab_hf_high_dose, blocks it as well)
+    result = run(_stable_on("adalimumab", condition("severe_heart_failure"), pid="chf"))
     assert _keeping(result) == set()  # never shown as advice
-    assert _conflicts(result) == {("AS-28", "preferred-over", "tnfi_heart_failure"),
-                                  ("AS-26", "against", "tnfi_heart_failure"),
-                                  ("AS-27", "against", "tnfi_heart_failure"),
-                                  ("R13", "preferred-over", "tnfi_heart_failure")}
+    assert _conflicts(result) == {("AS-28", "preferred-over", "tnfi_severe_heart_failure"),
+                                  ("AS-26", "against", "tnfi_severe_heart_failure"),
+                                  ("AS-27", "against", "tnfi_severe_heart_failure"),
+                                  ("R13", "preferred-over", "tnfi_severe_heart_failure")}
     contraindicated = {a.therapy.label for a in result.advice if a.kind == "contraindicated"}
-    assert "infliximab" in contraindicated  # the reason stays in view
+    assert "adalimumab" in contraindicated  # the reason stays in view
     # the IL-17 inhibitors the label prefers when a TNF inhibitor is contraindicated are still offered
     assert any(a.recommendation.id == "tnfi_contraindicated_prefer_il17i" for a in result.advice)
 
@@ -58,16 +60,41 @@ def test_heart_failure_turns_advice_to_keep_infliximab_into_conflicts(run) -> No
 def test_the_text_report_says_the_conflict_is_the_drug_kept(run) -> None:
     """'biologic discontinuation …: against by AS-26, but contraindicated by …' read as if stopping
     were contraindicated; the line names the drug that advice keeps."""
-    text = render_text(run(_stable_on("infliximab", condition("congestive_heart_failure"), pid="chf-text")))
+    text = render_text(run(_stable_on("adalimumab", condition("severe_heart_failure"), pid="chf-text")))
     lines = text[text.index("CONFLICTS"):].splitlines()
     as26 = [line for line in lines if "by AS-26" in line]
-    assert len(as26) == 1 and "but it keeps infliximab, which is contraindicated by tnfi_heart_failure" in as26[0]
+    assert len(as26) == 1
+    assert "but it keeps adalimumab, which is contraindicated by tnfi_severe_heart_failure" in as26[0]
+
+
+def test_milder_heart_failure_keeps_the_working_tnfi_with_a_caution_and_a_question(run) -> None:
+    """Heart failure of unstated degree: the label warns (use with care, stop if it worsens) and
+    asks to avoid TNF inhibitors only in NYHA class III or IV. The working infliximab was held back
+    as if contraindicated (probe and KB audit of session 12); now the advice to keep it stands, the
+    caution is shown, and the record is asked for the degree. New TNF inhibitors stay ruled out
+    (ACR 2019 counts heart failure as a contraindication when the next drug is chosen)."""
+    result = run(_stable_on("infliximab", condition("congestive_heart_failure"), pid="chf-mild"))
+    assert _keeping(result) == KEEPING and not result.conflicts
+    cautions = {a.therapy.label for a in result.advice if a.recommendation.id == "tnfi_heart_failure"}
+    assert "infliximab" in cautions
+    assert {a.kind for a in result.advice if a.recommendation.id == "tnfi_heart_failure"} == {"caution"}
+    [need] = [n for n in result.needs_information if n.fact == "degree of heart failure"] or [None]
+    assert need is not None and {o.id for o in need.options} == {"tnfi_severe_heart_failure",
+                                                                  "nsaid_severe_heart_failure"}
+    assert any("infliximab" in f.text for f in need.because)
+    held = {a.therapy.label for a in result.advice if a.recommendation.id == "tnfi-contraindicated"}
+    assert held == {"adalimumab", "certolizumab pegol", "etanercept", "golimumab"}  # not the one taken
+    # stated mild (severe absent): no question
+    answered = run(_stable_on("infliximab", condition("congestive_heart_failure"),
+                              condition("severe_heart_failure", "absent"), pid="chf-stated-mild"))
+    assert not [n for n in answered.needs_information if n.fact == "degree of heart failure"]
+    assert _keeping(answered) == KEEPING
 
 
 def test_a_biosimilar_is_caught_through_its_reference_product(run) -> None:
     # Inflectra is infliximab-dyyb: the heart-failure label fact names infliximab. AS-28 does not
     # apply to a biosimilar; the advice against stopping or tapering does, and must not stand.
-    result = run(_stable_on("Inflectra", condition("congestive_heart_failure"), pid="inflectra"))
+    result = run(_stable_on("Inflectra", condition("severe_heart_failure"), pid="inflectra"))
     assert _keeping(result) == set()
     assert {rid for rid, _, _ in _conflicts(result)} == {"AS-26", "AS-27", "R13"}
 

@@ -59,12 +59,23 @@ def test_a_chronic_infection_keeps_as11s_sulfasalazine(run) -> None:
 
 
 def test_a_label_fact_for_the_same_condition_is_cited_instead(run) -> None:
-    """Heart failure: lbl:tnfi_heart_failure already rules TNF inhibitors out; one reason is shown."""
-    result = run(patient("tnfi-ci-heart-failure", conditions=stated(condition("congestive_heart_failure")),
+    """Moderate to severe heart failure: lbl:tnfi_severe_heart_failure already rules TNF inhibitors
+    out; one reason is shown."""
+    result = run(patient("tnfi-ci-heart-failure", conditions=stated(condition("severe_heart_failure")),
                          treatments=nsaid_failure()))
     assert not recommended(result) & TNFI
     assert not principle_items(result)
-    assert {a.therapy.iri for a in result.advice if a.recommendation.id == "tnfi_heart_failure"} == TNFI
+    assert {a.therapy.iri for a in result.advice if a.recommendation.id == "tnfi_severe_heart_failure"} == TNFI
+
+
+def test_heart_failure_of_unstated_degree_is_held_back_by_the_principle(run) -> None:
+    """Heart failure of unstated degree: the label fact is a caution only (avoid in NYHA III/IV), so
+    ACR 2019's count of heart failure as a TNF-inhibitor contraindication is what holds them back."""
+    result = run(patient("tnfi-ci-heart-failure-mild", conditions=stated(condition("congestive_heart_failure")),
+                         treatments=nsaid_failure()))
+    assert not recommended(result) & TNFI
+    assert {a.therapy.iri for a in principle_items(result)} == TNFI
+    assert {a.kind for a in result.advice if a.recommendation.id == "tnfi_heart_failure"} == {"caution"}
 
 
 @pytest.mark.parametrize("status", ["absent", "unknown"])
