@@ -219,12 +219,20 @@ def _nested_id(value: str, pid: str) -> str:
     return f"{pid}/{value}"
 
 
+_HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def _check_id(value: object, path: str) -> None:
     if not isinstance(value, str) or not value:
         raise RecordLoadError(f"{path}: expected a non-empty string (the record's identifier), got {value!r}")
     if NOT_IN_IRI.search(value):
         raise RecordLoadError(f"{path}: {value!r} cannot be part of an IRI (no spaces, line separators, control "
                               "characters, quotes or <>{}|^`\\)")
+    if not _HAS_SCHEME.match(value) and (value.startswith("/") or ".." in value.split("#")[0].split("/")):
+        # resolved against the record base, "../../x" named https://w3id.org/x and "//host/x" another host
+        raise RecordLoadError(f"{path}: {value!r} starts with / or holds a '..' step, which can lead out of "
+                              f"the record base {RECORD_BASE}; give a plain id (letters, digits, _.~- and /) "
+                              "or a full IRI")
 
 
 class _IllFormedTermNoise(logging.Filter):
@@ -492,11 +500,31 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             raise RecordLoadError(f"{source}: {_short(term)!r} is not a valid IRI ({problem}); check the id "
                                   "fields: no [ or ], % only before two hex digits, # at most once")
     unknown: list[tuple[bool, str, str, str]] = []  # (on a node without an IRI, field, where, why)
+    domains, _ = field_domains_cached(kb)
     for subject, predicate, obj in triples:
+        if isinstance(subject, URIRef) and subject.startswith(_PROJECT) and not subject.startswith(RECORD_BASE):
+            # a record speaks of its patient: "rec:AS-06 ax:actionMember drug:prednisone" in a Turtle
+            # record put prednisone among AS-06's recommendations
+            raise RecordLoadError(f"{source}: a statement about {_short(subject)!r}, which belongs to the "
+                                  "knowledge base, not to a patient record; a record may only describe its "
+                                  "patient, courses, conditions and measurements")
         if predicate == RDF.type:
             if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
                 raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
                                       "class of the ontology. Check the spelling.")
+            if isinstance(obj, URIRef) and obj in classes and obj not in _RECORD_CLASSES:
+                # "type": ["Patient", "ActiveASDespiteNSAIDs"] got AS-06 for a patient never given an NSAID
+                raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is for the "
+                                      "reasoner to work out from the record, not for the record to state; a record "
+                                      "types its nodes Patient, TreatmentCourse, ConditionStatement or Measurement "
+                                      "only")
+        elif predicate in properties and predicate.startswith(namespace) and not (
+                domains.get(predicate, frozenset()) & _RECORD_CLASSES):
+            # declared, but written by the reasoner (ax:forPatient, ax:adviceKind ...) or the knowledge
+            # base: a record holding one could fake advice or a rule's conclusion
+            raise RecordLoadError(f"{source}: ax:{predicate.removeprefix(namespace)} on {_short(subject)!r} is "
+                                  "written by the reasoner or the knowledge base, not a field of a patient "
+                                  "record; remove it (see the README for the record's fields)")
         elif predicate not in properties and predicate.startswith(namespace):
             name = predicate.removeprefix(namespace)
             unknown.append((isinstance(subject, rdflib.BNode), name, _short(subject),

@@ -643,3 +643,16 @@ def test_nested_patient_ids_are_refused_whatever_the_batch(reasoner, tmp_path: P
         assert all(any(m in r["validation"][0]["message"] for m in ("lies under", "also a node", "already read"))
                    for r in rejects), rejects  # ('s3//' reads as 's3/': a repeat)
     assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+def test_a_record_claiming_its_own_population_is_rejected_in_a_cohort(reasoner, tmp_path: Path) -> None:
+    """A cohort read the claim as a fact too: a treatment-naive record typed ActiveASDespiteNSAIDs
+    got AS-06's TNF inhibitors. It is rejected, naming the type, and the others are advised."""
+    claimed = json.loads(_example_line("case1-first-line-active-as.json", id="claims"))
+    claimed["type"] = ["Patient", "ActiveASDespiteNSAIDs"]
+    path = tmp_path / "claims.jsonl"
+    path.write_text(json.dumps(claimed) + "\n" + _example_line("case1-first-line-active-as.json"))
+    lines, rejects, summary = _run(reasoner, [path])
+    assert summary.read == 2 and len(lines) == 1 and len(rejects) == 1
+    assert "type 'ActiveASDespiteNSAIDs' of claims is for the reasoner to work out" in (
+        rejects[0]["validation"][0]["message"])

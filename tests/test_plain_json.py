@@ -51,7 +51,7 @@ ODD = {
     "string-age": {"age": "forty"},
     "numeric-dose": {"treatments": [course("naproxen", outcome="intolerance", dose=500)]},
     "absolute-id": {"id": "https://example.org/p/1"},
-    "dotted-id": {"id": "../escape"},
+    "dotted-id": {"id": "./here"},
     "null-field": {"sex": None},
     "vocab-token": {"diagnosis": "spondylitis_of_some_kind"},
     "outcome-list": {"treatments": [course("naproxen", outcome=["adverse_event", "intolerance"])]},

@@ -181,6 +181,9 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
 # ---------------------------------------------------------------------------------------------
 # Load errors: a clear RecordLoadError, never a crash
 # ---------------------------------------------------------------------------------------------
+_TTL = "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
+
+
 @pytest.mark.parametrize(("file_name", "text", "expected"), [
     ("broken.json", '{"id": "x", "age": 40,\n "diagnosis": }', r"not valid JSON \(.* at line 2\)"),
     ("list.json", '[{"id": "x"}]', "must be an object"),
@@ -247,6 +250,23 @@ def test_blank_node_patient_is_refused_at_load_and_by_the_shapes(engine, name: s
      "<https://example.org/p/1> a ax:Patient ; ax:ageYears 40 .\n"
      "<https://example.org/c/1> a ax:TreatmentCourse ; ax:drug <https://w3id.org/axspa-kg/drug/etanercept> .",
      r"'https://example.org/c/1' is a treatment course that no patient links to"),
+    # what the reasoner works out or writes, and the knowledge base's own statements, are not a
+    # record's to state (session-12 probe: each of these changed the advice)
+    ("claimed-population.json", '{"id": "cp", "type": ["Patient", "ActiveASDespiteNSAIDs"], "age": 30, '
+     '"sex": "male", "diagnosis": "AS", "diseaseState": "active"}',
+     r"type 'ActiveASDespiteNSAIDs' of cp is for the reasoner to work out"),
+    ("claimed-population.ttl", _TTL + "<https://example.org/p/1> a ax:Patient, ax:ActiveASDespiteNSAIDs ; "
+     "ax:ageYears 30 .", r"type 'ActiveASDespiteNSAIDs' of https://example.org/p/1 is for the reasoner"),
+    ("fake-advice.ttl", _TTL + "<https://example.org/p/1> a ax:Patient ; ax:ageYears 30 .\n"
+     "<https://example.org/a/1> ax:forPatient <https://example.org/p/1> ; "
+     "ax:adviceKind ax:kind_recommended .", r"ax:(forPatient|adviceKind) on 'https://example.org/a/1' is written "
+     r"by the reasoner"),
+    ("kb-statement.ttl", _TTL + "<https://example.org/p/1> a ax:Patient ; ax:ageYears 30 .\n"
+     "<https://w3id.org/axspa-kg/rec/AS-06> ax:actionMember <https://w3id.org/axspa-kg/drug/prednisone> .",
+     r"a statement about 'https://w3id.org/axspa-kg/rec/AS-06', which belongs to the knowledge base"),
+    ("id-escapes.json", '{"id": "../../evil", "age": 30}',
+     r"id: '\.\./\.\./evil' starts with / or holds a '\.\.' step"),
+    ("id-other-host.json", '{"id": "//host/x", "age": 30}', r"id: '//host/x' starts with /"),
 ])
 def test_unparseable_input_raises_record_load_error(engine, tmp_path: Path, file_name, text, expected) -> None:
     path = tmp_path / file_name
