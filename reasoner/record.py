@@ -306,14 +306,17 @@ def repeated_key_error(key: str, prefix: str = "") -> RecordLoadError:
 
 
 def repeated_key_in(value: Any) -> str | None:
-    """The first key given twice in any object of `value` (as parsed with mark_repeats), or None."""
-    if isinstance(value, RepeatedKeyObject):
-        return value.repeated_key
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    for child in children:
-        key = repeated_key_in(child)
-        if key is not None:
-            return key
+    """The first key given twice in any object of `value` (as parsed with mark_repeats), or None.
+    A loop, not recursion: json.loads reads nesting deeper than Python's recursion limit allows."""
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, RepeatedKeyObject):
+            return node.repeated_key
+        if isinstance(node, dict):
+            pending.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            pending.extend(reversed(node))
     return None
 
 
@@ -329,6 +332,8 @@ def parse_json_text(text: str, source: str = "", mark_repeats: bool = False) -> 
         raise repeated_key_error(exc.key, prefix) from exc
     except json.JSONDecodeError as exc:
         raise RecordLoadError(f"{prefix}not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except RecursionError as exc:  # a cohort file or line of lists inside lists a thousand deep
+        raise too_deep(source) from exc
     except ValueError as exc:  # Python refuses to read an integer of more than 4,300 digits
         raise RecordLoadError(f"{prefix}not a readable JSON record: a number in it has more than 4,300 "
                               "digits") from exc
@@ -385,9 +390,13 @@ def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]
     try:
         return _read_graph(record)
     except RecursionError as exc:  # json, copy and the JSON-LD processor recurse per nesting level
-        name = str(record) if isinstance(record, str | Path) else "record"
-        raise RecordLoadError(f"{name}: nested too deeply (objects or lists inside one another hundreds of "
-                              "levels down); a record is a few levels deep") from exc
+        raise too_deep(str(record) if isinstance(record, str | Path) else "record") from exc
+
+
+def too_deep(name: str) -> RecordLoadError:
+    """The message for input nested past Python's recursion limit (`name`: where, if known)."""
+    return RecordLoadError(f"{name + ': ' if name else ''}nested too deeply (objects or lists inside one another "
+                           "hundreds of levels down); a record is a few levels deep")
 
 
 def _read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]:

@@ -656,3 +656,16 @@ def test_a_record_claiming_its_own_population_is_rejected_in_a_cohort(reasoner, 
     assert summary.read == 2 and len(lines) == 1 and len(rejects) == 1
     assert "type 'ActiveASDespiteNSAIDs' of claims is for the reasoner to work out" in (
         rejects[0]["validation"][0]["message"])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_record_nested_past_the_recursion_limit_is_rejected_not_fatal(reasoner, tmp_path: Path, suffix) -> None:
+    """Lists 5,000 deep: json.loads raised RecursionError, the run ended in a traceback and the
+    valid record's advice was lost (session-12 probe); `recommend` already refused it by message."""
+    deep = tmp_path / f"deep{suffix}"
+    deep.write_text('{"id": "deep", "notes": ' + "[" * 5000 + "]" * 5000 + "}\n")
+    good = tmp_path / "good.jsonl"
+    good.write_text(_example_line("case1-first-line-active-as.json"))
+    lines, rejects, summary = _run(reasoner, [good, deep])
+    assert summary.read == 2 and len(lines) == 1 and len(rejects) == 1
+    assert rejects[0]["validation"][0]["message"].startswith("nested too deeply")
