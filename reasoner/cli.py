@@ -119,14 +119,20 @@ def _stable_json(document: object) -> str:
 
 
 def _resolve_therapy(name: str, reasoner) -> set[str]:  # type: ignore[no-untyped-def]
-    """The therapy IRIs `name` stands for: one drug or intervention, or every member of a drug
-    class or kind of care (advice is given per drug, so `explain TNFInhibitor` shows each one's)."""
+    """The therapy IRIs `name` stands for: one drug or intervention (a biosimilar with its reference
+    product), or every member of a drug class or kind of care (advice is given per drug, so
+    `explain TNFInhibitor` shows each one's)."""
     from .record import drug_index
 
     index = drug_index(reasoner.kb)
     key = name.strip().lower()
     if key in index:
-        return {str(index[key])}
+        # a biosimilar (Inflectra) with its reference product: the label facts and guideline rows
+        # name the originator, so `explain Inflectra` said nothing ruled it out when infliximab was
+        # contraindicated
+        drug = index[key]
+        reference = reasoner.full_kb.value(drug, AX.referenceProduct)
+        return {str(drug)} | ({str(reference)} if reference is not None else set())
     for node in sorted(_with_members(reasoner.kb, AX.Intervention)):
         if str(node).lower() == key or str(node).lower().endswith(("#" + key, "/" + key)):
             return {str(n) for n in _with_members(reasoner.kb, node)}

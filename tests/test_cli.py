@@ -356,3 +356,16 @@ def test_endpoints_given_directly_fail_with_a_store_error(url: str) -> None:
     store = RemoteStore(Endpoints(query=url, update=url, store=url))
     with pytest.raises(RemoteStoreError, match="the request to .* failed"):
         store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+
+
+@pytest.mark.parametrize("brand", ["Inflectra", "Amjevita"])
+def test_explain_on_a_biosimilar_shows_what_its_reference_product_gets(brand: str, capsys) -> None:
+    """`explain … Inflectra` said no label fact or course ruled it out while infliximab was held
+    back for heart failure (session-12 probe): the rules name the originator, so the reference
+    product's items are shown, each under its name."""
+    heart_failure = ROOT / "examples" / "heart-failure-tnfi-contraindicated.json"
+    assert main(["explain", str(heart_failure), brand]) == 0
+    out = capsys.readouterr().out
+    molecule = {"Inflectra": "infliximab", "Amjevita": "adalimumab"}[brand]
+    assert f"  {molecule}: contraindicated — axspa-kg tnfi-contraindicated" in out
+    assert "no rule gives advice on it" not in out
