@@ -96,11 +96,36 @@ def _validation_text(result: Result) -> str:
 
 
 def _graph_output(result: Result, fmt: str) -> str:
-    graph = result.graph
+    graph = result.graph if result.conforms else _validation_graph(result)
     bind_all(graph)
     if fmt == "turtle":
         return graph.serialize(format="turtle")
     return _stable_json(json.loads(graph.serialize(format="json-ld")))
+
+
+def _validation_graph(result: Result) -> Graph:
+    """A record that failed validation has no advice graph; `-f jsonld|turtle` then writes its
+    report in the SHACL vocabulary (a text report there could not be parsed as what was asked for).
+    Each result names the record's patient as focus node and says the field in its message."""
+    from rdflib import BNode, Literal
+    from rdflib.namespace import SH, XSD
+
+    graph = Graph()
+    graph.bind("sh", SH)
+    report = URIRef(f"{result.patient}/validation-report") if result.patient else BNode()
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(result.conforms, datatype=XSD.boolean)))
+    for index, issue in enumerate(result.validation, start=1):
+        node = URIRef(f"{report}/{index}") if isinstance(report, URIRef) else BNode()
+        graph.add((report, SH.result, node))
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.resultSeverity, SH.Violation if issue["severity"] == "violation" else SH.Warning))
+        graph.add((node, SH.resultMessage, Literal(validation_line({**issue, "value": None}))))
+        if result.patient:
+            graph.add((node, SH.focusNode, URIRef(result.patient)))
+        if issue["value"] is not None:
+            graph.add((node, SH.value, Literal(issue["value"])))
+    return graph
 
 
 def _stable_json(document: object) -> str:
@@ -359,10 +384,7 @@ def run(argv: list[str]) -> int:
     if args.format == "json":
         _emit(result.to_json() + "\n", args.output)
     elif args.format in ("jsonld", "turtle"):
-        if not result.conforms:  # no advice graph to write: the report goes where it was asked for
-            _emit(_validation_text(result), args.output)
-        else:
-            _emit(_graph_output(result, args.format), args.output)
+        _emit(_graph_output(result, args.format), args.output)  # an invalid record: its SHACL report
     else:
         _emit(render_text(result), args.output)
     return EXIT_OK if result.conforms else EXIT_INVALID

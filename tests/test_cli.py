@@ -369,3 +369,20 @@ def test_explain_on_a_biosimilar_shows_what_its_reference_product_gets(brand: st
     molecule = {"Inflectra": "infliximab", "Amjevita": "adalimumab"}[brand]
     assert f"  {molecule}: contraindicated — axspa-kg tnfi-contraindicated" in out
     assert "no rule gives advice on it" not in out
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld"])
+def test_an_invalid_record_in_an_rdf_format_gets_its_report_as_shacl(fmt: str, capsys) -> None:
+    """`-f turtle` on a child's record printed the text report, which no RDF reader could parse
+    (session-12 probe); it writes the report as a sh:ValidationReport, and exits 1."""
+    from rdflib.namespace import RDF, SH
+
+    from reasoner.namespaces import AX
+
+    assert main(["recommend", str(ROOT / "tests" / "data" / "invalid" / "child-age-15.json"), "-f", fmt]) == 1
+    graph = Graph().parse(data=capsys.readouterr().out, format="turtle" if fmt == "turtle" else "json-ld")
+    [report] = list(graph.subjects(RDF.type, SH.ValidationReport))
+    assert graph.value(report, SH.conforms).toPython() is False
+    messages = [str(graph.value(r, SH.resultMessage)) for r in graph.objects(report, SH.result)]
+    assert any(m.startswith("age: ") and "adults only" in m for m in messages)
+    assert not list(graph.subjects(RDF.type, AX.Advice))
