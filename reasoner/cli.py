@@ -354,6 +354,9 @@ def run(argv: list[str]) -> int:
     from .pipeline import Reasoner
 
     guideline = getattr(args, "guideline", "all")
+    for flag, path in (("-o", getattr(args, "output", None)), ("--rejects", getattr(args, "rejects", None))):
+        if path is not None and (str(path) in ("", ".") or path.is_dir()):  # argparse reads -o "" as "."
+            raise AxspaError(f"{flag} {str(path) or chr(39) * 2}: is a folder, not a file; name the file to write")
     if args.command == "cohort":
         return _cohort(args)
     output, record = getattr(args, "output", None), getattr(args, "file", None)

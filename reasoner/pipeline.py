@@ -70,7 +70,10 @@ def open_store(store: str | Store) -> Store:
         path = store.split(":", 1)[1]
         if not path:  # OxigraphStore("") would quietly be an in-memory store
             raise AxspaError("store: oxigraph: needs a folder after the colon (oxigraph:PATH), or use oxigraph")
-        return OxigraphStore(path)
+        try:
+            return OxigraphStore(path)
+        except OSError as exc:  # a file, not a folder; no permission; a database another process holds
+            raise AxspaError(f"store: oxigraph:{path}: cannot open it as an Oxigraph database folder ({exc})") from exc
     if store not in STORES:
         raise AxspaError(f"unknown store {store!r}; use oxigraph, oxigraph:PATH, rdflib, an http(s) endpoint URL "
                          "(oxigraph serve layout) or virtuoso:URL")

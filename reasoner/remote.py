@@ -122,10 +122,14 @@ def _term(binding: dict) -> Node:
     return Literal(value, datatype=URIRef(datatype) if datatype else None, normalize=False)
 
 
-def _parse_ntriples(data: bytes) -> Graph:
+def _parse_ntriples(data: bytes, url: str = "the endpoint") -> Graph:
     """N-Triples into a graph, with explicit xsd:string literals made plain (see _term)."""
     out = Graph()
-    out.parse(data=data, format="nt")
+    try:
+        out.parse(data=data, format="nt")
+    except Exception as exc:  # rdflib's parser errors have no common base; the message names the server
+        raise RemoteStoreError(f"{url} answered something that is not N-Triples "
+                               f"({' '.join(str(exc).split())[:200]}); is it a SPARQL endpoint?") from exc
     if _XSD_STRING_NT in data:
         typed = [(s, p, o) for s, p, o in out if isinstance(o, Literal) and o.datatype == XSD.string]
         for s, p, o in typed:
@@ -199,8 +203,8 @@ class RemoteStore:
             return
         if self._row_limit is None and count >= self._rows_seen_whole:
             wanted = max(2 * count, 10_000) + 1
-            total_rows = json.loads(self._query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-                                                "application/sparql-results+json")[0])["results"]["bindings"]
+            total_rows = self._bindings(self._query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                                    "application/sparql-results+json")[0])
             total = int(total_rows[0]["n"]["value"]) if total_rows else 0
             if total:
                 copies = " ".join(str(i) for i in range(-(-wanted // total)))
@@ -228,10 +232,29 @@ class RemoteStore:
         if headers.get("X-SPARQL-MaxRows"):  # Virtuoso quirk: sent only on a SELECT it cut short
             raise RemoteStoreError(f"the SELECT was cut at the server's result row limit ({self._row_limit} rows); "
                                    "raise [SPARQL] ResultSetMaxRows in virtuoso.ini")
-        return [{k: _term(v) for k, v in binding.items()} for binding in json.loads(body)["results"]["bindings"]]
+        return [{k: _term(v) for k, v in binding.items()} for binding in self._bindings(body)]
+
+    def _results(self, body: bytes) -> dict:
+        """The SPARQL JSON results document in `body`; an endpoint answering anything else (a proxy's
+        page, a cut-off body) gets a message naming it, not a bare JSONDecodeError."""
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RemoteStoreError(f"{self.endpoints.query} answered something that is not SPARQL JSON results "
+                                   f"({exc}); is it a SPARQL endpoint?") from exc
+        if not isinstance(data, dict):
+            raise RemoteStoreError(f"{self.endpoints.query} answered JSON that is not SPARQL results")
+        return data
+
+    def _bindings(self, body: bytes) -> list[dict]:
+        bindings = self._results(body).get("results", {}).get("bindings")
+        if not isinstance(bindings, list):
+            raise RemoteStoreError(f"{self.endpoints.query} answered JSON without results.bindings; "
+                                   "is it a SPARQL endpoint?")
+        return bindings
 
     def ask(self, query: str) -> bool:
-        data = json.loads(self._query(query, "application/sparql-results+json")[0])
+        data = self._results(self._query(query, "application/sparql-results+json")[0])
         if "boolean" in data:
             return bool(data["boolean"])
         # Virtuoso quirk: ASK answers as a SELECT with one variable, __ASK_RETVAL, bound to 1 in a
@@ -240,7 +263,7 @@ class RemoteStore:
         return any(str(row.get("__ASK_RETVAL", {}).get("value", "0")) not in ("0", "false") for row in rows)
 
     def construct(self, query: str) -> Graph:
-        out = _parse_ntriples(self._query(query, "application/n-triples")[0])
+        out = _parse_ntriples(self._query(query, "application/n-triples")[0], self.endpoints.query)
         self._refuse_if_cut(len(out), "a CONSTRUCT query")
         return out
 
@@ -269,7 +292,8 @@ class RemoteStore:
         request = urllib.request.Request(url, headers={"Accept": "application/n-triples"}, method="GET")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                out = _parse_ntriples(response.read())
+                body = response.read()
+            out = _parse_ntriples(body, url)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:  # an empty graph does not exist yet
                 return Graph()

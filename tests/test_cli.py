@@ -252,6 +252,37 @@ def test_an_endpoint_answering_a_web_page_is_reported_on_one_line(capsys) -> Non
     assert len(lines[0]) < 500
 
 
+@pytest.mark.parametrize("body", [b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s"', b"<html>ok</html>",
+                                  b"[1, 2]"], ids=["cut-off", "web-page", "other-json"])
+def test_an_endpoint_answering_200_with_no_sparql_results_is_named(body: bytes, capsys) -> None:
+    """A server answering 200 with broken JSON ended the run with 'axspa: Expecting value: line 1
+    column 24', naming neither the endpoint nor the problem (session-12 probe)."""
+    import http.server
+    import threading
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert main(["recommend", str(CASE2), "--store", url]) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert f"{url}/query answered" in err and "Traceback" not in err, err
+
+
 def test_graph_outputs_are_the_same_file_on_every_run(tmp_path: Path) -> None:
     """rdflib writes N-Triples and JSON-LD in set order, which follows Python's per-process string
     hashing: the same advice came out as a different file on each run."""
@@ -386,3 +417,17 @@ def test_an_invalid_record_in_an_rdf_format_gets_its_report_as_shacl(fmt: str, c
     messages = [str(graph.value(r, SH.resultMessage)) for r in graph.objects(report, SH.result)]
     assert any(m.startswith("age: ") and "adults only" in m for m in messages)
     assert not list(graph.subjects(RDF.type, AX.Advice))
+
+
+@pytest.mark.parametrize("command", ["recommend", "validate", "cohort"])
+def test_an_output_that_is_a_folder_is_named_by_its_flag(command: str, tmp_path: Path, capsys) -> None:
+    """'axspa: [Errno 21] Is a directory' named neither -o nor what to do (session-12 probe)."""
+    assert main([command, str(CASE2), "-o", str(tmp_path)]) == 2
+    assert f"-o {tmp_path}: is a folder, not a file" in capsys.readouterr().err
+
+
+def test_an_oxigraph_path_that_is_a_file_is_a_store_message(tmp_path: Path, capsys) -> None:
+    not_a_folder = tmp_path / "record.json"
+    not_a_folder.write_text("{}")
+    assert main(["recommend", str(CASE2), "--store", f"oxigraph:{not_a_folder}"]) == 2
+    assert f"store: oxigraph:{not_a_folder}: cannot open it as an Oxigraph database folder" in capsys.readouterr().err
