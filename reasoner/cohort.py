@@ -35,6 +35,7 @@ from .record import (
     SUFFIX_FORMATS,
     PatientRecord,
     RepeatedKeyObject,
+    json_kind,
     load_record,
     parse_json_text,
     parse_rdf_text,
@@ -201,7 +202,7 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
             source = f"{path}[{label}{index}]" if isinstance(data, list) or label else str(path)
             repeated = repeated_key_in(item)
             yield source, (repeated_key_error(repeated) if repeated is not None else item if isinstance(item, dict)
-                           else RecordLoadError(f"each record must be a JSON object, not {type(item).__name__}"))
+                           else RecordLoadError(f"each record must be a JSON object, not {json_kind(item)}"))
         return
     try:
         graph = parse_rdf_text(text, RDF_FORMATS[suffix])

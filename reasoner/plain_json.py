@@ -153,9 +153,18 @@ def check_field_values(doc: dict[str, Any]) -> None:
             raise ValueError(f"{path}: {value!r} is not a value of the record format (values are single "
                              "words joined by underscores, as listed in the README)")
 
+    def literal(value: Any, path: str, kind: str) -> None:
+        # {"age": {"v": 40}} became a node of its own, and the message named "v", not the field
+        if isinstance(value, dict) and "@value" not in value and "@id" not in value:
+            what = {"integer": "a whole number", "decimal": "a number", "date": "a date (YYYY-MM-DD)",
+                    "boolean": "true or false"}.get(kind, "text")
+            raise ValueError(f"{path}: expected {what}, got a JSON object")
+
     for key, (_, kind) in _PATIENT.items():
         if kind == "vocab" and key in doc:
             vocab(doc[key], key)
+        elif key in doc:
+            literal(doc[key], key, kind)
     for key, (_, fields) in _NESTED_FIELDS.items():
         items = doc.get(key)
         for index, item in enumerate(items if isinstance(items, list) else [], start=1):
@@ -164,6 +173,8 @@ def check_field_values(doc: dict[str, Any]) -> None:
             for name, (_, kind) in fields.items():
                 if kind in ("vocab", "outcome") and item.get(name) is not None:
                     vocab(item[name], f"{key}[{index}].{name}")
+                elif item.get(name) is not None:
+                    literal(item[name], f"{key}[{index}].{name}", kind)
 
 
 def _node(value: Any, base: str) -> URIRef:

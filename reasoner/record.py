@@ -145,10 +145,10 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
         if items is None:
             continue
         if not isinstance(items, list):
-            raise RecordLoadError(f"{key}: expected a list of objects, got {type(items).__name__}")
+            raise RecordLoadError(f"{key}: expected a list of objects, got {json_kind(items)}")
         for index, item in enumerate(items, start=1):
             if not isinstance(item, dict):
-                raise RecordLoadError(f"{key}[{index}]: expected an object, got {type(item).__name__}")
+                raise RecordLoadError(f"{key}[{index}]: expected an object, got {json_kind(item)}")
             _keyword_aliases(item, f"{key}[{index}].")
             item.setdefault("type", type_name)
             given = item.get("id") is not None
@@ -391,6 +391,16 @@ def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]
         return _read_graph(record)
     except RecursionError as exc:  # json, copy and the JSON-LD processor recurse per nesting level
         raise too_deep(str(record) if isinstance(record, str | Path) else "record") from exc
+
+
+def json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words ("null", not Python's "NoneType")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__)
 
 
 def too_deep(name: str) -> RecordLoadError:

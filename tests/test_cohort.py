@@ -400,7 +400,7 @@ def test_cohort_reads_every_suffix_recommend_reads(reasoner, tmp_path: Path) -> 
     ("nobody.ttl", "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n<https://example.org/c> a ax:Measurement .",
      "no patient found"),
     ("typo.ttl", VALID_TTL.read_text(encoding="utf-8").replace("a ax:Patient", "a ax:Patinet"), "no patient found"),
-    ("paths.json", json.dumps([str(EXAMPLES / "case1-first-line-active-as.json")]), "must be a JSON object, not str"),
+    ("paths.json", json.dumps([str(EXAMPLES / "case1-first-line-active-as.json")]), "must be a JSON object, not text"),
     ("remote.jsonld", json.dumps({"@context": "http://127.0.0.1:9/ctx.jsonld", "id": "r", "age": 40}), "network"),
     # rdflib would read "yes"^^xsd:boolean as false: the record must be judged on what it says
     ("yes.ttl", VALID_TTL.read_text(encoding="utf-8").replace(

@@ -267,6 +267,11 @@ _TTL = "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
     ("id-escapes.json", '{"id": "../../evil", "age": 30}',
      r"id: '\.\./\.\./evil' starts with / or holds a '\.\.' step"),
     ("id-other-host.json", '{"id": "//host/x", "age": 30}', r"id: '//host/x' starts with /"),
+    # a JSON object where a value belongs, and null where an item belongs, named in JSON's words
+    ("age-object.json", '{"id": "ao", "age": {"v": 40}}', r"age: expected a whole number, got a JSON object"),
+    ("value-object.json", '{"id": "vo", "measurements": [{"measure": "crp", "value": {"mg/L": 3}}]}',
+     r"measurements\[1\]\.value: expected a number, got a JSON object"),
+    ("null-item.json", '{"id": "ni", "measurements": [null]}', r"measurements\[1\]: expected an object, got null"),
 ])
 def test_unparseable_input_raises_record_load_error(engine, tmp_path: Path, file_name, text, expected) -> None:
     path = tmp_path / file_name
@@ -366,7 +371,7 @@ def _edit(name: str, change) -> dict:  # type: ignore[no-untyped-def]
     (_edit("case2-multiple-failures.json", lambda r: r["treatments"][1].update(id="c 2")),
      r"treatments\[2\]\.id: 'c 2' cannot"),
     (_edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(drug={"name": "etanercept"})),
-     r"name: not a field .* on a node without an IRI"),
+     r"treatments\[1\]\.drug: expected text, got a JSON object"),
     # nested lists and {"@id": ...} objects were dropped the same way
     (_edit("case2-multiple-failures.json", lambda r: r["treatments"][2].update(outcome=[["primary nonresponse"]])),
      r"treatments\[3\]\.outcome: 'primary nonresponse' is not a value"),
