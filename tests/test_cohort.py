@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -669,3 +670,14 @@ def test_a_record_nested_past_the_recursion_limit_is_rejected_not_fatal(reasoner
     lines, rejects, summary = _run(reasoner, [good, deep])
     assert summary.read == 2 and len(lines) == 1 and len(rejects) == 1
     assert rejects[0]["validation"][0]["message"].startswith("nested too deeply")
+
+
+def test_more_workers_than_cores_are_capped_with_a_note(tmp_path: Path, capsys) -> None:
+    """--workers 64 on this 2-core machine took 46 s for one record: each worker builds its own
+    store and knowledge base (session-12 probe)."""
+    cores = len(os.sched_getaffinity(0))
+    out = tmp_path / "advice.jsonl"
+    assert main(["cohort", str(EXAMPLES / "case1-first-line-active-as.json"), "--workers", str(cores + 5),
+                 "-o", str(out)]) == 0
+    assert f"--workers {cores + 5} is more than the {cores} core(s) here; using {cores}" in capsys.readouterr().err
+    assert len(out.read_text().splitlines()) == 1

@@ -272,6 +272,11 @@ _TTL = "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
     ("value-object.json", '{"id": "vo", "measurements": [{"measure": "crp", "value": {"mg/L": 3}}]}',
      r"measurements\[1\]\.value: expected a number, got a JSON object"),
     ("null-item.json", '{"id": "ni", "measurements": [null]}', r"measurements\[1\]: expected an object, got null"),
+    # nested entities took minutes of CPU before the XML parser gave up
+    ("laughs.rdf", '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>\n'
+     '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+     'rdf:about="https://example.org/p/1"><rdf:value>&b;</rdf:value></rdf:Description></rdf:RDF>',
+     r"RDF/XML with <!ENTITY declarations is not read"),
 ])
 def test_unparseable_input_raises_record_load_error(engine, tmp_path: Path, file_name, text, expected) -> None:
     path = tmp_path / file_name
