@@ -323,7 +323,11 @@ def _cohort(args: argparse.Namespace) -> int:
         location = store.split(":", 1)[1]
         if not location:
             raise AxspaError("--store oxigraph:PATH needs a folder for the on-disk store (or use memory)")
-        sink, store = OxigraphStore(location), "oxigraph"
+        try:
+            sink, store = OxigraphStore(location), "oxigraph"
+        except OSError as exc:  # a file, not a folder; no permission; a database another process holds
+            raise AxspaError(f"--store oxigraph:{location}: cannot open it as an Oxigraph database folder "
+                             f"({exc})") from exc
     reasoner = Reasoner(store=store, guideline=args.guideline)
     if not args.output and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
@@ -333,6 +337,8 @@ def _cohort(args: argparse.Namespace) -> int:
         batch = args.batch if args.batch is not None else (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
         summary = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink).run(
             args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())
+        if not args.output:  # a reader that stopped early is found here, not at exit (which said 0)
+            sys.stdout.flush()
     finally:
         if args.output:
             out.close()
