@@ -516,7 +516,7 @@ def render_text(result: Result) -> str:
         "recommended": "RECOMMENDED", "preferred-over": "PREFERRED OVER ALTERNATIVES",
         "no-preference": "NO PREFERENCE WITHIN CLASS", "against": "RECOMMENDED AGAINST (guideline)",
         "contraindicated": "CONTRAINDICATED (label or record)", "do-not-repeat": "DO NOT REPEAT (record)",
-        "caution": "CAUTION (label)", "needs-information": "NEEDS INFORMATION",
+        "caution": "CAUTION (label or record)", "needs-information": "NEEDS INFORMATION",
     }
     where_names = {"acr2019": "ACR 2019", "asas-eular2022": "ASAS-EULAR 2022", "label": "label fact",
                    "axspa-kg": "axspa-kg principle"}

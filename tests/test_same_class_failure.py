@@ -1,0 +1,58 @@
+"""A drug of a class that already failed for lack of effect carries a caution that the guidelines
+do not cover switching within the class (queries/rules/same-class-failure.rq).
+
+ACR 2019 chooses the next drug by how the first TNF inhibitor failed; nothing in the source tables
+covers a failed IL-17 or JAK inhibitor, and ASAS-EULAR R12 does not separate classes. The session-12
+clinical probe found ixekizumab recommended (AS-08, strong) after secukinumab gave no response,
+and tofacitinib after upadacitinib, without a word. The caution blocks nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .patients import condition, course, nsaid_failure, patient
+
+STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
+          condition("peripheral_arthritis", "absent")]
+
+
+def _flagged(result) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    items: dict[str, list] = {}
+    for a in result.advice:
+        if a.recommendation.id == "same-class-failure":
+            items.setdefault(a.therapy.label, []).append(a)
+    return items
+
+
+@pytest.mark.parametrize(("failed", "others", "state"), [
+    ("secukinumab", {"ixekizumab", "bimekizumab"}, "active"),
+    ("Taltz", {"secukinumab", "bimekizumab"}, "active"),
+    ("upadacitinib", {"tofacitinib", "filgotinib"}, "active"),
+])
+def test_the_other_drugs_of_a_failed_class_carry_a_caution(run, failed, others, state) -> None:
+    result = run(patient(f"same-class-{failed.lower()}", state=state, conditions=STATED, treatments=[
+        *nsaid_failure(), course(failed, outcome="primary_nonresponse", start="2025-01-01", end="2025-07-01")]))
+    flagged = _flagged(result)
+    assert set(flagged) == others
+    for items in flagged.values():
+        assert {a.kind for a in items} == {"caution"}
+        assert any(f.text.startswith(f"{'ixekizumab' if failed == 'Taltz' else failed} course") for a in items
+                   for f in a.because)
+        assert all("clinician's call" in (a.note or "") for a in items)
+    # a caution, not a block: the rules that recommend them still do (AS-08 the IL-17 inhibitors; a
+    # JAK inhibitor here is held back by its US label, as no TNF inhibitor has failed)
+    recommended = {a.therapy.label for a in result.advice if a.kind in ("recommended", "preferred-over")}
+    assert recommended & others or failed == "upadacitinib"
+
+
+@pytest.mark.parametrize(("failed", "outcome", "state"), [
+    ("secukinumab", "adverse_event", "active"),      # harm, not lack of effect
+    ("secukinumab", "partial_response", "active"),   # partly helped: not a failure of the class
+    ("etanercept", "primary_nonresponse", "active"),  # TNF inhibitors: AS-12 to AS-14 cover them
+    ("secukinumab", "primary_nonresponse", "stable"),  # no new drug is being chosen
+])
+def test_near_misses_carry_no_caution(run, failed, outcome, state) -> None:
+    result = run(patient(f"same-class-miss-{failed}-{outcome}-{state}", state=state, conditions=STATED, treatments=[
+        *nsaid_failure(), course(failed, outcome=outcome, start="2025-01-01", end="2025-07-01")]))
+    assert not _flagged(result)
