@@ -223,30 +223,39 @@ def test_a_store_url_urllib_cannot_use_is_a_message_not_a_traceback(command: str
     assert expected in err and "Traceback" not in err and repr(store.removeprefix("virtuoso:")) in err
 
 
-def test_an_endpoint_answering_a_web_page_is_reported_on_one_line(capsys) -> None:
-    """Not a SPARQL server (a plain web server's 404 page): one line of what it said, not the page."""
+def _recommend_against_fake_endpoint(status: int, content_type: str, body: bytes) -> tuple[int, str]:
+    """Run `recommend` against a local HTTP server that answers every POST with `body`; return the
+    exit code and the endpoint's base URL."""
     import http.server
     import threading
 
-    class Page(http.server.BaseHTTPRequestHandler):
+    class Fake(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html")
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
             self.end_headers()
-            self.wfile.write(b"<html>\n<head><title>Not found</title></head>\n<body>\n<p>nothing here</p>\n"
-                             + b"<p>padding</p>\n" * 200 + b"</body></html>\n")
+            self.wfile.write(body)
 
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Fake)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        assert main(["recommend", str(CASE2), "--store", url]) == 2
+        return main(["recommend", str(CASE2), "--store", url]), url
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_endpoint_answering_a_web_page_is_reported_on_one_line(capsys) -> None:
+    """Not a SPARQL server (a plain web server's 404 page): one line of what it said, not the page."""
+    page = (b"<html>\n<head><title>Not found</title></head>\n<body>\n<p>nothing here</p>\n"
+            + b"<p>padding</p>\n" * 200 + b"</body></html>\n")
+    code, _ = _recommend_against_fake_endpoint(404, "text/html", page)
+    assert code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "answered 404" in lines[0] and "Not found" in lines[0], lines
     assert len(lines[0]) < 500
@@ -257,28 +266,8 @@ def test_an_endpoint_answering_a_web_page_is_reported_on_one_line(capsys) -> Non
 def test_an_endpoint_answering_200_with_no_sparql_results_is_named(body: bytes, capsys) -> None:
     """A server answering 200 with broken JSON ended the run with 'axspa: Expecting value: line 1
     column 24', naming neither the endpoint nor the problem (session-12 probe)."""
-    import http.server
-    import threading
-
-    class Broken(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        assert main(["recommend", str(CASE2), "--store", url]) == 2
-    finally:
-        server.shutdown()
-        server.server_close()
+    code, url = _recommend_against_fake_endpoint(200, "application/sparql-results+json", body)
+    assert code == 2
     err = capsys.readouterr().err
     assert f"{url}/query answered" in err and "Traceback" not in err, err
 

@@ -548,39 +548,31 @@ def test_judgements_and_unusual_records_are_not_refused(engine) -> None:
                for v in pregnant.validation)
 
 
-def test_stable_beside_a_current_high_asdas_is_warned_about(engine) -> None:
-    """"stable" with a current ASDAS of 2.6 (high disease activity) is most likely a stale field, and
-    it sent the record to the advice for stable disease, R13's tapering included (review, session 11)."""
-    result = engine.recommend(DATA / "valid" / "as-stable-asdas-current-high.json")
+@pytest.mark.parametrize(("fixture", "shown", "measure"), [
+    ("as-stable-asdas-current-high.json", "asdas_crp = 2.6", "ASDAS"),   # 2.1 or more: high activity
+    ("as-stable-basdai-current-high.json", "basdai = 5.4", "BASDAI"),   # 4 or more: active disease
+])
+def test_stable_beside_a_current_high_score_is_warned_about(engine, fixture: str, shown: str, measure: str) -> None:
+    """"stable" with a current ASDAS of 2.6 (high disease activity) or BASDAI of 5.4 (active
+    disease, measures.tsv) is most likely a stale field, and it sent the record to the advice for
+    stable disease, R13's tapering (for remission) included (reviews of sessions 11 and 12)."""
+    result = engine.recommend(DATA / "valid" / fixture)
     assert result.conforms
     warned = [v for v in result.validation if v["path"] == "diseaseState"]
-    assert len(warned) == 1 and warned[0]["severity"] == "warning" and warned[0]["value"] == "asdas_crp = 2.6", warned
+    assert len(warned) == 1 and warned[0]["severity"] == "warning" and warned[0]["value"] == shown, warned
+    assert measure in warned[0]["message"]
     assert not [a for a in result.advice if a.recommendation.id == "R13"]
-    record = json.loads((DATA / "valid" / "as-stable-asdas-current-high.json").read_text(encoding="utf-8"))
-    record["measurements"][0]["date"] = "2026-11-20"  # a later score of 1.1: the 2.6 is past
+    record = json.loads((DATA / "valid" / fixture).read_text(encoding="utf-8"))
+    record["measurements"][0]["date"] = "2026-11-20"  # a later, low score: the high one is past
     later = engine.recommend(record)
     assert not [v for v in later.validation if v["path"] == "diseaseState"], later.validation
     assert [a for a in later.advice if a.recommendation.id == "R13"]
-    record["diseaseState"], record["measurements"][0]["date"] = "active", "2025-10-14"
-    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
-
-
-def test_stable_beside_a_current_high_basdai_is_warned_about(engine) -> None:
-    """The BASDAI twin: 4 or more is active disease (measures.tsv), so a stable record with a
-    current BASDAI of 5.4 is warned about and not offered R13's tapering, which is for remission."""
-    result = engine.recommend(DATA / "valid" / "as-stable-basdai-current-high.json")
-    assert result.conforms
-    warned = [v for v in result.validation if v["path"] == "diseaseState"]
-    assert len(warned) == 1 and warned[0]["severity"] == "warning" and warned[0]["value"] == "basdai = 5.4", warned
-    assert "BASDAI" in warned[0]["message"]
-    assert not [a for a in result.advice if a.recommendation.id == "R13"]
-    record = json.loads((DATA / "valid" / "as-stable-basdai-current-high.json").read_text(encoding="utf-8"))
-    record["measurements"][0]["date"] = "2026-11-20"  # a later BASDAI of 2.0: the 5.4 is past
-    later = engine.recommend(record)
-    assert not [v for v in later.validation if v["path"] == "diseaseState"], later.validation
-    assert [a for a in later.advice if a.recommendation.id == "R13"]
-    record["measurements"][0]["measure"] = "basfi"  # a later score of another measure does not count
-    assert not [a for a in engine.recommend(record).advice if a.recommendation.id == "R13"]
+    if measure == "BASDAI":
+        record["measurements"][0]["measure"] = "basfi"  # a later score of another measure does not count
+        assert not [a for a in engine.recommend(record).advice if a.recommendation.id == "R13"]
+    else:
+        record["diseaseState"], record["measurements"][0]["date"] = "active", "2025-10-14"
+        assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
 
 
 def test_dates_after_today_are_warned_about(engine) -> None:
