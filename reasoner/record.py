@@ -537,7 +537,7 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
                 raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
                                       "class of the ontology. Check the spelling.")
-            if isinstance(obj, URIRef) and obj in classes and obj not in _RECORD_CLASSES:
+            if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in _RECORD_CLASSES:
                 # "type": ["Patient", "ActiveASDespiteNSAIDs"] got AS-06 for a patient never given an NSAID
                 raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is for the "
                                       "reasoner to work out from the record, not for the record to state; a record "

@@ -465,7 +465,9 @@ def test_a_path_that_is_no_record_file_is_a_load_error(engine, path: str) -> Non
     lambda r: r.update(ageYears=r.pop("age")),  # the ontology's own property under the shipped @vocab
     lambda r: r.update(id="case-2\u00a0b"),  # a no-break space may be part of an IRI
     lambda r: r["treatments"][0].update(drug={"@value": r["treatments"][0]["drug"]}),
-], ids=["ontology-property-name", "no-break-space-in-id", "drug-as-value-object"])
+    # a class of another vocabulary beside Patient is the user's own (only ax: classes are refused)
+    lambda r: r.update(type=["Patient", "http://www.w3.org/2004/02/skos/core#Concept"]),
+], ids=["ontology-property-name", "no-break-space-in-id", "drug-as-value-object", "outside-class"])
 def test_legitimate_json_ld_is_not_refused(engine, change) -> None:  # type: ignore[no-untyped-def]
     """The checks refuse what would be lost, not JSON-LD that reads the same."""
     plain = engine.recommend(_example("case2-multiple-failures.json")).as_dict()
