@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
@@ -318,16 +318,14 @@ def _cohort(args: argparse.Namespace) -> int:
     sink = None
     if store.startswith("oxigraph:"):
         # The on-disk store receives the whole cohort; the rules run batch by batch in memory.
+        from .pipeline import open_store
         from .store import OxigraphStore
 
-        location = store.split(":", 1)[1]
-        if not location:
+        if not store.split(":", 1)[1]:
             raise AxspaError("--store oxigraph:PATH needs a folder for the on-disk store (or use memory)")
-        try:
-            sink, store = OxigraphStore(location), "oxigraph"
-        except OSError as exc:  # a file, not a folder; no permission; a database another process holds
-            raise AxspaError(f"--store oxigraph:{location}: cannot open it as an Oxigraph database folder "
-                             f"({exc})") from exc
+        # open_store says which path could not be opened, as for recommend; "oxigraph:PATH" always
+        # gives an OxigraphStore
+        sink, store = cast(OxigraphStore, open_store(store)), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
     if not args.output and hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
