@@ -164,11 +164,19 @@ class RemoteStore:
         except ValueError as exc:  # a URL the checks in _base_url let through but urllib cannot use
             raise RemoteStoreError(f"store: cannot send a request to {url!r} ({exc})") from exc
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's endpoint)
-                return response.read(), response.headers
+            return self._open(request, url)
         except urllib.error.HTTPError as exc:
             detail = " ".join(exc.read().decode("utf-8", "replace").split())[:300]  # one line, even for a web page
             raise RemoteStoreError(f"{url} answered {exc.code}: {detail}") from exc
+
+    def _open(self, request: urllib.request.Request, url: str) -> tuple[bytes, Message]:
+        """The response's body and headers. A failure to talk to the server is a RemoteStoreError
+        naming `url`; an HTTP error status (urllib.error.HTTPError) is the caller's to word."""
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's endpoint)
+                return response.read(), response.headers
+        except urllib.error.HTTPError:
+            raise
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
         except (UnicodeError, http.client.HTTPException) as exc:  # InvalidURL, a garbled answer ...
@@ -291,17 +299,12 @@ class RemoteStore:
         url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': graph_name})}"
         request = urllib.request.Request(url, headers={"Accept": "application/n-triples"}, method="GET")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                body = response.read()
-            out = _parse_ntriples(body, url)
+            body, _ = self._open(request, url)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:  # an empty graph does not exist yet
                 return Graph()
             raise RemoteStoreError(f"{url} answered {exc.code}") from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
-        except (UnicodeError, http.client.HTTPException) as exc:  # InvalidURL, a garbled answer ...
-            raise RemoteStoreError(f"store: the request to {url!r} failed ({type(exc).__name__}: {exc})") from exc
+        out = _parse_ntriples(body, url)
         self._refuse_if_cut(len(out), f"the Graph Store GET of <{graph_name}>")
         return out
 
