@@ -20,12 +20,14 @@ PERIPHERAL = "peripheral arthritis status"
 SUBTYPE = "radiographic or non-radiographic axSpA"
 TNFI_ORDER = "order of the TNF inhibitor courses"
 PREGNANCY = "pregnancy status"
+NO_NSAIDS = "whether NSAIDs that cannot be given count as failed"
 
 # The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
 # (R9 or R12 applies; for peripheral arthritis, NSAIDs failed) and its ACR twin did not ask, which it
 # reads from ax:askedUnderAcr2019.
 TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveitis-status-eular",
-         "ni-nsaid-trial": "ni-nsaid-trial-eular", "ni-peripheral-arthritis": "ni-peripheral-arthritis-eular"}
+         "ni-nsaid-trial": "ni-nsaid-trial-eular", "ni-peripheral-arthritis": "ni-peripheral-arthritis-eular",
+         "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
             "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", *TWINS.values())
 EULAR_NI_RULES = {"ni-psoriasis-significance", *TWINS.values()}  # run with ASAS-EULAR 2022 alone too
@@ -890,3 +892,51 @@ def test_nsaid_trial_is_not_asked_when_every_nsaid_is_held_back(advise, eular_on
     caution = record("trial-chf", "congestive_heart_failure")
     assert option_ids(need(advise(caution), NSAID_TRIAL)) == {"AS-06", "AS-01"}
     assert option_ids(need(_ask(eular_only, caution), NSAID_TRIAL)) == {"R9"}
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-nsaids-ruled-out (and its ASAS-EULAR twin)
+# ---------------------------------------------------------------------------------------------
+AERD = condition("nsaid_hypersensitivity")
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-06"), ("nr-axSpA", "NRAXSPA-05"), ("axSpA", "R9")])
+def test_every_nsaid_ruled_out_before_any_trial_says_the_guideline_is_silent(advise, diagnosis, row) -> None:
+    """Active disease and aspirin-exacerbated respiratory disease, no NSAID ever tried: the route to a
+    biologic runs through NSAID failure, which the record cannot show. Before, the patient got physical
+    therapy and the NSAID contraindication, and not a word on what comes next."""
+    result = advise(patient(f"no-nsaids-{diagnosis}", diagnosis=diagnosis, conditions=stated(extra=[AERD]),
+                            measurements=HIGH_ASDAS, treatments=[]))
+    item = need(result, NO_NSAIDS)
+    assert option_ids(item) == {row}
+    assert "clinician's judgement" in item.why and "does not say" in item.why
+    assert "aspirin or NSAID hypersensitivity: present" in [f.text for f in item.because]
+    # what the rows after NSAID failure recommend is still not given
+    assert not {"AS-06", "NRAXSPA-05", "R9"} & {a.recommendation.id for a in result.advice
+                                                   if a.kind != "needs-information"}
+    assert not needs(result, NSAID_TRIAL)
+
+
+@pytest.mark.parametrize(("label", "record"), [
+    ("one NSAID failed before", dict(conditions=stated(extra=[AERD]), treatments=[
+        course("naproxen", outcome="adverse_event", start="2024-01-01", end="2024-02-01")])),
+    ("only celecoxib ruled out", dict(conditions=stated(extra=[condition("sulfonamide_allergy")]), treatments=[])),
+    ("a caution only (hypertension)", dict(conditions=stated(extra=[condition("hypertension")]), treatments=[])),
+    ("a biologic taken already", dict(conditions=stated(extra=[AERD]), treatments=[
+        course("adalimumab", status="ongoing", start="2025-01-01")])),
+    ("stable disease", dict(state="stable", conditions=stated(extra=[AERD]), treatments=[])),
+    ("hypersensitivity stated absent", dict(conditions=stated(extra=[condition("nsaid_hypersensitivity", "absent")]),
+                                            treatments=[])),
+])
+def test_nsaids_ruled_out_is_silent_on_near_misses(advise, label, record) -> None:
+    result = advise(patient("no-nsaids-near-miss", measurements=HIGH_ASDAS, **record))
+    assert not needs(result, NO_NSAIDS), label
+
+
+def test_nsaids_ruled_out_is_asked_once_with_both_guidelines_and_under_eular_alone(advise, eular_only) -> None:
+    record = patient("no-nsaids-once", conditions=stated(extra=[AERD]), measurements=HIGH_ASDAS, treatments=[])
+    both = advise(record)
+    assert option_ids(need(both, NO_NSAIDS)) == {"AS-06"}
+    assert len(set(both.graph.subjects(AX.missingFact, AX.need_route_without_nsaids))) == 1
+    eular = _ask(eular_only, record)
+    assert option_ids(need(eular, NO_NSAIDS)) == {"R9"}
