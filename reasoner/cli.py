@@ -7,10 +7,13 @@ Exit codes: 0 advice given (or record valid), 1 record invalid (the report is pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
+import io
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, cast
 
@@ -86,6 +89,33 @@ def _emit(text: str, output: Path | None) -> None:
             out.write(text)
     else:
         sys.stdout.write(text)
+        sys.stdout.flush()  # a reader that went away is found here, inside main(), not at exit
+
+
+def _buffer_stdout() -> Callable[[], None]:
+    """Put a buffered layer back under sys.stdout when PYTHONUNBUFFERED or `python -u` removed it;
+    return what puts the original back (main() may run in a host process, a test for one).
+
+    Unbuffered, the text layer writes to the file descriptor itself and ignores a short count: when
+    the reader of a pipe goes away during a large write (`axspa cohort ... | head`), the write
+    returns what went through, the rest is silently dropped, no error is raised, and the command
+    ended 0 with its summary saying every patient was advised. A buffered layer keeps writing until
+    all is written or the broken pipe is raised."""
+    original = sys.stdout
+    layer = getattr(original, "buffer", None)
+    if not isinstance(layer, io.RawIOBase):
+        return lambda: None
+    wrapper = io.TextIOWrapper(io.BufferedWriter(layer), encoding=original.encoding, errors=original.errors,
+                               line_buffering=original.line_buffering)
+    sys.stdout = wrapper
+
+    def restore() -> None:
+        sys.stdout = original
+        # leave the raw file open, as it was; OSError: the reader went away (handled already)
+        with contextlib.suppress(OSError, ValueError):
+            wrapper.detach().detach()  # type: ignore[attr-defined]
+
+    return restore
 
 
 def _validation_text(result: Result) -> str:
@@ -406,8 +436,16 @@ def run(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `axspa` command; maps every expected error to its exit code."""
+    restore = _buffer_stdout()
     try:
-        return run(sys.argv[1:] if argv is None else argv)
+        return _run_reporting_errors(sys.argv[1:] if argv is None else argv)
+    finally:
+        restore()
+
+
+def _run_reporting_errors(argv: list[str]) -> int:
+    try:
+        return run(argv)
     except AxspaError as exc:
         print(f"axspa: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -420,3 +420,22 @@ def test_an_oxigraph_path_that_is_a_file_is_a_store_message(tmp_path: Path, caps
     not_a_folder.write_text("{}")
     assert main(["recommend", str(CASE2), "--store", f"oxigraph:{not_a_folder}"]) == 2
     assert f"store: oxigraph:{not_a_folder}: cannot open it as an Oxigraph database folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_cohort_into_a_reader_that_stops_early_ends_141_without_a_traceback(unbuffered, tmp_path) -> None:
+    """`axspa cohort ... | head`: the reader goes away after the first bytes. With PYTHONUNBUFFERED set
+    (as on some CI hosts) the run used to end 0, its summary saying every patient was advised, though
+    all but the first 64 KiB of one large write had been dropped."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen([sys.executable, "-m", "reasoner", "cohort", str(ROOT / "tests" / "data" / "valid")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.read(100)
+    proc.stdout.close()
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, errors
+    assert first.startswith(b'{"patient"')
+    assert "Traceback" not in errors and "Exception ignored" not in errors
