@@ -498,6 +498,9 @@ def validation_line(item: dict[str, Any]) -> str:
     field_name = re.sub(r"\[\d+\]", "", path)
     if field_name and message.startswith(field_name + ": "):
         message = message[len(field_name) + 2:]
+    elif field_name and (sub := re.match(re.escape(field_name) + r"\.(\w+): ", message)):
+        # a course-level result about one field ("treatments[1]" with "treatments.drug: ...")
+        path, message = f"{path}.{sub.group(1)}", message[sub.end():]
     return f"{path}: {message}" + (f" (value: {item['value']})" if item["value"] else "")
 
 

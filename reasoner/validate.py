@@ -140,6 +140,8 @@ def _value(node: Node | None, data: Graph | None = None) -> str | None:
         return None
     if isinstance(node, Literal):
         return str(node)
+    if data is not None and (node, RDF.type, AX.TreatmentCourse) in data:
+        return None  # a course-level result: the path names the course; its minted IRI says nothing more
     if data is not None and (node, RDF.type, AX.Measurement) in data:
         # a measurement-level result: show what was measured, not the node's IRI
         measure, value = data.value(node, AX.measure), data.value(node, AX.value)

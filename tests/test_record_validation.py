@@ -610,3 +610,22 @@ def test_a_future_date_with_a_time_zone_is_warned_about_too(engine) -> None:
     result = engine.recommend(record)
     assert any(v["path"] == "treatments[1].start" and "after today" in v["message"] for v in result.validation), (
         result.validation)
+
+
+@pytest.mark.parametrize("validator", ["sparql", "pyshacl"])
+def test_a_drug_problem_is_reported_once_naming_the_field(validator: str) -> None:
+    """An unknown drug name was reported twice (the unknown name, and 'each course needs exactly one
+    known drug'); a course with no drug at all said 'treatments[1]: treatments.drug: ...' with the
+    course's minted IRI as the value."""
+    from reasoner.report import validation_line
+
+    base = {"age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active"}
+    engine = Reasoner(validator=validator)
+    unknown = engine.recommend({**base, "id": "unknown-drug",
+                                "treatments": [{"drug": "fooximab", "status": "ongoing"}]})
+    about_drug = [v for v in unknown.validation if v["severity"] == "violation"]
+    assert [(v["path"], v["value"]) for v in about_drug] == [("treatments[1].drug", "fooximab")], about_drug
+    missing = engine.recommend({**base, "id": "no-drug", "treatments": [{"status": "ongoing"}]})
+    lines = [validation_line(v) for v in missing.validation if v["severity"] == "violation"]
+    assert lines == ["treatments[1].drug: each course needs a drug (ontology IRI, generic name, brand name or "
+                     "RxNorm code)."], lines
