@@ -136,7 +136,9 @@ def _graph_output(result: Result, fmt: str) -> str:
 def _validation_graph(result: Result) -> Graph:
     """A record that failed validation has no advice graph; `-f jsonld|turtle` then writes its
     report in the SHACL vocabulary (a text report there could not be parsed as what was asked for).
-    Each result names the record's patient as focus node and says the field in its message."""
+    Each result names its focus node, constraint component, source shape (when the shape has an
+    IRI: a property shape written as a blank node has nothing to point to outside the shapes
+    graph) and result path, as SHACL asks; its message also says the field in the record's words."""
     from rdflib import BNode, Literal
     from rdflib.namespace import SH, XSD
 
@@ -145,14 +147,21 @@ def _validation_graph(result: Result) -> Graph:
     report = URIRef(f"{result.patient}/validation-report") if result.patient else BNode()
     graph.add((report, RDF.type, SH.ValidationReport))
     graph.add((report, SH.conforms, Literal(result.conforms, datatype=XSD.boolean)))
-    for index, issue in enumerate(result.validation, start=1):
+    severities = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
+    for index, (issue, found) in enumerate(zip(result.validation, result.issues, strict=True), start=1):
         node = URIRef(f"{report}/{index}") if isinstance(report, URIRef) else BNode()
         graph.add((report, SH.result, node))
         graph.add((node, RDF.type, SH.ValidationResult))
-        graph.add((node, SH.resultSeverity, SH.Violation if issue["severity"] == "violation" else SH.Warning))
+        graph.add((node, SH.resultSeverity, severities[found.severity]))
         graph.add((node, SH.resultMessage, Literal(validation_line({**issue, "value": None}))))
-        if result.patient:
-            graph.add((node, SH.focusNode, URIRef(result.patient)))
+        graph.add((node, SH.focusNode, URIRef(found.focus) if found.focus.startswith(("http:", "https:", "urn:"))
+                   else BNode(found.focus)))
+        if found.component:
+            graph.add((node, SH.sourceConstraintComponent, URIRef(found.component)))
+        if found.shape and found.shape.startswith(("http:", "https:", "urn:")):
+            graph.add((node, SH.sourceShape, URIRef(found.shape)))
+        if found.result_path:
+            graph.add((node, SH.resultPath, URIRef(found.result_path)))
         if issue["value"] is not None:
             graph.add((node, SH.value, Literal(issue["value"])))
     return graph

@@ -22,7 +22,7 @@ from rdflib.term import Node
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .record import PatientRecord
-from .validate import ValidationReport
+from .validate import ValidationIssue, ValidationReport
 
 # Terms read per advice item, bound once (attribute lookup on a Namespace costs ~0.7 µs).
 _CONDITION_STATEMENT = AX.ConditionStatement
@@ -161,6 +161,8 @@ class Result:
     needs_information: list[NeedsInformation] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     advice_statements: AdviceNodes = field(default_factory=dict, repr=False)
+    # the validation results behind `validation`, in the same order, with what a SHACL report needs
+    issues: tuple[ValidationIssue, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def graph(self) -> Graph:
@@ -446,6 +448,7 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
         patient=str(record.patient),
         conforms=report.conforms,
         validation=[i.as_dict() for i in report.issues],
+        issues=report.issues,
     )
     if derived is None:
         return result

@@ -50,6 +50,14 @@ class CompiledConstraint:
     path: URIRef | None
     message: str
     template_vars: tuple[str, ...] = ()
+    component: URIRef = SH.SPARQLConstraintComponent  # what a SHACL report names as sh:sourceConstraintComponent
+
+
+def component_of(key: URIRef) -> URIRef:
+    """The SHACL Core constraint component a parameter belongs to: sh:minCount gives
+    sh:MinCountConstraintComponent, sh:class gives sh:ClassConstraintComponent, and so on."""
+    local = str(key)[len(str(SH)):]
+    return SH[local[0].upper() + local[1:] + "ConstraintComponent"]
 
 
 @dataclass(frozen=True)
@@ -149,9 +157,14 @@ class _Compiler:
     # -- value tests: an expression true when the value {v} satisfies one value-type constraint --
     def value_tests(self, shape: Node, v: str) -> Iterator[str]:
         """One boolean expression per value constraint of `shape` applied to the node in `v`."""
+        for _, test in self.keyed_value_tests(shape, v):
+            yield test
+
+    def keyed_value_tests(self, shape: Node, v: str) -> Iterator[tuple[URIRef, str]]:
+        """value_tests with the parameter each test comes from (for the report's constraint component)."""
         for key in (SH.datatype, SH.nodeKind, SH["class"], SH["in"], SH.hasValue, *_RANGE_OPS):
             for constant in self.values(shape, key):
-                yield self.value_test(shape, key, constant, v)
+                yield key, self.value_test(shape, key, constant, v)
 
     def value_test(self, shape: Node, key: URIRef, constant: Node, v: str) -> str:
         if key == SH.datatype:
@@ -233,9 +246,10 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     prefixes: dict[str, str] = {"xsd": str(XSD)}
 
     def add(shape: Node, severity: str, path: URIRef | None, message: str, body: str,
-            template_vars: tuple[str, ...] = ()) -> None:
+            template_vars: tuple[str, ...] = (), *, key: URIRef) -> None:
         index = len(constraints)
-        constraints.append(CompiledConstraint(index, str(shape), severity, path, message, template_vars))
+        component = SH.SPARQLConstraintComponent if key == SH.sparql else component_of(key)
+        constraints.append(CompiledConstraint(index, str(shape), severity, path, message, template_vars, component))
         branches.append(f"{{ {body} BIND ({index} AS ?c) }}")
 
     node_shapes = sorted({s for s in shapes.subjects(SH.targetClass, None)}, key=str)
@@ -250,14 +264,14 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
         else:
             target = "{ " + " UNION ".join(f"{{ ?this a {_n3(t)} }}" for t in targets) + " }"
 
-        node_tests = list(comp.value_tests(shape, "?this"))
-        node_tests += ["(" + " || ".join(comp.conforms(s, "?this") for s in Collection(shapes, head)) + ")"
+        node_tests = list(comp.keyed_value_tests(shape, "?this"))
+        node_tests += [(SH["or"], "(" + " || ".join(comp.conforms(s, "?this") for s in Collection(shapes, head)) + ")")
                        for head in comp.values(shape, SH["or"])]
-        node_tests += [f"!({comp.conforms(inner, '?this')})" for inner in comp.values(shape, SH["not"])]
+        node_tests += [(SH["not"], f"!({comp.conforms(inner, '?this')})") for inner in comp.values(shape, SH["not"])]
         if node_tests:
             severity, message = _severity(shapes, shape), _message(shapes, shape, label)
-            for test in node_tests:
-                add(shape, severity, None, message, f"{target} FILTER (!{test}) BIND (?this AS ?value)")
+            for key, test in node_tests:
+                add(shape, severity, None, message, f"{target} FILTER (!{test}) BIND (?this AS ?value)", key=key)
 
         for prop in sorted(comp.values(shape, SH.property), key=str):
             _compile_property(comp, prop, target, add)
@@ -278,46 +292,46 @@ def _compile_property(comp: _Compiler, prop: Node, target: str, add) -> None:  #
     path, report_path = comp.path(prop)
     severity, message = _severity(g, prop), _message(g, prop, label)
 
-    def counted(bound: int, op: str, value_filter: Callable[[str], str] | None = None) -> None:
+    def counted(key: URIRef, bound: int, op: str, value_filter: Callable[[str], str] | None = None) -> None:
         n, v = comp.var(), comp.var()
         condition = f"FILTER ({value_filter(v)})" if value_filter else ""
         add(prop, severity, report_path, message,
             f"{{ SELECT ?this (COUNT(DISTINCT {v}) AS {n}) WHERE {{ {target} "
-            f"OPTIONAL {{ ?this {path} {v} {condition} }} }} GROUP BY ?this }} FILTER ({n} {op} {bound})")
+            f"OPTIONAL {{ ?this {path} {v} {condition} }} }} GROUP BY ?this }} FILTER ({n} {op} {bound})", key=key)
 
     min_count, max_count = comp.one(prop, SH.minCount), comp.one(prop, SH.maxCount)
     if min_count is not None:
-        counted(int(min_count), "<")  # type: ignore[call-overload]
+        counted(SH.minCount, int(min_count), "<")  # type: ignore[call-overload]
     if max_count is not None:
-        counted(int(max_count), ">")  # type: ignore[call-overload]
+        counted(SH.maxCount, int(max_count), ">")  # type: ignore[call-overload]
     qualified = comp.one(prop, SH.qualifiedValueShape)
     if qualified is not None:
         low, high = comp.one(prop, SH.qualifiedMinCount), comp.one(prop, SH.qualifiedMaxCount)
-        for bound, op in ((low, "<"), (high, ">")):
+        for key, bound, op in ((SH.qualifiedMinCount, low, "<"), (SH.qualifiedMaxCount, high, ">")):
             if bound is not None:
-                counted(int(bound), op, lambda v: comp.conforms(qualified, v))  # type: ignore[call-overload]
+                counted(key, int(bound), op, lambda v: comp.conforms(qualified, v))  # type: ignore[call-overload]
     elif comp.values(prop, SH.qualifiedMinCount) or comp.values(prop, SH.qualifiedMaxCount):
         raise ShapeCompileError(f"{label}: a qualified count needs sh:qualifiedValueShape")
     for key in (SH.datatype, SH.nodeKind, SH["class"], SH["in"], *_RANGE_OPS):
         for constant in comp.values(prop, key):
             add(prop, severity, report_path, message,
-                f"{target} ?this {path} ?value FILTER (!{comp.value_test(prop, key, constant, '?value')})")
+                f"{target} ?this {path} ?value FILTER (!{comp.value_test(prop, key, constant, '?value')})", key=key)
     for value in comp.values(prop, SH.hasValue):
         add(prop, severity, report_path, message,
-            f"{target} FILTER NOT EXISTS {{ ?this {path} {_n3(value)} }}")
+            f"{target} FILTER NOT EXISTS {{ ?this {path} {_n3(value)} }}", key=SH.hasValue)
     # sh:or and sh:not on a property shape test each value node against the listed shapes
     for head in comp.values(prop, SH["or"]):
         either = " || ".join(comp.conforms(s, "?value") for s in Collection(g, head))
-        add(prop, severity, report_path, message, f"{target} ?this {path} ?value FILTER (!({either}))")
+        add(prop, severity, report_path, message, f"{target} ?this {path} ?value FILTER (!({either}))", key=SH["or"])
     for inner in comp.values(prop, SH["not"]):
         add(prop, severity, report_path, message,
-            f"{target} ?this {path} ?value FILTER ({comp.conforms(inner, '?value')})")
+            f"{target} ?this {path} ?value FILTER ({comp.conforms(inner, '?value')})", key=SH["not"])
     for key, op in ((SH.lessThanOrEquals, "<="), (SH.lessThan, "<")):
         for other in comp.values(prop, key):
             o = comp.var()
             add(prop, severity, report_path, message,
                 f"{target} ?this {path} ?value . ?this {_n3(other)} {o} "
-                f"FILTER (COALESCE(!(?value {op} {o}), false))")
+                f"FILTER (COALESCE(!(?value {op} {o}), false))", key=key)
 
 
 _TEMPLATE = re.compile(r"\{[?$](\w+)\}")
@@ -338,7 +352,7 @@ def _compile_sparql(shapes: Graph, shape: Node, constraint: Node, target: str, a
     message = _message(shapes, constraint, label)
     add(shape, _severity(shapes, shape), None, message,
         f"{target} {{ {text.strip()} }} BIND (COALESCE(?value, ?this) AS ?reported)",
-        tuple(_TEMPLATE.findall(message)))
+        tuple(_TEMPLATE.findall(message)), key=SH.sparql)
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
@@ -41,6 +41,11 @@ class ValidationIssue:
     value: str | None
     message: str
     focus: str
+    # For the sh:ValidationReport written for an invalid record (`-f turtle|jsonld`); left out of
+    # equality, so one problem found through two constraints is still said once.
+    component: str | None = field(default=None, compare=False)  # sh:sourceConstraintComponent
+    shape: str | None = field(default=None, compare=False)  # sh:sourceShape, an IRI or a blank node id
+    result_path: str | None = field(default=None, compare=False)  # sh:resultPath, when an IRI
 
     def as_dict(self) -> dict[str, str | None]:
         return {"severity": self.severity, "path": self.path, "value": self.value, "message": self.message}
@@ -166,6 +171,9 @@ def _shortened(issue: ValidationIssue) -> ValidationIssue:
 def _report(issues: list[ValidationIssue]) -> ValidationReport:
     # One line per distinct problem: a non-number age breaks datatype and both range constraints
     # of the same property shape, which share one message; saying it three times helps nobody.
+    # Sorted first, so that which of the constraints behind one problem is named does not depend on
+    # the order an engine found them in.
+    issues = sorted(issues, key=lambda i: (i.component or "", i.shape or ""))
     issues = list(dict.fromkeys(_shortened(i) for i in issues))
     issues.sort(key=lambda i: (i.severity != "violation", i.path, i.message, i.value or "", i.focus))
     return ValidationReport(conforms=not any(i.severity == "violation" for i in issues), issues=tuple(issues))
@@ -205,12 +213,16 @@ def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationR
             bound = {k: v for k, v in row.items() if k not in {"c", "reported"}}
             bound["value"] = value  # type: ignore[assignment]
             message = _fill(message, bound)
+        result_path = row.get("path", constraint.path)
         found[owner[focus]].append(ValidationIssue(
             severity=constraint.severity,
-            path=_path(focus, row.get("path", constraint.path)),
+            path=_path(focus, result_path),
             value=_value(value, graph),
             message=message,
             focus=str(focus),
+            component=str(constraint.component),
+            shape=constraint.shape,
+            result_path=str(result_path) if isinstance(result_path, URIRef) else None,
         ))
     return [_report(issues) for issues in found]
 
@@ -261,13 +273,18 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
         level = {SH.Violation: "violation", SH.Warning: "warning"}.get(severity, "info")  # type: ignore[arg-type]
         focus = results.value(result, SH.focusNode)
         message = results.value(result, SH.resultMessage)
+        result_path = results.value(result, SH.resultPath)
+        component, shape = results.value(result, SH.sourceConstraintComponent), results.value(result, SH.sourceShape)
         issues.append(
             ValidationIssue(
                 severity=level,
-                path=_path(focus, results.value(result, SH.resultPath)),  # type: ignore[arg-type]
+                path=_path(focus, result_path),  # type: ignore[arg-type]
                 value=_value(results.value(result, SH.value), data),
                 message=str(message) if message else "record does not satisfy a shape",
                 focus=str(focus),
+                component=str(component) if component is not None else None,
+                shape=str(shape) if shape is not None else None,
+                result_path=str(result_path) if isinstance(result_path, URIRef) else None,
             )
         )
     return _report(issues)

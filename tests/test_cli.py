@@ -406,6 +406,14 @@ def test_an_invalid_record_in_an_rdf_format_gets_its_report_as_shacl(fmt: str, c
     messages = [str(graph.value(r, SH.resultMessage)) for r in graph.objects(report, SH.result)]
     assert any(m.startswith("age: ") and "adults only" in m for m in messages)
     assert not list(graph.subjects(RDF.type, AX.Advice))
+    # each result says which constraint component and shape produced it, and where (SHACL 3.6.2)
+    [adult] = [r for r in graph.objects(report, SH.result) if "adults only" in str(graph.value(r, SH.resultMessage))]
+    assert graph.value(adult, SH.sourceConstraintComponent) == SH.OrConstraintComponent
+    assert str(graph.value(adult, SH.sourceShape)).endswith("#PatientAdult")
+    assert graph.value(adult, SH.resultPath) == AX.ageYears
+    assert graph.value(adult, SH.resultSeverity) == SH.Violation
+    assert all(graph.value(r, SH.sourceConstraintComponent) is not None and graph.value(r, SH.focusNode) is not None
+               for r in graph.objects(report, SH.result))
 
 
 @pytest.mark.parametrize("command", ["recommend", "validate", "cohort"])
