@@ -37,6 +37,8 @@ from .record import (
     RepeatedKeyObject,
     json_kind,
     load_record,
+    node_form,
+    node_form_graph,
     parse_json_text,
     parse_rdf_text,
     repeated_key_error,
@@ -189,6 +191,17 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
         if isinstance(data, RepeatedKeyObject):  # in the document's own keys: no record can be trusted
             yield str(path), repeated_key_error(data.repeated_key)
             return
+        if node_form(data):  # flattened or expanded JSON-LD: read as RDF, as Turtle is
+            if (repeated := repeated_key_in(data)) is not None:  # one patient's nodes: the file is refused
+                yield str(path), repeated_key_error(repeated)
+                return
+            try:
+                graph = node_form_graph(data, str(path))
+            except RecordLoadError as exc:
+                yield str(path), exc
+                return
+            yield from _patients_of(path, graph)
+            return
         if isinstance(data, dict) and isinstance(data.get("@graph"), list):  # records under one context
             context = data.get("@context")
             if (repeated := repeated_key_in(context)) is not None:
@@ -209,6 +222,11 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
     except RecordLoadError as exc:
         yield str(path), exc
         return
+    yield from _patients_of(path, graph)
+
+
+def _patients_of(path: Path, graph: Graph) -> Iterator[tuple[str, object]]:
+    """The patients of an RDF document, one graph each, and what none of them links to as a reject."""
     unlinked = unlinked_part(graph) if (None, RDF.type, AX.Patient) in graph else None
     if unlinked:  # split_patients keeps only what a patient links to: report the rest, never drop it
         yield str(path), RecordLoadError(unlinked)

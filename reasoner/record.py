@@ -345,9 +345,40 @@ def parse_json_text(text: str, source: str = "", mark_repeats: bool = False) -> 
 _CHECKED: weakref.WeakSet[Graph] = weakref.WeakSet()
 
 
+def node_form(document: Any) -> bool:
+    """Whether a JSON document is JSON-LD in node form (flattened, or expanded as rdflib writes it):
+    a list of node objects, or a @graph of them, among which a treatment course, condition
+    statement or measurement stands as a node of its own beside the patient. Such a document is
+    read as RDF, as Turtle is; a list or @graph of records (each patient with its items nested) is not
+    node form."""
+    nodes = document.get("@graph") if isinstance(document, dict) else document
+    if not isinstance(nodes, list):
+        return False
+    for node in nodes:
+        if not isinstance(node, dict):
+            return False
+        declared = node.get("@type", node.get("type"))
+        for name in declared if isinstance(declared, list) else [declared]:
+            if isinstance(name, str) and re.split(r"[#:/]", name)[-1] in _ITEM_TYPES:
+                return True
+    return False
+
+
+_ITEM_TYPES = frozenset({"TreatmentCourse", "ConditionStatement", "Measurement"})
+
+
+def node_form_graph(document: Any, source: str) -> Graph:
+    """A node-form JSON-LD document (see node_form) as triples: the shipped context in front of its
+    own, remote contexts refused; the terms are then checked as a Turtle record's are."""
+    doc = {"@graph": document} if isinstance(document, list) else copy.deepcopy(document)
+    return _parse_jsonld(_with_shipped_context(doc), f"{source}: not valid JSON-LD")
+
+
 def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
     """A JSON record as triples: written directly when the record is plain (see plain_json),
-    else through the JSON-LD processor with the shipped context."""
+    else through the JSON-LD processor with the shipped context; a document in node form as RDF."""
+    if node_form(document):
+        return node_form_graph(document, source)
     try:
         normalised = normalise_json(document)
     except RecordLoadError as exc:

@@ -681,3 +681,40 @@ def test_more_workers_than_cores_are_capped_with_a_note(tmp_path: Path, capsys) 
                  "-o", str(out)]) == 0
     assert f"--workers {cores + 5} is more than the {cores} core(s) here; using {cores}" in capsys.readouterr().err
     assert len(out.read_text().splitlines()) == 1
+
+
+def test_json_ld_in_node_form_is_read_as_rdf(reasoner, tmp_path: Path, no_network) -> None:
+    """JSON-LD as rdflib or a JSON-LD processor writes it (expanded or flattened: each course,
+    statement and measurement a node of its own) was refused by recommend ("a JSON record must be an
+    object") and read node by node as records by cohort. It is RDF, and is now read as Turtle is."""
+    names = ("case1-first-line-active-as.json", "ibd-crohns.json")
+    graph = Graph()
+    for name in names:
+        graph += reasoner.load(EXAMPLES / name).graph
+    expanded = json.loads(graph.serialize(format="json-ld"))
+    assert isinstance(expanded, list) and len(expanded) > 2  # node form: more nodes than patients
+    for document, file_name in ((expanded, "expanded.jsonld"), ({"@graph": expanded}, "flattened.json")):
+        path = tmp_path / file_name
+        path.write_text(json.dumps(document), encoding="utf-8")
+        lines, rejects, summary = _run(reasoner, [path])
+        assert summary.read == 2 and not rejects, rejects
+        for name in names:
+            single = reasoner.recommend(EXAMPLES / name).as_dict()
+            [line] = [line for line in lines if line["patient"] == single["patient"]]
+            assert {_signature(a) for a in line["advice"]} == {_signature(a) for a in single["advice"]}
+    # recommend reads one patient in node form, and says so when there are two
+    one = tmp_path / "one.jsonld"
+    one.write_text(reasoner.load(EXAMPLES / "ibd-crohns.json").graph.serialize(format="json-ld"), encoding="utf-8")
+    from_nodes = reasoner.recommend(one).as_dict()
+    single = reasoner.recommend(EXAMPLES / "ibd-crohns.json").as_dict()
+    assert {_signature(a) for a in from_nodes["advice"]} == {_signature(a) for a in single["advice"]}
+    from reasoner.errors import RecordLoadError
+
+    with pytest.raises(RecordLoadError, match="2 patients found"):
+        reasoner.recommend(tmp_path / "expanded.jsonld")
+    # a remote context is refused here too, never fetched
+    remote = tmp_path / "remote.jsonld"
+    remote.write_text(json.dumps({"@context": "http://127.0.0.1:9/ctx.jsonld", "@graph": expanded}), encoding="utf-8")
+    lines, rejects, _ = _run(reasoner, [remote])
+    assert not lines and "network" in rejects[0]["validation"][0]["message"]
+    assert not no_network
