@@ -191,3 +191,23 @@ def test_a_tnfi_taken_beside_another_biologic_is_flagged_in_any_disease_state(ru
     on_adalimumab = [a for a in active if a.therapy.iri == str(DRUG.adalimumab)]
     assert len(on_adalimumab) == 1 and "together with this TNF inhibitor" in on_adalimumab[0].note
     assert {a.therapy.iri for a in active} == TNFI
+
+
+def test_upadacitinib_is_a_caution_for_a_woman_who_could_become_pregnant_and_held_back_in_pregnancy(run) -> None:
+    """The upadacitinib row names pregnancy and women of reproductive potential under one absolute
+    contraindication, but asks only for a pregnancy check and contraception in the latter: a woman of
+    31, not pregnant, had upadacitinib held back after two biologics failed."""
+    history = [*nsaid_failure(),
+               course("adalimumab", outcome="secondary_nonresponse", start="2024-05-01", end="2025-06-01"),
+               course("secukinumab", outcome="primary_nonresponse", start="2025-06-15", end="2026-09-01")]
+    upa = str(DRUG.upadacitinib)
+    able = run(patient("upa-reproductive-potential", sex="female", age=31, treatments=history, conditions=[
+        condition("female_of_reproductive_potential"), condition("pregnancy", "absent")]))
+    [caution] = label_items(able, "upadacitinib_reproductive_potential")
+    assert caution.kind == "caution" and caution.therapy.iri == upa
+    assert "contraception" in caution.note and not label_items(able, "upadacitinib_pregnancy")
+    assert any(a.therapy.iri == upa and a.kind == "recommended" for a in able.advice)  # R12 offers it
+    pregnant = run(patient("upa-pregnant", sex="female", age=31, treatments=history, conditions=[
+        condition("female_of_reproductive_potential"), condition("pregnancy_20_to_under_30_weeks")]))
+    assert {a.kind for a in label_items(pregnant, "upadacitinib_pregnancy")} == {"contraindicated"}
+    assert not any(a.therapy.iri == upa and a.kind == "recommended" for a in pregnant.advice)
