@@ -211,3 +211,19 @@ def test_upadacitinib_is_a_caution_for_a_woman_who_could_become_pregnant_and_hel
         condition("female_of_reproductive_potential"), condition("pregnancy_20_to_under_30_weeks")]))
     assert {a.kind for a in label_items(pregnant, "upadacitinib_pregnancy")} == {"contraindicated"}
     assert not any(a.therapy.iri == upa and a.kind == "recommended" for a in pregnant.advice)
+
+
+def test_a_chronic_or_recurrent_infection_brings_the_il17i_caution(run) -> None:
+    """The IL-17-inhibitor infection row asks for care in chronic or recurrent infection; that part was
+    left unmapped, so AS-11 offered an IL-17 inhibitor to such a patient without a word."""
+    il17i = {str(DRUG[d]) for d in ("secukinumab", "ixekizumab", "bimekizumab")}
+    infected = run(patient("il17i-recurrent-infection", treatments=nsaid_failure(),
+                           conditions=[condition("chronic_or_recurrent_infection")]))
+    cautions = label_items(infected, "il17i_chronic_infection")
+    assert {a.therapy.iri for a in cautions} == il17i and {a.kind for a in cautions} == {"caution"}
+    assert [f.text for f in cautions[0].because] == ["chronic or recurrent infection: present"]
+    assert any(a.therapy.iri in il17i and a.kind in ("recommended", "preferred-over") for a in infected.advice)
+    assert not label_items(infected, "il17i_active_infection")  # the absolute part is not drawn in
+    clear = run(patient("il17i-no-infection", treatments=nsaid_failure(),
+                        conditions=[condition("chronic_or_recurrent_infection", "absent")]))
+    assert not label_items(clear, "il17i_chronic_infection")
