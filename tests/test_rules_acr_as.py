@@ -392,6 +392,20 @@ def test_as04_csdmards_for_an_infection_point_to_sulfasalazine_first(advise, inf
     assert item(res, "AS-11", "sulfasalazine").kind == "preferred-over"
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-09"), ("nr-axSpA", "NRAXSPA-09")])
+def test_the_tnfi_first_preference_points_to_the_psoriasis_preference_the_other_way(run, diagnosis, row) -> None:
+    """With significant psoriasis AS-09 preferred TNF inhibitors over IL-17 inhibitors while R10-b and
+    the label preferred IL-17 inhibitors, side by side with no word on the clash."""
+    with_psoriasis = run(patient(f"first-biologic-psoriasis-{diagnosis}", diagnosis=diagnosis,
+                                 treatments=nsaid_failure(), conditions=[condition("significant_psoriasis")]))
+    note = item(with_psoriasis, row, "adalimumab").note or ""
+    assert "R10-b" in note and "il17i_psoriasis_preferred" in note and "head-to-head" in note
+    assert {"R10-b"} <= {a.recommendation.id for a in with_psoriasis.advice}
+    plain = run(patient(f"first-biologic-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                        conditions=[condition("psoriasis")]))  # psoriasis not stated significant
+    assert not item(plain, row, "adalimumab").note
+
+
 def test_as05_as09_name_their_comparators(result) -> None:
     res = result("nsaid-failure")
     assert {local(o.iri) for o in item(res, "AS-05", "adalimumab").over} == {"tofacitinib"}
