@@ -406,6 +406,18 @@ def test_the_tnfi_first_preference_points_to_the_psoriasis_preference_the_other_
     assert not item(plain, row, "adalimumab").note
 
 
+def test_ophthalmologist_care_says_it_is_for_an_attack_when_only_recurrence_is_stated(run) -> None:
+    """AS-37 is about an attack of iritis; a record stating only recurrent uveitis got it as if an attack
+    were going on."""
+    recurrent = run(patient("as37-recurrent", conditions=[condition("recurrent_anterior_uveitis")]))
+    [care] = items(recurrent, "AS-37")
+    assert "not an attack going on now" in (care.note or "")
+    attack = run(patient("as37-attack", conditions=[condition("recurrent_anterior_uveitis"),
+                                                     condition("acute_anterior_uveitis")]))
+    [care] = items(attack, "AS-37")
+    assert not care.note
+
+
 def test_as05_as09_name_their_comparators(result) -> None:
     res = result("nsaid-failure")
     assert {local(o.iri) for o in item(res, "AS-05", "adalimumab").over} == {"tofacitinib"}
