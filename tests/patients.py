@@ -65,6 +65,15 @@ def advice_from(result, guideline: str, rid: str) -> list:
             and a.kind != "needs-information"]
 
 
+def principle_items(result, principle: str, key: str = "label") -> dict[str, list]:
+    """Items of an axspa-kg principle (`same-class-failure` …) by therapy label (or "iri")."""
+    items: dict[str, list] = {}
+    for a in result.advice:
+        if a.recommendation.guideline == "axspa-kg" and a.recommendation.id == principle:
+            items.setdefault(getattr(a.therapy, key), []).append(a)
+    return items
+
+
 def us_held_back_items(result, rid: str) -> list:
     """Items of rule `rid` (JAK inhibitors) that the US indication restriction overrode
     (lbl:jaki_us_tnf_ir: only after a TNF inhibitor failed; absolute in shared/reference/safety.tsv),

@@ -12,25 +12,18 @@ import pytest
 
 from reasoner.namespaces import DRUG
 
-from .patients import condition, nsaid_failure, patient
+from .patients import condition, nsaid_failure, patient, principle_items
 
 SILENT = {str(DRUG[d]) for d in ("etanercept", "golimumab", "secukinumab", "ixekizumab", "bimekizumab",
                                  "filgotinib")}
 
-
-def _flagged(result) -> dict[str, list]:  # type: ignore[no-untyped-def]
-    items: dict[str, list] = {}
-    for a in result.advice:
-        if a.recommendation.id == "no-pregnancy-fact":
-            items.setdefault(a.therapy.iri, []).append(a)
-    return items
 
 
 @pytest.mark.parametrize("stage", ["pregnancy", "pregnancy_20_to_under_30_weeks", "pregnancy_30_weeks_or_more"])
 def test_in_pregnancy_the_drugs_without_a_pregnancy_fact_carry_a_caution(run, stage) -> None:
     result = run(patient(f"pregnant-{stage}", sex="female", age=32, treatments=nsaid_failure(),
                          conditions=[condition(stage), condition("ibd", "absent")]))
-    flagged = _flagged(result)
+    flagged = principle_items(result, "no-pregnancy-fact", "iri")
     assert set(flagged) == SILENT
     for items in flagged.values():
         [item] = items
@@ -53,4 +46,4 @@ def test_in_pregnancy_the_drugs_without_a_pregnancy_fact_carry_a_caution(run, st
 ])
 def test_no_caution_without_a_stated_pregnancy(run, conditions) -> None:
     result = run(patient("not-pregnant", sex="female", age=32, treatments=nsaid_failure(), conditions=conditions))
-    assert not _flagged(result)
+    assert not principle_items(result, "no-pregnancy-fact", "iri")

@@ -11,18 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from .patients import condition, course, nsaid_failure, patient
+from .patients import condition, course, nsaid_failure, patient, principle_items
 
 STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
           condition("peripheral_arthritis", "absent")]
 
-
-def _flagged(result) -> dict[str, list]:  # type: ignore[no-untyped-def]
-    items: dict[str, list] = {}
-    for a in result.advice:
-        if a.recommendation.id == "same-class-failure":
-            items.setdefault(a.therapy.label, []).append(a)
-    return items
 
 
 @pytest.mark.parametrize(("failed", "others", "state"), [
@@ -33,7 +26,7 @@ def _flagged(result) -> dict[str, list]:  # type: ignore[no-untyped-def]
 def test_the_other_drugs_of_a_failed_class_carry_a_caution(run, failed, others, state) -> None:
     result = run(patient(f"same-class-{failed.lower()}", state=state, conditions=STATED, treatments=[
         *nsaid_failure(), course(failed, outcome="primary_nonresponse", start="2025-01-01", end="2025-07-01")]))
-    flagged = _flagged(result)
+    flagged = principle_items(result, "same-class-failure")
     assert set(flagged) == others
     for items in flagged.values():
         assert {a.kind for a in items} == {"caution"}
@@ -55,4 +48,4 @@ def test_the_other_drugs_of_a_failed_class_carry_a_caution(run, failed, others, 
 def test_near_misses_carry_no_caution(run, failed, outcome, state) -> None:
     result = run(patient(f"same-class-miss-{failed}-{outcome}-{state}", state=state, conditions=STATED, treatments=[
         *nsaid_failure(), course(failed, outcome=outcome, start="2025-01-01", end="2025-07-01")]))
-    assert not _flagged(result)
+    assert not principle_items(result, "same-class-failure")
