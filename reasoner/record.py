@@ -102,10 +102,28 @@ def _refuse_remote(node: object, inside_context: bool = False) -> None:
             _refuse_remote(item, inside_context)
 
 
+def _inline_shipped_contexts(node: object) -> None:
+    """Replace the shipped context's IRI, wherever a nested @context names it, by the context itself
+    (changed in place): the JSON-LD processor would otherwise fetch it from the network."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@context":
+                if value == CONTEXT_IRI:
+                    node[key] = record_context()
+                elif isinstance(value, list):
+                    node[key] = [record_context() if c == CONTEXT_IRI else c for c in value]
+            else:
+                _inline_shipped_contexts(value)
+    elif isinstance(node, list):
+        for item in node:
+            _inline_shipped_contexts(item)
+
+
 def _with_shipped_context(doc: dict[str, Any]) -> dict[str, Any]:
     """`doc` (changed in place) with the shipped context first and its own inline contexts after;
-    a remote context anywhere is refused, never fetched."""
+    a remote context anywhere is refused, never fetched (the shipped one, named anywhere, is inlined)."""
     _refuse_remote({k: v for k, v in doc.items() if k != "@context"})
+    _inline_shipped_contexts({k: v for k, v in doc.items() if k != "@context"})
     ctx = doc.pop("@context", None)
     if ctx is not None:
         _check_context(ctx)
@@ -370,7 +388,7 @@ _ITEM_TYPES = frozenset({"TreatmentCourse", "ConditionStatement", "Measurement"}
 def node_form_graph(document: Any, source: str) -> Graph:
     """A node-form JSON-LD document (see node_form) as triples: the shipped context in front of its
     own, remote contexts refused; the terms are then checked as a Turtle record's are."""
-    doc = {"@graph": document} if isinstance(document, list) else copy.deepcopy(document)
+    doc = copy.deepcopy({"@graph": document} if isinstance(document, list) else document)
     return _parse_jsonld(_with_shipped_context(doc), f"{source}: not valid JSON-LD")
 
 

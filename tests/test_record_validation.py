@@ -338,6 +338,22 @@ def test_remote_context_anywhere_in_the_record_is_refused_offline(no_network, do
     assert not no_network, "parsing tried to fetch a remote JSON-LD context"
 
 
+def test_the_shipped_context_named_inside_a_record_is_used_offline(engine, no_network) -> None:
+    """The shipped context's IRI is accepted anywhere, but named on a nested object (a course, or a
+    node of JSON-LD in node form) the JSON-LD processor went to fetch it (session-13 review)."""
+    from reasoner.record import CONTEXT_IRI
+
+    # on a course the top-level context then applies, where "drug" is no course field: refused, offline
+    nested = {"id": "nested-shipped", "age": 40, "sex": "male", "diagnosis": "AS", "diseaseState": "active",
+              "treatments": [{"@context": CONTEXT_IRI, "drug": "naproxen", "status": "ongoing"}]}
+    with pytest.raises(RecordLoadError, match="drug: not a field"):
+        engine.recommend(nested)
+    nodes = json.loads(engine.load(EXAMPLES / "ibd-crohns.json").graph.serialize(format="json-ld"))
+    nodes[0]["@context"] = [CONTEXT_IRI]
+    assert engine.recommend({"@graph": nodes}).conforms
+    assert not no_network, "parsing tried to fetch the shipped context"
+
+
 # ---------------------------------------------------------------------------------------------
 # Input that would otherwise lose facts silently, or crash: refused at load, naming the field
 # ---------------------------------------------------------------------------------------------
