@@ -154,11 +154,11 @@ def _validation_graph(result: Result) -> Graph:
         graph.add((node, RDF.type, SH.ValidationResult))
         graph.add((node, SH.resultSeverity, severities[found.severity]))
         graph.add((node, SH.resultMessage, Literal(validation_line({**issue, "value": None}))))
-        graph.add((node, SH.focusNode, URIRef(found.focus) if found.focus.startswith(("http:", "https:", "urn:"))
-                   else BNode(found.focus)))
+        # a record names every node with an IRI (a blank node is refused at load), whatever its scheme
+        graph.add((node, SH.focusNode, URIRef(found.focus)))
         if found.component:
             graph.add((node, SH.sourceConstraintComponent, URIRef(found.component)))
-        if found.shape and found.shape.startswith(("http:", "https:", "urn:")):
+        if found.shape:
             graph.add((node, SH.sourceShape, URIRef(found.shape)))
         if found.result_path:
             graph.add((node, SH.resultPath, URIRef(found.result_path)))

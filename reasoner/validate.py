@@ -44,7 +44,7 @@ class ValidationIssue:
     # For the sh:ValidationReport written for an invalid record (`-f turtle|jsonld`); left out of
     # equality, so one problem found through two constraints is still said once.
     component: str | None = field(default=None, compare=False)  # sh:sourceConstraintComponent
-    shape: str | None = field(default=None, compare=False)  # sh:sourceShape, an IRI or a blank node id
+    shape: str | None = field(default=None, compare=False)  # sh:sourceShape, when an IRI (not a blank node)
     result_path: str | None = field(default=None, compare=False)  # sh:resultPath, when an IRI
 
     def as_dict(self) -> dict[str, str | None]:
@@ -221,7 +221,7 @@ def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationR
             message=message,
             focus=str(focus),
             component=str(constraint.component),
-            shape=constraint.shape,
+            shape=constraint.shape if constraint.shape_is_iri else None,
             result_path=str(result_path) if isinstance(result_path, URIRef) else None,
         ))
     return [_report(issues) for issues in found]
@@ -283,7 +283,7 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
                 message=str(message) if message else "record does not satisfy a shape",
                 focus=str(focus),
                 component=str(component) if component is not None else None,
-                shape=str(shape) if shape is not None else None,
+                shape=str(shape) if isinstance(shape, URIRef) else None,
                 result_path=str(result_path) if isinstance(result_path, URIRef) else None,
             )
         )

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from reasoner.cli import main
 
@@ -414,6 +414,19 @@ def test_an_invalid_record_in_an_rdf_format_gets_its_report_as_shacl(fmt: str, c
     assert graph.value(adult, SH.resultSeverity) == SH.Violation
     assert all(graph.value(r, SH.sourceConstraintComponent) is not None and graph.value(r, SH.focusNode) is not None
                for r in graph.objects(report, SH.result))
+
+
+def test_the_shacl_report_keeps_a_patient_iri_of_any_scheme(tmp_path: Path, capsys) -> None:
+    """An id such as tag:… or did:… came out as a blank node named after the IRI, which rdflib could
+    not read back (session-13 review)."""
+    from rdflib.namespace import SH
+
+    path = tmp_path / "tag.json"
+    path.write_text(json.dumps({"id": "tag:clinic.example,2024:p2", "age": 15, "sex": "male", "diagnosis": "AS",
+                                "diseaseState": "active"}), encoding="utf-8")
+    assert main(["recommend", str(path), "-f", "turtle"]) == 1
+    graph = Graph().parse(data=capsys.readouterr().out, format="turtle")
+    assert set(graph.objects(None, SH.focusNode)) == {URIRef("tag:clinic.example,2024:p2")}
 
 
 @pytest.mark.parametrize("command", ["recommend", "validate", "cohort"])
