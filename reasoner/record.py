@@ -365,19 +365,21 @@ _CHECKED: weakref.WeakSet[Graph] = weakref.WeakSet()
 
 def node_form(document: Any) -> bool:
     """Whether a JSON document is JSON-LD in node form (flattened, or expanded as rdflib writes it):
-    a list of node objects, or a @graph of them, among which a treatment course, condition
-    statement or measurement stands as a node of its own beside the patient. Such a document is
-    read as RDF, as Turtle is; a list or @graph of records (each patient with its items nested) is not
-    node form."""
+    a list of node objects, or a @graph of them, with a node typed by a full ontology IRI (expanded
+    form), or a treatment course, condition statement or measurement standing as an identified node
+    of its own beside the patient. Such a document is read as RDF, as Turtle is. A list or @graph of
+    records (each patient with its items nested, types in the context's short names) is not node
+    form, nor is a stray item without an id among records (it is rejected as a record)."""
     nodes = document.get("@graph") if isinstance(document, dict) else document
-    if not isinstance(nodes, list):
+    if not isinstance(nodes, list) or not all(isinstance(node, dict) for node in nodes):
         return False
     for node in nodes:
-        if not isinstance(node, dict):
-            return False
+        identified = node.get("@id", node.get("id")) is not None
         declared = node.get("@type", node.get("type"))
         for name in declared if isinstance(declared, list) else [declared]:
-            if isinstance(name, str) and re.split(r"[#:/]", name)[-1] in _ITEM_TYPES:
+            if not isinstance(name, str):
+                continue
+            if name.startswith(str(AX)) or (identified and re.split(r"[#:/]", name)[-1] in _ITEM_TYPES):
                 return True
     return False
 
@@ -389,7 +391,7 @@ def node_form_graph(document: Any, source: str) -> Graph:
     """A node-form JSON-LD document (see node_form) as triples: the shipped context in front of its
     own, remote contexts refused; the terms are then checked as a Turtle record's are."""
     doc = copy.deepcopy({"@graph": document} if isinstance(document, list) else document)
-    return _parse_jsonld(_with_shipped_context(doc), f"{source}: not valid JSON-LD")
+    return _parse_jsonld(_with_shipped_context(doc), source, "not valid JSON-LD")
 
 
 def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
@@ -405,16 +407,22 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Gr
     if plain is not None:
         _CHECKED.add(plain)
         return plain
-    return _parse_jsonld(normalised, f"{source}: not valid JSON-LD for an axspa-kg record")
+    return _parse_jsonld(normalised, source, "not valid JSON-LD for an axspa-kg record")
 
 
-def _parse_jsonld(doc: dict[str, Any], failure: str) -> Graph:
+def _parse_jsonld(doc: dict[str, Any], source: str, failure: str) -> Graph:
     graph = Graph()  # rdflib's JSON-LD parser needs a context-aware store (see reasoner/graphs.py)
     try:
         with _lexical_forms_kept():
             graph.parse(data=json.dumps(doc), format="json-ld")
     except Exception as exc:  # rdflib's JSON-LD errors have no common base class
-        raise RecordLoadError(f"{failure}: {' '.join(str(exc).split())}") from exc
+        raise RecordLoadError(f"{source}: {failure}: {' '.join(str(exc).split())}") from exc
+    # A node holding its own @graph puts those statements in a named graph of the store, out of the
+    # record's sight: a condition stated there would be dropped and advice given without it.
+    named = sorted(str(c.identifier) for c in graph.store.contexts() if c.identifier != graph.identifier and len(c))
+    if named:
+        raise RecordLoadError(f"{source}: a named graph ({named[0]!r}) holds statements of the record; a record "
+                              "is one graph: give its statements at the top level, not under a node's @graph")
     return graph
 
 
@@ -668,6 +676,14 @@ def unlinked_part(graph: Graph) -> str | None:
                          "links to it (a mistyped patient IRI?)") if owners else ""
                 return (f"{_short(node)!r} is a {_class_name(kind)} that no patient links to "
                         f"(ax:{link.removeprefix(str(AX))}, the {key} list){stray}; it would be ignored")
+    # Any other node that is no patient and no part of one (a record given without its type, say)
+    # would be left out of every patient's graph just as silently.
+    patients = set(graph.subjects(RDF.type, AX.Patient))
+    covered = patients | {part for patient in patients for _, link in RECORD_PARTS.values()
+                          for part in graph.objects(patient, link)}
+    for node in sorted(set(graph.subjects()) - covered, key=str):
+        return (f"{_short(node)!r} is no patient (nothing types it ax:Patient) and no patient links to it; "
+                "what is said of it would be ignored")
     return None
 
 

@@ -718,3 +718,37 @@ def test_json_ld_in_node_form_is_read_as_rdf(reasoner, tmp_path: Path, no_networ
     lines, rejects, _ = _run(reasoner, [remote])
     assert not lines and "network" in rejects[0]["validation"][0]["message"]
     assert not no_network
+
+
+def test_node_form_is_told_from_records_and_nothing_in_it_goes_missing(reasoner, tmp_path: Path) -> None:
+    """Session-13 review: a patient with no items, written by rdflib, was not seen as node form; a
+    stray item among records turned the whole list into node form and lost both records; a record
+    left untyped among nodes, and statements under a node's own @graph, vanished without a word."""
+    from reasoner.errors import RecordLoadError
+
+    bare = tmp_path / "bare.jsonld"
+    bare.write_text(reasoner.load({"id": "bare", "age": 40, "sex": "male", "diagnosis": "AS",
+                                   "diseaseState": "active"}).graph.serialize(format="json-ld"), encoding="utf-8")
+    assert reasoner.recommend(bare).patient.endswith("/bare")
+    records = [json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+               for name in ("primary-tnfi-failure.json", "ibd-crohns.json")]
+    stray = tmp_path / "stray.json"
+    stray.write_text(json.dumps([*records, {"type": "Measurement", "measure": "crp", "value": 3}]), encoding="utf-8")
+    lines, rejects, summary = _run(reasoner, [stray])
+    assert len(lines) == 2 and len(rejects) == 1 and rejects[0]["source"].endswith("[3]")
+    nodes = json.loads(reasoner.load(EXAMPLES / "ibd-crohns.json").graph.serialize(format="json-ld"))
+    untyped = tmp_path / "untyped.json"
+    untyped.write_text(json.dumps([*nodes, records[0] | {"id": "left-untyped"}]), encoding="utf-8")
+    lines, rejects, _ = _run(reasoner, [untyped])
+    assert "no patient links to it" in rejects[0]["validation"][0]["message"]
+    named = tmp_path / "named.jsonld"
+    patient = next(n for n in nodes if n["@id"].endswith("/ibd-crohns"))
+    links = {k: v for k, v in patient.items() if k.endswith("hasConditionStatement")}
+    history = {"@id": patient["@id"] + "/history",
+               "@graph": [n for n in nodes if n["@id"] != patient["@id"]] + [{"@id": patient["@id"], **links}]}
+    kept = {k: v for k, v in patient.items() if k not in links}
+    named.write_text(json.dumps([kept, history]), encoding="utf-8")
+    with pytest.raises(RecordLoadError, match="named graph"):
+        reasoner.recommend(named)
+    lines, rejects, _ = _run(reasoner, [named])
+    assert not lines and "named graph" in rejects[0]["validation"][0]["message"]

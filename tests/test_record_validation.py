@@ -421,6 +421,16 @@ def test_misspelt_turtle_property_is_refused(engine, tmp_path: Path) -> None:
         engine.recommend(path)
 
 
+def test_a_node_that_is_no_patient_nor_part_of_one_is_refused(engine, tmp_path: Path) -> None:
+    """A second patient written without its type was dropped without a word (session-13 review)."""
+    text = (DATA / "valid" / "as-active-ax-vocabulary.ttl").read_text(encoding="utf-8")
+    path = tmp_path / "stray.ttl"
+    path.write_text(text + "\n<https://w3id.org/axspa-kg/record/untyped> "
+                    "<https://w3id.org/axspa-kg/ontology#ageYears> 40 .\n", encoding="utf-8")
+    with pytest.raises(RecordLoadError, match="'untyped' is no patient"):
+        engine.recommend(path)
+
+
 def test_a_number_python_cannot_read_is_a_load_error(engine, tmp_path: Path) -> None:
     path = tmp_path / "huge-age.json"
     path.write_text(json.dumps(_example("case2-multiple-failures.json")).replace('"age": 41', '"age": 1' + "0" * 5000))
