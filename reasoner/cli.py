@@ -88,8 +88,16 @@ def _emit(text: str, output: Path | None) -> None:
         with _open_output(output) as out:  # gzip-compressed for a name ending in .gz, as cohort writes
             out.write(text)
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()  # a reader that went away is found here, inside main(), not at exit
+        stdout = _standard_output()
+        stdout.write(text)
+        stdout.flush()  # a reader that went away is found here, inside main(), not at exit
+
+
+def _standard_output() -> IO[str]:
+    """sys.stdout, or a clear message when the shell closed it (`axspa recommend r.json >&-`)."""
+    if sys.stdout is None:
+        raise AxspaError("standard output is closed; name a file to write with -o")
+    return sys.stdout
 
 
 def _buffer_stdout() -> Callable[[], None]:
@@ -366,9 +374,9 @@ def _cohort(args: argparse.Namespace) -> int:
         # gives an OxigraphStore
         sink, store = cast(OxigraphStore, open_store(store)), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
-    if not args.output and hasattr(sys.stdout, "reconfigure"):
+    if not args.output and hasattr(sys.stdout, "reconfigure"):  # (None when closed: refused below)
         sys.stdout.reconfigure(errors="backslashreplace")
-    out = _open_output(args.output) if args.output else sys.stdout
+    out = _open_output(args.output) if args.output else _standard_output()
     rejects = _open_output(args.rejects) if args.rejects else None
     try:
         batch = args.batch if args.batch is not None else (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)

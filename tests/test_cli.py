@@ -460,3 +460,16 @@ def test_cohort_into_a_reader_that_stops_early_ends_141_without_a_traceback(unbu
     assert proc.wait(timeout=300) == 141, errors
     assert first.startswith(b'{"patient"')
     assert "Traceback" not in errors and "Exception ignored" not in errors
+
+
+def test_a_closed_standard_output_is_a_message(tmp_path: Path) -> None:
+    """`axspa recommend r.json >&-` ended in an AttributeError traceback (session-13 review)."""
+    proc = subprocess.run([sys.executable, "-m", "reasoner", "recommend", str(CASE2)], stderr=subprocess.PIPE,
+                          preexec_fn=lambda: os.close(1), timeout=300)  # noqa: PLW1509 (a test child only)
+    assert proc.returncode == 2
+    assert b"standard output is closed; name a file to write with -o" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+    out = tmp_path / "advice.json"
+    proc = subprocess.run([sys.executable, "-m", "reasoner", "recommend", str(CASE2), "-f", "json", "-o", str(out)],
+                          stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1), timeout=300)  # noqa: PLW1509
+    assert proc.returncode == 0 and json.loads(out.read_text())["conforms"] is True
