@@ -385,7 +385,8 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         if isinstance(record, Exception):
             entries.append(_load_error(source, str(record)))
             continue
-        if isinstance(record, dict) and record.get("id", record.get("@id")) is None:
+        # (a JSON line in node form names its patient in a node of its @graph)
+        if isinstance(record, dict) and record.get("id", record.get("@id")) is None and not node_form(record):
             entries.append(Entry(source, None, [{"severity": "violation", "path": "id", "value": None,
                                                  "message": NO_ID}]))
             continue

@@ -752,3 +752,9 @@ def test_node_form_is_told_from_records_and_nothing_in_it_goes_missing(reasoner,
         reasoner.recommend(named)
     lines, rejects, _ = _run(reasoner, [named])
     assert not lines and "named graph" in rejects[0]["validation"][0]["message"]
+    # a JSON line in node form is one patient, named by its nodes (it was refused for want of an id)
+    jsonl = tmp_path / "mixed.jsonl"
+    jsonl.write_text(json.dumps({"@graph": nodes}) + "\n" + json.dumps(records[0]) + "\n", encoding="utf-8")
+    lines, rejects, _ = _run(reasoner, [jsonl])
+    assert not rejects and {line["patient"].rsplit("/", 1)[1] for line in lines} == {"ibd-crohns",
+                                                                                   "primary-tnfi-failure"}
