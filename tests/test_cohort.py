@@ -476,6 +476,11 @@ def test_a_json_ld_graph_of_patients_is_split_offline(reasoner, tmp_path: Path, 
     from_graph = next(line for line in lines if line["patient"] == single["patient"])
     assert {_signature(a) for a in from_graph["advice"]} == {_signature(a) for a in single["advice"]}
     assert any(a["kind"] == "contraindicated" for a in from_graph["advice"])  # its IBD history was read
+    _assert_remote_context_refused(reasoner, tmp_path, nodes, no_network)
+
+
+def _assert_remote_context_refused(reasoner, tmp_path: Path, nodes: list, no_network: list) -> None:  # type: ignore[no-untyped-def]
+    """A @graph of `nodes` under a remote context is rejected, and nothing is fetched."""
     remote = tmp_path / "remote.jsonld"
     remote.write_text(json.dumps({"@context": "http://127.0.0.1:9/ctx.jsonld", "@graph": nodes}), encoding="utf-8")
     lines, rejects, _ = _run(reasoner, [remote])
@@ -712,12 +717,7 @@ def test_json_ld_in_node_form_is_read_as_rdf(reasoner, tmp_path: Path, no_networ
 
     with pytest.raises(RecordLoadError, match="2 patients found"):
         reasoner.recommend(tmp_path / "expanded.jsonld")
-    # a remote context is refused here too, never fetched
-    remote = tmp_path / "remote.jsonld"
-    remote.write_text(json.dumps({"@context": "http://127.0.0.1:9/ctx.jsonld", "@graph": expanded}), encoding="utf-8")
-    lines, rejects, _ = _run(reasoner, [remote])
-    assert not lines and "network" in rejects[0]["validation"][0]["message"]
-    assert not no_network
+    _assert_remote_context_refused(reasoner, tmp_path, expanded, no_network)  # here too, never fetched
 
 
 def test_node_form_is_told_from_records_and_nothing_in_it_goes_missing(reasoner, tmp_path: Path) -> None:
