@@ -418,6 +418,18 @@ def test_ophthalmologist_care_says_it_is_for_an_attack_when_only_recurrence_is_s
     assert not care.note
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-06"), ("nr-axSpA", "NRAXSPA-05")])
+@pytest.mark.parametrize("taken", ["adalimumab", sorted(ADALIMUMAB_BIOSIMILARS)[0]])
+def test_the_start_a_tnfi_row_leaves_out_the_one_being_taken(run, diagnosis, row, taken) -> None:
+    """AS-06 / NRAXSPA-05 are about starting a TNF inhibitor; with adalimumab (or a biosimilar of it)
+    taken and its outcome not recorded, adalimumab was listed among the TNF inhibitors to start."""
+    result = run(patient(f"start-tnfi-{diagnosis}-{taken}", diagnosis=diagnosis, treatments=[
+        *nsaid_failure(), course(taken, status="ongoing", start="2025-05-01")]))
+    started = {local(a.therapy.iri) for a in items(result, row)}
+    assert started == TNFI - {"adalimumab"}, started
+    assert any(n.fact == "response type of a TNF inhibitor course" for n in result.needs_information)
+
+
 def test_as05_as09_name_their_comparators(result) -> None:
     res = result("nsaid-failure")
     assert {local(o.iri) for o in item(res, "AS-05", "adalimumab").over} == {"tofacitinib"}
