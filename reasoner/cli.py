@@ -161,7 +161,9 @@ def _validation_graph(result: Result) -> Graph:
         graph.add((report, SH.result, node))
         graph.add((node, RDF.type, SH.ValidationResult))
         graph.add((node, SH.resultSeverity, severities[found.severity]))
-        graph.add((node, SH.resultMessage, Literal(validation_line({**issue, "value": None}))))
+        # the value is said in the message too when sh:value is a node (a measurement: "basdai = 11")
+        said = None if isinstance(found.value_node, Literal) else issue["value"]
+        graph.add((node, SH.resultMessage, Literal(validation_line({**issue, "value": said}))))
         # a record names every node with an IRI (a blank node is refused at load), whatever its scheme
         graph.add((node, SH.focusNode, URIRef(found.focus)))
         if found.component:
@@ -170,7 +172,9 @@ def _validation_graph(result: Result) -> Graph:
             graph.add((node, SH.sourceShape, URIRef(found.shape)))
         if found.result_path:
             graph.add((node, SH.resultPath, URIRef(found.result_path)))
-        if issue["value"] is not None:
+        if isinstance(found.value_node, URIRef | Literal):  # the value as found: typed literal, or IRI
+            graph.add((node, SH.value, found.value_node))
+        elif issue["value"] is not None:
             graph.add((node, SH.value, Literal(issue["value"])))
     return graph
 

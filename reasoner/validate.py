@@ -46,6 +46,7 @@ class ValidationIssue:
     component: str | None = field(default=None, compare=False)  # sh:sourceConstraintComponent
     shape: str | None = field(default=None, compare=False)  # sh:sourceShape, when an IRI (not a blank node)
     result_path: str | None = field(default=None, compare=False)  # sh:resultPath, when an IRI
+    value_node: Node | None = field(default=None, compare=False)  # sh:value as found (an IRI or a typed literal)
 
     def as_dict(self) -> dict[str, str | None]:
         return {"severity": self.severity, "path": self.path, "value": self.value, "message": self.message}
@@ -165,7 +166,8 @@ def _shortened(issue: ValidationIssue) -> ValidationIssue:
     if value is None or len(value) <= _LONGEST_VALUE:
         return issue
     short = f"{value[:_LONGEST_VALUE]}… ({len(value):,} characters)"
-    return replace(issue, value=short, message=issue.message.replace(value, short))
+    node = Literal(short) if isinstance(issue.value_node, Literal) else issue.value_node
+    return replace(issue, value=short, message=issue.message.replace(value, short), value_node=node)
 
 
 def _report(issues: list[ValidationIssue]) -> ValidationReport:
@@ -218,6 +220,7 @@ def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationR
             severity=constraint.severity,
             path=_path(focus, result_path),
             value=_value(value, graph),
+            value_node=value,
             message=message,
             focus=str(focus),
             component=str(constraint.component),
@@ -280,6 +283,7 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
                 severity=level,
                 path=_path(focus, result_path),  # type: ignore[arg-type]
                 value=_value(results.value(result, SH.value), data),
+                value_node=results.value(result, SH.value),
                 message=str(message) if message else "record does not satisfy a shape",
                 focus=str(focus),
                 component=str(component) if component is not None else None,

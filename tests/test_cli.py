@@ -412,6 +412,7 @@ def test_an_invalid_record_in_an_rdf_format_gets_its_report_as_shacl(fmt: str, c
     assert str(graph.value(adult, SH.sourceShape)).endswith("#PatientAdult")
     assert graph.value(adult, SH.resultPath) == AX.ageYears
     assert graph.value(adult, SH.resultSeverity) == SH.Violation
+    assert graph.value(adult, SH.value).toPython() == 15  # the value as found: an integer, not text
     assert all(graph.value(r, SH.sourceConstraintComponent) is not None and graph.value(r, SH.focusNode) is not None
                for r in graph.objects(report, SH.result))
 
