@@ -420,6 +420,16 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
     trimester = advise(patient("preg-trimester", sex="female", conditions=[
         condition("pregnancy_second_or_third_trimester")]))
     assert "gestational age" in {n.fact for n in trimester.needs_information}
+    # under 20 weeks: both later stages stated absent answer it (the question could not be answered
+    # for an early pregnancy before: session-13 clinical probe); one of them alone does not
+    early = advise(patient("preg-early", sex="female", conditions=[
+        condition("pregnancy"), condition("pregnancy_20_to_under_30_weeks", "absent"),
+        condition("pregnancy_30_weeks_or_more", "absent")]))
+    assert "gestational age" not in {n.fact for n in early.needs_information}
+    assert "https://w3id.org/axspa-kg/drug/naproxen" in early.therapies("recommended")
+    half = advise(patient("preg-half", sex="female", conditions=[
+        condition("pregnancy"), condition("pregnancy_30_weeks_or_more", "absent")]))
+    assert "gestational age" in {n.fact for n in half.needs_information}
 
 
 @pytest.mark.parametrize("sex", ["female", "other"])
