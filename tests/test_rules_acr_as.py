@@ -435,6 +435,21 @@ def test_the_start_a_tnfi_row_waits_while_a_tnfi_is_taken(run, diagnosis, row, t
     assert {local(a.therapy.iri) for a in items(reaction, row)} == TNFI - {"adalimumab"}
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-04"), ("nr-axSpA", "NRAXSPA-04")])
+def test_as04_csdmards_for_a_tnfi_contraindication_say_why_r8a_is_against_them(run, diagnosis, row) -> None:
+    """Sulfasalazine and methotrexate were recommended (AS-04, for a TNF-inhibitor contraindication) and
+    recommended against (R8-a, no peripheral arthritis) with no word on the clash (clinical probe)."""
+    axial = run(patient(f"as04-axial-infection-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                        conditions=[condition("chronic_or_recurrent_infection"),
+                                    condition("peripheral_arthritis", "absent")]))
+    note = item(axial, row, "sulfasalazine").note or ""
+    assert "R8-a" in note and "when a TNF inhibitor cannot be used" in note
+    assert items(axial, "R8-a")  # the row against them still stands beside it
+    arthritis = run(patient(f"as04-arthritis-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                            conditions=[condition("peripheral_arthritis")]))
+    assert "R8-a" not in (item(arthritis, row, "sulfasalazine").note or "")
+
+
 def test_as05_as09_name_their_comparators(result) -> None:
     res = result("nsaid-failure")
     assert {local(o.iri) for o in item(res, "AS-05", "adalimumab").over} == {"tofacitinib"}
