@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from .graphs import record_graph
@@ -83,6 +83,9 @@ class Source:
     guideline: str  # acr2019 | asas-eular2022 | label | axspa-kg
     iri: str
     label: str
+    # a label fact split by axspa-kg from a row of shared/reference/safety.tsv: that row's id (the
+    # fact's own id is no row of the table)
+    from_row: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,10 @@ class Fact:
 
 
 def _source_dict(source: Source) -> dict[str, str]:
-    return {"id": source.id, "guideline": source.guideline, "iri": source.iri, "label": source.label}
+    found = {"id": source.id, "guideline": source.guideline, "iri": source.iri, "label": source.label}
+    if source.from_row is not None:
+        found["from_row"] = source.from_row
+    return found
 
 
 @dataclass
@@ -278,11 +284,14 @@ class KbIndex:
             else:
                 guideline = GUIDELINE_KEYS.get(kb.value(node, AX.fromGuideline), "unknown")  # type: ignore[arg-type]
             ident = kb.value(node, DCTERMS.identifier)
+            row = kb.value(node, PROV.wasDerivedFrom) if guideline == "label" else None
+            row_id = kb.value(row, DCTERMS.identifier) if row is not None else None
             self._sources[node] = Source(
                 id=str(ident) if ident is not None else self.label(node).split()[0],
                 guideline=guideline,
                 iri=str(node),
                 label=self.label(node),
+                from_row=str(row_id) if row_id is not None else None,
             )
         return self._sources[node]
 
@@ -546,7 +555,9 @@ def render_text(result: Result) -> str:
             elif over:
                 names += " over " + ", ".join(over)
             grading = grading_text(guideline, strength, evidence)
-            lines.append(f"  {names}  [{where_names.get(guideline, guideline)} {rec_id}; {grading}]")
+            row = members[0].recommendation.from_row
+            shown_id = f"{rec_id} (split from row {row})" if row else rec_id
+            lines.append(f"  {names}  [{where_names.get(guideline, guideline)} {shown_id}; {grading}]")
             if because:
                 lines.append("      because: " + "; ".join(because))
             if note:

@@ -205,6 +205,12 @@ def test_upadacitinib_is_a_caution_for_a_woman_who_could_become_pregnant_and_hel
         condition("female_of_reproductive_potential"), condition("pregnancy", "absent")]))
     [caution] = label_items(able, "upadacitinib_reproductive_potential")
     assert caution.kind == "caution" and caution.therapy.iri == upa
+    # a split fact names the safety.tsv row it comes from (its own id is no row of the table)
+    assert caution.recommendation.from_row == "upadacitinib_pregnancy"
+    assert any(a["recommendation"].get("from_row") == "upadacitinib_pregnancy" for a in able.as_dict()["advice"])
+    from reasoner.report import render_text
+
+    assert "upadacitinib_reproductive_potential (split from row upadacitinib_pregnancy)" in render_text(able)
     assert "contraception" in caution.note and not label_items(able, "upadacitinib_pregnancy")
     assert any(a.therapy.iri == upa and a.kind == "recommended" for a in able.advice)  # R12 offers it
     pregnant = run(patient("upa-pregnant", sex="female", age=31, treatments=history, conditions=[
