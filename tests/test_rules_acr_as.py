@@ -450,6 +450,22 @@ def test_as04_csdmards_for_a_tnfi_contraindication_say_why_r8a_is_against_them(r
     assert "R8-a" not in (item(arthritis, row, "sulfasalazine").note or "")
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-11"), ("nr-axSpA", "NRAXSPA-11")])
+def test_both_kinds_of_tnfi_contraindication_say_the_notes_do_not_rank_them(run, diagnosis, row) -> None:
+    """An infection-type TNF-inhibitor contraindication puts sulfasalazine first, heart failure or
+    demyelinating disease an IL-17 inhibitor; with both on record the two preferences stood side by
+    side with no word (clinical probe)."""
+    both = run(patient(f"two-contra-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(), conditions=[
+        condition("chronic_or_recurrent_infection"), condition("multiple_sclerosis")]))
+    infection_item = item(both, row, "sulfasalazine")
+    assert "which comes first when both kinds are present" in (infection_item.note or "")
+    if row == "AS-11":  # the nr-axSpA rule gives the infection branch alone when an infection is stated
+        assert "which comes first when both kinds are present" in (item(both, row, "secukinumab").note or "")
+    one = run(patient(f"one-contra-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(), conditions=[
+        condition("chronic_or_recurrent_infection")]))
+    assert "both kinds" not in (item(one, row, "sulfasalazine").note or "")
+
+
 def test_as05_as09_name_their_comparators(result) -> None:
     res = result("nsaid-failure")
     assert {local(o.iri) for o in item(res, "AS-05", "adalimumab").over} == {"tofacitinib"}
