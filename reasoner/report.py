@@ -139,7 +139,8 @@ class NeedsInformation:
     because: list[Fact] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"fact": self.fact, "why": self.why, "options": [_source_dict(o) for o in self.options],
+                "because": [asdict(f) for f in self.because]}
 
 
 @dataclass

@@ -474,3 +474,14 @@ def test_a_closed_standard_output_is_a_message(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "reasoner", "recommend", str(CASE2), "-f", "json", "-o", str(out)],
                           stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1), timeout=300)  # noqa: PLW1509
     assert proc.returncode == 0 and json.loads(out.read_text())["conforms"] is True
+
+
+def test_a_very_long_value_is_quoted_not_echoed_in_the_shacl_report(tmp_path: Path, capsys) -> None:
+    """sh:value is the value as found, but a pasted text read as an IRI (a sex of 200,000 characters)
+    was written whole into the report again (session-13 review)."""
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({"id": "long-sex", "age": 40, "sex": "x" * 200_000, "diagnosis": "AS",
+                                "diseaseState": "active"}), encoding="utf-8")
+    assert main(["recommend", str(path), "-f", "turtle"]) == 1
+    out = capsys.readouterr().out
+    assert len(out) < 5_000 and "(200,000 characters)" in out

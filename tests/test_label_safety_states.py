@@ -211,6 +211,12 @@ def test_upadacitinib_is_a_caution_for_a_woman_who_could_become_pregnant_and_hel
     from reasoner.report import render_text
 
     assert "upadacitinib_reproductive_potential (split from row upadacitinib_pregnancy)" in render_text(able)
+    # from_row only where there is one: the JSON contract's other sources keep their four keys
+    data = able.as_dict()
+    sources = [a["recommendation"] for a in data["advice"]] + [o for n in data["needs_information"]
+                                                              for o in n["options"]]
+    assert data["needs_information"] and all(set(src) == {"id", "guideline", "iri", "label"} for src in sources
+                                             if src["id"] != "upadacitinib_reproductive_potential")
     assert "contraception" in caution.note and not label_items(able, "upadacitinib_pregnancy")
     assert any(a.therapy.iri == upa and a.kind == "recommended" for a in able.advice)  # R12 offers it
     pregnant = run(patient("upa-pregnant", sex="female", age=31, treatments=history, conditions=[
