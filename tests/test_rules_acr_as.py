@@ -418,10 +418,12 @@ def test_ophthalmologist_care_says_it_is_for_an_attack_when_only_recurrence_is_s
     assert not care.note
 
 
-@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-06"), ("nr-axSpA", "NRAXSPA-05")])
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-06"), ("nr-axSpA", "NRAXSPA-05"), ("AS", "AS-05"),
+                                              ("AS", "AS-07"), ("nr-axSpA", "NRAXSPA-06"), ("nr-axSpA", "NRAXSPA-07")])
 @pytest.mark.parametrize("taken", ["adalimumab", sorted(ADALIMUMAB_BIOSIMILARS)[0]])
 def test_the_start_a_tnfi_row_waits_while_a_tnfi_is_taken(run, diagnosis, row, taken) -> None:
-    """AS-06 / NRAXSPA-05 are about starting a first TNF inhibitor. With adalimumab (or a biosimilar
+    """AS-06 / NRAXSPA-05 are about starting a first TNF inhibitor (AS-05 / AS-07 and their nr-axSpA
+    twins about which one: they wait alike, third session-13 review). With adalimumab (or a biosimilar
     of it) taken and its outcome not recorded, the TNF inhibitors were listed to start (adalimumab too,
     then the others, strong), pre-empting AS-12's IL-17 inhibitor after a primary non-response; the
     response-type question decides (session-13 clinical probes)."""
