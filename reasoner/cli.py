@@ -156,7 +156,8 @@ def _validation_graph(result: Result) -> Graph:
     graph.add((report, RDF.type, SH.ValidationReport))
     graph.add((report, SH.conforms, Literal(result.conforms, datatype=XSD.boolean)))
     severities = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
-    for index, (issue, found) in enumerate(zip(result.validation, result.issues, strict=True), start=1):
+    for index, found in enumerate(result.issues, start=1):
+        issue = found.as_dict()
         node = URIRef(f"{report}/{index}") if isinstance(report, URIRef) else BNode()
         graph.add((report, SH.result, node))
         graph.add((node, RDF.type, SH.ValidationResult))
@@ -174,8 +175,6 @@ def _validation_graph(result: Result) -> Graph:
             graph.add((node, SH.resultPath, URIRef(found.result_path)))
         if isinstance(found.value_node, URIRef | Literal):  # the value as found: typed literal, or IRI
             graph.add((node, SH.value, found.value_node))
-        elif issue["value"] is not None:
-            graph.add((node, SH.value, Literal(issue["value"])))
     return graph
 
 

@@ -163,13 +163,17 @@ class Result:
 
     patient: str
     conforms: bool
-    validation: list[dict[str, str | None]]
+    # the validation results, with what a SHACL report needs (`validation` is their JSON form)
+    issues: tuple[ValidationIssue, ...]
     advice: list[AdviceItem] = field(default_factory=list)
     needs_information: list[NeedsInformation] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     advice_statements: AdviceNodes = field(default_factory=dict, repr=False)
-    # the validation results behind `validation`, in the same order, with what a SHACL report needs
-    issues: tuple[ValidationIssue, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def validation(self) -> list[dict[str, str | None]]:
+        """The validation results as the JSON contract gives them (severity, path, value, message)."""
+        return [issue.as_dict() for issue in self.issues]
 
     @property
     def graph(self) -> Graph:
@@ -457,7 +461,6 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
     result = Result(
         patient=str(record.patient),
         conforms=report.conforms,
-        validation=[i.as_dict() for i in report.issues],
         issues=report.issues,
     )
     if derived is None:
