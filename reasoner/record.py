@@ -88,13 +88,19 @@ def _check_context(value: object) -> None:
 
 
 def _refuse_remote(node: object, inside_context: bool = False) -> None:
-    """Walk the whole document: no @import, and no @context anywhere that names a remote document."""
+    """Walk the whole document: no @import, and no @context anywhere that names a remote document.
+    The shipped context, wherever a nested @context names it, is put in by value (changed in place):
+    the JSON-LD processor would otherwise fetch it from the network."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "@import":
                 raise RecordLoadError(f"@import {value!r} would have to be fetched from the network; not accepted")
             if key == "@context":
                 _check_context(value)
+                if value == CONTEXT_IRI:
+                    node[key] = record_context()
+                elif isinstance(value, list):
+                    node[key] = [record_context() if c == CONTEXT_IRI else c for c in value]
             else:
                 _refuse_remote(value, inside_context)
     elif isinstance(node, list):
@@ -102,28 +108,10 @@ def _refuse_remote(node: object, inside_context: bool = False) -> None:
             _refuse_remote(item, inside_context)
 
 
-def _inline_shipped_contexts(node: object) -> None:
-    """Replace the shipped context's IRI, wherever a nested @context names it, by the context itself
-    (changed in place): the JSON-LD processor would otherwise fetch it from the network."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "@context":
-                if value == CONTEXT_IRI:
-                    node[key] = record_context()
-                elif isinstance(value, list):
-                    node[key] = [record_context() if c == CONTEXT_IRI else c for c in value]
-            else:
-                _inline_shipped_contexts(value)
-    elif isinstance(node, list):
-        for item in node:
-            _inline_shipped_contexts(item)
-
-
 def _with_shipped_context(doc: dict[str, Any]) -> dict[str, Any]:
     """`doc` (changed in place) with the shipped context first and its own inline contexts after;
     a remote context anywhere is refused, never fetched (the shipped one, named anywhere, is inlined)."""
     _refuse_remote({k: v for k, v in doc.items() if k != "@context"})
-    _inline_shipped_contexts({k: v for k, v in doc.items() if k != "@context"})
     ctx = doc.pop("@context", None)
     if ctx is not None:
         _check_context(ctx)
@@ -681,8 +669,9 @@ def unlinked_part(graph: Graph) -> str | None:
     patients = set(graph.subjects(RDF.type, AX.Patient))
     covered = patients | {part for patient in patients for _, link in RECORD_PARTS.values()
                           for part in graph.objects(patient, link)}
-    for node in sorted(set(graph.subjects()) - covered, key=str):
-        return (f"{_short(node)!r} is no patient (nothing types it ax:Patient) and no patient links to it; "
+    loose = min(set(graph.subjects()) - covered, key=str, default=None)
+    if loose is not None:
+        return (f"{_short(loose)!r} is no patient (nothing types it ax:Patient) and no patient links to it; "
                 "what is said of it would be ignored")
     return None
 
