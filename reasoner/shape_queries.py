@@ -45,13 +45,12 @@ class CompiledConstraint:
     message template, and whether the focus node itself is the reported value."""
 
     index: int
-    shape: str
+    shape: str | None  # the shape's IRI, for a report to point to; None for a blank-node shape
     severity: str
     path: URIRef | None
     message: str
     template_vars: tuple[str, ...] = ()
     component: URIRef = SH.SPARQLConstraintComponent  # what a SHACL report names as sh:sourceConstraintComponent
-    shape_is_iri: bool = False  # a named shape (a report can point to it) rather than a blank node
 
 
 def component_of(key: URIRef) -> URIRef:
@@ -250,8 +249,8 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
             template_vars: tuple[str, ...] = (), *, key: URIRef) -> None:
         index = len(constraints)
         component = SH.SPARQLConstraintComponent if key == SH.sparql else component_of(key)
-        constraints.append(CompiledConstraint(index, str(shape), severity, path, message, template_vars, component,
-                                              isinstance(shape, URIRef)))
+        named = str(shape) if isinstance(shape, URIRef) else None
+        constraints.append(CompiledConstraint(index, named, severity, path, message, template_vars, component))
         branches.append(f"{{ {body} BIND ({index} AS ?c) }}")
 
     node_shapes = sorted({s for s in shapes.subjects(SH.targetClass, None)}, key=str)

@@ -224,7 +224,7 @@ def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationR
             message=message,
             focus=str(focus),
             component=str(constraint.component),
-            shape=constraint.shape if constraint.shape_is_iri else None,
+            shape=constraint.shape,
             result_path=str(result_path) if isinstance(result_path, URIRef) else None,
         ))
     return [_report(issues) for issues in found]
