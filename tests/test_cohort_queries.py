@@ -199,8 +199,10 @@ def test_missing_facts(engines) -> None:
         (pid("one-nsaid"), AX.need_nsaid_trial),
         # active disease on a first TNF inhibitor with no response recorded: how is it working?
         (pid("on-hyrimoz"), AX.need_response_type),
+        # the same on an IL-17 inhibitor: ASAS-EULAR 2022 offers no switch until it is known
+        (pid("on-secukinumab"), AX.need_current_response),
     }
-    assert len(rows) == 5
+    assert len(rows) == 6
 
 
 def test_guideline_concordance_by_patient(engines) -> None:

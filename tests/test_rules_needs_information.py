@@ -10,7 +10,7 @@ from reasoner.namespaces import AX
 from reasoner.report import NeedsInformation, Result
 from reasoner.rules import load_rules
 
-from .patients import condition, course, nsaid_failure, patient
+from .patients import advice_from, condition, course, nsaid_failure, patient
 
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
 IBD = "inflammatory bowel disease status"
@@ -21,6 +21,7 @@ SUBTYPE = "radiographic or non-radiographic axSpA"
 TNFI_ORDER = "order of the TNF inhibitor courses"
 PREGNANCY = "pregnancy status"
 NO_NSAIDS = "whether NSAIDs that cannot be given count as failed"
+CURRENT_RESPONSE = "response to the b/tsDMARD being taken"
 
 # The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
 # (R9 or R12 applies; for peripheral arthritis, NSAIDs failed) and its ACR twin did not ask, which it
@@ -29,8 +30,12 @@ TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveiti
          "ni-nsaid-trial": "ni-nsaid-trial-eular", "ni-peripheral-arthritis": "ni-peripheral-arthritis-eular",
          "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
-            "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", *TWINS.values())
-EULAR_NI_RULES = {"ni-psoriasis-significance", *TWINS.values()}  # run with ASAS-EULAR 2022 alone too
+            "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", "ni-current-response", *TWINS.values())
+# run with ASAS-EULAR 2022 alone too
+EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", *TWINS.values()}
+# ASAS-EULAR questions that read an ACR question's marker: each twin, and the question about the drug
+# being taken, which ni-response-type covers for the first TNF inhibitor
+MARKER_READERS = {*TWINS.values(), "ni-current-response"}
 
 # Statements that close every open branch except the one a test is about.
 ALL_STATED = {
@@ -78,7 +83,7 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         derived = advice_predicates | {str(AX.applicableRecommendation), str(AX.askedUnderAcr2019)}
         negated = {p for p, _ in rule.negates} & derived
         # a twin may negate its ACR twin's marker (a lower stratum), and nothing else derived
-        assert negated <= ({str(AX.askedUnderAcr2019)} if name in TWINS.values() else set()), (
+        assert negated <= ({str(AX.askedUnderAcr2019)} if name in MARKER_READERS else set()), (
             f"{name} negates over derived output")
         # An ni rule may know that a rule fired (ax:applicableRecommendation), never read its items.
         assert not {p for p, _ in rule.consumes} & advice_predicates, f"{name} reads other rules' advice"
@@ -97,6 +102,9 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         assert not any(key[0] == str(AX.applicableRecommendation) for key in rules[acr].consumes)
         marker = {key for key in rules[acr].produces if key[0] == str(AX.askedUnderAcr2019)}
         assert len(marker) == 1 and marker == {k for k in rules[eular].negates if k[0] == str(AX.askedUnderAcr2019)}
+    assert order["ni-current-response"] > order["ni-response-type"]
+    assert {k for k in rules["ni-current-response"].negates if k[0] == str(AX.askedUnderAcr2019)} == {
+        (str(AX.askedUnderAcr2019), str(AX.need_response_type))}
 
 
 def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
@@ -213,6 +221,76 @@ def test_response_type_is_silent_for_an_ongoing_tnfi_a_later_tnfi_or_stable_dise
         course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-03-01"),
     ]))
     assert not stable.needs_information
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-current-response (ASAS-EULAR 2022): how a TNF, IL-17 or JAK inhibitor being taken works
+# ---------------------------------------------------------------------------------------------
+def test_current_response_asks_about_a_second_tnfi_taken_after_the_first_failed(advise) -> None:
+    """Etanercept after adalimumab lost its effect, active disease, no outcome: R12 waits on the
+    drug being taken (no switch is offered) and ni-response-type is answered, so only this asks."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start="2023-01-10", end="2024-03-01"),
+        course("etanercept", status="ongoing", start="2024-04-01")]))
+    item = need(result, CURRENT_RESPONSE)
+    assert option_ids(item) == {"R11", "R12"}
+    assert "etanercept is being taken and the disease is active" in item.why
+    assert [f.text.split(" course")[0] for f in item.because if " course" in f.text] == ["etanercept"]
+    assert not needs(result, RESPONSE_TYPE)
+    assert not advice_from(result, "asas-eular2022", "R12")
+    # once its outcome is recorded the question goes, and R12 offers the switch
+    failed = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start="2023-01-10", end="2024-03-01"),
+        course("etanercept", status="ongoing", outcome="primary_nonresponse", start="2024-04-01")]))
+    assert not needs(failed, CURRENT_RESPONSE)
+    assert advice_from(failed, "asas-eular2022", "R12")
+
+
+@pytest.mark.parametrize("drug", ["secukinumab", "upadacitinib"])
+def test_current_response_asks_about_an_il17_or_jak_inhibitor_taken(advise, drug) -> None:
+    result = advise(patient(diagnosis="axSpA", conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="primary_nonresponse", start="2023-01-10", end="2023-07-01"),
+        course(drug, status="ongoing", start="2023-08-01")]))
+    item = need(result, CURRENT_RESPONSE)
+    assert f"{drug} is being taken" in item.why
+    assert [f.text.split(" course")[0] for f in item.because if " course" in f.text] == [drug]
+
+
+@pytest.mark.parametrize("label, record", [
+    ("stable disease", patient(state="stable", conditions=stated(), treatments=[
+        course("secukinumab", status="ongoing", start="2023-08-01")])),
+    ("an outcome is recorded", patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("secukinumab", status="ongoing", outcome="ongoing_response", start="2023-08-01")])),
+    ("the course was stopped", patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("secukinumab", start="2023-08-01", end="2024-01-01",
+                                 outcome="secondary_nonresponse")])),
+    ("another biologic", patient(conditions=stated("ibd", extra=[condition("crohns_disease")]), treatments=[
+        *nsaid_failure(), course("ustekinumab", status="ongoing", start="2023-08-01")])),
+    ("a csDMARD", patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("sulfasalazine", status="ongoing", start="2023-08-01")])),
+    ("a biosimilar of the TNF inhibitor that failed", patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="secondary_nonresponse", start="2022-01-10", end="2024-02-01"),
+        course("Amjevita", status="ongoing", start="2024-03-01")])),
+])
+def test_current_response_is_silent_on_near_misses(advise, label, record) -> None:
+    assert not needs(advise(record), CURRENT_RESPONSE), label
+
+
+def test_an_ongoing_first_tnfi_is_asked_about_once_under_either_setting(advise, eular_only, acr_only) -> None:
+    """ni-response-type asks under ACR 2019; with both guidelines the ASAS-EULAR question reads its
+    marker and stays silent; with ASAS-EULAR 2022 alone it asks."""
+    record = patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("golimumab", status="ongoing", start="2024-02-01")])
+    both = advise(record)
+    assert need(both, RESPONSE_TYPE) and not needs(both, CURRENT_RESPONSE)
+    acr = _ask(acr_only, record)
+    assert need(acr, RESPONSE_TYPE) and not needs(acr, CURRENT_RESPONSE)
+    eular = _ask(eular_only, record)
+    assert option_ids(need(eular, CURRENT_RESPONSE)) == {"R11", "R12"}
+    assert not needs(eular, RESPONSE_TYPE)
 
 
 # ---------------------------------------------------------------------------------------------
