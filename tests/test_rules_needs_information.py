@@ -806,8 +806,15 @@ def test_versions_of_one_molecule_order_the_molecules(advise) -> None:
         *nsaid_failure(),
         course("infliximab", outcome="stopped_other_reason", start=None),
         course("infliximab_dyyb", outcome="secondary_nonresponse", start="2021-01-01", end="2024-01-01"),
-        course("golimumab", status="ongoing", outcome="ongoing_response", start="2024-02-01")]))
+        course("golimumab", outcome="stopped_other_reason", start="2024-02-01", end="2024-06-01")]))
     assert fired(working, "AS-13") == {"AS-13"} and not needs(working, TNFI_ORDER)
+    # golimumab still taken and working: the switch AS-13 advises was made, so it waits
+    switched = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(),
+        course("infliximab", outcome="stopped_other_reason", start=None),
+        course("infliximab_dyyb", outcome="secondary_nonresponse", start="2021-01-01", end="2024-01-01"),
+        course("golimumab", status="ongoing", outcome="ongoing_response", start="2024-02-01")]))
+    assert not fired(switched, "AS-12", "AS-13") and not needs(switched, TNFI_ORDER)
 
 
 def test_two_undated_versions_get_one_question(advise) -> None:
@@ -871,7 +878,7 @@ def test_an_end_date_orders_a_course_without_a_start(advise) -> None:
     first = advise(patient(conditions=stated(), treatments=[
         *nsaid_failure(),
         course("adalimumab", outcome="secondary_nonresponse", start=None, end="2018-12-01"),
-        course("etanercept", status="ongoing", outcome="ongoing_response", start="2019-01-01")]))
+        course("etanercept", outcome="stopped_other_reason", start="2019-01-01", end="2019-06-01")]))
     assert fired(first, "AS-12", "AS-13") == {"AS-13"} and not needs(first, TNFI_ORDER)
 
 

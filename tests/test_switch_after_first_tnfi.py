@@ -1,0 +1,144 @@
+"""After the first TNF inhibitor failed and the patient was switched: the switching rows wait on the
+drug switched to (state-switch-after-first-tnfi.rq), never list a drug being taken
+(state-tnfi-taken.rq), and a drug the record shows working now is no do-not-repeat item. Findings
+of the session-14 clinical probe of later-line patients, each with its near miss."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reasoner.report import Result
+
+from .patients import condition, course, measurement, nsaid_failure, patient
+
+STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
+          condition("peripheral_arthritis", "absent"), condition("pregnancy", "absent")]
+RESPONSE_TYPE = "response type of a TNF inhibitor course"
+CURRENT_RESPONSE = "response to the b/tsDMARD being taken"
+STABLE_SCORES = [measurement("basdai", 1.5), measurement("crp", 2.0)]
+
+
+def local(iri: str) -> str:
+    return re.split(r"[#/]", iri)[-1]
+
+
+def rows(result: Result) -> set[str]:
+    return {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
+
+
+def listed(result: Result, row: str) -> set[str]:
+    return {local(a.therapy.iri) for a in result.advice if a.recommendation.id == row and a.kind != "needs-information"}
+
+
+def blocked(result: Result) -> set[str]:
+    return {local(a.therapy.iri) for a in result.advice if a.kind == "do-not-repeat"}
+
+
+def facts(result: Result) -> set[str]:
+    return {n.fact for n in result.needs_information}
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-13"), ("nr-axSpA", "NRAXSPA-13")])
+def test_the_switch_rows_wait_while_the_tnfi_switched_to_is_taken(advise, diagnosis, row) -> None:
+    """Etanercept since 2024 after adalimumab lost its effect, no outcome yet: AS-13 listed
+    'certolizumab pegol, etanercept, golimumab, infliximab over the IL-17 inhibitors', the drug
+    being taken among them. The switch it advises was made; how etanercept works decides."""
+    first = course("adalimumab", outcome="secondary_nonresponse", start="2022-01-10", end="2024-02-01")
+    result = advise(patient(f"switched-{diagnosis}", diagnosis=diagnosis, conditions=STATED, treatments=[
+        *nsaid_failure(), first, course("etanercept", status="ongoing", start="2024-03-01")]))
+    assert row not in rows(result)
+    assert RESPONSE_TYPE not in facts(result)  # how adalimumab failed decides nothing meanwhile
+    assert CURRENT_RESPONSE in facts(result)
+    # near miss: etanercept stopped for another reason, the switch is to be made again
+    stopped = advise(patient(f"switch-stopped-{diagnosis}", diagnosis=diagnosis, conditions=STATED, treatments=[
+        *nsaid_failure(), first,
+        course("etanercept", outcome="stopped_other_reason", start="2024-03-01", end="2024-05-01")]))
+    assert listed(stopped, row) == {"certolizumab_pegol", "etanercept", "golimumab", "infliximab"}
+
+
+def test_a_tnfi_taken_despite_harm_leaves_the_row_standing_without_itself(advise) -> None:
+    """Etanercept continued despite injection-site reactions, in heart failure (probe p16 kin): AS-13
+    stands, as after a stopped course, but never lists the drug already taken."""
+    result = advise(patient("switched-despite-reaction", conditions=STATED, treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start="2022-01-10", end="2024-02-01"),
+        course("etanercept", status="ongoing", outcome="injection_site_reaction", start="2024-03-01")]))
+    assert listed(result, "AS-13") == {"certolizumab_pegol", "golimumab", "infliximab"}
+
+
+def test_the_il17_inhibitor_switched_to_makes_as12_wait(advise) -> None:
+    """Secukinumab since 2023 after adalimumab never worked: AS-12 listed 'ixekizumab, secukinumab
+    over the TNF inhibitors' to a patient on secukinumab."""
+    first = course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-08-01")
+    taking = advise(patient("on-secukinumab-after-pnr", conditions=STATED, treatments=[
+        *nsaid_failure(), first, course("secukinumab", status="ongoing", start="2022-09-01")]))
+    assert "AS-12" not in rows(taking)
+    # an upadacitinib course after it, ongoing, is the switch pending too (probe p04)
+    after_both = advise(patient("on-upadacitinib-after-secukinumab", conditions=STATED, treatments=[
+        *nsaid_failure(), first,
+        course("secukinumab", outcome="primary_nonresponse", start="2022-09-01", end="2023-06-01"),
+        course("upadacitinib", status="ongoing", start="2023-07-01")]))
+    assert "AS-12" not in rows(after_both)
+    # near miss: secukinumab failed and nothing is taken now: AS-12 applies again, with the other
+    # IL-17 inhibitor (same-class-failure marks the switch within the class)
+    failed = advise(patient("secukinumab-failed-after-pnr", conditions=STATED, treatments=[
+        *nsaid_failure(), first,
+        course("secukinumab", outcome="primary_nonresponse", start="2022-09-01", end="2023-06-01")]))
+    assert listed(failed, "AS-12") == {"ixekizumab"}
+
+
+def test_a_drug_taken_before_the_first_tnfi_is_no_switch(advise) -> None:
+    """Ixekizumab started before adalimumab (and still recorded as ongoing) is no switch after it:
+    AS-12 stands, without the drug being taken."""
+    result = advise(patient("ixekizumab-before-tnfi", conditions=STATED, treatments=[
+        *nsaid_failure(), course("ixekizumab", status="ongoing", start="2021-06-01"),
+        course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-08-01")]))
+    assert listed(result, "AS-12") == {"secukinumab"}
+
+
+def test_worked_case_2_a_failed_jak_inhibitor_leaves_the_response_type_open(advise) -> None:
+    """Upadacitinib (no ACR 2019 row chose it) failed after etanercept's injection-site reaction:
+    how etanercept failed still decides AS-12 against AS-13 (shared/CASES.md)."""
+    result = advise(patient("case-2-kin", conditions=STATED, treatments=[
+        *nsaid_failure(),
+        course("etanercept", outcome="injection_site_reaction", start="2024-01-10", end="2024-04-02"),
+        course("upadacitinib", outcome="primary_nonresponse", start="2024-06-01", end="2025-01-15")]))
+    assert RESPONSE_TYPE in facts(result)
+
+
+@pytest.mark.parametrize(("label", "treatments", "spared", "still_blocked"), [
+    ("Humira restarted after a loss of effect, holding stable disease",
+     [course("adalimumab", outcome="secondary_nonresponse", start="2019-06-01", end="2023-03-01"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2025-03-01")],
+     {"adalimumab"}, {"adalimumab_atto"}),
+    ("Inflectra working after Remicade never did",
+     [course("infliximab", outcome="primary_nonresponse", start="2019-06-01", end="2020-01-01"),
+      course("Inflectra", status="ongoing", outcome="ongoing_response", start="2020-02-01")],
+     {"infliximab_dyyb"}, {"infliximab"}),
+    ("etanercept kept despite a tolerated injection-site reaction",
+     [course("etanercept", status="ongoing", outcome=["injection_site_reaction", "ongoing_response"],
+             start="2025-01-01")],
+     {"etanercept"}, set()),
+])
+def test_a_drug_working_now_is_no_do_not_repeat_item(advise, label, treatments, spared, still_blocked) -> None:
+    """Stable disease on a drug that the record shows working now: it was listed as do-not-repeat,
+    and the advice to keep the biologic (AS-26, AS-27, R13) was dropped without a word (probe)."""
+    result = advise(patient(f"working-{len(label)}", state="stable", conditions=STATED,
+                            measurements=STABLE_SCORES, treatments=[*nsaid_failure(), *treatments]))
+    assert not spared & blocked(result), label
+    assert still_blocked <= blocked(result), label
+    assert {"AS-26", "AS-27", "R13"} <= rows(result), label
+    assert not result.conflicts, label
+
+
+def test_a_restart_with_no_response_recorded_stays_blocked(advise) -> None:
+    """Near miss: Humira restarted but the record does not say it works, or says it works only
+    partly: the failure stands."""
+    for pid, outcome in (("restart-unknown", None), ("restart-partial", ["ongoing_response", "partial_response"])):
+        result = advise(patient(pid, state="stable", conditions=STATED, measurements=STABLE_SCORES, treatments=[
+            *nsaid_failure(),
+            course("adalimumab", outcome="secondary_nonresponse", start="2019-06-01", end="2023-03-01"),
+            course("Humira", status="ongoing", outcome=outcome, start="2025-03-01")]))
+        assert "adalimumab" in blocked(result), pid
