@@ -375,7 +375,10 @@ def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
 
 def _sort_key(item: AdviceItem) -> tuple:
     order = KIND_ORDER.index(item.kind) if item.kind in KIND_ORDER else len(KIND_ORDER)
-    return (order, item.strength_rank, item.evidence_rank, item.recommendation.id, item.therapy.label)
+    # the IRIs last: two items alike in all else (one caution per condition stated) keep one order on
+    # every store
+    return (order, item.strength_rank, item.evidence_rank, item.recommendation.id, item.therapy.label,
+            item.therapy.iri, item.iri)
 
 
 ADVICE_COLUMNS = ("patient", "advice", "p", "o")  # what advice_statements reads, in this order

@@ -47,3 +47,16 @@ def test_in_pregnancy_the_drugs_without_a_pregnancy_fact_carry_a_caution(run, st
 def test_no_caution_without_a_stated_pregnancy(run, conditions) -> None:
     result = run(patient("not-pregnant", sex="female", age=32, treatments=nsaid_failure(), conditions=conditions))
     assert not principle_items(result, "no-pregnancy-fact", "iri")
+
+
+def test_pregnancy_and_its_stage_both_stated_give_one_caution_per_drug(run) -> None:
+    """Both `pregnancy` and its stage stated: each caution was given twice, once per statement
+    (session-14 clinical probe). Now one item per drug names both."""
+    result = run(patient("pregnant-stage-too", sex="female", age=32, treatments=nsaid_failure(),
+                         conditions=[condition("pregnancy"), condition("pregnancy_20_to_under_30_weeks"),
+                                     condition("ibd", "absent")]))
+    flagged = principle_items(result, "no-pregnancy-fact", "iri")
+    assert set(flagged) == SILENT
+    for items in flagged.values():
+        [item] = items
+        assert len(item.because) == 2 and all("pregnan" in f.text for f in item.because)
