@@ -199,7 +199,7 @@ def test_missing_facts(engines) -> None:
         (pid("one-nsaid"), AX.need_nsaid_trial),
         # active disease on a first TNF inhibitor with no response recorded: how is it working?
         (pid("on-hyrimoz"), AX.need_response_type),
-        # the same on an IL-17 inhibitor: ASAS-EULAR 2022 offers no switch until it is known
+        # the same on an IL-17 inhibitor (ASAS-EULAR 2022: R9 and R12 offer nothing else meanwhile)
         (pid("on-secukinumab"), AX.need_current_response),
     }
     assert len(rows) == 6

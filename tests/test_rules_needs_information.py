@@ -21,7 +21,7 @@ SUBTYPE = "radiographic or non-radiographic axSpA"
 TNFI_ORDER = "order of the TNF inhibitor courses"
 PREGNANCY = "pregnancy status"
 NO_NSAIDS = "whether NSAIDs that cannot be given count as failed"
-CURRENT_RESPONSE = "response to the b/tsDMARD being taken"
+CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
 
 # The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
 # (R9 or R12 applies; for peripheral arthritis, NSAIDs failed) and its ACR twin did not ask, which it
@@ -264,9 +264,8 @@ def test_current_response_asks_about_an_il17_or_jak_inhibitor_taken(advise, drug
         course("secukinumab", status="ongoing", start="2023-08-01")])),
     ("an outcome is recorded", patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("secukinumab", status="ongoing", outcome="ongoing_response", start="2023-08-01")])),
-    ("the course was stopped", patient(conditions=stated(), treatments=[
-        *nsaid_failure(), course("secukinumab", start="2023-08-01", end="2024-01-01",
-                                 outcome="secondary_nonresponse")])),
+    ("the course was stopped, no outcome given", patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("secukinumab", start="2023-08-01", end="2024-01-01")])),
     ("another biologic", patient(conditions=stated("ibd", extra=[condition("crohns_disease")]), treatments=[
         *nsaid_failure(), course("ustekinumab", status="ongoing", start="2023-08-01")])),
     ("a csDMARD", patient(conditions=stated(), treatments=[
@@ -277,6 +276,18 @@ def test_current_response_asks_about_an_il17_or_jak_inhibitor_taken(advise, drug
 ])
 def test_current_response_is_silent_on_near_misses(advise, label, record) -> None:
     assert not needs(advise(record), CURRENT_RESPONSE), label
+
+
+def test_two_ongoing_courses_of_the_first_molecule_are_each_asked_about_once(advise) -> None:
+    """Adalimumab and adalimumab-atto both taken, no outcome on either: ni-response-type asks about
+    one course and marks that course, so the ASAS-EULAR question asks about the other (with a marker
+    on the patient, the second course went unasked: session-14 review)."""
+    result = advise(patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", start="2023-01-01"),
+        course("adalimumab_atto", status="ongoing", start="2024-01-01")]))
+    asked = [c.fact for item in result.needs_information if item.fact in (RESPONSE_TYPE, CURRENT_RESPONSE)
+             for c in item.because if "/treatment/" in c.fact]
+    assert sorted(asked) == [f"{result.patient}/treatment/3", f"{result.patient}/treatment/4"]
 
 
 def test_an_ongoing_first_tnfi_is_asked_about_once_under_either_setting(advise, eular_only, acr_only) -> None:

@@ -16,7 +16,7 @@ from .patients import condition, course, measurement, nsaid_failure, patient
 STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
           condition("peripheral_arthritis", "absent"), condition("pregnancy", "absent")]
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
-CURRENT_RESPONSE = "response to the b/tsDMARD being taken"
+CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
 STABLE_SCORES = [measurement("basdai", 1.5), measurement("crp", 2.0)]
 
 
@@ -142,3 +142,50 @@ def test_a_restart_with_no_response_recorded_stays_blocked(advise) -> None:
             course("adalimumab", outcome="secondary_nonresponse", start="2019-06-01", end="2023-03-01"),
             course("Humira", status="ongoing", outcome=outcome, start="2025-03-01")]))
         assert "adalimumab" in blocked(result), pid
+
+
+TNFI = {"adalimumab", "certolizumab_pegol", "etanercept", "golimumab", "infliximab"}
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-06"), ("nr-axSpA", "NRAXSPA-05")])
+@pytest.mark.parametrize("taken", [
+    course("naproxen", status="ongoing", outcome="partial_response", start="2021-05-01"),
+    course("methotrexate", status="ongoing", start="2021-05-01"),
+])
+def test_only_a_tnfi_being_taken_makes_the_start_a_tnfi_rows_wait(advise, diagnosis, row, taken) -> None:
+    """state-tnfi-taken.rq: ax:takesTNFiWithoutHarm is written for a TNF inhibitor only. An NSAID or
+    a csDMARD being taken leaves the rows listing every TNF inhibitor (session-14 review: dropping
+    the class test passed every test before)."""
+    result = advise(patient(f"taking-{taken['drug']}-{diagnosis}", diagnosis=diagnosis, conditions=STATED,
+                            treatments=[*nsaid_failure(), taken]))
+    assert listed(result, row) == TNFI
+
+
+def test_a_harmed_tnfi_beside_a_clean_one_still_makes_the_rows_wait(advise) -> None:
+    """Adalimumab taken despite an adverse event and etanercept taken with nothing recorded: the
+    clean one is the course ax:takesTNFiWithoutHarm names, so AS-06 waits."""
+    result = advise(patient("two-tnfi-one-harmed", conditions=STATED, treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="adverse_event", start="2022-01-10"),
+        course("etanercept", status="ongoing", start="2022-06-01")]))
+    assert "AS-06" not in rows(result)
+    harmed_only = advise(patient("one-tnfi-harmed", conditions=STATED, treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="adverse_event", start="2022-01-10")]))
+    assert listed(harmed_only, "AS-06") == TNFI - {"adalimumab"}
+
+
+def test_the_state_rule_names_the_molecules_taken_and_the_clean_tnfi_course(reasoner) -> None:
+    """ax:takesMolecule and ax:takesTNFiWithoutHarm, read straight from the store after the rules:
+    a biosimilar is named by its reference product."""
+    from reasoner.namespaces import AX, DRUG
+
+    record = patient("state-taken", conditions=STATED, treatments=[
+        *nsaid_failure(), course("Amjevita", status="ongoing", start="2022-01-10"),
+        course("secukinumab", status="ongoing", outcome="adverse_event", start="2022-06-01")])
+    result = reasoner.recommend(record)
+    assert result.conforms
+    _, rows_ = reasoner.store.select_tuples(
+        "PREFIX ax: <https://w3id.org/axspa-kg/ontology#> SELECT ?p ?o WHERE { "
+        f"<{result.patient}> ?p ?o . FILTER (?p IN (ax:takesMolecule, ax:takesTNFiWithoutHarm)) }}")
+    got = {(str(p), str(o)) for p, o in rows_}
+    assert got == {(str(AX.takesMolecule), str(DRUG.adalimumab)), (str(AX.takesMolecule), str(DRUG.secukinumab)),
+                   (str(AX.takesTNFiWithoutHarm), f"{result.patient}/treatment/3")}
