@@ -189,3 +189,19 @@ def test_the_state_rule_names_the_molecules_taken_and_the_clean_tnfi_course(reas
     got = {(str(p), str(o)) for p, o in rows_}
     assert got == {(str(AX.takesMolecule), str(DRUG.adalimumab)), (str(AX.takesMolecule), str(DRUG.secukinumab)),
                    (str(AX.takesTNFiWithoutHarm), f"{result.patient}/treatment/3")}
+
+
+def test_r11_work_up_is_for_the_switch_still_to_make(advise) -> None:
+    """R11 ('before switching, re-check the diagnosis') fired on a 2022 failure years after the switch
+    to secukinumab was made (probe). In active disease it now fires where R12 does."""
+    first = course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-08-01")
+    switched = advise(patient("r11-switched", diagnosis="axSpA", conditions=STATED, treatments=[
+        *nsaid_failure(), first, course("secukinumab", status="ongoing", start="2022-09-01")]))
+    assert not {"R11", "R12"} & rows(switched)
+    failing = advise(patient("r11-failing-again", diagnosis="axSpA", conditions=STATED, treatments=[
+        *nsaid_failure(), first, course("secukinumab", status="ongoing", outcome="secondary_nonresponse",
+                                        start="2022-09-01")]))
+    assert {"R11", "R12"} <= rows(failing)
+    unclear = advise(patient("r11-unclear", diagnosis="axSpA", state="unclear", conditions=STATED, treatments=[
+        *nsaid_failure(), first, course("secukinumab", status="ongoing", start="2022-09-01")]))
+    assert "R11" in rows(unclear)
