@@ -458,6 +458,22 @@ def test_as04_csdmards_for_a_tnfi_contraindication_say_why_r8a_is_against_them(r
 
 
 @pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-11"), ("nr-axSpA", "NRAXSPA-11")])
+def test_as11_sulfasalazine_for_an_infection_says_why_r8a_is_against_it(run, diagnosis, row) -> None:
+    """AS-11 put sulfasalazine first for an infection while R8-a advised against csDMARDs (no
+    peripheral arthritis), with no word; AS-04 already explained the same clash (session-14 probe)."""
+    axial = run(patient(f"as11-axial-infection-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                        conditions=[condition("chronic_or_recurrent_infection"),
+                                    condition("peripheral_arthritis", "absent")]))
+    assert "R8-a" in (item(axial, row, "sulfasalazine").note or "")
+    arthritis = run(patient(f"as11-arthritis-infection-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                            conditions=[condition("chronic_or_recurrent_infection"), condition("peripheral_arthritis")]))
+    assert "R8-a" not in (item(arthritis, row, "sulfasalazine").note or "")
+    heart = run(patient(f"as11-heart-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                        conditions=[condition("multiple_sclerosis"), condition("peripheral_arthritis", "absent")]))
+    assert "R8-a" not in (item(heart, row, "secukinumab").note or "")
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-11"), ("nr-axSpA", "NRAXSPA-11")])
 def test_both_kinds_of_tnfi_contraindication_say_the_notes_do_not_rank_them(run, diagnosis, row) -> None:
     """An infection-type TNF-inhibitor contraindication puts sulfasalazine first, heart failure or
     demyelinating disease an IL-17 inhibitor; with both on record the two preferences stood side by
