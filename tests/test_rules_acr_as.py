@@ -466,7 +466,8 @@ def test_as11_sulfasalazine_for_an_infection_says_why_r8a_is_against_it(run, dia
                                     condition("peripheral_arthritis", "absent")]))
     assert "R8-a" in (item(axial, row, "sulfasalazine").note or "")
     arthritis = run(patient(f"as11-arthritis-infection-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
-                            conditions=[condition("chronic_or_recurrent_infection"), condition("peripheral_arthritis")]))
+                            conditions=[condition("chronic_or_recurrent_infection"),
+                                        condition("peripheral_arthritis")]))
     assert "R8-a" not in (item(arthritis, row, "sulfasalazine").note or "")
     heart = run(patient(f"as11-heart-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
                         conditions=[condition("multiple_sclerosis"), condition("peripheral_arthritis", "absent")]))
