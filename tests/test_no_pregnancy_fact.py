@@ -60,3 +60,4 @@ def test_pregnancy_and_its_stage_both_stated_give_one_caution_per_drug(run) -> N
     for items in flagged.values():
         [item] = items
         assert len(item.because) == 2 and all("pregnan" in f.text for f in item.because)
+

@@ -1,0 +1,50 @@
+"""A pregnancy recorded without its trimester while adalimumab or infliximab is being taken:
+the placental-transfer fact (tnfi_mab_pregnancy_transfer, second and third trimesters) cannot apply,
+so queries/rules/ni-pregnancy-trimester.rq asks (session-14 clinical probe)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .patients import condition, patient
+
+TRIMESTER = "whether the pregnancy is past the first trimester"
+ADALIMUMAB_ONGOING = {"drug": "Humira", "status": "ongoing", "outcome": "ongoing_response", "start": "2023-04-01"}
+
+
+def _pregnant_on(pid: str, conditions: list[dict], treatments: list[dict]) -> dict:
+    return patient(pid, sex="female", age=31, state="stable", treatments=treatments,
+                   conditions=[*conditions, condition("ibd", "absent")])
+
+
+def test_a_pregnancy_of_unstated_stage_on_adalimumab_asks_for_the_trimester(run) -> None:
+    """Pregnant, taking adalimumab, stage not recorded: the placental-transfer fact could not apply
+    and nothing said so (session-14 clinical probe p17). Once the trimester is stated, the caution
+    appears instead."""
+    unstaged = run(_pregnant_on("trimester-unstated", [condition("pregnancy")], [ADALIMUMAB_ONGOING]))
+    [item] = [n for n in unstaged.needs_information if n.fact == TRIMESTER]
+    assert {o.id for o in item.options} == {"tnfi_mab_pregnancy_transfer", "certolizumab_pregnancy_preferred"}
+    assert "adalimumab is being taken" in item.why
+    assert not [a for a in unstaged.advice
+                if a.recommendation.id == "tnfi_mab_pregnancy_transfer" and a.kind != "needs-information"]
+    staged = run(_pregnant_on("trimester-stated", [condition("pregnancy"),
+                                                   condition("pregnancy_second_or_third_trimester")],
+                              [ADALIMUMAB_ONGOING]))
+    assert not [n for n in staged.needs_information if n.fact == TRIMESTER]
+    assert [a for a in staged.advice if a.recommendation.id == "tnfi_mab_pregnancy_transfer" and a.kind == "caution"]
+
+
+@pytest.mark.parametrize(("label", "conditions", "treatments"), [
+    ("first trimester stated", [condition("pregnancy"), condition("pregnancy_second_or_third_trimester", "absent")],
+     [ADALIMUMAB_ONGOING]),
+    ("a later stage stated", [condition("pregnancy"), condition("pregnancy_30_weeks_or_more")], [ADALIMUMAB_ONGOING]),
+    ("etanercept, which the fact does not concern", [condition("pregnancy")],
+     [{"drug": "etanercept", "status": "ongoing", "start": "2023-04-01"}]),
+    ("adalimumab stopped", [condition("pregnancy")],
+     [{"drug": "adalimumab", "status": "stopped", "outcome": "stopped_other_reason", "start": "2022-01-01",
+       "end": "2023-01-01"}]),
+    ("not pregnant", [condition("pregnancy", "absent")], [ADALIMUMAB_ONGOING]),
+])
+def test_the_trimester_question_is_silent_on_near_misses(run, label, conditions, treatments) -> None:
+    result = run(_pregnant_on(f"trimester-{len(label)}", conditions, treatments))
+    assert not [n for n in result.needs_information if n.fact == TRIMESTER], label
