@@ -205,3 +205,17 @@ def test_r11_work_up_is_for_the_switch_still_to_make(advise) -> None:
     unclear = advise(patient("r11-unclear", diagnosis="axSpA", state="unclear", conditions=STATED, treatments=[
         *nsaid_failure(), first, course("secukinumab", status="ongoing", start="2022-09-01")]))
     assert "R11" in rows(unclear)
+
+
+def test_a_tnfi_taken_despite_harm_is_asked_how_it_works(advise) -> None:
+    """Etanercept kept despite injection-site reactions in active disease, its effect not recorded:
+    AS-06 lists the other TNF inhibitors, while a primary non-response would favour an IL-17
+    inhibitor (AS-12); the response-type question now asks (probe p09). A response still holding
+    answers it."""
+    record = patient("kept-despite-reactions", conditions=STATED, treatments=[
+        *nsaid_failure(), course("etanercept", status="ongoing", outcome="injection_site_reaction",
+                                 start="2024-03-01")])
+    assert RESPONSE_TYPE in facts(advise(record))
+    record["treatments"][-1]["outcome"] = ["injection_site_reaction", "ongoing_response"]
+    record["id"] = "kept-despite-reactions-working"
+    assert RESPONSE_TYPE not in facts(advise(record))
