@@ -219,3 +219,14 @@ def test_a_tnfi_taken_despite_harm_is_asked_how_it_works(advise) -> None:
     record["treatments"][-1]["outcome"] = ["injection_site_reaction", "ongoing_response"]
     record["id"] = "kept-despite-reactions-working"
     assert RESPONSE_TYPE not in facts(advise(record))
+
+
+def test_a_do_not_repeat_item_for_a_drug_being_taken_says_so(advise) -> None:
+    """Upadacitinib taken with only a partial response in active disease is do-not-repeat; the
+    heading alone read as 'do not start again' for a drug still taken (probe). Its item now says it
+    is no option to go on with; the stopped drug's item has no such note."""
+    result = advise(patient("upa-partial-being-taken", conditions=STATED, treatments=[
+        *nsaid_failure(), course("upadacitinib", status="ongoing", outcome="partial_response", start="2024-06-01")]))
+    notes = {local(a.therapy.iri): a.note for a in result.advice if a.kind == "do-not-repeat"}
+    assert "no option to go on with" in (notes["upadacitinib"] or "")
+    assert notes["naproxen"] is None
