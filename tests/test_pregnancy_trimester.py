@@ -48,3 +48,13 @@ def test_a_pregnancy_of_unstated_stage_on_adalimumab_asks_for_the_trimester(run)
 def test_the_trimester_question_is_silent_on_near_misses(run, label, conditions, treatments) -> None:
     result = run(_pregnant_on(f"trimester-{len(label)}", conditions, treatments))
     assert not [n for n in result.needs_information if n.fact == TRIMESTER], label
+
+
+def test_two_drugs_taken_give_one_question_each(run) -> None:
+    """Infliximab and Humira both taken: one item per patient held two therapies and two notes, and
+    the report named one of them at random from run to run (review). Now one item per drug."""
+    result = run(_pregnant_on("trimester-two-drugs", [condition("pregnancy")], [
+        ADALIMUMAB_ONGOING, {"drug": "infliximab", "status": "ongoing", "start": "2023-05-01"}]))
+    items = [n for n in result.needs_information if n.fact == TRIMESTER]
+    assert sorted("adalimumab is being taken" in n.why for n in items) == [False, True]
+    assert sorted("infliximab is being taken" in n.why for n in items) == [False, True]

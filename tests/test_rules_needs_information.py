@@ -30,7 +30,8 @@ TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveiti
          "ni-nsaid-trial": "ni-nsaid-trial-eular", "ni-peripheral-arthritis": "ni-peripheral-arthritis-eular",
          "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
-            "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", "ni-current-response", *TWINS.values())
+            "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", "ni-current-response",
+            "ni-switch-response", *TWINS.values())
 # run with ASAS-EULAR 2022 alone too
 EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", *TWINS.values()}
 # ASAS-EULAR questions that read an ACR question's marker: each twin, and the question about the drug
@@ -102,9 +103,11 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         assert not any(key[0] == str(AX.applicableRecommendation) for key in rules[acr].consumes)
         marker = {key for key in rules[acr].produces if key[0] == str(AX.askedUnderAcr2019)}
         assert len(marker) == 1 and marker == {k for k in rules[eular].negates if k[0] == str(AX.askedUnderAcr2019)}
-    assert order["ni-current-response"] > order["ni-response-type"]
+    assert order["ni-current-response"] > max(order["ni-response-type"], order["ni-switch-response"])
     assert {k for k in rules["ni-current-response"].negates if k[0] == str(AX.askedUnderAcr2019)} == {
-        (str(AX.askedUnderAcr2019), str(AX.need_response_type))}
+        (str(AX.askedUnderAcr2019), str(AX.need_response_type)),
+        (str(AX.askedUnderAcr2019), str(AX.need_current_response))}
+    assert (str(AX.askedUnderAcr2019), str(AX.need_current_response)) in rules["ni-switch-response"].produces
 
 
 def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
@@ -234,8 +237,9 @@ def test_current_response_asks_about_a_second_tnfi_taken_after_the_first_failed(
         course("adalimumab", outcome="secondary_nonresponse", start="2023-01-10", end="2024-03-01"),
         course("etanercept", status="ongoing", start="2024-04-01")]))
     item = need(result, CURRENT_RESPONSE)
-    assert option_ids(item) == {"R11", "R12"}
-    assert "etanercept is being taken and the disease is active" in item.why
+    # with both guidelines the ACR twin (ni-switch-response) asks, citing the rows that wait
+    assert option_ids(item) == {"AS-12", "AS-13"}
+    assert "etanercept, started after the first TNF inhibitor, is being taken" in item.why
     assert [f.text.split(" course")[0] for f in item.because if " course" in f.text] == ["etanercept"]
     assert not needs(result, RESPONSE_TYPE)
     assert not advice_from(result, "asas-eular2022", "R12")
