@@ -373,6 +373,10 @@ def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
     )
 
 
+def _needs_key(item: NeedsInformation) -> tuple:
+    return (item.fact, item.why, [f.fact for f in item.because])
+
+
 def _sort_key(item: AdviceItem) -> tuple:
     order = KIND_ORDER.index(item.kind) if item.kind in KIND_ORDER else len(KIND_ORDER)
     # the IRIs last: two items alike in all else (one caution per condition stated) keep one order on
@@ -493,7 +497,8 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
             result.needs_information.append(
                 NeedsInformation(fact=index.label(need), why=item.note or "", options=options, because=item.because)
             )
-    result.needs_information.sort(key=lambda n: n.fact)
+    # the note and facts break ties: one question per drug taken shares its fact (ni-pregnancy-trimester)
+    result.needs_information.sort(key=_needs_key)
     result.advice_statements = {n: nodes[n] for n in nodes if n not in blocked}
     return result
 
