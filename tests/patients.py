@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # Biosimilars of the two originators the tests fail most often (../shared/reference/biosimilars.tsv).
@@ -9,6 +10,11 @@ INFLIXIMAB_BIOSIMILARS = {"infliximab_dyyb", "infliximab_abda", "infliximab_qbtx
 ADALIMUMAB_BIOSIMILARS = {"adalimumab_atto", "adalimumab_adbm", "adalimumab_adaz", "adalimumab_bwwd",
                           "adalimumab_afzb", "adalimumab_fkjp", "adalimumab_aqvh", "adalimumab_aacf",
                           "adalimumab_aaty", "adalimumab_ryvk"}
+
+
+def local(iri: str) -> str:
+    """The last segment of an IRI (drug:etanercept -> "etanercept"), for readable assertions."""
+    return re.split(r"[#/]", iri)[-1]
 
 
 def course(drug: str, status: str = "stopped", outcome: str | list[str] | None = None,
@@ -48,6 +54,13 @@ def patient(pid: str = "test-patient", diagnosis: str = "AS", state: str = "acti
             measurement("basdai", 6.0), measurement("crp", 12.0)
         ],
     }
+
+
+def stated_absent() -> list[dict[str, Any]]:
+    """IBD, recurrent uveitis and peripheral arthritis stated absent: the facts the switching and
+    first-biologic rows ask about, so that a test sees the rows fire rather than the questions."""
+    return [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
+            condition("peripheral_arthritis", "absent")]
 
 
 def nsaid_failure(first: str = "naproxen", second: str = "celecoxib") -> list[dict[str, Any]]:

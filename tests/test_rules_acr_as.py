@@ -23,9 +23,11 @@ from .patients import (
     INFLIXIMAB_BIOSIMILARS,
     condition,
     course,
+    local,
     measurement,
     nsaid_failure,
     patient,
+    stated_absent,
     us_held_back,
     us_held_back_items,
 )
@@ -172,10 +174,6 @@ def result(advise):
 def items(res: Result, rule: str) -> list[AdviceItem]:
     """Visible advice items of one ACR row (needs-information items naming the row excluded)."""
     return [a for a in res.advice if a.recommendation.id == rule and a.kind != "needs-information"]
-
-
-def local(iri: str) -> str:
-    return re.split(r"[#/]", iri)[-1]
 
 
 def therapies(res: Result, rule: str) -> set[str]:
@@ -699,8 +697,7 @@ def test_a_failed_biosimilar_does_not_name_its_reference_product_as_the_alternat
         assert "etanercept" in over
 
 
-STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
-          condition("peripheral_arthritis", "absent")]
+STATED = stated_absent()
 
 
 @pytest.mark.parametrize("taking", ["secukinumab", "Cosentyx", "tofacitinib", "ixekizumab"])

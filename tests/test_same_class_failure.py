@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from .patients import condition, course, nsaid_failure, patient, principle_items
+from .patients import course, nsaid_failure, patient, principle_items, stated_absent
 
-STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
-          condition("peripheral_arthritis", "absent")]
+STATED = stated_absent()
 
 
 

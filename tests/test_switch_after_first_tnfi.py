@@ -5,23 +5,16 @@ of the session-14 clinical probe of later-line patients, each with its near miss
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from reasoner.report import Result
 
-from .patients import condition, course, measurement, nsaid_failure, patient
+from .patients import condition, course, local, measurement, nsaid_failure, patient, stated_absent
 
-STATED = [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
-          condition("peripheral_arthritis", "absent"), condition("pregnancy", "absent")]
+STATED = [*stated_absent(), condition("pregnancy", "absent")]
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
 CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
 STABLE_SCORES = [measurement("basdai", 1.5), measurement("crp", 2.0)]
-
-
-def local(iri: str) -> str:
-    return re.split(r"[#/]", iri)[-1]
 
 
 def rows(result: Result) -> set[str]:
