@@ -153,7 +153,7 @@ def analyse(query: QueryFile) -> Rule:
 
 
 # Bump when analyse() changes what it records, so cached analyses of unchanged rules are redone.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 _ANALYSIS_FIELDS = ("produces", "consumes", "negates", "requires")
 
 
@@ -183,7 +183,9 @@ def analyse_cached(queries: list[QueryFile]) -> list[Rule]:
 
 
 def _matches(consumed: Key, produced: Key) -> bool:
-    return consumed[0] == produced[0] and (consumed[1] is None or consumed[1] == produced[1])
+    """Can the produced triples match the consumed pattern? A variable on either side matches any
+    object: a rule writing `ax:adviceKind ?kind` may write `ax:kind_contraindicated`."""
+    return consumed[0] == produced[0] and (consumed[1] is None or produced[1] is None or consumed[1] == produced[1])
 
 
 def dependency_graph(rules: Iterable[Rule]) -> nx.DiGraph:

@@ -41,6 +41,16 @@ def test_negated_input_puts_the_producer_in_a_lower_stratum(tmp_path: Path) -> N
     assert edge["negative"] is True
 
 
+def test_a_producer_writing_a_variable_object_is_ordered_before_a_constant_reader(tmp_path: Path) -> None:
+    """A rule writing `ax:kind ?k` may write `ax:kind ax:yes`: a rule negating that must come after
+    it (the dependency analysis once matched a constant only against the same constant)."""
+    producer = _rule(tmp_path, "producer", """
+        CONSTRUCT { ?p ax:kind ?k } WHERE { ?p a ax:Patient ; ax:labelled ?k }""")
+    consumer = _rule(tmp_path, "consumer", """
+        CONSTRUCT { ?p ax:flag ax:yes } WHERE { ?p a ax:Patient MINUS { ?p ax:kind ax:yes } }""")
+    assert [[r.name for r in s] for s in stratify([consumer, producer])] == [["producer"], ["consumer"]]
+
+
 def test_a_cycle_is_refused_naming_the_rules(tmp_path: Path) -> None:
     a = _rule(tmp_path, "rule-a", "CONSTRUCT { ?p ax:a ax:yes } WHERE { ?p ax:b ax:yes }")
     b = _rule(tmp_path, "rule-b", "CONSTRUCT { ?p ax:b ax:yes } WHERE { ?p ax:a ?x MINUS { ?p ax:c ?y } }")
