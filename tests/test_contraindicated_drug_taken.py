@@ -1,0 +1,193 @@
+"""A TNF inhibitor being taken that the patient is to come off is no drug in use.
+
+The rules that wait while a biologic or JAK inhibitor is taken (EULAR22-R9, EULAR22-R12, AS-05/06/07
+through state-tnfi-taken.rq, AS-12/13 through state-switch-after-first-tnfi.rq) and the question
+about how it works (ni-current-response, ni-switch-response) used to wait on it too. With
+etanercept taken in NYHA class III or IV heart failure after adalimumab lost its effect, ASAS-EULAR
+2022 alone then offered no switch and asked how etanercept works, though the label row says to
+avoid TNF inhibitors in such heart failure and to stop one when heart failure appears or worsens.
+Such facts carry ax:stopsDrugTaken in the knowledge base; their contraindicated items, and a stated
+contraindication to TNF inhibitors, write `?patient ax:contraindicatedMolecule ?drug`, which those
+rules read. Facts about starting a drug only (latent tuberculosis, the US line of therapy, a
+combination of biologics) change nothing for a drug already taken. Each case has its near miss.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reasoner.report import Result
+
+from .patients import condition, course, local, nsaid_failure, patient, stated_absent
+
+CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
+RESPONSE_TYPE = "response type of a TNF inhibitor course"
+SEVERE_HF = condition("severe_heart_failure", "present")
+
+
+def listed(result: Result, row: str) -> set[str]:
+    return {local(a.therapy.iri) for a in result.advice
+            if a.recommendation.id == row and a.kind != "needs-information"}
+
+
+def overridden(result: Result, row: str) -> set[str]:
+    return {local(c.advice.therapy.iri) for c in result.conflicts if c.advice.recommendation.id == row}
+
+
+def facts(result: Result) -> set[str]:
+    return {n.fact for n in result.needs_information}
+
+
+def etanercept_after_adalimumab(pid: str, *extra: dict, diagnosis: str = "AS") -> dict:
+    """Adalimumab lost its effect in 2022; etanercept since, no outcome recorded; active disease."""
+    return patient(pid, diagnosis=diagnosis, age=58, sex="male", conditions=[*stated_absent(), *extra],
+                   treatments=[*nsaid_failure(),
+                               course("adalimumab", outcome="secondary_nonresponse", start="2018-09-01",
+                                      end="2022-03-01"),
+                               course("etanercept", status="ongoing", start="2022-04-01")])
+
+
+def test_r12_offers_the_switch_away_from_a_contraindicated_drug(eular_only) -> None:
+    """ASAS-EULAR 2022 alone: R12 lists the IL-17 and JAK inhibitors, the TNF inhibitors are held
+    back by the heart failure, and nobody is asked how etanercept works."""
+    result = eular_only.recommend(etanercept_after_adalimumab("eta-severe-hf-eular", SEVERE_HF))
+    assert result.conforms
+    assert listed(result, "R12") == {"bimekizumab", "ixekizumab", "secukinumab", "tofacitinib",
+                                             "upadacitinib"}
+    assert "etanercept" not in listed(result, "R12")
+    assert CURRENT_RESPONSE not in facts(result)
+    contraindicated = {local(a.therapy.iri) for a in result.advice if a.kind == "contraindicated"}
+    assert "etanercept" in contraindicated
+    # the item behind R12 is the failed adalimumab course, and R11's work-up comes with it
+    r12 = next(a for a in result.advice if a.recommendation.id == "R12")
+    assert any("adalimumab" in b.text for b in r12.because)
+    assert listed(result, "R11")
+    # near miss: no heart failure, etanercept is the switch made: R12 waits, the question is asked
+    plain = eular_only.recommend(etanercept_after_adalimumab("eta-no-hf-eular"))
+    assert not listed(plain, "R12")
+    assert CURRENT_RESPONSE in facts(plain)
+
+
+def test_a_caution_alone_does_not_end_the_wait(eular_only) -> None:
+    """Heart failure of unstated degree is only a caution for TNF inhibitors: etanercept is still
+    the drug in use, so R12 waits and its response is asked for."""
+    result = eular_only.recommend(etanercept_after_adalimumab(
+        "eta-hf-unstated", condition("congestive_heart_failure", "present")))
+    assert result.conforms
+    assert not listed(result, "R12")
+    assert CURRENT_RESPONSE in facts(result)
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-13"), ("nr-axSpA", "NRAXSPA-13")])
+def test_acr_switch_rows_stand_when_the_drug_switched_to_is_contraindicated(acr_only, diagnosis, row) -> None:
+    """ACR 2019 alone: AS-13 no longer waits on etanercept (it shows as a conflict, every TNF
+    inhibitor being held back), AS-11's IL-17 inhibitor stands, and the question is gone."""
+    result = acr_only.recommend(etanercept_after_adalimumab(f"eta-severe-hf-{diagnosis}", SEVERE_HF,
+                                                            diagnosis=diagnosis))
+    assert result.conforms
+    assert CURRENT_RESPONSE not in facts(result)
+    assert overridden(result, row) >= {"certolizumab_pegol", "golimumab", "infliximab"}
+    assert "etanercept" not in overridden(result, row)  # never the drug taken
+    # near miss: without the heart failure the row waits on etanercept and the question is asked
+    plain = acr_only.recommend(etanercept_after_adalimumab(f"eta-no-hf-{diagnosis}", diagnosis=diagnosis))
+    assert not overridden(plain, row) and not listed(plain, row)
+    assert CURRENT_RESPONSE in facts(plain)
+
+
+def test_r9_and_as06_stand_while_a_first_tnfi_to_come_off_is_taken(reasoner) -> None:
+    """Etanercept as first biologic, no outcome yet, and demyelinating disease now on record
+    (lbl:tnfi_demyelinating: avoid, and stop if demyelination appears): R9 offers the IL-17
+    inhibitors instead of waiting, names the etanercept course as a reason, never lists etanercept;
+    AS-06 stands with every TNF inhibitor held back."""
+    record = patient("eta-first-demyelinating", conditions=[
+        *stated_absent(), condition("demyelinating_disease"), condition("pregnancy", "absent")],
+        treatments=[*nsaid_failure(), course("etanercept", status="ongoing", start="2024-03-01")])
+    result = reasoner.recommend(record)
+    assert result.conforms
+    assert {"bimekizumab", "ixekizumab", "secukinumab"} <= listed(result, "R9")
+    assert "etanercept" not in listed(result, "R9") | overridden(result, "R9")
+    r9 = next(a for a in result.advice if a.recommendation.id == "R9")
+    assert any("etanercept course" in b.text for b in r9.because)
+    assert "to come off" in (r9.note or "")
+    assert overridden(result, "AS-06") == {"adalimumab", "certolizumab_pegol", "golimumab", "infliximab"}
+    assert CURRENT_RESPONSE not in facts(result)
+    # near miss: recurrent uveitis instead (lbl:etanercept_ibd_uveitis: do not pick etanercept, a
+    # choice between drugs, not an instruction to stop one): etanercept stays the drug in use
+    record["conditions"] = [*stated_absent()[:1], condition("recurrent_anterior_uveitis"),
+                            condition("peripheral_arthritis", "absent"), condition("pregnancy", "absent")]
+    record["id"] = "eta-first-uveitis"
+    uveitis = reasoner.recommend(record)
+    assert "etanercept" in {local(a.therapy.iri) for a in uveitis.advice if a.kind == "contraindicated"}
+    assert not listed(uveitis, "AS-06") and not listed(uveitis, "R9")
+    assert RESPONSE_TYPE in facts(uveitis)
+
+
+@pytest.mark.parametrize(("pid", "extra", "treatments"), [
+    # latent tuberculosis: test and treat first (lbl:jaki_serious_infection), about starting
+    ("upadacitinib-latent-tb", [condition("latent_tuberculosis")],
+     [course("adalimumab", outcome="primary_nonresponse", start="2019-09-01", end="2022-03-01"),
+      course("upadacitinib", status="ongoing", start="2023-06-01")]),
+    # a TNF inhibitor beside ustekinumab for Crohn's disease (lbl:tnfi_biologic_combination)
+    ("adalimumab-with-ustekinumab", [condition("concurrent_biologic")],
+     [course("adalimumab", status="ongoing", start="2023-02-01"),
+      course("ustekinumab", status="ongoing", start="2023-06-01")]),
+])
+def test_a_fact_about_starting_a_drug_leaves_the_drug_taken_in_use(eular_only, pid, extra, treatments) -> None:
+    """Blocking facts about starting a drug (an infection to treat first, a combination of
+    biologics) are no reason to switch away from one already taken: R9 and R12 wait, the response
+    is asked for, as before (second review of this change)."""
+    result = eular_only.recommend(patient(pid, conditions=[*stated_absent(), *extra],
+                                          treatments=[*nsaid_failure(), *treatments]))
+    assert result.conforms
+    assert any(a.kind == "contraindicated" for a in result.advice)
+    assert not listed(result, "R9") and not listed(result, "R12")
+    assert CURRENT_RESPONSE in facts(result)
+
+
+def test_the_question_stays_where_neither_r9_nor_r12_offers_a_next_step(eular_only) -> None:
+    """Etanercept in NYHA class III or IV heart failure, NSAIDs never tried (they are held back by
+    the same heart failure): neither R9 nor R12 applies, so the question about etanercept stays
+    rather than the report falling silent about it (second review of this change)."""
+    result = eular_only.recommend(patient("eta-severe-hf-no-nsaid", age=66, sex="male", conditions=[
+        *stated_absent(), SEVERE_HF], treatments=[course("etanercept", status="ongoing", start="2024-02-01")]))
+    assert result.conforms
+    assert not listed(result, "R9") and not listed(result, "R12")
+    assert CURRENT_RESPONSE in facts(result)
+
+
+def test_the_state_is_written_for_contraindications_only(reasoner) -> None:
+    """ax:contraindicatedMolecule names the drugs of contraindicated items whose fact says to stop
+    the drug (ax:stopsDrugTaken), never those of a caution nor of another blocking fact."""
+    from rdflib import URIRef
+
+    from reasoner.namespaces import AX
+
+    record = etanercept_after_adalimumab("state-check", SEVERE_HF, condition("congestive_heart_failure"))
+    derived = reasoner.derive(reasoner.load(record).graph)
+    who = URIRef("https://w3id.org/axspa-kg/record/state-check")
+    marked = {local(str(o)) for o in derived.objects(who, AX.contraindicatedMolecule)}
+    # tnfi_severe_heart_failure: the five TNF inhibitors, and nothing else. nsaid_severe_heart_failure
+    # and infliximab_hf_high_dose block too but say nothing of stopping a drug taken (the dose
+    # fact is about infliximab above 5 mg/kg); tnfi_heart_failure is a caution
+    assert marked == {"adalimumab", "certolizumab_pegol", "etanercept", "golimumab", "infliximab"}
+
+
+def test_the_us_jaki_indication_restriction_is_no_reason_to_switch(eular_only) -> None:
+    """Upadacitinib as first b/tsDMARD (no TNF inhibitor failed): lbl:jaki_us_tnf_ir lists it as
+    contraindicated (the US indication), but that restriction is about starting it (no
+    ax:stopsDrugTaken). The drug taken stays the drug in use: R9 waits and its response is asked
+    for, as before."""
+    result = eular_only.recommend(patient("upadacitinib-first-line", conditions=stated_absent(), treatments=[
+        *nsaid_failure(), course("upadacitinib", status="ongoing", start="2024-05-01")]))
+    assert result.conforms
+    contraindicated = {local(a.therapy.iri) for a in result.advice if a.kind == "contraindicated"}
+    assert "upadacitinib" in contraindicated
+    assert not listed(result, "R9")
+    assert CURRENT_RESPONSE in facts(result)
+    # near miss: with a stated TNF-inhibitor contraindication, a TNF inhibitor taken is no drug in
+    # use (demyelinating disease, golimumab taken): R9 offers the IL-17 inhibitors
+    golimumab = eular_only.recommend(patient("golimumab-demyelinating", conditions=[
+        *stated_absent(), condition("demyelinating_disease")], treatments=[
+        *nsaid_failure(), course("golimumab", status="ongoing", start="2024-05-01")]))
+    assert {"bimekizumab", "ixekizumab", "secukinumab"} <= listed(golimumab, "R9")
+    assert CURRENT_RESPONSE not in facts(golimumab)
