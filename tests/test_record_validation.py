@@ -31,6 +31,8 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "crohns-present-ibd-absent.json": ("conditions", "crohns_disease is stated present, but ibd, which includes it",
                                        "crohns_disease"),
     "course-without-status.json": ("treatments[1].status", "give ongoing or stopped", None),
+    "course-working-and-nonresponse.json": ("treatments[1]", "both still working (ongoing_response) and a non-response",
+                                            None),
     "course-primary-and-secondary.json": ("treatments[2].outcome", "both a primary and a secondary non-response", None),
     "diagnosis-not-axspa.json": ("diagnosis", "give exactly one of", "psoriatic_arthritis"),
     "end-before-start.json": ("treatments[1].start", "starts after it ends", "2026-05-10"),
