@@ -225,6 +225,25 @@ def test_upadacitinib_is_a_caution_for_a_woman_who_could_become_pregnant_and_hel
     assert not any(a.therapy.iri == upa and a.kind == "recommended" for a in pregnant.advice)
 
 
+def test_a_woman_planning_a_pregnancy_gets_the_reproductive_potential_caution(run) -> None:
+    """Planning a pregnancy falls under reproductive potential: the upadacitinib caution (pregnancy
+    test, contraception during treatment) is shown beside R12's offer, and methotrexate is held back
+    as before. Session-15 probe: a woman of 31 trying to conceive was offered upadacitinib and
+    tofacitinib with no word on either."""
+    history = [*nsaid_failure(),
+               course("adalimumab", outcome="primary_nonresponse", start="2024-05-01", end="2024-11-01"),
+               course("secukinumab", outcome="primary_nonresponse", start="2024-11-15", end="2025-06-01")]
+    planning = run(patient("upa-planning-pregnancy", sex="female", age=31, treatments=history, conditions=[
+        condition("planning_pregnancy"), condition("pregnancy", "absent")]))
+    [caution] = label_items(planning, "upadacitinib_reproductive_potential")
+    assert caution.kind == "caution" and [f.text for f in caution.because] == ["planning pregnancy: present"]
+    assert {a.kind for a in label_items(planning, "mtx_pregnancy")} == {"contraindicated"}
+    # near miss: pregnancy and planning both stated absent, no reproductive-potential statement
+    plain = run(patient("upa-not-planning", sex="female", age=31, treatments=history, conditions=[
+        condition("planning_pregnancy", "absent"), condition("pregnancy", "absent")]))
+    assert not label_items(plain, "upadacitinib_reproductive_potential")
+
+
 def test_a_chronic_or_recurrent_infection_brings_the_il17i_caution(run) -> None:
     """The IL-17-inhibitor infection row asks for care in chronic or recurrent infection; that part was
     left unmapped, so AS-11 offered an IL-17 inhibitor to such a patient without a word."""
