@@ -210,6 +210,21 @@ def test_r5_prefers_continuous_use_for_a_good_nsaid_responder(run) -> None:
     assert therapies(responder, "R5") == {S(AX.continuous_nsaid_use)}
     partial = run(patient("eu-partial", state="stable", treatments=[ongoing("naproxen", "partial_response")]))
     assert not items(partial, "R5")
+    assert "AS-24" not in (items(responder, "R5")[0].note or "")  # no TNF inhibitor: R5 alone
+
+
+def test_r5_continuous_use_beside_a_tnfi_in_stable_disease_points_to_as24(run) -> None:
+    """Stable AS on certolizumab and celecoxib, both working: R5 (continuous NSAID use) and AS-24
+    (withdraw the NSAID, keep the TNF inhibitor) both fire; R5's note now names AS-24, so that the
+    two are not read as contradicting each other (session-15 clinical probe)."""
+    both = run(patient("eu-responder-on-tnfi", state="stable", treatments=[
+        *nsaid_failure(), ongoing("Cimzia"), ongoing("celecoxib")]))
+    [r5] = items(both, "R5")
+    assert "AS-24" in (r5.note or "") and advice_from(both, "acr2019", "AS-24")
+    # near miss: an IL-17 inhibitor instead (no ACR row on withdrawing the NSAID beside one)
+    il17 = run(patient("eu-responder-on-il17i", state="stable", treatments=[
+        *nsaid_failure(), ongoing("secukinumab"), ongoing("celecoxib")]))
+    assert "AS-24" not in (items(il17, "R5")[0].note or "")
 
 
 def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:

@@ -31,12 +31,14 @@ TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveiti
          "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
             "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", "ni-current-response",
-            "ni-switch-response", *TWINS.values())
+            "ni-switch-response", "ni-uveitis-recurrence", *TWINS.values())
 # run with ASAS-EULAR 2022 alone too
 EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", *TWINS.values()}
 # ASAS-EULAR questions that read an ACR question's marker: each twin, and the question about the drug
 # being taken, which ni-response-type covers for the first TNF inhibitor
 MARKER_READERS = {*TWINS.values(), "ni-current-response"}
+# ACR questions that read another ACR question's marker (the same fact asked where a biologic is chosen)
+ACR_MARKER_READERS = {"ni-uveitis-recurrence"}
 
 # Statements that close every open branch except the one a test is about.
 ALL_STATED = {
@@ -85,7 +87,7 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         negated = {p for p, _ in rule.negates} & derived
         # a twin may negate its ACR twin's marker (a lower stratum), and nothing else derived;
         # ni-current-response also stays silent on a drug to come off where R9 or R12 fired
-        allowed = {str(AX.askedUnderAcr2019)} if name in MARKER_READERS else set()
+        allowed = {str(AX.askedUnderAcr2019)} if name in MARKER_READERS | ACR_MARKER_READERS else set()
         if name == "ni-current-response":
             allowed |= {str(AX.applicableRecommendation)}
         assert negated <= allowed, f"{name} negates over derived output"
@@ -111,6 +113,9 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         (str(AX.askedUnderAcr2019), str(AX.need_response_type)),
         (str(AX.askedUnderAcr2019), str(AX.need_current_response))}
     assert (str(AX.askedUnderAcr2019), str(AX.need_current_response)) in rules["ni-switch-response"].produces
+    assert order["ni-uveitis-recurrence"] > order["ni-uveitis-status"]
+    assert {k for k in rules["ni-uveitis-recurrence"].negates if k[0] == str(AX.askedUnderAcr2019)} == {
+        (str(AX.askedUnderAcr2019), str(AX.need_uveitis_status))}
 
 
 def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
@@ -388,6 +393,29 @@ def test_an_episode_of_uveitis_leaves_open_whether_it_recurs(advise, episode) ->
                                 treatments=nsaid_failure()))
         assert row in option_ids(need(result, UVEITIS))
         assert not [a for a in result.advice if a.recommendation.id == row and a.kind != "needs-information"]
+
+
+@pytest.mark.parametrize("episode", ["iritis", "acute_anterior_uveitis", "anterior_uveitis"])
+def test_an_episode_of_uveitis_in_stable_as_asks_whether_it_recurs_for_as38(advise, episode) -> None:
+    """Stable AS, iritis on record, recurrence not stated: AS-38 (eye drops kept at home for recurrent
+    iritis) depends on it, and no biologic is being chosen, so ni-uveitis-status is silent; the
+    recurrence question asks instead (session-15 clinical probe)."""
+    result = advise(patient("stable-iritis", state="stable", conditions=[condition(episode)]))
+    item = need(result, UVEITIS)
+    assert option_ids(item) == {"AS-38"}
+    assert [f.text for f in item.because] == [f"{episode.replace('_', ' ')}: present", "in population: AS patient"]
+    assert not [a for a in result.advice if a.recommendation.id == "AS-38" and a.kind != "needs-information"]
+    # near misses: recurrence stated absent (a single episode) or present (AS-38 fires), and nr-axSpA
+    # (ACR 2019 has no eye-drop row for it)
+    single = advise(patient("stable-iritis-once", state="stable", conditions=[
+        condition(episode), condition("recurrent_anterior_uveitis", "absent")]))
+    assert not needs(single, UVEITIS)
+    recurrent = advise(patient("stable-iritis-recurs", state="stable", conditions=[
+        condition(episode), condition("recurrent_anterior_uveitis")]))
+    assert not needs(recurrent, UVEITIS)
+    assert [a for a in recurrent.advice if a.recommendation.id == "AS-38"]
+    nr = advise(patient("stable-iritis-nr", diagnosis="nr-axSpA", state="stable", conditions=[condition(episode)]))
+    assert not needs(nr, UVEITIS)
 
 
 # ---------------------------------------------------------------------------------------------
