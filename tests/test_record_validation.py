@@ -576,6 +576,13 @@ def test_judgements_and_unusual_records_are_not_refused(engine) -> None:
     assert pregnant.conforms
     assert any(v["severity"] == "warning" and v["path"] == "sex" and "pregnancy" in v["message"]
                for v in pregnant.validation)
+    # planning a pregnancy (under reproductive potential since session 15) is checked the same way
+    planning = engine.recommend({"id": "male-planning", "age": 35, "sex": "male", "diagnosis": "AS",
+                                 "diseaseState": "stable",
+                                 "conditions": [{"condition": "planning_pregnancy", "status": "present"}]})
+    assert planning.conforms
+    assert [v["value"] for v in planning.validation if v["severity"] == "warning" and v["path"] == "sex"] == [
+        "planning_pregnancy"]
 
 
 @pytest.mark.parametrize(("fixture", "shown", "measure"), [

@@ -225,6 +225,10 @@ def test_r5_continuous_use_beside_a_tnfi_in_stable_disease_points_to_as24(run) -
     il17 = run(patient("eu-responder-on-il17i", state="stable", treatments=[
         *nsaid_failure(), ongoing("secukinumab"), ongoing("celecoxib")]))
     assert "AS-24" not in (items(il17, "R5")[0].note or "")
+    # nor beside a TNF inhibitor AS-24 cannot keep: taken despite an adverse event (second review)
+    harmed = run(patient("eu-responder-on-harmed-tnfi", state="stable", treatments=[
+        *nsaid_failure(), ongoing("Cimzia", ["ongoing_response", "injection_site_reaction"]), ongoing("celecoxib")]))
+    assert "AS-24" not in (items(harmed, "R5")[0].note or "")
 
 
 def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
