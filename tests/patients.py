@@ -17,6 +17,17 @@ def local(iri: str) -> str:
     return re.split(r"[#/]", iri)[-1]
 
 
+def listed(result, row: str) -> set[str]:
+    """The therapies (last IRI segment) a recommendation row gives as advice, questions left out."""
+    return {local(a.therapy.iri) for a in result.advice
+            if a.recommendation.id == row and a.kind != "needs-information"}
+
+
+def facts(result) -> set[str]:
+    """The facts the result asks for (needs-information items)."""
+    return {n.fact for n in result.needs_information}
+
+
 def course(drug: str, status: str = "stopped", outcome: str | list[str] | None = None,
            start: str | None = "2022-01-10", end: str | None = None, **extra: Any) -> dict[str, Any]:
     item: dict[str, Any] = {"drug": drug, "status": status}

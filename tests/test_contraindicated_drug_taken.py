@@ -18,24 +18,15 @@ import pytest
 
 from reasoner.report import Result
 
-from .patients import condition, course, local, nsaid_failure, patient, stated_absent
+from .patients import condition, course, facts, listed, local, nsaid_failure, patient, stated_absent
 
 CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
 SEVERE_HF = condition("severe_heart_failure", "present")
 
 
-def listed(result: Result, row: str) -> set[str]:
-    return {local(a.therapy.iri) for a in result.advice
-            if a.recommendation.id == row and a.kind != "needs-information"}
-
-
 def overridden(result: Result, row: str) -> set[str]:
     return {local(c.advice.therapy.iri) for c in result.conflicts if c.advice.recommendation.id == row}
-
-
-def facts(result: Result) -> set[str]:
-    return {n.fact for n in result.needs_information}
 
 
 def etanercept_after_adalimumab(pid: str, *extra: dict, diagnosis: str = "AS") -> dict:

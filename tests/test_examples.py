@@ -14,6 +14,8 @@ from reasoner.namespaces import AX, DRUG
 from reasoner.pipeline import Reasoner
 from reasoner.report import Result, render_text
 
+from .patients import facts
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 INVALID = {"invalid-child.json"}
 VALID = sorted(p.name for p in EXAMPLES.glob("*.json") if p.name not in INVALID)
@@ -69,10 +71,6 @@ def rows(result: Result, kind: str | None = None) -> set[str]:
 def therapies_of(result: Result, row: str, kind: str | None = None) -> set[str]:
     return {a.therapy.iri for a in result.advice
             if a.recommendation.id == row and a.kind != "needs-information" and (kind is None or a.kind == kind)}
-
-
-def facts(result: Result) -> set[str]:
-    return {n.fact for n in result.needs_information}
 
 
 def options(result: Result, fact: str) -> set[str]:

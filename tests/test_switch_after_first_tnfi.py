@@ -9,7 +9,7 @@ import pytest
 
 from reasoner.report import Result
 
-from .patients import condition, course, local, measurement, nsaid_failure, patient, stated_absent
+from .patients import condition, course, facts, listed, local, measurement, nsaid_failure, patient, stated_absent
 
 STATED = [*stated_absent(), condition("pregnancy", "absent")]
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
@@ -21,16 +21,8 @@ def rows(result: Result) -> set[str]:
     return {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
 
 
-def listed(result: Result, row: str) -> set[str]:
-    return {local(a.therapy.iri) for a in result.advice if a.recommendation.id == row and a.kind != "needs-information"}
-
-
 def blocked(result: Result) -> set[str]:
     return {local(a.therapy.iri) for a in result.advice if a.kind == "do-not-repeat"}
-
-
-def facts(result: Result) -> set[str]:
-    return {n.fact for n in result.needs_information}
 
 
 @pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-13"), ("nr-axSpA", "NRAXSPA-13")])
