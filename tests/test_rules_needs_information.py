@@ -247,7 +247,7 @@ def test_current_response_asks_about_a_second_tnfi_taken_after_the_first_failed(
     item = need(result, CURRENT_RESPONSE)
     # with both guidelines the ACR twin (ni-switch-response) asks, citing the rows that wait
     assert option_ids(item) == {"AS-12", "AS-13"}
-    assert "etanercept, started after the first TNF inhibitor, is being taken" in item.why
+    assert "etanercept, which replaced the first TNF inhibitor, is being taken" in item.why
     assert [f.text.split(" course")[0] for f in item.because if " course" in f.text] == ["etanercept"]
     assert not needs(result, RESPONSE_TYPE)
     assert not advice_from(result, "asas-eular2022", "R12")

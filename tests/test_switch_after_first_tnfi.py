@@ -43,6 +43,37 @@ def test_the_switch_rows_wait_while_the_tnfi_switched_to_is_taken(advise, diagno
     assert listed(stopped, row) == {"certolizumab_pegol", "etanercept", "golimumab", "infliximab"}
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-13"), ("nr-axSpA", "NRAXSPA-13")])
+def test_an_undated_switch_counts_once_the_first_tnfi_is_stopped(advise, diagnosis, row) -> None:
+    """Adalimumab lost its effect and secukinumab is taken now, neither course dated (session 16):
+    AS-13 offered another TNF inhibitor over secukinumab, the drug being taken, and nothing asked how
+    secukinumab works. With every adalimumab course stopped, the drug taken now replaced it
+    (state-switch-after-first-tnfi-undated.rq); the answer equals that for the dated record."""
+    def treatments(first_status: str = "stopped", later_start: str | None = None,
+                   later_outcome: str | None = None) -> list:
+        return [*nsaid_failure(),
+                course("adalimumab", status=first_status, outcome="secondary_nonresponse", start=None),
+                course("secukinumab", status="ongoing", outcome=later_outcome, start=later_start)]
+
+    undated = advise(patient(f"undated-switch-{diagnosis}", diagnosis=diagnosis, conditions=STATED,
+                             treatments=treatments()))
+    assert row not in rows(undated)
+    assert RESPONSE_TYPE not in facts(undated)
+    assert CURRENT_RESPONSE in facts(undated)
+    # a dated course of the drug taken now, the first one undated: nothing to compare it with
+    dated_later = advise(patient(f"half-dated-switch-{diagnosis}", diagnosis=diagnosis, conditions=STATED,
+                                 treatments=treatments(later_start="2024-03-01")))
+    assert row not in rows(dated_later)
+    assert CURRENT_RESPONSE in facts(dated_later)
+    # near misses: adalimumab still recorded as taken (no switch was made), or secukinumab with a
+    # partial response: the row stands, never listing a drug being taken
+    for name, kinds in (("first-still-taken", treatments(first_status="ongoing")),
+                        ("later-partial", treatments(later_outcome="partial_response"))):
+        standing = advise(patient(f"undated-{name}-{diagnosis}", diagnosis=diagnosis, conditions=STATED,
+                                  treatments=kinds))
+        assert listed(standing, row) == {"certolizumab_pegol", "etanercept", "golimumab", "infliximab"}, name
+
+
 def test_a_tnfi_taken_despite_harm_leaves_the_row_standing_without_itself(advise) -> None:
     """Etanercept continued despite injection-site reactions, in heart failure (probe p16 kin): AS-13
     stands, as after a stopped course, but never lists the drug already taken."""
