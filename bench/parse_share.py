@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import statistics
 import sys
 import time
 from collections import defaultdict
@@ -32,6 +31,7 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from generate import cohort  # noqa: E402
+from run import warm_median  # noqa: E402
 
 from reasoner.pipeline import Reasoner  # noqa: E402
 from reasoner.store import OxigraphStore  # noqa: E402
@@ -79,12 +79,7 @@ def main() -> None:
 
     reasoner = Reasoner(store="oxigraph")
     records = list(cohort(args.patients, seed=args.seed))
-    reasoner.recommend(records[0])
-    plain = []
-    for record in records:
-        started = time.perf_counter()
-        reasoner.recommend(record)
-        plain.append(time.perf_counter() - started)
+    warm = warm_median(reasoner, records)
 
     texts: list[tuple[str, str]] = []
     for store in (reasoner.store, reasoner.store_validator.store):
@@ -101,7 +96,6 @@ def main() -> None:
         cost[head] += parse_seconds(kind, text, empty)
         count[head] += 1
     per_patient = sum(cost.values()) / args.patients
-    warm = statistics.median(plain)
     print(f"warm call, median of {args.patients}: {warm * 1000:.1f} ms")
     print(f"texts sent per call: {len(texts) / args.patients:.1f}; parsing them: {per_patient * 1000:.1f} ms "
           f"({per_patient / warm:.0%} of the warm call)")

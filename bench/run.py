@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -45,8 +46,11 @@ def cold(runs: int) -> float:
 def warm(store: str, calls: int) -> float:
     from reasoner.pipeline import Reasoner
 
-    reasoner = Reasoner(store=store)
-    records = list(cohort(calls, seed=3))
+    return warm_median(Reasoner(store=store), list(cohort(calls, seed=3)))
+
+
+def warm_median(reasoner: Any, records: list[dict[str, Any]]) -> float:
+    """Median seconds of one `recommend` per record, after a first call that warms the caches."""
     reasoner.recommend(records[0])
     times = []
     for record in records:
