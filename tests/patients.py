@@ -69,9 +69,17 @@ def patient(pid: str = "test-patient", diagnosis: str = "AS", state: str = "acti
 
 def stated_absent() -> list[dict[str, Any]]:
     """IBD, recurrent uveitis and peripheral arthritis stated absent: the facts the switching and
-    first-biologic rows ask about, so that a test sees the rows fire rather than the questions."""
+    first-biologic rows ask about, so that a test sees the rows fire rather than the questions; and
+    the checks the labels ask for before a biologic or JAK inhibitor (ni-pretreatment-checks)."""
     return [condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
-            condition("peripheral_arthritis", "absent")]
+            condition("peripheral_arthritis", "absent"), *pretreatment_checks_done()]
+
+
+def pretreatment_checks_done() -> list[dict[str, Any]]:
+    """Latent tuberculosis, hepatitis B carriage and thrombosis risk stated absent: what a record
+    says once the checks before a TNF, IL-17 or JAK inhibitor were made."""
+    return [condition("latent_tuberculosis", "absent"), condition("hbv_carrier", "absent"),
+            condition("thrombosis_risk", "absent")]
 
 
 def nsaid_failure(first: str = "naproxen", second: str = "celecoxib") -> list[dict[str, Any]]:

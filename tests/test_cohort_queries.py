@@ -18,7 +18,7 @@ from reasoner.pipeline import Reasoner
 from reasoner.queries import QueryFile, query_folder
 from reasoner.record import RECORD_BASE, load_record
 
-from .patients import condition, course, nsaid_failure, patient
+from .patients import condition, course, nsaid_failure, patient, pretreatment_checks_done
 
 QUERIES = {q.name: q for q in query_folder("cohort")}
 PREFIX = "cohort-"
@@ -26,9 +26,10 @@ PREFIX = "cohort-"
 
 def documented(*extra: dict) -> list[dict]:
     """Condition statements that settle the usual open branches (IBD, uveitis, peripheral arthritis,
-    pregnancy)."""
+    pregnancy, the checks before a biologic)."""
     return [condition("ibd", "absent"), condition("anterior_uveitis", "absent"),
-            condition("peripheral_arthritis", "absent"), condition("pregnancy", "absent"), *extra]
+            condition("peripheral_arthritis", "absent"), condition("pregnancy", "absent"),
+            *pretreatment_checks_done(), *extra]
 
 
 def first_tnfi(drug: str, outcome: str) -> dict:
@@ -43,7 +44,7 @@ COHORT: list[dict] = [
     patient(f"{PREFIX}pnr-crohns", sex="male",
             treatments=[*nsaid_failure(), first_tnfi("etanercept", "primary_nonresponse")],
             conditions=[condition("crohns_disease", "present"), condition("anterior_uveitis", "absent"),
-                        condition("peripheral_arthritis", "absent")]),
+                        condition("peripheral_arthritis", "absent"), *pretreatment_checks_done()]),
     # 3. nr-axSpA, primary non-response to golimumab, IBD absent: a candidate (nr-axSpA population)
     patient(f"{PREFIX}nr-pnr-no-ibd", diagnosis="nr-axSpA", age=33,
             treatments=[*nsaid_failure(), first_tnfi("Simponi", "primary_nonresponse")], conditions=documented()),
@@ -195,6 +196,10 @@ def test_missing_facts(engines) -> None:
         (pid("pnr-ibd-unknown"), AX.need_ibd_status),
         # a woman whose pregnancy status is not recorded, with JAK inhibitors among the options
         (pid("pnr-ibd-unknown"), AX.need_pregnancy_status),
+        # nor are the checks the labels ask for before a TNF, IL-17 or JAK inhibitor
+        (pid("pnr-ibd-unknown"), AX.need_tuberculosis_status),
+        (pid("pnr-ibd-unknown"), AX.need_hepatitis_b_status),
+        (pid("pnr-ibd-unknown"), AX.need_thrombosis_history),
         (pid("etanercept-reaction"), AX.need_response_type),
         (pid("one-nsaid"), AX.need_nsaid_trial),
         # active disease on a first TNF inhibitor with no response recorded: how is it working?
@@ -202,7 +207,7 @@ def test_missing_facts(engines) -> None:
         # the same on an IL-17 inhibitor (ASAS-EULAR 2022: R9 and R12 offer nothing else meanwhile)
         (pid("on-secukinumab"), AX.need_current_response),
     }
-    assert len(rows) == 6
+    assert len(rows) == 9
 
 
 def test_guideline_concordance_by_patient(engines) -> None:

@@ -32,6 +32,7 @@ RESPONSE_TYPE = "response type of a TNF inhibitor course"
 IBD = "inflammatory bowel disease status"
 UVEITIS = "recurrent anterior uveitis status"
 PREGNANCY = "pregnancy status"
+PRETREATMENT_CHECKS = {"latent tuberculosis status", "hepatitis B status", "thrombosis history and risk"}
 NSAID_TRIAL = "adequacy of the NSAID trial"
 PERIPHERAL = "peripheral arthritis status"
 
@@ -180,7 +181,7 @@ def test_nsaid_failure_biologic_naive(example) -> None:
     assert iris(IL17I) <= therapies_of(result, "AS-08", "recommended")                    # AS-08
     assert str(DRUG.naproxen) in result.therapies("do-not-repeat")
     assert str(DRUG.celecoxib) not in result.therapies("do-not-repeat")  # a partial response is no failure
-    assert not result.needs_information  # two NSAIDs at full dose; IBD, uveitis, arthritis stated
+    assert not result.needs_information  # two NSAIDs at full dose; IBD, uveitis, arthritis, TB, HBV stated
 
 
 def test_primary_tnfi_failure(example) -> None:
@@ -316,5 +317,6 @@ def test_nraxspa_active(example) -> None:
     assert iris(IL17I) <= therapies_of(result, "NRAXSPA-08", "recommended")              # NRAXSPA-08
     assert iris(SYSTEMIC_GC) <= therapies_of(result, "NRAXSPA-16", "against")            # NRAXSPA-16
     assert {str(DRUG.ibuprofen), str(DRUG.etoricoxib)} <= result.therapies("do-not-repeat")
-    assert facts(result) == {UVEITIS, PREGNANCY}  # a woman of 29, pregnancy not recorded
+    # a woman of 29, pregnancy not recorded; the checks before a biologic not recorded either
+    assert facts(result) == {UVEITIS, PREGNANCY, *PRETREATMENT_CHECKS}
     assert {"R10-a", "NRAXSPA-08"} <= options(result, UVEITIS)

@@ -22,6 +22,9 @@ TNFI_ORDER = "order of the TNF inhibitor courses"
 PREGNANCY = "pregnancy status"
 NO_NSAIDS = "whether NSAIDs that cannot be given count as failed"
 CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
+TUBERCULOSIS = "latent tuberculosis status"
+HEPATITIS_B = "hepatitis B status"
+THROMBOSIS = "thrombosis history and risk"
 
 # The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
 # (R9 or R12 applies; for peripheral arthritis, NSAIDs failed) and its ACR twin did not ask, which it
@@ -46,6 +49,9 @@ ALL_STATED = {
     "uveitis": condition("recurrent_anterior_uveitis", "absent"),
     "peripheral": condition("peripheral_arthritis", "absent"),
     "pregnancy": condition("pregnancy", "absent"),
+    "tuberculosis": condition("latent_tuberculosis", "absent"),
+    "hepatitis_b": condition("hbv_carrier", "absent"),
+    "thrombosis": condition("thrombosis_risk", "absent"),
 }
 
 
@@ -124,9 +130,9 @@ def test_ni_advice_nodes_are_iris_minted_from_the_patient(advise) -> None:
         course("etanercept", outcome="adverse_event", start="2023-01-01", end="2023-02-01"),
     ]))
     assert {n.fact for n in result.needs_information} == {RESPONSE_TYPE, IBD, UVEITIS, NSAID_TRIAL, PERIPHERAL,
-                                                          PREGNANCY}
+                                                          PREGNANCY, TUBERCULOSIS, HEPATITIS_B, THROMBOSIS}
     ni_nodes = {s for s in result.graph.subjects(AX.adviceKind, AX.kind_needs_information)}
-    assert len(ni_nodes) == 6
+    assert len(ni_nodes) == 9
     for node in ni_nodes:
         assert not isinstance(node, BNode)
         assert str(node).startswith(result.patient + "/advice/ni-")
@@ -1082,3 +1088,62 @@ def test_nsaids_ruled_out_is_asked_once_with_both_guidelines_and_under_eular_alo
     assert len(set(both.graph.subjects(AX.missingFact, AX.need_route_without_nsaids))) == 1
     eular = _ask(eular_only, record)
     assert option_ids(need(eular, NO_NSAIDS)) == {"R9"}
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-pretreatment-checks (label facts: tuberculosis, hepatitis B, thrombosis)
+# ---------------------------------------------------------------------------------------------
+CHECKS = {"tuberculosis": (TUBERCULOSIS, {"tnfi_latent_tb", "il17i_tb_screen", "jaki_serious_infection"}),
+          "hepatitis_b": (HEPATITIS_B, {"tnfi_hbv"}),
+          "thrombosis": (THROMBOSIS, {"jaki_thrombosis"})}
+
+
+@pytest.mark.parametrize("left_open", sorted(CHECKS))
+def test_pretreatment_checks_are_asked_when_the_record_leaves_them_open(advise, left_open) -> None:
+    """Session-16 probe (p41, p49): after NSAID failure, TNF and IL-17 inhibitors were recommended
+    to a record silent on tuberculosis and hepatitis B, and JAK inhibitors to one silent on
+    thrombosis, with no word on the checks their labels ask for before starting."""
+    fact, labels = CHECKS[left_open]
+    for status in (None, "unknown"):
+        extra = [] if status is None else [condition(ALL_STATED[left_open]["condition"], status)]
+        result = advise(patient(f"checks-{left_open}-{status}", conditions=stated(left_open, extra=extra),
+                                treatments=nsaid_failure()))
+        assert {n.fact for n in result.needs_information} == {fact}, status
+        item = need(result, fact)
+        assert option_ids(item) == labels
+        assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == {"naproxen", "celecoxib"}
+
+
+def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> None:
+    """Present answers as well as absent (the label fact then shows itself), a narrower condition
+    answers the broader one (chronic hepatitis B: a carrier), and active tuberculosis settles the
+    tuberculosis question only."""
+    tb = advise(patient("checks-latent-tb", conditions=stated("tuberculosis", extra=[
+        condition("latent_tuberculosis")]), treatments=nsaid_failure()))
+    assert not tb.needs_information
+    assert any(a.recommendation.id == "tnfi_latent_tb" for a in tb.advice)
+    hbv = advise(patient("checks-chronic-hbv", conditions=stated("hepatitis_b", extra=[
+        condition("chronic_hepatitis_b")]), treatments=nsaid_failure()))
+    assert not needs(hbv, HEPATITIS_B)
+    open_checks = stated("tuberculosis", "hepatitis_b", "thrombosis", extra=[condition("active_tuberculosis")])
+    active_tb = advise(patient("checks-active-tb", conditions=open_checks, treatments=nsaid_failure()))
+    assert {n.fact for n in active_tb.needs_information} == {HEPATITIS_B, THROMBOSIS}
+
+
+@pytest.mark.parametrize(("label", "record"), [
+    ("NSAIDs working", dict(treatments=[course("naproxen", status="ongoing", outcome="ongoing_response")])),
+    ("no drug yet", dict(treatments=[])),
+    ("stable disease", dict(state="stable", treatments=nsaid_failure())),
+])
+def test_pretreatment_checks_wait_until_nsaids_have_failed(advise, label, record) -> None:
+    result = advise(patient("checks-near-miss", conditions=stated("tuberculosis", "hepatitis_b", "thrombosis"),
+                            **record))
+    assert not {TUBERCULOSIS, HEPATITIS_B, THROMBOSIS} & {n.fact for n in result.needs_information}, label
+
+
+def test_pretreatment_checks_are_asked_under_either_guideline_once(acr_only, eular_only, advise) -> None:
+    record = patient("checks-settings", conditions=stated("tuberculosis"), treatments=nsaid_failure())
+    for engine in (acr_only, eular_only):
+        assert len(needs(_ask(engine, record), TUBERCULOSIS)) == 1
+    assert len(needs(advise(record), TUBERCULOSIS)) == 1
+
