@@ -421,6 +421,25 @@ def test_r10_never_names_the_drug_being_taken(run) -> None:
     assert therapies(result, "R10-a") == TNF_MAB - {S(DRUG.adalimumab)}
 
 
+def test_r10b_says_when_r10a_points_the_other_way(run) -> None:
+    """Significant psoriasis and recurrent uveitis (session-16 probe p21): R10-b preferred the
+    IL-17 inhibitors with no word that R10-a prefers a TNF antibody for the uveitis on record. The
+    note says so and the uveitis statement is among its reasons; with psoriasis alone it does not."""
+    both = run(patient("eu-r10b-psoriasis-uveitis", diagnosis="axSpA", measurements=asdas(3.0),
+                       conditions=[condition("significant_psoriasis"), condition("recurrent_anterior_uveitis")],
+                       treatments=nsaid_failure()))
+    [item, *_] = items(both, "R10-b")
+    assert "R10-a prefers a TNF monoclonal antibody" in (item.note or "")
+    assert "recurrent anterior uveitis: present" in [f.text for f in item.because]
+    assert therapies(both, "R10-a") == TNF_MAB
+    alone = run(patient("eu-r10b-psoriasis-alone", diagnosis="axSpA", measurements=asdas(3.0),
+                        conditions=[condition("significant_psoriasis"),
+                                    condition("recurrent_anterior_uveitis", "absent")],
+                        treatments=nsaid_failure()))
+    [item, *_] = items(alone, "R10-b")
+    assert "R10-a" not in (item.note or "")
+
+
 def test_r12_offers_no_other_version_of_the_molecule_being_taken(run) -> None:
     """Humira stopped after a partial response; adalimumab-atto started since, no outcome yet: R12
     offered adalimumab, the molecule being taken (the stopped originator's do-not-repeat item hid
