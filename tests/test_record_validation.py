@@ -612,6 +612,23 @@ def test_stable_beside_a_current_high_score_is_warned_about(engine, fixture: str
         assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
 
 
+def test_active_beside_a_current_inactive_asdas_is_warned_about(engine) -> None:
+    """"active" with a current ASDAS of 1.0 (inactive disease below 1.3, measures.tsv) got a strong
+    TNF-inhibitor recommendation without a word (session-16 probe p53). An earlier high score does
+    not count, nor does a current one of 1.3 or more."""
+    fixture = DATA / "valid" / "as-active-asdas-current-inactive.json"
+    result = engine.recommend(fixture)
+    assert result.conforms
+    warned = [v for v in result.validation if v["path"] == "diseaseState"]
+    assert [(v["severity"], v["value"]) for v in warned] == [("warning", "asdas_crp = 1.0")], warned
+    assert "below 1.3" in warned[0]["message"]
+    record = json.loads(fixture.read_text(encoding="utf-8"))
+    record["measurements"][1]["value"] = 1.3  # low disease activity: no contradiction
+    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+    record["measurements"][1]["value"], record["measurements"][0]["date"] = 1.0, "2026-11-02"  # 3.4 is later
+    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+
+
 def test_dates_after_today_are_warned_about(engine) -> None:
     """2099 for 2009 is a typing error the record would otherwise carry silently (robustness review)."""
     record = {"id": "future-dates", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
