@@ -10,7 +10,7 @@ from reasoner.namespaces import AX
 from reasoner.report import NeedsInformation, Result
 from reasoner.rules import load_rules
 
-from .patients import advice_from, condition, course, nsaid_failure, patient
+from .patients import advice_from, condition, course, nsaid_failure, patient, pretreatment_checks_done
 
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
 IBD = "inflammatory bowel disease status"
@@ -34,7 +34,7 @@ TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveiti
          "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
             "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", "ni-current-response",
-            "ni-switch-response", "ni-uveitis-recurrence", *TWINS.values())
+            "ni-switch-response", "ni-il17i-jaki-response", "ni-uveitis-recurrence", *TWINS.values())
 # run with ASAS-EULAR 2022 alone too
 EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", *TWINS.values()}
 # ASAS-EULAR questions that read an ACR question's marker: each twin, and the question about the drug
@@ -49,9 +49,7 @@ ALL_STATED = {
     "uveitis": condition("recurrent_anterior_uveitis", "absent"),
     "peripheral": condition("peripheral_arthritis", "absent"),
     "pregnancy": condition("pregnancy", "absent"),
-    "tuberculosis": condition("latent_tuberculosis", "absent"),
-    "hepatitis_b": condition("hbv_carrier", "absent"),
-    "thrombosis": condition("thrombosis_risk", "absent"),
+    **dict(zip(("tuberculosis", "hepatitis_b", "thrombosis"), pretreatment_checks_done(), strict=True)),
 }
 
 
@@ -114,7 +112,8 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         assert not any(key[0] == str(AX.applicableRecommendation) for key in rules[acr].consumes)
         marker = {key for key in rules[acr].produces if key[0] == str(AX.askedUnderAcr2019)}
         assert len(marker) == 1 and marker == {k for k in rules[eular].negates if k[0] == str(AX.askedUnderAcr2019)}
-    assert order["ni-current-response"] > max(order["ni-response-type"], order["ni-switch-response"])
+    assert order["ni-current-response"] > max(order["ni-response-type"], order["ni-switch-response"],
+                                              order["ni-il17i-jaki-response"])
     assert {k for k in rules["ni-current-response"].negates if k[0] == str(AX.askedUnderAcr2019)} == {
         (str(AX.askedUnderAcr2019), str(AX.need_response_type)),
         (str(AX.askedUnderAcr2019), str(AX.need_current_response))}
@@ -253,7 +252,7 @@ def test_current_response_asks_about_a_second_tnfi_taken_after_the_first_failed(
     item = need(result, CURRENT_RESPONSE)
     # with both guidelines the ACR twin (ni-switch-response) asks, citing the rows that wait
     assert option_ids(item) == {"AS-12", "AS-13"}
-    assert "etanercept, which replaced the first TNF inhibitor, is being taken" in item.why
+    assert "etanercept, which followed the first TNF inhibitor, is being taken" in item.why
     assert [f.text.split(" course")[0] for f in item.because if " course" in f.text] == ["etanercept"]
     assert not needs(result, RESPONSE_TYPE)
     assert not advice_from(result, "asas-eular2022", "R12")
@@ -294,6 +293,38 @@ def test_current_response_asks_about_an_il17_or_jak_inhibitor_taken(advise, drug
 ])
 def test_current_response_is_silent_on_near_misses(advise, label, record) -> None:
     assert not needs(advise(record), CURRENT_RESPONSE), label
+
+
+@pytest.mark.parametrize(("diagnosis", "rows"), [("AS", {"AS-06", "AS-08"}),
+                                                 ("nr-axSpA", {"NRAXSPA-05", "NRAXSPA-08"})])
+@pytest.mark.parametrize("drug", ["secukinumab", "upadacitinib"])
+def test_an_il17_or_jak_inhibitor_taken_is_asked_about_under_acr_2019_too(advise, acr_only, eular_only, diagnosis,
+                                                                          rows, drug) -> None:
+    """Secukinumab started two months ago, no outcome, active disease (session-16 probe p63): with
+    ACR 2019 alone, AS-06 and AS-08 were given as if no biologic were taken and nothing asked how it
+    works. ni-il17i-jaki-response asks, citing those rows; with both guidelines the item is one."""
+    record = patient(f"on-{drug}-{diagnosis}", diagnosis=diagnosis, conditions=stated(), treatments=[
+        *nsaid_failure(), course(drug, status="ongoing", start="2026-09-20")])
+    acr = _ask(acr_only, record)
+    item = need(acr, CURRENT_RESPONSE)
+    assert option_ids(item) == rows
+    assert f"{drug} is being taken" in item.why and "no row for an IL-17 or JAK inhibitor that fails" in item.why
+    assert [f.text.split(" course")[0] for f in item.because if " course" in f.text] == [drug]
+    assert option_ids(need(_ask(eular_only, record), CURRENT_RESPONSE)) == {"R11", "R12"}
+    assert len(needs(advise(record), CURRENT_RESPONSE)) == 1
+    # near miss: its outcome recorded, the question goes
+    record["treatments"][-1]["outcome"] = "ongoing_response"
+    assert not needs(_ask(acr_only, record), CURRENT_RESPONSE)
+
+
+def test_the_il17_inhibitor_switched_to_is_asked_about_once(acr_only) -> None:
+    """Secukinumab after adalimumab never worked, no outcome: ni-switch-response asks (AS-12 and
+    AS-13 wait on it); the IL-17/JAK question stays silent on that course."""
+    result = _ask(acr_only, patient("secukinumab-switch-once", conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-08-01"),
+        course("secukinumab", status="ongoing", start="2022-09-01")]))
+    [item] = needs(result, CURRENT_RESPONSE)
+    assert option_ids(item) == {"AS-12", "AS-13"}
 
 
 def test_two_ongoing_courses_of_the_first_molecule_are_each_asked_about_once(advise) -> None:
@@ -1098,16 +1129,19 @@ CHECKS = {"tuberculosis": (TUBERCULOSIS, {"tnfi_latent_tb", "il17i_tb_screen", "
           "thrombosis": (THROMBOSIS, {"jaki_thrombosis"})}
 
 
+TNFI_FAILED = course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-08-01")
+
+
 @pytest.mark.parametrize("left_open", sorted(CHECKS))
 def test_pretreatment_checks_are_asked_when_the_record_leaves_them_open(advise, left_open) -> None:
-    """Session-16 probe (p41, p49): after NSAID failure, TNF and IL-17 inhibitors were recommended
-    to a record silent on tuberculosis and hepatitis B, and JAK inhibitors to one silent on
-    thrombosis, with no word on the checks their labels ask for before starting."""
+    """Session-16 probe (p41, p49, p71): after NSAID failure, TNF and IL-17 inhibitors were
+    recommended to a record silent on tuberculosis and hepatitis B, and after a TNF inhibitor failed
+    JAK inhibitors to one silent on thrombosis, with no word on the checks their labels ask for."""
     fact, labels = CHECKS[left_open]
     for status in (None, "unknown"):
         extra = [] if status is None else [condition(ALL_STATED[left_open]["condition"], status)]
         result = advise(patient(f"checks-{left_open}-{status}", conditions=stated(left_open, extra=extra),
-                                treatments=nsaid_failure()))
+                                treatments=[*nsaid_failure(), TNFI_FAILED]))
         assert {n.fact for n in result.needs_information} == {fact}, status
         item = need(result, fact)
         assert option_ids(item) == labels
@@ -1117,7 +1151,7 @@ def test_pretreatment_checks_are_asked_when_the_record_leaves_them_open(advise, 
 def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> None:
     """Present answers as well as absent (the label fact then shows itself), a narrower condition
     answers the broader one (chronic hepatitis B: a carrier), and active tuberculosis settles the
-    tuberculosis question only."""
+    tuberculosis question."""
     tb = advise(patient("checks-latent-tb", conditions=stated("tuberculosis", extra=[
         condition("latent_tuberculosis")]), treatments=nsaid_failure()))
     assert not tb.needs_information
@@ -1125,9 +1159,24 @@ def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> No
     hbv = advise(patient("checks-chronic-hbv", conditions=stated("hepatitis_b", extra=[
         condition("chronic_hepatitis_b")]), treatments=nsaid_failure()))
     assert not needs(hbv, HEPATITIS_B)
+    # active tuberculosis holds the TNF inhibitors back (ACR 2019's infection grouping), so the
+    # hepatitis B test their label asks for is moot too; thrombosis (a TNF inhibitor failed) is not
     open_checks = stated("tuberculosis", "hepatitis_b", "thrombosis", extra=[condition("active_tuberculosis")])
-    active_tb = advise(patient("checks-active-tb", conditions=open_checks, treatments=nsaid_failure()))
-    assert {n.fact for n in active_tb.needs_information} == {HEPATITIS_B, THROMBOSIS}
+    active_tb = advise(patient("checks-active-tb", conditions=open_checks, treatments=[*nsaid_failure(), TNFI_FAILED]))
+    assert {n.fact for n in active_tb.needs_information} == {THROMBOSIS}
+
+
+def test_pretreatment_checks_ask_only_what_can_change_the_answer(advise) -> None:
+    """Review of the change: before a TNF inhibitor failed every JAK inhibitor is held back
+    (lbl:jaki_us_tnf_ir), so thrombosis is not asked yet; with a contraindication to TNF inhibitors
+    (heart failure) the drugs whose label row asks for the hepatitis B test are held back."""
+    naive = advise(patient("checks-tnfi-naive", conditions=stated("thrombosis"), treatments=nsaid_failure()))
+    assert not needs(naive, THROMBOSIS)
+    heart = advise(patient("checks-heart-failure", age=63, sex="male", treatments=nsaid_failure(),
+                           conditions=stated("hepatitis_b", extra=[condition("congestive_heart_failure"),
+                                                                   condition("severe_heart_failure", "absent")])))
+    assert not needs(heart, HEPATITIS_B)
+    assert "adalimumab" in {a.therapy.iri.rsplit("/", 1)[-1] for a in heart.advice if a.kind == "contraindicated"}
 
 
 @pytest.mark.parametrize(("label", "record"), [
@@ -1142,7 +1191,7 @@ def test_pretreatment_checks_wait_until_nsaids_have_failed(advise, label, record
 
 
 def test_pretreatment_checks_are_asked_under_either_guideline_once(acr_only, eular_only, advise) -> None:
-    record = patient("checks-settings", conditions=stated("tuberculosis"), treatments=nsaid_failure())
+    record = patient("checks-settings", conditions=stated("tuberculosis"), treatments=[*nsaid_failure(), TNFI_FAILED])
     for engine in (acr_only, eular_only):
         assert len(needs(_ask(engine, record), TUBERCULOSIS)) == 1
     assert len(needs(advise(record), TUBERCULOSIS)) == 1
