@@ -440,6 +440,26 @@ def test_r10b_says_when_r10a_points_the_other_way(run) -> None:
     assert "R10-a" not in (item.note or "")
 
 
+def test_tofacitinib_for_nr_axspa_says_there_are_no_data_and_no_approval(run) -> None:
+    """R9 and R12 name the JAK inhibitors as a class, so for nr-axSpA they listed tofacitinib with no
+    word that ACR 2019 has no tofacitinib data there (NRAXSPA-04, NRAXSPA-07) and that drugs.tsv
+    gives it no nr-axSpA approval (session-16 probe p01, p06). Upadacitinib, and AS, get no such note."""
+    def notes(diagnosis: str, rid: str, treatments: list) -> dict[str, str]:
+        result = run(patient(f"eu-tofa-{diagnosis}-{rid}", diagnosis=diagnosis, measurements=asdas(3.0),
+                             treatments=treatments))
+        items = [*advice_from(result, "asas-eular2022", rid),
+                 *(c.advice for c in result.conflicts if c.advice.recommendation.id == rid)]
+        return {a.therapy.iri.rsplit("/", 1)[-1]: a.note or "" for a in items}
+
+    after_tnfi = [*nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2024-01-01",
+                                           end="2024-08-01")]
+    for rid, treatments in (("R12", after_tnfi), ("R9", nsaid_failure())):
+        nr = notes("nr-axSpA", rid, treatments)
+        assert "no tofacitinib data" in nr["tofacitinib"] and "no nr-axSpA approval" in nr["tofacitinib"], rid
+        assert "tofacitinib" not in nr["upadacitinib"], rid
+        assert "no tofacitinib data" not in notes("AS", rid, treatments)["tofacitinib"], rid
+
+
 def test_r12_offers_no_other_version_of_the_molecule_being_taken(run) -> None:
     """Humira stopped after a partial response; adalimumab-atto started since, no outcome yet: R12
     offered adalimumab, the molecule being taken (the stopped originator's do-not-repeat item hid
