@@ -21,6 +21,7 @@ from .patients import (
     check_fires_and_near_miss,
     condition,
     course,
+    local,
     measurement,
     nsaid_failure,
     patient,
@@ -449,7 +450,7 @@ def test_tofacitinib_for_nr_axspa_says_there_are_no_data_and_no_approval(run) ->
                              treatments=treatments))
         items = [*advice_from(result, "asas-eular2022", rid),
                  *(c.advice for c in result.conflicts if c.advice.recommendation.id == rid)]
-        return {a.therapy.iri.rsplit("/", 1)[-1]: a.note or "" for a in items}
+        return {local(a.therapy.iri): a.note or "" for a in items}
 
     after_tnfi = [*nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2024-01-01",
                                            end="2024-08-01")]
