@@ -25,6 +25,12 @@ def blocked(result: Result) -> set[str]:
     return {local(a.therapy.iri) for a in result.advice if a.kind == "do-not-repeat"}
 
 
+def working_again_notes(result: Result) -> set[str]:
+    """The drugs whose do-not-repeat item says the course taken again now is not advised against."""
+    return {local(a.therapy.iri) for a in result.advice
+            if a.kind == "do-not-repeat" and a.note and "working now" in a.note}
+
+
 @pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-13"), ("nr-axSpA", "NRAXSPA-13")])
 def test_the_switch_rows_wait_while_the_tnfi_switched_to_is_taken(advise, diagnosis, row) -> None:
     """Etanercept since 2024 after adalimumab lost its effect, no outcome yet: AS-13 listed
@@ -144,6 +150,10 @@ def test_a_drug_working_now_keeps_the_advice_to_keep_it(advise, label, treatment
     assert blocked_too <= blocked(result), label
     assert {"AS-26", "AS-27", "R13"} <= rows(result), label
     assert not result.conflicts, label
+    # the item of the drug taken now (Humira is adalimumab; Inflectra, infliximab-dyyb) says that
+    # the course kept is not advised against (probe p33); its other versions' items say nothing of it
+    taken_now = "adalimumab" if "Humira" in label else "infliximab_dyyb"
+    assert working_again_notes(result) == {taken_now}, label
 
 
 @pytest.mark.parametrize(("label", "treatments"), [
@@ -166,6 +176,28 @@ def test_the_advice_to_keep_a_failed_drug_stays_suppressed_otherwise(advise, lab
     result = advise(patient(f"kept-suppressed-{len(label)}", state="stable", conditions=STATED,
                             measurements=STABLE_SCORES, treatments=[*nsaid_failure(), *treatments]))
     assert "AS-26" not in rows(result), label
+    assert not working_again_notes(result), label
+
+
+def test_a_failed_nsaid_taken_again_and_working_is_not_advised_against(advise) -> None:
+    """Probe p33: naproxen did nothing in 2019 and is taken again, working, since 2024. Its
+    do-not-repeat item stays (starting it afresh is no option) and now says that the course
+    taken again is not advised against; celecoxib, failed and not taken again, gets no such note."""
+    result = advise(patient("naproxen-again", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                            treatments=[*nsaid_failure(),
+                                        course("naproxen", status="ongoing", outcome="ongoing_response",
+                                               start="2024-01-01")]))
+    assert {"naproxen", "celecoxib"} <= blocked(result)
+    assert working_again_notes(result) == {"naproxen"}
+    # a course of a drug that failed, still recorded as ongoing, keeps do-not-repeat's own note
+    # (one note an item), even beside a later course that works
+    both = advise(patient("naproxen-twice-ongoing", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                          treatments=[course("naproxen", status="ongoing", outcome="primary_nonresponse",
+                                             start="2019-01-01"),
+                                      course("naproxen", status="ongoing", outcome="ongoing_response",
+                                             start="2024-01-01")]))
+    assert not working_again_notes(both)
+    assert any(a.kind == "do-not-repeat" and a.note and "Being taken now" in a.note for a in both.advice)
 
 
 def test_a_failed_drug_working_again_in_active_disease_is_offered_by_no_row(advise) -> None:
