@@ -49,6 +49,15 @@ def _day(start: date, rng: random.Random, low: int, high: int) -> date:
     return start + timedelta(days=rng.randint(low, high))
 
 
+# (BASDAI, ASDAS-CRP) ranges by disease state; the bounds are the measure bands of
+# shared/reference/measures.tsv that the record shapes test (BASDAI 4, ASDAS 1.3 and 2.1).
+SCORE_RANGES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "active": ((0.5, 8.5), (1.3, 4.5)),
+    "stable": ((0.5, 3.9), (0.8, 2.0)),
+    "unclear": ((0.5, 8.5), (0.8, 4.5)),
+}
+
+
 def make_patient(index: int, rng: random.Random, invalid: bool = False) -> dict[str, Any]:
     """One record in the plain JSON format (see README)."""
     diagnosis = "AS" if rng.random() < 0.65 else "nr-axSpA"
@@ -70,13 +79,18 @@ def make_patient(index: int, rng: random.Random, invalid: bool = False) -> dict[
         elif roll < present + absent:
             record["conditions"].append({"condition": concept, "status": "absent"})
     today = date(2026, 10, 1)
-    record["measurements"].append({"measure": "basdai", "value": round(rng.uniform(0.5, 8.5), 1),
+    # Scores agree with the stated disease state, as the record shapes expect (they warn on a stable
+    # state beside a BASDAI of 4 or more or an ASDAS of 2.1 or more, and on an active one beside an
+    # ASDAS below 1.3): drawn over the whole range, a quarter of the records carried such a warning.
+    # Same number of draws as before, so every other field of a seed's records is unchanged.
+    basdai_range, asdas_range = SCORE_RANGES[state]
+    record["measurements"].append({"measure": "basdai", "value": round(rng.uniform(*basdai_range), 1),
                                    "date": today.isoformat()})
     if rng.random() < 0.8:
         record["measurements"].append({"measure": "crp", "value": round(rng.uniform(0.5, 40), 1),
                                        "date": today.isoformat()})
     if rng.random() < 0.5:
-        record["measurements"].append({"measure": "asdas_crp", "value": round(rng.uniform(0.8, 4.5), 2),
+        record["measurements"].append({"measure": "asdas_crp", "value": round(rng.uniform(*asdas_range), 2),
                                        "date": today.isoformat()})
     cursor = date(2015, 1, 1) + timedelta(days=rng.randint(0, 2500))
     steps = rng.choices([1, 2, 3, 4], weights=[0.3, 0.3, 0.25, 0.15])[0]
