@@ -209,3 +209,54 @@ def test_the_us_jaki_indication_restriction_is_no_reason_to_switch(eular_only) -
         *stated_absent(), condition("tnfi_contraindication")], treatments=[
         *nsaid_failure(), course("golimumab", status="ongoing", start="2024-05-01")]))
     assert {"bimekizumab", "ixekizumab", "secukinumab"} <= listed(stated, "R9")
+
+
+STOP_NOTE = "Being taken now (the course named)"
+
+
+def contraindicated_items(result: Result, drug: str) -> list:
+    return [a for a in result.advice if a.kind == "contraindicated" and local(a.therapy.iri) == drug]
+
+
+def test_upadacitinib_taken_in_pregnancy_is_to_be_stopped(eular_only) -> None:
+    """Probe q47 (session 17): pregnant, active disease, upadacitinib since 2024 after adalimumab
+    lost its effect. The EU label rules upadacitinib out in pregnancy (safety.tsv
+    upadacitinib_pregnancy), yet its item cited only the pregnancy, its instruction spoke of
+    starting, and R12 waited on the drug. The fact now says to stop a drug taken
+    (ax:stopsDrugTaken): the item names the course and says it is to be stopped, and R12 answers
+    as if upadacitinib were not taken (no question about how it works)."""
+    record = patient("pregnant-on-upadacitinib", age=31, sex="female", conditions=[
+        *stated_absent(), condition("pregnancy")], treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start="2019-01-10", end="2023-11-01"),
+        course("upadacitinib", status="ongoing", start="2024-01-15")])
+    result = eular_only.recommend(record)
+    assert result.conforms
+    [item] = contraindicated_items(result, "upadacitinib")
+    assert item.recommendation.id == "upadacitinib_pregnancy"
+    assert any(b.text.startswith("upadacitinib course (ongoing, 2024-01-15)") for b in item.because)
+    assert item.note and item.note.startswith("EU: do not use in pregnancy.") and STOP_NOTE in item.note
+    assert CURRENT_RESPONSE not in facts(result)
+    r12 = next(a for a in result.advice if a.recommendation.id == "R12")
+    assert "The upadacitinib being taken is a drug the patient is to come off" in (r12.note or "")
+    # near miss: pregnancy stated absent, upadacitinib is the drug in use again and nothing says stop
+    absent = eular_only.recommend({**record, "id": "not-pregnant-on-upadacitinib", "conditions": [
+        *stated_absent(), condition("pregnancy", "absent")]})
+    assert not contraindicated_items(absent, "upadacitinib")
+    assert CURRENT_RESPONSE in facts(absent)
+
+
+def test_only_the_drug_taken_gets_the_stop_note(reasoner) -> None:
+    """NYHA class III or IV heart failure with adalimumab (Amjevita, adalimumab-atto) taken: the item
+    of adalimumab names the course and says to stop it; the items of the other TNF inhibitors,
+    not taken, keep the fact's instruction alone; a contraindication that says nothing of stopping
+    (infliximab above 5 mg/kg) and a caution (tnfi_heart_failure) never get the note."""
+    result = reasoner.recommend(patient("amjevita-severe-hf", state="stable", age=67, conditions=[
+        *stated_absent(), SEVERE_HF, condition("congestive_heart_failure")], treatments=[
+        *nsaid_failure(), course("Amjevita", status="ongoing", outcome="ongoing_response", start="2016-03-01")]))
+    assert result.conforms
+    noted = {(a.recommendation.id, local(a.therapy.iri)) for a in result.advice if a.note and STOP_NOTE in a.note}
+    assert noted == {("tnfi_severe_heart_failure", "adalimumab")}
+    [item] = [a for a in contraindicated_items(result, "adalimumab")
+              if a.recommendation.id == "tnfi_severe_heart_failure"]
+    assert any(b.text.startswith("adalimumab-atto course (ongoing, 2016-03-01)") for b in item.because)
