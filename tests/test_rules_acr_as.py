@@ -613,6 +613,25 @@ def test_as24_as25_cite_both_ongoing_courses(result) -> None:
     assert {f.text.split(" course")[0] for f in advice.because if " course" in f.text} == {"adalimumab", "naproxen"}
     advice = item(result("stable-tnfi-mtx"), "AS-25", "tnfi_alone_after_csdmard_withdrawal")
     assert {f.text.split(" course")[0] for f in advice.because if " course" in f.text} == {"etanercept", "methotrexate"}
+    assert advice.note is None
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-25"), ("nr-axSpA", "NRAXSPA-25")])
+def test_withdrawing_the_csdmard_notes_peripheral_arthritis(advise, diagnosis, row) -> None:
+    """Probe q22 (session 17): axial disease stable on golimumab, sulfasalazine added six weeks ago
+    for new synovitis. AS-25 advised withdrawing the csDMARD with no word on AS-15's exception
+    (sulfasalazine beside a TNF inhibitor for peripheral arthritis that stays active). The item now
+    says so and names the arthritis; near miss: peripheral arthritis stated absent, no note."""
+    def record(status: str) -> dict:
+        return patient(f"ssz-for-synovitis-{diagnosis}-{status}", diagnosis=diagnosis, state="stable",
+                       conditions=[condition("peripheral_arthritis", status)], treatments=[
+                           *nsaid_failure(),
+                           course("golimumab", status="ongoing", outcome="ongoing_response", start="2021-01-04"),
+                           course("sulfasalazine", status="ongoing", start="2026-10-01")])
+    advice = item(advise(record("present")), row, "tnfi_alone_after_csdmard_withdrawal")
+    assert advice.note and "AS-15" in advice.note and "clinician's call" in advice.note
+    assert "peripheral arthritis: present" in {f.text for f in advice.because}
+    assert item(advise(record("absent")), row, "tnfi_alone_after_csdmard_withdrawal").note is None
 
 
 def test_as30_notes_infliximab_only(result, advise) -> None:
