@@ -319,7 +319,9 @@ def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
         drug = patient.value(node, _DRUG) or patient.value(node, _DRUG_NAME)
         status = label(patient.value(node, _COURSE_STATUS))
         outcomes = ", ".join(sorted(label(o) for o in patient.objects(node, _OUTCOME)))
-        dates = "–".join(str(d) for d in (patient.value(node, _START_DATE), patient.value(node, _END_DATE)) if d)
+        start, end = patient.value(node, _START_DATE), patient.value(node, _END_DATE)
+        # an end date alone is marked as one ("ended 2019-01-01"), so it is not read as a start
+        dates = f"{start}–{end}" if start and end else str(start) if start else f"ended {end}" if end else ""
         text = f"{label(drug)} course ({status}{', ' + dates if dates else ''})"
         return text + (f": {outcomes}" if outcomes else "")
     if (node, _TYPE, _CONDITION_STATEMENT) in patient:

@@ -179,6 +179,27 @@ def test_the_advice_to_keep_a_failed_drug_stays_suppressed_otherwise(advise, lab
     assert not working_again_notes(result), label
 
 
+@pytest.mark.parametrize(("label", "failed_end", "working"), [
+    ("the failed course ended before the restart", "2019-01-01", True),
+    ("the failed course ended after the restart began", "2024-06-01", False),
+])
+def test_an_end_date_alone_orders_the_failed_course(advise, label, failed_end, working) -> None:
+    """Probe q46 (session 17): adalimumab lost its effect, with only an end date (2019) recorded;
+    Humira since 2024, working, in stable disease. The failed course could not be ordered against
+    the restart, so the advice to keep the drug was dropped and nothing said why. A course that
+    ended before the kept one began also began before it; one that ended after still leaves the
+    two courses overlapping (near miss). The report shows such a course as "ended <date>"."""
+    failed = course("adalimumab", outcome="secondary_nonresponse", start=None, end=failed_end)
+    result = advise(patient(f"end-only-{failed_end}", state="stable", conditions=STATED,
+                            measurements=STABLE_SCORES, treatments=[
+                                *nsaid_failure(), failed,
+                                course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")]))
+    assert ("AS-26" in rows(result)) is working, label
+    assert (working_again_notes(result) == {"adalimumab"}) is working, label
+    texts = {b.text for a in result.advice if a.kind == "do-not-repeat" for b in a.because}
+    assert f"adalimumab course (stopped, ended {failed_end}): secondary nonresponse" in texts, label
+
+
 def test_a_failed_nsaid_taken_again_and_working_is_not_advised_against(advise) -> None:
     """Probe p33: naproxen did nothing in 2019 and is taken again, working, since 2024. Its
     do-not-repeat item stays (starting it afresh is no option) and now says that the course
