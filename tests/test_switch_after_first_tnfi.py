@@ -200,6 +200,22 @@ def test_an_end_date_alone_orders_the_failed_course(advise, label, failed_end, w
     assert f"adalimumab course (stopped, ended {failed_end}): secondary nonresponse" in texts, label
 
 
+def test_no_working_again_note_when_a_label_fact_says_to_stop_the_drug(advise) -> None:
+    """Probe q43 (session 17): Enbrel working again after etanercept lost its effect, and multiple
+    sclerosis is new. The do-not-repeat item said the course taken now is not advised against,
+    beside the label fact that says to stop etanercept (tnfi_demyelinating). The note is left out
+    then; the contraindicated item names the course and says to stop it."""
+    lost = course("etanercept", outcome="secondary_nonresponse", start="2018-02-01", end="2021-05-01")
+    again = course("Enbrel", status="ongoing", outcome="ongoing_response", start="2023-03-01")
+    result = advise(patient("enbrel-again-new-ms", state="stable",
+                            conditions=[*STATED, condition("multiple_sclerosis")],
+                            measurements=STABLE_SCORES, treatments=[*nsaid_failure(), lost, again]))
+    assert "etanercept" in blocked(result)
+    assert not working_again_notes(result)
+    assert any(a.kind == "contraindicated" and local(a.therapy.iri) == "etanercept" and a.note
+               and "to be stopped" in a.note for a in result.advice)
+
+
 def test_a_failed_nsaid_taken_again_and_working_is_not_advised_against(advise) -> None:
     """Probe p33: naproxen did nothing in 2019 and is taken again, working, since 2024. Its
     do-not-repeat item stays (starting it afresh is no option) and now says that the course
