@@ -622,16 +622,20 @@ def test_withdrawing_the_csdmard_notes_peripheral_arthritis(advise, diagnosis, r
     for new synovitis. AS-25 advised withdrawing the csDMARD with no word on AS-15's exception
     (sulfasalazine beside a TNF inhibitor for peripheral arthritis that stays active). The item now
     says so and names the arthritis; near miss: peripheral arthritis stated absent, no note."""
-    def record(status: str) -> dict:
-        return patient(f"ssz-for-synovitis-{diagnosis}-{status}", diagnosis=diagnosis, state="stable",
+    def record(status: str, csdmard: str = "sulfasalazine") -> dict:
+        return patient(f"{csdmard}-for-synovitis-{diagnosis}-{status}", diagnosis=diagnosis, state="stable",
                        conditions=[condition("peripheral_arthritis", status)], treatments=[
                            *nsaid_failure(),
                            course("golimumab", status="ongoing", outcome="ongoing_response", start="2021-01-04"),
-                           course("sulfasalazine", status="ongoing", start="2026-10-01")])
+                           course(csdmard, status="ongoing", start="2026-10-01")])
     advice = item(advise(record("present")), row, "tnfi_alone_after_csdmard_withdrawal")
     assert advice.note and "AS-15" in advice.note and "clinician's call" in advice.note
     assert "peripheral arthritis: present" in {f.text for f in advice.because}
-    assert item(advise(record("absent")), row, "tnfi_alone_after_csdmard_withdrawal").note is None
+    # near misses: arthritis absent or unknown; methotrexate, which the AS-15 note does not name
+    # (AS-30 is against it beside a TNF inhibitor: session-17 review)
+    for status, csdmard in (("absent", "sulfasalazine"), ("unknown", "sulfasalazine"), ("present", "methotrexate")):
+        near = item(advise(record(status, csdmard)), row, "tnfi_alone_after_csdmard_withdrawal")
+        assert near.note is None, (status, csdmard)
 
 
 def test_as30_notes_infliximab_only(result, advise) -> None:

@@ -166,6 +166,12 @@ def test_a_drug_working_now_keeps_the_advice_to_keep_it(advise, label, treatment
     ("harm on the course kept (a tolerated injection-site reaction counts)",
      [course("etanercept", status="ongoing", outcome=["injection_site_reaction", "ongoing_response"],
              start="2025-01-01")]),
+    ("the failed course is still recorded as ongoing beside the one kept (session-17 review)",
+     [course("adalimumab", status="ongoing", outcome="secondary_nonresponse", start="2019-06-01"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")]),
+    ("the failed course ended after the course kept began (dated overlap, session-17 review)",
+     [course("adalimumab", outcome="secondary_nonresponse", start="2019-01-10", end="2024-06-01"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")]),
     ("the failure came after the course kept began (overlapping courses)",
      [course("Humira", status="ongoing", outcome="ongoing_response", start="2018-01-01"),
       course("adalimumab", outcome="secondary_nonresponse", start="2022-01-01", end="2023-01-01")]),
@@ -212,6 +218,10 @@ def test_no_working_again_note_when_a_label_fact_says_to_stop_the_drug(advise) -
                             measurements=STABLE_SCORES, treatments=[*nsaid_failure(), lost, again]))
     assert "etanercept" in blocked(result)
     assert not working_again_notes(result)
+    # control: without the multiple sclerosis the note is there
+    control = advise(patient("enbrel-again-no-ms", state="stable", conditions=STATED,
+                             measurements=STABLE_SCORES, treatments=[*nsaid_failure(), lost, again]))
+    assert working_again_notes(control) == {"etanercept"}
     assert any(a.kind == "contraindicated" and local(a.therapy.iri) == "etanercept" and a.note
                and "to be stopped" in a.note for a in result.advice)
 
