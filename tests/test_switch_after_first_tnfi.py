@@ -366,3 +366,75 @@ def test_a_pending_switch_is_asked_about_under_acr_2019_alone_too(advise, acr_on
     assert {o.id for o in item.options} == {"AS-12", "AS-13"}
     both = advise(record)
     assert len([n for n in both.needs_information if n.fact == CURRENT_RESPONSE]) == 1
+
+
+COURSE_ORDER = "whether a course that works began after the failed ones ended"
+LOST_2016 = course("adalimumab", outcome="secondary_nonresponse", start="2016-01-01", end="2019-01-01")
+
+
+@pytest.mark.parametrize(("label", "treatments"), [
+    ("Humira restarted, no start date (probe q12)",
+     [LOST_2016, course("Humira", status="ongoing", outcome="ongoing_response", start=None)]),
+    ("the failed course has no date at all",
+     [course("adalimumab", outcome="secondary_nonresponse", start=None),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")]),
+    ("the failed course is still recorded as ongoing beside the one that works",
+     [course("adalimumab", status="ongoing", outcome="secondary_nonresponse", start="2019-06-01"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")]),
+])
+def test_a_restart_the_dates_cannot_order_asks_for_them(advise, label, treatments) -> None:
+    """Session-17 probe q12: stable AS, adalimumab lost its effect 2016-2019 and Humira was
+    'restarted' (no start date in the letter), working. The advice to keep the biologic (AS-26 to
+    AS-28, R13) was dropped, as it must be while the order is unknown, and nothing said so. Now a
+    question names the course kept and the failed course, and asks for the dates."""
+    result = advise(patient(f"unordered-{len(label)}", state="stable", conditions=STATED,
+                            measurements=STABLE_SCORES, treatments=[*nsaid_failure(), *treatments]))
+    assert "adalimumab" in blocked(result), label
+    assert "AS-26" not in rows(result) and not working_again_notes(result), label
+    [item] = [n for n in result.needs_information if n.fact == COURSE_ORDER]
+    shown = " | ".join(f.text for f in item.because)
+    assert "ongoing response" in shown and "secondary nonresponse" in shown, label
+    assert "start date" in item.why and "ended" in item.why, label
+    [source] = [a.recommendation.id for a in result.advice
+                if a.kind == "needs-information" and a.note == item.why]
+    assert source == "do-not-repeat", label
+
+
+@pytest.mark.parametrize(("label", "treatments", "conditions"), [
+    ("the dates answer: the failed course ended before the restart (keep advice, note)",
+     [LOST_2016, course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")], []),
+    ("the dates answer the other way: the failed course ended after the restart began",
+     [course("adalimumab", outcome="secondary_nonresponse", start="2019-01-10", end="2024-06-01"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")], []),
+    ("harm on the course kept (an injection-site reaction), undated",
+     [LOST_2016, course("Humira", status="ongoing", outcome=["ongoing_response", "injection_site_reaction"],
+                        start=None)], []),
+    ("no response recorded on the undated restart",
+     [LOST_2016, course("Humira", status="ongoing", start=None)], []),
+    ("a label fact says to stop the drug anyway (multiple sclerosis)",
+     [LOST_2016, course("Humira", status="ongoing", outcome="ongoing_response", start=None)],
+     [condition("multiple_sclerosis")]),
+])
+def test_no_order_question_when_the_answer_is_known_or_changes_nothing(advise, label, treatments,
+                                                                        conditions) -> None:
+    """Near misses: the question is asked only where the dates are what is missing."""
+    result = advise(patient(f"ordered-{len(label)}", state="stable", conditions=[*STATED, *conditions],
+                            measurements=STABLE_SCORES, treatments=[*nsaid_failure(), *treatments]))
+    assert COURSE_ORDER not in facts(result), label
+
+
+def test_answering_the_order_question_restores_the_advice_to_keep_the_drug(advise) -> None:
+    """The same patient once the restart's start date is recorded: no question, AS-26 and R13 back,
+    and the do-not-repeat item says the course kept is not advised against."""
+    undated = advise(patient("q12-like", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                             treatments=[*nsaid_failure(), LOST_2016,
+                                         course("Humira", status="ongoing", outcome="ongoing_response",
+                                                start=None)]))
+    dated = advise(patient("q12-like", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                           treatments=[*nsaid_failure(), LOST_2016,
+                                       course("Humira", status="ongoing", outcome="ongoing_response",
+                                              start="2023-05-01")]))
+    assert COURSE_ORDER in facts(undated) and COURSE_ORDER not in facts(dated)
+    assert not {"AS-26", "R13"} & rows(undated)
+    assert {"AS-26", "R13"} <= rows(dated)
+    assert working_again_notes(dated) == {"adalimumab"}
