@@ -10,7 +10,17 @@ from reasoner.namespaces import AX
 from reasoner.report import NeedsInformation, Result
 from reasoner.rules import load_rules
 
-from .patients import advice_from, condition, course, local, nsaid_failure, patient, pretreatment_checks_done
+from .patients import (
+    advice_from,
+    condition,
+    course,
+    facts,
+    listed,
+    local,
+    nsaid_failure,
+    patient,
+    pretreatment_checks_done,
+)
 
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
 IBD = "inflammatory bowel disease status"
@@ -1198,3 +1208,48 @@ def test_pretreatment_checks_are_asked_under_either_guideline_once(acr_only, eul
         assert len(needs(_ask(engine, record), TUBERCULOSIS)) == 1
     assert len(needs(advise(record), TUBERCULOSIS)) == 1
 
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-nsaid-response: an NSAID recorded only as an "inadequate response"
+# ---------------------------------------------------------------------------------------------
+NSAID_RESPONSE = "how an NSAID fell short"
+
+
+def test_an_nsaid_recorded_only_as_inadequate_is_asked_how_it_fell_short(advise) -> None:
+    """Session-17 probe q36: naproxen and etoricoxib, each only an 'inadequate response', were
+    offered again by the NSAID rows with nothing said. do-not-repeat bars an NSAID that did not work
+    and spares one that helped partly; the broad outcome says neither, so each course is asked about."""
+    result = advise(patient("nsaids-broad-outcome", conditions=stated(), treatments=[
+        course("naproxen", outcome="inadequate_response", start="2023-01-10", end="2023-03-01"),
+        course("etoricoxib", outcome="inadequate_response", start="2023-03-10", end="2023-05-01")]))
+    items = needs(result, NSAID_RESPONSE)
+    courses = [[b.text for b in n.because if " course " in b.text] for n in items]
+    assert sorted(c[0].split(" course")[0] for c in courses) == ["etoricoxib", "naproxen"]
+    assert all(len(c) == 1 for c in courses)
+    assert all("partial response" in n.why for n in items)
+    assert {a.recommendation.id for a in result.advice if a.kind == "needs-information"
+            and a.note and "helped partly" in a.note} == {"do-not-repeat"}
+    # until the record says which, the NSAID is not barred (the rows offer it, as the note says)
+    assert "naproxen" in listed(result, "AS-01") and "naproxen" in listed(result, "R5")
+
+
+@pytest.mark.parametrize(("label", "treatments", "state", "offered"), [
+    ("a partial response stated", [course("naproxen", outcome="partial_response")], "active", True),
+    ("no response stated", [course("naproxen", outcome="primary_nonresponse")], "active", False),
+    ("the broad outcome with harm on the same course",
+     [course("naproxen", outcome=["inadequate_response", "adverse_event"])], "active", False),
+    ("another course of the drug did not work",
+     [course("naproxen", outcome="inadequate_response", start="2023-01-10", end="2023-03-01"),
+      course("naproxen", outcome="secondary_nonresponse", start="2024-01-10", end="2024-06-01")], "active", False),
+    ("stable disease: no NSAID row offers it", [course("naproxen", outcome="inadequate_response")], "stable", None),
+    ("a DMARD, not an NSAID (do-not-repeat bars it)",
+     [*nsaid_failure(), course("sulfasalazine", outcome="inadequate_response")], "active", None),
+])
+def test_no_nsaid_response_question_when_the_record_says_or_it_changes_nothing(advise, label, treatments, state,
+                                                                                offered) -> None:
+    """Near misses: the outcome is named, the drug is barred anyway, or nothing offers it."""
+    result = advise(patient(f"nsaid-named-{len(label)}", state=state, conditions=stated(), treatments=treatments))
+    assert NSAID_RESPONSE not in facts(result), label
+    if offered is not None:
+        assert ("naproxen" in listed(result, "AS-01")) is offered, label
