@@ -206,8 +206,13 @@ def test_missing_facts(engines) -> None:
         (pid("on-hyrimoz"), AX.need_response_type),
         # the same on an IL-17 inhibitor (ASAS-EULAR 2022: R9 and R12 offer nothing else meanwhile)
         (pid("on-secukinumab"), AX.need_current_response),
+        # women stated not pregnant, a TNF inhibitor failed (R12 offers upadacitinib), and nothing
+        # said on whether they could become pregnant (the upadacitinib contraception caution)
+        (pid("pnr-no-ibd"), AX.need_reproductive_potential),
+        (pid("nr-pnr-no-ibd"), AX.need_reproductive_potential),
+        (pid("etanercept-reaction"), AX.need_reproductive_potential),
     }
-    assert len(rows) == 9
+    assert len(rows) == 12
 
 
 def test_guideline_concordance_by_patient(engines) -> None:

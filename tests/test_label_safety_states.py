@@ -238,10 +238,12 @@ def test_a_woman_planning_a_pregnancy_gets_the_reproductive_potential_caution(ru
     [caution] = label_items(planning, "upadacitinib_reproductive_potential")
     assert caution.kind == "caution" and [f.text for f in caution.because] == ["planning pregnancy: present"]
     assert {a.kind for a in label_items(planning, "mtx_pregnancy")} == {"contraindicated"}
-    # near miss: pregnancy and planning both stated absent, no reproductive-potential statement
+    # near miss: pregnancy and planning both stated absent, no reproductive-potential statement: no
+    # caution, and a question asks whether she could become pregnant (ni-reproductive-potential)
     plain = run(patient("upa-not-planning", sex="female", age=31, treatments=history, conditions=[
         condition("planning_pregnancy", "absent"), condition("pregnancy", "absent")]))
-    assert not label_items(plain, "upadacitinib_reproductive_potential")
+    assert [a.kind for a in label_items(plain, "upadacitinib_reproductive_potential")] == ["needs-information"]
+    assert "whether she could become pregnant" in {n.fact for n in plain.needs_information}
 
 
 def test_a_chronic_or_recurrent_infection_brings_the_il17i_caution(run) -> None:

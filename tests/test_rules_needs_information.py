@@ -59,6 +59,7 @@ ALL_STATED = {
     "uveitis": condition("recurrent_anterior_uveitis", "absent"),
     "peripheral": condition("peripheral_arthritis", "absent"),
     "pregnancy": condition("pregnancy", "absent"),
+    "potential": condition("female_of_reproductive_potential"),
     **dict(zip(("tuberculosis", "hepatitis_b", "thrombosis"), pretreatment_checks_done(), strict=True)),
 }
 
@@ -626,7 +627,7 @@ def test_pregnancy_status_is_asked_before_jak_inhibitors_or_methotrexate(advise,
 ])
 def test_pregnancy_status_is_silent_when_answered_or_not_in_question(advise, sex, conditions, state) -> None:
     result = advise(patient(f"preg-silent-{sex}-{len(conditions)}-{state}", sex=sex, state=state,
-                            conditions=stated("pregnancy", extra=conditions), treatments=nsaid_failure()))
+                            conditions=stated("pregnancy", "potential", extra=conditions), treatments=nsaid_failure()))
     assert not needs(result, PREGNANCY)
 
 
@@ -1253,3 +1254,63 @@ def test_no_nsaid_response_question_when_the_record_says_or_it_changes_nothing(a
     assert NSAID_RESPONSE not in facts(result), label
     if offered is not None:
         assert ("naproxen" in listed(result, "AS-01")) is offered, label
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-reproductive-potential: pregnancy stated absent, potential unstated, upadacitinib offered
+# ---------------------------------------------------------------------------------------------
+POTENTIAL = "whether she could become pregnant"
+ADALIMUMAB_FAILED = course("adalimumab", outcome="primary_nonresponse", start="2023-01-10", end="2023-07-01")
+
+
+def potential_patient(pid: str, sex: str = "female", extra: list[dict] | None = None,
+                      treatments: list[dict] | None = None) -> dict:
+    """Active AS, NSAIDs and adalimumab failed, pregnancy stated absent: R12 offers upadacitinib."""
+    return patient(pid, age=34, sex=sex, conditions=stated("potential", extra=extra),
+                   treatments=[*nsaid_failure(), *(treatments if treatments is not None else [ADALIMUMAB_FAILED])])
+
+
+def contraception_caution(result: Result) -> bool:
+    return any(a.kind == "caution" and a.recommendation.id == "upadacitinib_reproductive_potential"
+               for a in result.advice)
+
+
+def test_a_woman_stated_not_pregnant_is_asked_whether_she_could_become_pregnant(advise) -> None:
+    """Session-17 probe q02 and review: pregnancy stated absent answers ni-pregnancy-status, but the
+    upadacitinib caution on pregnancy tests and contraception needs 'female of reproductive
+    potential', which nothing asked for, so R12 offered upadacitinib with no word on it."""
+    result = advise(potential_patient("potential-unstated"))
+    assert "upadacitinib" in listed(result, "R12")
+    item = need(result, POTENTIAL)
+    assert option_ids(item) == {"upadacitinib_reproductive_potential"}
+    shown = " | ".join(b.text for b in item.because)
+    assert "pregnancy" in shown and "adalimumab course" in shown
+    assert not contraception_caution(result) and PREGNANCY not in facts(result)
+    # answered: present shows the caution, absent settles it; either way the question goes
+    present = advise(potential_patient("potential-present", extra=[condition("female_of_reproductive_potential")]))
+    absent = advise(potential_patient("potential-absent",
+                                      extra=[condition("female_of_reproductive_potential", "absent")]))
+    assert contraception_caution(present) and not contraception_caution(absent)
+    assert POTENTIAL not in facts(present) | facts(absent)
+
+
+@pytest.mark.parametrize(("label", "record"), [
+    ("a man", potential_patient("potential-male", sex="male")),
+    ("a planned pregnancy stated (it falls under the potential)",
+     potential_patient("potential-planning", extra=[condition("planning_pregnancy")])),
+    ("no TNF inhibitor failed: jaki_us_tnf_ir holds upadacitinib back",
+     potential_patient("potential-naive", treatments=[])),
+    ("upadacitinib itself failed", potential_patient("potential-upa-failed", treatments=[
+        ADALIMUMAB_FAILED,
+        course("upadacitinib", outcome="primary_nonresponse", start="2023-08-01", end="2024-02-01")])),
+])
+def test_no_reproductive_potential_question_when_it_changes_nothing(advise, label, record) -> None:
+    assert POTENTIAL not in facts(advise(record)), label
+
+
+def test_the_reproductive_potential_question_waits_on_the_asas_eular_rows(acr_only, eular_only) -> None:
+    """ACR 2019 offers tofacitinib (AS-04), whose pregnancy fact has no reproductive-potential part;
+    only R9 and R12 offer upadacitinib."""
+    record = potential_patient("potential-by-guideline")
+    assert POTENTIAL not in facts(acr_only.recommend(record))
+    assert POTENTIAL in facts(eular_only.recommend(record))
