@@ -18,7 +18,7 @@ import pytest
 
 from reasoner.report import Result
 
-from .patients import condition, course, facts, listed, local, nsaid_failure, patient, stated_absent
+from .patients import condition, course, facts, listed, local, measurement, nsaid_failure, patient, stated_absent
 
 CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
 RESPONSE_TYPE = "response type of a TNF inhibitor course"
@@ -260,3 +260,28 @@ def test_only_the_drug_taken_gets_the_stop_note(reasoner) -> None:
     [item] = [a for a in contraindicated_items(result, "adalimumab")
               if a.recommendation.id == "tnfi_severe_heart_failure"]
     assert any(b.text.startswith("adalimumab-atto course (ongoing, 2016-03-01)") for b in item.because)
+
+
+OTHER_STATED = [c for c in stated_absent() if c["condition"] != "peripheral_arthritis"]
+
+
+def test_methotrexate_taken_in_pregnancy_is_to_be_stopped(reasoner) -> None:
+    """Session-18 probe s35: about six weeks pregnant, methotrexate taken for knee synovitis and
+    working. mtx_pregnancy cited only the pregnancy and said to rule pregnancy out before starting.
+    It now carries ax:stopsDrugTaken, as upadacitinib_pregnancy does: the item names the course and
+    says the drug is to be stopped. Near miss: pregnancy stated absent, nothing to stop."""
+    record = patient("pregnant-on-methotrexate", age=30, sex="female", state="stable",
+                     measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                     conditions=[*OTHER_STATED, condition("pregnancy"), condition("peripheral_arthritis")],
+                     treatments=[*nsaid_failure(),
+                                 course("methotrexate", status="ongoing", outcome="ongoing_response",
+                                        start="2024-01-01")])
+    result = reasoner.recommend(record)
+    assert result.conforms
+    [item] = contraindicated_items(result, "methotrexate")
+    assert item.recommendation.id == "mtx_pregnancy"
+    assert any(b.text.startswith("methotrexate course (ongoing, 2024-01-01)") for b in item.because)
+    assert "to be stopped" in (item.note or "")
+    absent = reasoner.recommend({**record, "id": "not-pregnant-on-methotrexate", "conditions": [
+        *OTHER_STATED, condition("pregnancy", "absent"), condition("peripheral_arthritis")]})
+    assert absent.conforms and not contraindicated_items(absent, "methotrexate")

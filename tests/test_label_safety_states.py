@@ -260,3 +260,20 @@ def test_a_chronic_or_recurrent_infection_brings_the_il17i_caution(run) -> None:
     clear = run(patient("il17i-no-infection", treatments=nsaid_failure(),
                         conditions=[condition("chronic_or_recurrent_infection", "absent")]))
     assert not label_items(clear, "il17i_chronic_infection")
+
+
+def test_severe_hepatic_impairment_counts_as_chronic_liver_disease(run) -> None:
+    """Session-18 probe s03: Child-Pugh C cirrhosis recorded as severe hepatic impairment alone.
+    AS-04 recommended methotrexate: mtx_liver_alcohol names chronic liver disease, and the severe
+    impairment was not placed under it (severe renal impairment is under chronic kidney disease).
+    Control: a record with neither keeps methotrexate."""
+    history = [*nsaid_failure()]
+    cirrhosis = run(patient("severe-hepatic-peripheral", treatments=history, conditions=[
+        condition("severe_hepatic_impairment"), condition("peripheral_arthritis")]))
+    [mtx] = label_items(cirrhosis, "mtx_liver_alcohol")
+    assert mtx.kind == "contraindicated" and [f.text for f in mtx.because] == ["severe hepatic impairment: present"]
+    assert not any(a.therapy.iri == str(DRUG.methotrexate) and a.kind == "recommended" for a in cirrhosis.advice)
+    control = run(patient("no-liver-disease-peripheral", treatments=history,
+                          conditions=[condition("peripheral_arthritis")]))
+    assert not label_items(control, "mtx_liver_alcohol")
+    assert any(a.therapy.iri == str(DRUG.methotrexate) and a.kind == "recommended" for a in control.advice)
