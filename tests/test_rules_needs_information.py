@@ -1314,3 +1314,108 @@ def test_the_reproductive_potential_question_waits_on_the_asas_eular_rows(acr_on
     record = potential_patient("potential-by-guideline")
     assert POTENTIAL not in facts(acr_only.recommend(record))
     assert POTENTIAL in facts(eular_only.recommend(record))
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-impairment-severity: chronic kidney or liver disease of unstated severity
+# ---------------------------------------------------------------------------------------------
+KIDNEY = "whether the kidney disease is severe"
+LIVER = "whether the liver disease is severe"
+
+
+@pytest.mark.parametrize(("disease", "severe", "fact", "options"), [
+    ("chronic_kidney_disease", "severe_renal_impairment", KIDNEY, {"nsaid_severe_renal", "mtx_renal"}),
+    ("chronic_liver_disease", "severe_hepatic_impairment", LIVER,
+     {"nsaid_severe_hepatic", "tofacitinib_hepatic", "upadacitinib_eu_contraindications"}),
+])
+def test_kidney_or_liver_disease_of_unstated_severity_is_asked_about(advise, disease, severe, fact, options) -> None:
+    """Session-18 probe s02: chronic kidney disease, stage not recorded, and AS-01 recommended every
+    NSAID (strong) with no word: the label facts hold NSAIDs back only in advanced disease. As for
+    heart failure (ni-heart-failure-degree), the record is asked how severe it is; an answer, present
+    or absent, settles it, and 'unknown' does not."""
+    for status in (None, "unknown"):
+        extra = [condition(disease)] + ([] if status is None else [condition(severe, status)])
+        result = advise(patient(f"severity-{disease}-{status}", conditions=stated(extra=extra)))
+        item = need(result, fact)
+        assert option_ids(item) == options
+        assert [b.text for b in item.because] == [f"{disease.replace('_', ' ')}: present"]
+    for status in ("present", "absent"):
+        answered = advise(patient(f"severity-{disease}-{status}",
+                                  conditions=stated(extra=[condition(disease), condition(severe, status)])))
+        assert fact not in facts(answered), status
+    # the severe impairment alone falls under the disease and is its own answer
+    alone = advise(patient(f"severity-{severe}-alone", conditions=stated(extra=[condition(severe)])))
+    assert fact not in facts(alone)
+    assert KIDNEY not in facts(advise(patient("severity-none", conditions=stated())))
+
+
+def test_the_kidney_answer_decides_the_nsaids(advise) -> None:
+    """The question matters: severe renal impairment stated present holds NSAIDs back (AS-01 becomes
+    a conflict), stated absent leaves them recommended."""
+    severe = advise(patient("ckd-severe", conditions=stated(extra=[
+        condition("chronic_kidney_disease"), condition("severe_renal_impairment")])))
+    mild = advise(patient("ckd-not-severe", conditions=stated(extra=[
+        condition("chronic_kidney_disease"), condition("severe_renal_impairment", "absent")])))
+    assert "naproxen" not in listed(severe, "AS-01") and "naproxen" in listed(mild, "AS-01")
+
+
+NEW_NI_RULES = ("ni-course-order", "ni-nsaid-response", "ni-reproductive-potential", "ni-impairment-severity")
+
+
+def test_the_session_18_questions_read_no_advice_and_negate_only_record_data() -> None:
+    """The structural test above covers the ACR and ASAS-EULAR questions; these four (principle and
+    label questions) must keep to the same discipline: no other rule's items read, nothing derived
+    negated but the states written for them (ax:barsRepeatOf, ax:contraindicatedMolecule)."""
+    rules = {rule.name: rule for stratum in load_rules() for rule in stratum}
+    advice_predicates = {str(AX[p]) for p in (
+        "adviceKind", "therapy", "forPatient", "basedOn", "because", "over", "suppressedBy", "missingFact",
+        "option", "adviceNote", "inPopulation")}
+    for name in NEW_NI_RULES:
+        rule = rules[name]
+        assert not {p for p, _ in rule.consumes} & advice_predicates, name
+        assert not {p for p, _ in rule.negates} & advice_predicates, name
+        assert (str(AX.adviceKind), str(AX.kind_needs_information)) in rule.produces, name
+        for key in ("rule", "recommendation", "guideline", "fires when", "does not fire when"):
+            assert rule.query.header.get(key), f"{name}: header field '{key}' is missing"
+
+
+@pytest.mark.parametrize(("label", "treatments", "conditions"), [
+    ("a glucocorticoid, not an NSAID", [*nsaid_failure(), course("prednisone", outcome="inadequate_response")], []),
+    ("the broad outcome beside a partial response",
+     [course("naproxen", outcome=["inadequate_response", "partial_response"])], []),
+    ("the broad outcome beside a non-response",
+     [course("naproxen", outcome=["inadequate_response", "primary_nonresponse"])], []),
+    ("GI bleeding: every NSAID is ruled out (review)", [course("naproxen", outcome="inadequate_response")],
+     [condition("gi_bleeding")]),
+])
+def test_no_nsaid_response_question_for_these_near_misses(advise, label, treatments, conditions) -> None:
+    """Session-18 review: each guard of ni-nsaid-response, with a record that needs it."""
+    result = advise(patient(f"nsaid-guard-{len(label)}", conditions=stated(extra=conditions), treatments=treatments))
+    assert NSAID_RESPONSE not in facts(result), label
+
+
+def test_two_broad_courses_of_one_nsaid_are_one_question(advise) -> None:
+    result = advise(patient("naproxen-twice-broad", conditions=stated(), treatments=[
+        course("naproxen", outcome="inadequate_response", start="2022-01-10", end="2022-03-01"),
+        course("naproxen", outcome="inadequate_response", start="2023-01-10", end="2023-03-01")]))
+    [item] = needs(result, NSAID_RESPONSE)
+    assert len([b for b in item.because if " course " in b.text]) == 2
+
+
+def test_no_gi_bleeding_nsaid_trial_question_when_every_nsaid_is_ruled_out(advise) -> None:
+    """Session-18 review: with every NSAID contraindicated (GI bleeding) and one NSAID failed, the
+    NSAID-trial question must stay silent on every store; Virtuoso 7.2 asked it while the populations
+    stood as a bare UNION before the MINUS. The fixture is in tests/data/valid for the parity test."""
+    result = advise(patient("gi-bleeding-one-nsaid", conditions=stated(extra=[condition("gi_bleeding")]),
+                            treatments=[course("naproxen", outcome="primary_nonresponse")]))
+    assert NSAID_TRIAL not in facts(result)
+
+
+def test_no_reproductive_potential_question_when_a_label_fact_rules_upadacitinib_out(advise) -> None:
+    """Session-18 review: thrombosis risk stated present blocks the JAK inhibitors (jaki_thrombosis),
+    so no answer about reproductive potential changes anything."""
+    extra = [c for c in stated("potential", "thrombosis")] + [condition("thrombosis_risk")]
+    result = advise(patient("potential-thrombosis", age=34, conditions=extra,
+                            treatments=[*nsaid_failure(), ADALIMUMAB_FAILED]))
+    assert "upadacitinib" not in listed(result, "R12")
+    assert POTENTIAL not in facts(result)

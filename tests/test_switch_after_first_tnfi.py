@@ -438,3 +438,23 @@ def test_answering_the_order_question_restores_the_advice_to_keep_the_drug(advis
     assert not {"AS-26", "R13"} & rows(undated)
     assert {"AS-26", "R13"} <= rows(dated)
     assert working_again_notes(dated) == {"adalimumab"}
+
+
+def test_a_dated_overlap_settles_the_order_whatever_the_undated_course(advise) -> None:
+    """Session-18 review: one failed course plainly overlaps the restart (ended 2024-06, Humira since
+    2024-01) and another is undated. No date for the undated one can lift the item, so nothing is
+    asked. Two working courses of one drug, both undated, give one question."""
+    overlap = advise(patient("overlap-plus-undated", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                             treatments=[*nsaid_failure(),
+                                         course("adalimumab", outcome="secondary_nonresponse", start="2019-01-10",
+                                                end="2024-06-01"),
+                                         course("adalimumab", outcome="primary_nonresponse", start=None),
+                                         course("Humira", status="ongoing", outcome="ongoing_response",
+                                                start="2024-01-01")]))
+    assert COURSE_ORDER not in facts(overlap)
+    two = advise(patient("two-kept-undated", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                         treatments=[*nsaid_failure(), LOST_2016,
+                                     course("Humira", status="ongoing", outcome="ongoing_response", start=None),
+                                     course("adalimumab", status="ongoing", outcome="ongoing_response",
+                                            start=None)]))
+    assert len([n for n in two.needs_information if n.fact == COURSE_ORDER]) == 1
