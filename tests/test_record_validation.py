@@ -681,3 +681,37 @@ def test_a_drug_problem_is_reported_once_naming_the_field(validator: str) -> Non
     lines = [validation_line(v) for v in missing.validation if v["severity"] == "violation"]
     assert lines == ["treatments[1].drug: each course needs a drug (ontology IRI, generic name, brand name or "
                      "RxNorm code)."], lines
+
+
+def test_unclear_beside_a_current_very_high_asdas_is_warned_about(engine) -> None:
+    """"unclear" with a current ASDAS of 3.8 (very high disease activity, above 3.5 in measures.tsv)
+    sent the record to the rows for an unclear state, AS-49's MRI among them, without a word
+    (session-18 probe s15). An earlier very high score does not count, nor a current 3.5."""
+    fixture = DATA / "valid" / "as-unclear-asdas-very-high.json"
+    result = engine.recommend(fixture)
+    assert result.conforms
+    warned = [v for v in result.validation if v["path"] == "diseaseState"]
+    assert [(v["severity"], v["value"]) for v in warned] == [("warning", "asdas_crp = 3.8")], warned
+    assert "unclear" in warned[0]["message"] and "above 3.5" in warned[0]["message"]
+    record = json.loads(fixture.read_text(encoding="utf-8"))
+    record["measurements"][1]["value"] = 3.5
+    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+    record["measurements"][1]["value"], record["measurements"][0]["value"] = 2.9, 3.9  # the 3.9 is earlier
+    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+
+
+def test_nr_axspa_with_spinal_ankylosis_is_warned_about(engine) -> None:
+    """Spinal fusion or syndesmophytes stated present in a record of nr-axSpA (session-18 probe s19):
+    radiographic damage beside a non-radiographic diagnosis, and the rows ACR 2019 gives for them
+    (AS-34, strong, against spinal manipulation; AS-46) are AS rows, so they were lost silently."""
+    fixture = DATA / "valid" / "nraxspa-spinal-ankylosis-stated.json"
+    result = engine.recommend(fixture)
+    assert result.conforms
+    warned = [v for v in result.validation if v["path"] == "diagnosis"]
+    assert [(v["severity"], v["value"]) for v in warned] == [("warning", "spinal_ankylosis")], warned
+    assert "AS-34" in warned[0]["message"]
+    record = json.loads(fixture.read_text(encoding="utf-8"))
+    record["diagnosis"] = "AS"
+    assert not [v for v in engine.recommend(record).validation if v["path"] == "diagnosis"]
+    record["diagnosis"], record["conditions"][3]["status"] = "nr-axSpA", "absent"
+    assert not [v for v in engine.recommend(record).validation if v["path"] == "diagnosis"]
