@@ -836,3 +836,20 @@ def test_a_version_taken_now_after_harm_from_another_is_not_blocked(advise, now)
     assert "infliximab_dyyb" in blocked
     assert {"AS-26", "AS-27", "R13"} <= {a.recommendation.id for a in res.advice}
     assert not res.conflicts
+
+
+def test_the_csdmard_rows_name_the_csdmard_taken_beside_the_tnfi(run) -> None:
+    """Session-18 probe s13: adalimumab helping only partly, methotrexate added by the GP. AS-15
+    (against adding a csDMARD) and AS-30 (against methotrexate co-treatment) cited only the
+    adalimumab course, and the methotrexate course appeared nowhere in the report. Both now name it;
+    without it, neither does."""
+    def reasons(result, row: str) -> set[str]:
+        return {b.text.split(" course")[0] for a in result.advice if a.recommendation.id == row
+                for b in a.because if " course" in b.text}
+    tnfi = course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01")
+    added = course("methotrexate", status="ongoing", start="2026-09-01")
+    with_mtx = run(patient("tnfi-plus-mtx", treatments=[*nsaid_failure(), tnfi, added]))
+    assert {"adalimumab", "methotrexate"} <= reasons(with_mtx, "AS-15")
+    assert reasons(with_mtx, "AS-30") == {"adalimumab", "methotrexate"}
+    alone = run(patient("tnfi-alone", treatments=[*nsaid_failure(), tnfi]))
+    assert "methotrexate" not in reasons(alone, "AS-15") | reasons(alone, "AS-30")
