@@ -17,6 +17,7 @@ from .patients import (
     facts,
     listed,
     local,
+    measurement,
     nsaid_failure,
     patient,
     pretreatment_checks_done,
@@ -1419,3 +1420,16 @@ def test_no_reproductive_potential_question_when_a_label_fact_rules_upadacitinib
                             treatments=[*nsaid_failure(), ADALIMUMAB_FAILED]))
     assert "upadacitinib" not in listed(result, "R12")
     assert POTENTIAL not in facts(result)
+
+
+def test_a_woman_taking_upadacitinib_is_asked_too(advise, acr_only) -> None:
+    """Session-18 review: a woman on upadacitinib, stable, pregnancy stated absent and the potential
+    unstated, was never asked, though the caution covers treatment and the weeks after it. The
+    question does not wait on R12 then, so ACR 2019 alone asks it too."""
+    record = potential_patient("potential-on-upadacitinib", treatments=[
+        ADALIMUMAB_FAILED, course("upadacitinib", status="ongoing", outcome="ongoing_response", start="2024-02-01")])
+    record["diseaseState"] = "stable"
+    record["measurements"] = [measurement("basdai", 1.5), measurement("crp", 2.0)]
+    item = need(advise(record), POTENTIAL)
+    assert any(b.text.startswith("upadacitinib course (ongoing") for b in item.because)
+    assert POTENTIAL in facts(acr_only.recommend(record))
