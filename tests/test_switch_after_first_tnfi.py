@@ -480,3 +480,19 @@ def test_a_switch_recorded_on_one_day_counts_as_ordered(advise, label, failed, k
     assert ("AS-26" in rows(result)) is working, label
     assert (working_again_notes(result) == {"adalimumab"}) is working, label
     assert COURSE_ORDER not in facts(result), label
+
+
+def test_no_order_question_for_a_drug_a_label_fact_rules_out(advise) -> None:
+    """Session-18 probe s25: Enbrel restarted (no start date) after etanercept lost its effect, and
+    ulcerative colitis is new. etanercept_ibd_uveitis rules etanercept out, so the advice to keep it
+    is a conflict whatever the dates; the order question was asked all the same."""
+    lost = course("etanercept", outcome="secondary_nonresponse", start="2016-01-01", end="2019-01-01")
+    again = course("Enbrel", status="ongoing", outcome="ongoing_response", start=None)
+    colitis = advise(patient("enbrel-undated-new-uc", state="stable", measurements=STABLE_SCORES,
+                             conditions=[c for c in STATED if c["condition"] != "ibd"]
+                             + [condition("ulcerative_colitis")],
+                             treatments=[*nsaid_failure(), lost, again]))
+    assert COURSE_ORDER not in facts(colitis)
+    control = advise(patient("enbrel-undated", state="stable", measurements=STABLE_SCORES, conditions=STATED,
+                             treatments=[*nsaid_failure(), lost, again]))
+    assert COURSE_ORDER in facts(control)
