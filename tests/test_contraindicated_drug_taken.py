@@ -262,6 +262,16 @@ def test_only_the_drug_taken_gets_the_stop_note(reasoner) -> None:
     assert any(b.text.startswith("adalimumab-atto course (ongoing, 2016-03-01)") for b in item.because)
 
 
+def stopped_item(result: Result, drug: str, fact: str, course_shown: str) -> None:
+    """The record conforms, and its one contraindicated item for the drug rests on the fact, names
+    the course being taken and says the drug is to be stopped (label-stop-drug-taken.rq)."""
+    assert result.conforms
+    [item] = contraindicated_items(result, drug)
+    assert item.recommendation.id == fact
+    assert any(b.text.startswith(course_shown) for b in item.because)
+    assert "to be stopped" in (item.note or "")
+
+
 OTHER_STATED = [c for c in stated_absent() if c["condition"] != "peripheral_arthritis"]
 
 
@@ -276,12 +286,8 @@ def test_methotrexate_taken_in_pregnancy_is_to_be_stopped(reasoner) -> None:
                      treatments=[*nsaid_failure(),
                                  course("methotrexate", status="ongoing", outcome="ongoing_response",
                                         start="2024-01-01")])
-    result = reasoner.recommend(record)
-    assert result.conforms
-    [item] = contraindicated_items(result, "methotrexate")
-    assert item.recommendation.id == "mtx_pregnancy"
-    assert any(b.text.startswith("methotrexate course (ongoing, 2024-01-01)") for b in item.because)
-    assert "to be stopped" in (item.note or "")
+    stopped_item(reasoner.recommend(record), "methotrexate", "mtx_pregnancy",
+                 "methotrexate course (ongoing, 2024-01-01)")
     absent = reasoner.recommend({**record, "id": "not-pregnant-on-methotrexate", "conditions": [
         *OTHER_STATED, condition("pregnancy", "absent"), condition("peripheral_arthritis")]})
     assert absent.conforms and not contraindicated_items(absent, "methotrexate")
@@ -300,11 +306,7 @@ def test_a_tnfi_taken_with_a_lupus_like_syndrome_is_to_be_stopped(reasoner) -> N
                                  course("adalimumab", status="ongoing", outcome="ongoing_response",
                                         start="2020-02-01")])
     result = reasoner.recommend(record)
-    assert result.conforms
-    [item] = contraindicated_items(result, "adalimumab")
-    assert item.recommendation.id == "tnfi_lupus_like"
-    assert any(b.text.startswith("adalimumab course (ongoing, 2020-02-01)") for b in item.because)
-    assert "to be stopped" in (item.note or "")
+    stopped_item(result, "adalimumab", "tnfi_lupus_like", "adalimumab course (ongoing, 2020-02-01)")
     kept = {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
     assert not {"AS-26", "AS-27", "AS-28", "R13"} & kept
     assert {c.advice.recommendation.id for c in result.conflicts} >= {"AS-26", "AS-28", "R13"}

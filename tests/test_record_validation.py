@@ -612,21 +612,31 @@ def test_stable_beside_a_current_high_score_is_warned_about(engine, fixture: str
         assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
 
 
+def warned_once(engine, fixture: Path, path: str, value: str, phrase: str) -> dict:
+    """The fixture is valid with one warning at `path` whose value and message are these; returns the
+    record, for the near misses to edit."""
+    result = engine.recommend(fixture)
+    assert result.conforms
+    warned = [v for v in result.validation if v["path"] == path]
+    assert [(v["severity"], v["value"]) for v in warned] == [("warning", value)], warned
+    assert phrase in warned[0]["message"]
+    return json.loads(fixture.read_text(encoding="utf-8"))
+
+
+def unwarned(engine, record: dict, path: str) -> bool:
+    return not [v for v in engine.recommend(record).validation if v["path"] == path]
+
+
 def test_active_beside_a_current_inactive_asdas_is_warned_about(engine) -> None:
     """"active" with a current ASDAS of 1.0 (inactive disease below 1.3, measures.tsv) got a strong
     TNF-inhibitor recommendation without a word (session-16 probe p53). An earlier high score does
     not count, nor does a current one of 1.3 or more."""
-    fixture = DATA / "valid" / "as-active-asdas-current-inactive.json"
-    result = engine.recommend(fixture)
-    assert result.conforms
-    warned = [v for v in result.validation if v["path"] == "diseaseState"]
-    assert [(v["severity"], v["value"]) for v in warned] == [("warning", "asdas_crp = 1.0")], warned
-    assert "below 1.3" in warned[0]["message"]
-    record = json.loads(fixture.read_text(encoding="utf-8"))
+    record = warned_once(engine, DATA / "valid" / "as-active-asdas-current-inactive.json", "diseaseState",
+                         "asdas_crp = 1.0", "below 1.3")
     record["measurements"][1]["value"] = 1.3  # low disease activity: no contradiction
-    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+    assert unwarned(engine, record, "diseaseState")
     record["measurements"][1]["value"], record["measurements"][0]["date"] = 1.0, "2026-11-02"  # 3.4 is later
-    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+    assert unwarned(engine, record, "diseaseState")
 
 
 def test_dates_after_today_are_warned_about(engine) -> None:
@@ -687,31 +697,21 @@ def test_unclear_beside_a_current_very_high_asdas_is_warned_about(engine) -> Non
     """"unclear" with a current ASDAS of 3.8 (very high disease activity, above 3.5 in measures.tsv)
     sent the record to the rows for an unclear state, AS-49's MRI among them, without a word
     (session-18 probe s15). An earlier very high score does not count, nor a current 3.5."""
-    fixture = DATA / "valid" / "as-unclear-asdas-very-high.json"
-    result = engine.recommend(fixture)
-    assert result.conforms
-    warned = [v for v in result.validation if v["path"] == "diseaseState"]
-    assert [(v["severity"], v["value"]) for v in warned] == [("warning", "asdas_crp = 3.8")], warned
-    assert "unclear" in warned[0]["message"] and "above 3.5" in warned[0]["message"]
-    record = json.loads(fixture.read_text(encoding="utf-8"))
+    record = warned_once(engine, DATA / "valid" / "as-unclear-asdas-very-high.json", "diseaseState",
+                         "asdas_crp = 3.8", "unclear, but the current ASDAS is above 3.5")
     record["measurements"][1]["value"] = 3.5
-    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+    assert unwarned(engine, record, "diseaseState")
     record["measurements"][1]["value"], record["measurements"][0]["value"] = 2.9, 3.9  # the 3.9 is earlier
-    assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+    assert unwarned(engine, record, "diseaseState")
 
 
 def test_nr_axspa_with_spinal_ankylosis_is_warned_about(engine) -> None:
     """Spinal fusion or syndesmophytes stated present in a record of nr-axSpA (session-18 probe s19):
     radiographic damage beside a non-radiographic diagnosis, and the rows ACR 2019 gives for them
     (AS-34, strong, against spinal manipulation; AS-46) are AS rows, so they were lost silently."""
-    fixture = DATA / "valid" / "nraxspa-spinal-ankylosis-stated.json"
-    result = engine.recommend(fixture)
-    assert result.conforms
-    warned = [v for v in result.validation if v["path"] == "diagnosis"]
-    assert [(v["severity"], v["value"]) for v in warned] == [("warning", "spinal_ankylosis")], warned
-    assert "AS-34" in warned[0]["message"]
-    record = json.loads(fixture.read_text(encoding="utf-8"))
+    record = warned_once(engine, DATA / "valid" / "nraxspa-spinal-ankylosis-stated.json", "diagnosis",
+                         "spinal_ankylosis", "AS-34")
     record["diagnosis"] = "AS"
-    assert not [v for v in engine.recommend(record).validation if v["path"] == "diagnosis"]
+    assert unwarned(engine, record, "diagnosis")
     record["diagnosis"], record["conditions"][3]["status"] = "nr-axSpA", "absent"
-    assert not [v for v in engine.recommend(record).validation if v["path"] == "diagnosis"]
+    assert unwarned(engine, record, "diagnosis")
