@@ -216,7 +216,7 @@ def test_upadacitinib_is_a_caution_for_a_woman_who_could_become_pregnant_and_hel
     sources = [a["recommendation"] for a in data["advice"]] + [o for n in data["needs_information"]
                                                               for o in n["options"]]
     assert data["needs_information"] and all(set(src) == {"id", "guideline", "iri", "label"} for src in sources
-                                             if src["id"] != "upadacitinib_reproductive_potential")
+                                             if not src["id"].endswith("_reproductive_potential"))
     assert "contraception" in caution.note and not label_items(able, "upadacitinib_pregnancy")
     assert any(a.therapy.iri == upa and a.kind == "recommended" for a in able.advice)  # R12 offers it
     pregnant = run(patient("upa-pregnant", sex="female", age=31, treatments=history, conditions=[
@@ -277,3 +277,26 @@ def test_severe_hepatic_impairment_counts_as_chronic_liver_disease(run) -> None:
                           conditions=[condition("peripheral_arthritis")]))
     assert not label_items(control, "mtx_liver_alcohol")
     assert any(a.therapy.iri == str(DRUG.methotrexate) and a.kind == "recommended" for a in control.advice)
+
+
+def test_methotrexate_and_tofacitinib_carry_the_contraception_caution_too(run) -> None:
+    """Session-18 probe s40/s41: a woman of 29 recorded as able to become pregnant was offered
+    methotrexate (AS-04, peripheral arthritis) and tofacitinib with no word on a pregnancy test or
+    contraception; only upadacitinib carried that caution. Their pregnancy rows ask for both, so each
+    now has a caution split from its row. Control: the potential stated absent, no caution."""
+    history = [*nsaid_failure(), course("etanercept", outcome="primary_nonresponse", start="2024-01-10",
+                                        end="2024-07-01")]
+    able = run(patient("mtx-tofa-potential", age=29, treatments=history, conditions=[
+        condition("female_of_reproductive_potential"), condition("pregnancy", "absent"),
+        condition("peripheral_arthritis")]))
+    for fact, drug, row, interval in (("mtx_reproductive_potential", "methotrexate", "mtx_pregnancy", "6 months"),
+                                      ("tofacitinib_reproductive_potential", "tofacitinib", "tofacitinib_pregnancy",
+                                       "4 weeks")):
+        [caution] = label_items(able, fact)
+        assert caution.kind == "caution" and caution.therapy.iri == str(DRUG[drug])
+        assert caution.recommendation.from_row == row and interval in (caution.note or "")
+    unable = run(patient("mtx-tofa-no-potential", age=29, treatments=history, conditions=[
+        condition("female_of_reproductive_potential", "absent"), condition("pregnancy", "absent"),
+        condition("peripheral_arthritis")]))
+    assert not label_items(unable, "mtx_reproductive_potential")
+    assert not label_items(unable, "tofacitinib_reproductive_potential")
