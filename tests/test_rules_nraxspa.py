@@ -269,3 +269,17 @@ def test_nraxspa_14_names_the_biosimilars_of_the_failed_drug_as_as_14_does(run) 
         {S(DRUG.infliximab)} | {S(DRUG[d]) for d in INFLIXIMAB_BIOSIMILARS - {"infliximab_dyyb"}})
     # golimumab has no biosimilar, so there is nothing to advise against
     assert not items(run(SECONDARY), "NRAXSPA-14")
+
+
+def test_nraxspa16_and_r7b_cite_the_glucocorticoid_taken(run) -> None:
+    """Session-18 probe s14: prednisolone as a bridge in active nr-axSpA. AS-16 cites a systemic
+    glucocorticoid course on record; its twin NRAXSPA-16 and R7-b did not, so the report never said the
+    patient takes one of the drugs advised against."""
+    result = run(patient("nrax-prednisolone", diagnosis="nr-axSpA", treatments=[
+        course("prednisolone", status="ongoing", start="2026-10-01")]))
+    for row in ("NRAXSPA-16", "R7-b"):
+        cited = {b.text for a in result.advice if a.recommendation.id == row for b in a.because}
+        assert "prednisolone course (ongoing, 2026-10-01)" in cited, row
+    plain = run(patient("nrax-no-glucocorticoid", diagnosis="nr-axSpA"))
+    assert not {b.text for a in plain.advice if a.recommendation.id == "NRAXSPA-16" for b in a.because
+                if " course" in b.text}
