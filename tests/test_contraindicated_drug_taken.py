@@ -291,25 +291,3 @@ def test_methotrexate_taken_in_pregnancy_is_to_be_stopped(reasoner) -> None:
     absent = reasoner.recommend({**record, "id": "not-pregnant-on-methotrexate", "conditions": [
         *OTHER_STATED, condition("pregnancy", "absent"), condition("peripheral_arthritis")]})
     assert absent.conforms and not contraindicated_items(absent, "methotrexate")
-
-
-def test_a_tnfi_taken_with_a_lupus_like_syndrome_is_to_be_stopped(reasoner) -> None:
-    """Session-18 probe s05: a new lupus-like syndrome on adalimumab, stable AS. The label row says to
-    discontinue; the report advised keeping the originator (AS-28, strong), not stopping it (AS-26)
-    and tapering (R13), beside a class caution that did not name the drug taken. tnfi_lupus_like now
-    blocks and carries ax:stopsDrugTaken: the item names the course and says to stop it, and the
-    advice to keep adalimumab moves to the conflicts. Control: no syndrome, the advice stands."""
-    record = patient("lupus-like-on-adalimumab", state="stable",
-                     measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
-                     conditions=[*stated_absent(), condition("lupus_like_syndrome")],
-                     treatments=[*nsaid_failure(),
-                                 course("adalimumab", status="ongoing", outcome="ongoing_response",
-                                        start="2020-02-01")])
-    result = reasoner.recommend(record)
-    stopped_item(result, "adalimumab", "tnfi_lupus_like", "adalimumab course (ongoing, 2020-02-01)")
-    kept = {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
-    assert not {"AS-26", "AS-27", "AS-28", "R13"} & kept
-    assert {c.advice.recommendation.id for c in result.conflicts} >= {"AS-26", "AS-28", "R13"}
-    control = reasoner.recommend({**record, "id": "no-lupus-on-adalimumab", "conditions": stated_absent()})
-    assert control.conforms and not contraindicated_items(control, "adalimumab")
-    assert {"AS-26", "AS-28", "R13"} <= {a.recommendation.id for a in control.advice}
