@@ -853,3 +853,18 @@ def test_the_csdmard_rows_name_the_csdmard_taken_beside_the_tnfi(run) -> None:
     assert reasons(with_mtx, "AS-30") == {"adalimumab", "methotrexate"}
     alone = run(patient("tnfi-alone", treatments=[*nsaid_failure(), tnfi]))
     assert "methotrexate" not in reasons(alone, "AS-15") | reasons(alone, "AS-30")
+
+
+def test_nraxspa29_and_r8a_name_the_methotrexate_taken(run) -> None:
+    """Session-18 review: NRAXSPA-29 (the nr-axSpA twin of AS-30) and R8-a (csDMARDs not in purely
+    axial disease) did not name a methotrexate course taken beside the TNF inhibitor."""
+    result = run(patient("nrax-ada-mtx", diagnosis="nr-axSpA", state="stable",
+                         measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                         conditions=[condition("peripheral_arthritis", "absent")],
+                         treatments=[*nsaid_failure(),
+                                     course("adalimumab", status="ongoing", outcome="ongoing_response",
+                                            start="2023-01-01"),
+                                     course("methotrexate", status="ongoing", start="2025-09-01")]))
+    for row in ("NRAXSPA-29", "R8-a"):
+        cited = {b.text for a in result.advice if a.recommendation.id == row for b in a.because}
+        assert "methotrexate course (ongoing, 2025-09-01)" in cited, row

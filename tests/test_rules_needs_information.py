@@ -1310,8 +1310,8 @@ def test_no_reproductive_potential_question_when_it_changes_nothing(advise, labe
 
 
 def test_the_reproductive_potential_question_waits_on_the_asas_eular_rows(acr_only, eular_only) -> None:
-    """ACR 2019 offers tofacitinib (AS-04), whose pregnancy fact has no reproductive-potential part;
-    only R9 and R12 offer upadacitinib."""
+    """Only R12 offers upadacitinib after a TNF inhibitor failed; with ACR 2019 alone (AS-04 offers
+    tofacitinib and methotrexate) the question is not asked for a woman not taking upadacitinib."""
     record = potential_patient("potential-by-guideline")
     assert POTENTIAL not in facts(acr_only.recommend(record))
     assert POTENTIAL in facts(eular_only.recommend(record))
