@@ -486,9 +486,10 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
         if blockers and item.kind in ("recommended", "preferred-over", "no-preference", "against"):
             blocked.add(node)
             # A do-not-repeat item already explains itself; a label contraindication overriding a
-            # guideline rule is a conflict the clinician must see.
+            # guideline rule is a conflict the clinician must see, and so is a caution whose fact
+            # says to stop the drug taken (the only caution that suppresses: lbl:tnfi_lupus_like).
             for blocker in sorted(set(blockers)):
-                if items[blocker].kind == "contraindicated":  # type: ignore[index]
+                if items[blocker].kind in ("contraindicated", "caution"):  # type: ignore[index]
                     result.conflicts.append(Conflict(item, items[blocker], _link(item, items[blocker], index)))  # type: ignore[index,arg-type]
     result.conflicts.sort(key=lambda c: (_sort_key(c.advice), c.advice.therapy.iri, _sort_key(c.overridden_by)))
     result.advice = sorted((i for n, i in items.items() if n not in blocked), key=_sort_key)
@@ -603,5 +604,7 @@ def render_text(result: Result) -> str:
         for (kind, rec_id, over, link, kept, blocker_kind, blocker_id, blocker_label), names in clashes.items():
             held = ", ".join(dict.fromkeys(names)) + (f" over {over}" if over else "")
             but = {"keeps": f"it keeps {kept}, which is ", "class": "the whole drug class is "}.get(link, "")
-            lines.append(f"  {held}: {kind} by {rec_id}, but {but}{blocker_kind} by {blocker_id} ({blocker_label})")
+            # a caution that blocks says to stop the drug taken
+            blocking = "to be stopped under" if blocker_kind == "caution" else f"{blocker_kind} by"
+            lines.append(f"  {held}: {kind} by {rec_id}, but {but}{blocking} {blocker_id} ({blocker_label})")
     return "\n".join(lines) + "\n"

@@ -169,8 +169,8 @@ def test_the_question_stays_where_neither_r9_nor_r12_offers_a_next_step(eular_on
 
 
 def test_the_state_is_written_for_contraindications_only(reasoner) -> None:
-    """ax:contraindicatedMolecule names the drugs of contraindicated items whose fact says to stop
-    the drug (ax:stopsDrugTaken), never those of a caution nor of another blocking fact."""
+    """ax:contraindicatedMolecule names the drugs of items whose fact says to stop the drug
+    (ax:stopsDrugTaken), never those of another caution nor of another blocking fact."""
     from rdflib import URIRef
 
     from reasoner.namespaces import AX
@@ -291,3 +291,37 @@ def test_methotrexate_taken_in_pregnancy_is_to_be_stopped(reasoner) -> None:
     absent = reasoner.recommend({**record, "id": "not-pregnant-on-methotrexate", "conditions": [
         *OTHER_STATED, condition("pregnancy", "absent"), condition("peripheral_arthritis")]})
     assert absent.conforms and not contraindicated_items(absent, "methotrexate")
+
+
+def test_a_tnfi_taken_with_a_lupus_like_syndrome_is_to_be_stopped_but_none_is_held_back(reasoner) -> None:
+    """Session-18 probe s05: a new lupus-like syndrome on adalimumab, stable AS. The label row is a
+    caution whose instruction is to discontinue; the report advised keeping the originator (AS-28,
+    strong), not stopping it (AS-26) and tapering (R13), beside a caution that did not name the drug
+    taken. The caution now names the course and says to stop it, and the advice to keep adalimumab
+    is a conflict. Second review: a patient who never took a TNF inhibitor keeps AS-06's TNF
+    inhibitors, each with the caution (a first fix made the fact blocking and held them back)."""
+    record = patient("lupus-like-on-adalimumab", state="stable",
+                     measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                     conditions=[*stated_absent(), condition("lupus_like_syndrome")],
+                     treatments=[*nsaid_failure(),
+                                 course("adalimumab", status="ongoing", outcome="ongoing_response",
+                                        start="2020-02-01")])
+    result = reasoner.recommend(record)
+    assert result.conforms
+    [item] = [a for a in result.advice
+              if a.recommendation.id == "tnfi_lupus_like" and local(a.therapy.iri) == "adalimumab"]
+    assert item.kind == "caution" and "to be stopped" in (item.note or "")
+    assert any(b.text.startswith("adalimumab course (ongoing, 2020-02-01)") for b in item.because)
+    kept = {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
+    assert not {"AS-26", "AS-27", "AS-28", "R13"} & kept
+    assert {c.advice.recommendation.id for c in result.conflicts} >= {"AS-26", "AS-28", "R13"}
+    from reasoner.report import render_text
+
+    assert "which is to be stopped under tnfi_lupus_like" in render_text(result)
+    naive = reasoner.recommend(patient("lupus-like-tnfi-naive", conditions=[*stated_absent(),
+                                                                             condition("lupus_like_syndrome")],
+                                       treatments=nsaid_failure()))
+    assert naive.conforms
+    assert {"adalimumab", "etanercept"} <= {local(a.therapy.iri) for a in naive.advice
+                                            if a.recommendation.id == "AS-06"}
+    assert all(a.kind == "caution" for a in naive.advice if a.recommendation.id == "tnfi_lupus_like")
