@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasoner.report import Result
+from reasoner.report import AdviceItem, Result
 
 from .patients import condition, course, facts, listed, local, measurement, nsaid_failure, patient, stated_absent
 
@@ -218,6 +218,18 @@ def contraindicated_items(result: Result, drug: str) -> list:
     return [a for a in result.advice if a.kind == "contraindicated" and local(a.therapy.iri) == drug]
 
 
+def stopped_item(result: Result, drug: str, fact: str, course_shown: str,
+                 kind: str = "contraindicated") -> AdviceItem:
+    """The record conforms, and its one item of this kind for the drug rests on the fact, names the
+    course being taken and says the drug is to be stopped (label-stop-drug-taken.rq)."""
+    assert result.conforms
+    [item] = [a for a in result.advice if a.kind == kind and local(a.therapy.iri) == drug]
+    assert item.recommendation.id == fact
+    assert any(b.text.startswith(course_shown) for b in item.because)
+    assert item.note and STOP_NOTE in item.note and "to be stopped" in item.note
+    return item
+
+
 def test_upadacitinib_taken_in_pregnancy_is_to_be_stopped(eular_only) -> None:
     """Probe q47 (session 17): pregnant, active disease, upadacitinib since 2024 after adalimumab
     lost its effect. The EU label rules upadacitinib out in pregnancy (safety.tsv
@@ -231,11 +243,8 @@ def test_upadacitinib_taken_in_pregnancy_is_to_be_stopped(eular_only) -> None:
         course("adalimumab", outcome="secondary_nonresponse", start="2019-01-10", end="2023-11-01"),
         course("upadacitinib", status="ongoing", start="2024-01-15")])
     result = eular_only.recommend(record)
-    assert result.conforms
-    [item] = contraindicated_items(result, "upadacitinib")
-    assert item.recommendation.id == "upadacitinib_pregnancy"
-    assert any(b.text.startswith("upadacitinib course (ongoing, 2024-01-15)") for b in item.because)
-    assert item.note and item.note.startswith("EU: do not use in pregnancy.") and STOP_NOTE in item.note
+    item = stopped_item(result, "upadacitinib", "upadacitinib_pregnancy", "upadacitinib course (ongoing, 2024-01-15)")
+    assert item.note.startswith("EU: do not use in pregnancy.")
     assert CURRENT_RESPONSE not in facts(result)
     r12 = next(a for a in result.advice if a.recommendation.id == "R12")
     assert "The upadacitinib being taken is a drug the patient is to come off" in (r12.note or "")
@@ -260,16 +269,6 @@ def test_only_the_drug_taken_gets_the_stop_note(reasoner) -> None:
     [item] = [a for a in contraindicated_items(result, "adalimumab")
               if a.recommendation.id == "tnfi_severe_heart_failure"]
     assert any(b.text.startswith("adalimumab-atto course (ongoing, 2016-03-01)") for b in item.because)
-
-
-def stopped_item(result: Result, drug: str, fact: str, course_shown: str) -> None:
-    """The record conforms, and its one contraindicated item for the drug rests on the fact, names
-    the course being taken and says the drug is to be stopped (label-stop-drug-taken.rq)."""
-    assert result.conforms
-    [item] = contraindicated_items(result, drug)
-    assert item.recommendation.id == fact
-    assert any(b.text.startswith(course_shown) for b in item.because)
-    assert "to be stopped" in (item.note or "")
 
 
 OTHER_STATED = [c for c in stated_absent() if c["condition"] != "peripheral_arthritis"]
@@ -307,11 +306,7 @@ def test_a_tnfi_taken_with_a_lupus_like_syndrome_is_to_be_stopped_but_none_is_he
                                  course("adalimumab", status="ongoing", outcome="ongoing_response",
                                         start="2020-02-01")])
     result = reasoner.recommend(record)
-    assert result.conforms
-    [item] = [a for a in result.advice
-              if a.recommendation.id == "tnfi_lupus_like" and local(a.therapy.iri) == "adalimumab"]
-    assert item.kind == "caution" and "to be stopped" in (item.note or "")
-    assert any(b.text.startswith("adalimumab course (ongoing, 2020-02-01)") for b in item.because)
+    stopped_item(result, "adalimumab", "tnfi_lupus_like", "adalimumab course (ongoing, 2020-02-01)", kind="caution")
     kept = {a.recommendation.id for a in result.advice if a.kind != "needs-information"}
     assert not {"AS-26", "AS-27", "AS-28", "R13"} & kept
     assert {c.advice.recommendation.id for c in result.conflicts} >= {"AS-26", "AS-28", "R13"}
