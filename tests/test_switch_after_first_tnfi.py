@@ -381,6 +381,9 @@ LOST_2016 = course("adalimumab", outcome="secondary_nonresponse", start="2016-01
     ("the failed course is still recorded as ongoing beside the one that works",
      [course("adalimumab", status="ongoing", outcome="secondary_nonresponse", start="2019-06-01"),
       course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")]),
+    ("the failed course ended on the day Humira was restarted (session-18 probe s21)",
+     [course("adalimumab", outcome="secondary_nonresponse", start="2016-01-01", end="2024-03-01"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-03-01")]),
 ])
 def test_a_restart_the_dates_cannot_order_asks_for_them(advise, label, treatments) -> None:
     """Session-17 probe q12: stable AS, adalimumab lost its effect 2016-2019 and Humira was
@@ -406,6 +409,12 @@ def test_a_restart_the_dates_cannot_order_asks_for_them(advise, label, treatment
     ("the dates answer the other way: the failed course ended after the restart began",
      [course("adalimumab", outcome="secondary_nonresponse", start="2019-01-10", end="2024-06-01"),
       course("Humira", status="ongoing", outcome="ongoing_response", start="2024-01-01")], []),
+    ("the dates answer: the failed course ended the day before the restart (keep advice, note)",
+     [course("adalimumab", outcome="secondary_nonresponse", start="2016-01-01", end="2024-02-29"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-03-01")], []),
+    ("the dates answer the other way: the failed course ended the day after the restart began",
+     [course("adalimumab", outcome="secondary_nonresponse", start="2016-01-01", end="2024-03-02"),
+      course("Humira", status="ongoing", outcome="ongoing_response", start="2024-03-01")], []),
     ("harm on the course kept (an injection-site reaction), undated",
      [LOST_2016, course("Humira", status="ongoing", outcome=["ongoing_response", "injection_site_reaction"],
                         start=None)], []),
@@ -474,3 +483,4 @@ def test_no_order_question_for_a_drug_a_label_fact_rules_out(advise) -> None:
     control = advise(patient("enbrel-undated", state="stable", measurements=STABLE_SCORES, conditions=STATED,
                              treatments=[*nsaid_failure(), lost, again]))
     assert COURSE_ORDER in facts(control)
+
