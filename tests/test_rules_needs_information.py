@@ -1360,13 +1360,15 @@ def test_the_kidney_answer_decides_the_nsaids(advise) -> None:
     assert "naproxen" not in listed(severe, "AS-01") and "naproxen" in listed(mild, "AS-01")
 
 
-NEW_NI_RULES = ("ni-course-order", "ni-nsaid-response", "ni-reproductive-potential", "ni-impairment-severity")
+NEW_NI_RULES = ("ni-course-order", "ni-nsaid-response", "ni-reproductive-potential", "ni-impairment-severity",
+                "ni-restart-response")
 
 
-def test_the_session_18_questions_read_no_advice_and_negate_only_record_data() -> None:
-    """The structural test above covers the ACR and ASAS-EULAR questions; these four (principle and
-    label questions) must keep to the same discipline: no other rule's items read, nothing derived
-    negated but the states written for them (ax:barsRepeatOf, ax:contraindicatedMolecule)."""
+def test_the_principle_and_label_questions_read_no_advice_and_negate_only_record_data() -> None:
+    """The structural test above covers the ACR and ASAS-EULAR questions; these (principle and label
+    questions of sessions 18 and 19) must keep to the same discipline: no other rule's items read,
+    nothing derived negated but the states written for them (ax:barsRepeatOf,
+    ax:contraindicatedMolecule, ax:ruledOutByStatedCondition)."""
     rules = {rule.name: rule for stratum in load_rules() for rule in stratum}
     advice_predicates = {str(AX[p]) for p in (
         "adviceKind", "therapy", "forPatient", "basedOn", "because", "over", "suppressedBy", "missingFact",

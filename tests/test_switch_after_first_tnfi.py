@@ -484,3 +484,57 @@ def test_no_order_question_for_a_drug_a_label_fact_rules_out(advise) -> None:
                              treatments=[*nsaid_failure(), lost, again]))
     assert COURSE_ORDER in facts(control)
 
+
+RESTART_RESPONSE = "response to a drug taken again after a course of it failed"
+
+
+def test_a_drug_taken_again_with_no_outcome_asks_how_it_works(advise) -> None:
+    """Session-18 probe s23: stable AS, adalimumab lost its effect 2016-2019, Humira taken now with
+    no outcome and no start date. The advice to keep the biologic (AS-26 to AS-28, R13) was dropped
+    and nothing was asked: the order question waits for a response. Now the report asks how the
+    course taken now works, naming it and the failed course; once the response and a start date
+    after the failure are recorded, the advice to keep the drug is back."""
+    silent = advise(patient("s23-like", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                            treatments=[*nsaid_failure(), LOST_2016,
+                                        course("Humira", status="ongoing", start=None)]))
+    assert "AS-26" not in rows(silent) and "adalimumab" in blocked(silent)
+    [item] = [n for n in silent.needs_information if n.fact == RESTART_RESPONSE]
+    shown = " | ".join(f.text for f in item.because)
+    assert "adalimumab course (ongoing)" in shown and "secondary nonresponse" in shown
+    assert "outcome of the course taken now" in item.why
+    [source] = [a.recommendation.id for a in silent.advice
+                if a.kind == "needs-information" and a.note == item.why]
+    assert source == "do-not-repeat"
+    assert COURSE_ORDER not in facts(silent)
+    answered = advise(patient("s23-like", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                              treatments=[*nsaid_failure(), LOST_2016,
+                                          course("Humira", status="ongoing", outcome="ongoing_response",
+                                                 start="2023-05-01")]))
+    assert RESTART_RESPONSE not in facts(answered)
+    assert {"AS-26", "R13"} <= rows(answered)
+
+
+@pytest.mark.parametrize(("label", "state", "treatments", "conditions"), [
+    ("a response is recorded (the dates are asked for instead)", "stable",
+     [LOST_2016, course("Humira", status="ongoing", outcome="ongoing_response", start=None)], []),
+    ("active disease: no row keeps the drug", "active",
+     [LOST_2016, course("Humira", status="ongoing", start=None)], []),
+    ("no course of the drug failed (the keep advice stands)", "stable",
+     [course("Humira", status="ongoing", start="2023-01-01")], []),
+    ("a drug no continuation strategy keeps (upadacitinib)", "stable",
+     [course("upadacitinib", outcome="secondary_nonresponse", start="2020-01-01", end="2022-01-01"),
+      course("Rinvoq", status="ongoing", start=None)], []),
+    ("a label fact says to stop the drug anyway (multiple sclerosis)", "stable",
+     [LOST_2016, course("Humira", status="ongoing", start=None)], [condition("multiple_sclerosis")]),
+    ("a label fact rules the drug out for a stated condition (active tuberculosis)", "stable",
+     [LOST_2016, course("Humira", status="ongoing", start=None)], [condition("active_tuberculosis")]),
+    ("the record states a contraindication to TNF inhibitors", "stable",
+     [LOST_2016, course("Humira", status="ongoing", start=None)], [condition("tnfi_contraindication")]),
+])
+def test_no_restart_question_where_it_changes_nothing(advise, label, state, treatments, conditions) -> None:
+    """Near misses of the question above: it is asked only where the outcome of the course taken
+    again decides whether a row keeps the drug."""
+    result = advise(patient(f"restart-near-{len(label)}", state=state, conditions=[*STATED, *conditions],
+                            measurements=STABLE_SCORES, treatments=[*nsaid_failure(), *treatments]))
+    assert result.conforms, label
+    assert RESTART_RESPONSE not in facts(result), label
