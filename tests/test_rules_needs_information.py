@@ -1309,6 +1309,19 @@ def test_no_reproductive_potential_question_when_it_changes_nothing(advise, labe
     assert POTENTIAL not in facts(advise(record)), label
 
 
+def test_upadacitinib_taken_again_after_it_failed_is_asked_about(advise) -> None:
+    """Session-18 second review: upadacitinib lost its effect in 2021-2023 and Rinvoq has worked since
+    2024. The caution covers the course taken now, but the MINUS meant for R12 (upadacitinib failed,
+    so R12 does not offer it) silenced the question as well. It now removes the R12 reason only: the
+    question cites the Rinvoq course, not the adalimumab failure."""
+    again = advise(potential_patient("potential-upa-again", treatments=[
+        ADALIMUMAB_FAILED,
+        course("upadacitinib", outcome="secondary_nonresponse", start="2021-01-01", end="2023-01-01"),
+        course("Rinvoq", status="ongoing", outcome="ongoing_response", start="2024-01-01")]))
+    shown = " | ".join(b.text for b in need(again, POTENTIAL).because)
+    assert "upadacitinib course (ongoing, 2024-01-01)" in shown and "adalimumab" not in shown
+
+
 def test_the_reproductive_potential_question_waits_on_the_asas_eular_rows(acr_only, eular_only) -> None:
     """Only R12 offers upadacitinib after a TNF inhibitor failed; with ACR 2019 alone (AS-04 offers
     tofacitinib and methotrexate) the question is not asked for a woman not taking upadacitinib."""
