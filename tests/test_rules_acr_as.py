@@ -855,6 +855,38 @@ def test_the_csdmard_rows_name_the_csdmard_taken_beside_the_tnfi(run) -> None:
     assert "methotrexate" not in reasons(alone, "AS-15") | reasons(alone, "AS-30")
 
 
+def test_as15_names_a_csdmard_only_beside_a_tnfi_taken_and_spares_the_sulfasalazine_exception(run) -> None:
+    """Session-18 second review: AS-15 and NRAXSPA-15 named any sulfasalazine or methotrexate course
+    taken, even when the failing TNF inhibitor had been stopped (no add-on then); and with
+    peripheral arthritis AS-15 gave the row's exception (sulfasalazine may be added) while listing
+    the sulfasalazine course among the reasons against adding a csDMARD, which read as "stop it".
+    Now a csDMARD is named only beside a TNF inhibitor being taken, and then the note says the
+    sulfasalazine taken may be that exception."""
+    def item15(result, row: str):
+        [found] = [a for a in result.advice if a.recommendation.id == row]
+        return found, {b.text.split(" course")[0].split(" (")[0] for b in found.because if " course" in b.text}
+    arthritis = [condition("peripheral_arthritis")]
+    sulfasalazine = course("sulfasalazine", status="ongoing", outcome="ongoing_response", start="2025-03-01")
+    taken = run(patient("as15-ssz-beside", conditions=arthritis, treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01"),
+        sulfasalazine]))
+    advice, named = item15(taken, "AS-15")
+    assert named == {"adalimumab", "sulfasalazine"}
+    assert "may be that exception" in (advice.note or "")
+    stopped = run(patient("as15-ssz-after-stop", conditions=arthritis, treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start="2023-01-01", end="2026-08-15"),
+        sulfasalazine]))
+    advice, named = item15(stopped, "AS-15")
+    assert named == {"adalimumab"}
+    assert "sulfasalazine may be added" in (advice.note or "") and "may be that exception" not in advice.note
+    nrax = run(patient("nrax15-mtx-after-stop", diagnosis="nr-axSpA", treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-06-01"),
+        course("methotrexate", status="ongoing", start="2025-09-01")]))
+    assert item15(nrax, "NRAXSPA-15")[1] == {"adalimumab"}
+
+
 def test_nraxspa29_and_r8a_name_the_methotrexate_taken(run) -> None:
     """Session-18 review: NRAXSPA-29 (the nr-axSpA twin of AS-30) and R8-a (csDMARDs not in purely
     axial disease) did not name a methotrexate course taken beside the TNF inhibitor."""
