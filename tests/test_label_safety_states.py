@@ -243,7 +243,7 @@ def test_a_woman_planning_a_pregnancy_gets_the_reproductive_potential_caution(ru
     plain = run(patient("upa-not-planning", sex="female", age=31, treatments=history, conditions=[
         condition("planning_pregnancy", "absent"), condition("pregnancy", "absent")]))
     assert [a.kind for a in label_items(plain, "upadacitinib_reproductive_potential")] == ["needs-information"]
-    assert "whether she could become pregnant" in {n.fact for n in plain.needs_information}
+    assert "whether the patient could become pregnant" in {n.fact for n in plain.needs_information}
 
 
 def test_a_chronic_or_recurrent_infection_brings_the_il17i_caution(run) -> None:

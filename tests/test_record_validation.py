@@ -25,6 +25,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "age-not-a-number.json": ("age", "whole number of years", "forty-two"),
     "age-decimal.json": ("age", "whole number of years", "41.0"),
     "basdai-above-10.json": ("measurements[1]", "scored from 0 to 10", None),
+    "basdai-not-a-number.json": ("measurements[1].value", "give one number", "high"),
     "blank-node-course.ttl": ("treatments", "must be an IRI", None),
     "child-age-15.json": ("age", "adults only (18 years or older)", "15"),
     "contradictory-ibd-status.json": ("conditions", "is stated both", "ibd"),
@@ -150,6 +151,31 @@ def test_an_ill_typed_value_is_reported_by_the_shapes_not_logged_by_rdflib(engin
     assert [r.getMessage() for r in caplog.records if r.name == "rdflib.term"] == [
         "datatype 'x' was already bound. Rebinding."]
     assert logging.getLogger("rdflib.term").getEffectiveLevel() <= logging.WARNING
+
+
+def test_a_score_that_is_no_number_is_reported_once(engine) -> None:
+    """Session-18 probe i03: a BASDAI of "high" got "give one number" and also the 0-to-10 range
+    message, as if "high" were a number out of range. The range shape now leaves a value that is no
+    number to the measurement shape."""
+    result = engine.recommend(DATA / "invalid" / "basdai-not-a-number.json")
+    assert [v["message"] for v in result.validation if v["path"].startswith("measurements[1]")] == [
+        "measurements.value: give one number."]
+
+
+def test_turtle_whole_numbers_are_numbers(engine) -> None:
+    """A Turtle record writing `ax:value 7` (an xsd:integer, inside the ontology's range
+    xsd:decimal) was refused with "give one number". It is valid now, and advised on as its twin with
+    decimals is; a whole number out of range still gets the range message."""
+    whole = engine.recommend(DATA / "valid" / "as-active-whole-number-values.ttl")
+    text = (DATA / "valid" / "as-active-whole-number-values.ttl").read_text()
+    decimal = engine.recommend(Graph().parse(data=text.replace("ax:value 7 ;", 'ax:value "7.0"^^xsd:decimal ;')
+                                             .replace("ax:value 22 ;", 'ax:value "22.0"^^xsd:decimal ;'),
+                                             format="turtle"))
+    assert whole.conforms and decimal.conforms
+    assert whole.as_dict()["advice"] == decimal.as_dict()["advice"]
+    eleven = engine.recommend(Graph().parse(data=text.replace("ax:value 7 ;", "ax:value 11 ;"), format="turtle"))
+    assert [v["message"] for v in eleven.validation if v["severity"] == "violation"] == [
+        "measurements.value: BASDAI, BASFI, BASMI and patient global are scored from 0 to 10."]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

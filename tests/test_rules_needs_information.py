@@ -1260,7 +1260,7 @@ def test_no_nsaid_response_question_when_the_record_says_or_it_changes_nothing(a
 # ---------------------------------------------------------------------------------------------
 # ni-reproductive-potential: pregnancy stated absent, potential unstated, upadacitinib offered
 # ---------------------------------------------------------------------------------------------
-POTENTIAL = "whether she could become pregnant"
+POTENTIAL = "whether the patient could become pregnant"
 ADALIMUMAB_FAILED = course("adalimumab", outcome="primary_nonresponse", start="2023-01-10", end="2023-07-01")
 
 
