@@ -320,3 +320,27 @@ def test_a_tnfi_taken_with_a_lupus_like_syndrome_is_to_be_stopped_but_none_is_he
     assert {"adalimumab", "etanercept"} <= {local(a.therapy.iri) for a in naive.advice
                                             if a.recommendation.id == "AS-06"}
     assert all(a.kind == "caution" for a in naive.advice if a.recommendation.id == "tnfi_lupus_like")
+
+
+@pytest.mark.parametrize(("label", "diagnosis", "row", "extra"), [
+    ("a lupus-like syndrome (a caution that says to stop the drug)", "AS", "AS-30", condition("lupus_like_syndrome")),
+    ("heart failure of NYHA class III or IV", "AS", "AS-30", SEVERE_HF),
+    ("a contraindication to TNF inhibitors stated", "nr-axSpA", "NRAXSPA-29", condition("tnfi_contraindication")),
+])
+def test_no_advice_on_methotrexate_beside_a_tnfi_to_be_stopped(reasoner, label, diagnosis, row, extra) -> None:
+    """Session-18 second review: AS-30 (against methotrexate co-treatment, TNF inhibitor without it
+    preferred) still cited the adalimumab course that the same report says to stop. The rows about
+    what to take with a TNF inhibitor now skip one the patient is to come off
+    (ax:contraindicatedMolecule); without the condition, they stand (near miss)."""
+    def record(conditions: list[dict]) -> dict:
+        return patient(f"mtx-beside-{row}-{len(conditions)}-{len(label)}", diagnosis=diagnosis, state="stable",
+                       measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                       conditions=conditions,
+                       treatments=[*nsaid_failure(),
+                                   course("adalimumab", status="ongoing", outcome="ongoing_response",
+                                          start="2020-02-01")])
+    stopped = reasoner.recommend(record([*stated_absent(), extra]))
+    kept = reasoner.recommend(record(stated_absent()))
+    assert stopped.conforms, label
+    assert row not in {a.recommendation.id for a in stopped.advice}, label
+    assert row in {a.recommendation.id for a in kept.advice}, label
