@@ -887,6 +887,24 @@ def test_as15_names_a_csdmard_only_beside_a_tnfi_taken_and_spares_the_sulfasalaz
     assert item15(nrax, "NRAXSPA-15")[1] == {"adalimumab"}
 
 
+def test_as11_says_when_the_us_label_holds_tofacitinib_back(run) -> None:
+    """Session-17 probe q27: heart failure (NYHA III), NSAIDs failed, never a TNF inhibitor. AS-11's
+    note called tofacitinib "a possible second-line option" while the same report held it back under
+    jaki_us_tnf_ir (JAK inhibitors only after a TNF inhibitor failed). The note now says so; once a
+    TNF inhibitor failed or was not tolerated, the label lifts and the note does not say it."""
+    def note(result) -> str:
+        [item] = [a for a in result.advice if a.recommendation.id == "AS-11" and a.kind == "preferred-over"
+                  and local(a.therapy.iri) == "secukinumab"]
+        return item.note or ""
+    heart = [condition("severe_heart_failure")]
+    naive = run(patient("as11-hf-naive", conditions=heart, treatments=nsaid_failure()))
+    assert "jaki_us_tnf_ir" in note(naive)
+    assert "tofacitinib" in {local(c.advice.therapy.iri) for c in naive.conflicts}
+    after = run(patient("as11-hf-after-etanercept", conditions=heart, treatments=[
+        *nsaid_failure(), course("etanercept", outcome="intolerance", start="2022-01-01", end="2022-03-01")]))
+    assert "possible second-line option" in note(after) and "jaki_us_tnf_ir" not in note(after)
+
+
 def test_nraxspa29_and_r8a_name_the_methotrexate_taken(run) -> None:
     """Session-18 review: NRAXSPA-29 (the nr-axSpA twin of AS-30) and R8-a (csDMARDs not in purely
     axial disease) did not name a methotrexate course taken beside the TNF inhibitor."""
