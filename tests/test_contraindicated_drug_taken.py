@@ -221,7 +221,7 @@ def contraindicated_items(result: Result, drug: str) -> list:
 def stopped_item(result: Result, drug: str, fact: str, course_shown: str,
                  kind: str = "contraindicated") -> AdviceItem:
     """The record conforms, and its one item of this kind for the drug rests on the fact, names the
-    course being taken and says the drug is to be stopped (label-stop-drug-taken.rq)."""
+    course being taken and says the drug is to be stopped (label-drug-taken.rq)."""
     assert result.conforms
     [item] = [a for a in result.advice if a.kind == kind and local(a.therapy.iri) == drug]
     assert item.recommendation.id == fact
@@ -259,13 +259,22 @@ def test_only_the_drug_taken_gets_the_stop_note(reasoner) -> None:
     """NYHA class III or IV heart failure with adalimumab (Amjevita, adalimumab-atto) taken: the item
     of adalimumab names the course and says to stop it; the items of the other TNF inhibitors,
     not taken, keep the fact's instruction alone; a contraindication that says nothing of stopping
-    (infliximab above 5 mg/kg) and a caution (tnfi_heart_failure) never get the note."""
+    (infliximab above 5 mg/kg) and a caution (tnfi_heart_failure) never say to stop. Session 19:
+    every label item about the drug taken names its course (the caution: it applies to the course
+    taken); the items of drugs not taken name none."""
     result = reasoner.recommend(patient("amjevita-severe-hf", state="stable", age=67, conditions=[
         *stated_absent(), SEVERE_HF, condition("congestive_heart_failure")], treatments=[
         *nsaid_failure(), course("Amjevita", status="ongoing", outcome="ongoing_response", start="2016-03-01")]))
     assert result.conforms
-    noted = {(a.recommendation.id, local(a.therapy.iri)) for a in result.advice if a.note and STOP_NOTE in a.note}
-    assert noted == {("tnfi_severe_heart_failure", "adalimumab")}
+    stop = {(a.recommendation.id, local(a.therapy.iri)) for a in result.advice
+            if a.note and STOP_NOTE in a.note and "to be stopped" in a.note}
+    assert stop == {("tnfi_severe_heart_failure", "adalimumab")}
+    taken = {(a.recommendation.id, local(a.therapy.iri)) for a in result.advice if a.note and STOP_NOTE in a.note}
+    assert ("tnfi_heart_failure", "adalimumab") in taken
+    assert {drug for _, drug in taken} == {"adalimumab"}
+    [caution] = [a for a in result.advice if a.recommendation.id == "tnfi_heart_failure"
+                 and local(a.therapy.iri) == "adalimumab"]
+    assert caution.note and caution.note.endswith("the caution applies to the course taken.")
     [item] = [a for a in contraindicated_items(result, "adalimumab")
               if a.recommendation.id == "tnfi_severe_heart_failure"]
     assert any(b.text.startswith("adalimumab-atto course (ongoing, 2016-03-01)") for b in item.because)
@@ -344,3 +353,44 @@ def test_no_advice_on_methotrexate_beside_a_tnfi_to_be_stopped(reasoner, label, 
     assert stopped.conforms, label
     assert row not in {a.recommendation.id for a in stopped.advice}, label
     assert row in {a.recommendation.id for a in kept.advice}, label
+
+
+def test_every_label_item_about_a_drug_taken_names_the_course(reasoner) -> None:
+    """Session-19 probe: cautions and contraindications written for starting a drug never named the
+    course being taken. A woman planning a pregnancy on Rinvoq (p20) got "check that the patient is
+    not pregnant before starting"; upadacitinib taken as the first advanced drug, as EU labels allow
+    (p29), got the US line-of-therapy contraindication with no word on the course; naproxen taken at
+    32 weeks (p21) was shown only as not to be chosen. Each item now names the course: a caution
+    applies to it; a contraindication not marked as saying to stop leaves going on to the
+    clinician; NSAIDs from 30 weeks of pregnancy are to be stopped (ax:stopsDrugTaken)."""
+    planning = reasoner.recommend(patient("p20-like", age=33, sex="female", state="stable",
+                                          measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                                          conditions=[*stated_absent(), condition("pregnancy", "absent"),
+                                                      condition("planning_pregnancy")],
+                                          treatments=[*nsaid_failure(),
+                                                      course("adalimumab", outcome="secondary_nonresponse",
+                                                             start="2019-01-10", end="2023-01-01"),
+                                                      course("Rinvoq", status="ongoing", outcome="ongoing_response",
+                                                             start="2023-07-01")]))
+    [item] = [a for a in planning.advice if a.recommendation.id == "upadacitinib_reproductive_potential"]
+    assert any(b.text.startswith("upadacitinib course (ongoing, 2023-07-01)") for b in item.because)
+    assert item.note and item.note.endswith("the caution applies to the course taken.")
+    first_line = reasoner.recommend(patient("p29-like", state="stable",
+                                            measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                                            conditions=stated_absent(),
+                                            treatments=[*nsaid_failure(),
+                                                        course("upadacitinib", status="ongoing",
+                                                               outcome="ongoing_response", start="2024-02-01")]))
+    [item] = [a for a in contraindicated_items(first_line, "upadacitinib")
+              if a.recommendation.id == "jaki_us_tnf_ir"]
+    assert any(b.text.startswith("upadacitinib course (ongoing, 2024-02-01)") for b in item.because)
+    assert item.note and "clinician's call" in item.note and "to be stopped" not in item.note
+    [other] = [a for a in contraindicated_items(first_line, "tofacitinib") if a.recommendation.id == "jaki_us_tnf_ir"]
+    assert not other.note or STOP_NOTE not in other.note
+    late = reasoner.recommend(patient("p21-like", age=31, sex="female", state="stable",
+                                      measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                                      conditions=[*stated_absent(), condition("pregnancy"),
+                                                  condition("pregnancy_30_weeks_or_more")],
+                                      treatments=[course("naproxen", status="ongoing", outcome="ongoing_response",
+                                                         start="2021-01-01")]))
+    stopped_item(late, "naproxen", "nsaid_pregnancy_30wk", "naproxen course (ongoing, 2021-01-01)")
