@@ -150,8 +150,10 @@ def check_field_values(doc: dict[str, Any]) -> None:
             raise ValueError(f"{path}: expected a value written as text (a word such as the README lists), "
                              f"got {json.dumps(value)}")
         elif isinstance(value, str) and NOT_IN_IRI.search(value):
-            raise ValueError(f"{path}: {value!r} is not a value of the record format (values are single "
-                             "words joined by underscores, as listed in the README)")
+            # (not "words joined by underscores": AS, nr-axSpA and axSpA are values too; probe p35)
+            raise ValueError(f"{path}: {value!r} is not a value of the record format (values are written "
+                             "without spaces, for example AS, nr-axSpA, primary_nonresponse; the README "
+                             "lists them)")
 
     def literal(value: Any, path: str, kind: str) -> None:
         # {"age": {"v": 40}} became a node of its own, and the message named "v", not the field

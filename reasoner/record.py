@@ -611,12 +611,21 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
                             _short(subject), f"at this level it means <{predicate}>, which is no property"))
     if unknown:  # the misspelt key itself first: fields under it (on a node without an IRI) follow from it
         _, name, where, why = min(unknown)
-        more = len({u[1] for u in unknown}) - 1
+        # named, not only counted (session-19 probe p39: "5 other unknown fields too" left the user
+        # to guess them; most are the fields of the objects under the misspelt key)
+        others = sorted({u[1] for u in unknown} - {name})
+        listed = ", ".join(others[:8]) + (", ..." if len(others) > 8 else "")
+        if not others:
+            also = ""
+        elif all(u[0] for u in unknown if u[1] != name):  # all on objects without an id
+            also = f" Unknown there too, in the objects without an id under it: {listed}."
+        else:
+            also = f" Other unknown field{'s' if len(others) > 1 else ''}: {listed}."
         raise RecordLoadError(f"{source}: {name}: not a field of the record format ({why}) "
                               f"on {where}; what it holds would be ignored. Check the spelling, "
                               "and that the field is in the right object (a course's drug goes in one of the "
                               "treatments)."
-                              + (f" ({more} other unknown field{'s' if more > 1 else ''} too)" if more else ""))
+                              + also)
     check_placement(graph, kb, source)
 
 

@@ -431,10 +431,16 @@ def _edit(name: str, change) -> dict:  # type: ignore[no-untyped-def]
      "not valid Unicode text"),
     ({"@graph": [_example("case1-first-line-active-as.json"), _example("ibd-crohns.json")]},
      "@graph: a record describes one patient"),
+    # session-19 probe p39, p35: the fields under a misspelt list are named, not only counted; the
+    # hint on values shows real ones (AS and nr-axSpA are no "words joined by underscores")
+    (_edit("case2-multiple-failures.json", lambda r: r.update(medications=r.pop("treatments"))),
+     r"medications: not a field .* Unknown there too, in the objects without an id under it: .*start, status"),
+    (_edit("case2-multiple-failures.json", lambda r: r.update(diagnosis="ankylosing spondylitis")),
+     r"diagnosis: 'ankylosing spondylitis' is not a value .*for example AS, nr-axSpA"),
 ], ids=["misspelt-list", "misspelt-field", "misspelt-type", "vocab-with-space", "sex-with-space", "id-with-space",
         "id-line-separator", "id-c1-control", "vocab-paragraph-separator",
         "id-number", "course-id-with-space", "drug-object", "vocab-in-nested-list", "vocab-as-id-object",
-        "lone-surrogate", "graph-of-records"])
+        "lone-surrogate", "graph-of-records", "misspelt-list-fields-named", "diagnosis-full-name"])
 def test_input_that_would_lose_facts_is_refused_naming_the_field(engine, record: dict, expected: str) -> None:
     with pytest.raises(RecordLoadError, match=expected):
         engine.recommend(record)
