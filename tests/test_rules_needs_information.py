@@ -603,6 +603,12 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
     half = advise(patient("preg-half", sex="female", conditions=[
         condition("pregnancy"), condition("pregnancy_30_weeks_or_more", "absent")]))
     assert "gestational age" in {n.fact for n in half.needs_information}
+    # the first trimester, stated as the later ones absent, answers it too (session-19 probe p22)
+    first = advise(patient("preg-first-trimester", sex="female", conditions=[
+        condition("pregnancy"), condition("pregnancy_second_or_third_trimester", "absent")]))
+    assert first.conforms
+    assert "gestational age" not in {n.fact for n in first.needs_information}
+    assert "https://w3id.org/axspa-kg/drug/naproxen" in first.therapies("recommended")
 
 
 @pytest.mark.parametrize("sex", ["female", "other"])
