@@ -44,6 +44,8 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "missing-diagnosis.json": ("diagnosis", "give exactly one of", None),
     "negative-crp.json": ("measurements[2]", "cannot be negative", None),
     "ongoing-with-end-date.json": ("treatments[1]", "marked ongoing has an end date", None),
+    "ongoing-stopped-other-reason.json": ("treatments[1]", "marked ongoing has the outcome stopped_other_reason",
+                                          None),
     "two-diagnoses.json": ("diagnosis", "give exactly one of", None),
     "unknown-condition.json": ("conditions[1].condition", "known condition", "gout"),
     "unknown-condition-status.json": ("conditions[1].status", "present, absent or unknown", "maybe"),
