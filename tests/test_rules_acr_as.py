@@ -905,6 +905,40 @@ def test_as11_says_when_the_us_label_holds_tofacitinib_back(run) -> None:
     assert "possible second-line option" in note(after) and "jaki_us_tnf_ir" not in note(after)
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-02"), ("nr-axSpA", "NRAXSPA-02")])
+def test_as02_carries_its_comorbidity_caveat(run, diagnosis, row) -> None:
+    """Session-19 probe p15: after a stroke, on aspirin and clopidogrel, AS-02 preferred continuous
+    NSAID use with no word, beside the NSAID label's "shortest time". The row's notes say the
+    choice may shift with gastrointestinal, kidney or cardiovascular comorbidity: the item now says
+    so and names the comorbidity; without one, no note (near miss)."""
+    def item02(result):
+        [found] = [a for a in result.advice if a.recommendation.id == row]
+        return found
+    sick = item02(run(patient(f"{row}-cvd", diagnosis=diagnosis, conditions=[condition("cardiovascular_disease")])))
+    assert "comorbidity" in (sick.note or "")
+    assert any(b.text.startswith("established cardiovascular disease") for b in sick.because)
+    plain = item02(run(patient(f"{row}-plain", diagnosis=diagnosis)))
+    assert not plain.note
+
+
+def test_as08_says_what_as11_says_for_an_infection(run) -> None:
+    """Session-19 probe p16: recurrent infections (bronchiectasis), NSAIDs failed. AS-08 recommended
+    the IL-17 inhibitors (strong) with no note, while AS-11 in the same report put sulfasalazine
+    first for such an infection. AS-08's items now say so; the uveitis note stays, joined to it."""
+    def notes(result) -> set[str]:
+        return {a.note or "" for a in result.advice if a.recommendation.id == "AS-08"}
+    infection = run(patient("as08-infection", conditions=[condition("chronic_or_recurrent_infection")],
+                            treatments=nsaid_failure()))
+    [note] = notes(infection)
+    assert "sulfasalazine" in note and "AS-11" in note
+    both = run(patient("as08-infection-uveitis", conditions=[condition("chronic_or_recurrent_infection"),
+                                                              condition("recurrent_anterior_uveitis")],
+                       treatments=nsaid_failure()))
+    [note] = notes(both)
+    assert "AS-39" in note and "AS-11" in note
+    assert notes(run(patient("as08-plain", treatments=nsaid_failure()))) == {""}
+
+
 def test_nraxspa29_and_r8a_name_the_methotrexate_taken(run) -> None:
     """Session-18 review: NRAXSPA-29 (the nr-axSpA twin of AS-30) and R8-a (csDMARDs not in purely
     axial disease) did not name a methotrexate course taken beside the TNF inhibitor."""
