@@ -939,6 +939,13 @@ def test_as08_says_what_as11_says_for_an_infection(run) -> None:
     assert notes(run(patient("as08-plain", treatments=nsaid_failure()))) == {""}
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-44"), ("nr-axSpA", "NRAXSPA-32")])
+def test_the_treat_to_target_twins_both_name_r3(run, diagnosis, row) -> None:
+    """Session-19 probe: NRAXSPA-32 said that ASAS-EULAR 2022 R3 differs, its AS twin AS-44 did not."""
+    [item] = [a for a in run(patient(f"t2t-{row}", diagnosis=diagnosis)).advice if a.recommendation.id == row]
+    assert item.note == "ASAS-EULAR 2022 R3 differs: it favours treating to a predefined target."
+
+
 def test_nraxspa29_and_r8a_name_the_methotrexate_taken(run) -> None:
     """Session-18 review: NRAXSPA-29 (the nr-axSpA twin of AS-30) and R8-a (csDMARDs not in purely
     axial disease) did not name a methotrexate course taken beside the TNF inhibitor."""
