@@ -361,8 +361,9 @@ def test_every_label_item_about_a_drug_taken_names_the_course(reasoner) -> None:
     not pregnant before starting"; upadacitinib taken as the first advanced drug, as EU labels allow
     (p29), got the US line-of-therapy contraindication with no word on the course; naproxen taken at
     32 weeks (p21) was shown only as not to be chosen. Each item now names the course: a caution
-    applies to it; a contraindication not marked as saying to stop leaves going on to the
-    clinician; NSAIDs from 30 weeks of pregnancy are to be stopped (ax:stopsDrugTaken)."""
+    applies to it; for a contraindication not marked as saying to stop, the note says that its
+    instruction is for the course taken as well (not weakened: session-19 review); NSAIDs from 30
+    weeks of pregnancy are to be stopped (ax:stopsDrugTaken)."""
     planning = reasoner.recommend(patient("p20-like", age=33, sex="female", state="stable",
                                           measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
                                           conditions=[*stated_absent(), condition("pregnancy", "absent"),
@@ -384,7 +385,8 @@ def test_every_label_item_about_a_drug_taken_names_the_course(reasoner) -> None:
     [item] = [a for a in contraindicated_items(first_line, "upadacitinib")
               if a.recommendation.id == "jaki_us_tnf_ir"]
     assert any(b.text.startswith("upadacitinib course (ongoing, 2024-02-01)") for b in item.because)
-    assert item.note and "clinician's call" in item.note and "to be stopped" not in item.note
+    assert item.note and item.note.endswith("the instruction above is for the course taken as well.")
+    assert "to be stopped" not in item.note
     [other] = [a for a in contraindicated_items(first_line, "tofacitinib") if a.recommendation.id == "jaki_us_tnf_ir"]
     assert not other.note or STOP_NOTE not in other.note
     late = reasoner.recommend(patient("p21-like", age=31, sex="female", state="stable",
