@@ -880,6 +880,14 @@ def test_as15_names_a_csdmard_only_beside_a_tnfi_taken_and_spares_the_sulfasalaz
     advice, named = item15(stopped, "AS-15")
     assert named == {"adalimumab"}
     assert "sulfasalazine may be added" in (advice.note or "") and "may be that exception" not in advice.note
+    # session-19 review: beside another TNF inhibitor switched to (golimumab), the csDMARD is no
+    # add-on to the one that failed
+    switched = run(patient("as15-ssz-beside-golimumab", conditions=arthritis, treatments=[
+        *nsaid_failure(),
+        course("adalimumab", outcome="secondary_nonresponse", start="2020-01-01", end="2022-01-01"),
+        course("golimumab", status="ongoing", outcome="ongoing_response", start="2022-02-01"), sulfasalazine]))
+    advice, named = item15(switched, "AS-15")
+    assert "sulfasalazine" not in named and "may be that exception" not in (advice.note or "")
     nrax = run(patient("nrax15-mtx-after-stop", diagnosis="nr-axSpA", treatments=[
         *nsaid_failure(),
         course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-06-01"),
@@ -944,6 +952,25 @@ def test_the_treat_to_target_twins_both_name_r3(run, diagnosis, row) -> None:
     """Session-19 probe: NRAXSPA-32 said that ASAS-EULAR 2022 R3 differs, its AS twin AS-44 did not."""
     [item] = [a for a in run(patient(f"t2t-{row}", diagnosis=diagnosis)).advice if a.recommendation.id == row]
     assert item.note == "ASAS-EULAR 2022 R3 differs: it favours treating to a predefined target."
+
+
+def test_the_nraxspa_twins_carry_the_new_notes(run) -> None:
+    """Session-19 review: NRAXSPA-11 and NRAXSPA-08 did not get the notes given to AS-11 (the US
+    label holding tofacitinib back) and AS-08 (AS-11's notes put sulfasalazine first for an
+    infection)."""
+    heart = run(patient("nrax11-hf-naive", diagnosis="nr-axSpA", conditions=[condition("severe_heart_failure")],
+                        treatments=nsaid_failure()))
+    notes11 = {a.note or "" for a in heart.advice
+               if a.recommendation.id == "NRAXSPA-11" and a.kind != "needs-information"}
+    assert notes11 and all("jaki_us_tnf_ir" in n for n in notes11)
+    infection = run(patient("nrax08-infection", diagnosis="nr-axSpA",
+                            conditions=[condition("chronic_or_recurrent_infection")], treatments=nsaid_failure()))
+    notes08 = {a.note or "" for a in infection.advice
+               if a.recommendation.id == "NRAXSPA-08" and a.kind != "needs-information"}
+    assert notes08 and all("sulfasalazine" in n and "AS-11" in n for n in notes08)
+    plain = run(patient("nrax08-plain", diagnosis="nr-axSpA", treatments=nsaid_failure()))
+    assert all("AS-11" not in (a.note or "") for a in plain.advice
+               if a.recommendation.id == "NRAXSPA-08" and a.kind != "needs-information")
 
 
 def test_nraxspa29_and_r8a_name_the_methotrexate_taken(run) -> None:
