@@ -1392,10 +1392,19 @@ def test_the_principle_and_label_questions_read_no_advice_and_negate_only_record
     advice_predicates = {str(AX[p]) for p in (
         "adviceKind", "therapy", "forPatient", "basedOn", "because", "over", "suppressedBy", "missingFact",
         "option", "adviceNote", "inPopulation")}
+    states = {str(AX[p]) for p in ("barsRepeatOf", "contraindicatedMolecule", "ruledOutByStatedCondition")}
+    derived = {key for rule in rules.values() for key in rule.produces}
+
+    def derived_by_a_rule(key: tuple[str, str | None]) -> bool:
+        predicate, obj = key
+        return any(p == predicate and (o is None or obj is None or o == obj) for p, o in derived)
+
     for name in NEW_NI_RULES:
         rule = rules[name]
         assert not {p for p, _ in rule.consumes} & advice_predicates, name
         assert not {p for p, _ in rule.negates} & advice_predicates, name
+        # what is negated is record (or knowledge-base) data, or one of the states named above
+        assert {p for p, o in rule.negates if derived_by_a_rule((p, o))} <= states, name
         assert (str(AX.adviceKind), str(AX.kind_needs_information)) in rule.produces, name
         for key in ("rule", "recommendation", "guideline", "fires when", "does not fire when"):
             assert rule.query.header.get(key), f"{name}: header field '{key}' is missing"

@@ -432,6 +432,21 @@ def test_no_order_question_when_the_answer_is_known_or_changes_nothing(advise, l
     assert COURSE_ORDER not in facts(result), label
 
 
+def test_the_day_before_the_restart_orders_the_courses(advise) -> None:
+    """The boundary of session-19's same-day change: a failed course that ended the day before the
+    restart is ordered, so the keep advice and the working-again note stand (review: the near miss
+    above only checked that nothing was asked)."""
+    result = advise(patient("day-before", state="stable", conditions=STATED, measurements=STABLE_SCORES,
+                            treatments=[*nsaid_failure(),
+                                        course("adalimumab", outcome="secondary_nonresponse", start="2016-01-01",
+                                               end="2024-02-29"),
+                                        course("Humira", status="ongoing", outcome="ongoing_response",
+                                               start="2024-03-01")]))
+    assert {"AS-26", "R13"} <= rows(result)
+    assert working_again_notes(result) == {"adalimumab"}
+    assert COURSE_ORDER not in facts(result)
+
+
 def test_answering_the_order_question_restores_the_advice_to_keep_the_drug(advise) -> None:
     """The same patient once the restart's start date is recorded: no question, AS-26 and R13 back,
     and the do-not-repeat item says the course kept is not advised against."""
@@ -530,6 +545,11 @@ def test_a_drug_taken_again_with_no_outcome_asks_how_it_works(advise) -> None:
      [LOST_2016, course("Humira", status="ongoing", start=None)], [condition("active_tuberculosis")]),
     ("the record states a contraindication to TNF inhibitors", "stable",
      [LOST_2016, course("Humira", status="ongoing", start=None)], [condition("tnfi_contraindication")]),
+    ("the dates keep the item: the failed course ended after Humira began (session-19 review)", "stable",
+     [LOST_2016, course("Humira", status="ongoing", start="2017-06-01")], []),
+    ("the dates keep the item: a failed course began after Humira did", "stable",
+     [course("adalimumab", outcome="secondary_nonresponse", start="2020-01-01", end="2021-01-01"),
+      course("Humira", status="ongoing", start="2017-06-01")], []),
 ])
 def test_no_restart_question_where_it_changes_nothing(advise, label, state, treatments, conditions) -> None:
     """Near misses of the question above: it is asked only where the outcome of the course taken
