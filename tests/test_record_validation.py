@@ -162,6 +162,12 @@ def test_a_score_that_is_no_number_is_reported_once(engine) -> None:
     result = engine.recommend(DATA / "invalid" / "basdai-not-a-number.json")
     assert [v["message"] for v in result.validation if v["path"].startswith("measurements[1]")] == [
         "measurements.value: give one number."]
+    # and a CRP of "high" did not get "cannot be negative" too (session-19 review)
+    record = json.loads((DATA / "invalid" / "negative-crp.json").read_text())
+    record["id"], record["measurements"][1]["value"] = "crp-not-a-number", "high"
+    result = engine.recommend(record)
+    assert [v["message"] for v in result.validation if v["path"].startswith("measurements[2]")] == [
+        "measurements.value: give one number."]
 
 
 def test_turtle_whole_numbers_are_numbers(engine) -> None:
@@ -175,6 +181,12 @@ def test_turtle_whole_numbers_are_numbers(engine) -> None:
                                              format="turtle"))
     assert whole.conforms and decimal.conforms
     assert whole.as_dict()["advice"] == decimal.as_dict()["advice"]
+    # the values are compared, not only accepted: stable disease beside a whole-number BASDAI of 7
+    # is warned about as beside 7.0 (session-19 review: the advice alone compares no value here)
+    stable = text.replace("ax:diseaseState ax:active_disease", "ax:diseaseState ax:stable_disease")
+    for graph_text in (stable, stable.replace("ax:value 7 ;", 'ax:value "7.0"^^xsd:decimal ;')):
+        warned = engine.recommend(Graph().parse(data=graph_text, format="turtle"))
+        assert any("the current BASDAI is 4 or more" in v["message"] for v in warned.validation)
     eleven = engine.recommend(Graph().parse(data=text.replace("ax:value 7 ;", "ax:value 11 ;"), format="turtle"))
     assert [v["message"] for v in eleven.validation if v["severity"] == "violation"] == [
         "measurements.value: BASDAI, BASFI, BASMI and patient global are scored from 0 to 10."]
