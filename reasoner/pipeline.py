@@ -194,10 +194,10 @@ class Reasoner:
         links and copied grading: a third of the derived triples); no other rule reads them.
         Rules that cannot fire over the store's patients are skipped (reasoner.rule_gates)."""
         skipped = set() if provenance else set(PROVENANCE_RULES)
-        if self.skip_closed_rules:
-            skipped |= self.gates.closed(self.store)
+        absent = self.gates.absent(self.store) if self.skip_closed_rules else None
         for stratum in self.strata:
-            queries = [rule.query.text for rule in stratum if rule.name not in skipped]
+            closed = self.gates.closed(self.store, stratum, absent) if absent is not None else set()
+            queries = [rule.query.text for rule in stratum if rule.name not in skipped and rule.name not in closed]
             if queries:
                 self.store.construct_into(queries, DERIVED_GRAPH)
 

@@ -1,13 +1,19 @@
-"""Skip rules that cannot fire, decided by one query before the strata run.
+"""Skip rules that cannot fire, decided by index lookups (or one query) as the strata run.
 
-Every rule pays Oxigraph's parse-and-plan cost (~0.1 ms) even when it derives nothing, and a
-single patient sits in few of the guideline's populations: of ~120 rules most are silent for
-any one record. `Rule.requires` lists triple patterns every solution of a rule must match (its
-population class, a course outcome…). Patterns no rule derives are fixed once the patient is
-classified, so one query can tell which are absent, and a rule requiring an absent one is
-skipped. Patterns that some rule derives, or that the knowledge base always holds, are never
-asked about. A batch of many patients holds nearly every pattern, so cohorts skip little and pay
-one query per batch.
+Every rule pays Oxigraph's parse-and-plan cost (~0.1-1 ms) even when it derives nothing, and a
+single patient sits in few of the guideline's populations: of ~150 rules about half can match
+anything for one record, and half of those derive nothing. `Rule.alternatives` lists the triple
+patterns a solution must match, one set per UNION branch (its population class, a course outcome,
+a state an earlier rule derives…); a rule none of whose alternatives has all its patterns in the
+store is skipped.
+
+Two kinds of pattern are checked. Those no rule derives are fixed once the patient is classified
+and are checked once, before the first stratum (one query per eight patterns on stores without
+index lookups). Those an earlier stratum derives are checked when the stratum that reads them
+comes up, by index lookup on the embedded Oxigraph only (a remote store would pay a round trip
+per stratum); by then every rule that derives them has run, since the strata put each producer
+below its readers. Patterns the knowledge base always holds are never asked about. A batch of
+many patients holds nearly every pattern, so cohorts skip little and pay a few lookups.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from .store import Store
 
 
 def _derived_by_rules(key: Key, produced: set[Key]) -> bool:
-    return any(key[0] == p and (o is None or o == key[1]) for p, o in produced)
+    """Can a rule write a triple matching `key`? An object left open on either side matches any."""
+    return any(key[0] == p and (o is None or key[1] is None or o == key[1]) for p, o in produced)
 
 
 def _in_graph(key: Key, graph: Graph) -> bool:
@@ -51,9 +58,12 @@ class RuleGates:
         """`kb`: the prepared knowledge base the store holds (patterns it matches are always there)."""
         rules = list(rules)
         produced = {key for rule in rules for key in rule.produces}
-        candidates = {key for rule in rules for key in rule.requires if not _derived_by_rules(key, produced)}
-        self.keys = sorted((key for key in candidates if not _in_graph(key, kb)), key=str)
-        self._gates = {rule.name: frozenset(rule.requires) & frozenset(self.keys) for rule in rules}
+        self._alternatives = {
+            rule.name: [frozenset(key for key in alt if not _in_graph(key, kb)) for alt in rule.alternatives]
+            for rule in rules}
+        wanted = {key for alts in self._alternatives.values() for alt in alts for key in alt}
+        self.keys = sorted((key for key in wanted if not _derived_by_rules(key, produced)), key=str)
+        self.derived_keys = sorted((key for key in wanted if _derived_by_rules(key, produced)), key=str)
 
     @staticmethod
     def _present(keys: list[Key], store: Store) -> set[Key]:
@@ -68,7 +78,29 @@ class RuleGates:
             found |= {chunk[int(row["k"])] for row in store.select(presence_query(chunk))}  # type: ignore[arg-type]
         return found
 
-    def closed(self, store: Store) -> set[str]:
-        """Names of the rules that cannot fire: a pattern they require has no triple in the store."""
-        absent = set(self.keys) - self._present(self.keys, store)
-        return {name for name, gate in self._gates.items() if gate & absent}
+    def absent(self, store: Store) -> dict[Key, bool]:
+        """Presence of the patterns no rule derives (True: absent), for `closed` to read and extend."""
+        present = self._present(self.keys, store)
+        return {key: key not in present for key in self.keys}
+
+    def closed(self, store: Store, rules: Iterable[Rule] | None = None,
+               absent: dict[Key, bool] | None = None) -> set[str]:
+        """Names of the rules (all, or those given: one stratum) that cannot fire over the store now.
+
+        `absent` is what `absent(store)` returned; derived patterns found absent or present are
+        added to it, so each is looked up once a run. A derived pattern is looked up only on a
+        store with index lookups (elsewhere it counts as present), and only once the rules that
+        derive it have run: pass a stratum's rules just before it runs."""
+        absent = self.absent(store) if absent is None else absent
+        has_triple = getattr(store, "has_triple", None)
+        names = self._alternatives if rules is None else [rule.name for rule in rules]
+
+        def missing(key: Key) -> bool:
+            if key in absent:
+                return absent[key]
+            if has_triple is None or rules is None:
+                return False
+            absent[key] = not has_triple(*key)
+            return absent[key]
+
+        return {name for name in names if all(any(missing(key) for key in alt) for alt in self._alternatives[name])}

@@ -42,9 +42,16 @@ class Rule:
     produces: set[Key] = field(default_factory=set)
     consumes: set[Key] = field(default_factory=set)
     negates: set[Key] = field(default_factory=set)
-    # Keys every solution of the pattern must match (not under OPTIONAL, MINUS, one branch of a
-    # UNION, or an aggregate): with no such triple in the store the rule cannot derive anything.
-    requires: set[Key] = field(default_factory=set)
+    # What a solution of the pattern must match, as alternatives: every solution matches all the
+    # keys of at least one alternative (one per branch of a UNION; nothing under OPTIONAL, MINUS
+    # or an aggregate counts). With a key of every alternative absent from the store, the rule
+    # cannot derive anything. One empty alternative: the rule may always fire.
+    alternatives: tuple[frozenset[Key], ...] = (frozenset(),)
+
+    @property
+    def requires(self) -> set[Key]:
+        """Keys every solution matches, whichever alternative it takes."""
+        return set(frozenset.intersection(*self.alternatives)) if self.alternatives else set()
 
     @property
     def name(self) -> str:
@@ -107,26 +114,48 @@ def _walk(node: object, negated: bool, out_pos: set[Key], out_neg: set[Key], has
 
 # Algebra nodes whose solutions are all solutions of their inner pattern `p`.
 _PASS_THROUGH = frozenset({"Filter", "Extend", "OrderBy", "Distinct", "Reduced", "Project", "ToMultiSet", "Slice"})
+# More alternatives than this are merged into the keys they share (weaker, so still safe): the
+# gates check each alternative, and a long cross product of UNIONs would cost more than it saves.
+MAX_ALTERNATIVES = 8
+
+Alternatives = list[frozenset[Key]]
 
 
-def _required(node: object) -> set[Key]:
-    """Keys every solution of `node` matches. Anything not understood requires nothing (so a rule
-    is never skipped on a guess): an aggregate yields a row even from no match at all."""
+def _minimal(alternatives: Alternatives) -> Alternatives:
+    """Drop duplicates and any alternative holding another: matching it implies matching the smaller."""
+    unique = sorted(set(alternatives), key=len)
+    return [alt for i, alt in enumerate(unique) if not any(other <= alt for other in unique[:i])]
+
+
+def _merged(alternatives: Alternatives) -> Alternatives:
+    return [frozenset.intersection(*alternatives)] if alternatives else [frozenset()]
+
+
+def _alternatives(node: object) -> Alternatives:
+    """Key sets, one of which every solution of `node` matches in full. Anything not understood
+    requires nothing (so a rule is never skipped on a guess): an aggregate yields a row even from
+    no match at all."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
     if not isinstance(node, CompValue):
-        return set()
+        return [frozenset()]
     if node.name == "BGP":
-        return {key for triple in node.get("triples", []) if (key := _key(triple))}
+        return [frozenset(key for triple in node.get("triples", []) if (key := _key(triple)))]
     if node.name == "Join":
-        return _required(node.get("p1")) | _required(node.get("p2"))
+        left, right = _alternatives(node.get("p1")), _alternatives(node.get("p2"))
+        if len(left) * len(right) > MAX_ALTERNATIVES:
+            left, right = (left, _merged(right)) if len(left) >= len(right) else (_merged(left), right)
+            if len(left) * len(right) > MAX_ALTERNATIVES:
+                left, right = _merged(left), _merged(right)
+        return _minimal([a | b for a in left for b in right])
     if node.name in ("LeftJoin", "Minus"):
-        return _required(node.get("p1"))
+        return _alternatives(node.get("p1"))
     if node.name == "Union":
-        return _required(node.get("p1")) & _required(node.get("p2"))
+        both = _minimal(_alternatives(node.get("p1")) + _alternatives(node.get("p2")))
+        return both if len(both) <= MAX_ALTERNATIVES else _merged(both)
     if node.name in _PASS_THROUGH:
-        return _required(node.get("p"))
-    return set()
+        return _alternatives(node.get("p"))
+    return [frozenset()]
 
 
 def analyse(query: QueryFile) -> Rule:
@@ -148,13 +177,13 @@ def analyse(query: QueryFile) -> Rule:
         rule.produces.add(key)
     has_not_bound = "!BOUND" in query.text.upper().replace(" ", "")
     _walk(algebra.get("p"), False, rule.consumes, rule.negates, has_not_bound)
-    rule.requires = _required(algebra.get("p"))
+    rule.alternatives = tuple(sorted(_alternatives(algebra.get("p")), key=lambda alt: sorted(map(str, alt))))
     return rule
 
 
 # Bump when analyse() changes what it records, so cached analyses of unchanged rules are redone.
-ANALYSIS_VERSION = "3"
-_ANALYSIS_FIELDS = ("produces", "consumes", "negates", "requires")
+ANALYSIS_VERSION = "4"
+_ANALYSIS_FIELDS = ("produces", "consumes", "negates")
 
 
 def analyse_cached(queries: list[QueryFile]) -> list[Rule]:
@@ -171,11 +200,12 @@ def analyse_cached(queries: list[QueryFile]) -> list[Rule]:
         entry = cache.get(digest)
         if entry is None:
             rule = analyse(query)
-            cache[digest] = {k: sorted([list(x) for x in getattr(rule, k)], key=str)
-                             for k in _ANALYSIS_FIELDS}
+            cache[digest] = {k: sorted([list(x) for x in getattr(rule, k)], key=str) for k in _ANALYSIS_FIELDS}
+            cache[digest]["alternatives"] = [sorted([list(x) for x in alt], key=str) for alt in rule.alternatives]
             changed = True
         else:
-            rule = Rule(query, *({tuple(x) for x in entry[k]} for k in _ANALYSIS_FIELDS))
+            rule = Rule(query, *({tuple(x) for x in entry[k]} for k in _ANALYSIS_FIELDS),
+                        alternatives=tuple(frozenset(tuple(x) for x in alt) for alt in entry["alternatives"]))
         rules.append(rule)
     if changed:
         write_json("rule-analysis", cache)

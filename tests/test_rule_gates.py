@@ -49,6 +49,66 @@ def test_an_aggregate_requires_nothing(tmp_path: Path) -> None:
     assert _requires(tmp_path, "{ SELECT (COUNT(*) AS ?n) WHERE { ?p a ax:Z } }") == set()
 
 
+def _alternatives(tmp_path: Path, where: str) -> set[frozenset]:
+    path = tmp_path / "r.rq"
+    path.write_text(f"PREFIX ax: <{AX}>\nCONSTRUCT {{ ?p ax:flag ax:yes }} WHERE {{ {where} }}")
+    return set(analyse(read_query(path)).alternatives)
+
+
+def test_each_union_branch_is_an_alternative(tmp_path: Path) -> None:
+    found = _alternatives(tmp_path, """
+        ?p a ax:A .
+        { ?p ax:left ?l } UNION { ?p ax:right ?r ; ax:also ?a }
+        OPTIONAL { ?p ax:opt ?o }""")
+    assert found == {frozenset({(TYPE, AX + "A"), (AX + "left", None)}),
+                     frozenset({(TYPE, AX + "A"), (AX + "right", None), (AX + "also", None)})}
+
+
+def test_a_branch_that_requires_nothing_leaves_the_rule_open(tmp_path: Path) -> None:
+    """A branch holding only a BIND matches with no triple at all: one empty alternative."""
+    found = _alternatives(tmp_path, "{ ?p ax:left ?l } UNION { BIND (ax:x AS ?p) }")
+    assert found == {frozenset()}
+
+
+def test_too_many_alternatives_fall_back_to_the_shared_keys(tmp_path: Path) -> None:
+    """Four UNIONs of two branches give 16 combinations: merged (weaker, still safe)."""
+    unions = " ".join(f"{{ ?p ax:a{i} ?x{i} }} UNION {{ ?p ax:b{i} ?y{i} }}" for i in range(4))
+    found = _alternatives(tmp_path, f"?p a ax:A . {unions}")
+    assert len(found) <= 8 and all((TYPE, AX + "A") in alt for alt in found)
+
+
+def test_a_rule_closes_when_every_branch_lacks_a_pattern(tmp_path: Path) -> None:
+    from reasoner.rule_gates import RuleGates
+
+    path = tmp_path / "r.rq"
+    path.write_text(f"PREFIX ax: <{AX}>\nCONSTRUCT {{ ?p ax:flag ax:yes }} WHERE "
+                    "{ { ?p ax:left ?l } UNION { ?p ax:right ?r } }")
+    rule = analyse(read_query(path))
+    gates = RuleGates([rule], Graph())
+    store = OxigraphStore()
+    assert gates.closed(store) == {rule.name}
+    store.add(Graph().parse(data=f"<urn:p> <{AX}right> <urn:r> .", format="turtle"), DERIVED_GRAPH)
+    assert gates.closed(store) == set()
+
+
+def test_a_state_no_earlier_stratum_derived_closes_its_readers(reasoner, kb) -> None:
+    """ni-course-order reads ax:unorderedAgainst, which state-working-again-unordered derives in
+    a lower stratum: for a record with no course taken again it is looked up as that stratum comes up,
+    found absent, and the rule is skipped; a cohort-wide check (no stratum given) keeps it open."""
+    record = load_record(ROOT / "examples" / "nsaid-failure-biologic-naive.json", kb).graph
+    reasoner.classify(record)
+    absent = reasoner.gates.absent(reasoner.store)
+    closed_by_stratum: set[str] = set()
+    for stratum in reasoner.strata:
+        closed_by_stratum |= reasoner.gates.closed(reasoner.store, stratum, absent)
+        reasoner.store.construct_into([r.query.text for r in stratum if r.name not in closed_by_stratum],
+                                      DERIVED_GRAPH)
+    derived_key = (AX + "unorderedAgainst", None)
+    assert derived_key in reasoner.gates.derived_keys and absent[derived_key] is True
+    assert "ni-course-order" in closed_by_stratum
+    assert "ni-course-order" not in reasoner.gates.closed(reasoner.store)
+
+
 @pytest.mark.parametrize("make", [OxigraphStore, RdflibStore])
 def test_the_presence_query_names_exactly_the_keys_present(make) -> None:
     store = make()
