@@ -603,6 +603,19 @@ def test_as18_and_as19_say_they_are_worded_for_stable_axial_disease_when_the_rec
     assert item(result("stable-peripheral"), "AS-19", "triamcinolone_acetonide").note is None
 
 
+@pytest.mark.parametrize(("name", "stated"), [("structural-near-miss", "osteoporosis: present"),
+                                            ("severe-kyphosis-spinal-osteoporosis",
+                                             "advanced spinal osteoporosis: present")])
+def test_as45_screening_says_when_osteoporosis_is_already_recorded(result, name: str, stated: str) -> None:
+    """Session-19 probe p08: DXA screening after a DXA showed osteoporosis. The row stays (its
+    population is every adult with AS) with the statement named and a note."""
+    advice = item(result(name), "AS-45", "dxa_screening")
+    assert stated in {f.text for f in advice.because}
+    assert advice.note and "already states osteoporosis" in advice.note
+    plain = item(result("fusion"), "AS-45", "dxa_screening")
+    assert plain.note is None and not any("osteoporosis" in f.text for f in plain.because)
+
+
 def test_as23_ignores_stopped_courses_but_not_ongoing_ones(result) -> None:
     assert therapies(result("stable-no-drug"), "AS-23") == {"on_demand_nsaid_use"}
     assert not items(result("stable-tnfi-nsaid"), "AS-23")
