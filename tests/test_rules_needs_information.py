@@ -531,6 +531,57 @@ def test_nsaid_trial_is_silent_when_two_nsaids_failed_as_acr_defines_it(advise) 
     assert not needs(intolerance_and_partial, NSAID_TRIAL)
 
 
+TOGETHER = "taken at the same time"
+
+
+@pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA"])
+def test_nsaid_trial_asks_when_the_two_failed_nsaids_were_taken_together(advise, diagnosis) -> None:
+    """Session-18 probe s17: naproxen and diclofenac, both taken since the same day with a partial
+    response, counted as two NSAID trials and nothing was asked (state-nsaids-taken-together.rq)."""
+    both_ongoing = advise(patient(diagnosis=diagnosis, conditions=stated(), treatments=[
+        course("naproxen", status="ongoing", outcome="partial_response", start="2025-01-01"),
+        course("diclofenac", status="ongoing", outcome="partial_response", start="2025-01-01")]))
+    item = need(both_ongoing, NSAID_TRIAL)
+    assert TOGETHER in item.why and "recorded as failed: 2 " in item.why and "fewer than two" not in item.why
+    assert {"naproxen", "diclofenac"} <= {w for f in item.because for w in f.text.split()}
+    # a stopped course that overlaps an ongoing one, and two stopped ones whose dates overlap
+    for treatments in (
+        [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-03-01", maximalDose=True),
+         course("diclofenac", status="ongoing", outcome="partial_response", start="2025-02-01")],
+        [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-03-01", maximalDose=True),
+         course("diclofenac", outcome="intolerance", start="2025-02-01", end="2025-02-20")]):
+        assert TOGETHER in need(advise(patient(diagnosis=diagnosis, conditions=stated(),
+                                               treatments=treatments)), NSAID_TRIAL).why
+
+
+def test_nsaid_trial_does_not_count_a_switch_or_an_unknown_end_as_taken_together(advise) -> None:
+    """A switch on the day the first NSAID stopped, a stopped course with no end date (the record
+    does not show an overlap) and a third failed NSAID leave the question unasked."""
+    switch = advise(patient(conditions=stated(), treatments=[
+        course("naproxen", outcome="partial_response", start="2025-01-01", end="2025-03-01"),
+        course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")]))
+    assert not needs(switch, NSAID_TRIAL)
+    no_end = advise(patient(conditions=stated(), treatments=[
+        course("naproxen", outcome="partial_response", start="2025-01-01", end=None),
+        course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")]))
+    assert not needs(no_end, NSAID_TRIAL)
+    third = advise(patient(conditions=stated(), treatments=[
+        course("naproxen", status="ongoing", outcome="partial_response", start="2025-01-01"),
+        course("diclofenac", status="ongoing", outcome="partial_response", start="2025-01-01"),
+        course("celecoxib", outcome="intolerance", start="2024-01-01", end="2024-02-01")]))
+    assert not needs(third, NSAID_TRIAL)
+
+
+def test_nsaid_trial_eular_twin_asks_about_nsaids_taken_together(advise) -> None:
+    """ASAS-EULAR 2022 alone: R9's twin asks, with its own note (not 'fewer than two')."""
+    asdas = [{"measure": "asdas_crp", "value": 2.9, "date": "2026-10-01"}]
+    result = advise(patient(diagnosis="axSpA", conditions=stated(), measurements=asdas, treatments=[
+        course("naproxen", status="ongoing", outcome="partial_response", start="2026-05-01"),
+        course("celecoxib", status="ongoing", outcome="partial_response", start="2026-05-01")]))
+    item = need(result, NSAID_TRIAL)
+    assert option_ids(item) == {"R9"} and TOGETHER in item.why and "fewer than two" not in item.why
+
+
 def test_nsaid_trial_is_silent_when_the_same_drug_is_not_counted_twice(advise) -> None:
     result = advise(patient(conditions=stated(), treatments=[
         course("naproxen", outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20", maximalDose=True),
