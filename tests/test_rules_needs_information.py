@@ -3,6 +3,8 @@ record leaves a guideline branch open, and stays silent on a near miss where the
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from rdflib import BNode
 
@@ -1340,7 +1342,9 @@ def test_a_woman_stated_not_pregnant_is_asked_whether_she_could_become_pregnant(
     result = advise(potential_patient("potential-unstated"))
     assert "upadacitinib" in listed(result, "R12")
     item = need(result, POTENTIAL)
-    assert option_ids(item) == {"upadacitinib_reproductive_potential"}
+    # R12 offers tofacitinib as well (and AS-04 does): one question, both label facts as options
+    assert option_ids(item) == {"upadacitinib_reproductive_potential", "tofacitinib_reproductive_potential"}
+    assert item.why.index("Upadacitinib") < item.why.index("Tofacitinib")
     shown = " | ".join(b.text for b in item.because)
     assert "pregnancy" in shown and "adalimumab course" in shown
     assert not contraception_caution(result) and PREGNANCY not in facts(result)
@@ -1358,9 +1362,10 @@ def test_a_woman_stated_not_pregnant_is_asked_whether_she_could_become_pregnant(
      potential_patient("potential-planning", extra=[condition("planning_pregnancy")])),
     ("no TNF inhibitor failed: jaki_us_tnf_ir holds upadacitinib back",
      potential_patient("potential-naive", treatments=[])),
-    ("upadacitinib itself failed", potential_patient("potential-upa-failed", treatments=[
-        ADALIMUMAB_FAILED,
-        course("upadacitinib", outcome="primary_nonresponse", start="2023-08-01", end="2024-02-01")])),
+    ("a TNF inhibitor taken: methotrexate waits (AS-04), the JAK inhibitors too (jaki_us_tnf_ir)",
+     patient("potential-on-tnfi", age=34, conditions=stated("potential", "peripheral", extra=[
+         condition("peripheral_arthritis")]), treatments=[
+         *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-10")])),
 ])
 def test_no_reproductive_potential_question_when_it_changes_nothing(advise, label, record) -> None:
     assert POTENTIAL not in facts(advise(record)), label
@@ -1370,21 +1375,68 @@ def test_upadacitinib_taken_again_after_it_failed_is_asked_about(advise) -> None
     """Session-18 second review: upadacitinib lost its effect in 2021-2023 and Rinvoq has worked since
     2024. The caution covers the course taken now, but the MINUS meant for R12 (upadacitinib failed,
     so R12 does not offer it) silenced the question as well. It now removes the R12 reason only: the
-    question cites the Rinvoq course, not the adalimumab failure."""
+    question cites the Rinvoq course for upadacitinib."""
     again = advise(potential_patient("potential-upa-again", treatments=[
         ADALIMUMAB_FAILED,
         course("upadacitinib", outcome="secondary_nonresponse", start="2021-01-01", end="2023-01-01"),
         course("Rinvoq", status="ongoing", outcome="ongoing_response", start="2024-01-01")]))
-    shown = " | ".join(b.text for b in need(again, POTENTIAL).because)
-    assert "upadacitinib course (ongoing, 2024-01-01)" in shown and "adalimumab" not in shown
+    item = need(again, POTENTIAL)
+    shown = " | ".join(b.text for b in item.because)
+    assert "upadacitinib course (ongoing, 2024-01-01)" in shown
+    # the adalimumab failure is cited for tofacitinib, which AS-04 and R12 still offer
+    assert option_ids(item) == {"upadacitinib_reproductive_potential", "tofacitinib_reproductive_potential"}
 
 
-def test_the_reproductive_potential_question_waits_on_the_asas_eular_rows(acr_only, eular_only) -> None:
-    """Only R12 offers upadacitinib after a TNF inhibitor failed; with ACR 2019 alone (AS-04 offers
-    tofacitinib and methotrexate) the question is not asked for a woman not taking upadacitinib."""
+def test_the_reproductive_potential_question_names_what_each_guideline_offers(acr_only, eular_only) -> None:
+    """After a TNF inhibitor failed, R12 offers upadacitinib and tofacitinib, ACR 2019 (AS-04)
+    tofacitinib alone: the options follow the guideline chosen (session-18 probe s31: ACR alone
+    asked nothing)."""
     record = potential_patient("potential-by-guideline")
-    assert POTENTIAL not in facts(acr_only.recommend(record))
-    assert POTENTIAL in facts(eular_only.recommend(record))
+    assert option_ids(need(acr_only.recommend(record), POTENTIAL)) == {"tofacitinib_reproductive_potential"}
+    assert option_ids(need(eular_only.recommend(record), POTENTIAL)) == {
+        "upadacitinib_reproductive_potential", "tofacitinib_reproductive_potential"}
+
+
+def test_upadacitinib_failed_leaves_the_question_to_tofacitinib(advise) -> None:
+    """Upadacitinib failed: no row offers it again, but AS-04 and R12 still offer tofacitinib (with a
+    same-class caution), so the question stays, about tofacitinib only."""
+    result = advise(potential_patient("potential-upa-failed", treatments=[
+        ADALIMUMAB_FAILED,
+        course("upadacitinib", outcome="primary_nonresponse", start="2023-08-01", end="2024-02-01")]))
+    assert "tofacitinib" in listed(result, "R12")
+    item = need(result, POTENTIAL)
+    assert option_ids(item) == {"tofacitinib_reproductive_potential"} and "Upadacitinib" not in item.why
+
+
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-04"), ("nr-axSpA", "NRAXSPA-04")])
+def test_methotrexate_offered_for_peripheral_arthritis_asks_for_the_potential(advise, acr_only, diagnosis, row) -> None:
+    """Session-18 probe s41: NSAIDs failed, knee synovitis, pregnancy stated absent: AS-04 offers
+    methotrexate, whose label asks for a pregnancy test and contraception, and nothing asked whether
+    the woman could become pregnant, under any guideline setting."""
+    record = patient(f"potential-mtx-{diagnosis}", diagnosis=diagnosis, age=29,
+                     conditions=stated("potential", "peripheral", extra=[condition("peripheral_arthritis")]),
+                     treatments=nsaid_failure())
+    for result in (advise(record), acr_only.recommend(record)):
+        assert "methotrexate" in listed(result, row)
+        item = need(result, POTENTIAL)
+        assert option_ids(item) == {"mtx_reproductive_potential"} and "6 months" in item.why
+        assert "peripheral arthritis: present" in {b.text for b in item.because}
+    answered = json.loads(json.dumps(record))
+    answered["id"] += "-answered"
+    answered["conditions"].append(condition("female_of_reproductive_potential"))
+    result = advise(answered)
+    assert POTENTIAL not in facts(result)
+    assert any(a.kind == "caution" and a.recommendation.id == "mtx_reproductive_potential" for a in result.advice)
+
+
+def test_methotrexate_taken_asks_for_the_potential_in_stable_disease(advise) -> None:
+    """The methotrexate caution covers treatment and 6 months after it, offered or not."""
+    record = patient("potential-on-mtx", state="stable", age=33, conditions=stated("potential"),
+                     treatments=[course("methotrexate", status="ongoing", outcome="ongoing_response",
+                                         start="2024-01-01")])
+    item = need(advise(record), POTENTIAL)
+    assert option_ids(item) == {"mtx_reproductive_potential"}
+    assert any(b.text.startswith("methotrexate course (ongoing") for b in item.because)
 
 
 # ---------------------------------------------------------------------------------------------
