@@ -691,6 +691,29 @@ def test_pregnancy_status_is_silent_when_answered_or_not_in_question(advise, sex
     assert not needs(result, PREGNANCY)
 
 
+@pytest.mark.parametrize(("diagnosis", "drug", "option"), [("AS", "methotrexate", "mtx_pregnancy"),
+                                                        ("nr-axSpA", "tofacitinib", "tofacitinib_pregnancy")])
+def test_pregnancy_status_is_asked_for_a_drug_taken_in_stable_disease(advise, diagnosis, drug, option) -> None:
+    """Session-20 probe r14, r15: a woman of 35 on methotrexate (or tofacitinib) in stable disease,
+    pregnancy not recorded, was asked nothing: the question waited on NSAID failure in active
+    disease, and the reproductive-potential question on pregnancy stated absent. Its options are
+    now the pregnancy facts of the drugs in play, and the course taken is the fact shown."""
+    record = patient(f"preg-on-{drug}", diagnosis=diagnosis, state="stable", age=35,
+                     conditions=stated("pregnancy", "potential"),
+                     treatments=[course(drug, status="ongoing", outcome="ongoing_response", start="2023-05-01")])
+    item = need(advise(record), PREGNANCY)
+    assert option_ids(item) == {option}
+    assert [f.text.split(" course")[0] for f in item.because] == [drug]
+    assert "NSAIDs have failed" not in item.why and drug.capitalize() in item.why
+    male = json.loads(json.dumps(record))
+    male.update(id=f"preg-on-{drug}-male", sex="male")
+    assert not needs(advise(male), PREGNANCY)
+    answered = json.loads(json.dumps(record))
+    answered["id"] = f"preg-on-{drug}-answered"
+    answered["conditions"].append(condition("pregnancy", "absent"))
+    assert not needs(advise(answered), PREGNANCY) and needs(advise(answered), POTENTIAL)
+
+
 def test_a_stage_stated_absent_leaves_pregnancy_open(advise) -> None:
     result = advise(patient("preg-stage-absent", conditions=stated(
         "pregnancy", extra=[condition("pregnancy_30_weeks_or_more", "absent")]), treatments=nsaid_failure()))
