@@ -533,45 +533,55 @@ def test_nsaid_trial_is_silent_when_two_nsaids_failed_as_acr_defines_it(advise) 
     assert not needs(intolerance_and_partial, NSAID_TRIAL)
 
 
-TOGETHER = "taken at the same time"
+TOGETHER = "taken only while another failed NSAID was being taken"
 
 
 @pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA"])
-def test_nsaid_trial_asks_when_the_two_failed_nsaids_were_taken_together(advise, diagnosis) -> None:
+def test_nsaid_trial_asks_when_a_failed_nsaid_never_ran_on_its_own(advise, diagnosis) -> None:
     """Session-18 probe s17: naproxen and diclofenac, both taken since the same day with a partial
-    response, counted as two NSAID trials and nothing was asked (state-nsaids-taken-together.rq)."""
+    response, counted as two NSAID trials and nothing was asked (state-nsaids-taken-together.rq).
+    Also asked: three taken over the same dates (session-20 probe n02), and an NSAID added for a few
+    weeks within another's course."""
     both_ongoing = advise(patient(diagnosis=diagnosis, conditions=stated(), treatments=[
         course("naproxen", status="ongoing", outcome="partial_response", start="2025-01-01"),
         course("diclofenac", status="ongoing", outcome="partial_response", start="2025-01-01")]))
     item = need(both_ongoing, NSAID_TRIAL)
     assert TOGETHER in item.why and "recorded as failed: 2 " in item.why and "fewer than two" not in item.why
     assert {"naproxen", "diclofenac"} <= {w for f in item.because for w in f.text.split()}
-    # a stopped course that overlaps an ongoing one, and two stopped ones whose dates overlap
     for treatments in (
-        [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-03-01", maximalDose=True),
-         course("diclofenac", status="ongoing", outcome="partial_response", start="2025-02-01")],
-        [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-03-01", maximalDose=True),
-         course("diclofenac", outcome="intolerance", start="2025-02-01", end="2025-02-20")]):
+        [course(drug, outcome="partial_response", start="2025-01-05", end="2025-05-01")
+         for drug in ("naproxen", "diclofenac", "ibuprofen")],
+        [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-06-01", maximalDose=True),
+         course("diclofenac", outcome="partial_response", start="2025-02-01", end="2025-03-01")]):
         assert TOGETHER in need(advise(patient(diagnosis=diagnosis, conditions=stated(),
                                                treatments=treatments)), NSAID_TRIAL).why
 
 
-def test_nsaid_trial_does_not_count_a_switch_or_an_unknown_end_as_taken_together(advise) -> None:
-    """A switch on the day the first NSAID stopped, a stopped course with no end date (the record
-    does not show an overlap) and a third failed NSAID leave the question unasked."""
-    switch = advise(patient(conditions=stated(), treatments=[
-        course("naproxen", outcome="partial_response", start="2025-01-01", end="2025-03-01"),
-        course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")]))
-    assert not needs(switch, NSAID_TRIAL)
-    no_end = advise(patient(conditions=stated(), treatments=[
-        course("naproxen", outcome="partial_response", start="2025-01-01", end=None),
-        course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")]))
-    assert not needs(no_end, NSAID_TRIAL)
-    third = advise(patient(conditions=stated(), treatments=[
-        course("naproxen", status="ongoing", outcome="partial_response", start="2025-01-01"),
-        course("diclofenac", status="ongoing", outcome="partial_response", start="2025-01-01"),
-        course("celecoxib", outcome="intolerance", start="2024-01-01", end="2024-02-01")]))
-    assert not needs(third, NSAID_TRIAL)
+def test_nsaid_trial_does_not_count_a_switch_or_an_intolerance_as_taken_alongside(advise) -> None:
+    """Each NSAID ran alone for a while (a switch on the day the first stopped, a few days of
+    overlap, a partial overlap), an NSAID stopped for intolerance within another's course (it
+    counts at any dose: probe n06), a stopped course with no end date (the record does not show
+    the overlap), and two taken together plus a third failed on its own (two trials): no question."""
+    cases = {
+        "switch": [course("naproxen", outcome="partial_response", start="2025-01-01", end="2025-03-01"),
+                   course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")],
+        "cross-taper": [
+            course("naproxen", outcome="primary_nonresponse", start="2025-01-05", end="2025-03-05", maximalDose=True),
+            course("etoricoxib", status="ongoing", outcome="primary_nonresponse", start="2025-03-01",
+                   maximalDose=True)],
+        "intolerance-within": [
+            course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-04-01", maximalDose=True),
+            course("indomethacin", outcome="intolerance", start="2025-02-01", end="2025-02-20")],
+        "no-end": [course("naproxen", outcome="partial_response", start="2025-01-01", end=None),
+                   course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")],
+        "pair-and-a-third": [
+            course("naproxen", status="ongoing", outcome="partial_response", start="2025-01-01"),
+            course("diclofenac", status="ongoing", outcome="partial_response", start="2025-01-01"),
+            course("celecoxib", outcome="intolerance", start="2024-01-01", end="2024-02-01")],
+    }
+    for name, treatments in cases.items():
+        assert not needs(advise(patient(f"nsaids-{name}", conditions=stated(), treatments=treatments)),
+                         NSAID_TRIAL), name
 
 
 def test_nsaid_trial_eular_twin_asks_about_nsaids_taken_together(advise) -> None:
