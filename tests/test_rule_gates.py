@@ -162,3 +162,28 @@ def test_the_oxigraph_lookup_and_the_sparql_query_agree(reasoner, kb) -> None:
         by_query = {keys[i + int(r["k"])] for i in range(0, len(keys), 8)
                     for r in store.select(presence_query(keys[i:i + 8]))}
         assert by_lookup == by_query and by_lookup
+
+
+def test_apply_rules_sends_no_rule_whose_derived_state_is_absent(reasoner, kb, monkeypatch) -> None:
+    """The skip itself, not only the gate: for a record with no course taken again, the text of
+    ni-course-order (which reads ax:unorderedAgainst) never reaches the store, while with skipping
+    off it does; the derived graph is the same either way (test_skipping_changes_nothing_*)."""
+    record = load_record(ROOT / "examples" / "nsaid-failure-biologic-naive.json", kb).graph
+    target = next(r for stratum in reasoner.strata for r in stratum if r.name == "ni-course-order")
+    sent: list[str] = []
+    original = reasoner.store.construct_into
+
+    def recording(queries, graph_name):
+        sent.extend(queries)
+        return original(queries, graph_name)
+
+    monkeypatch.setattr(reasoner.store, "construct_into", recording)
+    for skip in (True, False):
+        sent.clear()
+        reasoner.skip_closed_rules = skip
+        try:
+            reasoner.classify(record)
+            reasoner.apply_rules()
+        finally:
+            reasoner.skip_closed_rules = True
+        assert (target.query.text in sent) is (not skip)

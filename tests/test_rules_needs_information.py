@@ -552,7 +552,15 @@ def test_nsaid_trial_asks_when_a_failed_nsaid_never_ran_on_its_own(advise, diagn
         [course(drug, outcome="partial_response", start="2025-01-05", end="2025-05-01")
          for drug in ("naproxen", "diclofenac", "ibuprofen")],
         [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-06-01", maximalDose=True),
-         course("diclofenac", outcome="partial_response", start="2025-02-01", end="2025-03-01")]):
+         course("diclofenac", outcome="partial_response", start="2025-02-01", end="2025-03-01")],
+        # two taken together within a third's course: only the third ran alone (session-20 review)
+        [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-07-01", maximalDose=True),
+         course("diclofenac", outcome="partial_response", start="2025-03-01", end="2025-05-01"),
+         course("ibuprofen", outcome="partial_response", start="2025-03-01", end="2025-05-01")],
+        # two taken together and a third on its own: asked too, the count being a lower bound
+        [course("naproxen", status="ongoing", outcome="partial_response", start="2025-01-01"),
+         course("diclofenac", status="ongoing", outcome="partial_response", start="2025-01-01"),
+         course("celecoxib", outcome="intolerance", start="2024-01-01", end="2024-02-01")]):
         assert TOGETHER in need(advise(patient(diagnosis=diagnosis, conditions=stated(),
                                                treatments=treatments)), NSAID_TRIAL).why
 
@@ -560,8 +568,8 @@ def test_nsaid_trial_asks_when_a_failed_nsaid_never_ran_on_its_own(advise, diagn
 def test_nsaid_trial_does_not_count_a_switch_or_an_intolerance_as_taken_alongside(advise) -> None:
     """Each NSAID ran alone for a while (a switch on the day the first stopped, a few days of
     overlap, a partial overlap), an NSAID stopped for intolerance within another's course (it
-    counts at any dose: probe n06), a stopped course with no end date (the record does not show
-    the overlap), and two taken together plus a third failed on its own (two trials): no question."""
+    counts at any dose: probe n06), and a stopped course with no end date (the record does not show
+    it never ran alone): no question. With the end date, the same record is asked about."""
     cases = {
         "switch": [course("naproxen", outcome="partial_response", start="2025-01-01", end="2025-03-01"),
                    course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")],
@@ -572,16 +580,17 @@ def test_nsaid_trial_does_not_count_a_switch_or_an_intolerance_as_taken_alongsid
         "intolerance-within": [
             course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-04-01", maximalDose=True),
             course("indomethacin", outcome="intolerance", start="2025-02-01", end="2025-02-20")],
-        "no-end": [course("naproxen", outcome="partial_response", start="2025-01-01", end=None),
-                   course("diclofenac", status="ongoing", outcome="partial_response", start="2025-03-01")],
-        "pair-and-a-third": [
-            course("naproxen", status="ongoing", outcome="partial_response", start="2025-01-01"),
-            course("diclofenac", status="ongoing", outcome="partial_response", start="2025-01-01"),
-            course("celecoxib", outcome="intolerance", start="2024-01-01", end="2024-02-01")],
+        # diclofenac began within naproxen's course, but with no end date it may have run on alone
+        "no-end": [
+            course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-06-01", maximalDose=True),
+            course("diclofenac", outcome="partial_response", start="2025-02-01", end=None)],
     }
     for name, treatments in cases.items():
         assert not needs(advise(patient(f"nsaids-{name}", conditions=stated(), treatments=treatments)),
                          NSAID_TRIAL), name
+    cases["no-end"][1]["end"] = "2025-03-01"
+    assert TOGETHER in need(advise(patient("nsaids-with-end", conditions=stated(), treatments=cases["no-end"])),
+                            NSAID_TRIAL).why
 
 
 def test_nsaid_trial_eular_twin_asks_about_nsaids_taken_together(advise) -> None:
@@ -679,7 +688,7 @@ def test_pregnancy_status_is_asked_before_jak_inhibitors_or_methotrexate(advise,
     """A woman of 34 whose NSAIDs failed was offered upadacitinib (R9) and tofacitinib and
     methotrexate (AS-04) with nothing said about pregnancy, though their labels contraindicate or
     avoid them in pregnancy and ask for it to be excluded first (tenth-session review)."""
-    result = advise(patient(f"preg-unknown-{sex}", sex=sex, age=34, conditions=stated("pregnancy"),
+    result = advise(patient(f"preg-unknown-{sex}", sex=sex, age=34, conditions=stated("pregnancy", "potential"),
                             treatments=nsaid_failure()))
     item = need(result, PREGNANCY)
     assert option_ids(item) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy", "mtx_pregnancy"}
@@ -722,6 +731,25 @@ def test_pregnancy_status_is_asked_for_a_drug_taken_in_stable_disease(advise, di
     answered["id"] = f"preg-on-{drug}-answered"
     answered["conditions"].append(condition("pregnancy", "absent"))
     assert not needs(advise(answered), PREGNANCY) and needs(advise(answered), POTENTIAL)
+
+
+def test_pregnancy_status_is_asked_for_a_drug_taken_that_a_condition_rules_out(advise) -> None:
+    """Session-20 review: methotrexate taken with chronic liver disease stated (mtx_liver_alcohol
+    rules it out, and the course is to be stopped): the pregnancy question was silenced with it,
+    though the label's contraception window outlasts the drug. With the potential already stated,
+    the note does not ask for it again."""
+    record = patient("preg-on-mtx-liver", state="stable", age=35,
+                     conditions=stated("pregnancy", "potential", extra=[condition("chronic_liver_disease")]),
+                     treatments=[course("methotrexate", status="ongoing", outcome="ongoing_response",
+                                        start="2023-05-01")])
+    item = need(advise(record), PREGNANCY)
+    assert option_ids(item) == {"mtx_pregnancy"} and "female of reproductive potential" in item.why
+    stated_potential = json.loads(json.dumps(record))
+    stated_potential["id"] += "-potential"
+    stated_potential["conditions"].append(condition("female_of_reproductive_potential"))
+    item = need(advise(stated_potential), PREGNANCY)
+    assert "female of reproductive potential" not in item.why
+    assert item.why.endswith("present (with its stage) or absent.")
 
 
 def test_a_stage_stated_absent_leaves_pregnancy_open(advise) -> None:
