@@ -685,6 +685,28 @@ def test_active_beside_a_current_inactive_asdas_is_warned_about(engine) -> None:
     assert unwarned(engine, record, "diseaseState")
 
 
+def test_active_beside_a_biologic_recorded_as_working_is_warned_about(engine) -> None:
+    """Session-20 probe x02: active AS, golimumab taken with its response holding, and no word on the
+    contradiction while AS-08 recommended an IL-17 inhibitor (strong). The course's outcome is
+    warned about; not for stable disease, a partial response, a harm recorded beside the response,
+    or an NSAID (the shape is about biologics and JAK inhibitors)."""
+    record = warned_once(engine, DATA / "valid" / "as-active-golimumab-recorded-working.json",
+                         "treatments[3].outcome", None, "diseaseState is active")
+    golimumab = record["treatments"][2]
+    assert golimumab["drug"] == "golimumab" and golimumab["outcome"] == "ongoing_response"
+    for change in ({"diseaseState": "stable"}, {"outcome": "partial_response"},
+                   {"outcome": ["ongoing_response", "injection_site_reaction"]}, {"drug": "naproxen"}):
+        edited = json.loads(json.dumps(record))
+        if "diseaseState" in change:
+            edited.update(change)
+        else:
+            edited["treatments"][2].update(change)
+        assert engine.recommend(edited).conforms and unwarned(engine, edited, "treatments[3].outcome"), change
+    tofacitinib = json.loads(json.dumps(record))
+    tofacitinib["treatments"][2]["drug"] = "Xeljanz"
+    assert not unwarned(engine, tofacitinib, "treatments[3].outcome")
+
+
 def test_dates_after_today_are_warned_about(engine) -> None:
     """2099 for 2009 is a typing error the record would otherwise carry silently (robustness review)."""
     record = {"id": "future-dates", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
