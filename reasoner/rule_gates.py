@@ -62,8 +62,8 @@ class RuleGates:
             rule.name: [frozenset(key for key in alt if not _in_graph(key, kb)) for alt in rule.alternatives]
             for rule in rules}
         wanted = {key for alts in self._alternatives.values() for alt in alts for key in alt}
+        # checked once, before the first stratum; the rest (derived) as their readers come up
         self.keys = sorted((key for key in wanted if not _derived_by_rules(key, produced)), key=str)
-        self.derived_keys = sorted((key for key in wanted if _derived_by_rules(key, produced)), key=str)
 
     @staticmethod
     def _present(keys: list[Key], store: Store) -> set[Key]:
