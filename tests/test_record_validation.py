@@ -676,10 +676,17 @@ def unwarned(engine, record: dict, path: str) -> bool:
 def test_active_beside_a_current_inactive_asdas_is_warned_about(engine) -> None:
     """"active" with a current ASDAS of 1.0 (inactive disease below 1.3, measures.tsv) got a strong
     TNF-inhibitor recommendation without a word (session-16 probe p53). An earlier high score does
-    not count, nor does a current one of 1.3 or more."""
+    not count, nor does a current one of 2.1 or more. From 1.3 to below 2.1 (low disease activity)
+    the warning names ASAS-EULAR R9's threshold, which otherwise withheld a b/tsDMARD with no word
+    (session-20 probe s05, m01)."""
     record = warned_once(engine, DATA / "valid" / "as-active-asdas-current-inactive.json", "diseaseState",
                          "asdas_crp = 1.0", "below 1.3")
-    record["measurements"][1]["value"] = 1.3  # low disease activity: no contradiction
+    for low in (1.3, 2.0):
+        record["measurements"][1]["value"] = low
+        warned = [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
+        assert [(v["severity"], v["value"]) for v in warned] == [("warning", f"asdas_crp = {low}")]
+        assert "low disease activity" in warned[0]["message"] and "R9" in warned[0]["message"]
+    record["measurements"][1]["value"] = 2.1  # high disease activity: no contradiction
     assert unwarned(engine, record, "diseaseState")
     record["measurements"][1]["value"], record["measurements"][0]["date"] = 1.0, "2026-11-02"  # 3.4 is later
     assert unwarned(engine, record, "diseaseState")
@@ -705,6 +712,22 @@ def test_active_beside_a_biologic_recorded_as_working_is_warned_about(engine) ->
     tofacitinib = json.loads(json.dumps(record))
     tofacitinib["treatments"][2]["drug"] = "Xeljanz"
     assert not unwarned(engine, tofacitinib, "treatments[3].outcome")
+
+
+def test_two_values_of_one_measure_on_one_date_are_warned_about(engine) -> None:
+    """ASDAS-CRP 1.1 and 2.4 on one date are both the current score: "stable" was warned about for
+    the 2.4 while the 1.1 said the opposite, and nothing named the clash (session-18 probe 15c,
+    session-20 probe m02). Each of the two is warned about, showing the other; a CRP of 4.0 and 4 is
+    one value written twice, and a later date for one of the scores ends the clash."""
+    fixture = DATA / "valid" / "as-asdas-twice-same-date.json"
+    result = engine.recommend(fixture)
+    assert result.conforms
+    clash = sorted((v["path"], v["value"]) for v in result.validation if "same date" in v["message"])
+    assert clash == [("measurements[1].value", "asdas_crp = 2.4"), ("measurements[3].value", "asdas_crp = 1.1")]
+    assert all(v["severity"] == "warning" for v in result.validation)
+    record = json.loads(fixture.read_text(encoding="utf-8"))
+    record["measurements"][2]["date"] = "2026-10-12"
+    assert not [v for v in engine.recommend(record).validation if "same date" in v["message"]]
 
 
 def test_dates_after_today_are_warned_about(engine) -> None:
