@@ -697,6 +697,31 @@ def test_pregnancy_status_is_asked_before_jak_inhibitors_or_methotrexate(advise,
     assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == {"naproxen", "celecoxib"}
 
 
+def test_pregnancy_status_after_nsaids_leaves_out_drugs_a_stated_condition_rules_out(advise) -> None:
+    """Session-20 probe k01: a woman with severe renal impairment (mtx_renal rules methotrexate out)
+    was asked about pregnancy because "upadacitinib, tofacitinib or methotrexate may be offered".
+    Methotrexate is no longer an option or named; with active tuberculosis as well, the JAK
+    inhibitors are ruled out too (jaki_serious_infection) and nothing is left to ask about. Taken,
+    a ruled-out drug still counts: its contraception window outlasts it."""
+    renal = [condition("severe_renal_impairment")]
+    result = advise(patient("preg-nsaid-renal", age=34, conditions=stated("pregnancy", "potential", extra=renal),
+                            treatments=nsaid_failure()))
+    item = need(result, PREGNANCY)
+    assert option_ids(item) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy"}
+    assert "ethotrexate may be offered" not in item.why and "Upadacitinib may be offered" in item.why
+    assert "mtx_renal" in {a.recommendation.id for a in result.advice if a.kind == "contraindicated"}
+    both = renal + [condition("active_tuberculosis")]
+    record = patient("preg-nsaid-renal-tb", age=34, treatments=nsaid_failure(),
+                     conditions=stated("pregnancy", "potential", "tuberculosis", extra=both))
+    result = advise(record)
+    assert result.conforms and not needs(result, PREGNANCY)
+    record["id"] += "-on-mtx"
+    record["treatments"].append(course("methotrexate", status="ongoing", outcome="partial_response",
+                                       start="2021-06-01"))
+    item = need(advise(record), PREGNANCY)
+    assert option_ids(item) == {"mtx_pregnancy"} and "Methotrexate is being taken" in item.why
+
+
 @pytest.mark.parametrize(("sex", "conditions", "state"), [
     ("male", [], "active"),
     ("female", [condition("pregnancy", "absent")], "active"),
