@@ -999,3 +999,22 @@ def test_nraxspa29_and_r8a_name_the_methotrexate_taken(run) -> None:
     for row in ("NRAXSPA-29", "R8-a"):
         cited = {b.text for a in result.advice if a.recommendation.id == row for b in a.because}
         assert "methotrexate course (ongoing, 2025-09-01)" in cited, row
+
+
+@pytest.mark.parametrize("brand", ["Benepali", "Nepexto"])
+def test_eu_etanercept_biosimilars_count_as_etanercept_versions(run, brand) -> None:
+    """Session-20 probe b04: a record naming Benepali (listed in drugs.tsv as an EU etanercept
+    biosimilar) was refused as an unknown drug. It now stands for etanercept as Erelzi does: its
+    failure bars every etanercept version and opens the switch after a first TNF inhibitor (AS-12),
+    and taken in stable disease it is no originator to keep over a mandated switch (AS-28)."""
+    failed = run(patient(f"eu-{brand}-failed", conditions=stated_absent(), treatments=[
+        *nsaid_failure(), course(brand, outcome="primary_nonresponse", start="2022-01-01", end="2022-06-01")]))
+    versions = {"etanercept", "etanercept_szzs", "etanercept_ykro", "etanercept_benepali", "etanercept_nepexto"}
+    assert {str(DRUG[v]) for v in versions} <= failed.therapies("do-not-repeat")
+    assert {a.recommendation.id for a in failed.advice} >= {"AS-12", "AS-14"}
+    assert any(f"etanercept ({brand}) course" in f.text for a in failed.advice if a.recommendation.id == "AS-12"
+               for f in a.because)
+    stable = run(patient(f"eu-{brand}-stable", state="stable", conditions=stated_absent(), treatments=[
+        *nsaid_failure(), course(brand, status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
+    rows = {a.recommendation.id for a in stable.advice}
+    assert "AS-26" in rows and "AS-28" not in rows
