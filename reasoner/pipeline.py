@@ -97,7 +97,11 @@ def prepared_kb(kb: Graph) -> Graph:
     scratch.add(kb, KB_GRAPH)
     scratch.add(extra, KB_GRAPH)
     for query in query_folder("kb"):
-        extra += scratch.construct(query.text)
+        # in file-name order, each query reading what the earlier ones derived (the unknown-condition
+        # links read label-advice-kinds.rq's advice kinds)
+        derived = scratch.construct(query.text)
+        scratch.add(derived, KB_GRAPH)
+        extra += derived
     if key is not None:
         cache.write_graph(key, extra)
     return _merged(kb, extra)

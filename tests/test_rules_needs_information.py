@@ -1652,3 +1652,63 @@ def test_a_woman_taking_upadacitinib_is_asked_too(advise, acr_only) -> None:
     item = need(advise(record), POTENTIAL)
     assert any(b.text.startswith("upadacitinib course (ongoing") for b in item.because)
     assert POTENTIAL in facts(acr_only.recommend(record))
+
+
+UNKNOWN_CONDITION = "condition recorded as unknown"
+
+
+def unknown_items(result: Result) -> dict[str, set[str]]:
+    """The unknown-condition questions, keyed by the statement shown, with their options."""
+    return {n.because[0].text: option_ids(n) for n in needs(result, UNKNOWN_CONDITION)}
+
+
+def test_a_contraindicating_condition_stated_unknown_is_asked_about(advise) -> None:
+    """Session-21 probe o14, u00-u10: suspected optic neuritis recorded as "demyelinating disease:
+    unknown" (and heart failure unknown) was read as absent: TNF inhibitors under AS-06 (strong) and
+    NSAIDs under AS-01 with no word. Each statement now gets a question whose options are the label
+    facts that would rule a drug out; multiple sclerosis (narrower than the fact's condition) and
+    heart failure (broader than its moderate to severe form) are matched too."""
+    conditions = stated("pregnancy", "potential", extra=[condition("demyelinating_disease", "unknown"),
+                                                        condition("congestive_heart_failure", "unknown")])
+    result = advise(patient("unknown-demyelination-hf", sex="male", age=58, conditions=conditions,
+                            treatments=nsaid_failure()))
+    assert unknown_items(result) == {
+        "demyelinating disease of the central nervous system: unknown": {"tnfi_demyelinating"},
+        "congestive heart failure: unknown": {"tnfi_severe_heart_failure", "nsaid_severe_heart_failure",
+                                              "infliximab_hf_high_dose"},
+    }
+    [item] = [n for n in needs(result, UNKNOWN_CONDITION) if "demyelinating" in n.why]
+    assert "as unknown" in item.why and "present or absent" in item.why
+    ms = advise(patient("unknown-ms", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("multiple_sclerosis", "unknown")]), treatments=nsaid_failure()))
+    assert unknown_items(ms) == {"multiple sclerosis: unknown": {"tnfi_demyelinating"}}
+
+
+@pytest.mark.parametrize(("name", "extra", "state", "treatments"), [
+    # answered: present (the label fact itself is shown) or absent
+    ("present", [condition("demyelinating_disease")], "active", None),
+    ("absent", [condition("demyelinating_disease", "absent")], "active", None),
+    # stable, with no drug taken that the fact says to stop: nothing would change
+    ("stable", [condition("demyelinating_disease", "unknown")], "stable", None),
+    # every TNF inhibitor is already ruled out by active tuberculosis: nothing would change
+    ("ruled-out", [condition("demyelinating_disease", "unknown"), condition("active_tuberculosis")], "active", None),
+    # a condition with a question of its own is left to it
+    ("ibd", [condition("ibd", "unknown")], "active", None),
+    # a condition no contraindicating fact names (malignancy: cautions only)
+    ("malignancy", [condition("malignancy", "unknown")], "active", None),
+])
+def test_an_unknown_condition_is_not_asked_when_the_answer_changes_nothing(advise, name, extra, state,
+                                                                           treatments) -> None:
+    result = advise(patient(f"unknown-silent-{name}", sex="male", state=state,
+                            conditions=[c for c in stated("pregnancy", "potential", "tuberculosis", "ibd")] + extra,
+                            treatments=treatments if treatments is not None else nsaid_failure()))
+    assert not needs(result, UNKNOWN_CONDITION)
+
+
+def test_an_unknown_condition_is_asked_in_stable_disease_for_a_drug_it_would_stop(advise) -> None:
+    """Stable AS on adalimumab with multiple sclerosis unknown: tnfi_demyelinating says to stop a TNF
+    inhibitor taken, so the answer changes the advice to keep it."""
+    result = advise(patient("unknown-ms-on-adalimumab", sex="male", state="stable", conditions=stated(
+        "pregnancy", "potential", extra=[condition("multiple_sclerosis", "unknown")]), treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
+    assert unknown_items(result) == {"multiple sclerosis: unknown": {"tnfi_demyelinating"}}
