@@ -687,11 +687,20 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
 def test_pregnancy_status_is_asked_before_jak_inhibitors_or_methotrexate(advise, sex) -> None:
     """A woman of 34 whose NSAIDs failed was offered upadacitinib (R9) and tofacitinib and
     methotrexate (AS-04) with nothing said about pregnancy, though their labels contraindicate or
-    avoid them in pregnancy and ask for it to be excluded first (tenth-session review)."""
+    avoid them in pregnancy and ask for it to be excluded first (tenth-session review). Methotrexate
+    is an option only where AS-04 offers it, with peripheral arthritis (session-21 probe p01, p03:
+    "methotrexate may be offered" where no row offered it)."""
     result = advise(patient(f"preg-unknown-{sex}", sex=sex, age=34, conditions=stated("pregnancy", "potential"),
                             treatments=nsaid_failure()))
     item = need(result, PREGNANCY)
-    assert option_ids(item) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy", "mtx_pregnancy"}
+    assert option_ids(item) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy"}
+    assert "ethotrexate" not in item.why.split("If she could")[0]
+    arthritis = stated("pregnancy", "potential", "peripheral", extra=[condition("peripheral_arthritis")])
+    with_arthritis = advise(patient(f"preg-unknown-{sex}-arthritis", sex=sex, age=34, conditions=arthritis,
+                                    treatments=nsaid_failure()))
+    assert option_ids(need(with_arthritis, PREGNANCY)) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy",
+                                                           "mtx_pregnancy"}
+    assert "Methotrexate may be offered" in need(with_arthritis, PREGNANCY).why
     assert {o.guideline for o in item.options} == {"label"}
     assert "female of reproductive potential" in item.why
     assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == {"naproxen", "celecoxib"}
@@ -700,11 +709,12 @@ def test_pregnancy_status_is_asked_before_jak_inhibitors_or_methotrexate(advise,
 def test_pregnancy_status_after_nsaids_leaves_out_drugs_a_stated_condition_rules_out(advise) -> None:
     """Session-20 probe k01: a woman with severe renal impairment (mtx_renal rules methotrexate out)
     was asked about pregnancy because "upadacitinib, tofacitinib or methotrexate may be offered".
-    Methotrexate is no longer an option or named; with active tuberculosis as well, the JAK
-    inhibitors are ruled out too (jaki_serious_infection) and nothing is left to ask about. Taken,
-    a ruled-out drug still counts: its contraception window outlasts it."""
-    renal = [condition("severe_renal_impairment")]
-    result = advise(patient("preg-nsaid-renal", age=34, conditions=stated("pregnancy", "potential", extra=renal),
+    Methotrexate is not named, even with peripheral arthritis (AS-04 would offer it); with active
+    tuberculosis as well, the JAK inhibitors are ruled out too (jaki_serious_infection) and nothing
+    is left to ask about. Taken, a ruled-out drug still counts: its contraception window outlasts it."""
+    renal = [condition("severe_renal_impairment"), condition("peripheral_arthritis")]
+    result = advise(patient("preg-nsaid-renal", age=34, conditions=stated("pregnancy", "potential", "peripheral",
+                                                                          extra=renal),
                             treatments=nsaid_failure()))
     item = need(result, PREGNANCY)
     assert option_ids(item) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy"}
@@ -712,7 +722,7 @@ def test_pregnancy_status_after_nsaids_leaves_out_drugs_a_stated_condition_rules
     assert "mtx_renal" in {a.recommendation.id for a in result.advice if a.kind == "contraindicated"}
     both = renal + [condition("active_tuberculosis")]
     record = patient("preg-nsaid-renal-tb", age=34, treatments=nsaid_failure(),
-                     conditions=stated("pregnancy", "potential", "tuberculosis", extra=both))
+                     conditions=stated("pregnancy", "potential", "tuberculosis", "peripheral", extra=both))
     result = advise(record)
     assert result.conforms and not needs(result, PREGNANCY)
     record["id"] += "-on-mtx"
@@ -1319,10 +1329,21 @@ def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> No
         condition("chronic_hepatitis_b")]), treatments=nsaid_failure()))
     assert not needs(hbv, HEPATITIS_B)
     # active tuberculosis holds the TNF inhibitors back (ACR 2019's infection grouping), so the
-    # hepatitis B test their label asks for is moot too; thrombosis (a TNF inhibitor failed) is not
+    # hepatitis B test their label asks for is moot too; and it rules out tofacitinib and
+    # upadacitinib (jaki_serious_infection), so thrombosis is moot as well, though a TNF inhibitor
+    # failed (session-21 probe p03); with a latent infection only, thrombosis is asked
     open_checks = stated("tuberculosis", "hepatitis_b", "thrombosis", extra=[condition("active_tuberculosis")])
     active_tb = advise(patient("checks-active-tb", conditions=open_checks, treatments=[*nsaid_failure(), TNFI_FAILED]))
-    assert {n.fact for n in active_tb.needs_information} == {THROMBOSIS}
+    assert not {TUBERCULOSIS, HEPATITIS_B, THROMBOSIS} & {n.fact for n in active_tb.needs_information}
+    assert "jaki_serious_infection" in {a.recommendation.id for a in active_tb.advice if a.kind == "contraindicated"}
+    # severe hepatic impairment rules out both (tofacitinib_hepatic, upadacitinib_eu_contraindications);
+    # breastfeeding only tofacitinib (tofacitinib_pregnancy), and upadacitinib stays open
+    both_out = advise(patient("checks-hepatic", conditions=stated("thrombosis", extra=[
+        condition("severe_hepatic_impairment")]), treatments=[*nsaid_failure(), TNFI_FAILED]))
+    assert not needs(both_out, THROMBOSIS)
+    one_open = advise(patient("checks-breastfeeding", age=31, conditions=stated("thrombosis", extra=[
+        condition("breastfeeding")]), treatments=[*nsaid_failure(), TNFI_FAILED]))
+    assert needs(one_open, THROMBOSIS)
 
 
 def test_pretreatment_checks_ask_only_what_can_change_the_answer(advise) -> None:
