@@ -1018,3 +1018,50 @@ def test_eu_etanercept_biosimilars_count_as_etanercept_versions(run, brand) -> N
         *nsaid_failure(), course(brand, status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
     rows = {a.recommendation.id for a in stable.advice}
     assert "AS-26" in rows and "AS-28" not in rows
+
+
+@pytest.mark.parametrize(("diagnosis", "rid", "named"), [("AS", "AS-12", "AS-39"), ("nr-axSpA", "NRAXSPA-12", "R10")])
+def test_the_il17_switch_after_primary_failure_notes_uveitis(run, diagnosis, rid, named) -> None:
+    """Session-21 probe e10, e11: with recurrent uveitis, AS-12 (IL-17 inhibitors over a second TNF
+    inhibitor) stood beside AS-39 (TNF monoclonal antibodies over IL-17 inhibitors) with no word;
+    the row is written for patients without the condition. The note names the other preference
+    and the condition is among the facts; without uveitis there is no note."""
+    for uveitis in (True, False):
+        conditions = [c for c in stated_absent() if c["condition"] != "recurrent_anterior_uveitis"]
+        conditions.append(condition("recurrent_anterior_uveitis", "present" if uveitis else "absent"))
+        result = run(_failed(_tnfi("adalimumab", "primary_nonresponse"), conditions=conditions, diagnosis=diagnosis))
+        found = [a for a in result.advice if a.recommendation.id == rid]
+        assert {local(a.therapy.iri) for a in found} == IL17I
+        for item in found:
+            if uveitis:
+                assert named in item.note and "Weigh the two" in item.note
+                assert any(f.text.startswith("recurrent anterior uveitis: present") for f in item.because)
+            else:
+                assert item.note is None
+
+
+def test_stopping_and_tapering_carry_their_rows_qualifiers(run) -> None:
+    """Session-21 probe t01: AS-26 and AS-27 read as a flat "against" for a patient years in
+    remission who asks to stop or space injections; their rows say when each may be considered."""
+    result = run(patient("stable-remission-qualifiers", state="stable", conditions=stated_absent(), treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2021-01-01")]))
+    notes = {a.recommendation.id: a.note or "" for a in result.advice if a.recommendation.id in ("AS-26", "AS-27")}
+    assert "several years of sustained remission" in notes["AS-26"] and "60 to 74%" in notes["AS-26"]
+    assert "shared decision-making" in notes["AS-27"] and "R13" in notes["AS-27"]
+
+
+@pytest.mark.parametrize(("diagnosis", "rid"), [("AS", "AS-14"), ("nr-axSpA", "NRAXSPA-14")])
+def test_the_biosimilar_of_a_failed_tnfi_taken_now_is_named_by_its_course(run, diagnosis, rid) -> None:
+    """Session-21 probe b14: Humira failed (secondary non-response) and Amjevita is taken since, with
+    no outcome yet: AS-14 (strong, against) listed adalimumab-atto citing only the old course, so
+    the report never said the patient is on it. Its item now names the course taken and says so;
+    the other versions' items do not."""
+    result = run(_failed(_tnfi("adalimumab", "secondary_nonresponse", end="2026-06-01"),
+                         _tnfi("Amjevita", None, status="ongoing", start="2026-07-01"),
+                         conditions=stated_absent(), diagnosis=diagnosis))
+    found = {local(a.therapy.iri): a for a in result.advice if a.recommendation.id == rid}
+    taken = found["adalimumab_atto"]
+    assert any(f.text.startswith("adalimumab-atto course (ongoing") for f in taken.because)
+    assert "being taken now" in taken.note
+    other = found["adalimumab_adbm"]
+    assert not any("ongoing" in f.text for f in other.because) and "being taken now" not in other.note
