@@ -728,6 +728,37 @@ def test_two_values_of_one_measure_on_one_date_are_warned_about(engine) -> None:
     record = json.loads(fixture.read_text(encoding="utf-8"))
     record["measurements"][2]["date"] = "2026-10-12"
     assert not [v for v in engine.recommend(record).validation if "same date" in v["message"]]
+    # two undated values clash the same way (session-21 probe f14)
+    for m in (0, 2):
+        del record["measurements"][m]["date"]
+    undated = [v for v in engine.recommend(record).validation if "no date either" in v["message"]]
+    assert sorted(v["path"] for v in undated) == ["measurements[1].value", "measurements[3].value"]
+    # an ASDAS-ESR beside an ASDAS-CRP of one date is no clash: the CRP score is the current one,
+    # for the disease-state warning too (session-21 probe f13: stable, ASDAS-CRP 1.0, ASDAS-ESR 2.5)
+    twin = json.loads(fixture.read_text(encoding="utf-8"))
+    twin["measurements"][0]["value"] = 1.0
+    twin["measurements"][2].update(measure="asdas_esr", value=2.5)
+    assert [v["path"] for v in engine.recommend(twin).validation] == []
+    twin["measurements"][0]["measure"] = "basdai"  # the ESR score alone is the current ASDAS
+    assert [v["path"] for v in engine.recommend(twin).validation] == ["diseaseState"]
+
+
+def test_a_stopped_course_with_only_a_response_holding_is_warned_about(engine) -> None:
+    """Session-21 probe z18: a course marked stopped whose only outcome is a response still holding
+    passed silently (its mirror, ongoing and stopped for another reason, is refused): no rule reads
+    it as a failure or a harm, and why it ended is lost. Not with a reason beside the response, nor
+    for an ongoing course (in stable disease: beside "active" a biologic working is warned about)."""
+    record = warned_once(engine, DATA / "valid" / "as-stopped-course-still-working.json",
+                         "treatments[3].outcome", None, "add why it was stopped")
+    for change in ({"outcome": ["ongoing_response", "stopped_other_reason"]},
+                   {"status": "ongoing", "end": None}):
+        edited = json.loads(json.dumps(record))
+        edited["treatments"][2].update(change)
+        edited["treatments"][2] = {k: v for k, v in edited["treatments"][2].items() if v is not None}
+        if edited["treatments"][2]["status"] == "ongoing":
+            edited["diseaseState"] = "stable"
+        result = engine.recommend(edited)
+        assert result.conforms and unwarned(engine, edited, "treatments[3].outcome"), change
 
 
 def test_dates_after_today_are_warned_about(engine) -> None:

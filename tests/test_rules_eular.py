@@ -113,6 +113,15 @@ CASES = [
      patient("eu-nsaid-failure-low-asdas", diagnosis="nr-axSpA", treatments=nsaid_failure(),
              measurements=asdas(1.8, 1.6))),
     ("R9", "recommended", TNFI | IL17I | JAKI, DESPITE_NSAIDS, STABLE_AFTER_NSAIDS),
+    # an ASDAS-ESR of 2.6 beside an ASDAS-CRP of 1.9 on the same date: the CRP score is the current
+    # one (measures.tsv: ASDAS-ESR only when CRP is unavailable; session-21 probe f04); alone, the
+    # ESR score counts
+    ("R9", "recommended", TNFI | IL17I | JAKI,
+     patient("eu-asdas-esr-alone", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+             measurements=[measurement("crp", 12.0), measurement("asdas_esr", 2.6, "2026-11-20")]),
+     patient("eu-asdas-esr-beside-crp", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+             measurements=[measurement("crp", 12.0), measurement("asdas_esr", 2.6, "2026-11-20"),
+                           measurement("asdas_crp", 1.9, "2026-11-20")])),
     ("R10-a", "preferred-over", TNF_MAB,
      patient("eu-crohn", diagnosis="AS", conditions=[condition("crohns_disease")], treatments=nsaid_failure()),
      patient("eu-no-ibd", diagnosis="AS", conditions=[condition("ibd", "absent")], treatments=nsaid_failure())),
@@ -157,6 +166,12 @@ CASES = [
     ("R13", "preferred-over", {S(AX.biologic_tapering)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-inactive", "measurements": asdas(0.9)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-low", "measurements": asdas(1.5, 0.9)}),
+    # an ASDAS-ESR of 2.5 beside an ASDAS-CRP of 1.0 on one date: the CRP score counts (probe f13)
+    ("R13", "preferred-over", {S(AX.biologic_tapering)},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-esr-beside-crp",
+      "measurements": [measurement("asdas_crp", 1.0, "2026-11-20"), measurement("asdas_esr", 2.5, "2026-11-20")]},
+     {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-esr-alone",
+      "measurements": [measurement("asdas_esr", 2.5, "2026-11-20")]}),
     # nor a current BASDAI of 4 or more (active disease in measures.tsv)
     ("R13", "preferred-over", {S(AX.biologic_tapering)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-basdai-fell",
