@@ -1733,3 +1733,16 @@ def test_an_unknown_condition_is_asked_in_stable_disease_for_a_drug_it_would_sto
         "pregnancy", "potential", extra=[condition("multiple_sclerosis", "unknown")]), treatments=[
         *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
     assert unknown_items(result) == {"multiple sclerosis: unknown": {"tnfi_demyelinating"}}
+
+
+def test_an_unknown_condition_names_a_fact_about_that_condition(advise) -> None:
+    """The source named is a fact about the condition itself where there is one: with an active
+    serious infection unknown, a biologic or JAK-inhibitor fact, not the depot glucocorticoids'
+    fungal infection that falls under it (still an option)."""
+    conditions = stated("pregnancy", "potential", extra=[condition("active_serious_infection", "unknown")])
+    result = advise(patient("unknown-serious-infection", sex="male", conditions=conditions, treatments=nsaid_failure()))
+    [item] = needs(result, UNKNOWN_CONDITION)
+    assert "gc_depot_route_restrictions" in option_ids(item)
+    [source] = [a.recommendation.id for a in result.advice if a.kind == "needs-information" and a.note == item.why]
+    assert source in {"il17i_active_infection", "jaki_serious_infection", "tnfi_active_serious_infection",
+                      "upadacitinib_eu_contraindications"}
