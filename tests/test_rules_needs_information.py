@@ -1735,6 +1735,23 @@ def test_an_unknown_condition_is_asked_in_stable_disease_for_a_drug_it_would_sto
     assert unknown_items(result) == {"multiple sclerosis: unknown": {"tnfi_demyelinating"}}
 
 
+@pytest.mark.parametrize(("unknown", "drug", "fact"), [
+    ("active_serious_infection", "adalimumab", "tnfi_active_serious_infection"),
+    ("peptic_ulcer", "celecoxib", "nsaid_active_peptic_ulcer_eu"),
+])
+def test_an_unknown_condition_is_asked_in_stable_disease_for_any_drug_it_would_rule_out(advise, unknown, drug,
+                                                                                      fact) -> None:
+    """Session-21 review: stable on adalimumab with a serious infection unknown (or on celecoxib with
+    a peptic ulcer unknown) was asked nothing, though present the fact would contraindicate the drug
+    taken and move the advice to keep it to the conflicts; only facts that say to stop a drug were
+    asked about."""
+    result = advise(patient(f"unknown-stable-{drug}", sex="male", state="stable", conditions=stated(
+        "pregnancy", "potential", extra=[condition(unknown, "unknown")]), treatments=[
+        *nsaid_failure(), course(drug, status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
+    [options] = unknown_items(result).values()
+    assert fact in options
+
+
 def test_an_unknown_condition_names_a_fact_about_that_condition(advise) -> None:
     """The source named is a fact about the condition itself where there is one: with an active
     serious infection unknown, a biologic or JAK-inhibitor fact, not the depot glucocorticoids'
