@@ -354,7 +354,7 @@ def _item(node: URIRef, statements: Statements, patient: Graph, index: KbIndex,
         if fact not in facts_seen:
             facts_seen[fact] = describe_fact(fact, patient, index)
         facts.add(Fact(str(fact), facts_seen[fact]))
-    because = sorted(facts, key=lambda f: f.text)
+    because = sorted(facts, key=lambda f: (f.text, f.fact))  # the IRI breaks ties: two identical scores
     because += [Fact(str(p), f"in population: {index.label(p)}")
                 for p in sorted(set(statements.get(_IN_POPULATION, ())))]
     note: Node | str | None = _first(statements, _ADVICE_NOTE)

@@ -739,6 +739,10 @@ def test_two_values_of_one_measure_on_one_date_are_warned_about(engine) -> None:
     twin["measurements"][0]["value"] = 1.0
     twin["measurements"][2].update(measure="asdas_esr", value=2.5)
     assert [v["path"] for v in engine.recommend(twin).validation] == []
+    undated = json.loads(json.dumps(twin))  # undated, the two cannot be told apart in time: CRP counts
+    for m in (0, 2):
+        del undated["measurements"][m]["date"]
+    assert [v["path"] for v in engine.recommend(undated).validation] == []
     twin["measurements"][0]["measure"] = "basdai"  # the ESR score alone is the current ASDAS
     assert [v["path"] for v in engine.recommend(twin).validation] == ["diseaseState"]
 

@@ -26,3 +26,17 @@ def test_questions_on_one_fact_sort_by_note_whatever_the_input_order() -> None:
              NeedsInformation("trimester", "adalimumab is being taken", because=[Fact("urn:c/1", "c1")])]
     orders = {tuple(i.why for i in sorted(p, key=_needs_key)) for p in itertools.permutations(items)}
     assert orders == {("adalimumab is being taken", "infliximab is being taken")}
+
+
+def test_facts_alike_in_text_sort_by_iri(advise) -> None:
+    """Two identical ASDAS-CRP scores on one date read the same ("ASDAS-CRP 2.6 on 2026-11-20"): the
+    facts were sorted by text alone, so their order followed set iteration and differed between the
+    embedded store and Virtuoso (session-21 probe f05). The IRI breaks the tie."""
+    from .patients import measurement, nsaid_failure, patient
+
+    scores = [measurement("asdas_crp", 2.6, "2026-11-20") for _ in range(2)]
+    result = advise(patient("two-identical-asdas", treatments=nsaid_failure(),
+                            measurements=[measurement("crp", 12.0), *scores]))
+    tied = [[f.fact for f in item.because if f.text == "ASDAS-CRP 2.6 on 2026-11-20"] for item in result.advice]
+    tied = [t for t in tied if len(t) == 2]
+    assert tied and all(t == sorted(t) for t in tied)

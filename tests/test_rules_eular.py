@@ -166,6 +166,20 @@ CASES = [
     ("R13", "preferred-over", {S(AX.biologic_tapering)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-inactive", "measurements": asdas(0.9)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-low", "measurements": asdas(1.5, 0.9)}),
+    # an undated ASDAS-ESR beside an undated ASDAS-CRP: they cannot be told apart in time, and the
+    # CRP score counts (session-21 review b01); a dated ASDAS-ESR beside an undated ASDAS-CRP too
+    ("R9", "recommended", TNFI | IL17I | JAKI,
+     patient("eu-asdas-esr-undated-alone", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+             measurements=[measurement("crp", 12.0), {"measure": "asdas_esr", "value": 2.6}]),
+     patient("eu-asdas-esr-crp-undated", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+             measurements=[measurement("crp", 12.0), {"measure": "asdas_esr", "value": 2.6},
+                           {"measure": "asdas_crp", "value": 1.9}])),
+    ("R9", "recommended", TNFI | IL17I | JAKI,
+     patient("eu-asdas-esr-dated-alone", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+             measurements=[measurement("crp", 12.0), measurement("asdas_esr", 2.6, "2026-11-20")]),
+     patient("eu-asdas-esr-dated-crp-undated", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+             measurements=[measurement("crp", 12.0), measurement("asdas_esr", 2.6, "2026-11-20"),
+                           {"measure": "asdas_crp", "value": 1.9}])),
     # an ASDAS-ESR of 2.5 beside an ASDAS-CRP of 1.0 on one date: the CRP score counts (probe f13)
     ("R13", "preferred-over", {S(AX.biologic_tapering)},
      {**STABLE_ON_BIOLOGIC, "id": "eu-stable-asdas-esr-beside-crp",
