@@ -1752,6 +1752,54 @@ def test_an_unknown_condition_is_asked_in_stable_disease_for_any_drug_it_would_r
     assert fact in options
 
 
+# left open for the covered-condition tests below: the statement under test takes their place
+OPEN = ("pregnancy", "potential", "ibd", "uveitis", "tuberculosis", "thrombosis")
+IBD_FACTS = {"il17i_ibd", "etanercept_ibd_uveitis"}
+
+
+@pytest.mark.parametrize(("unknown", "label", "drug", "options", "basis"), [
+    ("thrombosis_risk", "history of or risk factors for thrombosis", "upadacitinib", {"jaki_thrombosis"},
+     "jaki_thrombosis"),
+    ("ibd", "inflammatory bowel disease", "secukinumab", IBD_FACTS, "il17i_ibd"),
+    ("crohns_disease", "Crohn's disease", "Cosentyx", IBD_FACTS, "il17i_ibd"),
+    ("recurrent_anterior_uveitis", "recurrent anterior uveitis", "etanercept", {"etanercept_ibd_uveitis"},
+     "etanercept_ibd_uveitis"),
+    ("anterior_uveitis", "anterior uveitis", "Erelzi", {"etanercept_ibd_uveitis"}, "etanercept_ibd_uveitis"),
+])
+@pytest.mark.parametrize("state", ["stable", "unclear"])
+def test_a_condition_with_its_own_question_is_asked_for_a_drug_taken_outside_active_disease(
+        advise, unknown, label, drug, options, basis, state) -> None:
+    """Session-21 review t1-t3: the questions about IBD, uveitis and thrombosis are asked only while a
+    drug is chosen in active disease, so stable upadacitinib with thrombosis risk unknown, secukinumab
+    with IBD unknown or etanercept with uveitis unknown was asked nothing, though present, the label
+    fact would contraindicate the drug taken. A brand or biosimilar counts as its molecule."""
+    result = advise(patient(f"unknown-own-{unknown}-{state}", sex="male", state=state, conditions=stated(
+        *OPEN, extra=[condition(unknown, "unknown")]), treatments=[
+        *nsaid_failure(), course("adalimumab", status="stopped", outcome="primary_nonresponse",
+                                 start="2021-01-01", end="2021-06-01"),
+        course(drug, status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
+    assert unknown_items(result) == {f"{label}: unknown": options}
+    [item] = needs(result, UNKNOWN_CONDITION)
+    [source] = [a.recommendation.id for a in result.advice if a.kind == "needs-information" and a.note == item.why]
+    assert source == basis
+
+
+@pytest.mark.parametrize(("name", "unknown", "drug", "state"), [
+    # the drug taken is one the fact does not concern: adalimumab is the preferred one with IBD
+    ("mab-ibd", "ibd", "adalimumab", "stable"),
+    # active disease: the question of its own is asked where the drug is chosen, not this one
+    ("active", "ibd", "secukinumab", "active"),
+    # latent tuberculosis rules out no TNF inhibitor taken (a caution: treat before starting)
+    ("tnfi-tb", "latent_tuberculosis", "adalimumab", "stable"),
+])
+def test_a_condition_with_its_own_question_is_not_asked_twice_or_for_nothing(advise, name, unknown, drug,
+                                                                              state) -> None:
+    result = advise(patient(f"unknown-own-silent-{name}", sex="male", state=state, conditions=stated(
+        *OPEN, extra=[condition(unknown, "unknown")]), treatments=[
+        *nsaid_failure(), course(drug, status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
+    assert not needs(result, UNKNOWN_CONDITION)
+
+
 def test_an_unknown_condition_names_a_fact_about_that_condition(advise) -> None:
     """The source named is a fact about the condition itself where there is one: with an active
     serious infection unknown, a biologic or JAK-inhibitor fact, not the depot glucocorticoids'
