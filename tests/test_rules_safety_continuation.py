@@ -91,6 +91,27 @@ def test_milder_heart_failure_keeps_the_working_tnfi_with_a_caution_and_a_questi
     assert _keeping(answered) == KEEPING
 
 
+def _degree_asked(result) -> bool:  # type: ignore[no-untyped-def]
+    return any(n.fact == "degree of heart failure" for n in result.needs_information)
+
+
+def test_the_heart_failure_degree_is_not_asked_when_the_answer_changes_nothing(run) -> None:
+    """Session-21 probe 7: heart failure of unstated degree, a peptic ulcer that rules out every NSAID,
+    and no TNF inhibitor taken (those not taken are held back by the heart failure itself): the
+    degree would change nothing, yet it was asked. It is still asked while an NSAID is open, or while
+    a TNF inhibitor is taken that no stated condition rules out."""
+    hf = condition("congestive_heart_failure")
+    ulcer = condition("peptic_ulcer")
+    on_secukinumab = _stable_on("secukinumab", hf, ulcer, pid="chf-ulcer-il17i")
+    assert not _degree_asked(run(on_secukinumab))
+    # near misses: an NSAID open (no ulcer), or adalimumab taken
+    assert _degree_asked(run(_stable_on("secukinumab", hf, pid="chf-il17i")))
+    assert _degree_asked(run(_stable_on("adalimumab", hf, ulcer, pid="chf-ulcer-adalimumab")))
+    # adalimumab taken, but an active serious infection rules out every TNF inhibitor as well
+    infection = condition("active_serious_infection")
+    assert not _degree_asked(run(_stable_on("Hyrimoz", hf, ulcer, infection, pid="chf-ulcer-infection")))
+
+
 def test_a_biosimilar_is_caught_through_its_reference_product(run) -> None:
     # Inflectra is infliximab-dyyb: the heart-failure label fact names infliximab. AS-28 does not
     # apply to a biosimilar; the advice against stopping or tapering does, and must not stand.
