@@ -1590,7 +1590,7 @@ def test_the_kidney_answer_decides_the_nsaids(advise) -> None:
 
 
 NEW_NI_RULES = ("ni-course-order", "ni-nsaid-response", "ni-reproductive-potential", "ni-impairment-severity",
-                "ni-restart-response")
+                "ni-restart-response", "ni-heart-failure-degree", "ni-unknown-condition")
 
 
 def test_the_principle_and_label_questions_read_no_advice_and_negate_only_record_data() -> None:
@@ -1713,6 +1713,10 @@ def test_a_contraindicating_condition_stated_unknown_is_asked_about(advise) -> N
     ("stable", [condition("demyelinating_disease", "unknown")], "stable", None),
     # every TNF inhibitor is already ruled out by active tuberculosis: nothing would change
     ("ruled-out", [condition("demyelinating_disease", "unknown"), condition("active_tuberculosis")], "active", None),
+    # every TNF inhibitor is held back by heart failure of unstated degree, a stated contraindication
+    # no label fact blocks (tnfi-contraindication.rq; session-21 review a04)
+    ("held-back", [condition("demyelinating_disease", "unknown"), condition("congestive_heart_failure")], "active",
+     None),
     # a condition with a question of its own is left to it
     ("ibd", [condition("ibd", "unknown")], "active", None),
     # a condition no contraindicating fact names (malignancy: cautions only)
@@ -1733,6 +1737,12 @@ def test_an_unknown_condition_is_asked_in_stable_disease_for_a_drug_it_would_sto
         "pregnancy", "potential", extra=[condition("multiple_sclerosis", "unknown")]), treatments=[
         *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
     assert unknown_items(result) == {"multiple sclerosis: unknown": {"tnfi_demyelinating"}}
+    # heart failure holds back the TNF inhibitors not taken, not the adalimumab taken: still asked
+    failing_heart = advise(patient("unknown-ms-on-adalimumab-hf", sex="male", state="stable", conditions=stated(
+        "pregnancy", "potential", extra=[condition("multiple_sclerosis", "unknown"),
+                                         condition("congestive_heart_failure")]), treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
+    assert unknown_items(failing_heart) == {"multiple sclerosis: unknown": {"tnfi_demyelinating"}}
 
 
 @pytest.mark.parametrize(("unknown", "drug", "fact"), [
