@@ -500,3 +500,12 @@ def test_r12_offers_no_other_version_of_the_molecule_being_taken(run) -> None:
     offered = therapies(result, "R12")
     assert offered and S(DRUG.adalimumab) not in offered
     assert S(DRUG.etanercept) in offered
+
+
+@pytest.mark.parametrize(("diagnosis", "cites"), [("AS", True), ("nr-axSpA", False), ("axSpA", False)])
+def test_r14b_cites_the_acr_osteotomy_row_only_for_as(run, diagnosis, cites) -> None:
+    """Session-21 probe (item b): R14-b's note named AS-36, an AS row, for nr-axSpA as well."""
+    [item] = items(run(patient(f"eu-kyphosis-{diagnosis}", diagnosis=diagnosis, state="stable",
+                               conditions=[condition("severe_kyphosis")])), "R14-b")
+    assert ("AS-36 is conditionally against" in item.note) is cites
+    assert ("for AS only" in item.note) is not cites
