@@ -223,6 +223,27 @@ class KbIndex:
         self._sources: dict[Node, Source] = {}
         self._grading: dict[Node, tuple[str, str, int, int]] = {}
         self._what_to_do: dict[Node, str | None] = {}
+        self._brands: dict[Node, dict[str, str]] = {}
+
+    def brands(self, drug: Node) -> dict[str, str]:
+        """The drug's brand names (ax:brandName), keyed by their lower-cased form."""
+        if drug not in self._brands:
+            self._brands[drug] = {str(b).strip().lower(): str(b).strip() for b in self.kb.objects(drug, AX.brandName)}
+        return self._brands[drug]
+
+    def drug_name(self, drug: Node | None, recorded: Node | None) -> str:
+        """The drug's label, after the brand the record names it by where it does ("Amjevita
+        (adalimumab-atto)"), spelt as the knowledge base spells it: a clinician who wrote a brand
+        should find it in the report (session-21 probe, item e: US biosimilars were shown only by
+        their suffixed names). A label that already holds the brand ("etanercept (Benepali)") is
+        shown alone."""
+        name = self.label(drug)
+        if drug is None or recorded is None:
+            return name
+        brand = self.brands(drug).get(str(recorded).strip().lower())
+        if brand is None or brand.lower() in name.lower():
+            return name
+        return f"{brand} ({name})"
 
     def label(self, node: Node | None, fallback: Graph | None = None) -> str:
         if node is None:
@@ -316,13 +337,15 @@ def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
     index = kb if isinstance(kb, KbIndex) else kb_index(kb)
     label = index.label
     if (node, _TYPE, _TREATMENT_COURSE) in patient:
-        drug = patient.value(node, _DRUG) or patient.value(node, _DRUG_NAME)
+        drug = patient.value(node, _DRUG)
+        recorded = patient.value(node, _DRUG_NAME)
+        name = index.drug_name(drug, recorded) if drug is not None else label(recorded)
         status = label(patient.value(node, _COURSE_STATUS))
         outcomes = ", ".join(sorted(label(o) for o in patient.objects(node, _OUTCOME)))
         start, end = patient.value(node, _START_DATE), patient.value(node, _END_DATE)
         # an end date alone is marked as one ("ended 2019-01-01"), so it is not read as a start
         dates = f"{start}–{end}" if start and end else str(start) if start else f"ended {end}" if end else ""
-        text = f"{label(drug)} course ({status}{', ' + dates if dates else ''})"
+        text = f"{name} course ({status}{', ' + dates if dates else ''})"
         return text + (f": {outcomes}" if outcomes else "")
     if (node, _TYPE, _CONDITION_STATEMENT) in patient:
         return f"{label(patient.value(node, _ABOUT_CONDITION))}: {label(patient.value(node, _PRESENCE))}"

@@ -277,7 +277,7 @@ def test_only_the_drug_taken_gets_the_stop_note(reasoner) -> None:
     assert caution.note and caution.note.endswith("the caution applies to the course taken.")
     [item] = [a for a in contraindicated_items(result, "adalimumab")
               if a.recommendation.id == "tnfi_severe_heart_failure"]
-    assert any(b.text.startswith("adalimumab-atto course (ongoing, 2016-03-01)") for b in item.because)
+    assert any(b.text.startswith("Amjevita (adalimumab-atto) course (ongoing, 2016-03-01)") for b in item.because)
 
 
 OTHER_STATED = [c for c in stated_absent() if c["condition"] != "peripheral_arthritis"]
@@ -374,7 +374,7 @@ def test_every_label_item_about_a_drug_taken_names_the_course(reasoner) -> None:
                                                       course("Rinvoq", status="ongoing", outcome="ongoing_response",
                                                              start="2023-07-01")]))
     [item] = [a for a in planning.advice if a.recommendation.id == "upadacitinib_reproductive_potential"]
-    assert any(b.text.startswith("upadacitinib course (ongoing, 2023-07-01)") for b in item.because)
+    assert any(b.text.startswith("Rinvoq (upadacitinib) course (ongoing, 2023-07-01)") for b in item.because)
     assert item.note and item.note.endswith("the caution applies to the course taken.")
     first_line = reasoner.recommend(patient("p29-like", state="stable",
                                             measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],

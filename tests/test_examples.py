@@ -277,7 +277,8 @@ def test_text_report_shows_the_facts_a_question_rests_on(example) -> None:
     lines = render_text(example("case2-multiple-failures.json")).splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("  adequacy of the NSAID trial:"))
     assert "listed below" in lines[at]
-    assert lines[at + 1].startswith("      because: celecoxib course (ongoing, 2023-02-01): partial response")
+    shown = "      because: Celebrex (celecoxib) course (ongoing, 2023-02-01): partial response"
+    assert lines[at + 1].startswith(shown)
 
 def test_text_report_lists_each_conflict_once_per_rule_and_fact(example) -> None:
     """Five TNF inhibitors held back from AS-06 by one heart-failure fact read as one line, not five;

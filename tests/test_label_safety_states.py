@@ -185,7 +185,7 @@ def test_a_tnfi_taken_beside_another_biologic_is_flagged_in_any_disease_state(ru
 
     stable = _combination(run(both("label-combination-stable", "stable")))
     assert [a.therapy.iri for a in stable] == [str(DRUG.adalimumab)]
-    assert {f.text.split(" course")[0] for f in stable[0].because} == {"adalimumab", "ustekinumab"}
+    assert {f.text.split(" course")[0] for f in stable[0].because} == {"Humira (adalimumab)", "ustekinumab"}
     assert "together with this TNF inhibitor" in stable[0].note
     active = _combination(run(both("label-combination-active", "active")))
     on_adalimumab = [a for a in active if a.therapy.iri == str(DRUG.adalimumab)]

@@ -623,7 +623,8 @@ def test_as23_ignores_stopped_courses_but_not_ongoing_ones(result) -> None:
 
 def test_as24_as25_cite_both_ongoing_courses(result) -> None:
     advice = item(result("stable-tnfi-nsaid"), "AS-24", "tnfi_alone_after_nsaid_withdrawal")
-    assert {f.text.split(" course")[0] for f in advice.because if " course" in f.text} == {"adalimumab", "naproxen"}
+    named = {f.text.split(" course")[0] for f in advice.because if " course" in f.text}
+    assert named == {"Humira (adalimumab)", "naproxen"}
     advice = item(result("stable-tnfi-mtx"), "AS-25", "tnfi_alone_after_csdmard_withdrawal")
     assert {f.text.split(" course")[0] for f in advice.because if " course" in f.text} == {"etanercept", "methotrexate"}
     assert advice.note is None
@@ -1061,7 +1062,7 @@ def test_the_biosimilar_of_a_failed_tnfi_taken_now_is_named_by_its_course(run, d
                          conditions=stated_absent(), diagnosis=diagnosis))
     found = {local(a.therapy.iri): a for a in result.advice if a.recommendation.id == rid}
     taken = found["adalimumab_atto"]
-    assert any(f.text.startswith("adalimumab-atto course (ongoing") for f in taken.because)
+    assert any(f.text.startswith("Amjevita (adalimumab-atto) course (ongoing") for f in taken.because)
     assert "being taken now" in taken.note
     other = found["adalimumab_adbm"]
     assert not any("ongoing" in f.text for f in other.because) and "being taken now" not in other.note

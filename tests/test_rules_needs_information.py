@@ -1489,7 +1489,7 @@ def test_upadacitinib_taken_again_after_it_failed_is_asked_about(advise) -> None
         course("Rinvoq", status="ongoing", outcome="ongoing_response", start="2024-01-01")]))
     item = need(again, POTENTIAL)
     shown = " | ".join(b.text for b in item.because)
-    assert "upadacitinib course (ongoing, 2024-01-01)" in shown
+    assert "Rinvoq (upadacitinib) course (ongoing, 2024-01-01)" in shown
     # the adalimumab failure is cited for tofacitinib, which AS-04 and R12 still offer
     assert option_ids(item) == {"upadacitinib_reproductive_potential", "tofacitinib_reproductive_potential"}
 

@@ -29,7 +29,7 @@ def test_the_other_drugs_of_a_failed_class_carry_a_caution(run, failed, others, 
     assert set(flagged) == others
     for items in flagged.values():
         assert {a.kind for a in items} == {"caution"}
-        assert any(f.text.startswith(f"{'ixekizumab' if failed == 'Taltz' else failed} course") for a in items
+        assert any(f.text.startswith(f"{'Taltz (ixekizumab)' if failed == 'Taltz' else failed} course") for a in items
                    for f in a.because)
         assert all("clinician's call" in (a.note or "") for a in items)
     # a caution, not a block: the rules that recommend them still do (AS-08 the IL-17 inhibitors; a

@@ -515,7 +515,7 @@ def test_a_drug_taken_again_with_no_outcome_asks_how_it_works(advise) -> None:
     assert "AS-26" not in rows(silent) and "adalimumab" in blocked(silent)
     [item] = [n for n in silent.needs_information if n.fact == RESTART_RESPONSE]
     shown = " | ".join(f.text for f in item.because)
-    assert "adalimumab course (ongoing)" in shown and "secondary nonresponse" in shown
+    assert "Humira (adalimumab) course (ongoing)" in shown and "secondary nonresponse" in shown
     assert "outcome of the course taken now" in item.why
     [source] = [a.recommendation.id for a in silent.advice
                 if a.kind == "needs-information" and a.note == item.why]
