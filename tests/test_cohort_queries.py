@@ -48,6 +48,15 @@ COHORT: list[dict] = [
     # 3. nr-axSpA, primary non-response to golimumab, IBD absent: a candidate (nr-axSpA population)
     patient(f"{PREFIX}nr-pnr-no-ibd", diagnosis="nr-axSpA", age=33,
             treatments=[*nsaid_failure(), first_tnfi("Simponi", "primary_nonresponse")], conditions=documented()),
+    # 3b. both forms of IBD stated absent: a candidate; one form absent only: not (session-22 review)
+    patient(f"{PREFIX}pnr-no-crohns-no-colitis", sex="male",
+            treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")],
+            conditions=documented()[1:] + [condition("crohns_disease", "absent"),
+                                           condition("ulcerative_colitis", "absent")]),
+    patient(f"{PREFIX}pnr-no-crohns-colitis-unknown", sex="male",
+            treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")],
+            conditions=documented()[1:] + [condition("crohns_disease", "absent"),
+                                           condition("ulcerative_colitis", "unknown")]),
     # 4. primary non-response, IBD status unknown: not a candidate; the record lacks IBD status
     patient(f"{PREFIX}pnr-ibd-unknown", treatments=[*nsaid_failure(), first_tnfi("Humira", "primary_nonresponse")],
             conditions=[condition("ibd", "unknown"), condition("anterior_uveitis", "absent"),
@@ -170,10 +179,12 @@ def test_il17i_switch_candidates(engines) -> None:
     assert {(r["patient"], r["failedTnfi"]) for r in rows} == {
         (pid("pnr-no-ibd"), DRUG.adalimumab),
         (pid("nr-pnr-no-ibd"), DRUG.golimumab),
+        (pid("pnr-no-crohns-no-colitis"), DRUG.adalimumab),
     }
-    assert len(rows) == 2
+    assert len(rows) == 3
     # left out: Crohn's disease present, IBD unknown, IL-17 inhibitors contraindicated (tuberculosis)
-    assert not {pid("pnr-crohns"), pid("pnr-ibd-unknown"), pid("pnr-active-tb")} & {r["patient"] for r in rows}
+    assert not {pid("pnr-crohns"), pid("pnr-ibd-unknown"), pid("pnr-active-tb"),
+                pid("pnr-no-crohns-colitis-unknown")} & {r["patient"] for r in rows}
 
 
 def test_on_therapy_advised_against(engines) -> None:
@@ -194,6 +205,8 @@ def test_missing_facts(engines) -> None:
     rows = run(engines, "missing-facts")
     assert {(r["patient"], r["fact"]) for r in rows} == {
         (pid("pnr-ibd-unknown"), AX.need_ibd_status),
+        # Crohn's disease absent, ulcerative colitis unknown: IBD is not settled (session-22 review)
+        (pid("pnr-no-crohns-colitis-unknown"), AX.need_ibd_status),
         # a woman whose pregnancy status is not recorded, with JAK inhibitors among the options
         (pid("pnr-ibd-unknown"), AX.need_pregnancy_status),
         # nor are the checks the labels ask for before a TNF, IL-17 or JAK inhibitor
@@ -212,7 +225,7 @@ def test_missing_facts(engines) -> None:
         (pid("nr-pnr-no-ibd"), AX.need_reproductive_potential),
         (pid("etanercept-reaction"), AX.need_reproductive_potential),
     }
-    assert len(rows) == 12
+    assert len(rows) == 13
 
 
 def test_guideline_concordance_by_patient(engines) -> None:

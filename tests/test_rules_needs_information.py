@@ -392,13 +392,31 @@ def test_ibd_status_for_nraxspa_points_to_asas_eular_r10(advise) -> None:
     assert option_ids(need(result, IBD)) == {"R10-a", "NRAXSPA-08"}
 
 
-@pytest.mark.parametrize("statement", [
-    condition("ibd", "absent"), condition("ibd", "present"), condition("crohns_disease", "present"),
-    condition("ulcerative_colitis", "absent"),
+@pytest.mark.parametrize("statements", [
+    [condition("ibd", "absent")], [condition("ibd", "present")], [condition("crohns_disease", "present")],
+    [condition("ulcerative_colitis", "absent"), condition("crohns_disease", "absent")],
+    [condition("ulcerative_colitis", "present"), condition("crohns_disease", "absent")],
 ])
-def test_ibd_status_is_silent_when_ibd_is_stated(advise, statement) -> None:
-    result = advise(patient(conditions=stated("ibd", extra=[statement]), treatments=nsaid_failure()))
+def test_ibd_status_is_silent_when_ibd_is_stated(advise, statements) -> None:
+    result = advise(patient(conditions=stated("ibd", extra=statements), treatments=nsaid_failure()))
     assert not needs(result, IBD)
+
+
+@pytest.mark.parametrize("guideline", ["all", "asas-eular2022"])
+@pytest.mark.parametrize("statements", [
+    [condition("crohns_disease", "absent")],
+    [condition("crohns_disease", "absent"), condition("ulcerative_colitis", "unknown")],
+    [condition("ulcerative_colitis", "absent")],
+])
+def test_one_form_of_ibd_absent_leaves_the_question_open(reasoner, eular_only, statements, guideline) -> None:
+    """Session-22 review u29: Crohn's disease absent and ulcerative colitis unknown silenced the IBD
+    question, and secukinumab stayed under AS-08 (strong) with no word: one form of IBD stated
+    absent says nothing of the other."""
+    engine = reasoner if guideline == "all" else eular_only
+    result = engine.recommend(patient(f"ibd-one-form-{len(statements)}-{guideline}", conditions=stated(
+        "ibd", extra=statements), treatments=nsaid_failure()))
+    assert result.conforms
+    assert len(needs(result, IBD)) == 1
 
 
 def test_ibd_status_is_silent_before_nsaids_fail(advise) -> None:
