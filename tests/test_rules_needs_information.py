@@ -1615,12 +1615,13 @@ def test_the_principle_and_label_questions_read_no_advice_and_negate_only_record
     """The structural test above covers the ACR and ASAS-EULAR questions; these (principle and label
     questions of sessions 18 and 19) must keep to the same discipline: no other rule's items read,
     nothing derived negated but the states written for them (ax:barsRepeatOf,
-    ax:contraindicatedMolecule, ax:ruledOutByStatedCondition)."""
+    ax:contraindicatedMolecule, ax:ruledOutByStatedCondition, and the questions' ax:askedFor)."""
     rules = {rule.name: rule for stratum in load_rules() for rule in stratum}
     advice_predicates = {str(AX[p]) for p in (
         "adviceKind", "therapy", "forPatient", "basedOn", "because", "over", "suppressedBy", "missingFact",
         "option", "adviceNote", "inPopulation")}
-    states = {str(AX[p]) for p in ("barsRepeatOf", "contraindicatedMolecule", "ruledOutByStatedCondition")}
+    states = {str(AX[p]) for p in ("barsRepeatOf", "contraindicatedMolecule", "ruledOutByStatedCondition",
+                                   "askedFor")}
     derived = {key for rule in rules.values() for key in rule.produces}
 
     def derived_by_a_rule(key: tuple[str, str | None]) -> bool:
@@ -1698,7 +1699,8 @@ UNKNOWN_CONDITION = "condition recorded as unknown"
 
 def unknown_items(result: Result) -> dict[str, set[str]]:
     """The unknown-condition questions, keyed by the statement shown, with their options."""
-    return {n.because[0].text: option_ids(n) for n in needs(result, UNKNOWN_CONDITION)}
+    return {next(b.text for b in n.because if b.text.endswith(": unknown")): option_ids(n)
+            for n in needs(result, UNKNOWN_CONDITION)}
 
 
 def test_a_contraindicating_condition_stated_unknown_is_asked_about(advise) -> None:
@@ -1808,8 +1810,46 @@ def test_a_condition_with_its_own_question_is_asked_for_a_drug_taken_outside_act
         course(drug, status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
     assert unknown_items(result) == {f"{label}: unknown": options}
     [item] = needs(result, UNKNOWN_CONDITION)
+    # the course taken is among the reasons (session-22 review, item 7)
+    assert any(b.text.endswith("course (ongoing, 2022-01-01): ongoing response") for b in item.because)
     [source] = [a.recommendation.id for a in result.advice if a.kind == "needs-information" and a.note == item.why]
     assert source == basis
+
+
+def test_a_drug_taken_in_active_disease_is_asked_about_where_no_question_of_its_own_asks(advise) -> None:
+    """Session-22 review u23, u24: active AS with no NSAID course recorded, so the IBD question and
+    the checks before a biologic (which wait on NSAID failure) are silent; upadacitinib taken after
+    adalimumab failed with latent tuberculosis and thrombosis risk unknown, or secukinumab with
+    ulcerative colitis unknown, was asked nothing, though present each would contraindicate the
+    drug taken."""
+    jak = advise(patient("unknown-active-rinvoq-no-nsaids", sex="male", conditions=stated(
+        *OPEN, extra=[condition("latent_tuberculosis", "unknown"), condition("thrombosis_risk", "unknown")]),
+        treatments=[course("adalimumab", outcome="primary_nonresponse", start="2025-01-01", end="2025-07-01"),
+                    course("Rinvoq", status="ongoing", outcome="ongoing_response", start="2026-07-15")]))
+    assert TUBERCULOSIS not in facts(jak) and THROMBOSIS not in facts(jak)
+    assert unknown_items(jak) == {"latent tuberculosis infection: unknown": {"jaki_serious_infection"},
+                                  "history of or risk factors for thrombosis: unknown": {"jaki_thrombosis"}}
+    il17 = advise(patient("unknown-active-cosentyx-no-nsaids", sex="male", conditions=stated(
+        *OPEN, extra=[condition("ulcerative_colitis", "unknown")]),
+        treatments=[course("Cosentyx", status="ongoing", outcome="ongoing_response", start="2026-08-01")]))
+    assert IBD not in facts(il17)
+    assert unknown_items(il17) == {"ulcerative colitis: unknown": IBD_FACTS}
+
+
+def test_a_condition_a_question_of_its_own_asks_about_is_not_asked_again(advise) -> None:
+    """Session-22 review h05: heart failure present and its moderate to severe form stated unknown
+    gave the heart-failure degree question and an unknown-condition question on the same fact."""
+    result = advise(patient("unknown-severe-hf-with-degree-question", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("congestive_heart_failure"),
+                                         condition("severe_heart_failure", "unknown")]),
+        treatments=nsaid_failure()))
+    assert "degree of heart failure" in facts(result)
+    assert not needs(result, UNKNOWN_CONDITION)
+    # without heart failure stated present the degree question is silent, and the unknown is asked
+    alone = advise(patient("unknown-severe-hf-alone", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("severe_heart_failure", "unknown")]), treatments=nsaid_failure()))
+    assert "degree of heart failure" not in facts(alone)
+    assert set(unknown_items(alone)) == {"moderate to severe heart failure (NYHA class III or IV): unknown"}
 
 
 @pytest.mark.parametrize(("name", "unknown", "drug", "state"), [
