@@ -558,3 +558,44 @@ def test_no_restart_question_where_it_changes_nothing(advise, label, state, trea
                             measurements=STABLE_SCORES, treatments=[*nsaid_failure(), *treatments]))
     assert result.conforms, label
     assert RESTART_RESPONSE not in facts(result), label
+
+
+TAKEN_AGAIN = "Being taken now (the ongoing course named, with no outcome recorded)"
+
+
+def _do_not_repeat(result: Result, drug: str):  # type: ignore[no-untyped-def]
+    [item] = [a for a in result.advice if a.kind == "do-not-repeat" and local(a.therapy.iri) == drug]
+    return item
+
+
+@pytest.mark.parametrize("state", ["active", "stable"])
+def test_a_do_not_repeat_item_names_the_same_drug_taken_again(advise, state) -> None:
+    """Session-21 probe 2: Humira lost its effect, then Humira again, no outcome yet. The
+    do-not-repeat item cited only the old course, so the report nowhere said the patient is on the
+    drug again; in active disease nothing asked how it works. The item now names the course taken
+    and asks for its outcome."""
+    result = advise(patient(f"humira-again-{state}", state=state, conditions=STATED,
+                            measurements=STABLE_SCORES if state == "stable" else [],
+                            treatments=[*nsaid_failure(), LOST_2016,
+                                        course("Humira", status="ongoing", start="2026-09-01")]))
+    item = _do_not_repeat(result, "adalimumab")
+    texts = [f.text for f in item.because]
+    assert "Humira (adalimumab) course (ongoing, 2026-09-01)" in texts
+    assert any("secondary nonresponse" in t for t in texts)
+    assert item.note.startswith(TAKEN_AGAIN) and "Record its outcome" in item.note
+    # the other versions' items are not about the course taken
+    other = _do_not_repeat(result, "adalimumab_atto")
+    assert not other.note or TAKEN_AGAIN not in other.note
+
+
+@pytest.mark.parametrize(("label", "taken"), [
+    ("an outcome is recorded: working again", course("Humira", status="ongoing", outcome="ongoing_response",
+                                                     start="2026-09-01")),
+    ("the failing course is itself the one taken", course("Humira", status="ongoing",
+                                                          outcome="secondary_nonresponse", start="2026-09-01")),
+])
+def test_the_taken_again_note_is_not_written_for_these(advise, label, taken) -> None:
+    result = advise(patient(f"humira-again-near-{len(label)}", state="active", conditions=STATED,
+                            treatments=[*nsaid_failure(), LOST_2016, taken]))
+    item = _do_not_repeat(result, "adalimumab")
+    assert not item.note or TAKEN_AGAIN not in item.note, label
