@@ -733,6 +733,15 @@ def test_two_values_of_one_measure_on_one_date_are_warned_about(engine) -> None:
         del record["measurements"][m]["date"]
     undated = [v for v in engine.recommend(record).validation if "no date either" in v["message"]]
     assert sorted(v["path"] for v in undated) == ["measurements[1].value", "measurements[3].value"]
+    # an undated value beside a dated one counts as current too: the undated one is warned about
+    # (session-21 probe f03: ASDAS-CRP 2.4 undated, 1.1 dated)
+    record["measurements"][0]["date"] = "2026-10-12"
+    mixed = [v for v in engine.recommend(record).validation if "different value" in v["message"]]
+    assert [(v["path"], v["value"]) for v in mixed] == [("measurements[3].value", "asdas_crp = 1.1")]
+    assert "give this one its date" in mixed[0]["message"] and "where this one has none" in mixed[0]["message"]
+    # equal values are one value written twice, dated or not
+    record["measurements"][2]["value"] = record["measurements"][0]["value"]
+    assert not [v for v in engine.recommend(record).validation if "different value" in v["message"]]
     # an ASDAS-ESR beside an ASDAS-CRP of one date is no clash: the CRP score is the current one,
     # for the disease-state warning too (session-21 probe f13: stable, ASDAS-CRP 1.0, ASDAS-ESR 2.5)
     twin = json.loads(fixture.read_text(encoding="utf-8"))
