@@ -54,6 +54,24 @@ def test_fixtures_give_plenty_of_advice(oxigraph_derived: set) -> None:
     assert len(kinds) >= 6 and len(oxigraph_derived) > 1000
 
 
+SINGLE_VALUED = ("adviceKind", "therapy", "basedOn", "forPatient", "adviceNote")
+
+
+def test_each_advice_item_has_one_kind_therapy_source_patient_and_note(oxigraph_derived: set) -> None:
+    """The report reads one value of each of these (reasoner/report.py takes the first it is
+    given): two notes or two sources on one item would show one of them, which one depending on the
+    store's row order. Rules that add a note to another rule's item (label-drug-taken,
+    working-again-note, taken-again-note) must each leave out items that already carry one."""
+    values: dict[tuple[str, str], set[str]] = {}
+    for s, p, o in oxigraph_derived:
+        local = p.rsplit("#", 1)[-1].rstrip(">")
+        if "/advice/" in s and local in SINGLE_VALUED:
+            values.setdefault((s, local), set()).add(o)
+    assert {local for _, local in values} == set(SINGLE_VALUED)
+    several = {key: objs for key, objs in values.items() if len(objs) > 1}
+    assert not several, sorted(several.items())[:5]
+
+
 @pytest.mark.parametrize("store", ["rdflib", "remote", "virtuoso"])
 def test_every_rule_derives_the_same_on_each_store(store: str, fixture_patients: Graph, oxigraph_derived: set) -> None:
     if store == "remote":

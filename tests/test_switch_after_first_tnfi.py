@@ -599,3 +599,20 @@ def test_the_taken_again_note_is_not_written_for_these(advise, label, taken) -> 
                             treatments=[*nsaid_failure(), LOST_2016, taken]))
     item = _do_not_repeat(result, "adalimumab")
     assert not item.note or TAKEN_AGAIN not in item.note, label
+
+
+def test_a_course_taken_again_beside_one_working_leaves_the_working_again_state_alone(advise) -> None:
+    """Naming an ongoing course among the item's courses would end state-working-again.rq's state
+    (it reads them) for another course of the drug that works: with one course of Humira working
+    again and a second recorded with no outcome, the working one keeps the advice to continue."""
+    working = course("Humira", status="ongoing", outcome="ongoing_response", start="2023-05-01")
+    alone = advise(patient("humira-again-working-alone", state="stable", conditions=STATED,
+                           measurements=STABLE_SCORES, treatments=[*nsaid_failure(), LOST_2016, working]))
+    beside = advise(patient("humira-again-working-beside", state="stable", conditions=STATED,
+                            measurements=STABLE_SCORES, treatments=[*nsaid_failure(), LOST_2016, working,
+                                                                    course("Humira", status="ongoing",
+                                                                           start="2026-09-01")]))
+    assert "AS-26" in rows(alone)
+    item = _do_not_repeat(beside, "adalimumab")
+    assert not item.note or TAKEN_AGAIN not in item.note
+    assert not any("2026-09-01" in f.text for f in item.because)
