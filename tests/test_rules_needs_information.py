@@ -1800,7 +1800,7 @@ IBD_FACTS = {"il17i_ibd", "etanercept_ibd_uveitis"}
 def test_a_condition_with_its_own_question_is_asked_for_a_drug_taken_outside_active_disease(
         advise, unknown, label, drug, options, basis, state) -> None:
     """Session-21 review t1-t3: the questions about IBD, uveitis and thrombosis are asked only while a
-    drug is chosen in active disease, so stable upadacitinib with thrombosis risk unknown, secukinumab
+    drug is chosen (NSAIDs failed, in active disease), so stable upadacitinib with thrombosis risk unknown, secukinumab
     with IBD unknown or etanercept with uveitis unknown was asked nothing, though present, the label
     fact would contraindicate the drug taken. A brand or biosimilar counts as its molecule."""
     result = advise(patient(f"unknown-own-{unknown}-{state}", sex="male", state=state, conditions=stated(
@@ -1866,6 +1866,8 @@ def test_a_condition_with_its_own_question_is_not_asked_twice_or_for_nothing(adv
         *OPEN, extra=[condition(unknown, "unknown")]), treatments=[
         *nsaid_failure(), course(drug, status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
     assert not needs(result, UNKNOWN_CONDITION)
+    if state == "active":  # asked once, by the IBD question
+        assert IBD in facts(result)
 
 
 def test_an_unknown_condition_names_a_fact_about_that_condition(advise) -> None:
