@@ -236,9 +236,11 @@ class KbIndex:
         (adalimumab-atto)"), spelt as the knowledge base spells it: a clinician who wrote a brand
         should find it in the report (session-21 probe, item e: US biosimilars were shown only by
         their suffixed names). A label that already holds the brand ("etanercept (Benepali)") is
-        shown alone."""
+        shown alone; a name that resolved to no drug is shown as recorded."""
+        if drug is None:
+            return self.label(recorded)
         name = self.label(drug)
-        if drug is None or recorded is None:
+        if recorded is None:
             return name
         brand = self.brands(drug).get(str(recorded).strip().lower())
         if brand is None or brand.lower() in name.lower():
@@ -337,9 +339,7 @@ def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
     index = kb if isinstance(kb, KbIndex) else kb_index(kb)
     label = index.label
     if (node, _TYPE, _TREATMENT_COURSE) in patient:
-        drug = patient.value(node, _DRUG)
-        recorded = patient.value(node, _DRUG_NAME)
-        name = index.drug_name(drug, recorded) if drug is not None else label(recorded)
+        name = index.drug_name(patient.value(node, _DRUG), patient.value(node, _DRUG_NAME))
         status = label(patient.value(node, _COURSE_STATUS))
         outcomes = ", ".join(sorted(label(o) for o in patient.objects(node, _OUTCOME)))
         start, end = patient.value(node, _START_DATE), patient.value(node, _END_DATE)
