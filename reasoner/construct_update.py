@@ -4,8 +4,10 @@ what a rule derives straight into a graph without sending the triples through Py
 `CONSTRUCT { T } WHERE { P }` and `INSERT { GRAPH <g> { T } } USING <a> USING <b> WHERE { P }`
 derive the same triples from the same dataset (SPARQL 1.1 Update §3.1.3: template triples with an
 unbound variable or an illegal term are skipped in both). The rule files stay as they are; this
-module only moves the template. Measured on Oxigraph 0.5 at 1,000 patients: every rule stratum in
-2.6 s as Update against 5.6 s as CONSTRUCT plus `extend` (the quads no longer cross into Python).
+module only moves the template. Remote stores run the rules this way, so the derived triples
+never cross the network. (The embedded Oxigraph ran them so too until session 23, when a
+CONSTRUCT whose triples are added straight back as quads measured faster with pyoxigraph 0.5.13:
+see `OxigraphStore.construct_into`.)
 
 Anything this module does not recognise (the short form `CONSTRUCT WHERE`, a `FROM` clause,
 solution modifiers after the pattern, which Update does not allow) gives `None`, and the caller

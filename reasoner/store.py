@@ -18,8 +18,6 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .construct_update import construct_as_insert
-
 if TYPE_CHECKING:  # rdflib's SPARQL machinery is imported only when the rdflib store runs a query
     from rdflib.plugins.sparql.sparql import Query
 
@@ -186,21 +184,18 @@ class OxigraphStore:
         return out
 
     def construct_into(self, queries: Sequence[str], graph_name: str) -> None:
-        """Each CONSTRUCT runs as the equivalent Update (reasoner.construct_update), so the
-        triples stay inside Oxigraph: at cohort scale the rules derive ~700 triples a patient, and
-        copying them out to Python and back cost half the rule time (5.6 s against 2.6 s for
-        every stratum at 1,000 patients)."""
-        sources = tuple(sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)))
+        """Each CONSTRUCT runs as a query and its triples are added as quads right after it runs
+        (one transaction a query), without turning them into rdflib terms.
+
+        Running them as the equivalent Update (reasoner.construct_update, what remote stores do)
+        was faster with earlier pyoxigraph releases; with 0.5.13 it costs more at every size
+        measured (session 23, `Reasoner.classify` + `apply_rules`, ms per patient, back to back:
+        one patient 21.7 against 18.7; 20 a batch 7.2 against 5.6; 1,000 a batch 7.0 against 6.6).
+        Only one query's output is held in Python at a time."""
         target = ox.NamedNode(graph_name)
-        fallback: list[ox.Quad] = []
         for query in queries:
-            update = construct_as_insert(query, graph_name, sources)
-            if update is None:
-                fallback.extend(ox.Quad(t.subject, t.predicate, t.object, target)
-                                for t in self._store.query(query, use_default_graph_as_union=True))
-            else:
-                self._store.update(update)
-        self._store.extend(fallback)
+            self._store.extend([ox.Quad(t.subject, t.predicate, t.object, target)
+                                for t in self._store.query(query, use_default_graph_as_union=True)])
 
     def update(self, update: str) -> None:
         self._store.update(update)
