@@ -22,16 +22,23 @@ from collections.abc import Iterable
 
 from rdflib import Graph, URIRef
 
-from .rules import Key, Rule
+from .rules import GateKey, Key, Rule
 from .store import Store
 
 
-def _derived_by_rules(key: Key, produced: set[Key]) -> bool:
-    """Can a rule write a triple matching `key`? An object left open on either side matches any."""
+def _derived_by_rules(key: GateKey, produced: set[Key]) -> bool:
+    """Can a rule write a triple matching `key` (for a join key, either of its two patterns)? An
+    object left open on either side matches any."""
+    if len(key) == 3:
+        return _derived_by_rules((key[0], None), produced) or _derived_by_rules((key[1], key[2]), produced)
     return any(key[0] == p and (o is None or key[1] is None or o == key[1]) for p, o in produced)
 
 
-def _in_graph(key: Key, graph: Graph) -> bool:
+def _in_graph(key: GateKey, graph: Graph) -> bool:
+    if len(key) == 3:
+        predicate = URIRef(key[0])
+        return any(next(iter(graph.triples((None, predicate, node))), None) is not None
+                   for node in graph.subjects(URIRef(key[1]), URIRef(key[2])))
     obj = URIRef(key[1]) if key[1] is not None else None
     return next(iter(graph.triples((None, URIRef(key[0]), obj))), None) is not None
 
@@ -58,12 +65,17 @@ class RuleGates:
         """`kb`: the prepared knowledge base the store holds (patterns it matches are always there)."""
         rules = list(rules)
         produced = {key for rule in rules for key in rule.produces}
+        # simple keys first in each alternative: a join key costs a few lookups, and is looked up
+        # only for a rule no simple key has closed
         self._alternatives = {
-            rule.name: [frozenset(key for key in alt if not _in_graph(key, kb)) for alt in rule.alternatives]
+            rule.name: [tuple(sorted((key for key in alt if not _in_graph(key, kb)), key=lambda k: (len(k), str(k))))
+                        for alt in rule.alternatives]
             for rule in rules}
         wanted = {key for alts in self._alternatives.values() for alt in alts for key in alt}
-        # checked once, before the first stratum; the rest (derived) as their readers come up
-        self.keys = sorted((key for key in wanted if not _derived_by_rules(key, produced)), key=str)
+        self._derived = {key for key in wanted if _derived_by_rules(key, produced)}
+        # checked once, before the first stratum; join keys and derived keys as their readers come up
+        self.keys: list[Key] = sorted(
+            (key for key in wanted if len(key) == 2 and key not in self._derived), key=str)  # type: ignore[misc]
 
     @staticmethod
     def _present(keys: list[Key], store: Store) -> set[Key]:
@@ -78,13 +90,13 @@ class RuleGates:
             found |= {chunk[int(row["k"])] for row in store.select(presence_query(chunk))}  # type: ignore[arg-type]
         return found
 
-    def absent(self, store: Store) -> dict[Key, bool]:
+    def absent(self, store: Store) -> dict[GateKey, bool]:
         """Presence of the patterns no rule derives (True: absent), for `closed` to read and extend."""
         present = self._present(self.keys, store)
         return {key: key not in present for key in self.keys}
 
     def closed(self, store: Store, rules: Iterable[Rule] | None = None,
-               absent: dict[Key, bool] | None = None) -> set[str]:
+               absent: dict[GateKey, bool] | None = None) -> set[str]:
         """Names of the rules (all, or those given: one stratum) that cannot fire over the store now.
 
         `absent` is what `absent(store)` returned; derived patterns found absent or present are
@@ -93,14 +105,15 @@ class RuleGates:
         derive it have run: pass a stratum's rules just before it runs."""
         absent = self.absent(store) if absent is None else absent
         has_triple = getattr(store, "has_triple", None)
+        has_join = getattr(store, "has_join", None)
         names = self._alternatives if rules is None else [rule.name for rule in rules]
 
-        def missing(key: Key) -> bool:
+        def missing(key: GateKey) -> bool:
             if key in absent:
                 return absent[key]
-            if has_triple is None or rules is None:
+            if has_triple is None or has_join is None or (rules is None and key in self._derived):
                 return False
-            absent[key] = not has_triple(*key)
+            absent[key] = not (has_join(*key) if len(key) == 3 else has_triple(*key))
             return absent[key]
 
         return {name for name in names if all(any(missing(key) for key in alt) for alt in self._alternatives[name])}

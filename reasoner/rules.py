@@ -26,6 +26,11 @@ if TYPE_CHECKING:  # networkx and rdflib's SPARQL parser load only when a rule c
     import networkx as nx
 
 Key = tuple[str, str | None]  # (predicate IRI, object IRI or None for "any object")
+# (predicate, via, value): a triple with `predicate` whose object has `via` `value` (a drug course's
+# drug that is a TNF inhibitor, a statement's condition that falls under pregnancy): the pair of
+# patterns `?s P ?o . ?o Q <V>`, in one group of a rule. Only rule gates read these.
+JoinKey = tuple[str, str, str]
+GateKey = Key | JoinKey
 
 GUIDELINE_SETS = {
     "acr2019": {"acr2019"},
@@ -46,10 +51,10 @@ class Rule:
     # keys of at least one alternative (one per branch of a UNION; nothing under OPTIONAL, MINUS
     # or an aggregate counts). With a key of every alternative absent from the store, the rule
     # cannot derive anything. One empty alternative: the rule may always fire.
-    alternatives: tuple[frozenset[Key], ...] = (frozenset(),)
+    alternatives: tuple[frozenset[GateKey], ...] = (frozenset(),)
 
     @property
-    def requires(self) -> set[Key]:
+    def requires(self) -> set[GateKey]:
         """Keys every solution matches, whichever alternative it takes."""
         return set(frozenset.intersection(*self.alternatives)) if self.alternatives else set()
 
@@ -118,7 +123,23 @@ _PASS_THROUGH = frozenset({"Filter", "Extend", "OrderBy", "Distinct", "Reduced",
 # gates check each alternative, and a long cross product of UNIONs would cost more than it saves.
 MAX_ALTERNATIVES = 8
 
-Alternatives = list[frozenset[Key]]
+Alternatives = list[frozenset[GateKey]]
+
+
+def _bgp_keys(triples: list[tuple]) -> frozenset[GateKey]:
+    """A group's keys: one a triple pattern, and a join key for each pattern whose object variable
+    is the subject of a pattern with a constant predicate and IRI object in the same group."""
+    from rdflib import Variable
+
+    keys: set[GateKey] = {key for triple in triples if (key := _key(triple))}
+    typed: dict[Variable, list[tuple[str, str]]] = {}
+    for s, p, o in triples:
+        if isinstance(s, Variable) and isinstance(p, URIRef) and isinstance(o, URIRef):
+            typed.setdefault(s, []).append((str(p), str(o)))
+    for _, p, o in triples:
+        if isinstance(p, URIRef) and isinstance(o, Variable):
+            keys.update((str(p), via, value) for via, value in typed.get(o, ()))
+    return frozenset(keys)
 
 
 def _minimal(alternatives: Alternatives) -> Alternatives:
@@ -133,14 +154,13 @@ def _merged(alternatives: Alternatives) -> Alternatives:
 
 def _alternatives(node: object) -> Alternatives:
     """Key sets, one of which every solution of `node` matches in full. Anything not understood
-    requires nothing (so a rule is never skipped on a guess): an aggregate yields a row even from
-    no match at all."""
+    requires nothing (so a rule is never skipped on a guess)."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
     if not isinstance(node, CompValue):
         return [frozenset()]
     if node.name == "BGP":
-        return [frozenset(key for triple in node.get("triples", []) if (key := _key(triple)))]
+        return [_bgp_keys(node.get("triples", []))]
     if node.name == "Join":
         left, right = _alternatives(node.get("p1")), _alternatives(node.get("p2"))
         if len(left) * len(right) > MAX_ALTERNATIVES:
@@ -153,8 +173,12 @@ def _alternatives(node: object) -> Alternatives:
     if node.name == "Union":
         both = _minimal(_alternatives(node.get("p1")) + _alternatives(node.get("p2")))
         return both if len(both) <= MAX_ALTERNATIVES else _merged(both)
-    if node.name in _PASS_THROUGH:
+    if node.name in _PASS_THROUGH or node.name == "AggregateJoin":
         return _alternatives(node.get("p"))
+    if node.name == "Group":
+        # GROUP BY makes one group per distinct key among the solutions: none from none. Without
+        # it, the one implicit group yields a row (a COUNT of 0) even from no match at all.
+        return _alternatives(node.get("p")) if node.get("expr") else [frozenset()]
     return [frozenset()]
 
 
@@ -182,7 +206,7 @@ def analyse(query: QueryFile) -> Rule:
 
 
 # Bump when analyse() changes what it records, so cached analyses of unchanged rules are redone.
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "6"
 _ANALYSIS_FIELDS = ("produces", "consumes", "negates")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -143,6 +144,24 @@ class OxigraphStore:
         """Whether any graph holds a triple with this predicate (and object IRI, if given)."""
         found = self._store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(obj) if obj else None, None)
         return next(iter(found), None) is not None
+
+    # Beyond this many triples on both sides of a join key, has_join answers True without looking
+    # (a batch of many patients: the gates skip little there anyway).
+    JOIN_LOOKUPS = 64
+
+    def has_join(self, predicate: str, via: str, value: str) -> bool:
+        """Whether some triple `?s <predicate> ?o` has an `?o` with `?o <via> <value>` (any graphs):
+        the rule gates' join key. Walks the smaller side, by index lookups; True when both are large."""
+        store, limit = self._store, self.JOIN_LOOKUPS
+        p, via_p, value_o = ox.NamedNode(predicate), ox.NamedNode(via), ox.NamedNode(value)
+        objects = list(islice((q.object for q in store.quads_for_pattern(None, p, None, None)), limit + 1))
+        if len(objects) <= limit:
+            return any(next(iter(store.quads_for_pattern(o, via_p, value_o, None)), None) is not None
+                       for o in objects if not isinstance(o, ox.Literal))
+        subjects = list(islice((q.subject for q in store.quads_for_pattern(None, via_p, value_o, None)), limit + 1))
+        if len(subjects) <= limit:
+            return any(next(iter(store.quads_for_pattern(None, p, s, None)), None) is not None for s in subjects)
+        return True
 
     def ntriples(self, graph_name: str) -> bytes:
         """One named graph as N-Triples, written by Oxigraph (no Python term per triple)."""

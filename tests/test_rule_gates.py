@@ -44,13 +44,31 @@ def test_only_patterns_every_solution_matches_are_required(tmp_path: Path) -> No
     assert found == {(TYPE, AX + "A"), (TYPE, AX + "B")}
 
 
-def test_an_aggregate_requires_nothing(tmp_path: Path) -> None:
-    """COUNT over no match still gives a row, so nothing below an aggregate is required."""
+def test_an_aggregate_requires_nothing_unless_grouped(tmp_path: Path) -> None:
+    """COUNT over no match still gives a row (one implicit group), so nothing below an aggregate
+    without GROUP BY is required; with GROUP BY, no match gives no group and no row."""
+    assert _requires(tmp_path, "{ SELECT (COUNT(*) AS ?n) WHERE { ?p a ax:Z } }") == set()
     found = _requires(tmp_path, """
         ?p a ax:A .
         { SELECT ?p (COUNT(?c) AS ?n) WHERE { ?p ax:hasCourse ?c } GROUP BY ?p }""")
-    assert found == {(TYPE, AX + "A")}
-    assert _requires(tmp_path, "{ SELECT (COUNT(*) AS ?n) WHERE { ?p a ax:Z } }") == set()
+    assert found == {(TYPE, AX + "A"), (AX + "hasCourse", None)}
+
+
+@pytest.mark.parametrize("make", [OxigraphStore, RdflibStore])
+def test_a_grouped_aggregate_over_no_match_gives_no_row(make) -> None:
+    """What the gates rely on, on the stores themselves."""
+    store = make()
+    store.add(Graph().parse(data=f"<urn:p> a <{AX}A> .", format="turtle"), DERIVED_GRAPH)
+    assert store.select(f"SELECT ?p (COUNT(?c) AS ?n) WHERE {{ ?p <{AX}hasCourse> ?c }} GROUP BY ?p") == []
+    assert len(store.select(f"SELECT (COUNT(?c) AS ?n) WHERE {{ ?p <{AX}hasCourse> ?c }}")) == 1
+
+
+def test_a_course_drug_of_a_class_is_a_join_key(tmp_path: Path) -> None:
+    """`?c ax:drug ?d . ?d a ax:TNFi` in one group: besides each pattern, the pair as a join key."""
+    found = _requires(tmp_path, "?p ax:hasCourse ?c . ?c ax:drug ?d . ?d a ax:TNFi . OPTIONAL { ?d ax:x ax:y }")
+    assert (AX + "drug", TYPE, AX + "TNFi") in found
+    assert (AX + "hasCourse", AX + "drug", AX + "TNFi") not in found  # the object must be a constant
+    assert not [key for key in found if len(key) == 3 and key[1] == AX + "x"]  # not from an OPTIONAL
 
 
 def _alternatives(tmp_path: Path, where: str) -> set[frozenset]:
@@ -87,6 +105,26 @@ def test_a_rule_closes_when_every_branch_lacks_a_pattern(tmp_path: Path) -> None
     store = OxigraphStore()
     assert gates.closed(store) == {rule.name}
     store.add(Graph().parse(data=f"<urn:p> <{AX}right> <urn:r> .", format="turtle"), DERIVED_GRAPH)
+    assert gates.closed(store) == set()
+
+
+def test_a_join_key_closes_a_rule_its_single_patterns_leave_open(tmp_path: Path) -> None:
+    """A course of a drug and a TNF inhibitor in the store, but no course of a TNF inhibitor: each
+    pattern is there, the pair is not. With more triples on both sides than the store looks
+    through, the join counts as present (never a skip on a guess)."""
+    from reasoner.rule_gates import RuleGates
+
+    rule = _rule(tmp_path, "?p ax:hasCourse ?c . ?c ax:drug ?d . ?d a ax:TNFi")
+    gates = RuleGates([rule], Graph())
+    store = OxigraphStore()
+    store.add(Graph().parse(data=f"""@prefix ax: <{AX}> .
+        <urn:p> ax:hasCourse <urn:c> . <urn:c> ax:drug ax:celecoxib . ax:adalimumab a ax:TNFi .""",
+                            format="turtle"), DERIVED_GRAPH)
+    assert gates.closed(store) == {rule.name}
+    store.JOIN_LOOKUPS = 0  # type: ignore[misc]
+    assert gates.closed(store) == set()
+    store.JOIN_LOOKUPS = 64  # type: ignore[misc]
+    store.add(Graph().parse(data=f"<urn:c> <{AX}drug> <{AX}adalimumab> .", format="turtle"), DERIVED_GRAPH)
     assert gates.closed(store) == set()
 
 
