@@ -7,13 +7,16 @@ patterns a solution must match, one set per UNION branch (its population class, 
 a state an earlier rule derives…); a rule none of whose alternatives has all its patterns in the
 store is skipped.
 
-Two kinds of pattern are checked. Those no rule derives are fixed once the patient is classified
+Three kinds of pattern are checked. Those no rule derives are fixed once the patient is classified
 and are checked once, before the first stratum (one query per eight patterns on stores without
 index lookups). Those an earlier stratum derives are checked when the stratum that reads them
 comes up, by index lookup on the embedded Oxigraph only (a remote store would pay a round trip
 per stratum); by then every rule that derives them has run, since the strata put each producer
-below its readers. Patterns the knowledge base always holds are never asked about. A batch of
-many patients holds nearly every pattern, so cohorts skip little and pay a few lookups.
+below its readers. Join keys (`?s P ?o . ?o Q <V>` in one group: a course of a TNF inhibitor, where
+the store holds courses and TNF inhibitors but maybe not together) are looked up on the embedded
+Oxigraph only, as their readers come up, and only for a rule its single patterns left open.
+Patterns the knowledge base always holds are never asked about. A batch of many patients holds
+nearly every pattern, so cohorts skip little and pay a few lookups.
 """
 
 from __future__ import annotations
