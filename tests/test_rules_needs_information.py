@@ -1852,6 +1852,33 @@ def test_a_condition_a_question_of_its_own_asks_about_is_not_asked_again(advise)
     assert set(unknown_items(alone)) == {"moderate to severe heart failure (NYHA class III or IV): unknown"}
 
 
+def test_a_condition_and_a_broader_one_both_unknown_are_asked_about_once(advise) -> None:
+    """Session-22 review u16: inflammatory bowel disease and Crohn's disease both unknown, stable on
+    secukinumab, gave two questions listing the same two facts. One question now asks about IBD and
+    shows both statements; two forms of IBD unknown with IBD itself stated nowhere stay two
+    questions (neither holds the other). The same holds without a question of its own: multiple
+    sclerosis and demyelinating disease unknown in active disease give one question."""
+    both = advise(patient("unknown-ibd-and-crohns", sex="male", state="stable", conditions=stated(
+        *OPEN, extra=[condition("ibd", "unknown"), condition("crohns_disease", "unknown")]), treatments=[
+        *nsaid_failure(), course("secukinumab", status="ongoing", outcome="ongoing_response", start="2022-01-01")]))
+    [item] = needs(both, UNKNOWN_CONDITION)
+    assert option_ids(item) == IBD_FACTS and item.why.startswith("The record gives inflammatory bowel disease")
+    shown = {b.text for b in item.because}
+    assert {"inflammatory bowel disease: unknown", "Crohn's disease: unknown"} <= shown
+    assert "a form of it as unknown too" in item.why
+    forms = advise(patient("unknown-crohns-and-uc", sex="male", state="stable", conditions=stated(
+        *OPEN, extra=[condition("crohns_disease", "unknown"), condition("ulcerative_colitis", "unknown")]),
+        treatments=[*nsaid_failure(), course("secukinumab", status="ongoing", outcome="ongoing_response",
+                                             start="2022-01-01")]))
+    assert unknown_items(forms) == {"Crohn's disease: unknown": IBD_FACTS, "ulcerative colitis: unknown": IBD_FACTS}
+    assert not [n for n in needs(forms, UNKNOWN_CONDITION) if "as unknown too" in n.why]
+    demyelination = advise(patient("unknown-ms-and-demyelination", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("demyelinating_disease", "unknown"),
+                                         condition("multiple_sclerosis", "unknown")]), treatments=nsaid_failure()))
+    assert unknown_items(demyelination) == {
+        "demyelinating disease of the central nervous system: unknown": {"tnfi_demyelinating"}}
+
+
 @pytest.mark.parametrize(("name", "unknown", "drug", "state"), [
     # the drug taken is one the fact does not concern: adalimumab is the preferred one with IBD
     ("mab-ibd", "ibd", "adalimumab", "stable"),
