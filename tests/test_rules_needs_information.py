@@ -392,6 +392,27 @@ def test_ibd_status_for_nraxspa_points_to_asas_eular_r10(advise) -> None:
     assert option_ids(need(result, IBD)) == {"R10-a", "NRAXSPA-08"}
 
 
+@pytest.mark.parametrize(("fact", "leave_open", "acr_rows"), [
+    (IBD, "ibd", {"NRAXSPA-08"}),
+    (UVEITIS, "uveitis", {"NRAXSPA-06", "NRAXSPA-08"}),
+])
+def test_the_acr_questions_in_nraxspa_cite_only_acr_rows_under_acr2019(acr_only, fact, leave_open,
+                                                                      acr_rows) -> None:
+    """Session-21 item c: under `--guideline acr2019` the nr-axSpA questions about IBD and recurrent
+    uveitis listed ASAS-EULAR R10-a, and their note said a TNF monoclonal antibody is preferred,
+    which no ACR row says for nr-axSpA. Now they list ACR rows only and say ACR has no row for
+    nr-axSpA with the condition; with both guidelines, ni-r10-option.rq adds R10-a (test above)."""
+    record = patient(f"nraxspa-acr-only-{leave_open}", diagnosis="nr-axSpA", conditions=stated(leave_open),
+                     treatments=nsaid_failure())
+    result = acr_only.recommend(record)
+    assert result.conforms
+    item = need(result, fact)
+    assert option_ids(item) == acr_rows
+    assert "no row for nr-axSpA with" in item.why and "is preferred" not in item.why
+    assert {a.recommendation.guideline for a in result.advice} <= {"acr2019", "label", "axspa-kg"}
+    assert {o.guideline for n in result.needs_information for o in n.options} <= {"acr2019", "label", "axspa-kg"}
+
+
 @pytest.mark.parametrize("statements", [
     [condition("ibd", "absent")], [condition("ibd", "present")], [condition("crohns_disease", "present")],
     [condition("ulcerative_colitis", "absent"), condition("crohns_disease", "absent")],
