@@ -145,3 +145,26 @@ def test_an_in_memory_store_moves_to_a_fresh_one_after_many_clears_losing_nothin
     assert store._store is not first
     assert set(store.graph(KB_GRAPH)) == set(kept) and not len(store.graph(PATIENTS_GRAPH))
     assert store.ask("ASK { <http://example.org/p1> a <http://example.org/Patient> }")
+
+
+def test_clearing_adds_up_what_was_written_without_a_count_query_unless_an_update_wrote(monkeypatch) -> None:
+    """`clear` feeds the renewal above from what `add` and `construct_into` wrote since the graph
+    was last cleared (an upper bound), so a warm call sends no COUNT query; a graph an Update
+    (or a bulk load) wrote to is counted."""
+    store = OxigraphStore()
+    store.clear(PATIENTS_GRAPH)
+    counted: list[str] = []
+    real_count = store._count
+    monkeypatch.setattr(store, "_count", lambda name: counted.append(name) or real_count(name))
+    staged = Graph().parse(data=DATA, format="turtle")
+    store.add(staged, PATIENTS_GRAPH)
+    store.construct_into(["PREFIX ex: <http://example.org/>\nCONSTRUCT { ?p ex:seen true } WHERE { ?p a ex:Patient }"],
+                         PATIENTS_GRAPH)
+    assert store._written[PATIENTS_GRAPH] >= real_count(PATIENTS_GRAPH) == len(staged) + 2
+    before = store._cleared
+    store.clear(PATIENTS_GRAPH)
+    assert not counted and store._cleared - before == len(staged) + 2
+    store.add(staged, PATIENTS_GRAPH)
+    store.update(f"INSERT DATA {{ GRAPH <{PATIENTS_GRAPH}> {{ <urn:x> <urn:y> <urn:z> }} }}")
+    store.clear(PATIENTS_GRAPH)
+    assert counted == [PATIENTS_GRAPH]
