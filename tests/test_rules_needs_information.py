@@ -408,7 +408,17 @@ def test_the_acr_questions_in_nraxspa_cite_only_acr_rows_under_acr2019(acr_only,
     assert result.conforms
     item = need(result, fact)
     assert option_ids(item) == acr_rows
-    assert "no row for nr-axSpA with" in item.why and "is preferred" not in item.why
+    assert "no row for nr-axSpA with" in item.why and "NRAXSPA-0" not in item.why
+    # what the answer is about: the IL-17 inhibitors of NRAXSPA-08, not a TNF antibody no ACR row
+    # prefers in nr-axSpA (session-23 review F1)
+    [source] = [a for a in result.advice if a.kind == "needs-information" and a.note == item.why]
+    assert source.recommendation.id == "NRAXSPA-08" and source.therapy.iri.endswith("#IL17Inhibitor")
+    # after a TNF inhibitor failed only NRAXSPA-08 is listed, and the note names no other row
+    # (session-23 review F3)
+    after = acr_only.recommend(patient(f"nraxspa-acr-only-{leave_open}-after-tnfi", diagnosis="nr-axSpA",
+                                       conditions=stated(leave_open), treatments=[
+        course("adalimumab", outcome="secondary_nonresponse", start="2022-01-01", end="2023-06-01")]))
+    assert option_ids(need(after, fact)) == {"NRAXSPA-08"} and "NRAXSPA-06" not in need(after, fact).why
     assert {a.recommendation.guideline for a in result.advice} <= {"acr2019", "label", "axspa-kg"}
     assert {o.guideline for n in result.needs_information for o in n.options} <= {"acr2019", "label", "axspa-kg"}
 
