@@ -40,10 +40,8 @@ def _derived_by_rules(key: GateKey, produced: set[Key]) -> bool:
 def _in_graph(key: GateKey, graph: Graph) -> bool:
     if len(key) == 3:
         predicate = URIRef(key[0])
-        return any(next(iter(graph.triples((None, predicate, node))), None) is not None
-                   for node in graph.subjects(URIRef(key[1]), URIRef(key[2])))
-    obj = URIRef(key[1]) if key[1] is not None else None
-    return next(iter(graph.triples((None, URIRef(key[0]), obj))), None) is not None
+        return any((None, predicate, node) in graph for node in graph.subjects(URIRef(key[1]), URIRef(key[2])))
+    return (None, URIRef(key[0]), URIRef(key[1]) if key[1] is not None else None) in graph
 
 
 def _pattern(key: Key) -> str:

@@ -151,10 +151,14 @@ class OxigraphStore:
         else:
             self._store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=graph)
 
+    def _any(self, subject: ox.NamedNode | ox.BlankNode | None, predicate: ox.NamedNode,
+             obj: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> bool:
+        """Whether any graph holds a quad matching the pattern (None: any term), by one index lookup."""
+        return next(iter(self._store.quads_for_pattern(subject, predicate, obj, None)), None) is not None
+
     def has_triple(self, predicate: str, obj: str | None) -> bool:
         """Whether any graph holds a triple with this predicate (and object IRI, if given)."""
-        found = self._store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(obj) if obj else None, None)
-        return next(iter(found), None) is not None
+        return self._any(None, ox.NamedNode(predicate), ox.NamedNode(obj) if obj else None)
 
     # Beyond this many triples on both sides of a join key, has_join answers True without looking
     # (a batch of many patients: the gates skip little there anyway).
@@ -167,11 +171,10 @@ class OxigraphStore:
         p, via_p, value_o = ox.NamedNode(predicate), ox.NamedNode(via), ox.NamedNode(value)
         objects = list(islice((q.object for q in store.quads_for_pattern(None, p, None, None)), limit + 1))
         if len(objects) <= limit:
-            return any(next(iter(store.quads_for_pattern(o, via_p, value_o, None)), None) is not None
-                       for o in objects if not isinstance(o, ox.Literal))
+            return any(self._any(o, via_p, value_o) for o in objects if not isinstance(o, ox.Literal))
         subjects = list(islice((q.subject for q in store.quads_for_pattern(None, via_p, value_o, None)), limit + 1))
         if len(subjects) <= limit:
-            return any(next(iter(store.quads_for_pattern(None, p, s, None)), None) is not None for s in subjects)
+            return any(self._any(None, p, s) for s in subjects)
         return True
 
     def ntriples(self, graph_name: str) -> bytes:
