@@ -8,7 +8,7 @@ import json
 import pytest
 from rdflib import BNode
 
-from reasoner.namespaces import AX
+from reasoner.namespaces import AX, DRUG
 from reasoner.report import NeedsInformation, Result
 from reasoner.rules import load_rules
 
@@ -1908,6 +1908,42 @@ def test_a_condition_and_a_broader_one_both_unknown_are_asked_about_once(advise)
                                          condition("multiple_sclerosis", "unknown")]), treatments=nsaid_failure()))
     assert unknown_items(demyelination) == {
         "demyelinating disease of the central nervous system: unknown": {"tnfi_demyelinating"}}
+
+
+def test_a_condition_stated_unknown_twice_is_asked_about_once(advise) -> None:
+    """Session-23 review F6: a record listing Crohn's disease as unknown twice (stable on
+    secukinumab) got two identical questions, one a statement. One question now names both."""
+    result = advise(patient("unknown-crohns-twice", sex="male", state="stable", conditions=stated(
+        *OPEN, extra=[condition("crohns_disease", "unknown"), condition("crohns_disease", "unknown")]),
+        treatments=[*nsaid_failure(), course("secukinumab", status="ongoing", outcome="ongoing_response",
+                                             start="2022-01-01")]))
+    [item] = needs(result, UNKNOWN_CONDITION)
+    assert option_ids(item) == IBD_FACTS
+    statements = [b.fact for b in item.because if b.text == "Crohn's disease: unknown"]
+    assert len(statements) == 2 and len(set(statements)) == 2
+    assert any(b.text.startswith("secukinumab course") for b in item.because)
+
+
+def test_a_grouping_held_with_a_narrower_unknown_names_a_fact_about_the_narrower(advise) -> None:
+    """Session-23 review F4: the TNF-inhibitor infection grouping and active tuberculosis both
+    unknown gave one question (right) whose source was the depot glucocorticoids' fungal-infection
+    fact, with methylprednisolone acetate as its therapy. The grouping has no fact of its own, so the
+    source is now a fact about the narrower condition the record names; the fungal fact stays an
+    option. Without the narrower statement nothing changes."""
+    held = advise(patient("unknown-tnfi-infection-and-tb", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("tnfi_contraindication_infection", "unknown"),
+                                         condition("active_tuberculosis", "unknown")]), treatments=nsaid_failure()))
+    [item] = needs(held, UNKNOWN_CONDITION)
+    assert {"gc_depot_route_restrictions", "il17i_active_tb", "tnfi_active_tb"} <= option_ids(item)
+    [source] = [a for a in held.advice if a.kind == "needs-information" and a.note == item.why]
+    assert source.recommendation.id in {"il17i_active_tb", "tnfi_active_tb"}
+    assert source.therapy.iri != str(DRUG.methylprednisolone_acetate)
+    alone = advise(patient("unknown-tnfi-infection-alone", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("tnfi_contraindication_infection", "unknown")]),
+        treatments=nsaid_failure()))
+    [item] = needs(alone, UNKNOWN_CONDITION)
+    [source] = [a for a in alone.advice if a.kind == "needs-information" and a.note == item.why]
+    assert source.recommendation.id == min(option_ids(item))
 
 
 @pytest.mark.parametrize(("name", "unknown", "drug", "state"), [

@@ -50,6 +50,19 @@ def test_a_stated_contraindication_holds_back_every_tnf_inhibitor(run, diagnosis
     assert {str(DRUG.secukinumab), str(DRUG.ixekizumab)} & recommended(result)
 
 
+def test_a_contraindication_stated_twice_gives_one_item_a_drug(run) -> None:
+    """Session-23 review F6: heart failure stated present twice gave every TNF inhibitor two
+    identical contraindicated items, one a statement; now one item a drug, naming both."""
+    result = run(patient("tnfi-ci-twice", conditions=stated(condition("congestive_heart_failure"),
+                                                             condition("congestive_heart_failure")),
+                         treatments=nsaid_failure()))
+    blocked = principle_items(result)
+    assert sorted(a.therapy.iri for a in blocked) == sorted(TNFI)
+    for item in blocked:
+        assert [f.text for f in item.because] == ["congestive heart failure: present"] * 2
+        assert len({f.fact for f in item.because}) == 2
+
+
 def test_a_chronic_infection_keeps_as11s_sulfasalazine(run) -> None:
     result = run(patient("tnfi-ci-as11", conditions=stated(condition("chronic_or_recurrent_infection")),
                          treatments=nsaid_failure()))
