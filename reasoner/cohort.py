@@ -27,6 +27,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError
+from .fhir import fhir_patient_id, is_fhir
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -386,7 +387,8 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
             entries.append(_load_error(source, str(record)))
             continue
         # (a JSON line in node form names its patient in a node of its @graph)
-        if isinstance(record, dict) and record.get("id", record.get("@id")) is None and not node_form(record):
+        if isinstance(record, dict) and (fhir_patient_id(record) if is_fhir(record) else record.get(
+                "id", record.get("@id"))) is None and not node_form(record):
             entries.append(Entry(source, None, [{"severity": "violation", "path": "id", "value": None,
                                                  "message": NO_ID}]))
             continue
@@ -414,6 +416,8 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
     reports = reasoner.validate_loaded([loaded.graph for _, loaded in loaded_batch])
     pending: list[tuple[int, PatientRecord, ValidationReport]] = []
     for (index, loaded), report in zip(loaded_batch, reports, strict=True):
+        if loaded.fhir is not None:
+            report = loaded.fhir.explain(report, str(loaded.patient))
         if report.conforms:
             pending.append((index, loaded, report))
         else:

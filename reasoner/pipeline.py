@@ -168,7 +168,8 @@ class Reasoner:
     def validate(self, record: Record) -> tuple[PatientRecord, ValidationReport]:
         """Load and validate one record (in the validation store: the main store is untouched)."""
         loaded = self.load(record)
-        return loaded, self.validate_loaded([loaded.graph])[0]
+        report = self.validate_loaded([loaded.graph])[0]
+        return loaded, loaded.fhir.explain(report, str(loaded.patient)) if loaded.fhir else report
 
     def validate_loaded(self, graphs: list[Graph]) -> list[ValidationReport]:
         """Reports for records already parsed, in order; many at once is one query."""

@@ -1,4 +1,5 @@
-"""Read a patient record (Turtle, N-Triples, JSON-LD, plain JSON, a dict or an rdflib Graph).
+"""Read a patient record (Turtle, N-Triples, JSON-LD, plain JSON, a FHIR R4 Bundle, a dict or an
+rdflib Graph).
 
 Plain JSON is JSON-LD once the context shipped in reasoner/context/record.jsonld is applied; the
 context is read from the package, never fetched, and a record that points at any other remote
@@ -31,6 +32,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from .errors import RecordLoadError
+from .fhir import CodeIndex, FhirOrigin, biosimilars, bundle_to_record, code_index, is_fhir
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
 from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, plain_record_graph
@@ -61,11 +63,13 @@ _NESTED = {
 
 @dataclass
 class PatientRecord:
-    """One patient's graph and IRI, ready for validation."""
+    """One patient's graph and IRI, ready for validation; `fhir` when it was read from a FHIR
+    Bundle (where each part came from, and what was not read)."""
 
     graph: Graph
     patient: URIRef
     source: str
+    fhir: FhirOrigin | None = None
 
 
 @lru_cache(maxsize=1)
@@ -271,8 +275,8 @@ def _lexical_forms_kept() -> Iterator[None]:
         rdflib.NORMALIZE_LITERALS = previous
 
 
-def _parse_json(text: str, source: str) -> Graph:
-    return _parse_document(parse_json_text(text, source), source)
+def _parse_json(text: str, source: str, kb: Graph | None = None) -> Graph:
+    return _parse_document(parse_json_text(text, source), source, kb=kb)
 
 
 class _RepeatedKey(ValueError):
@@ -349,6 +353,8 @@ def parse_json_text(text: str, source: str = "", mark_repeats: bool = False) -> 
 # field table and their text is checked there, so check_terms has nothing to find in them and
 # is skipped (iterating an rdflib graph costs ~0.1 ms a record, which a cohort pays a million times).
 _CHECKED: weakref.WeakSet[Graph] = weakref.WeakSet()
+# Graphs read from a FHIR Bundle -> where their parts came from (load_record hands it on).
+_FHIR: weakref.WeakKeyDictionary[Graph, FhirOrigin] = weakref.WeakKeyDictionary()
 
 
 def node_form(document: Any) -> bool:
@@ -382,9 +388,23 @@ def node_form_graph(document: Any, source: str) -> Graph:
     return _parse_jsonld(_with_shipped_context(doc), source, "not valid JSON-LD")
 
 
-def _parse_document(document: Any, source: str, jsonld_only: bool = False) -> Graph:
+def _parse_document(document: Any, source: str, jsonld_only: bool = False, kb: Graph | None = None) -> Graph:
     """A JSON record as triples: written directly when the record is plain (see plain_json),
-    else through the JSON-LD processor with the shipped context; a document in node form as RDF."""
+    else through the JSON-LD processor with the shipped context; a document in node form as RDF;
+    a FHIR Bundle through the plain record it stands for (reasoner/fhir.py; its codes are looked up
+    in `kb`)."""
+    if is_fhir(document):
+        if kb is None:
+            raise RecordLoadError(f"{source}: a FHIR Bundle is read against the knowledge base: load it with "
+                                  "reasoner.recommend, Reasoner.load or load_record")
+        try:
+            converted = bundle_to_record(document, code_index_cached(kb), drug_index_cached(kb),
+                                         biosimilars_cached(kb))
+        except RecordLoadError as exc:
+            raise RecordLoadError(f"{source}: {exc}") from exc
+        graph = _parse_document(converted.record, source, jsonld_only)
+        _FHIR[graph] = converted.origin
+        return graph
     if node_form(document):
         return node_form_graph(document, source)
     try:
@@ -436,10 +456,11 @@ def parse_rdf_text(text: str, fmt: str, source: str = "") -> Graph:
     return graph
 
 
-def read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]:
-    """Parse any accepted input into an rdflib Graph; return it with a name for messages."""
+def read_graph(record: str | Path | dict[str, Any] | Graph, kb: Graph | None = None) -> tuple[Graph, str]:
+    """Parse any accepted input into an rdflib Graph; return it with a name for messages (`kb`:
+    the knowledge base, needed for a FHIR Bundle's codes)."""
     try:
-        return _read_graph(record)
+        return _read_graph(record, kb)
     except RecursionError as exc:  # json, copy and the JSON-LD processor recurse per nesting level
         raise too_deep(str(record) if isinstance(record, str | Path) else "record") from exc
 
@@ -460,11 +481,11 @@ def too_deep(name: str) -> RecordLoadError:
                            "hundreds of levels down); a record is a few levels deep")
 
 
-def _read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str]:
+def _read_graph(record: str | Path | dict[str, Any] | Graph, kb: Graph | None) -> tuple[Graph, str]:
     if isinstance(record, Graph):
         return record, "graph"
     if isinstance(record, dict):
-        return _parse_document(record, "record"), "record"
+        return _parse_document(record, "record", kb=kb), "record"
     if not isinstance(record, str | Path):
         raise RecordLoadError(
             f"a record must be a file path, a JSON object (dict) or an rdflib Graph, not {type(record).__name__}"
@@ -486,7 +507,7 @@ def _read_graph(record: str | Path | dict[str, Any] | Graph) -> tuple[Graph, str
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordLoadError(f"{path}: cannot read: {exc}") from exc
     if fmt == "json-ld":
-        return _parse_json(text, str(path)), str(path)
+        return _parse_json(text, str(path), kb), str(path)
     return parse_rdf_text(text, fmt, str(path)), str(path)
 
 
@@ -533,12 +554,12 @@ def find_patient(graph: Graph, source: str) -> URIRef:
 
 def load_record(record: str | Path | dict[str, Any] | Graph, kb: Graph) -> PatientRecord:
     """Parse, resolve drug names against `kb`, and find the single patient of a record."""
-    graph, source = read_graph(record)
+    graph, source = read_graph(record, kb)
     graph = _copy(graph) if isinstance(record, Graph) else graph  # never change a caller's graph
     if graph not in _CHECKED:
         check_terms(graph, kb, source)
     resolve_drugs(graph, drug_index_cached(kb))
-    return PatientRecord(graph, find_patient(graph, source), source)
+    return PatientRecord(graph, find_patient(graph, source), source, _FHIR.get(graph))
 
 
 def check_terms(graph: Graph, kb: Graph, source: str) -> None:
@@ -770,6 +791,14 @@ def _per_kb(build: Callable[[Graph], T], kb: Graph) -> T:
 
 def drug_index_cached(kb: Graph) -> dict[str, URIRef]:
     return _per_kb(drug_index, kb)
+
+
+def code_index_cached(kb: Graph) -> CodeIndex:
+    return _per_kb(code_index, kb)
+
+
+def biosimilars_cached(kb: Graph) -> dict[URIRef, URIRef]:
+    return _per_kb(biosimilars, kb)
 
 
 def declared_terms_cached(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:
