@@ -27,7 +27,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError
-from .fhir import fhir_patient_id, is_fhir
+from .fhir import is_fhir, patient_without_id
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -387,8 +387,8 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
             entries.append(_load_error(source, str(record)))
             continue
         # (a JSON line in node form names its patient in a node of its @graph)
-        if isinstance(record, dict) and (fhir_patient_id(record) if is_fhir(record) else record.get(
-                "id", record.get("@id"))) is None and not node_form(record):
+        if isinstance(record, dict) and (patient_without_id(record) if is_fhir(record) else record.get(
+                "id", record.get("@id")) is None and not node_form(record)):
             entries.append(Entry(source, None, [{"severity": "violation", "path": "id", "value": None,
                                                  "message": NO_ID}]))
             continue

@@ -73,14 +73,15 @@ def is_fhir(document: object) -> bool:
     return isinstance(document, dict) and isinstance(document.get("resourceType"), str)
 
 
-def fhir_patient_id(document: dict[str, Any]) -> str | None:
-    """The id of a Bundle's Patient (the record's id), or None: a cohort needs one a patient."""
-    for entry in document.get("entry") or [] if isinstance(document.get("entry"), list) else []:
+def patient_without_id(document: dict[str, Any]) -> bool:
+    """Whether a Bundle's Patient has no id (a cohort needs one a patient; a Bundle with no Patient
+    at all is refused with its own message when read)."""
+    entries = document.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
-            found = resource.get("id")
-            return found if isinstance(found, str) else None
-    return None
+            return not isinstance(resource.get("id"), str)
+    return False
 
 
 @dataclass(frozen=True)

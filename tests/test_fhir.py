@@ -329,6 +329,7 @@ def test_a_cohort_of_bundles(reasoner, tmp_path: Path) -> None:
     del third["entry"][0]["resource"]["id"]
     path = tmp_path / "bundles.jsonl"
     path.write_text("".join(json.dumps(b) + "\n" for b in (first, second, third)))
+    path.write_text(path.read_text() + json.dumps({"resourceType": "Bundle", "entry": []}) + "\n")
     folder = tmp_path / "one-a-file"
     folder.mkdir()
     (folder / "p4.json").write_text(json.dumps(bundle(*nsaids_failed("p4"), pid="p4")))
@@ -336,8 +337,9 @@ def test_a_cohort_of_bundles(reasoner, tmp_path: Path) -> None:
     summary = CohortRunner(reasoner).run([path, folder], out, rejects=rejects)
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     rejected = [json.loads(x) for x in rejects.getvalue().splitlines()]
-    assert summary.read == 4 and summary.valid == 2
+    assert summary.read == 5 and summary.valid == 2
     assert sorted(line["patient"].rsplit("/", 1)[1] for line in lines) == ["p1", "p4"]
     assert lines[0]["advice"] == reasoner.recommend(first).as_dict()["advice"]
     paths = {(r["source"].rsplit(":", 1)[1], v["path"]) for r in rejected for v in r["validation"]}
     assert ("2", "entry[3].outcome") in paths and ("3", "id") in paths
+    assert any("no Patient resource" in v["message"] for r in rejected for v in r["validation"])
