@@ -8,18 +8,22 @@ step with the first.
 What is read: the Bundle's one Patient (`id`, `gender`, `birthDate`, and the disease state in an
 axspa-kg extension), its Conditions (the diagnosis, and every other condition with a status from
 `verificationStatus` and `clinicalStatus`), its MedicationStatements (courses: the drug, the
-period, the status; outcome and maximal dose in axspa-kg extensions) and its Observations with a
-quantity (measurements). Codes are matched against the codes the knowledge base carries (SNOMED CT
-and ICD-10-CM for conditions, LOINC for measures, RxNorm for drugs) and against the axspa-kg ids
-themselves (system `https://w3id.org/axspa-kg/ontology` for conditions and measures,
-`https://w3id.org/axspa-kg/drug/` for drugs); nothing is matched by similarity.
+period, the status; the outcome in an axspa-kg extension or as an axspa-kg code in `statusReason`,
+the maximal dose in an extension) and its Observations with a quantity (measurements). Codes are
+matched against the codes the knowledge base carries (SNOMED CT, ICD-10-CM and WHO ICD-10 for
+conditions, LOINC for measures, RxNorm for drugs) and against the axspa-kg ids themselves (system
+`https://w3id.org/axspa-kg/ontology` for conditions, measures and outcomes,
+`https://w3id.org/axspa-kg/drug/` for drugs); nothing is matched by likeness.
 
 What is not read is never dropped without a word: a resource the rules have no use for (a
-condition or measure the knowledge base does not know, a lab result with no quantity, a
-MedicationRequest) is listed as a warning with the entry's position, and a medication that names
-a drug the knowledge base knows but cannot be told apart from another (or names none and carries
-an ATC code of a class the guidelines cover) is kept under its own name, so validation refuses the
-record naming it: a failed adalimumab course read as nothing would let adalimumab be recommended.
+condition or measure the knowledge base does not know, a lab result with no quantity) is listed as
+a warning with the entry's position (resources of a kind never read, and lab results of one code,
+summed up in one line each). A drug the guidelines may concern is never left out: a medication
+whose codes and text name different drugs, or an order, administration or dispense of a known drug
+(it does not say how the course went) is refused, and one that names no drug the knowledge base
+knows but carries an ATC code of a class the guidelines cover is kept under its own name, so that
+validation refuses the record naming it: a failed adalimumab course read as nothing would let
+adalimumab be recommended.
 """
 
 from __future__ import annotations
@@ -39,33 +43,52 @@ from .namespaces import AX, DRUG
 if TYPE_CHECKING:  # (validate reads record, which reads this module)
     from .validate import ValidationReport
 
-SNOMED = "http://snomed.info/sct"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-LOINC = "http://loinc.org"
-RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-ATC_SYSTEM = "http://www.whocc.no/atc"
+# Code systems, by their FHIR URI and the HL7 OID some exports use instead.
+SNOMED = ("http://snomed.info/sct", "urn:oid:2.16.840.1.113883.6.96")
+ICD10CM = ("http://hl7.org/fhir/sid/icd-10-cm", "urn:oid:2.16.840.1.113883.6.90")
+ICD10 = ("http://hl7.org/fhir/sid/icd-10",)  # WHO ICD-10
+LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
+RXNORM_SYSTEM = ("http://www.nlm.nih.gov/research/umls/rxnorm", "urn:oid:2.16.840.1.113883.6.88")
+ATC_SYSTEM = ("http://www.whocc.no/atc",)
 UCUM = "http://unitsofmeasure.org"
-AXSPA_SYSTEM = str(AX).rstrip("#")  # https://w3id.org/axspa-kg/ontology: conditions and measures by id
+AXSPA_SYSTEM = str(AX).rstrip("#")  # https://w3id.org/axspa-kg/ontology: conditions, measures, outcomes by id
 DRUG_SYSTEM = str(DRUG)  # https://w3id.org/axspa-kg/drug/: drugs by id
 EXTENSION = "https://w3id.org/axspa-kg/fhir/StructureDefinition/"
 DISEASE_STATE = EXTENSION + "disease-state"
 TREATMENT_OUTCOME = EXTENSION + "treatment-outcome"
 MAXIMAL_DOSE = EXTENSION + "maximal-dose"
+_EXTENSION_VALUES = {DISEASE_STATE: "valueCode", TREATMENT_OUTCOME: "valueCode", MAXIMAL_DOSE: "valueBoolean"}
 
 # The record's values for the three diagnoses (the shipped context maps them to these concepts).
 DIAGNOSES = {AX.ankylosing_spondylitis: "AS", AX.nr_axspa: "nr-axSpA", AX.axial_spa: "axSpA"}
 # FHIR Condition statuses -> the record's presence. A refuted condition is stated absent; one not
-# yet confirmed is unknown (so the reasoner asks); one resolved may or may not still count (a
-# history of IBD or uveitis does, a treated infection does not), so it is unknown as well.
+# yet confirmed is unknown (so the reasoner asks). One resolved or inactive may or may not still
+# count (a past IBD does, a pregnancy of 2019 or a treated infection does not), so it is unknown as
+# well, with a note saying why; one in remission is present (the disease is there, quiet).
 _UNSETTLED = {"unconfirmed", "provisional", "differential"}
-_HOLDING = {"active", "recurrence", "relapse", "inactive", "remission"}
+_PAST = {"resolved", "inactive"}
+_HOLDING = {"active", "recurrence", "relapse", "remission"}
+_CLINICAL = _HOLDING | _PAST
+_VERIFICATION = _UNSETTLED | {"confirmed", "refuted", "entered-in-error"}
 # MedicationStatement.status -> course status; the others say the drug was not taken.
 _COURSE_STATUS = {"active": "ongoing", "on-hold": "ongoing", "completed": "stopped", "stopped": "stopped"}
 _NOT_TAKEN = {"not-taken", "intended", "entered-in-error"}
+_MEDICATION_STATUSES = set(_COURSE_STATUS) | _NOT_TAKEN | {"unknown"}
+# Resources that name a drug without saying how a course went (ordered, given, handed out).
+_MEDICATION_EVENTS = ("MedicationRequest", "MedicationAdministration", "MedicationDispense")
 _OBSERVATION_KEPT = {"final", "amended", "corrected"}
-# Units the record's measures are in (README): a value in another unit would change the advice.
-_UNITS = {"crp": {"mg/L"}, "esr": {"mm/h", "mm/hr"}}
-_DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2}))?)?")
+# Units the record's measures are in (README), lower-cased; mg/dL CRP is converted (x10, exact).
+_UNITS = {"crp": {"mg/l"}, "esr": {"mm/h", "mm/hr"}}
+_CONVERTED = {("crp", "mg/dl"): Decimal(10)}
+# A FHIR date or dateTime (the date part is what the record keeps).
+_DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2})(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+                   r"(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$")
+# Words of a medication's text that make it a local form (a gel, eye drops ...): the guidelines'
+# courses are systemic, so such a product is not read as a course of the drug it holds.
+_LOCAL_FORM = re.compile(r"\b(gel|cream|ointment|topical|patch|plaster|ophthalmic|eye|drops?|inhal\w*|nasal|spray|"
+                         r"lotion|foam|enema|otic|ear|mouthwash|shampoo|transdermal|cutaneous)\b", re.IGNORECASE)
+# At most this many entries are named in a warning that sums up resources of one kind not read.
+_NAMED = 5
 
 
 def is_fhir(document: object) -> bool:
@@ -118,14 +141,16 @@ class Converted:
 
 @dataclass(frozen=True)
 class CodeIndex:
-    """The knowledge base's codes: conditions and measures by system and code, drugs by name."""
+    """The knowledge base's codes: conditions and measures by system and code."""
 
     snomed: dict[str, URIRef]
-    icd10cm: dict[str, list[URIRef]]  # code prefix -> concepts (ranges spelt out per category)
+    icd10cm: dict[str, list[URIRef]]  # code prefix without its dot -> concepts (ranges spelt out)
+    icd10: dict[str, list[URIRef]]  # the same, WHO ICD-10
     loinc: dict[str, URIRef]
     labels: dict[str, URIRef]  # lower-cased label or alternative label -> condition or measure
     concepts: frozenset[URIRef]  # conditions and measures (ids under AXSPA_SYSTEM)
     measures: frozenset[URIRef]
+    outcomes: frozenset[str]  # the response types' ids (the record's outcome values)
     broader: dict[URIRef, frozenset[URIRef]]  # concept -> what it falls under (itself included)
     atc_classes: frozenset[str]  # ATC level-4 groups (5 characters) of the knowledge base's drugs
 
@@ -138,20 +163,26 @@ def code_index(kb: Graph) -> CodeIndex:
     concepts |= measures | set(DIAGNOSES)
     snomed = {str(code): s for s, code in kb.subject_objects(AX.snomedCt) if s in concepts}
     loinc = {str(code): s for s, code in kb.subject_objects(AX.loinc) if s in measures}
-    icd: dict[str, list[URIRef]] = {}
-    for concept, value in kb.subject_objects(AX.icd10cm):
-        if concept not in concepts:
-            continue
-        for prefix in _icd_prefixes(str(value)):
-            icd.setdefault(prefix, []).append(concept)  # type: ignore[arg-type]
+
+    def icd(prop: URIRef) -> dict[str, list[URIRef]]:
+        out: dict[str, list[URIRef]] = {}
+        for concept, value in kb.subject_objects(prop):
+            if concept in concepts:
+                for prefix in _icd_prefixes(str(value)):
+                    out.setdefault(prefix, []).append(concept)  # type: ignore[arg-type]
+        return out
+
     labels: dict[str, URIRef] = {}
     for concept in sorted(concepts):
         for prop in (RDFS.label, SKOS.altLabel):
             for label in kb.objects(concept, prop):
                 labels.setdefault(str(label).strip().lower(), concept)
+    outcomes = frozenset(str(s).removeprefix(str(AX)) for s in kb.subjects(RDF.type, AX.ResponseType)
+                         if str(s).startswith(str(AX)))
     broader = {c: _closure(kb, c) for c in concepts}
     atc = frozenset(str(code)[:5] for code in kb.objects(None, AX.atcCode) if len(str(code)) >= 5)
-    return CodeIndex(snomed, icd, loinc, labels, frozenset(concepts), frozenset(measures), broader, atc)
+    return CodeIndex(snomed, icd(AX.icd10cm), icd(AX.icd10), loinc, labels, frozenset(concepts),
+                     frozenset(measures), outcomes, broader, atc)
 
 
 def _closure(kb: Graph, concept: URIRef) -> frozenset[URIRef]:
@@ -167,9 +198,10 @@ def _closure(kb: Graph, concept: URIRef) -> frozenset[URIRef]:
 
 
 def _icd_prefixes(value: str) -> list[str]:
-    """ICD-10-CM codes as the knowledge base writes them ("K50", "H20.02-", "A15-A19") as prefixes
-    a patient's code must start with: a trailing dash means "and its subcodes", a range between two
-    categories of one letter stands for each category in it."""
+    """ICD-10 codes as the knowledge base writes them ("K50", "H20.02-", "A15-A19") as prefixes a
+    patient's code must start with, without the dot (exports write "K50.90" and "K5090"): a
+    trailing dash means "and its subcodes", a range between two categories of one letter stands for
+    each category in it."""
     value = value.strip().upper()
     if value.endswith("-"):
         value = value[:-1]
@@ -177,7 +209,7 @@ def _icd_prefixes(value: str) -> list[str]:
     if found and found.group(1) == found.group(3):
         letter, low, high = found.group(1), int(found.group(2)), int(found.group(4))
         return [f"{letter}{n:02d}" for n in range(low, high + 1)]
-    return [value] if re.fullmatch(r"[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?", value) else []
+    return [value.replace(".", "")] if re.fullmatch(r"[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?", value) else []
 
 
 def _most_specific(found: list[URIRef], index: CodeIndex) -> URIRef | None:
@@ -193,57 +225,104 @@ def _most_specific(found: list[URIRef], index: CodeIndex) -> URIRef | None:
     return narrowest[0] if len(narrowest) == 1 else None
 
 
-def concept_of(codeable: object, index: CodeIndex) -> URIRef | None:
-    """The condition or measure a CodeableConcept names: an axspa-kg id, then a SNOMED CT or LOINC
-    code, then an ICD-10-CM code by its longest matching prefix, then the text or a display that is
-    a label of the knowledge base (exactly, ignoring case)."""
-    if not isinstance(codeable, dict):
-        return None
-    codings = [c for c in codeable.get("coding") or [] if isinstance(c, dict)]
-    for wanted in (AXSPA_SYSTEM, SNOMED, LOINC, ICD10CM):
-        for coding in codings:
-            system, code = coding.get("system"), coding.get("code")
-            if system != wanted or not isinstance(code, str):
-                continue
-            if system == AXSPA_SYSTEM and URIRef(str(AX) + code) in index.concepts:
-                return URIRef(str(AX) + code)
-            if system == SNOMED and code in index.snomed:
-                return index.snomed[code]
-            if system == LOINC and code in index.loinc:
-                return index.loinc[code]
-            if system == ICD10CM:
-                upper = code.strip().upper()
-                for length in range(len(upper), 2, -1):
-                    if upper[:length] in index.icd10cm:
-                        return _most_specific(index.icd10cm[upper[:length]], index)
-    texts = [codeable.get("text")] + [c.get("display") for c in codings]
-    for text in texts:
-        if isinstance(text, str) and text.strip().lower() in index.labels:
-            return index.labels[text.strip().lower()]
-    return None
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__)
 
 
-def _describe(codeable: object) -> str:
+def _list(value: object, path: str) -> list[Any]:
+    """A FHIR array (absent: empty); anything else is refused, naming the field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RecordLoadError(f"{path}: expected a list, got {_json_kind(value)}")
+    return value
+
+
+def _object(value: object, path: str) -> dict[str, Any] | None:
+    """A FHIR complex value (absent: None); anything else is refused, naming the field."""
+    if value is None or isinstance(value, dict):
+        return value
+    raise RecordLoadError(f"{path}: expected an object, got {_json_kind(value)}")
+
+
+def _text(value: object, path: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise RecordLoadError(f"{path}: expected text, got {_json_kind(value)}")
+
+
+@dataclass(frozen=True)
+class Coding:
+    system: str | None
+    code: str | None
+    display: str | None
+
+
+def _codeable(value: object, path: str) -> tuple[list[Coding], str | None]:
+    """A CodeableConcept's codings and text, every part checked for its JSON type."""
+    concept = _object(value, path)
+    if concept is None:
+        return [], None
+    codings = []
+    for number, coding in enumerate(_list(concept.get("coding"), f"{path}.coding"), start=1):
+        where = f"{path}.coding[{number}]"
+        item = _object(coding, where) or {}
+        codings.append(Coding(_text(item.get("system"), f"{where}.system"), _text(item.get("code"), f"{where}.code"),
+                              _text(item.get("display"), f"{where}.display")))
+    return codings, _text(concept.get("text"), f"{path}.text")
+
+
+def _describe(codings: list[Coding], text: str | None) -> str:
     """A CodeableConcept as a person would name it in a message."""
-    if not isinstance(codeable, dict):
-        return "no code"
-    codings = [c for c in codeable.get("coding") or [] if isinstance(c, dict)]
-    text = codeable.get("text") or next((c.get("display") for c in codings if c.get("display")), None)
-    codes = ", ".join(f"{c.get('system', '?')}|{c.get('code', '?')}" for c in codings)
-    return f"{text!r} ({codes})" if text and codes else repr(text) if text else codes or "no code"
+    shown = text or next((c.display for c in codings if c.display), None)
+    codes = ", ".join(f"{c.system or '?'}|{c.code or '?'}" for c in codings)
+    return f"{shown!r} ({codes})" if shown and codes else repr(shown) if shown else codes or "no code"
 
 
-def _status_code(codeable: object) -> str | None:
-    if isinstance(codeable, dict):
-        for coding in codeable.get("coding") or []:
-            if isinstance(coding, dict) and isinstance(coding.get("code"), str):
-                return coding["code"]
+def concept_of(codings: list[Coding], text: str | None, index: CodeIndex) -> URIRef | None:
+    """The condition or measure a CodeableConcept names: an axspa-kg id, then a SNOMED CT or LOINC
+    code, then an ICD-10-CM (or WHO ICD-10) code by the longest of the knowledge base's codes it
+    starts with, then the text or a display that is a label of the knowledge base (exactly,
+    ignoring case)."""
+    for kind in ((AXSPA_SYSTEM,), SNOMED, LOINC, ICD10CM, ICD10):
+        for coding in codings:
+            if coding.system not in kind or not coding.code:
+                continue
+            code = coding.code.strip()
+            if kind == (AXSPA_SYSTEM,) and URIRef(str(AX) + code) in index.concepts:
+                return URIRef(str(AX) + code)
+            if kind == SNOMED and code in index.snomed:
+                return index.snomed[code]
+            if kind == LOINC and code in index.loinc:
+                return index.loinc[code]
+            if kind in (ICD10CM, ICD10):
+                table = index.icd10cm if kind == ICD10CM else index.icd10
+                bare = code.upper().replace(".", "")
+                for length in range(len(bare), 2, -1):
+                    if bare[:length] in table:
+                        return _most_specific(table[bare[:length]], index)
+    for shown in [text, *(c.display for c in codings)]:
+        if shown and shown.strip().lower() in index.labels:
+            return index.labels[shown.strip().lower()]
     return None
+
+
+def _status_code(value: object, path: str) -> str | None:
+    """A status given as a CodeableConcept (FHIR R4), or as a bare code (STU3 wrote them so)."""
+    if isinstance(value, str):
+        return value
+    codings, _ = _codeable(value, path)
+    return next((c.code for c in codings if c.code), None)
 
 
 def _date(value: object, path: str) -> str | None:
-    """A FHIR date or dateTime as the record's YYYY-MM-DD; a partial date (1980, 1980-04) cannot be
-    one, so it is refused, naming the field."""
+    """A FHIR date or dateTime as the record's YYYY-MM-DD (its date part, as written, whatever the
+    time zone); a partial date (1980, 1980-04) cannot be one, so it is refused, naming the field."""
     if value is None:
         return None
     found = _DATE.match(value) if isinstance(value, str) else None
@@ -251,7 +330,12 @@ def _date(value: object, path: str) -> str | None:
         raise RecordLoadError(f"{path}: {value!r} is not a FHIR date")
     if not found.group(5):
         raise RecordLoadError(f"{path}: {value!r} gives no day; the record needs a full date (YYYY-MM-DD)")
-    return found.group(0)
+    day = value[:10]
+    try:
+        date.fromisoformat(day)
+    except ValueError as exc:
+        raise RecordLoadError(f"{path}: {value!r} is not a date of the calendar") from exc
+    return day
 
 
 def age_on(birth_date: object, today: date, path: str) -> int:
@@ -263,45 +347,138 @@ def age_on(birth_date: object, today: date, path: str) -> int:
     year = int(found.group(1))
     month = int(found.group(3)) if found.group(3) else 12
     day = int(found.group(5)) if found.group(5) else 31
+    if found.group(5):
+        try:
+            date(year, month, day)
+        except ValueError as exc:
+            raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar") from exc
+    if (year, month, day) > (today.year, today.month, today.day) and found.group(5):
+        raise RecordLoadError(f"{path}: {birth_date!r} is after today")
+    if not 1 <= month <= 12:
+        raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar")
     return today.year - year - ((today.month, today.day) < (month, day))
 
 
-def _extensions(resource: dict[str, Any], url: str) -> list[dict[str, Any]]:
-    return [e for e in resource.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+def _extensions(resource: dict[str, Any], url: str, path: str) -> list[Any]:
+    """The values of an axspa-kg extension, each checked for the value[x] it must use."""
+    wanted = _EXTENSION_VALUES[url]
+    values = []
+    for number, extension in enumerate(_list(resource.get("extension"), f"{path}.extension"), start=1):
+        where = f"{path}.extension[{number}]"
+        item = _object(extension, where) or {}
+        if item.get("url") != url:
+            continue
+        value = item.get(wanted)
+        kind = bool if wanted == "valueBoolean" else str
+        if not isinstance(value, kind):
+            given = next((k for k in item if k.startswith("value")), None)
+            raise RecordLoadError(f"{where}: the {url.rsplit('/', 1)[1]} extension takes a {wanted}"
+                                  + (f", not {given}" if given and given != wanted else f", not {_json_kind(value)}"))
+        values.append(value)
+    return values
 
 
-def _notes(resource: dict[str, Any]) -> str | None:
-    texts = [n.get("text") for n in resource.get("note") or [] if isinstance(n, dict)]
-    kept = [t.strip() for t in texts if isinstance(t, str) and t.strip()]
+def _notes(resource: dict[str, Any], path: str) -> str | None:
+    kept = []
+    for number, note in enumerate(_list(resource.get("note"), f"{path}.note"), start=1):
+        text = _text((_object(note, f"{path}.note[{number}]") or {}).get("text"), f"{path}.note[{number}].text")
+        if text and text.strip():
+            kept.append(text.strip())
     return " ".join(kept) or None
+
+
+def _norm(text: str) -> str:
+    """A name as its words, lower-cased ("Depo-Medrol" and "depo medrol" are one)."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@dataclass(frozen=True)
+class DrugNames:
+    """The knowledge base's drug names and codes (record.drug_index), for finding them in a text."""
+
+    exact: dict[str, URIRef]  # lower-cased name or code -> drug (what the record's `drug` resolves)
+    words: dict[str, tuple[str, URIRef]]  # the name as words -> (a name `exact` holds, drug)
+    biosimilar_of: dict[URIRef, URIRef]
+
+    @classmethod
+    def build(cls, drugs: dict[str, URIRef], biosimilar_of: dict[URIRef, URIRef]) -> DrugNames:
+        words: dict[str, tuple[str, URIRef]] = {}
+        for key, drug in sorted(drugs.items()):
+            normal = _norm(key)
+            if normal and not normal.replace(" ", "").isdigit() and "://" not in key:  # no codes, no IRIs
+                words.setdefault(normal, (key, drug))
+        return cls(dict(drugs), words, dict(biosimilar_of))
+
+    def named_in(self, text: str) -> dict[URIRef, str]:
+        """The drugs named word for word in `text`, each with the name found; a name inside a
+        longer one found at the same place gives way ("methylprednisolone" in "methylprednisolone
+        acetate", "adalimumab" in "adalimumab-atto")."""
+        tokens = re.findall(r"[a-z0-9]+", text.lower())
+        spans = []
+        for n in range(1, 5):
+            for start in range(len(tokens) - n + 1):
+                found = self.words.get(" ".join(tokens[start:start + n]))
+                if found:
+                    spans.append((start, start + n, found))
+        kept = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0])
+                                            for o in spans)]
+        return {drug: key for _, _, (key, drug) in kept}
+
+    def without_reference_products(self, drugs: set[URIRef]) -> set[URIRef]:
+        """A biosimilar named beside its reference product is the product meant."""
+        return drugs - {self.biosimilar_of[d] for d in drugs if d in self.biosimilar_of}
+
+
+def biosimilars(kb: Graph) -> dict[URIRef, URIRef]:
+    """Biosimilar -> its reference product."""
+    return {s: o for s, o in kb.subject_objects(AX.biosimilarOf) if isinstance(s, URIRef) and isinstance(o, URIRef)}
+
+
+@dataclass
+class _Summary:
+    """Resources of one kind not read, summed up in one warning."""
+
+    what: str
+    why: str
+    paths: list[str]
 
 
 class _Reader:
     """One Bundle, read entry by entry."""
 
-    def __init__(self, bundle: dict[str, Any], kb_index: CodeIndex, drugs: dict[str, URIRef],
-                 biosimilar_of: dict[URIRef, URIRef], today: date) -> None:
-        self.index, self.drugs, self.biosimilar_of, self.today = kb_index, drugs, biosimilar_of, today
+    def __init__(self, bundle: dict[str, Any], index: CodeIndex, drugs: DrugNames, today: date) -> None:
+        self.index, self.drugs, self.today = index, drugs, today
         self.left_out: list[tuple[str, str, str]] = []
+        self.summaries: dict[tuple[str, str], _Summary] = {}
         self.where: dict[str, str] = {}  # record path -> Bundle path
-        entries = bundle.get("entry")
-        if entries is None:
-            entries = []
-        if not isinstance(entries, list):
-            raise RecordLoadError("entry: expected a list of Bundle entries")
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
-        for number, entry in enumerate(entries, start=1):
+        for number, entry in enumerate(_list(bundle.get("entry"), "entry"), start=1):
             path = f"entry[{number}]"
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            item = _object(entry, path) or {}
+            resource = _object(item.get("resource"), f"{path}.resource")
+            if resource is None:  # (a transaction response's entry may hold none)
+                self.sum_up("entries", "they hold no resource", path)
+                continue
+            if not isinstance(resource.get("resourceType"), str):
                 raise RecordLoadError(f"{path}.resource: expected a FHIR resource (an object with a resourceType)")
-            url = entry.get("fullUrl")
-            self.resources.append((path, resource, url if isinstance(url, str) else None))
+            self.resources.append((path, resource, _text(item.get("fullUrl"), f"{path}.fullUrl")))
 
     def leave_out(self, path: str, resource: dict[str, Any], why: str) -> None:
         name = f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else str(
             resource.get("resourceType"))
         self.left_out.append((path, name, f"not read: {why}"))
+
+    def sum_up(self, what: str, why: str, path: str) -> None:
+        self.summaries.setdefault((what, why), _Summary(what, why, [])).paths.append(path)
+
+    def summed_up(self) -> list[tuple[str, str, str]]:
+        out = []
+        for summary in self.summaries.values():
+            paths = summary.paths
+            named = ", ".join(paths[:_NAMED]) + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
+            out.append((paths[0], f"{summary.what} ×{len(paths)}",
+                        f"not read: {len(paths)} {summary.what} ({named}): {summary.why}"))
+        return out
 
     def read(self) -> dict[str, Any]:
         patients = [(p, r, u) for p, r, u in self.resources if r["resourceType"] == "Patient"]
@@ -313,39 +490,35 @@ class _Reader:
         path, patient, url = patients[0]
         self.where.update({"id": f"{path}.id", "age": f"{path}.birthDate", "sex": f"{path}.gender",
                            "diseaseState": f"{path}.extension", "diagnosis": "entry"})
-        references = {f"Patient/{patient['id']}"} if isinstance(patient.get("id"), str) else set()
-        if url:
-            references.add(url)
+        pid = _text(patient.get("id"), f"{path}.id")
+        references = ({f"Patient/{pid}"} if pid else set()) | ({url} if url else set())
         record = self.patient(path, patient)
         medications: dict[str, dict[str, Any]] = {}
-        for _, resource, url in self.resources:
+        for _, resource, full_url in self.resources:
             if resource["resourceType"] == "Medication":
-                for ref in ([f"Medication/{resource['id']}"] if isinstance(resource.get("id"), str) else []) + [url]:
-                    if ref:
-                        medications[ref] = resource
+                if isinstance(resource.get("id"), str):
+                    medications[f"Medication/{resource['id']}"] = resource
+                if full_url:
+                    medications[full_url] = resource
         conditions: list[dict[str, Any]] = []
         diagnoses: dict[str, str] = {}
         for path, resource, _ in self.resources:
             kind = resource["resourceType"]
             if kind in ("Patient", "Medication"):
                 continue
-            if kind not in ("Condition", "MedicationStatement", "Observation"):
-                self.leave_out(path, resource, f"axspa-kg reads Patient, Condition, MedicationStatement, "
-                                               f"Medication and Observation resources, not {kind}")
+            if kind not in ("Condition", "MedicationStatement", "Observation", *_MEDICATION_EVENTS):
+                self.sum_up(f"{kind} resources", "axspa-kg reads Patient, Condition, MedicationStatement, Medication "
+                                                 "and Observation resources", path)
                 continue
-            subject = resource.get("subject")
-            reference = subject.get("reference") if isinstance(subject, dict) else None
-            if reference not in references:
-                raise RecordLoadError(
-                    f"{path}.subject: {reference!r} is not the Bundle's patient ({' or '.join(sorted(references))}); "
-                    "a Bundle holds one patient's resources" if reference else
-                    f"{path}.subject: missing; each Condition, MedicationStatement and Observation names its patient")
+            self.check_subject(path, resource, references, pid)
             if kind == "Condition":
                 self.condition(path, resource, conditions, diagnoses)
             elif kind == "MedicationStatement":
                 self.course(path, resource, medications, record.setdefault("treatments", []))
-            else:
+            elif kind == "Observation":
                 self.measurement(path, resource, record.setdefault("measurements", []))
+            else:
+                self.medication_event(path, resource, medications)
         if len(set(diagnoses.values())) > 1:
             found = ", ".join(f"{value} ({where})" for where, value in diagnoses.items())
             raise RecordLoadError(f"entry: the Bundle gives two diagnoses, {found}; keep the one that holds")
@@ -355,6 +528,18 @@ class _Reader:
         if conditions:
             record["conditions"] = conditions
         return {key: value for key, value in record.items() if value != []}
+
+    def check_subject(self, path: str, resource: dict[str, Any], references: set[str], pid: str | None) -> None:
+        subject = resource.get("subject")
+        if subject is None:
+            raise RecordLoadError(f"{path}.subject: missing; each Condition, MedicationStatement and Observation "
+                                  "names its patient")
+        reference = _text((_object(subject, f"{path}.subject") or {}).get("reference"), f"{path}.subject.reference")
+        # (an absolute URL of the patient's own id counts too: https://ehr.example/fhir/Patient/123)
+        if reference in references or (pid and reference and reference.endswith(f"/Patient/{pid}")):
+            return
+        raise RecordLoadError(f"{path}.subject: {reference!r} is not the Bundle's patient "
+                              f"({' or '.join(sorted(references))}); a Bundle holds one patient's resources")
 
     def patient(self, path: str, patient: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = {}
@@ -367,32 +552,37 @@ class _Reader:
             raise RecordLoadError(f"{path}.gender: {gender!r} is not a FHIR gender (male, female, other, unknown)")
         if patient.get("birthDate") is not None:
             record["age"] = age_on(patient["birthDate"], self.today, f"{path}.birthDate")
-        states = _extensions(patient, DISEASE_STATE)
+        states = _extensions(patient, DISEASE_STATE, path)
         if len(states) > 1:
             raise RecordLoadError(f"{path}.extension: the disease state is given {len(states)} times; give it once")
         if states:
-            record["diseaseState"] = states[0].get("valueCode")
+            record["diseaseState"] = states[0]
         return record
 
     def condition(self, path: str, resource: dict[str, Any], conditions: list[dict[str, Any]],
                   diagnoses: dict[str, str]) -> None:
-        verification = _status_code(resource.get("verificationStatus"))
+        verification = _status_code(resource.get("verificationStatus"), f"{path}.verificationStatus")
+        clinical = _status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus")
+        if verification not in _VERIFICATION | {None}:
+            raise RecordLoadError(f"{path}.verificationStatus: {verification!r} is not a FHIR condition "
+                                  "verification status")
+        if clinical not in _CLINICAL | {None}:
+            raise RecordLoadError(f"{path}.clinicalStatus: {clinical!r} is not a FHIR condition clinical status")
         if verification == "entered-in-error":
             self.leave_out(path, resource, "entered in error")
             return
-        concept = concept_of(resource.get("code"), self.index)
+        codings, text = _codeable(resource.get("code"), f"{path}.code")
+        concept = concept_of(codings, text, self.index)
         if concept is None or concept in self.index.measures:
-            self.leave_out(path, resource, f"{_describe(resource.get('code'))} is not a condition axspa-kg knows")
+            self.leave_out(path, resource, f"{_describe(codings, text)} is not a condition axspa-kg knows"
+                                           + self.maybe(codings, text))
             return
-        clinical = _status_code(resource.get("clinicalStatus"))
         if verification == "refuted":
             status = "absent"
-        elif verification in _UNSETTLED or clinical == "resolved":
+        elif verification in _UNSETTLED or clinical in _PAST:
             status = "unknown"
-        elif clinical in _HOLDING or clinical is None:
-            status = "present"
         else:
-            raise RecordLoadError(f"{path}.clinicalStatus: {clinical!r} is not a FHIR condition clinical status")
+            status = "present"
         if concept in DIAGNOSES and status == "present":
             diagnoses[path] = DIAGNOSES[concept]
             return
@@ -402,151 +592,214 @@ class _Reader:
             return
         self.where[f"conditions[{len(conditions) + 1}]"] = path
         item: dict[str, Any] = {"condition": str(concept).removeprefix(str(AX)), "status": status}
-        note = _notes(resource)
-        if clinical == "resolved" and verification not in _UNSETTLED | {"refuted"}:
-            note = " ".join(filter(None, ["FHIR clinicalStatus: resolved; whether it still counts is not said.", note]))
+        note = _notes(resource, path)
+        if clinical in _PAST and verification not in _UNSETTLED | {"refuted"}:
+            note = " ".join(filter(None, [f"FHIR clinicalStatus: {clinical}; whether it still counts is not said.",
+                                          note]))
         if note:
             item["note"] = note
         conditions.append(item)
 
-    def drug_name(self, codeable: object, path: str) -> tuple[str | None, bool]:
+    def maybe(self, codings: list[Coding], text: str | None) -> str:
+        """A hint when a condition not read names one the knowledge base knows inside its text."""
+        for shown in [text, *(c.display for c in codings)]:
+            for label, concept in self.index.labels.items():
+                if shown and len(label) > 3 and f" {label} " in f" {_norm(shown)} ":
+                    ident = str(concept).removeprefix(str(AX))
+                    return (f"; its text names {label}: if that is what it records, give a code the knowledge base "
+                            f"carries or the axspa-kg id {ident!r} (code system {AXSPA_SYSTEM})")
+        return ""
+
+    def drug_name(self, codings: list[Coding], text: str | None, path: str) -> tuple[str | None, bool]:
         """(the name the record's `drug` field gets, whether it must be kept when unresolved).
 
-        The codes (axspa-kg drug ids, RxNorm) and the texts are resolved as a JSON record's `drug`
-        is; the text is the name kept where it resolves, since a brand tells a biosimilar from its
-        reference product and an RxNorm ingredient code does not. Two that name different drugs
-        are refused. Where none resolves, a drug of the knowledge base named word for word inside
-        the text (a biosimilar's brand before its reference product: "adalimumab-atto [Amjevita]"),
-        when exactly one; else the text, kept (so that validation refuses it by name) when it names
-        several known drugs or carries an ATC code of a class the guidelines cover, and left out
-        otherwise."""
-        if not isinstance(codeable, dict):
-            return None, False
-        codings = [c for c in codeable.get("coding") or [] if isinstance(c, dict)]
-        codes = [c["code"] for c in codings
-                 if c.get("system") in (DRUG_SYSTEM, RXNORM_SYSTEM) and isinstance(c.get("code"), str)]
-        texts = [t.strip() for t in [codeable.get("text"), *(c.get("display") for c in codings)]
-                 if isinstance(t, str) and t.strip()]
-        resolved = {name: self.drugs[name.lower()] for name in texts + codes if name.lower() in self.drugs}
-        drugs = set(resolved.values())
-        drugs -= {self.biosimilar_of[d] for d in drugs if d in self.biosimilar_of}
+        The codes (axspa-kg drug ids, RxNorm) and texts that resolve as a JSON record's `drug` does,
+        and the drugs named word for word inside the texts, must name one drug (a biosimilar's
+        brand beside its reference product names the biosimilar), else the medication is refused.
+        The name kept is a text that resolves, else the name found in a text (a brand tells a
+        biosimilar from its reference product; an RxNorm ingredient code does not), else the code.
+        Where nothing names a known drug, the text (or code) is kept, so that validation refuses it
+        by name, when an ATC code puts it in a class of the knowledge base's drugs, and left out
+        otherwise; so is a drug code with no text at all. A local form (a gel, eye drops) is not a
+        course of the drug it holds."""
+        codes = [c.code.strip() for c in codings
+                 if c.code and (c.system == DRUG_SYSTEM or c.system in RXNORM_SYSTEM)]
+        texts = [t.strip() for t in [text, *(c.display for c in codings)] if t and t.strip()]
+        resolved = {name: self.drugs.exact[name.lower()] for name in texts + codes if name.lower() in self.drugs.exact}
+        found: dict[URIRef, str] = {}
+        for shown in texts:
+            for drug, name in self.drugs.named_in(shown).items():
+                found.setdefault(drug, name)
+        drugs = self.drugs.without_reference_products(set(resolved.values()) | set(found))
         if len(drugs) > 1:
-            named = ", ".join(f"{name!r}" for name in resolved)
+            named = ", ".join(sorted({repr(n) for n, d in resolved.items() if d in drugs}
+                                     | {repr(n) for d, n in found.items() if d in drugs}))
             raise RecordLoadError(f"{path}: the medication's codes and text name different drugs ({named}); "
-                                  "correct the one that is wrong")
+                                  "give the one that was taken")
         if drugs:
             drug = next(iter(drugs))
-            return next(name for name in texts + codes if resolved.get(name) == drug), False
-        named = {self.drugs[w] for text in texts for w in _word_runs(text) if w in self.drugs}
-        named -= {self.biosimilar_of[d] for d in named if d in self.biosimilar_of}
-        if len(named) == 1:
-            return str(next(iter(named))), False
-        atc = any(c.get("system") == ATC_SYSTEM and str(c.get("code", ""))[:5] in self.index.atc_classes
-                  for c in codings)
-        shown = texts[0] if texts else (codes[0] if codes else None)
-        return shown, bool(named) or atc
+            if any(_LOCAL_FORM.search(t) for t in texts):
+                return None, False
+            return next((n for n in texts if resolved.get(n) == drug), None) or found.get(drug) or next(
+                n for n, d in resolved.items() if d == drug), False
+        atc = any(c.system in ATC_SYSTEM and (c.code or "")[:5] in self.index.atc_classes for c in codings)
+        shown = texts[0] if texts else (codes[0] if codes else next((c.code for c in codings if c.code), None))
+        # a drug code with no text to tell what it is (an RxNorm product code: the knowledge base
+        # holds ingredient codes) may be a drug the guidelines concern: kept, so it is refused by name
+        return shown, atc or (bool(codes) and not texts)
+
+    def medication(self, path: str, resource: dict[str, Any],
+                   medications: dict[str, dict[str, Any]]) -> tuple[list[Coding], str | None]:
+        """The codings and text of the medication a resource names, inline or by reference."""
+        if resource.get("medicationCodeableConcept") is not None:
+            return _codeable(resource["medicationCodeableConcept"], f"{path}.medicationCodeableConcept")
+        reference = _object(resource.get("medicationReference"), f"{path}.medicationReference")
+        if reference is None:
+            raise RecordLoadError(f"{path}: no medicationCodeableConcept or medicationReference names the drug")
+        target = _text(reference.get("reference"), f"{path}.medicationReference.reference")
+        contained = {f"#{r.get('id')}": r for r in _list(resource.get("contained"), f"{path}.contained")
+                     if isinstance(r, dict) and r.get("resourceType") == "Medication"}
+        medication = contained.get(target or "") or medications.get(target or "")
+        if medication is None:
+            named = target or _text(reference.get("display"), f"{path}.medicationReference.display")
+            raise RecordLoadError(f"{path}.medicationReference: {named!r} is no Medication in the Bundle"
+                                  + ("" if target else " (a reference with only a display names none)"))
+        return _codeable(medication.get("code"), f"{path}.medicationReference (Medication.code)")
+
+    def medication_event(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> None:
+        """An order, administration or dispense: of a drug the knowledge base knows it is refused
+        (it does not say how the course went, and read as nothing it would let a failed drug be
+        recommended again); of any other, left out."""
+        kind = resource["resourceType"]
+        named = resource.get("medicationCodeableConcept") is not None or resource.get("medicationReference") is not None
+        codings, text = self.medication(path, resource, medications) if named else ([], None)
+        name, keep = self.drug_name(codings, text, f"{path}.medication")
+        if name is not None and (name.lower() in self.drugs.exact or keep):
+            raise RecordLoadError(f"{path}: a {kind} of {name!r}: axspa-kg reads courses from MedicationStatement "
+                                  "resources only (an order, administration or dispense does not say how the course "
+                                  "went); give this course as a MedicationStatement with its status and outcome")
+        self.sum_up(f"{kind} resources", "of no drug the knowledge base knows (courses are read from "
+                                         "MedicationStatement resources)", path)
 
     def course(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
                courses: list[dict[str, Any]]) -> None:
         status = resource.get("status")
+        if status not in _MEDICATION_STATUSES:
+            raise RecordLoadError(f"{path}.status: {status!r} is not a FHIR MedicationStatement status")
         if status in _NOT_TAKEN:
             self.leave_out(path, resource, f"status {status}: not a course taken")
             return
-        codeable = resource.get("medicationCodeableConcept")
-        reference = resource.get("medicationReference")
-        if codeable is None and isinstance(reference, dict):
-            target = str(reference.get("reference"))
-            contained = {f"#{r.get('id')}": r for r in resource.get("contained") or []
-                         if isinstance(r, dict) and r.get("resourceType") == "Medication"}
-            medication = contained.get(target) or medications.get(target)
-            if medication is None:
-                raise RecordLoadError(f"{path}.medicationReference: {reference.get('reference')!r} is no Medication "
-                                      "in the Bundle")
-            codeable = medication.get("code")
-        name, keep = self.drug_name(codeable, f"{path}.medication")
+        codings, text = self.medication(path, resource, medications)
+        name, keep = self.drug_name(codings, text, f"{path}.medication")
+        if name is None and (codings or text):
+            self.leave_out(path, resource, f"{_describe(codings, text)} is a local form (a gel, drops ...); the "
+                                           "guidelines' courses are of drugs taken by mouth or injection")
+            return
         if name is None:
             raise RecordLoadError(f"{path}.medication: no code or text names the drug")
-        if name.lower() not in self.drugs and not keep:
-            self.leave_out(path, resource, f"{_describe(codeable)} names no drug axspa-kg knows (if the guidelines "
-                                           "concern it, give its generic name or RxNorm ingredient code)")
+        if name.lower() not in self.drugs.exact and not keep:
+            self.leave_out(path, resource, f"{_describe(codings, text)} names no drug axspa-kg knows (if the "
+                                           "guidelines concern it, give its generic name or RxNorm ingredient code)")
             return
         item: dict[str, Any] = {"drug": name}
         if status in _COURSE_STATUS:
             item["status"] = _COURSE_STATUS[status]
-        elif status != "unknown":
-            raise RecordLoadError(f"{path}.status: {status!r} is not a FHIR MedicationStatement status")
-        period = resource.get("effectivePeriod")
-        if isinstance(period, dict):
+        notes = []
+        period = _object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
+        if period is not None:
             item["start"] = _date(period.get("start"), f"{path}.effectivePeriod.start")
             item["end"] = _date(period.get("end"), f"{path}.effectivePeriod.end")
+            # an ongoing course's planned end is no end: kept in the detail
+            if item.get("status") == "ongoing" and item["end"] and item["end"] > self.today.isoformat():
+                notes.append(f"planned end {item.pop('end')}.")
         elif resource.get("effectiveDateTime") is not None:
             item["start"] = _date(resource.get("effectiveDateTime"), f"{path}.effectiveDateTime")
-        outcomes = [e.get("valueCode") for e in _extensions(resource, TREATMENT_OUTCOME)]
+        outcomes = _extensions(resource, TREATMENT_OUTCOME, path)
+        for number, reason in enumerate(_list(resource.get("statusReason"), f"{path}.statusReason"), start=1):
+            reason_codings, reason_text = _codeable(reason, f"{path}.statusReason[{number}]")
+            read = [c.code for c in reason_codings if c.system == AXSPA_SYSTEM and c.code in self.index.outcomes]
+            outcomes += read
+            shown = reason_text or next((c.display for c in reason_codings if c.display), None)
+            if shown:
+                notes.append(f"reason: {shown}.")
+            if not read and not _extensions(resource, TREATMENT_OUTCOME, path):
+                self.left_out.append((f"{path}.statusReason[{number}]", _describe(reason_codings, reason_text),
+                                      "not read as an outcome: give the outcome as an axspa-kg code "
+                                      f"(code system {AXSPA_SYSTEM}) or in the treatment-outcome extension"))
         if outcomes:
             item["outcome"] = outcomes
-        maximal = _extensions(resource, MAXIMAL_DOSE)
+        maximal = _extensions(resource, MAXIMAL_DOSE, path)
         if maximal:
-            item["maximalDose"] = maximal[0].get("valueBoolean")
-        dosage = [d.get("text") for d in resource.get("dosage") or [] if isinstance(d, dict)]
-        if any(isinstance(d, str) and d.strip() for d in dosage):
-            item["dose"] = "; ".join(d.strip() for d in dosage if isinstance(d, str) and d.strip())
-        if (note := _notes(resource)) is not None:
-            item["detail"] = note
+            item["maximalDose"] = maximal[0]
+        dosage = []
+        for number, dose in enumerate(_list(resource.get("dosage"), f"{path}.dosage"), start=1):
+            where = f"{path}.dosage[{number}]"
+            given = _text((_object(dose, where) or {}).get("text"), f"{where}.text")
+            if given and given.strip():
+                dosage.append(given.strip())
+        if dosage:
+            item["dose"] = "; ".join(dosage)
+        detail = " ".join(filter(None, [_notes(resource, path), *notes]))
+        if detail:
+            item["detail"] = detail
         self.where[f"treatments[{len(courses) + 1}]"] = path
         courses.append({k: v for k, v in item.items() if v is not None})
 
     def measurement(self, path: str, resource: dict[str, Any], measurements: list[dict[str, Any]]) -> None:
         status = resource.get("status")
+        codings, text = _codeable(resource.get("code"), f"{path}.code")
+        concept = concept_of(codings, text, self.index)
+        if concept is None or concept not in self.index.measures:
+            self.sum_up(f"Observations {_describe(codings, text)}", "not a measure axspa-kg uses", path)
+            return
         if status not in _OBSERVATION_KEPT:
             self.leave_out(path, resource, f"status {status}: only final, amended or corrected results are read")
             return
-        concept = concept_of(resource.get("code"), self.index)
-        if concept is None or concept not in self.index.measures:
-            self.leave_out(path, resource, f"{_describe(resource.get('code'))} is not a measure axspa-kg uses")
-            return
         measure = str(concept).removeprefix(str(AX))
-        quantity = resource.get("valueQuantity")
-        if not isinstance(quantity, dict) or quantity.get("value") is None:
+        quantity = _object(resource.get("valueQuantity"), f"{path}.valueQuantity")
+        if quantity is None or quantity.get("value") is None:
             self.leave_out(path, resource, f"{measure} without a valueQuantity (the rules compare numbers)")
             return
+        if quantity.get("comparator") is not None:
+            self.leave_out(path, resource, f"{measure} given as {quantity.get('comparator')}{quantity.get('value')}: "
+                                           "a bound, not a value the rules can compare")
+            return
         unit = quantity.get("code") if quantity.get("system") == UCUM else quantity.get("unit")
-        if measure in _UNITS and unit not in _UNITS[measure]:
-            expected = " or ".join(sorted(_UNITS[measure]))
-            raise RecordLoadError(f"{path}.valueQuantity: {measure} in {unit!r}; give it in {expected} (UCUM), as "
-                                  "the guidelines' thresholds are")
+        unit = unit.strip().lower() if isinstance(unit, str) else None
+        value = quantity["value"]
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise RecordLoadError(f"{path}.valueQuantity.value: expected a number, got {_json_kind(value)}")
         try:
-            value = Decimal(str(quantity["value"]))
+            number = Decimal(str(value))
         except InvalidOperation as exc:
-            raise RecordLoadError(f"{path}.valueQuantity.value: {quantity['value']!r} is not a number") from exc
-        item: dict[str, Any] = {"measure": measure, "value": format(value, "f")}
+            raise RecordLoadError(f"{path}.valueQuantity.value: {value!r} is not a number") from exc
+        if not number.is_finite():
+            raise RecordLoadError(f"{path}.valueQuantity.value: {value!r} is not a finite number")
+        if (measure, unit) in _CONVERTED:
+            number *= _CONVERTED[(measure, unit)]
+        elif measure in _UNITS and unit not in _UNITS[measure]:
+            expected = " or ".join(sorted(_UNITS[measure]))
+            given = f"in {unit!r}" if unit else "without a unit"
+            raise RecordLoadError(f"{path}.valueQuantity: {measure} {given}; give it in {expected} (UCUM), as the "
+                                  "guidelines' thresholds are")
+        item: dict[str, Any] = {"measure": measure, "value": format(number.normalize() if number == number.to_integral()
+                                                                    else number, "f")}
         when = resource.get("effectiveDateTime")
-        if when is None and isinstance(resource.get("effectivePeriod"), dict):
-            when = resource["effectivePeriod"].get("start")
+        if when is None:
+            period = _object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
+            when = period.get("start") if period else None
         if when is not None:
             item["date"] = _date(when, f"{path}.effectiveDateTime")
         self.where[f"measurements[{len(measurements) + 1}]"] = path
         measurements.append(item)
 
 
-def _word_runs(text: str) -> set[str]:
-    """Every run of one to four words of `text`, lower-cased ("Humira Pen 40 MG" gives "humira",
-    "humira pen" ...), to find a drug's name or brand inside a medication's text."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    runs = {" ".join(words[i:i + n]) for n in range(1, 5) for i in range(len(words) - n + 1)}
-    return {run for run in runs if not run.replace(" ", "").isdigit()}  # a dose is no RxNorm code
-
-
-def biosimilars(kb: Graph) -> dict[URIRef, URIRef]:
-    """Biosimilar -> its reference product."""
-    return {s: o for s, o in kb.subject_objects(AX.biosimilarOf) if isinstance(s, URIRef) and isinstance(o, URIRef)}
-
-
-def bundle_to_record(bundle: dict[str, Any], kb_index: CodeIndex, drugs: dict[str, URIRef],
-                     biosimilar_of: dict[URIRef, URIRef], today: date | None = None) -> Converted:
+def bundle_to_record(bundle: dict[str, Any], index: CodeIndex, drugs: DrugNames,
+                     today: date | None = None) -> Converted:
     """A FHIR R4 Bundle of one patient as a plain record (see the module docstring)."""
     if bundle.get("resourceType") != "Bundle":
         raise RecordLoadError(f"resourceType: {bundle.get('resourceType')!r}; axspa-kg reads a FHIR Bundle holding "
                               "the patient and their Conditions, MedicationStatements and Observations")
-    reader = _Reader(bundle, kb_index, drugs, biosimilar_of, today or datetime.now(UTC).date())
+    reader = _Reader(bundle, index, drugs, today or datetime.now(UTC).date())
     record = reader.read()
-    return Converted(record, FhirOrigin(dict(reader.where), tuple(reader.left_out)))
+    return Converted(record, FhirOrigin(dict(reader.where), tuple(reader.left_out + reader.summed_up())))

@@ -32,7 +32,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from .errors import RecordLoadError
-from .fhir import CodeIndex, FhirOrigin, biosimilars, bundle_to_record, code_index, is_fhir
+from .fhir import CodeIndex, DrugNames, FhirOrigin, biosimilars, bundle_to_record, code_index, is_fhir
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
 from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, plain_record_graph
@@ -398,11 +398,15 @@ def _parse_document(document: Any, source: str, jsonld_only: bool = False, kb: G
             raise RecordLoadError(f"{source}: a FHIR Bundle is read against the knowledge base: load it with "
                                   "reasoner.recommend, Reasoner.load or load_record")
         try:
-            converted = bundle_to_record(document, code_index_cached(kb), drug_index_cached(kb),
-                                         biosimilars_cached(kb))
+            converted = bundle_to_record(document, code_index_cached(kb), fhir_drug_names_cached(kb))
         except RecordLoadError as exc:
             raise RecordLoadError(f"{source}: {exc}") from exc
-        graph = _parse_document(converted.record, source, jsonld_only)
+        try:
+            graph = _parse_document(converted.record, "", jsonld_only)
+        except RecordLoadError as exc:  # named as the Bundle names it: "treatments[3].outcome" is entry[14]
+            field, _, rest = str(exc).removeprefix(": ").partition(": ")
+            raise RecordLoadError(f"{source}: {converted.origin.path(field)}: {rest}" if rest
+                                  else f"{source}: {exc}") from exc
         _FHIR[graph] = converted.origin
         return graph
     if node_form(document):
@@ -797,8 +801,12 @@ def code_index_cached(kb: Graph) -> CodeIndex:
     return _per_kb(code_index, kb)
 
 
-def biosimilars_cached(kb: Graph) -> dict[URIRef, URIRef]:
-    return _per_kb(biosimilars, kb)
+def _fhir_drug_names(kb: Graph) -> DrugNames:
+    return DrugNames.build(drug_index_cached(kb), biosimilars(kb))
+
+
+def fhir_drug_names_cached(kb: Graph) -> DrugNames:
+    return _per_kb(_fhir_drug_names, kb)
 
 
 def declared_terms_cached(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:
