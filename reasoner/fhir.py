@@ -34,33 +34,35 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
-
 from .errors import RecordLoadError
-from .namespaces import AX, DRUG
+from .fhir_codes import (
+    ATC_SYSTEM,
+    AXSPA_SYSTEM,
+    DIAGNOSES,
+    DRUG_SYSTEM,
+    GLUCOCORTICOID,
+    LOCAL_FORM,
+    NSAID,
+    RXNORM_SYSTEM,
+    TARGETED,
+    CodeIndex,
+    Coding,
+    DrugNames,
+    concept_of,
+    named_condition,
+)
+from .namespaces import AX
 
 if TYPE_CHECKING:  # (validate reads record, which reads this module)
     from .validate import ValidationReport
 
-# Code systems, by their FHIR URI and the HL7 OID some exports use instead.
-SNOMED = ("http://snomed.info/sct", "urn:oid:2.16.840.1.113883.6.96")
-ICD10CM = ("http://hl7.org/fhir/sid/icd-10-cm", "urn:oid:2.16.840.1.113883.6.90")
-ICD10 = ("http://hl7.org/fhir/sid/icd-10",)  # WHO ICD-10
-LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
-RXNORM_SYSTEM = ("http://www.nlm.nih.gov/research/umls/rxnorm", "urn:oid:2.16.840.1.113883.6.88")
-ATC_SYSTEM = ("http://www.whocc.no/atc",)
 UCUM = "http://unitsofmeasure.org"
-AXSPA_SYSTEM = str(AX).rstrip("#")  # https://w3id.org/axspa-kg/ontology: conditions, measures, outcomes by id
-DRUG_SYSTEM = str(DRUG)  # https://w3id.org/axspa-kg/drug/: drugs by id
 EXTENSION = "https://w3id.org/axspa-kg/fhir/StructureDefinition/"
 DISEASE_STATE = EXTENSION + "disease-state"
 TREATMENT_OUTCOME = EXTENSION + "treatment-outcome"
 MAXIMAL_DOSE = EXTENSION + "maximal-dose"
 _EXTENSION_VALUES = {DISEASE_STATE: "valueCode", TREATMENT_OUTCOME: "valueCode", MAXIMAL_DOSE: "valueBoolean"}
 
-# The record's values for the three diagnoses (the shipped context maps them to these concepts).
-DIAGNOSES = {AX.ankylosing_spondylitis: "AS", AX.nr_axspa: "nr-axSpA", AX.axial_spa: "axSpA"}
 # FHIR Condition statuses -> the record's presence. A refuted condition is stated absent; one not
 # yet confirmed is unknown (so the reasoner asks). One resolved or inactive may or may not still
 # count (a past IBD does, a pregnancy of 2019 or a treated infection does not), so it is unknown as
@@ -83,10 +85,6 @@ _CONVERTED = {("crp", "mg/dl"): Decimal(10)}
 # A FHIR date or dateTime (the date part is what the record keeps).
 _DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2})(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
                    r"(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$")
-# Words of a medication's text that make it a local form (a gel, eye drops ...): the guidelines'
-# courses are systemic, so such a product is not read as a course of the drug it holds.
-_LOCAL_FORM = re.compile(r"\b(gel|cream|ointment|topical|patch|plaster|ophthalmic|eye|drops?|inhal\w*|nasal|spray|"
-                         r"lotion|foam|enema|otic|ear|mouthwash|shampoo|transdermal|cutaneous)\b", re.IGNORECASE)
 # At most this many entries are named in a warning that sums up resources of one kind not read.
 _NAMED = 5
 
@@ -139,92 +137,6 @@ class Converted:
     origin: FhirOrigin
 
 
-@dataclass(frozen=True)
-class CodeIndex:
-    """The knowledge base's codes: conditions and measures by system and code."""
-
-    snomed: dict[str, URIRef]
-    icd10cm: dict[str, list[URIRef]]  # code prefix without its dot -> concepts (ranges spelt out)
-    icd10: dict[str, list[URIRef]]  # the same, WHO ICD-10
-    loinc: dict[str, URIRef]
-    labels: dict[str, URIRef]  # lower-cased label or alternative label -> condition or measure
-    concepts: frozenset[URIRef]  # conditions and measures (ids under AXSPA_SYSTEM)
-    measures: frozenset[URIRef]
-    outcomes: frozenset[str]  # the response types' ids (the record's outcome values)
-    broader: dict[URIRef, frozenset[URIRef]]  # concept -> what it falls under (itself included)
-    atc_classes: frozenset[str]  # ATC level-4 groups (5 characters) of the knowledge base's drugs
-
-
-def code_index(kb: Graph) -> CodeIndex:
-    """Build the index once per knowledge base (record._per_kb caches it)."""
-    kinds = {AX.Condition} | set(kb.transitive_subjects(RDFS.subClassOf, AX.Condition))
-    concepts = {s for kind in kinds for s in kb.subjects(RDF.type, kind) if isinstance(s, URIRef)}
-    measures = {s for s in kb.subjects(RDF.type, AX.Measure) if isinstance(s, URIRef)}
-    concepts |= measures | set(DIAGNOSES)
-    snomed = {str(code): s for s, code in kb.subject_objects(AX.snomedCt) if s in concepts}
-    loinc = {str(code): s for s, code in kb.subject_objects(AX.loinc) if s in measures}
-
-    def icd(prop: URIRef) -> dict[str, list[URIRef]]:
-        out: dict[str, list[URIRef]] = {}
-        for concept, value in kb.subject_objects(prop):
-            if concept in concepts:
-                for prefix in _icd_prefixes(str(value)):
-                    out.setdefault(prefix, []).append(concept)  # type: ignore[arg-type]
-        return out
-
-    labels: dict[str, URIRef] = {}
-    for concept in sorted(concepts):
-        for prop in (RDFS.label, SKOS.altLabel):
-            for label in kb.objects(concept, prop):
-                labels.setdefault(str(label).strip().lower(), concept)
-    outcomes = frozenset(str(s).removeprefix(str(AX)) for s in kb.subjects(RDF.type, AX.ResponseType)
-                         if str(s).startswith(str(AX)))
-    broader = {c: _closure(kb, c) for c in concepts}
-    atc = frozenset(str(code)[:5] for code in kb.objects(None, AX.atcCode) if len(str(code)) >= 5)
-    return CodeIndex(snomed, icd(AX.icd10cm), icd(AX.icd10), loinc, labels, frozenset(concepts),
-                     frozenset(measures), outcomes, broader, atc)
-
-
-def _closure(kb: Graph, concept: URIRef) -> frozenset[URIRef]:
-    """What `concept` falls under, at any distance, itself included (the ontology states only the
-    nearest step)."""
-    seen, pending = {concept}, [concept]
-    while pending:
-        for broader in kb.objects(pending.pop(), AX.fallsUnder):
-            if isinstance(broader, URIRef) and broader not in seen:
-                seen.add(broader)
-                pending.append(broader)
-    return frozenset(seen)
-
-
-def _icd_prefixes(value: str) -> list[str]:
-    """ICD-10 codes as the knowledge base writes them ("K50", "H20.02-", "A15-A19") as prefixes a
-    patient's code must start with, without the dot (exports write "K50.90" and "K5090"): a
-    trailing dash means "and its subcodes", a range between two categories of one letter stands for
-    each category in it."""
-    value = value.strip().upper()
-    if value.endswith("-"):
-        value = value[:-1]
-    found = re.fullmatch(r"([A-Z])([0-9]{2})-([A-Z])([0-9]{2})", value)
-    if found and found.group(1) == found.group(3):
-        letter, low, high = found.group(1), int(found.group(2)), int(found.group(4))
-        return [f"{letter}{n:02d}" for n in range(low, high + 1)]
-    return [value.replace(".", "")] if re.fullmatch(r"[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?", value) else []
-
-
-def _most_specific(found: list[URIRef], index: CodeIndex) -> URIRef | None:
-    """One concept for several a code matches equally well: the one that falls under all the
-    others (Crohn's disease, not IBD, for K50), else the narrowest concept they all fall under
-    (anterior uveitis for H20.0, which acute anterior uveitis and iritis both carry)."""
-    unique = sorted(set(found))
-    for concept in unique:
-        if all(other in index.broader.get(concept, ()) for other in unique):
-            return concept
-    shared = set.intersection(*(set(index.broader.get(c, {c})) for c in unique))
-    narrowest = [c for c in shared if all(o in index.broader.get(c, ()) for o in shared)]
-    return narrowest[0] if len(narrowest) == 1 else None
-
-
 def _json_kind(value: object) -> str:
     if value is None:
         return "null"
@@ -256,13 +168,6 @@ def _text(value: object, path: str) -> str | None:
     raise RecordLoadError(f"{path}: expected text, got {_json_kind(value)}")
 
 
-@dataclass(frozen=True)
-class Coding:
-    system: str | None
-    code: str | None
-    display: str | None
-
-
 def _codeable(value: object, path: str) -> tuple[list[Coding], str | None]:
     """A CodeableConcept's codings and text, every part checked for its JSON type."""
     concept = _object(value, path)
@@ -282,34 +187,6 @@ def _describe(codings: list[Coding], text: str | None) -> str:
     shown = text or next((c.display for c in codings if c.display), None)
     codes = ", ".join(f"{c.system or '?'}|{c.code or '?'}" for c in codings)
     return f"{shown!r} ({codes})" if shown and codes else repr(shown) if shown else codes or "no code"
-
-
-def concept_of(codings: list[Coding], text: str | None, index: CodeIndex) -> URIRef | None:
-    """The condition or measure a CodeableConcept names: an axspa-kg id, then a SNOMED CT or LOINC
-    code, then an ICD-10-CM (or WHO ICD-10) code by the longest of the knowledge base's codes it
-    starts with, then the text or a display that is a label of the knowledge base (exactly,
-    ignoring case)."""
-    for kind in ((AXSPA_SYSTEM,), SNOMED, LOINC, ICD10CM, ICD10):
-        for coding in codings:
-            if coding.system not in kind or not coding.code:
-                continue
-            code = coding.code.strip()
-            if kind == (AXSPA_SYSTEM,) and URIRef(str(AX) + code) in index.concepts:
-                return URIRef(str(AX) + code)
-            if kind == SNOMED and code in index.snomed:
-                return index.snomed[code]
-            if kind == LOINC and code in index.loinc:
-                return index.loinc[code]
-            if kind in (ICD10CM, ICD10):
-                table = index.icd10cm if kind == ICD10CM else index.icd10
-                bare = code.upper().replace(".", "")
-                for length in range(len(bare), 2, -1):
-                    if bare[:length] in table:
-                        return _most_specific(table[bare[:length]], index)
-    for shown in [text, *(c.display for c in codings)]:
-        if shown and shown.strip().lower() in index.labels:
-            return index.labels[shown.strip().lower()]
-    return None
 
 
 def _status_code(value: object, path: str) -> str | None:
@@ -352,7 +229,7 @@ def age_on(birth_date: object, today: date, path: str) -> int:
             date(year, month, day)
         except ValueError as exc:
             raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar") from exc
-    if (year, month, day) > (today.year, today.month, today.day) and found.group(5):
+    if (year, int(found.group(3) or 1), int(found.group(5) or 1)) > (today.year, today.month, today.day):
         raise RecordLoadError(f"{path}: {birth_date!r} is after today")
     if not 1 <= month <= 12:
         raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar")
@@ -387,53 +264,6 @@ def _notes(resource: dict[str, Any], path: str) -> str | None:
     return " ".join(kept) or None
 
 
-def _norm(text: str) -> str:
-    """A name as its words, lower-cased ("Depo-Medrol" and "depo medrol" are one)."""
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-@dataclass(frozen=True)
-class DrugNames:
-    """The knowledge base's drug names and codes (record.drug_index), for finding them in a text."""
-
-    exact: dict[str, URIRef]  # lower-cased name or code -> drug (what the record's `drug` resolves)
-    words: dict[str, tuple[str, URIRef]]  # the name as words -> (a name `exact` holds, drug)
-    biosimilar_of: dict[URIRef, URIRef]
-
-    @classmethod
-    def build(cls, drugs: dict[str, URIRef], biosimilar_of: dict[URIRef, URIRef]) -> DrugNames:
-        words: dict[str, tuple[str, URIRef]] = {}
-        for key, drug in sorted(drugs.items()):
-            normal = _norm(key)
-            if normal and not normal.replace(" ", "").isdigit() and "://" not in key:  # no codes, no IRIs
-                words.setdefault(normal, (key, drug))
-        return cls(dict(drugs), words, dict(biosimilar_of))
-
-    def named_in(self, text: str) -> dict[URIRef, str]:
-        """The drugs named word for word in `text`, each with the name found; a name inside a
-        longer one found at the same place gives way ("methylprednisolone" in "methylprednisolone
-        acetate", "adalimumab" in "adalimumab-atto")."""
-        tokens = re.findall(r"[a-z0-9]+", text.lower())
-        spans = []
-        for n in range(1, 5):
-            for start in range(len(tokens) - n + 1):
-                found = self.words.get(" ".join(tokens[start:start + n]))
-                if found:
-                    spans.append((start, start + n, found))
-        kept = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0])
-                                            for o in spans)]
-        return {drug: key for _, _, (key, drug) in kept}
-
-    def without_reference_products(self, drugs: set[URIRef]) -> set[URIRef]:
-        """A biosimilar named beside its reference product is the product meant."""
-        return drugs - {self.biosimilar_of[d] for d in drugs if d in self.biosimilar_of}
-
-
-def biosimilars(kb: Graph) -> dict[URIRef, URIRef]:
-    """Biosimilar -> its reference product."""
-    return {s: o for s, o in kb.subject_objects(AX.biosimilarOf) if isinstance(s, URIRef) and isinstance(o, URIRef)}
-
-
 @dataclass
 class _Summary:
     """Resources of one kind not read, summed up in one warning."""
@@ -451,13 +281,15 @@ class _Reader:
         self.left_out: list[tuple[str, str, str]] = []
         self.summaries: dict[tuple[str, str], _Summary] = {}
         self.where: dict[str, str] = {}  # record path -> Bundle path
+        self.references: set[str] = set()  # how the Bundle's resources refer to its patient
+        self.pid: str | None = None
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
         for number, entry in enumerate(_list(bundle.get("entry"), "entry"), start=1):
             path = f"entry[{number}]"
             item = _object(entry, path) or {}
             resource = _object(item.get("resource"), f"{path}.resource")
             if resource is None:  # (a transaction response's entry may hold none)
-                self.sum_up("entries", "they hold no resource", path)
+                self.sum_up("entry", "it holds no resource", path)
                 continue
             if not isinstance(resource.get("resourceType"), str):
                 raise RecordLoadError(f"{path}.resource: expected a FHIR resource (an object with a resourceType)")
@@ -476,8 +308,8 @@ class _Reader:
         for summary in self.summaries.values():
             paths = summary.paths
             named = ", ".join(paths[:_NAMED]) + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
-            out.append((paths[0], f"{summary.what} ×{len(paths)}",
-                        f"not read: {len(paths)} {summary.what} ({named}): {summary.why}"))
+            counted = f" ×{len(paths)} ({named})" if len(paths) > 1 else ""
+            out.append((paths[0], summary.what, f"not read: {summary.what}{counted}: {summary.why}"))
         return out
 
     def read(self) -> dict[str, Any]:
@@ -492,6 +324,7 @@ class _Reader:
                            "diseaseState": f"{path}.extension", "diagnosis": "entry"})
         pid = _text(patient.get("id"), f"{path}.id")
         references = ({f"Patient/{pid}"} if pid else set()) | ({url} if url else set())
+        self.references, self.pid = references, pid
         record = self.patient(path, patient)
         medications: dict[str, dict[str, Any]] = {}
         for _, resource, full_url in self.resources:
@@ -502,12 +335,16 @@ class _Reader:
                     medications[full_url] = resource
         conditions: list[dict[str, Any]] = []
         diagnoses: dict[str, str] = {}
+        events: list[tuple[str, dict[str, Any]]] = []
         for path, resource, _ in self.resources:
             kind = resource["resourceType"]
             if kind in ("Patient", "Medication"):
                 continue
-            if kind not in ("Condition", "MedicationStatement", "Observation", *_MEDICATION_EVENTS):
-                self.sum_up(f"{kind} resources", "axspa-kg reads Patient, Condition, MedicationStatement, Medication "
+            if kind in _MEDICATION_EVENTS:
+                events.append((path, resource))
+                continue
+            if kind not in ("Condition", "MedicationStatement", "Observation"):
+                self.sum_up(kind, "axspa-kg reads Patient, Condition, MedicationStatement, Medication "
                                                  "and Observation resources", path)
                 continue
             self.check_subject(path, resource, references, pid)
@@ -515,10 +352,13 @@ class _Reader:
                 self.condition(path, resource, conditions, diagnoses)
             elif kind == "MedicationStatement":
                 self.course(path, resource, medications, record.setdefault("treatments", []))
-            elif kind == "Observation":
-                self.measurement(path, resource, record.setdefault("measurements", []))
             else:
-                self.medication_event(path, resource, medications)
+                self.measurement(path, resource, record.setdefault("measurements", []))
+        # orders, administrations and dispenses once every statement is read (see medication_event)
+        taken = {str(self.drugs.exact[c["drug"].lower()]) for c in record.get("treatments", [])
+                 if c["drug"].lower() in self.drugs.exact}
+        for path, resource in events:
+            self.medication_event(path, resource, medications, taken)
         if len(set(diagnoses.values())) > 1:
             found = ", ".join(f"{value} ({where})" for where, value in diagnoses.items())
             raise RecordLoadError(f"entry: the Bundle gives two diagnoses, {found}; keep the one that holds")
@@ -574,8 +414,11 @@ class _Reader:
         codings, text = _codeable(resource.get("code"), f"{path}.code")
         concept = concept_of(codings, text, self.index)
         if concept is None or concept in self.index.measures:
-            self.leave_out(path, resource, f"{_describe(codings, text)} is not a condition axspa-kg knows"
-                                           + self.maybe(codings, text))
+            hint = self.maybe(codings, text)
+            if hint:  # (it may be a condition that changes the advice: a line of its own)
+                self.leave_out(path, resource, f"{_describe(codings, text)} is not a condition axspa-kg knows{hint}")
+            else:
+                self.sum_up(f"Condition {_describe(codings, text)}", "not a condition axspa-kg knows", path)
             return
         if verification == "refuted":
             status = "absent"
@@ -583,7 +426,9 @@ class _Reader:
             status = "unknown"
         else:
             status = "present"
-        if concept in DIAGNOSES and status == "present":
+        # the diagnosis holds while the disease is quiet (inactive): only a resolved one does not
+        if concept in DIAGNOSES and (status == "present" or (status == "unknown" and clinical == "inactive"
+                                                               and verification not in _UNSETTLED)):
             diagnoses[path] = DIAGNOSES[concept]
             return
         if concept in DIAGNOSES:
@@ -602,51 +447,50 @@ class _Reader:
 
     def maybe(self, codings: list[Coding], text: str | None) -> str:
         """A hint when a condition not read names one the knowledge base knows inside its text."""
-        for shown in [text, *(c.display for c in codings)]:
-            for label, concept in self.index.labels.items():
-                if shown and len(label) > 3 and f" {label} " in f" {_norm(shown)} ":
-                    ident = str(concept).removeprefix(str(AX))
-                    return (f"; its text names {label}: if that is what it records, give a code the knowledge base "
-                            f"carries or the axspa-kg id {ident!r} (code system {AXSPA_SYSTEM})")
-        return ""
+        found = named_condition([t for t in [text, *(c.display for c in codings)] if t], self.index)
+        if found is None:
+            return ""
+        label, concept = found
+        ident = str(concept).removeprefix(str(AX))
+        return (f"; its text names {label}: if that is what it records, give a code the knowledge base carries "
+                f"or the axspa-kg id {ident!r} (code system {AXSPA_SYSTEM})")
 
-    def drug_name(self, codings: list[Coding], text: str | None, path: str) -> tuple[str | None, bool]:
-        """(the name the record's `drug` field gets, whether it must be kept when unresolved).
+    def drug_name(self, codings: list[Coding], text: str | None, path: str,
+                  forms: list[str]) -> tuple[str | None, str]:
+        """(the name the record's `drug` field gets, what to do with it: "read", "keep" (unresolved,
+        so that validation refuses it by name), "leave" (out, with a warning) or "local").
 
-        The codes (axspa-kg drug ids, RxNorm) and texts that resolve as a JSON record's `drug` does,
-        and the drugs named word for word inside the texts, must name one drug (a biosimilar's
-        brand beside its reference product names the biosimilar), else the medication is refused.
-        The name kept is a text that resolves, else the name found in a text (a brand tells a
-        biosimilar from its reference product; an RxNorm ingredient code does not), else the code.
-        Where nothing names a known drug, the text (or code) is kept, so that validation refuses it
-        by name, when an ATC code puts it in a class of the knowledge base's drugs, and left out
-        otherwise; so is a drug code with no text at all. A local form (a gel, eye drops) is not a
-        course of the drug it holds."""
+        The codes (axspa-kg drug ids, RxNorm, an ATC code only one drug carries) and texts that
+        resolve as a JSON record's `drug` does, and the drugs a text names as its product
+        (DrugNames.in_text), must name one drug, else the medication is refused (a biosimilar's
+        brand beside its reference product names the biosimilar; a combination with a plain
+        analgesic is a course of the other drug). The name kept is a text, or the brand found in
+        it, before a code: a brand tells a biosimilar from its reference product and an RxNorm
+        ingredient code does not. An NSAID or glucocorticoid whose text, route or form says it is
+        a local form (a gel, eye drops) is not a course. Where nothing names a known drug, the text
+        (or code) is kept when a text names one elsewhere ("switch from etanercept"), when an ATC
+        code is of a group of the knowledge base's targeted drugs or NSAIDs, or when there is no
+        text to say what a code is; else it is left out."""
         codes = [c.code.strip() for c in codings
                  if c.code and (c.system == DRUG_SYSTEM or c.system in RXNORM_SYSTEM)]
+        atc = [c.code.strip() for c in codings if c.code and c.system in ATC_SYSTEM]
         texts = [t.strip() for t in [text, *(c.display for c in codings)] if t and t.strip()]
-        resolved = {name: self.drugs.exact[name.lower()] for name in texts + codes if name.lower() in self.drugs.exact}
-        found: dict[URIRef, str] = {}
-        for shown in texts:
-            for drug, name in self.drugs.named_in(shown).items():
-                found.setdefault(drug, name)
-        drugs = self.drugs.without_reference_products(set(resolved.values()) | set(found))
-        if len(drugs) > 1:
-            named = ", ".join(sorted({repr(n) for n, d in resolved.items() if d in drugs}
-                                     | {repr(n) for d, n in found.items() if d in drugs}))
-            raise RecordLoadError(f"{path}: the medication's codes and text name different drugs ({named}); "
+        named = self.drugs.named(codes, atc, texts)
+        if len(named.drugs) > 1:
+            shown = ", ".join(sorted(repr(named.names[d]) for d in named.drugs))
+            raise RecordLoadError(f"{path}: the medication's codes and text name different drugs ({shown}); "
                                   "give the one that was taken")
-        if drugs:
-            drug = next(iter(drugs))
-            if any(_LOCAL_FORM.search(t) for t in texts):
-                return None, False
-            return next((n for n in texts if resolved.get(n) == drug), None) or found.get(drug) or next(
-                n for n, d in resolved.items() if d == drug), False
-        atc = any(c.system in ATC_SYSTEM and (c.code or "")[:5] in self.index.atc_classes for c in codings)
-        shown = texts[0] if texts else (codes[0] if codes else next((c.code for c in codings if c.code), None))
-        # a drug code with no text to tell what it is (an RxNorm product code: the knowledge base
-        # holds ingredient codes) may be a drug the guidelines concern: kept, so it is refused by name
-        return shown, atc or (bool(codes) and not texts)
+        if named.drugs:
+            drug = next(iter(named.drugs))
+            local = self.drugs.kind.get(drug) in (NSAID, GLUCOCORTICOID) and any(
+                LOCAL_FORM.search(t) for t in texts + forms)
+            return named.names[drug], "local" if local else "read"
+        shown = texts[0] if texts else (codes + atc + [c.code for c in codings if c.code] or [None])[0]
+        if shown is None:
+            return None, "leave"
+        may_matter = bool(named.mentioned) or any(code[:5].upper() in self.drugs.atc_groups for code in atc) or (
+            not texts and any(c.system not in ATC_SYSTEM for c in codings if c.code))
+        return shown, "keep" if may_matter else "leave"
 
     def medication(self, path: str, resource: dict[str, Any],
                    medications: dict[str, dict[str, Any]]) -> tuple[list[Coding], str | None]:
@@ -666,40 +510,56 @@ class _Reader:
                                   + ("" if target else " (a reference with only a display names none)"))
         return _codeable(medication.get("code"), f"{path}.medicationReference (Medication.code)")
 
-    def medication_event(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> None:
-        """An order, administration or dispense: of a drug the knowledge base knows it is refused
-        (it does not say how the course went, and read as nothing it would let a failed drug be
-        recommended again); of any other, left out."""
+    def medication_event(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
+                         taken: set[str]) -> None:
+        """An order, administration or dispense. Of a targeted drug (a biologic or JAK inhibitor)
+        no MedicationStatement of the Bundle gives, it is refused: it says nothing of how the
+        course went, and read as nothing it would let a failed biologic be recommended again. Of
+        any other drug it is said, one warning a drug; one cancelled or in error is not a course."""
         kind = resource["resourceType"]
-        named = resource.get("medicationCodeableConcept") is not None or resource.get("medicationReference") is not None
-        codings, text = self.medication(path, resource, medications) if named else ([], None)
-        name, keep = self.drug_name(codings, text, f"{path}.medication")
-        if name is not None and (name.lower() in self.drugs.exact or keep):
-            raise RecordLoadError(f"{path}: a {kind} of {name!r}: axspa-kg reads courses from MedicationStatement "
-                                  "resources only (an order, administration or dispense does not say how the course "
-                                  "went); give this course as a MedicationStatement with its status and outcome")
-        self.sum_up(f"{kind} resources", "of no drug the knowledge base knows (courses are read from "
-                                         "MedicationStatement resources)", path)
+        status = _text(resource.get("status"), f"{path}.status")
+        if resource.get("subject") is not None:  # (a dispense may name no subject)
+            self.check_subject(path, resource, self.references, self.pid)
+        try:
+            codings, text = self.medication(path, resource, medications)
+        except RecordLoadError:  # (an order for a Medication the Bundle does not hold)
+            codings, text = [], None
+        try:
+            name = self.drug_name(codings, text, f"{path}.medication", [])[0]
+        except RecordLoadError:  # codes and text naming two drugs: said by name
+            name = _describe(codings, text)
+        drug = self.drugs.exact.get(name.lower()) if name else None
+        if (drug is not None and self.drugs.kind.get(drug) == TARGETED and str(drug) not in taken
+                and status not in ("cancelled", "entered-in-error", "draft")):
+            raise RecordLoadError(f"{path}: a {kind} of {name!r}, a drug no MedicationStatement of the Bundle gives: "
+                                  "axspa-kg reads courses from MedicationStatement resources only (an order, "
+                                  "administration or dispense does not say how the course went); give this course "
+                                  "as a MedicationStatement with its status and outcome")
+        what = f"{kind} of {name!r}" if name else kind
+        self.sum_up(what, "courses are read from MedicationStatement resources (give one, with its outcome, "
+                          "for a course the guidelines concern)", path)
 
     def course(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
                courses: list[dict[str, Any]]) -> None:
-        status = resource.get("status")
+        status = _text(resource.get("status"), f"{path}.status")
         if status not in _MEDICATION_STATUSES:
             raise RecordLoadError(f"{path}.status: {status!r} is not a FHIR MedicationStatement status")
         if status in _NOT_TAKEN:
             self.leave_out(path, resource, f"status {status}: not a course taken")
             return
         codings, text = self.medication(path, resource, medications)
-        name, keep = self.drug_name(codings, text, f"{path}.medication")
-        if name is None and (codings or text):
-            self.leave_out(path, resource, f"{_describe(codings, text)} is a local form (a gel, drops ...); the "
-                                           "guidelines' courses are of drugs taken by mouth or injection")
-            return
+        name, action = self.drug_name(codings, text, f"{path}.medication", self.forms(path, resource, medications))
+        described = _describe(codings, text)
         if name is None:
             raise RecordLoadError(f"{path}.medication: no code or text names the drug")
-        if name.lower() not in self.drugs.exact and not keep:
-            self.leave_out(path, resource, f"{_describe(codings, text)} names no drug axspa-kg knows (if the "
-                                           "guidelines concern it, give its generic name or RxNorm ingredient code)")
+        if action == "local":
+            self.leave_out(path, resource, f"{described} is a local form (a gel, drops ...); the guidelines' "
+                                           "NSAID and glucocorticoid courses are systemic ones")
+            return
+        if action == "leave":
+            self.sum_up(f"MedicationStatement of {described}", "names no drug axspa-kg knows (if the guidelines "
+                                                                 "concern it, give its generic name or RxNorm "
+                                                                 "ingredient code)", path)
             return
         item: dict[str, Any] = {"drug": name}
         if status in _COURSE_STATUS:
@@ -709,20 +569,22 @@ class _Reader:
         if period is not None:
             item["start"] = _date(period.get("start"), f"{path}.effectivePeriod.start")
             item["end"] = _date(period.get("end"), f"{path}.effectivePeriod.end")
-            # an ongoing course's planned end is no end: kept in the detail
-            if item.get("status") == "ongoing" and item["end"] and item["end"] > self.today.isoformat():
+            # an ongoing course's end from today on is a planned end: kept in the detail
+            if item.get("status") == "ongoing" and item["end"] and item["end"] >= self.today.isoformat():
                 notes.append(f"planned end {item.pop('end')}.")
         elif resource.get("effectiveDateTime") is not None:
             item["start"] = _date(resource.get("effectiveDateTime"), f"{path}.effectiveDateTime")
         outcomes = _extensions(resource, TREATMENT_OUTCOME, path)
+        given = bool(outcomes)
         for number, reason in enumerate(_list(resource.get("statusReason"), f"{path}.statusReason"), start=1):
             reason_codings, reason_text = _codeable(reason, f"{path}.statusReason[{number}]")
-            read = [c.code for c in reason_codings if c.system == AXSPA_SYSTEM and c.code in self.index.outcomes]
-            outcomes += read
+            # an axspa-kg code there is an outcome, checked as one (an unknown id is refused by validation)
+            read = [c.code.strip() for c in reason_codings if c.system == AXSPA_SYSTEM and c.code]
+            outcomes += [code for code in read if code not in outcomes]
             shown = reason_text or next((c.display for c in reason_codings if c.display), None)
             if shown:
                 notes.append(f"reason: {shown}.")
-            if not read and not _extensions(resource, TREATMENT_OUTCOME, path):
+            if not read and not given:
                 self.left_out.append((f"{path}.statusReason[{number}]", _describe(reason_codings, reason_text),
                                       "not read as an outcome: give the outcome as an axspa-kg code "
                                       f"(code system {AXSPA_SYSTEM}) or in the treatment-outcome extension"))
@@ -734,9 +596,9 @@ class _Reader:
         dosage = []
         for number, dose in enumerate(_list(resource.get("dosage"), f"{path}.dosage"), start=1):
             where = f"{path}.dosage[{number}]"
-            given = _text((_object(dose, where) or {}).get("text"), f"{where}.text")
-            if given and given.strip():
-                dosage.append(given.strip())
+            written = _text((_object(dose, where) or {}).get("text"), f"{where}.text")
+            if written and written.strip():
+                dosage.append(written.strip())
         if dosage:
             item["dose"] = "; ".join(dosage)
         detail = " ".join(filter(None, [_notes(resource, path), *notes]))
@@ -745,12 +607,28 @@ class _Reader:
         self.where[f"treatments[{len(courses) + 1}]"] = path
         courses.append({k: v for k, v in item.items() if v is not None})
 
+    def forms(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> list[str]:
+        """The words of a statement's dosage routes and of its Medication's form, to tell a local form."""
+        out = []
+        for number, dose in enumerate(_list(resource.get("dosage"), f"{path}.dosage"), start=1):
+            route = (_object(dose, f"{path}.dosage[{number}]") or {}).get("route")
+            codings, text = _codeable(route, f"{path}.dosage[{number}].route")
+            out += [t for t in [text, *(c.display for c in codings)] if t]
+        reference = resource.get("medicationReference")
+        target = reference.get("reference") if isinstance(reference, dict) else None
+        contained = {f"#{r.get('id')}": r for r in resource.get("contained") or [] if isinstance(r, dict)}
+        medication = contained.get(target or "") or medications.get(target or "")
+        if isinstance(medication, dict):
+            codings, text = _codeable(medication.get("form"), f"{path}.medicationReference (Medication.form)")
+            out += [t for t in [text, *(c.display for c in codings)] if t]
+        return out
+
     def measurement(self, path: str, resource: dict[str, Any], measurements: list[dict[str, Any]]) -> None:
-        status = resource.get("status")
+        status = _text(resource.get("status"), f"{path}.status")
         codings, text = _codeable(resource.get("code"), f"{path}.code")
         concept = concept_of(codings, text, self.index)
         if concept is None or concept not in self.index.measures:
-            self.sum_up(f"Observations {_describe(codings, text)}", "not a measure axspa-kg uses", path)
+            self.sum_up(f"Observation {_describe(codings, text)}", "not a measure axspa-kg uses", path)
             return
         if status not in _OBSERVATION_KEPT:
             self.leave_out(path, resource, f"status {status}: only final, amended or corrected results are read")
@@ -764,8 +642,8 @@ class _Reader:
             self.leave_out(path, resource, f"{measure} given as {quantity.get('comparator')}{quantity.get('value')}: "
                                            "a bound, not a value the rules can compare")
             return
-        unit = quantity.get("code") if quantity.get("system") == UCUM else quantity.get("unit")
-        unit = unit.strip().lower() if isinstance(unit, str) else None
+        unit = (quantity.get("code") if quantity.get("system") == UCUM else None) or quantity.get("unit")
+        unit = unit.strip().lower() if isinstance(unit, str) and unit.strip() else None
         value = quantity["value"]
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise RecordLoadError(f"{path}.valueQuantity.value: expected a number, got {_json_kind(value)}")
@@ -784,12 +662,12 @@ class _Reader:
                                   "guidelines' thresholds are")
         item: dict[str, Any] = {"measure": measure, "value": format(number.normalize() if number == number.to_integral()
                                                                     else number, "f")}
-        when = resource.get("effectiveDateTime")
+        when, field = resource.get("effectiveDateTime"), "effectiveDateTime"
         if when is None:
             period = _object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
-            when = period.get("start") if period else None
+            when, field = (period.get("start") if period else None), "effectivePeriod.start"
         if when is not None:
-            item["date"] = _date(when, f"{path}.effectiveDateTime")
+            item["date"] = _date(when, f"{path}.{field}")
         self.where[f"measurements[{len(measurements) + 1}]"] = path
         measurements.append(item)
 

@@ -32,7 +32,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from .errors import RecordLoadError
-from .fhir import CodeIndex, DrugNames, FhirOrigin, biosimilars, bundle_to_record, code_index, is_fhir
+from .fhir import FhirOrigin, bundle_to_record, is_fhir
+from .fhir_codes import CodeIndex, DrugNames, code_index
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
 from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, plain_record_graph
@@ -802,7 +803,7 @@ def code_index_cached(kb: Graph) -> CodeIndex:
 
 
 def _fhir_drug_names(kb: Graph) -> DrugNames:
-    return DrugNames.build(drug_index_cached(kb), biosimilars(kb))
+    return DrugNames.build(kb, drug_index_cached(kb))
 
 
 def fhir_drug_names_cached(kb: Graph) -> DrugNames:

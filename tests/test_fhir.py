@@ -124,8 +124,8 @@ def test_the_fhir_example_gives_the_json_examples_advice(reasoner) -> None:
     assert any(a["kind"] == "recommended" and a["therapy"]["label"] == "secukinumab" for a in fhir["advice"])
     # the statin is not read, and the report says so, naming the entry
     assert fhir["validation"] == [{
-        "severity": "warning", "path": "entry[9]", "value": "MedicationStatement/statin",
-        "message": "not read: 'atorvastatin 20 mg tablet' names no drug axspa-kg "
+        "severity": "warning", "path": "entry[9]", "value": "MedicationStatement of 'atorvastatin 20 mg tablet'",
+        "message": "not read: MedicationStatement of 'atorvastatin 20 mg tablet': names no drug axspa-kg "
                    "knows (if the guidelines concern it, give its generic name or RxNorm ingredient code)"}]
     # the brand given as text is the course's name, as in the JSON record
     assert any(b["text"].startswith("Rinvoq (upadacitinib) course") for a in fhir["advice"] for b in a["because"])
@@ -234,8 +234,9 @@ def test_what_is_not_read_is_listed(reasoner) -> None:
     result = reasoner.recommend(document).as_dict()
     assert result["conforms"] and result["advice"]
     left = {(v["path"], v["value"]) for v in result["validation"] if "not read" in v["message"]}
-    assert left == {("entry[3]", "Condition"), ("entry[4]", "Observations 'Glucose' (http://loinc.org|2345-7) ×1"),
-                    ("entry[5]", "MedicationRequest resources ×1"), ("entry[6]", "Condition")}
+    assert left == {("entry[3]", "Condition 'Hypertensive disorder' (http://snomed.info/sct|38341003)"),
+                    ("entry[4]", "Observation 'Glucose' (http://loinc.org|2345-7)"),
+                    ("entry[5]", "MedicationRequest"), ("entry[6]", "Condition")}
 
 
 def test_resources_of_a_kind_not_read_are_summed_up(reasoner) -> None:
@@ -247,9 +248,10 @@ def test_resources_of_a_kind_not_read_are_summed_up(reasoner) -> None:
     result = reasoner.recommend(bundle(*noise, *nsaids_failed())).as_dict()
     left = [v for v in result["validation"] if "not read" in v["message"]]
     assert len(left) == 2
-    assert left[0]["message"].startswith("not read: 40 Encounter resources (entry[3], entry[4], entry[5], entry[6], "
-                                         "entry[7] and 35 more)")
-    assert left[1]["value"] == "Observations 'Body height' (http://loinc.org|8302-2) ×30"
+    assert left[0]["message"].startswith("not read: Encounter ×40 (entry[3], entry[4], entry[5], entry[6], "
+                                         "entry[7] and 35 more): axspa-kg reads")
+    assert left[1]["value"] == "Observation 'Body height' (http://loinc.org|8302-2)"
+    assert left[1]["message"].startswith("not read: Observation 'Body height' (http://loinc.org|8302-2) ×30")
 
 
 def test_a_humira_course_named_in_long_text_is_not_lost(reasoner) -> None:
@@ -294,7 +296,7 @@ def test_a_medication_by_reference(reasoner) -> None:
     # the text names its drug inside a longer text (session-24 review 3: read as adalimumab, and
     # etanercept, the drug that failed, was recommended)
     coded(RXNORM, "327361", "etanercept 50 MG/ML Auto-Injector [Enbrel]"),
-    {"text": "switch from etanercept to secukinumab"},
+    {"text": "etanercept / secukinumab"},
 ])
 def test_codes_and_text_naming_different_drugs_are_refused(reasoner, concept) -> None:
     with pytest.raises(RecordLoadError, match=r"entry\[3\]\.medication: .*name different drugs"):
@@ -304,6 +306,8 @@ def test_codes_and_text_naming_different_drugs_are_refused(reasoner, concept) ->
 @pytest.mark.parametrize("concept", [
     # an ATC code of a class the guidelines cover (TNF inhibitors, L04AB) on a name not known
     {"coding": [{"system": "http://www.whocc.no/atc", "code": "L04AB99"}], "text": "Newmab"},
+    # a text naming known drugs, but not as its product
+    {"text": "switch from etanercept to secukinumab"},
 ])
 def test_a_medication_that_may_matter_is_kept_and_refused_by_name(reasoner, concept) -> None:
     result = reasoner.recommend(bundle(medication(concept))).as_dict()
@@ -469,10 +473,13 @@ def test_a_medication_coded_by_atc_alone(reasoner) -> None:
     knowledge base's classes is left out, one inside is kept and refused by name."""
     statin = reasoner.recommend(bundle(medication(coded("http://www.whocc.no/atc", "C10AA05")))).as_dict()
     assert any(v["path"] == "entry[3]" and "names no drug" in v["message"] for v in statin["validation"])
-    biologic = reasoner.recommend(bundle(medication(coded("http://www.whocc.no/atc", "L04AB04")))).as_dict()
-    assert not biologic["conforms"]
-    assert [(v["path"], v["value"]) for v in biologic["validation"] if v["severity"] == "violation"] == [
-        ("entry[3].drug", "L04AB04")]
+    # an ATC code one drug of the knowledge base carries names it (adalimumab: L04AB04)
+    assert course_of(reasoner, bundle(medication(coded("http://www.whocc.no/atc", "L04AB04"))))["drug"] == str(
+        DRUG.adalimumab)
+    unknown = reasoner.recommend(bundle(medication(coded("urn:oid:2.16.840.1.113883.6.73", "L04AB99")))).as_dict()
+    assert not unknown["conforms"]
+    assert [(v["path"], v["value"]) for v in unknown["validation"] if v["severity"] == "violation"] == [
+        ("entry[3].drug", "L04AB99")]
 
 
 def test_a_drug_code_with_no_text_is_kept_and_refused_by_name(reasoner) -> None:
@@ -523,7 +530,7 @@ def test_status_reason(reasoner) -> None:
     (lambda b: b["entry"].append({"resource": {"resourceType": "MedicationRequest", "status": "active",
                                                "medicationCodeableConcept": {"text": "HUMIRA PEN 40 MG/0.4ML"},
                                                "subject": {"reference": "Patient/fhir-test"}}}),
-     r"entry\[3\]: a MedicationRequest of 'humira': axspa-kg reads courses from MedicationStatement"),
+     r"entry\[3\]: a MedicationRequest of 'humira', a drug no MedicationStatement of the Bundle gives"),
 ])
 def test_more_bundles_refused_naming_the_field(reasoner, change, message) -> None:
     document = bundle()
@@ -540,7 +547,7 @@ def test_subjects_and_entries_as_exports_write_them(reasoner) -> None:
     document = bundle(resource)
     document["entry"].append({"fullUrl": "urn:uuid:0", "response": {"status": "201"}})
     result = reasoner.recommend(document).as_dict()
-    assert any(v["value"] == "entries ×1" for v in result["validation"])
+    assert any(v["value"] == "entry" and "holds no resource" in v["message"] for v in result["validation"])
     assert statements(reasoner, document) == {"crohns_disease": "present"}
 
 
@@ -552,3 +559,150 @@ def test_a_condition_not_read_that_names_a_known_one_says_so(reasoner) -> None:
     [warning] = [v for v in result["validation"] if v["path"] == "entry[3]"]
     assert "its text names congestive heart failure" in warning["message"]
     assert "'congestive_heart_failure'" in warning["message"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The second review (217 Bundles): findings N1-N13, as tests
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("resource", [
+    _with(medication({"text": "naproxen"}), status=["active"]),
+    _with(observation(coded(LOINC, "1988-5"), 5, "mg/L"), status={"code": "final"}),
+])
+def test_a_status_of_the_wrong_json_type_is_refused(reasoner, resource) -> None:
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.status: expected text"):
+        load(reasoner, bundle(resource))
+
+
+@pytest.mark.parametrize(("text", "route", "drug"), [
+    # N2: "sub-cutaneous", an indication naming the eye, "liquid gel" capsules: systemic courses
+    ("Humira 40 MG/0.4ML sub-cutaneous pen", None, DRUG.adalimumab),
+    ("Humira (for uveitis of the eye) 40 MG pen", None, DRUG.adalimumab),
+    ("ibuprofen 200 MG liquid gel capsule [Advil]", None, DRUG.ibuprofen),
+    # N6: a combination with paracetamol is a course of the NSAID; Depo-Medrol beside its base's code
+    ("ibuprofen 200 MG / acetaminophen 500 MG Oral Tablet", None, DRUG.ibuprofen),
+    ("triamcinolone acetonide 40 MG/ML Injectable Suspension (intra-articular)", "Intra-articular route",
+     DRUG.triamcinolone_acetonide),
+])
+def test_systemic_products_are_courses(reasoner, text, route, drug) -> None:
+    statement = medication({"text": text})
+    if route:
+        statement["dosage"] = [{"route": {"text": route}}]
+    assert course_of(reasoner, bundle(statement))["drug"] == str(drug)
+
+
+def test_depo_medrol_beside_its_base_ingredients_code(reasoner) -> None:
+    concept = coded(RXNORM, "6902", "Depo-Medrol 40 MG/ML Injectable Suspension")
+    course = course_of(reasoner, bundle(medication(concept)))
+    assert course["drug"] == str(DRUG.methylprednisolone_acetate)
+
+
+@pytest.mark.parametrize(("text", "route"), [
+    ("diclofenac sodium 1 % Topical Gel", None), ("VOLTAREN 1 % EX GEL", None), ("Voltaren Emulgel", None),
+    ("prednisolone acetate 1 % OP SUSP", None), ("diclofenac 1 %", "Topical route"),
+])
+def test_local_forms_of_nsaids_and_glucocorticoids_are_not_courses(reasoner, text, route) -> None:
+    statement = medication({"text": text})
+    if route:
+        statement["dosage"] = [{"route": {"coding": [{"display": route}]}}]
+    result = reasoner.recommend(bundle(statement)).as_dict()
+    assert [v["path"] for v in result["validation"] if "local form" in v["message"]] == ["entry[3]"]
+
+
+@pytest.mark.parametrize("coding", [
+    {"system": "http://hl7.org/fhir/sid/ndc", "code": "0074-4339-02"},
+    {"system": "https://dmd.nhs.uk", "code": "10363311000001101"},
+])
+def test_any_drug_code_with_no_text_is_kept_and_refused_by_name(reasoner, coding) -> None:
+    """N3: codes of other systems (NDC, dm+d) with no text were left out as the RxNorm ones were."""
+    result = reasoner.recommend(bundle(medication({"coding": [coding]}))).as_dict()
+    assert not result["conforms"]
+    assert [(v["path"], v["value"]) for v in result["validation"] if v["severity"] == "violation"] == [
+        ("entry[3].drug", coding["code"])]
+
+
+def test_an_axspa_kg_status_reason_that_is_no_outcome_is_refused(reasoner) -> None:
+    """N4: an axspa-kg code in statusReason that is no outcome id was only a warning, and the failed
+    drug was recommended; it is checked as the extension's value is."""
+    statement = medication({"text": "Humira"}, outcome=None)
+    statement["statusReason"] = [coded(AXSPA, "failed")]
+    result = reasoner.recommend(bundle(statement)).as_dict()
+    assert not result["conforms"] and not result["advice"]
+    assert [v["path"] for v in result["validation"] if v["severity"] == "violation"] == ["entry[3].outcome"]
+    both = medication({"text": "Humira"})
+    both["statusReason"] = [coded(AXSPA, "primary_nonresponse")]
+    assert course_of(reasoner, bundle(both))["outcome"].endswith("#primary_nonresponse")  # once, not twice
+
+
+def test_orders_administrations_and_dispenses(reasoner) -> None:
+    """N5: only an order (or administration, dispense) of a biologic or JAK inhibitor that no
+    MedicationStatement gives is refused; others are said, one warning a drug."""
+    def order(text: str, kind: str = "MedicationRequest", status: str = "active") -> dict[str, Any]:
+        return {"resourceType": kind, "status": status, "medicationCodeableConcept": {"text": text},
+                "subject": {"reference": "Patient/fhir-test"}}
+    fine = bundle(order("acetaminophen 325 MG Oral Tablet"), order("naproxen 500 MG"), order("naproxen 500 MG"),
+                  order("Humira 40 MG pen", status="cancelled"), order("Humira pen", "MedicationAdministration"),
+                  medication({"text": "Humira"}), *nsaids_failed())
+    result = reasoner.recommend(fine).as_dict()
+    assert result["conforms"]
+    said = {v["value"] for v in result["validation"] if "MedicationStatement resources" in v["message"]}
+    assert "MedicationRequest of 'naproxen'" in said and "MedicationAdministration of 'humira'" in said
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationDispense of 'cosentyx'"):
+        load(reasoner, bundle(order("Cosentyx 150 MG/ML", "MedicationDispense")))
+
+
+@pytest.mark.parametrize("text", ["folic acid 1 MG (with methotrexate)", "mesalamine 1.2 G"])
+def test_a_product_that_only_mentions_a_drug_in_a_comment_is_not_that_drug(reasoner, text) -> None:
+    """N10: "folic acid (with methotrexate)" was read as a methotrexate course."""
+    result = reasoner.recommend(bundle(medication({"text": text}), *nsaids_failed())).as_dict()
+    assert result["conforms"]
+    assert any(v["path"] == "entry[3]" and "names no drug" in v["message"] for v in result["validation"])
+
+
+def test_an_atc_group_without_targeted_drugs_or_nsaids_is_left_out(reasoner) -> None:
+    """N9: a code of the ATC group sulfasalazine belongs to (A07EC), for another drug of it, made
+    the record invalid; only the groups of the biologics, JAK inhibitors and NSAIDs keep a drug."""
+    result = reasoner.recommend(bundle(medication(coded("http://www.whocc.no/atc", "A07EC99", "Otherzine")),
+                                       *nsaids_failed())).as_dict()
+    assert result["conforms"]
+
+
+def test_an_inactive_diagnosis_is_the_diagnosis(reasoner) -> None:
+    """N8: AS recorded as clinicalStatus inactive (quiet disease) was dropped, and the record refused."""
+    document = bundle()
+    document["entry"][1]["resource"]["clinicalStatus"]["coding"][0]["code"] = "inactive"
+    loaded = load(reasoner, document)
+    assert str(loaded.graph.value(loaded.patient, reasoner_ax("hasDiagnosis"))).endswith("#ankylosing_spondylitis")
+
+
+def test_dates_and_units_as_exports_write_them(reasoner) -> None:
+    """N11: a UCUM unit given in `unit` only; an ongoing course whose end is today; a partial birth
+    date after today."""
+    crp = observation(coded(LOINC, "1988-5"), 12, None)
+    crp["valueQuantity"].update(unit="mg/L", system="http://unitsofmeasure.org")
+    loaded = load(reasoner, bundle(crp))
+    assert len(list(loaded.graph.objects(loaded.patient, reasoner_ax("hasMeasurement")))) == 1
+    today = date.today().isoformat()
+    course = course_of(reasoner, bundle(medication({"text": "Cosentyx"}, status="active", end=today,
+                                                   outcome="ongoing_response")))
+    assert "endDate" not in course and f"planned end {today}." in course["outcomeDetail"]
+    with pytest.raises(RecordLoadError, match=r"entry\[1\]\.birthDate: '2999' is after today"):
+        load(reasoner, bundle(birth="2999"))
+    period = observation(coded(LOINC, "1988-5"), 12, "mg/L")
+    del period["effectiveDateTime"]
+    period["effectivePeriod"] = {"start": "2026-13-01"}
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.effectivePeriod\.start"):
+        load(reasoner, bundle(period))
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("Recurrent acute anterior uveitis of left eye", "recurrent_anterior_uveitis"),
+    ("Crohn's disease of ileum", "crohns_disease"),
+    ("No congestive heart failure", None),
+    ("Family history of Crohn's disease", None),
+])
+def test_the_hint_on_a_condition_not_read(reasoner, text, hint) -> None:
+    """N12: the hint named the first label found alphabetically, missed "Crohn's", and fired on a
+    denial or a family history."""
+    result = reasoner.recommend(bundle(condition({"text": text}), *nsaids_failed())).as_dict()
+    [warning] = [v for v in result["validation"] if v["path"] == "entry[3]"]
+    assert (f"'{hint}'" in warning["message"]) if hint else ("its text names" not in warning["message"])
