@@ -54,7 +54,7 @@ from .fhir_codes import (
 from .namespaces import AX
 
 if TYPE_CHECKING:  # (validate reads record, which reads this module)
-    from .validate import ValidationReport
+    from .validate import ValidationIssue, ValidationReport
 
 UCUM = "http://unitsofmeasure.org"
 EXTENSION = "https://w3id.org/axspa-kg/fhir/StructureDefinition/"
@@ -118,9 +118,18 @@ class FhirOrigin:
         after it: "entry[7].outcome"), and every resource not read is a warning."""
         from .validate import ValidationIssue, ValidationReport
 
-        issues = [replace(issue, path=self.path(issue.path)) for issue in report.issues]
+        issues = [self.rephrase(issue) for issue in report.issues]
         issues += [ValidationIssue("warning", path, value, message, focus) for path, value, message in self.left_out]
         return ValidationReport(report.conforms, tuple(issues))
+
+    def rephrase(self, issue: ValidationIssue) -> ValidationIssue:
+        """An issue about a part of the record that came from an entry: the entry as its path, and
+        the record's field name left out of the message's start ("treatments.outcome: use ..."),
+        since the path says it."""
+        path = self.path(issue.path)
+        if path == issue.path:
+            return issue
+        return replace(issue, path=path, message=re.sub(r"^[A-Za-z]+(\.[A-Za-z]+)*: ", "", issue.message))
 
     def path(self, path: str) -> str:
         head, dot, rest = path.partition(".")
