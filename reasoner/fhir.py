@@ -51,17 +51,28 @@ from .fhir_codes import (
     concept_of,
     named_condition,
 )
+from .fhir_elements import (
+    DISEASE_STATE,
+    MAXIMAL_DOSE,
+    TREATMENT_OUTCOME,
+    age_on,
+    as_list,
+    as_object,
+    as_text,
+    codeable,
+    describe,
+    extension_values,
+    json_kind,
+    notes_of,
+    record_date,
+    status_code,
+)
 from .namespaces import AX
 
 if TYPE_CHECKING:  # (validate reads record, which reads this module)
     from .validate import ValidationIssue, ValidationReport
 
 UCUM = "http://unitsofmeasure.org"
-EXTENSION = "https://w3id.org/axspa-kg/fhir/StructureDefinition/"
-DISEASE_STATE = EXTENSION + "disease-state"
-TREATMENT_OUTCOME = EXTENSION + "treatment-outcome"
-MAXIMAL_DOSE = EXTENSION + "maximal-dose"
-_EXTENSION_VALUES = {DISEASE_STATE: "valueCode", TREATMENT_OUTCOME: "valueCode", MAXIMAL_DOSE: "valueBoolean"}
 
 # FHIR Condition statuses -> the record's presence. A refuted condition is stated absent; one not
 # yet confirmed is unknown (so the reasoner asks). One resolved or inactive may or may not still
@@ -82,9 +93,6 @@ _OBSERVATION_KEPT = {"final", "amended", "corrected"}
 # Units the record's measures are in (README), lower-cased; mg/dL CRP is converted (x10, exact).
 _UNITS = {"crp": {"mg/l"}, "esr": {"mm/h", "mm/hr"}}
 _CONVERTED = {("crp", "mg/dl"): Decimal(10)}
-# A FHIR date or dateTime (the date part is what the record keeps).
-_DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2})(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
-                   r"(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$")
 # At most this many entries are named in a warning that sums up resources of one kind not read.
 _NAMED = 5
 
@@ -146,133 +154,6 @@ class Converted:
     origin: FhirOrigin
 
 
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true or false"
-    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
-        type(value), type(value).__name__)
-
-
-def _list(value: object, path: str) -> list[Any]:
-    """A FHIR array (absent: empty); anything else is refused, naming the field."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise RecordLoadError(f"{path}: expected a list, got {_json_kind(value)}")
-    return value
-
-
-def _object(value: object, path: str) -> dict[str, Any] | None:
-    """A FHIR complex value (absent: None); anything else is refused, naming the field."""
-    if value is None or isinstance(value, dict):
-        return value
-    raise RecordLoadError(f"{path}: expected an object, got {_json_kind(value)}")
-
-
-def _text(value: object, path: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise RecordLoadError(f"{path}: expected text, got {_json_kind(value)}")
-
-
-def _codeable(value: object, path: str) -> tuple[list[Coding], str | None]:
-    """A CodeableConcept's codings and text, every part checked for its JSON type."""
-    concept = _object(value, path)
-    if concept is None:
-        return [], None
-    codings = []
-    for number, coding in enumerate(_list(concept.get("coding"), f"{path}.coding"), start=1):
-        where = f"{path}.coding[{number}]"
-        item = _object(coding, where) or {}
-        codings.append(Coding(_text(item.get("system"), f"{where}.system"), _text(item.get("code"), f"{where}.code"),
-                              _text(item.get("display"), f"{where}.display")))
-    return codings, _text(concept.get("text"), f"{path}.text")
-
-
-def _describe(codings: list[Coding], text: str | None) -> str:
-    """A CodeableConcept as a person would name it in a message."""
-    shown = text or next((c.display for c in codings if c.display), None)
-    codes = ", ".join(f"{c.system or '?'}|{c.code or '?'}" for c in codings)
-    return f"{shown!r} ({codes})" if shown and codes else repr(shown) if shown else codes or "no code"
-
-
-def _status_code(value: object, path: str) -> str | None:
-    """A status given as a CodeableConcept (FHIR R4), or as a bare code (STU3 wrote them so)."""
-    if isinstance(value, str):
-        return value
-    codings, _ = _codeable(value, path)
-    return next((c.code for c in codings if c.code), None)
-
-
-def _date(value: object, path: str) -> str | None:
-    """A FHIR date or dateTime as the record's YYYY-MM-DD (its date part, as written, whatever the
-    time zone); a partial date (1980, 1980-04) cannot be one, so it is refused, naming the field."""
-    if value is None:
-        return None
-    found = _DATE.match(value) if isinstance(value, str) else None
-    if not found:
-        raise RecordLoadError(f"{path}: {value!r} is not a FHIR date")
-    if not found.group(5):
-        raise RecordLoadError(f"{path}: {value!r} gives no day; the record needs a full date (YYYY-MM-DD)")
-    day = value[:10]
-    try:
-        date.fromisoformat(day)
-    except ValueError as exc:
-        raise RecordLoadError(f"{path}: {value!r} is not a date of the calendar") from exc
-    return day
-
-
-def age_on(birth_date: object, today: date, path: str) -> int:
-    """Whole years on `today`. A birth date without a day counts from the latest day it allows
-    (the youngest the patient can be), so that no minor is read as an adult."""
-    found = _DATE.match(birth_date) if isinstance(birth_date, str) else None
-    if not found:
-        raise RecordLoadError(f"{path}: {birth_date!r} is not a FHIR date")
-    year = int(found.group(1))
-    month = int(found.group(3)) if found.group(3) else 12
-    day = int(found.group(5)) if found.group(5) else 31
-    if found.group(5):
-        try:
-            date(year, month, day)
-        except ValueError as exc:
-            raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar") from exc
-    if (year, int(found.group(3) or 1), int(found.group(5) or 1)) > (today.year, today.month, today.day):
-        raise RecordLoadError(f"{path}: {birth_date!r} is after today")
-    if not 1 <= month <= 12:
-        raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar")
-    return today.year - year - ((today.month, today.day) < (month, day))
-
-
-def _extensions(resource: dict[str, Any], url: str, path: str) -> list[Any]:
-    """The values of an axspa-kg extension, each checked for the value[x] it must use."""
-    wanted = _EXTENSION_VALUES[url]
-    values = []
-    for number, extension in enumerate(_list(resource.get("extension"), f"{path}.extension"), start=1):
-        where = f"{path}.extension[{number}]"
-        item = _object(extension, where) or {}
-        if item.get("url") != url:
-            continue
-        value = item.get(wanted)
-        kind = bool if wanted == "valueBoolean" else str
-        if not isinstance(value, kind):
-            given = next((k for k in item if k.startswith("value")), None)
-            raise RecordLoadError(f"{where}: the {url.rsplit('/', 1)[1]} extension takes a {wanted}"
-                                  + (f", not {given}" if given and given != wanted else f", not {_json_kind(value)}"))
-        values.append(value)
-    return values
-
-
-def _notes(resource: dict[str, Any], path: str) -> str | None:
-    kept = []
-    for number, note in enumerate(_list(resource.get("note"), f"{path}.note"), start=1):
-        text = _text((_object(note, f"{path}.note[{number}]") or {}).get("text"), f"{path}.note[{number}].text")
-        if text and text.strip():
-            kept.append(text.strip())
-    return " ".join(kept) or None
-
-
 @dataclass
 class _Summary:
     """Resources of one kind not read, summed up in one warning."""
@@ -293,16 +174,16 @@ class _Reader:
         self.references: set[str] = set()  # how the Bundle's resources refer to its patient
         self.pid: str | None = None
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
-        for number, entry in enumerate(_list(bundle.get("entry"), "entry"), start=1):
+        for number, entry in enumerate(as_list(bundle.get("entry"), "entry"), start=1):
             path = f"entry[{number}]"
-            item = _object(entry, path) or {}
-            resource = _object(item.get("resource"), f"{path}.resource")
+            item = as_object(entry, path) or {}
+            resource = as_object(item.get("resource"), f"{path}.resource")
             if resource is None:  # (a transaction response's entry may hold none)
                 self.sum_up("entry", "it holds no resource", path)
                 continue
             if not isinstance(resource.get("resourceType"), str):
                 raise RecordLoadError(f"{path}.resource: expected a FHIR resource (an object with a resourceType)")
-            self.resources.append((path, resource, _text(item.get("fullUrl"), f"{path}.fullUrl")))
+            self.resources.append((path, resource, as_text(item.get("fullUrl"), f"{path}.fullUrl")))
 
     def leave_out(self, path: str, resource: dict[str, Any], why: str) -> None:
         name = f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else str(
@@ -331,7 +212,7 @@ class _Reader:
         path, patient, url = patients[0]
         self.where.update({"id": f"{path}.id", "age": f"{path}.birthDate", "sex": f"{path}.gender",
                            "diseaseState": f"{path}.extension", "diagnosis": "entry"})
-        pid = _text(patient.get("id"), f"{path}.id")
+        pid = as_text(patient.get("id"), f"{path}.id")
         references = ({f"Patient/{pid}"} if pid else set()) | ({url} if url else set())
         self.references, self.pid = references, pid
         record = self.patient(path, patient)
@@ -383,7 +264,7 @@ class _Reader:
         if subject is None:
             raise RecordLoadError(f"{path}.subject: missing; each Condition, MedicationStatement and Observation "
                                   "names its patient")
-        reference = _text((_object(subject, f"{path}.subject") or {}).get("reference"), f"{path}.subject.reference")
+        reference = as_text((as_object(subject, f"{path}.subject") or {}).get("reference"), f"{path}.subject.reference")
         # (an absolute URL of the patient's own id counts too: https://ehr.example/fhir/Patient/123)
         if reference in references or (pid and reference and reference.endswith(f"/Patient/{pid}")):
             return
@@ -401,7 +282,7 @@ class _Reader:
             raise RecordLoadError(f"{path}.gender: {gender!r} is not a FHIR gender (male, female, other, unknown)")
         if patient.get("birthDate") is not None:
             record["age"] = age_on(patient["birthDate"], self.today, f"{path}.birthDate")
-        states = _extensions(patient, DISEASE_STATE, path)
+        states = extension_values(patient, DISEASE_STATE, path)
         if len(states) > 1:
             raise RecordLoadError(f"{path}.extension: the disease state is given {len(states)} times; give it once")
         if states:
@@ -410,8 +291,8 @@ class _Reader:
 
     def condition(self, path: str, resource: dict[str, Any], conditions: list[dict[str, Any]],
                   diagnoses: dict[str, str]) -> None:
-        verification = _status_code(resource.get("verificationStatus"), f"{path}.verificationStatus")
-        clinical = _status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus")
+        verification = status_code(resource.get("verificationStatus"), f"{path}.verificationStatus")
+        clinical = status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus")
         if verification not in _VERIFICATION | {None}:
             raise RecordLoadError(f"{path}.verificationStatus: {verification!r} is not a FHIR condition "
                                   "verification status")
@@ -420,14 +301,14 @@ class _Reader:
         if verification == "entered-in-error":
             self.leave_out(path, resource, "entered in error")
             return
-        codings, text = _codeable(resource.get("code"), f"{path}.code")
+        codings, text = codeable(resource.get("code"), f"{path}.code")
         concept = concept_of(codings, text, self.index)
         if concept is None or concept in self.index.measures:
             hint = self.maybe(codings, text)
             if hint:  # (it may be a condition that changes the advice: a line of its own)
-                self.leave_out(path, resource, f"{_describe(codings, text)} is not a condition axspa-kg knows{hint}")
+                self.leave_out(path, resource, f"{describe(codings, text)} is not a condition axspa-kg knows{hint}")
             else:
-                self.sum_up(f"Condition {_describe(codings, text)}", "not a condition axspa-kg knows", path)
+                self.sum_up(f"Condition {describe(codings, text)}", "not a condition axspa-kg knows", path)
             return
         if verification == "refuted":
             status = "absent"
@@ -446,7 +327,7 @@ class _Reader:
             return
         self.where[f"conditions[{len(conditions) + 1}]"] = path
         item: dict[str, Any] = {"condition": str(concept).removeprefix(str(AX)), "status": status}
-        note = _notes(resource, path)
+        note = notes_of(resource, path)
         if clinical in _PAST and verification not in _UNSETTLED | {"refuted"}:
             note = " ".join(filter(None, [f"FHIR clinicalStatus: {clinical}; whether it still counts is not said.",
                                           note]))
@@ -505,19 +386,19 @@ class _Reader:
                    medications: dict[str, dict[str, Any]]) -> tuple[list[Coding], str | None]:
         """The codings and text of the medication a resource names, inline or by reference."""
         if resource.get("medicationCodeableConcept") is not None:
-            return _codeable(resource["medicationCodeableConcept"], f"{path}.medicationCodeableConcept")
-        reference = _object(resource.get("medicationReference"), f"{path}.medicationReference")
+            return codeable(resource["medicationCodeableConcept"], f"{path}.medicationCodeableConcept")
+        reference = as_object(resource.get("medicationReference"), f"{path}.medicationReference")
         if reference is None:
             raise RecordLoadError(f"{path}: no medicationCodeableConcept or medicationReference names the drug")
-        target = _text(reference.get("reference"), f"{path}.medicationReference.reference")
-        contained = {f"#{r.get('id')}": r for r in _list(resource.get("contained"), f"{path}.contained")
+        target = as_text(reference.get("reference"), f"{path}.medicationReference.reference")
+        contained = {f"#{r.get('id')}": r for r in as_list(resource.get("contained"), f"{path}.contained")
                      if isinstance(r, dict) and r.get("resourceType") == "Medication"}
         medication = contained.get(target or "") or medications.get(target or "")
         if medication is None:
-            named = target or _text(reference.get("display"), f"{path}.medicationReference.display")
+            named = target or as_text(reference.get("display"), f"{path}.medicationReference.display")
             raise RecordLoadError(f"{path}.medicationReference: {named!r} is no Medication in the Bundle"
                                   + ("" if target else " (a reference with only a display names none)"))
-        return _codeable(medication.get("code"), f"{path}.medicationReference (Medication.code)")
+        return codeable(medication.get("code"), f"{path}.medicationReference (Medication.code)")
 
     def medication_event(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
                          taken: set[str]) -> None:
@@ -526,7 +407,7 @@ class _Reader:
         course went, and read as nothing it would let a failed biologic be recommended again. Of
         any other drug it is said, one warning a drug; one cancelled or in error is not a course."""
         kind = resource["resourceType"]
-        status = _text(resource.get("status"), f"{path}.status")
+        status = as_text(resource.get("status"), f"{path}.status")
         if resource.get("subject") is not None:  # (a dispense may name no subject)
             self.check_subject(path, resource, self.references, self.pid)
         try:
@@ -536,7 +417,7 @@ class _Reader:
         try:
             name = self.drug_name(codings, text, f"{path}.medication", [])[0]
         except RecordLoadError:  # codes and text naming two drugs: said by name
-            name = _describe(codings, text)
+            name = describe(codings, text)
         drug = self.drugs.exact.get(name.lower()) if name else None
         if (drug is not None and self.drugs.kind.get(drug) == TARGETED and str(drug) not in taken
                 and status not in ("cancelled", "entered-in-error", "draft")):
@@ -550,7 +431,7 @@ class _Reader:
 
     def course(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
                courses: list[dict[str, Any]]) -> None:
-        status = _text(resource.get("status"), f"{path}.status")
+        status = as_text(resource.get("status"), f"{path}.status")
         if status not in _MEDICATION_STATUSES:
             raise RecordLoadError(f"{path}.status: {status!r} is not a FHIR MedicationStatement status")
         if status in _NOT_TAKEN:
@@ -558,7 +439,7 @@ class _Reader:
             return
         codings, text = self.medication(path, resource, medications)
         name, action = self.drug_name(codings, text, f"{path}.medication", self.forms(path, resource, medications))
-        described = _describe(codings, text)
+        described = describe(codings, text)
         if name is None:
             raise RecordLoadError(f"{path}.medication: no code or text names the drug")
         if action == "local":
@@ -574,19 +455,19 @@ class _Reader:
         if status in _COURSE_STATUS:
             item["status"] = _COURSE_STATUS[status]
         notes = []
-        period = _object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
+        period = as_object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
         if period is not None:
-            item["start"] = _date(period.get("start"), f"{path}.effectivePeriod.start")
-            item["end"] = _date(period.get("end"), f"{path}.effectivePeriod.end")
+            item["start"] = record_date(period.get("start"), f"{path}.effectivePeriod.start")
+            item["end"] = record_date(period.get("end"), f"{path}.effectivePeriod.end")
             # an ongoing course's end from today on is a planned end: kept in the detail
             if item.get("status") == "ongoing" and item["end"] and item["end"] >= self.today.isoformat():
                 notes.append(f"planned end {item.pop('end')}.")
         elif resource.get("effectiveDateTime") is not None:
-            item["start"] = _date(resource.get("effectiveDateTime"), f"{path}.effectiveDateTime")
-        outcomes = _extensions(resource, TREATMENT_OUTCOME, path)
+            item["start"] = record_date(resource.get("effectiveDateTime"), f"{path}.effectiveDateTime")
+        outcomes = extension_values(resource, TREATMENT_OUTCOME, path)
         given = bool(outcomes)
-        for number, reason in enumerate(_list(resource.get("statusReason"), f"{path}.statusReason"), start=1):
-            reason_codings, reason_text = _codeable(reason, f"{path}.statusReason[{number}]")
+        for number, reason in enumerate(as_list(resource.get("statusReason"), f"{path}.statusReason"), start=1):
+            reason_codings, reason_text = codeable(reason, f"{path}.statusReason[{number}]")
             # an axspa-kg code there is an outcome, checked as one (an unknown id is refused by validation)
             read = [c.code.strip() for c in reason_codings if c.system == AXSPA_SYSTEM and c.code]
             outcomes += [code for code in read if code not in outcomes]
@@ -594,23 +475,23 @@ class _Reader:
             if shown:
                 notes.append(f"reason: {shown}.")
             if not read and not given:
-                self.left_out.append((f"{path}.statusReason[{number}]", _describe(reason_codings, reason_text),
+                self.left_out.append((f"{path}.statusReason[{number}]", describe(reason_codings, reason_text),
                                       "not read as an outcome: give the outcome as an axspa-kg code "
                                       f"(code system {AXSPA_SYSTEM}) or in the treatment-outcome extension"))
         if outcomes:
             item["outcome"] = outcomes
-        maximal = _extensions(resource, MAXIMAL_DOSE, path)
+        maximal = extension_values(resource, MAXIMAL_DOSE, path)
         if maximal:
             item["maximalDose"] = maximal[0]
         dosage = []
-        for number, dose in enumerate(_list(resource.get("dosage"), f"{path}.dosage"), start=1):
+        for number, dose in enumerate(as_list(resource.get("dosage"), f"{path}.dosage"), start=1):
             where = f"{path}.dosage[{number}]"
-            written = _text((_object(dose, where) or {}).get("text"), f"{where}.text")
+            written = as_text((as_object(dose, where) or {}).get("text"), f"{where}.text")
             if written and written.strip():
                 dosage.append(written.strip())
         if dosage:
             item["dose"] = "; ".join(dosage)
-        detail = " ".join(filter(None, [_notes(resource, path), *notes]))
+        detail = " ".join(filter(None, [notes_of(resource, path), *notes]))
         if detail:
             item["detail"] = detail
         self.where[f"treatments[{len(courses) + 1}]"] = path
@@ -619,31 +500,31 @@ class _Reader:
     def forms(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> list[str]:
         """The words of a statement's dosage routes and of its Medication's form, to tell a local form."""
         out = []
-        for number, dose in enumerate(_list(resource.get("dosage"), f"{path}.dosage"), start=1):
-            route = (_object(dose, f"{path}.dosage[{number}]") or {}).get("route")
-            codings, text = _codeable(route, f"{path}.dosage[{number}].route")
+        for number, dose in enumerate(as_list(resource.get("dosage"), f"{path}.dosage"), start=1):
+            route = (as_object(dose, f"{path}.dosage[{number}]") or {}).get("route")
+            codings, text = codeable(route, f"{path}.dosage[{number}].route")
             out += [t for t in [text, *(c.display for c in codings)] if t]
         reference = resource.get("medicationReference")
         target = reference.get("reference") if isinstance(reference, dict) else None
         contained = {f"#{r.get('id')}": r for r in resource.get("contained") or [] if isinstance(r, dict)}
         medication = contained.get(target or "") or medications.get(target or "")
         if isinstance(medication, dict):
-            codings, text = _codeable(medication.get("form"), f"{path}.medicationReference (Medication.form)")
+            codings, text = codeable(medication.get("form"), f"{path}.medicationReference (Medication.form)")
             out += [t for t in [text, *(c.display for c in codings)] if t]
         return out
 
     def measurement(self, path: str, resource: dict[str, Any], measurements: list[dict[str, Any]]) -> None:
-        status = _text(resource.get("status"), f"{path}.status")
-        codings, text = _codeable(resource.get("code"), f"{path}.code")
+        status = as_text(resource.get("status"), f"{path}.status")
+        codings, text = codeable(resource.get("code"), f"{path}.code")
         concept = concept_of(codings, text, self.index)
         if concept is None or concept not in self.index.measures:
-            self.sum_up(f"Observation {_describe(codings, text)}", "not a measure axspa-kg uses", path)
+            self.sum_up(f"Observation {describe(codings, text)}", "not a measure axspa-kg uses", path)
             return
         if status not in _OBSERVATION_KEPT:
             self.leave_out(path, resource, f"status {status}: only final, amended or corrected results are read")
             return
         measure = str(concept).removeprefix(str(AX))
-        quantity = _object(resource.get("valueQuantity"), f"{path}.valueQuantity")
+        quantity = as_object(resource.get("valueQuantity"), f"{path}.valueQuantity")
         if quantity is None or quantity.get("value") is None:
             self.leave_out(path, resource, f"{measure} without a valueQuantity (the rules compare numbers)")
             return
@@ -655,7 +536,7 @@ class _Reader:
         unit = unit.strip().lower() if isinstance(unit, str) and unit.strip() else None
         value = quantity["value"]
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise RecordLoadError(f"{path}.valueQuantity.value: expected a number, got {_json_kind(value)}")
+            raise RecordLoadError(f"{path}.valueQuantity.value: expected a number, got {json_kind(value)}")
         try:
             number = Decimal(str(value))
         except InvalidOperation as exc:
@@ -673,10 +554,10 @@ class _Reader:
                                                                     else number, "f")}
         when, field = resource.get("effectiveDateTime"), "effectiveDateTime"
         if when is None:
-            period = _object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
+            period = as_object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
             when, field = (period.get("start") if period else None), "effectivePeriod.start"
         if when is not None:
-            item["date"] = _date(when, f"{path}.{field}")
+            item["date"] = record_date(when, f"{path}.{field}")
         self.where[f"measurements[{len(measurements) + 1}]"] = path
         measurements.append(item)
 

@@ -17,7 +17,7 @@ import pytest
 
 from reasoner.cohort import CohortRunner
 from reasoner.errors import RecordLoadError
-from reasoner.fhir import age_on
+from reasoner.fhir_elements import age_on
 from reasoner.namespaces import DRUG
 
 from .patients import nsaid_failure

@@ -1,0 +1,156 @@
+"""FHIR JSON elements read one by one, each checked for its JSON type, for reasoner/fhir.py.
+
+Why apart: a Bundle from an export holds lists where objects are expected, numbers where codes are,
+partial dates; each such case must end in a message naming the field (`entry[14].code.coding: expected
+a list`), never in a traceback. These helpers are where that is checked, once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from .errors import RecordLoadError
+from .fhir_codes import Coding
+
+EXTENSION = "https://w3id.org/axspa-kg/fhir/StructureDefinition/"
+DISEASE_STATE = EXTENSION + "disease-state"
+TREATMENT_OUTCOME = EXTENSION + "treatment-outcome"
+MAXIMAL_DOSE = EXTENSION + "maximal-dose"
+EXTENSION_VALUES = {DISEASE_STATE: "valueCode", TREATMENT_OUTCOME: "valueCode", MAXIMAL_DOSE: "valueBoolean"}
+
+# A FHIR date or dateTime (the date part is what the record keeps).
+DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2})(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+                  r"(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$")
+
+
+def json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words (for messages)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__)
+
+
+def as_list(value: object, path: str) -> list[Any]:
+    """A FHIR array (absent: empty); anything else is refused, naming the field."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RecordLoadError(f"{path}: expected a list, got {json_kind(value)}")
+    return value
+
+
+def as_object(value: object, path: str) -> dict[str, Any] | None:
+    """A FHIR complex value (absent: None); anything else is refused, naming the field."""
+    if value is None or isinstance(value, dict):
+        return value
+    raise RecordLoadError(f"{path}: expected an object, got {json_kind(value)}")
+
+
+def as_text(value: object, path: str) -> str | None:
+    """A FHIR string or code (absent: None); anything else is refused, naming the field."""
+    if value is None or isinstance(value, str):
+        return value
+    raise RecordLoadError(f"{path}: expected text, got {json_kind(value)}")
+
+
+def codeable(value: object, path: str) -> tuple[list[Coding], str | None]:
+    """A CodeableConcept's codings and text, every part checked for its JSON type."""
+    concept = as_object(value, path)
+    if concept is None:
+        return [], None
+    codings = []
+    for number, coding in enumerate(as_list(concept.get("coding"), f"{path}.coding"), start=1):
+        where = f"{path}.coding[{number}]"
+        item = as_object(coding, where) or {}
+        codings.append(Coding(as_text(item.get("system"), f"{where}.system"),
+                              as_text(item.get("code"), f"{where}.code"),
+                              as_text(item.get("display"), f"{where}.display")))
+    return codings, as_text(concept.get("text"), f"{path}.text")
+
+
+def describe(codings: list[Coding], text: str | None) -> str:
+    """A CodeableConcept as a person would name it in a message."""
+    shown = text or next((c.display for c in codings if c.display), None)
+    codes = ", ".join(f"{c.system or '?'}|{c.code or '?'}" for c in codings)
+    return f"{shown!r} ({codes})" if shown and codes else repr(shown) if shown else codes or "no code"
+
+
+def status_code(value: object, path: str) -> str | None:
+    """A status given as a CodeableConcept (FHIR R4), or as a bare code (STU3 wrote them so)."""
+    if isinstance(value, str):
+        return value
+    codings, _ = codeable(value, path)
+    return next((c.code for c in codings if c.code), None)
+
+
+def record_date(value: object, path: str) -> str | None:
+    """A FHIR date or dateTime as the record's YYYY-MM-DD (its date part, as written, whatever the
+    time zone); a partial date (1980, 1980-04) cannot be one, so it is refused, naming the field."""
+    if value is None:
+        return None
+    found = DATE.match(value) if isinstance(value, str) else None
+    if not found:
+        raise RecordLoadError(f"{path}: {value!r} is not a FHIR date")
+    if not found.group(5):
+        raise RecordLoadError(f"{path}: {value!r} gives no day; the record needs a full date (YYYY-MM-DD)")
+    day = value[:10]
+    try:
+        date.fromisoformat(day)
+    except ValueError as exc:
+        raise RecordLoadError(f"{path}: {value!r} is not a date of the calendar") from exc
+    return day
+
+
+def age_on(birth_date: object, today: date, path: str) -> int:
+    """Whole years on `today`. A birth date without a day counts from the latest day it allows
+    (the youngest the patient can be), so that no minor is read as an adult."""
+    found = DATE.match(birth_date) if isinstance(birth_date, str) else None
+    if not found:
+        raise RecordLoadError(f"{path}: {birth_date!r} is not a FHIR date")
+    year = int(found.group(1))
+    month = int(found.group(3)) if found.group(3) else 12
+    day = int(found.group(5)) if found.group(5) else 31
+    if found.group(5):
+        try:
+            date(year, month, day)
+        except ValueError as exc:
+            raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar") from exc
+    if (year, int(found.group(3) or 1), int(found.group(5) or 1)) > (today.year, today.month, today.day):
+        raise RecordLoadError(f"{path}: {birth_date!r} is after today")
+    if not 1 <= month <= 12:
+        raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar")
+    return today.year - year - ((today.month, today.day) < (month, day))
+
+
+def extension_values(resource: dict[str, Any], url: str, path: str) -> list[Any]:
+    """The values of an axspa-kg extension, each checked for the value[x] it must use."""
+    wanted = EXTENSION_VALUES[url]
+    values = []
+    for number, extension in enumerate(as_list(resource.get("extension"), f"{path}.extension"), start=1):
+        where = f"{path}.extension[{number}]"
+        item = as_object(extension, where) or {}
+        if item.get("url") != url:
+            continue
+        value = item.get(wanted)
+        kind = bool if wanted == "valueBoolean" else str
+        if not isinstance(value, kind):
+            given = next((k for k in item if k.startswith("value")), None)
+            raise RecordLoadError(f"{where}: the {url.rsplit('/', 1)[1]} extension takes a {wanted}"
+                                  + (f", not {given}" if given and given != wanted else f", not {json_kind(value)}"))
+        values.append(value)
+    return values
+
+
+def notes_of(resource: dict[str, Any], path: str) -> str | None:
+    """A resource's Annotation texts (`note[].text`) joined, as the record's note or detail."""
+    kept = []
+    for number, note in enumerate(as_list(resource.get("note"), f"{path}.note"), start=1):
+        text = as_text((as_object(note, f"{path}.note[{number}]") or {}).get("text"), f"{path}.note[{number}].text")
+        if text and text.strip():
+            kept.append(text.strip())
+    return " ".join(kept) or None
