@@ -95,6 +95,8 @@ _UNITS = {"crp": {"mg/l"}, "esr": {"mm/h", "mm/hr"}}
 _CONVERTED = {("crp", "mg/dl"): Decimal(10)}
 # At most this many entries are named in a warning that sums up resources of one kind not read.
 _NAMED = 5
+# ... and at most this many of the codes or texts they held.
+_LISTED = 8
 
 
 def is_fhir(document: object) -> bool:
@@ -156,11 +158,13 @@ class Converted:
 
 @dataclass
 class _Summary:
-    """Resources of one kind not read, summed up in one warning."""
+    """Resources of one kind not read, for one reason, summed up in one warning: their entries, and
+    what they were (each code or text once, in the order met)."""
 
     what: str
     why: str
     paths: list[str]
+    items: dict[str, None]
 
 
 class _Reader:
@@ -190,16 +194,21 @@ class _Reader:
             resource.get("resourceType"))
         self.left_out.append((path, name, f"not read: {why}"))
 
-    def sum_up(self, what: str, why: str, path: str) -> None:
-        self.summaries.setdefault((what, why), _Summary(what, why, [])).paths.append(path)
+    def sum_up(self, what: str, why: str, path: str, item: str | None = None) -> None:
+        summary = self.summaries.setdefault((what, why), _Summary(what, why, [], {}))
+        summary.paths.append(path)
+        if item:
+            summary.items[item] = None
 
     def summed_up(self) -> list[tuple[str, str, str]]:
         out = []
         for summary in self.summaries.values():
-            paths = summary.paths
+            paths, items = summary.paths, list(summary.items)
             named = ", ".join(paths[:_NAMED]) + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
             counted = f" ×{len(paths)} ({named})" if len(paths) > 1 else ""
-            out.append((paths[0], summary.what, f"not read: {summary.what}{counted}: {summary.why}"))
+            listed = "; ".join(items[:_LISTED]) + (f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
+            out.append((paths[0], summary.what, f"not read: {summary.what}{counted}: {summary.why}"
+                                                 + (f": {listed}" if listed else "")))
         return out
 
     def read(self) -> dict[str, Any]:
@@ -308,7 +317,7 @@ class _Reader:
             if hint:  # (it may be a condition that changes the advice: a line of its own)
                 self.leave_out(path, resource, f"{describe(codings, text)} is not a condition axspa-kg knows{hint}")
             else:
-                self.sum_up(f"Condition {describe(codings, text)}", "not a condition axspa-kg knows", path)
+                self.sum_up("Condition", "not a condition axspa-kg knows", path, describe(codings, text))
             return
         if verification == "refuted":
             status = "absent"
@@ -425,9 +434,8 @@ class _Reader:
                                   "axspa-kg reads courses from MedicationStatement resources only (an order, "
                                   "administration or dispense does not say how the course went); give this course "
                                   "as a MedicationStatement with its status and outcome")
-        what = f"{kind} of {name!r}" if name else kind
-        self.sum_up(what, "courses are read from MedicationStatement resources (give one, with its outcome, "
-                          "for a course the guidelines concern)", path)
+        self.sum_up(kind, "courses are read from MedicationStatement resources (give one, with its outcome, "
+                          "for a course the guidelines concern)", path, repr(name) if name else None)
 
     def course(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
                courses: list[dict[str, Any]]) -> None:
@@ -447,9 +455,8 @@ class _Reader:
                                            "NSAID and glucocorticoid courses are systemic ones")
             return
         if action == "leave":
-            self.sum_up(f"MedicationStatement of {described}", "names no drug axspa-kg knows (if the guidelines "
-                                                                 "concern it, give its generic name or RxNorm "
-                                                                 "ingredient code)", path)
+            self.sum_up("MedicationStatement", "names no drug axspa-kg knows (if the guidelines concern one, give "
+                                               "its generic name or RxNorm ingredient code)", path, described)
             return
         item: dict[str, Any] = {"drug": name}
         if status in _COURSE_STATUS:
@@ -518,7 +525,7 @@ class _Reader:
         codings, text = codeable(resource.get("code"), f"{path}.code")
         concept = concept_of(codings, text, self.index)
         if concept is None or concept not in self.index.measures:
-            self.sum_up(f"Observation {describe(codings, text)}", "not a measure axspa-kg uses", path)
+            self.sum_up("Observation", "not a measure axspa-kg uses", path, describe(codings, text))
             return
         if status not in _OBSERVATION_KEPT:
             self.leave_out(path, resource, f"status {status}: only final, amended or corrected results are read")
