@@ -557,8 +557,7 @@ class _Reader:
             given = f"in {unit!r}" if unit else "without a unit"
             raise RecordLoadError(f"{path}.valueQuantity: {measure} {given}; give it in {expected} (UCUM), as the "
                                   "guidelines' thresholds are")
-        item: dict[str, Any] = {"measure": measure, "value": format(number.normalize() if number == number.to_integral()
-                                                                    else number, "f")}
+        item: dict[str, Any] = {"measure": measure, "value": format(number, "f")}  # as written: 3.0 stays 3.0
         when, field = resource.get("effectiveDateTime"), "effectiveDateTime"
         if when is None:
             period = as_object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
