@@ -181,6 +181,9 @@ def named_condition(texts: list[str], index: CodeIndex) -> tuple[str, URIRef] | 
     return None
 
 
+# Units RxNorm writes before an ingredient in a pack's quantity ("0.4 ML", "24 HR", "120 ACTUAT").
+_QUANTITY_UNITS = frozenset({"ml", "hr", "actuat", "mg", "mcg", "g", "unt", "meq"})
+
 # What a drug of the knowledge base is, for reading a medication's text (classes by rdfs:subClassOf).
 TARGETED, NSAID, GLUCOCORTICOID, ANALGESIC = "targeted", "nsaid", "glucocorticoid", "analgesic"
 _KIND_CLASSES = ((TARGETED, (AX.Biologic, AX.TargetedSyntheticDMARD)), (NSAID, (AX.NSAID,)),
@@ -243,22 +246,25 @@ class DrugNames:
         elsewhere). A product is named at the start of the text, after a "/" or "+" joining two
         ingredients, or in brackets ("... [Humira]"); a name inside a longer one found at the same
         place gives way ("methylprednisolone" in "methylprednisolone acetate"); what stands in
-        parentheses is a comment ("folic acid (with methotrexate)") and is not read."""
+        parentheses is a comment ("folic acid (with methotrexate)") and is not read. A pack's quantity
+        may come first ("0.4 ML adalimumab 40 MG/ML ...")."""
         text = re.sub(r"\([^)]*\)", " ", text)
         brackets = re.findall(r"\[([^\]]*)\]", text)
         parts = [*re.split(r"[/+]", re.sub(r"\[[^\]]*\]", " ", text)), *brackets]
         product: dict[URIRef, str] = {}
         elsewhere: set[URIRef] = set()
         for part in parts:
-            for start, (key, drug) in self._spans(part):
-                if start == 0:
+            tokens = re.findall(r"[a-z0-9]+", part.lower())
+            # RxNorm writes a pack's quantity first: "0.4 ML adalimumab 40 MG/ML Prefilled Syringe"
+            lead = next((i for i, t in enumerate(tokens) if not (t.isdigit() or t in _QUANTITY_UNITS)), len(tokens))
+            for start, (key, drug) in self._spans(tokens):
+                if start <= lead:
                     product.setdefault(drug, key)
                 else:
                     elsewhere.add(drug)
         return product, elsewhere - set(product)
 
-    def _spans(self, text: str) -> list[tuple[int, tuple[str, URIRef]]]:
-        tokens = re.findall(r"[a-z0-9]+", text.lower())
+    def _spans(self, tokens: list[str]) -> list[tuple[int, tuple[str, URIRef]]]:
         spans = []
         for n in range(1, 5):
             for start in range(len(tokens) - n + 1):

@@ -584,6 +584,8 @@ def test_a_status_of_the_wrong_json_type_is_refused(reasoner, resource) -> None:
 @pytest.mark.parametrize(("text", "route", "drug"), [
     # N2: "sub-cutaneous", an indication naming the eye, "liquid gel" capsules: systemic courses
     ("Humira 40 MG/0.4ML sub-cutaneous pen", None, DRUG.adalimumab),
+    # RxNorm puts a pack's quantity first
+    ("0.4 ML adalimumab 100 MG/ML Prefilled Syringe", None, DRUG.adalimumab),
     ("Humira (for uveitis of the eye) 40 MG pen", None, DRUG.adalimumab),
     ("ibuprofen 200 MG liquid gel capsule [Advil]", None, DRUG.ibuprofen),
     # N6: a combination with paracetamol is a course of the NSAID; Depo-Medrol beside its base's code
