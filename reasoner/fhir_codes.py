@@ -4,8 +4,8 @@ Why a module of its own: reasoner/fhir.py reads a Bundle's structure; what a cod
 text means is decided here, once per knowledge base, from the codes the ontology carries (SNOMED CT,
 ICD-10-CM, WHO ICD-10, LOINC, RxNorm, ATC, copied from shared/reference/) and the names of its drugs.
 Nothing is matched by likeness: a code is the knowledge base's or it is not, and a drug is found in a
-text only where a product's text names it (at its start, after a "/" joining two ingredients, or in
-the brackets that hold its brand).
+text only where a product's text names it (at its start, after a "/" joining two ingredients, or at
+the start of brackets or parentheses: "[Humira]", "Amgevita (adalimumab)").
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ DIAGNOSES = {AX.ankylosing_spondylitis: "AS", AX.nr_axspa: "nr-axSpA", AX.axial_
 # the guidelines' NSAID and glucocorticoid courses are systemic ones. Not "liquid gel" capsules, not
 # "sub-cutaneous"; Epic abbreviates "EX CREA" (external cream), "TD PTCH", "OP SUSP" (ophthalmic).
 LOCAL_FORM = re.compile(
-    r"(?<!liquid )(?<!liqui-)(?<!liquid-)\bgels?\b|\bemulgel\b|\bcreams?\b|\bointments?\b|\btopical|\bpatch(es)?\b|"
-    r"\bplasters?\b|\bophthalmic\b|\beye\b|\bear\b|\binhal\w*|\bnasal\b|\bsprays?\b|\blotions?\b|\bfoam\b|\benemas?\b|"
-    r"\botic\b|\bmouthwash\b|\bshampoo\b|\btransdermal\b|(?<!sub)(?<!sub-)\bcutaneous\b|\borabase\b|"
+    r"(?<!liquid )(?<!liqui-)(?<!liquid-)(?<!soft )\bgels?\b(?!\s*(cap|tab))|\bemulgel\b|\bcreams?\b|\bointments?\b|"
+    r"\btopical|\bpatch(es)?\b|\bplasters?\b|\bophthalmic\b|\b(eye|ear)\s+(drops?|ointment|gel|solution|suspension)\b|"
+    r"\binhal\w*|\bnasal\b|\bsprays?\b|\blotions?\b|\bfoam\b|\benemas?\b|\botic\b|\bmouthwash\b|\bshampoo\b|"
+    r"\btransdermal\b|(?<!sub)(?<!sub-)\bcutaneous\b|\borabase\b|"
     r"\b(ex|td|op|ot|na|in)\s+(crea|oint|gel|ptch|susp|soln|spry|aero|lotn|foam)\b",
     re.IGNORECASE)
 
@@ -244,13 +245,14 @@ class DrugNames:
     def in_text(self, text: str) -> tuple[dict[URIRef, str], set[URIRef]]:
         """(drugs a product's text names as the product, with the name found; drugs it names
         elsewhere). A product is named at the start of the text, after a "/" or "+" joining two
-        ingredients, or in brackets ("... [Humira]"); a name inside a longer one found at the same
-        place gives way ("methylprednisolone" in "methylprednisolone acetate"); what stands in
-        parentheses is a comment ("folic acid (with methotrexate)") and is not read. A pack's quantity
-        may come first ("0.4 ML adalimumab 40 MG/ML ...")."""
-        text = re.sub(r"\([^)]*\)", " ", text)
-        brackets = re.findall(r"\[([^\]]*)\]", text)
-        parts = [*re.split(r"[/+]", re.sub(r"\[[^\]]*\]", " ", text)), *brackets]
+        ingredients, or at the start of brackets or parentheses ("... [Humira]", "Amgevita
+        (adalimumab)"); a name inside a longer one found at the same place gives way
+        ("methylprednisolone" in "methylprednisolone acetate"); one named further on ("folic acid
+        (with methotrexate)") is only mentioned. A pack's quantity may come first ("0.4 ML
+        adalimumab 40 MG/ML ...")."""
+        enclosed = re.findall(r"\[([^\]]*)\]|\(([^)]*)\)", text)
+        parts = [*re.split(r"[/+]", re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text)),
+                 *(square or round for square, round in enclosed)]
         product: dict[URIRef, str] = {}
         elsewhere: set[URIRef] = set()
         for part in parts:
