@@ -164,7 +164,7 @@ class _Summary:
     what: str
     why: str
     paths: list[str]
-    items: dict[str, None]
+    items: dict[str, int]  # each code, text or kind, with how often it was met
 
 
 class _Reader:
@@ -198,12 +198,13 @@ class _Reader:
         summary = self.summaries.setdefault((what, why), _Summary(what, why, [], {}))
         summary.paths.append(path)
         if item:
-            summary.items[item] = None
+            summary.items[item] = summary.items.get(item, 0) + 1
 
     def summed_up(self) -> list[tuple[str, str, str]]:
         out = []
         for summary in self.summaries.values():
-            paths, items = summary.paths, list(summary.items)
+            paths = summary.paths
+            items = [f"{item} ×{count}" if count > 1 else item for item, count in summary.items.items()]
             named = ", ".join(paths[:_NAMED]) + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
             counted = f" ×{len(paths)} ({named})" if len(paths) > 1 else ""
             listed = "; ".join(items[:_LISTED]) + (f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
@@ -243,8 +244,8 @@ class _Reader:
                 events.append((path, resource))
                 continue
             if kind not in ("Condition", "MedicationStatement", "Observation"):
-                self.sum_up(kind, "axspa-kg reads Patient, Condition, MedicationStatement, Medication "
-                                                 "and Observation resources", path)
+                self.sum_up("resources of other types", "axspa-kg reads Patient, Condition, MedicationStatement, "
+                                                        "Medication and Observation resources", path, kind)
                 continue
             self.check_subject(path, resource, references, pid)
             if kind == "Condition":
