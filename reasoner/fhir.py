@@ -53,6 +53,7 @@ from .fhir_codes import (
 )
 from .fhir_elements import (
     DISEASE_STATE,
+    EXTENSION,
     MAXIMAL_DOSE,
     TREATMENT_OUTCOME,
     age_on,
@@ -65,6 +66,7 @@ from .fhir_elements import (
     json_kind,
     notes_of,
     record_date,
+    refuse_modifiers,
     status_code,
 )
 from .namespaces import AX
@@ -82,6 +84,8 @@ _UNSETTLED = {"unconfirmed", "provisional", "differential"}
 _PAST = {"resolved", "inactive"}
 _HOLDING = {"active", "recurrence", "relapse", "remission"}
 _CLINICAL = _HOLDING | _PAST
+# Several Conditions of one concept: the one that holds wins, a refuted one only if all are.
+_PRESENCE_RANK = {"absent": 0, "unknown": 1, "present": 2}
 _VERIFICATION = _UNSETTLED | {"confirmed", "refuted", "entered-in-error"}
 # MedicationStatement.status -> course status; the others say the drug was not taken.
 _COURSE_STATUS = {"active": "ongoing", "on-hold": "ongoing", "completed": "stopped", "stopped": "stopped"}
@@ -207,7 +211,10 @@ class _Reader:
             items = [f"{item} ×{count}" if count > 1 else item for item, count in summary.items.items()]
             named = ", ".join(paths[:_NAMED]) + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
             counted = f" ×{len(paths)} ({named})" if len(paths) > 1 else ""
-            listed = "; ".join(items[:_LISTED]) + (f"; and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
+            # (every condition and medication not read is named: one may be a course or a condition
+            # the advice should have known; lab codes and resource types are capped)
+            cap = _LISTED if summary.what in ("Observation", "resources of other types") else len(items)
+            listed = "; ".join(items[:cap]) + (f"; and {len(items) - cap} more" if len(items) > cap else "")
             out.append((paths[0], summary.what, f"not read: {summary.what}{counted}: {summary.why}"
                                                  + (f": {listed}" if listed else "")))
         return out
@@ -225,6 +232,7 @@ class _Reader:
         pid = as_text(patient.get("id"), f"{path}.id")
         references = ({f"Patient/{pid}"} if pid else set()) | ({url} if url else set())
         self.references, self.pid = references, pid
+        refuse_modifiers(patient, path)
         record = self.patient(path, patient)
         medications: dict[str, dict[str, Any]] = {}
         for _, resource, full_url in self.resources:
@@ -248,6 +256,7 @@ class _Reader:
                                                         "Medication and Observation resources", path, kind)
                 continue
             self.check_subject(path, resource, references, pid)
+            refuse_modifiers(resource, path)
             if kind == "Condition":
                 self.condition(path, resource, conditions, diagnoses)
             elif kind == "MedicationStatement":
@@ -335,12 +344,22 @@ class _Reader:
             self.leave_out(path, resource, f"a diagnosis that is not confirmed and current ({status}); "
                                            "the record's diagnosis is the one that holds")
             return
-        self.where[f"conditions[{len(conditions) + 1}]"] = path
-        item: dict[str, Any] = {"condition": str(concept).removeprefix(str(AX)), "status": status}
         note = notes_of(resource, path)
         if clinical in _PAST and verification not in _UNSETTLED | {"refuted"}:
             note = " ".join(filter(None, [f"FHIR clinicalStatus: {clinical}; whether it still counts is not said.",
                                           note]))
+        ident = str(concept).removeprefix(str(AX))
+        earlier = next((c for c in conditions if c["condition"] == ident), None)
+        if earlier is not None:
+            # a problem list writes each episode as a Condition of its own: one statement, present
+            # if any entry holds it, absent only if every entry refutes it, else unknown; the note
+            # names the entries
+            if _PRESENCE_RANK[status] > _PRESENCE_RANK[earlier["status"]]:
+                earlier["status"] = status
+            earlier["note"] = " ".join(filter(None, [earlier.get("note"), f"Also {path} ({status}).", note]))
+            return
+        self.where[f"conditions[{len(conditions) + 1}]"] = path
+        item: dict[str, Any] = {"condition": ident, "status": status}
         if note:
             item["note"] = note
         conditions.append(item)
@@ -422,8 +441,10 @@ class _Reader:
             self.check_subject(path, resource, self.references, self.pid)
         try:
             codings, text = self.medication(path, resource, medications)
-        except RecordLoadError:  # (an order for a Medication the Bundle does not hold)
-            codings, text = [], None
+        except RecordLoadError:  # (an order for a Medication the Bundle does not hold: its display, if any)
+            reference = resource.get("medicationReference")
+            shown = reference.get("display") if isinstance(reference, dict) else None
+            codings, text = [], shown if isinstance(shown, str) else None
         try:
             name = self.drug_name(codings, text, f"{path}.medication", [])[0]
         except RecordLoadError:  # codes and text naming two drugs: said by name
@@ -455,7 +476,14 @@ class _Reader:
             self.leave_out(path, resource, f"{described} is a local form (a gel, drops ...); the guidelines' "
                                            "NSAID and glucocorticoid courses are systemic ones")
             return
-        if action == "leave":
+        # a statement that carries what only the guidelines use (an outcome, a maximal dose, in
+        # axspa-kg's terms) is a course meant for them: never left out, refused by name instead
+        meant = any(isinstance(e, dict) and str(e.get("url", "")).startswith(EXTENSION)
+                    for e in as_list(resource.get("extension"), f"{path}.extension")) or any(
+            isinstance(c, dict) and c.get("system", "").rstrip("#") == AXSPA_SYSTEM
+            for r in as_list(resource.get("statusReason"), f"{path}.statusReason") if isinstance(r, dict)
+            for c in (r.get("coding") if isinstance(r.get("coding"), list) else []))
+        if action == "leave" and not meant:
             self.sum_up("MedicationStatement", "names no drug axspa-kg knows (if the guidelines concern one, give "
                                                "its generic name or RxNorm ingredient code)", path, described)
             return

@@ -245,35 +245,41 @@ class DrugNames:
     def in_text(self, text: str) -> tuple[dict[URIRef, str], set[URIRef]]:
         """(drugs a product's text names as the product, with the name found; drugs it names
         elsewhere). A product is named at the start of the text, after a "/" or "+" joining two
-        ingredients, or at the start of brackets or parentheses ("... [Humira]", "Amgevita
-        (adalimumab)"); a name inside a longer one found at the same place gives way
+        ingredients, at the start of brackets ("... [Humira]"), or alone in parentheses (with a
+        strength at most: "Amgevita (adalimumab)"); a name inside a longer one found at the same place gives way
         ("methylprednisolone" in "methylprednisolone acetate"); one named further on ("folic acid
         (with methotrexate)") is only mentioned. A pack's quantity may come first ("0.4 ML
         adalimumab 40 MG/ML ...")."""
         enclosed = re.findall(r"\[([^\]]*)\]|\(([^)]*)\)", text)
-        parts = [*re.split(r"[/+]", re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text)),
-                 *(square or round for square, round in enclosed)]
+        outside = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text)
+        # (parts, and whether a name there must stand alone: in parentheses it names the product
+        # only as "(adalimumab)" or "(paracetamol 500 mg / ibuprofen 150 mg)" do, not as
+        # "(infliximab TB prophylaxis)" does)
+        parts = [(part, False) for part in re.split(r"[/+]", outside)]
+        for square, round_ in enclosed:
+            parts += [(part, bool(round_)) for part in re.split(r"[/+]", square or round_)]
         product: dict[URIRef, str] = {}
         elsewhere: set[URIRef] = set()
-        for part in parts:
+        for part, alone in parts:
             tokens = re.findall(r"[a-z0-9]+", part.lower())
             # RxNorm writes a pack's quantity first: "0.4 ML adalimumab 40 MG/ML Prefilled Syringe"
             lead = next((i for i, t in enumerate(tokens) if not (t.isdigit() or t in _QUANTITY_UNITS)), len(tokens))
-            for start, (key, drug) in self._spans(tokens):
-                if start <= lead:
+            for start, end, (key, drug) in self._spans(tokens):
+                rest = tokens[end:]
+                if start <= lead and not (alone and any(not (t.isdigit() or t in _QUANTITY_UNITS) for t in rest)):
                     product.setdefault(drug, key)
                 else:
                     elsewhere.add(drug)
         return product, elsewhere - set(product)
 
-    def _spans(self, tokens: list[str]) -> list[tuple[int, tuple[str, URIRef]]]:
+    def _spans(self, tokens: list[str]) -> list[tuple[int, int, tuple[str, URIRef]]]:
         spans = []
         for n in range(1, 5):
             for start in range(len(tokens) - n + 1):
                 found = self.words.get(" ".join(tokens[start:start + n]))
                 if found:
                     spans.append((start, start + n, found))
-        return [(s[0], s[2]) for s in spans
+        return [s for s in spans
                 if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)]
 
     def named(self, codes: list[str], atc_codes: list[str], texts: list[str]) -> Named:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from .errors import RecordLoadError
-from .fhir_codes import Coding
+from .fhir_codes import AXSPA_SYSTEM, Coding
 
 EXTENSION = "https://w3id.org/axspa-kg/fhir/StructureDefinition/"
 DISEASE_STATE = EXTENSION + "disease-state"
@@ -67,7 +67,10 @@ def codeable(value: object, path: str) -> tuple[list[Coding], str | None]:
     for number, coding in enumerate(as_list(concept.get("coding"), f"{path}.coding"), start=1):
         where = f"{path}.coding[{number}]"
         item = as_object(coding, where) or {}
-        codings.append(Coding(as_text(item.get("system"), f"{where}.system"),
+        system = as_text(item.get("system"), f"{where}.system")
+        if system == AXSPA_SYSTEM + "#":  # the ontology's namespace as written in Turtle
+            system = AXSPA_SYSTEM
+        codings.append(Coding(system,
                               as_text(item.get("code"), f"{where}.code"),
                               as_text(item.get("display"), f"{where}.display")))
     return codings, as_text(concept.get("text"), f"{path}.text")
@@ -134,7 +137,11 @@ def extension_values(resource: dict[str, Any], url: str, path: str) -> list[Any]
     for number, extension in enumerate(as_list(resource.get("extension"), f"{path}.extension"), start=1):
         where = f"{path}.extension[{number}]"
         item = as_object(extension, where) or {}
-        if item.get("url") != url:
+        given = item.get("url")
+        if isinstance(given, str) and "axspa-kg" in given and given not in EXTENSION_VALUES:
+            raise RecordLoadError(f"{where}: {given!r} is no axspa-kg extension (they are "
+                                  f"{', '.join(sorted(EXTENSION_VALUES))})")
+        if given != url:
             continue
         value = item.get(wanted)
         kind = bool if wanted == "valueBoolean" else str
@@ -154,3 +161,11 @@ def notes_of(resource: dict[str, Any], path: str) -> str | None:
         if text and text.strip():
             kept.append(text.strip())
     return " ".join(kept) or None
+
+
+def refuse_modifiers(resource: dict[str, Any], path: str) -> None:
+    """A modifierExtension may change what a resource means ("not taken"); FHIR asks a reader that
+    does not know it to refuse the resource, and axspa-kg knows none."""
+    if as_list(resource.get("modifierExtension"), f"{path}.modifierExtension"):
+        raise RecordLoadError(f"{path}.modifierExtension: axspa-kg does not know what it changes, so the resource "
+                              "cannot be read; give the fact it carries another way, or leave the resource out")

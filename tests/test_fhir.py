@@ -480,7 +480,7 @@ def test_a_local_form_is_not_a_course(reasoner) -> None:
 def test_a_medication_coded_by_atc_alone(reasoner) -> None:
     """Review 10: a code other than RxNorm was "no code or text names the drug"; an ATC code outside the
     knowledge base's classes is left out, one inside is kept and refused by name."""
-    statin = reasoner.recommend(bundle(medication(coded("http://www.whocc.no/atc", "C10AA05")))).as_dict()
+    statin = reasoner.recommend(bundle(medication(coded("http://www.whocc.no/atc", "C10AA05"), outcome=None))).as_dict()
     assert any(v["path"] == "entry[3]" and "names no drug" in v["message"] for v in statin["validation"])
     # an ATC code one drug of the knowledge base carries names it (adalimumab: L04AB04)
     assert course_of(reasoner, bundle(medication(coded("http://www.whocc.no/atc", "L04AB04"))))["drug"] == str(
@@ -672,7 +672,8 @@ def test_a_product_that_only_mentions_a_drug_is_not_that_drug(reasoner) -> None:
     assert not mention["conforms"]
     assert [(v["path"], v["value"]) for v in mention["validation"] if v["severity"] == "violation"] == [
         ("entry[3].drug", "folic acid 1 MG (with methotrexate)")]
-    other = reasoner.recommend(bundle(medication({"text": "mesalamine 1.2 G"}), *nsaids_failed())).as_dict()
+    other = reasoner.recommend(bundle(medication({"text": "mesalamine 1.2 G"}, outcome=None),
+                                      *nsaids_failed())).as_dict()
     assert other["conforms"]
     assert any(v["path"] == "entry[3]" and "names no drug" in v["message"] for v in other["validation"])
 
@@ -693,8 +694,8 @@ def test_more_product_texts(reasoner, text, drug) -> None:
 def test_an_atc_group_without_targeted_drugs_or_nsaids_is_left_out(reasoner) -> None:
     """N9: a code of the ATC group sulfasalazine belongs to (A07EC), for another drug of it, made
     the record invalid; only the groups of the biologics, JAK inhibitors and NSAIDs keep a drug."""
-    result = reasoner.recommend(bundle(medication(coded("http://www.whocc.no/atc", "A07EC99", "Otherzine")),
-                                       *nsaids_failed())).as_dict()
+    result = reasoner.recommend(bundle(medication(coded("http://www.whocc.no/atc", "A07EC99", "Otherzine"),
+                                                  outcome=None), *nsaids_failed())).as_dict()
     assert result["conforms"]
 
 
@@ -738,3 +739,82 @@ def test_the_hint_on_a_condition_not_read(reasoner, text, hint) -> None:
     result = reasoner.recommend(bundle(condition({"text": text}), *nsaids_failed())).as_dict()
     [warning] = [v for v in result["validation"] if v["path"] == "entry[3]"]
     assert (f"'{hint}'" in warning["message"]) if hint else ("its text names" not in warning["message"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The third review: R1-R5, R8 and N4, as tests
+# ---------------------------------------------------------------------------------------------
+def test_a_course_with_an_axspa_kg_outcome_is_never_left_out(reasoner) -> None:
+    """R1: a failed biologic under a brand the tables do not list ("Imraldi") was left out, and the
+    same drug recommended; a statement carrying an axspa-kg outcome is meant for the guidelines, so
+    it is kept and refused by name. Without one it is left out, and the warning names it."""
+    failed = reasoner.recommend(bundle(medication({"text": "Imraldi 40mg/0.8ml pre-filled pen"}),
+                                       *nsaids_failed())).as_dict()
+    assert not failed["conforms"] and not failed["advice"]
+    quiet = reasoner.recommend(bundle(*[medication({"text": f"Unlisted {n}"}, outcome=None) for n in range(12)],
+                                      *nsaids_failed())).as_dict()
+    [warning] = [v for v in quiet["validation"] if v["value"] == "MedicationStatement"]
+    assert all(f"'Unlisted {n}'" in warning["message"] for n in range(12))  # every one named
+
+
+@pytest.mark.parametrize(("text", "drug"), [
+    # R2: a drug in parentheses beside other words is a mention, not the product
+    ("Isoniazid 300 mg (infliximab TB prophylaxis)", None),
+    ("Leucovorin 15 mg (methotrexate rescue)", None),
+    # R3: a combination in parentheses is split at "/" as outside them
+    ("Combogesic (paracetamol 500 mg / ibuprofen 150 mg) tablets", DRUG.ibuprofen),
+    ("Amgevita (adalimumab) 40mg pen", DRUG.adalimumab),
+])
+def test_parentheses_name_the_product_only_alone(reasoner, text, drug) -> None:
+    document = bundle(medication({"text": text}, outcome=None))
+    if drug is not None:
+        assert course_of(reasoner, document)["drug"] == str(drug)
+    else:  # mentioned: kept under its own name and refused by name
+        result = reasoner.recommend(document).as_dict()
+        assert [(v["path"], v["value"]) for v in result["validation"] if v["severity"] == "violation"] == [
+            ("entry[3].drug", text)]
+
+
+def test_an_order_named_only_by_its_references_display(reasoner) -> None:
+    """R4: a Humira order whose medicationReference held only a display was summed up unnamed."""
+    order = {"resourceType": "MedicationRequest", "status": "active", "subject": {"reference": "Patient/fhir-test"},
+             "medicationReference": {"display": "Humira 40 mg pen"}}
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationRequest of 'humira'"):
+        load(reasoner, bundle(order))
+
+
+def test_modifier_extensions_and_near_miss_extension_urls_are_refused(reasoner) -> None:
+    """R5: a modifierExtension may reverse what a resource says; an axspa-kg extension URL spelt
+    wrongly lost the outcome without a word."""
+    modified = medication({"text": "Humira"})
+    modified["modifierExtension"] = [{"url": "https://ehr.example/not-taken", "valueBoolean": True}]
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.modifierExtension: axspa-kg does not know"):
+        load(reasoner, bundle(modified))
+    misspelt = medication({"text": "Humira"}, outcome=None)
+    misspelt["extension"] = [{"url": EXT + "treatmentOutcome", "valueCode": "primary_nonresponse"}]
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.extension\[1\]: .*treatmentOutcome' is no axspa-kg"):
+        load(reasoner, bundle(misspelt))
+
+
+def test_the_ontology_namespace_as_code_system(reasoner) -> None:
+    """N4: the code system written with the namespace's '#' (as Turtle writes it) is the same one."""
+    statement = medication({"text": "Humira"}, outcome=None)
+    statement["statusReason"] = [coded(AXSPA + "#", "primary_nonresponse")]
+    assert course_of(reasoner, bundle(statement))["outcome"].endswith("#primary_nonresponse")
+
+
+def test_conditions_of_one_concept_are_one_statement(reasoner) -> None:
+    """R8: a problem list writes each episode as a Condition (two resolved uveitis attacks and one
+    active; Crohn's disease by ICD-10-CM, active, and by SNOMED CT, resolved): the record was refused
+    as contradictory. One statement now: present if any entry holds, absent only if all refute."""
+    episodes = bundle(condition(coded(SNOMED, "4927003"), "resolved"), condition(coded(SNOMED, "4927003"), "active"),
+                      condition(coded(SNOMED, "4927003"), "resolved"))
+    assert statements(reasoner, episodes) == {"acute_anterior_uveitis": "present"}
+    loaded = load(reasoner, episodes)
+    assert "Also entry[4] (present). Also entry[5] (unknown)." in loaded.graph.serialize(format="nt")
+    refuted = bundle(condition(coded(ICD, "K50.90"), verification="refuted"),
+                     condition(coded(SNOMED, "34000006"), verification="refuted"))
+    assert statements(reasoner, refuted) == {"crohns_disease": "absent"}
+    mixed = bundle(condition(coded(ICD, "K50.90"), verification="refuted"),
+                   condition(coded(SNOMED, "34000006"), verification="unconfirmed"))
+    assert statements(reasoner, mixed) == {"crohns_disease": "unknown"}
