@@ -480,7 +480,7 @@ class _Reader:
         # axspa-kg's terms) is a course meant for them: never left out, refused by name instead
         meant = any(isinstance(e, dict) and str(e.get("url", "")).startswith(EXTENSION)
                     for e in as_list(resource.get("extension"), f"{path}.extension")) or any(
-            isinstance(c, dict) and c.get("system", "").rstrip("#") == AXSPA_SYSTEM
+            isinstance(c, dict) and str(c.get("system") or "").rstrip("#") == AXSPA_SYSTEM
             for r in as_list(resource.get("statusReason"), f"{path}.statusReason") if isinstance(r, dict)
             for c in (r.get("coding") if isinstance(r.get("coding"), list) else []))
         if action == "leave" and not meant:
@@ -542,7 +542,8 @@ class _Reader:
             out += [t for t in [text, *(c.display for c in codings)] if t]
         reference = resource.get("medicationReference")
         target = reference.get("reference") if isinstance(reference, dict) else None
-        contained = {f"#{r.get('id')}": r for r in resource.get("contained") or [] if isinstance(r, dict)}
+        contained = {f"#{r.get('id')}": r for r in as_list(resource.get("contained"), f"{path}.contained")
+                     if isinstance(r, dict)}
         medication = contained.get(target or "") or medications.get(target or "")
         if isinstance(medication, dict):
             codings, text = codeable(medication.get("form"), f"{path}.medicationReference (Medication.form)")

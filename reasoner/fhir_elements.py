@@ -137,8 +137,8 @@ def extension_values(resource: dict[str, Any], url: str, path: str) -> list[Any]
     for number, extension in enumerate(as_list(resource.get("extension"), f"{path}.extension"), start=1):
         where = f"{path}.extension[{number}]"
         item = as_object(extension, where) or {}
-        given = item.get("url")
-        if isinstance(given, str) and "axspa-kg" in given and given not in EXTENSION_VALUES:
+        given = as_text(item.get("url"), f"{where}.url")
+        if given is not None and "axspa-kg" in given and given not in EXTENSION_VALUES:
             raise RecordLoadError(f"{where}: {given!r} is no axspa-kg extension (they are "
                                   f"{', '.join(sorted(EXTENSION_VALUES))})")
         if given != url:

@@ -818,3 +818,21 @@ def test_conditions_of_one_concept_are_one_statement(reasoner) -> None:
     mixed = bundle(condition(coded(ICD, "K50.90"), verification="refuted"),
                    condition(coded(SNOMED, "34000006"), verification="unconfirmed"))
     assert statements(reasoner, mixed) == {"crohns_disease": "unknown"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    # round 3, C1 and C2: a traceback each
+    (lambda m: m.update(contained=1.5), r"entry\[3\]\.contained: expected a list"),
+    (lambda m: m.update(statusReason=[{"coding": [{"system": None, "code": "x"}]}],
+                        medicationCodeableConcept={"text": "Unlisted"}, extension=[]), None),
+    (lambda m: m.update(extension=[{"url": ["x"], "valueCode": "primary_nonresponse"}]),
+     r"entry\[3\]\.extension\[1\]\.url: expected text"),
+])
+def test_more_fields_of_the_wrong_json_type(reasoner, change, message) -> None:
+    statement = medication({"text": "Humira"})
+    change(statement)
+    if message is None:  # read, not refused, and no traceback
+        reasoner.recommend(bundle(statement))
+        return
+    with pytest.raises(RecordLoadError, match=message):
+        load(reasoner, bundle(statement))
