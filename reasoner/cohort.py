@@ -26,7 +26,7 @@ from typing import IO, Any
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from .errors import AxspaError, RecordLoadError
+from .errors import AxspaError, RecordLoadError, json_kind
 from .fhir import is_fhir, patient_without_id
 from .graphs import record_graph
 from .namespaces import AX, bind_all
@@ -36,7 +36,6 @@ from .record import (
     SUFFIX_FORMATS,
     PatientRecord,
     RepeatedKeyObject,
-    json_kind,
     load_record,
     node_form,
     node_form_graph,
@@ -416,8 +415,7 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
     reports = reasoner.validate_loaded([loaded.graph for _, loaded in loaded_batch])
     pending: list[tuple[int, PatientRecord, ValidationReport]] = []
     for (index, loaded), report in zip(loaded_batch, reports, strict=True):
-        if loaded.fhir is not None:
-            report = loaded.fhir.explain(report, str(loaded.patient))
+        report = loaded.explain(report)
         if report.conforms:
             pending.append((index, loaded, report))
         else:

@@ -25,6 +25,17 @@ class RecordLoadError(AxspaError):
     """A patient record could not be read or parsed (wrong format, bad syntax, missing file)."""
 
 
+def json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words ("null", not Python's "NoneType"), for the messages that
+    refuse a field of the wrong type (plain records and FHIR Bundles alike)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__)
+
+
 class RuleLoadError(AxspaError):
     """The rule files cannot be ordered: a dependency cycle, or negation over the same stratum."""
 

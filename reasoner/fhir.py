@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from .errors import RecordLoadError
+from .errors import RecordLoadError, json_kind
 from .fhir_codes import (
     ATC_SYSTEM,
     AXSPA_SYSTEM,
@@ -53,7 +53,6 @@ from .fhir_codes import (
 )
 from .fhir_elements import (
     DISEASE_STATE,
-    EXTENSION,
     MAXIMAL_DOSE,
     TREATMENT_OUTCOME,
     age_on,
@@ -63,7 +62,6 @@ from .fhir_elements import (
     codeable,
     describe,
     extension_values,
-    json_kind,
     notes_of,
     record_date,
     refuse_modifiers,
@@ -476,14 +474,11 @@ class _Reader:
             self.leave_out(path, resource, f"{described} is a local form (a gel, drops ...); the guidelines' "
                                            "NSAID and glucocorticoid courses are systemic ones")
             return
+        outcomes, reasons, unread = self.outcomes(path, resource)
+        maximal = extension_values(resource, MAXIMAL_DOSE, path)
         # a statement that carries what only the guidelines use (an outcome, a maximal dose, in
         # axspa-kg's terms) is a course meant for them: never left out, refused by name instead
-        meant = any(isinstance(e, dict) and str(e.get("url", "")).startswith(EXTENSION)
-                    for e in as_list(resource.get("extension"), f"{path}.extension")) or any(
-            isinstance(c, dict) and str(c.get("system") or "").rstrip("#") == AXSPA_SYSTEM
-            for r in as_list(resource.get("statusReason"), f"{path}.statusReason") if isinstance(r, dict)
-            for c in (r.get("coding") if isinstance(r.get("coding"), list) else []))
-        if action == "leave" and not meant:
+        if action == "leave" and not (outcomes or maximal):
             self.sum_up("MedicationStatement", "names no drug axspa-kg knows (if the guidelines concern one, give "
                                                "its generic name or RxNorm ingredient code)", path, described)
             return
@@ -500,23 +495,10 @@ class _Reader:
                 notes.append(f"planned end {item.pop('end')}.")
         elif resource.get("effectiveDateTime") is not None:
             item["start"] = record_date(resource.get("effectiveDateTime"), f"{path}.effectiveDateTime")
-        outcomes = extension_values(resource, TREATMENT_OUTCOME, path)
-        given = bool(outcomes)
-        for number, reason in enumerate(as_list(resource.get("statusReason"), f"{path}.statusReason"), start=1):
-            reason_codings, reason_text = codeable(reason, f"{path}.statusReason[{number}]")
-            # an axspa-kg code there is an outcome, checked as one (an unknown id is refused by validation)
-            read = [c.code.strip() for c in reason_codings if c.system == AXSPA_SYSTEM and c.code]
-            outcomes += [code for code in read if code not in outcomes]
-            shown = reason_text or next((c.display for c in reason_codings if c.display), None)
-            if shown:
-                notes.append(f"reason: {shown}.")
-            if not read and not given:
-                self.left_out.append((f"{path}.statusReason[{number}]", describe(reason_codings, reason_text),
-                                      "not read as an outcome: give the outcome as an axspa-kg code "
-                                      f"(code system {AXSPA_SYSTEM}) or in the treatment-outcome extension"))
+        notes += reasons
+        self.left_out += unread
         if outcomes:
             item["outcome"] = outcomes
-        maximal = extension_values(resource, MAXIMAL_DOSE, path)
         if maximal:
             item["maximalDose"] = maximal[0]
         dosage = []
@@ -532,6 +514,26 @@ class _Reader:
             item["detail"] = detail
         self.where[f"treatments[{len(courses) + 1}]"] = path
         courses.append({k: v for k, v in item.items() if v is not None})
+
+    def outcomes(self, path: str, resource: dict[str, Any]) -> tuple[list[str], list[str], list[tuple[str, str, str]]]:
+        """A statement's outcomes (the treatment-outcome extension, then axspa-kg codes in
+        statusReason, each checked as one by validation), its reasons as detail notes, and the
+        statusReasons not read as outcomes (warnings, when no extension gives the outcome)."""
+        outcomes = extension_values(resource, TREATMENT_OUTCOME, path)
+        given = bool(outcomes)
+        notes, unread = [], []
+        for number, reason in enumerate(as_list(resource.get("statusReason"), f"{path}.statusReason"), start=1):
+            codings, text = codeable(reason, f"{path}.statusReason[{number}]")
+            read = [c.code.strip() for c in codings if c.system == AXSPA_SYSTEM and c.code]
+            outcomes += [code for code in read if code not in outcomes]
+            shown = text or next((c.display for c in codings if c.display), None)
+            if shown:
+                notes.append(f"reason: {shown}.")
+            if not read and not given:
+                unread.append((f"{path}.statusReason[{number}]", describe(codings, text),
+                               "not read as an outcome: give the outcome as an axspa-kg code "
+                               f"(code system {AXSPA_SYSTEM}) or in the treatment-outcome extension"))
+        return outcomes, notes, unread
 
     def forms(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]]) -> list[str]:
         """The words of a statement's dosage routes and of its Medication's form, to tell a local form."""
@@ -567,10 +569,15 @@ class _Reader:
             return
         if quantity.get("comparator") is not None:
             self.leave_out(path, resource, f"{measure} given as {quantity.get('comparator')}{quantity.get('value')}: "
-                                           "a bound, not a value the rules can compare")
+                                           "a bound, not a value the rules can compare, so it counts as not recorded")
             return
-        unit = (quantity.get("code") if quantity.get("system") == UCUM else None) or quantity.get("unit")
-        unit = unit.strip().lower() if isinstance(unit, str) and unit.strip() else None
+        code = _unit_text(quantity.get("code")) if quantity.get("system") == UCUM else None
+        unit = code or _unit_text(quantity.get("unit"))
+        shown = _unit_text(quantity.get("unit"))
+        factors = (_unit_factor(measure, code), _unit_factor(measure, shown)) if code and shown else (None, None)
+        if None not in factors and factors[0] != factors[1]:
+            raise RecordLoadError(f"{path}.valueQuantity: {measure} with UCUM code {code!r} but unit {shown!r}; "
+                                  "the two disagree, so the value cannot be read safely")
         value = quantity["value"]
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise RecordLoadError(f"{path}.valueQuantity.value: expected a number, got {json_kind(value)}")
@@ -596,6 +603,18 @@ class _Reader:
             item["date"] = record_date(when, f"{path}.{field}")
         self.where[f"measurements[{len(measurements) + 1}]"] = path
         measurements.append(item)
+
+
+def _unit_text(value: object) -> str | None:
+    """A unit as compared here: trimmed and lower-cased (UCUM's mg/dL and a display's mg/dl agree)."""
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def _unit_factor(measure: str, unit: str) -> Decimal | None:
+    """What a value in `unit` is multiplied by to be in the measure's unit, if the unit is known."""
+    if unit in _UNITS.get(measure, ()):
+        return Decimal(1)
+    return _CONVERTED.get((measure, unit))
 
 
 def bundle_to_record(bundle: dict[str, Any], index: CodeIndex, drugs: DrugNames,

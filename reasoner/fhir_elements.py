@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
-from .errors import RecordLoadError
+from .errors import RecordLoadError, json_kind
 from .fhir_codes import AXSPA_SYSTEM, Coding
 
 EXTENSION = "https://w3id.org/axspa-kg/fhir/StructureDefinition/"
@@ -23,16 +23,6 @@ EXTENSION_VALUES = {DISEASE_STATE: "valueCode", TREATMENT_OUTCOME: "valueCode", 
 # A FHIR date or dateTime (the date part is what the record keeps).
 DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2})(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
                   r"(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$")
-
-
-def json_kind(value: object) -> str:
-    """What a JSON value is, in JSON's words (for messages)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true or false"
-    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
-        type(value), type(value).__name__)
 
 
 def as_list(value: object, path: str) -> list[Any]:
@@ -127,6 +117,8 @@ def age_on(birth_date: object, today: date, path: str) -> int:
         raise RecordLoadError(f"{path}: {birth_date!r} is after today")
     if not 1 <= month <= 12:
         raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar")
+    if (year, month, day) > (today.year, today.month, today.day):
+        return 0  # born this year (or month): the latest day it allows is still to come
     return today.year - year - ((today.month, today.day) < (month, day))
 
 

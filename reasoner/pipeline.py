@@ -169,7 +169,7 @@ class Reasoner:
         """Load and validate one record (in the validation store: the main store is untouched)."""
         loaded = self.load(record)
         report = self.validate_loaded([loaded.graph])[0]
-        return loaded, loaded.fhir.explain(report, str(loaded.patient)) if loaded.fhir else report
+        return loaded, loaded.explain(report)
 
     def validate_loaded(self, graphs: list[Graph]) -> list[ValidationReport]:
         """Reports for records already parsed, in order; many at once is one query."""

@@ -24,19 +24,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph
 import rdflib
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from .errors import RecordLoadError
+from .errors import RecordLoadError, json_kind
 from .fhir import FhirOrigin, bundle_to_record, is_fhir
 from .fhir_codes import CodeIndex, DrugNames, code_index
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
 from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, plain_record_graph
+
+if TYPE_CHECKING:  # (validate reads this module)
+    from .validate import ValidationReport
 
 CONTEXT_FILE = Path(__file__).resolve().parent / "context" / "record.jsonld"
 CONTEXT_IRI = "https://w3id.org/axspa-kg/context/record.jsonld"
@@ -71,6 +74,11 @@ class PatientRecord:
     patient: URIRef
     source: str
     fhir: FhirOrigin | None = None
+
+    def explain(self, report: ValidationReport) -> ValidationReport:
+        """The validation report in the terms of the input the user wrote: for a Bundle, paths name
+        its entries and every resource not read is a warning; a plain record's report as it is."""
+        return self.fhir.explain(report, str(self.patient)) if self.fhir else report
 
 
 @lru_cache(maxsize=1)
@@ -468,16 +476,6 @@ def read_graph(record: str | Path | dict[str, Any] | Graph, kb: Graph | None = N
         return _read_graph(record, kb)
     except RecursionError as exc:  # json, copy and the JSON-LD processor recurse per nesting level
         raise too_deep(str(record) if isinstance(record, str | Path) else "record") from exc
-
-
-def json_kind(value: object) -> str:
-    """What a JSON value is, in JSON's words ("null", not Python's "NoneType")."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
-        type(value), type(value).__name__)
 
 
 def too_deep(name: str) -> RecordLoadError:

@@ -181,6 +181,10 @@ def test_patient_fields(reasoner) -> None:
     assert age_on("1980-12-06", today, "x") == 46 and age_on("1980-12-07", today, "x") == 45
     assert age_on("2008", today, "x") == 17  # a year alone: the youngest the patient can be
     assert age_on("2008-11", today, "x") == 18
+    # N11: born this year or this month, the latest day allowed is still to come: age 0, not -1
+    assert age_on("2026", today, "x") == 0 and age_on("2026-12", today, "x") == 0
+    assert age_on("2025", today, "x") == 0 and age_on("2025-12", today, "x") == 0
+    assert age_on("2025-11", today, "x") == 1
     loaded = load(reasoner, bundle())
     graph = loaded.graph
     assert str(graph.value(loaded.patient, reasoner_ax("sex"))).endswith("#female")
@@ -709,7 +713,8 @@ def test_an_inactive_diagnosis_is_the_diagnosis(reasoner) -> None:
 
 def test_dates_and_units_as_exports_write_them(reasoner) -> None:
     """N11: a UCUM unit given in `unit` only; an ongoing course whose end is today; a partial birth
-    date after today."""
+    date after today, and one this year (age 0, refused as a minor); a UCUM code and a unit that
+    disagree (mg/dL against mg/L: refused, not converted by the code alone)."""
     crp = observation(coded(LOINC, "1988-5"), 12, None)
     crp["valueQuantity"].update(unit="mg/L", system="http://unitsofmeasure.org")
     loaded = load(reasoner, bundle(crp))
@@ -718,6 +723,19 @@ def test_dates_and_units_as_exports_write_them(reasoner) -> None:
     course = course_of(reasoner, bundle(medication({"text": "Cosentyx"}, status="active", end=today,
                                                    outcome="ongoing_response")))
     assert "endDate" not in course and f"planned end {today}." in course["outcomeDetail"]
+    born = bundle(birth=str(date.today().year))
+    result = reasoner.recommend(born).as_dict()
+    [minor] = [v for v in result["validation"] if v["severity"] == "violation"]
+    assert minor["path"] == "entry[1].birthDate" and minor["value"] in (0, "0")
+    for code, unit in [("mg/dL", "mg/L"), ("mg/L", "mg/dl")]:
+        mixed = observation(coded(LOINC, "1988-5"), 1.5, "mg/L")
+        mixed["valueQuantity"].update(code=code, unit=unit)
+        with pytest.raises(RecordLoadError, match=rf"entry\[3\]\.valueQuantity: crp with UCUM code "
+                                                  rf"'{code.lower()}' but unit '{unit.lower()}'; the two disagree"):
+            load(reasoner, bundle(mixed))
+    spelt = observation(coded(LOINC, "1988-5"), 1.5, "mg/L")
+    spelt["valueQuantity"]["unit"] = "milligram per liter"  # a display the reader does not know: the code rules
+    assert len(list(load(reasoner, bundle(spelt)).graph.objects(None, reasoner_ax("hasMeasurement")))) == 1
     with pytest.raises(RecordLoadError, match=r"entry\[1\]\.birthDate: '2999' is after today"):
         load(reasoner, bundle(birth="2999"))
     period = observation(coded(LOINC, "1988-5"), 12, "mg/L")
