@@ -34,13 +34,16 @@ DIAGNOSES = {AX.ankylosing_spondylitis: "AS", AX.nr_axspa: "nr-axSpA", AX.axial_
 
 # Words of a medication's text, route or form that make it a local form (a gel, eye drops ...):
 # the guidelines' NSAID and glucocorticoid courses are systemic ones. Not "liquid gel" capsules, not
-# "sub-cutaneous"; Epic abbreviates "EX CREA" (external cream), "TD PTCH", "OP SUSP" (ophthalmic).
+# "sub-cutaneous"; Epic abbreviates "EX CREA" (external cream), "TD PTCH" or "TD PT24", "OP SUSP" or
+# "ophth susp" (ophthalmic). An injection into the eye ("intravitreal", "(right eye)") is local too.
+# Suppositories are not listed: an NSAID's is a systemic course, a glucocorticoid's is for proctitis.
 LOCAL_FORM = re.compile(
     r"(?<!liquid )(?<!liqui-)(?<!liquid-)(?<!soft )\bgels?\b(?!\s*(cap|tab))|\bemulgel\b|\bcreams?\b|\bointments?\b|"
     r"\btopical|\bpatch(es)?\b|\bplasters?\b|\bophthalmic\b|\b(eye|ear)\s+(drops?|ointment|gel|solution|suspension)\b|"
     r"\binhal\w*|\bnasal\b|\bsprays?\b|\blotions?\b|\bfoam\b|\benemas?\b|\botic\b|\bmouthwash\b|\bshampoo\b|"
     r"\btransdermal\b|(?<!sub)(?<!sub-)\bcutaneous\b|\borabase\b|"
-    r"\b(ex|td|op|ot|na|in)\s+(crea|oint|gel|ptch|susp|soln|spry|aero|lotn|foam)\b",
+    r"\bophth\b|\bintravitreal\b|\bintraocular\b|\bsubconjunctival\b|\b(right|left|both)\s+eyes?\b|"
+    r"\btd\s+pt\d*\b|\b(ex|td|op|ot|na|in)\s+(crea|oint|gel|ptch|susp|soln|spry|aero|lotn|foam)\b",
     re.IGNORECASE)
 
 

@@ -614,6 +614,10 @@ def test_depo_medrol_beside_its_base_ingredients_code(reasoner) -> None:
 @pytest.mark.parametrize(("text", "route"), [
     ("diclofenac sodium 1 % Topical Gel", None), ("VOLTAREN 1 % EX GEL", None), ("Voltaren Emulgel", None),
     ("prednisolone acetate 1 % OP SUSP", None), ("diclofenac 1 %", "Topical route"),
+    # R7: more of what EHRs write for eye and skin forms
+    ("prednisolone acetate 1% ophth susp", None), ("diclofenac epolamine 1.3 % TD PT12", None),
+    ("triamcinolone acetonide 4 mg intravitreal injection (right eye)", None),
+    ("triamcinolone acetonide 40 MG/ML Injectable Suspension", "Intravitreal route"),
 ])
 def test_local_forms_of_nsaids_and_glucocorticoids_are_not_courses(reasoner, text, route) -> None:
     statement = medication({"text": text})
