@@ -29,7 +29,7 @@ adalimumab be recommended.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,7 @@ from .fhir_codes import (
     Coding,
     DrugNames,
     concept_of,
+    diagnosis_codes,
     named_condition,
 )
 from .fhir_elements import (
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # (validate reads record, which reads this module)
     from .validate import ValidationIssue, ValidationReport
 
 UCUM = "http://unitsofmeasure.org"
+_VERSION = re.compile(r"/_history/[^/]+$")
 
 # FHIR Condition statuses -> the record's presence. A refuted condition is stated absent; one not
 # yet confirmed is unknown (so the reasoner asks). One resolved or inactive may or may not still
@@ -124,6 +126,8 @@ class FhirOrigin:
 
     where: dict[str, str]
     left_out: tuple[tuple[str, str, str], ...]
+    # record path -> what its message says in the Bundle's terms ({message}: the record's own words)
+    terms: dict[str, str] = field(default_factory=dict)
 
     def explain(self, report: ValidationReport, focus: str) -> ValidationReport:
         """The report in the Bundle's terms: each path names the entry it is about (the record field
@@ -141,7 +145,10 @@ class FhirOrigin:
         path = self.path(issue.path)
         if path == issue.path:
             return issue
-        return replace(issue, path=path, message=re.sub(r"^[A-Za-z]+(\.[A-Za-z]+)*: ", "", issue.message))
+        message = re.sub(r"^[A-Za-z]+(\.[A-Za-z]+)*: ", "", issue.message)
+        if issue.path in self.terms:
+            message = self.terms[issue.path].format(message=message)
+        return replace(issue, path=path, message=message)
 
     def path(self, path: str) -> str:
         head, dot, rest = path.partition(".")
@@ -177,8 +184,12 @@ class _Reader:
         self.left_out: list[tuple[str, str, str]] = []
         self.summaries: dict[tuple[str, str], _Summary] = {}
         self.where: dict[str, str] = {}  # record path -> Bundle path
+        self.terms: dict[str, str] = {  # record path -> its message in the Bundle's terms
+            "diseaseState": f"the {DISEASE_STATE.rsplit('/', 1)[1]} extension ({DISEASE_STATE}, a valueCode): "
+                            "{message}"}
         self.references: set[str] = set()  # how the Bundle's resources refer to its patient
         self.pid: str | None = None
+        self.identifiers: set[tuple[str | None, str]] = set()  # the Patient's (system, value) identifiers
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
         for number, entry in enumerate(as_list(bundle.get("entry"), "entry"), start=1):
             path = f"entry[{number}]"
@@ -230,6 +241,11 @@ class _Reader:
         pid = as_text(patient.get("id"), f"{path}.id")
         references = ({f"Patient/{pid}"} if pid else set()) | ({url} if url else set())
         self.references, self.pid = references, pid
+        for number, identifier in enumerate(as_list(patient.get("identifier"), f"{path}.identifier"), start=1):
+            item = as_object(identifier, f"{path}.identifier[{number}]") or {}
+            value = as_text(item.get("value"), f"{path}.identifier[{number}].value")
+            if value:
+                self.identifiers.add((as_text(item.get("system"), f"{path}.identifier[{number}].system"), value))
         refuse_modifiers(patient, path)
         record = self.patient(path, patient)
         medications: dict[str, dict[str, Any]] = {}
@@ -253,7 +269,7 @@ class _Reader:
                 self.sum_up("resources of other types", "axspa-kg reads Patient, Condition, MedicationStatement, "
                                                         "Medication and Observation resources", path, kind)
                 continue
-            self.check_subject(path, resource, references, pid)
+            self.check_subject(path, resource)
             refuse_modifiers(resource, path)
             if kind == "Condition":
                 self.condition(path, resource, conditions, diagnoses)
@@ -272,21 +288,38 @@ class _Reader:
         if diagnoses:
             where, record["diagnosis"] = next(iter(diagnoses.items()))
             self.where["diagnosis"] = where
+        else:
+            self.terms["diagnosis"] = ("no Condition gives the diagnosis as current and confirmed; code one of "
+                                       f"{diagnosis_codes(self.index)}")
         if conditions:
             record["conditions"] = conditions
         return {key: value for key, value in record.items() if value != []}
 
-    def check_subject(self, path: str, resource: dict[str, Any], references: set[str], pid: str | None) -> None:
+    def check_subject(self, path: str, resource: dict[str, Any]) -> None:
+        """A resource must be about the Bundle's patient: by reference (relative, the fullUrl, an
+        absolute URL ending in the patient's id, or a version of it), or by one of its identifiers."""
         subject = resource.get("subject")
         if subject is None:
             raise RecordLoadError(f"{path}.subject: missing; each Condition, MedicationStatement and Observation "
                                   "names its patient")
-        reference = as_text((as_object(subject, f"{path}.subject") or {}).get("reference"), f"{path}.subject.reference")
-        # (an absolute URL of the patient's own id counts too: https://ehr.example/fhir/Patient/123)
-        if reference in references or (pid and reference and reference.endswith(f"/Patient/{pid}")):
+        subject = as_object(subject, f"{path}.subject") or {}
+        reference = as_text(subject.get("reference"), f"{path}.subject.reference")
+        patient = " or ".join(sorted(self.references)) or "its Patient (which has no id)"
+        if reference is not None:
+            bare = _VERSION.sub("", reference)  # Patient/123/_history/2 is patient 123 too
+            if bare in self.references or (self.pid and bare.endswith(f"/Patient/{self.pid}")):
+                return
+            raise RecordLoadError(f"{path}.subject: {reference!r} is not the Bundle's patient ({patient}); "
+                                  "a Bundle holds one patient's resources")
+        identifier = as_object(subject.get("identifier"), f"{path}.subject.identifier")
+        if identifier is None:
+            raise RecordLoadError(f"{path}.subject: gives no reference to the patient (expected {patient})")
+        system = as_text(identifier.get("system"), f"{path}.subject.identifier.system")
+        value = as_text(identifier.get("value"), f"{path}.subject.identifier.value")
+        if value and (system, value) in self.identifiers:
             return
-        raise RecordLoadError(f"{path}.subject: {reference!r} is not the Bundle's patient "
-                              f"({' or '.join(sorted(references))}); a Bundle holds one patient's resources")
+        raise RecordLoadError(f"{path}.subject.identifier: {system or '(no system)'}|{value} is none of the "
+                              f"Bundle's Patient's identifiers; refer to the patient as {patient}")
 
     def patient(self, path: str, patient: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = {}
@@ -436,7 +469,7 @@ class _Reader:
         kind = resource["resourceType"]
         status = as_text(resource.get("status"), f"{path}.status")
         if resource.get("subject") is not None:  # (a dispense may name no subject)
-            self.check_subject(path, resource, self.references, self.pid)
+            self.check_subject(path, resource)
         try:
             codings, text = self.medication(path, resource, medications)
         except RecordLoadError:  # (an order for a Medication the Bundle does not hold: its display, if any)
@@ -485,6 +518,10 @@ class _Reader:
         item: dict[str, Any] = {"drug": name}
         if status in _COURSE_STATUS:
             item["status"] = _COURSE_STATUS[status]
+        else:  # unknown: the record's own message would name its words (ongoing, stopped)
+            self.terms[f"treatments[{len(courses) + 1}].status"] = (
+                "status 'unknown' does not say whether the course goes on; give active or on-hold (ongoing), "
+                "completed or stopped")
         notes = []
         period = as_object(resource.get("effectivePeriod"), f"{path}.effectivePeriod")
         if period is not None:
@@ -625,4 +662,5 @@ def bundle_to_record(bundle: dict[str, Any], index: CodeIndex, drugs: DrugNames,
                               "the patient and their Conditions, MedicationStatements and Observations")
     reader = _Reader(bundle, index, drugs, today or datetime.now(UTC).date())
     record = reader.read()
-    return Converted(record, FhirOrigin(dict(reader.where), tuple(reader.left_out + reader.summed_up())))
+    return Converted(record, FhirOrigin(dict(reader.where), tuple(reader.left_out + reader.summed_up()),
+                                        dict(reader.terms)))

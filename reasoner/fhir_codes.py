@@ -74,6 +74,20 @@ class CodeIndex:
     broader: dict[URIRef, frozenset[URIRef]]  # concept -> what it falls under (itself included)
 
 
+def diagnosis_codes(index: CodeIndex) -> str:
+    """The codes that give each diagnosis, for the message when a Bundle gives none: SNOMED CT,
+    the shortest ICD-10-CM prefixes read as it (dotted as written), and the axspa-kg id."""
+    parts = []
+    for concept, name in DIAGNOSES.items():
+        codes = [f"SNOMED CT {code}" for code, meant in sorted(index.snomed.items()) if meant == concept]
+        alone = sorted(p for p in index.icd10cm if concept_of([Coding(ICD10CM[0], p, None)], None, index) == concept)
+        shortest = [p for p in alone if not any(p != q and p.startswith(q) for q in alone)]
+        codes += [f"ICD-10-CM {p[:3]}.{p[3:]}" if len(p) > 3 else f"ICD-10-CM {p}" for p in shortest]
+        codes.append(f"axspa-kg {str(concept).removeprefix(str(AX))}")
+        parts.append(f"{name} ({'; '.join(codes)})")
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
 def code_index(kb: Graph) -> CodeIndex:
     """Build the index once per knowledge base (record._per_kb caches it)."""
     kinds = {AX.Condition} | set(kb.transitive_subjects(RDFS.subClassOf, AX.Condition))

@@ -858,3 +858,51 @@ def test_more_fields_of_the_wrong_json_type(reasoner, change, message) -> None:
         return
     with pytest.raises(RecordLoadError, match=message):
         load(reasoner, bundle(statement))
+
+
+def test_messages_speak_the_bundles_terms(reasoner) -> None:
+    """R9: a status 'unknown', a disease state missing and no diagnosis were told in the plain
+    record's words (give ongoing or stopped; record ids); they name FHIR's codes and the codes the
+    knowledge base reads as a diagnosis."""
+    def violations(document: dict[str, Any]) -> dict[str, str]:
+        result = reasoner.recommend(document).as_dict()
+        assert not result["conforms"] and not result["advice"]
+        return {v["path"]: v["message"] for v in result["validation"] if v["severity"] == "violation"}
+
+    unknown = violations(bundle(medication({"text": "Cosentyx"}, status="unknown")))
+    assert unknown["entry[3].status"].startswith("status 'unknown' does not say whether the course goes on; "
+                                                 "give active or on-hold (ongoing), completed or stopped")
+    stateless = bundle()
+    del stateless["entry"][0]["resource"]["extension"]
+    assert violations(stateless)["entry[1].extension"].startswith(f"the disease-state extension ({EXT}disease-state")
+    missing = violations(bundle(diagnosis=coded(SNOMED, "9631008")) | {"entry": bundle()["entry"][:1]})
+    assert missing == {"entry": "no Condition gives the diagnosis as current and confirmed; code one of AS "
+                                "(SNOMED CT 9631008; ICD-10-CM M45; axspa-kg ankylosing_spondylitis), nr-axSpA "
+                                "(SNOMED CT 713777005; ICD-10-CM M45.A; axspa-kg nr_axspa) or axSpA (axspa-kg "
+                                "axial_spa)"}
+    provisional = bundle()
+    provisional["entry"][1]["resource"]["verificationStatus"]["coding"][0]["code"] = "provisional"
+    assert violations(provisional)["entry"].startswith("no Condition gives the diagnosis as current and confirmed")
+
+
+def test_the_patient_named_by_a_version_or_an_identifier(reasoner) -> None:
+    """R9: a subject that is a version of the patient (Patient/1/_history/2) or one of the Patient's
+    identifiers is the patient; another identifier, or a subject with neither, is refused naming it."""
+    document = bundle(*nsaids_failed())
+    document["entry"][0]["resource"]["identifier"] = [{"system": "urn:mrn", "value": "123"}]
+    document["entry"][2]["resource"]["subject"] = {"reference": "Patient/fhir-test/_history/2"}
+    document["entry"][3]["resource"]["subject"] = {"identifier": {"system": "urn:mrn", "value": "123"}}
+    document["entry"][1]["resource"]["subject"] = {"reference": "https://ehr.example/fhir/Patient/fhir-test/_history/9"}
+    assert reasoner.recommend(document).as_dict()["conforms"]
+    for subject, message in [
+            ({"identifier": {"system": "urn:mrn", "value": "124"}},
+             r"entry\[3\]\.subject\.identifier: urn:mrn\|124 is none of the Bundle's Patient's identifiers; "
+             r"refer to the patient as Patient/fhir-test"),
+            ({"identifier": {"value": "123"}}, r"entry\[3\]\.subject\.identifier: \(no system\)\|123 is none"),
+            ({"display": "J. Doe"},
+             r"entry\[3\]\.subject: gives no reference to the patient \(expected Patient/fhir-test\)"),
+            ({"reference": "Patient/other/_history/2"}, r"entry\[3\]\.subject: 'Patient/other/_history/2' is not the "
+                                                        r"Bundle's patient")]:
+        document["entry"][2]["resource"]["subject"] = subject
+        with pytest.raises(RecordLoadError, match=message):
+            load(reasoner, document)
