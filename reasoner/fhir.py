@@ -406,9 +406,10 @@ class _Reader:
                 f"or the axspa-kg id {ident!r} (code system {AXSPA_SYSTEM})")
 
     def drug_name(self, codings: list[Coding], text: str | None, path: str,
-                  forms: list[str]) -> tuple[str | None, str]:
+                  forms: list[str]) -> tuple[str | None, str, list[str]]:
         """(the name the record's `drug` field gets, what to do with it: "read", "keep" (unresolved,
-        so that validation refuses it by name), "leave" (out, with a warning) or "local").
+        so that validation refuses it by name), "leave" (out, with a warning) or "local", and the
+        ids of known drugs the text mentions but not as the product, for the messages).
 
         The codes (axspa-kg drug ids, RxNorm, an ATC code only one drug carries) and texts that
         resolve as a JSON record's `drug` does, and the drugs a text names as its product
@@ -426,6 +427,7 @@ class _Reader:
         atc = [c.code.strip() for c in codings if c.code and c.system in ATC_SYSTEM]
         texts = [t.strip() for t in [text, *(c.display for c in codings)] if t and t.strip()]
         named = self.drugs.named(codes, atc, texts)
+        mentioned = sorted(str(d).removeprefix(DRUG_SYSTEM) for d in named.mentioned)
         if len(named.drugs) > 1:
             shown = ", ".join(sorted(repr(named.names[d]) for d in named.drugs))
             raise RecordLoadError(f"{path}: the medication's codes and text name different drugs ({shown}); "
@@ -434,13 +436,13 @@ class _Reader:
             drug = next(iter(named.drugs))
             local = self.drugs.kind.get(drug) in (NSAID, GLUCOCORTICOID) and any(
                 LOCAL_FORM.search(t) for t in texts + forms)
-            return named.names[drug], "local" if local else "read"
+            return named.names[drug], "local" if local else "read", mentioned
         shown = texts[0] if texts else (codes + atc + [c.code for c in codings if c.code] or [None])[0]
         if shown is None:
-            return None, "leave"
+            return None, "leave", mentioned
         may_matter = bool(named.mentioned) or any(code[:5].upper() in self.drugs.atc_groups for code in atc) or (
             not texts and any(c.system not in ATC_SYSTEM for c in codings if c.code))
-        return shown, "keep" if may_matter else "leave"
+        return shown, "keep" if may_matter else "leave", mentioned
 
     def medication(self, path: str, resource: dict[str, Any],
                    medications: dict[str, dict[str, Any]]) -> tuple[list[Coding], str | None]:
@@ -499,7 +501,8 @@ class _Reader:
             self.leave_out(path, resource, f"status {status}: not a course taken")
             return
         codings, text = self.medication(path, resource, medications)
-        name, action = self.drug_name(codings, text, f"{path}.medication", self.forms(path, resource, medications))
+        name, action, mentioned = self.drug_name(codings, text, f"{path}.medication",
+                                                 self.forms(path, resource, medications))
         described = describe(codings, text)
         if name is None:
             raise RecordLoadError(f"{path}.medication: no code or text names the drug")
@@ -516,6 +519,15 @@ class _Reader:
                                                "its generic name or RxNorm ingredient code)", path, described)
             return
         item: dict[str, Any] = {"drug": name}
+        also = " and ".join(mentioned)
+        if mentioned and action == "keep":  # the record's message would only say the name is unknown
+            self.terms[f"treatments[{len(courses) + 1}].drug"] = (
+                f"{name!r} mentions {also}, but not as the product taken; give the drug taken by its generic or "
+                "brand name or RxNorm code, and each drug tried as a statement of its own")
+        elif mentioned:
+            self.left_out.append((path, described, f"read as a course of {name}; the text also mentions {also}, "
+                                                   "which is not read as a course (give each drug tried as a "
+                                                   "statement)"))
         if status in _COURSE_STATUS:
             item["status"] = _COURSE_STATUS[status]
         else:  # unknown: the record's own message would name its words (ongoing, stopped)

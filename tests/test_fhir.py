@@ -680,10 +680,20 @@ def test_a_product_that_only_mentions_a_drug_is_not_that_drug(reasoner) -> None:
     assert not mention["conforms"]
     assert [(v["path"], v["value"]) for v in mention["validation"] if v["severity"] == "violation"] == [
         ("entry[3].drug", "folic acid 1 MG (with methotrexate)")]
+    # R6: the message says what the text mentions, not merely that it is no known drug
+    [said] = [v["message"] for v in mention["validation"] if v["severity"] == "violation"]
+    assert said.startswith("'folic acid 1 MG (with methotrexate)' mentions methotrexate, but not as the product")
     other = reasoner.recommend(bundle(medication({"text": "mesalamine 1.2 G"}, outcome=None),
                                       *nsaids_failed())).as_dict()
     assert other["conforms"]
     assert any(v["path"] == "entry[3]" and "names no drug" in v["message"] for v in other["validation"])
+    # R3: a product read while the text mentions another known drug says so (a warning, advice given)
+    both = reasoner.recommend(bundle(medication({"text": "Humira 40 MG pen (after etanercept)"}),
+                                     *nsaids_failed())).as_dict()
+    assert both["conforms"] and both["advice"]
+    assert [v["message"] for v in both["validation"] if v["path"] == "entry[3]"] == [
+        "read as a course of humira; the text also mentions etanercept, which is not read as a course (give each "
+        "drug tried as a statement)"]
 
 
 @pytest.mark.parametrize(("text", "drug"), [
