@@ -128,6 +128,8 @@ class FhirOrigin:
     left_out: tuple[tuple[str, str, str], ...]
     # record path -> what its message says in the Bundle's terms ({message}: the record's own words)
     terms: dict[str, str] = field(default_factory=dict)
+    # condition id -> the entries its statement was read from ("entry[3]" or "entry[3], entry[5]")
+    entries: dict[str, str] = field(default_factory=dict)
 
     def explain(self, report: ValidationReport, focus: str) -> ValidationReport:
         """The report in the Bundle's terms: each path names the entry it is about (the record field
@@ -141,7 +143,20 @@ class FhirOrigin:
     def rephrase(self, issue: ValidationIssue) -> ValidationIssue:
         """An issue about a part of the record that came from an entry: the entry as its path, and
         the record's field name left out of the message's start ("treatments.outcome: use ..."),
-        since the path says it."""
+        since the path says it. A contradiction between condition statements (path `conditions`)
+        names the entries of each condition it names, and the first as its path."""
+        if issue.path == "conditions" and str(issue.value) in self.entries:
+            named: set[str] = set()
+
+            def entries(found: re.Match[str]) -> str:
+                ident = found[0]
+                if ident not in self.entries or ident in named:
+                    return ident
+                named.add(ident)
+                return f"{ident} ({self.entries[ident]})"
+
+            message = re.sub(r"\b\w+\b", entries, issue.message.removeprefix("conditions: "))
+            return replace(issue, path=self.entries[str(issue.value)].split(", ")[0], message=message)
         path = self.path(issue.path)
         if path == issue.path:
             return issue
@@ -184,6 +199,8 @@ class _Reader:
         self.left_out: list[tuple[str, str, str]] = []
         self.summaries: dict[tuple[str, str], _Summary] = {}
         self.where: dict[str, str] = {}  # record path -> Bundle path
+        self.entries: dict[str, list[str]] = {}  # condition id -> the entries of its statement
+        self.episodes: dict[str, list[str]] = {}  # condition id -> each entry's part of a merged note
         self.terms: dict[str, str] = {  # record path -> its message in the Bundle's terms
             "diseaseState": f"the {DISEASE_STATE.rsplit('/', 1)[1]} extension ({DISEASE_STATE}, a valueCode): "
                             "{message}"}
@@ -380,14 +397,17 @@ class _Reader:
             note = " ".join(filter(None, [f"FHIR clinicalStatus: {clinical}; whether it still counts is not said.",
                                           note]))
         ident = str(concept).removeprefix(str(AX))
+        self.entries.setdefault(ident, []).append(path)
+        self.episodes.setdefault(ident, []).append(f"{path} {status}" + (f" ({note.rstrip('.')})" if note else ""))
         earlier = next((c for c in conditions if c["condition"] == ident), None)
         if earlier is not None:
             # a problem list writes each episode as a Condition of its own: one statement, present
             # if any entry holds it, absent only if every entry refutes it, else unknown; the note
-            # names the entries
+            # names each entry with its status and note
             if _PRESENCE_RANK[status] > _PRESENCE_RANK[earlier["status"]]:
                 earlier["status"] = status
-            earlier["note"] = " ".join(filter(None, [earlier.get("note"), f"Also {path} ({status}).", note]))
+            earlier["note"] = (f"Read as one statement ({earlier['status']}) from {len(self.episodes[ident])} "
+                               f"entries: {'; '.join(self.episodes[ident])}.")
             return
         self.where[f"conditions[{len(conditions) + 1}]"] = path
         item: dict[str, Any] = {"condition": ident, "status": status}
@@ -675,4 +695,4 @@ def bundle_to_record(bundle: dict[str, Any], index: CodeIndex, drugs: DrugNames,
     reader = _Reader(bundle, index, drugs, today or datetime.now(UTC).date())
     record = reader.read()
     return Converted(record, FhirOrigin(dict(reader.where), tuple(reader.left_out + reader.summed_up()),
-                                        dict(reader.terms)))
+                                        dict(reader.terms), {k: ", ".join(v) for k, v in reader.entries.items()}))

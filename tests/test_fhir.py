@@ -843,13 +843,30 @@ def test_conditions_of_one_concept_are_one_statement(reasoner) -> None:
                       condition(coded(SNOMED, "4927003"), "resolved"))
     assert statements(reasoner, episodes) == {"acute_anterior_uveitis": "present"}
     loaded = load(reasoner, episodes)
-    assert "Also entry[4] (present). Also entry[5] (unknown)." in loaded.graph.serialize(format="nt")
+    # R8 rest: the note names each entry with its own status (it read "clinicalStatus: resolved"
+    # first, without saying that was entry 3's, of a statement read as present)
+    past = "FHIR clinicalStatus: resolved; whether it still counts is not said"
+    assert f"Read as one statement (present) from 3 entries: entry[3] unknown ({past}); entry[4] present; " \
+           f"entry[5] unknown ({past})." in loaded.graph.serialize(format="nt")
     refuted = bundle(condition(coded(ICD, "K50.90"), verification="refuted"),
                      condition(coded(SNOMED, "34000006"), verification="refuted"))
     assert statements(reasoner, refuted) == {"crohns_disease": "absent"}
     mixed = bundle(condition(coded(ICD, "K50.90"), verification="refuted"),
                    condition(coded(SNOMED, "34000006"), verification="unconfirmed"))
     assert statements(reasoner, mixed) == {"crohns_disease": "unknown"}
+
+
+def test_a_contradiction_between_conditions_names_their_entries(reasoner) -> None:
+    """Round 1 #21: IBD refuted and Crohn's disease present was refused with the path `conditions`,
+    naming no entry."""
+    document = bundle(condition(coded(SNOMED, "24526004"), verification="refuted"),
+                      condition(coded(SNOMED, "34000006")), condition(coded(ICD, "K50.90"), "resolved"),
+                      *nsaids_failed())
+    result = reasoner.recommend(document).as_dict()
+    assert not result["conforms"] and not result["advice"]
+    assert [(v["path"], v["message"]) for v in result["validation"] if v["severity"] == "violation"] == [
+        ("entry[4]", "crohns_disease (entry[4], entry[5]) is stated present, but ibd (entry[3]), which includes it, "
+                     "is stated absent; correct one of them.")]
 
 
 @pytest.mark.parametrize(("change", "message"), [
