@@ -297,8 +297,14 @@ class _Reader:
         # orders, administrations and dispenses once every statement is read (see medication_event)
         taken = {str(self.drugs.exact[c["drug"].lower()]) for c in record.get("treatments", [])
                  if c["drug"].lower() in self.drugs.exact}
-        for path, resource in events:
-            self.medication_event(path, resource, medications, taken)
+        refused = [found for path, resource in events
+                   if (found := self.medication_event(path, resource, medications, taken))]
+        if refused:  # every one named, so that one run tells what to give
+            listed = "; ".join(f"{path}: a {kind} of {name!r}" for path, kind, name in refused)
+            raise RecordLoadError(f"{listed}, {'a drug' if len(refused) == 1 else 'drugs'} no MedicationStatement of "
+                                  "the Bundle gives: axspa-kg reads courses from MedicationStatement resources only "
+                                  "(an order, administration or dispense does not say how the course went); give "
+                                  "each such course as a MedicationStatement with its status and outcome")
         if len(set(diagnoses.values())) > 1:
             found = ", ".join(f"{value} ({where})" for where, value in diagnoses.items())
             raise RecordLoadError(f"entry: the Bundle gives two diagnoses, {found}; keep the one that holds")
@@ -483,11 +489,12 @@ class _Reader:
         return codeable(medication.get("code"), f"{path}.medicationReference (Medication.code)")
 
     def medication_event(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
-                         taken: set[str]) -> None:
+                         taken: set[str]) -> tuple[str, str, str] | None:
         """An order, administration or dispense. Of a targeted drug (a biologic or JAK inhibitor)
-        no MedicationStatement of the Bundle gives, it is refused: it says nothing of how the
-        course went, and read as nothing it would let a failed biologic be recommended again. Of
-        any other drug it is said, one warning a drug; one cancelled or in error is not a course."""
+        no MedicationStatement of the Bundle gives, it is refused (returned as (path, resource
+        type, name), for one error naming all): it says nothing of how the course went, and read as
+        nothing it would let a failed biologic be recommended again. Of any other drug it is said,
+        one warning a drug; one cancelled or in error is not a course."""
         kind = resource["resourceType"]
         status = as_text(resource.get("status"), f"{path}.status")
         if resource.get("subject") is not None:  # (a dispense may name no subject)
@@ -505,12 +512,10 @@ class _Reader:
         drug = self.drugs.exact.get(name.lower()) if name else None
         if (drug is not None and self.drugs.kind.get(drug) == TARGETED and str(drug) not in taken
                 and status not in ("cancelled", "entered-in-error", "draft")):
-            raise RecordLoadError(f"{path}: a {kind} of {name!r}, a drug no MedicationStatement of the Bundle gives: "
-                                  "axspa-kg reads courses from MedicationStatement resources only (an order, "
-                                  "administration or dispense does not say how the course went); give this course "
-                                  "as a MedicationStatement with its status and outcome")
+            return path, kind, str(name)
         self.sum_up(kind, "courses are read from MedicationStatement resources (give one, with its outcome, "
                           "for a course the guidelines concern)", path, repr(name) if name else None)
+        return None
 
     def course(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
                courses: list[dict[str, Any]]) -> None:

@@ -667,8 +667,13 @@ def test_orders_administrations_and_dispenses(reasoner) -> None:
     assert said["MedicationRequest"].startswith("not read: MedicationRequest ×4 (")
     assert said["MedicationRequest"].endswith(": 'acetaminophen'; 'naproxen' ×2; 'humira'")
     assert said["MedicationAdministration"].endswith(": 'humira'")
-    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationDispense of 'cosentyx'"):
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationDispense of 'cosentyx', a drug no "):
         load(reasoner, bundle(order("Cosentyx 150 MG/ML", "MedicationDispense")))
+    # N5 rest: every refused order is named in the one error, not only the first
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]: a MedicationDispense of 'cosentyx'; entry\[5\]: "
+                                              r"a MedicationRequest of 'rinvoq', drugs no MedicationStatement"):
+        load(reasoner, bundle(order("Cosentyx 150 MG/ML", "MedicationDispense"), order("naproxen 500 MG"),
+                              order("Rinvoq 15 MG")))
 
 
 def test_a_product_that_only_mentions_a_drug_is_not_that_drug(reasoner) -> None:
