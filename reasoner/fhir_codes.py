@@ -187,10 +187,12 @@ def concept_of(codings: list[Coding], text: str | None, index: CodeIndex) -> URI
 
 def named_condition(texts: list[str], index: CodeIndex) -> tuple[str, URIRef] | None:
     """A condition of the knowledge base a text names inside it (the longest label found), for a
-    hint on a condition not read; none for a text that denies it or is about the family."""
+    hint on a condition not read; none for a text that denies it, is about the family, or records
+    a screening, a risk or a diagnosis ruled out rather than the condition."""
     for text in texts:
         words = f" {norm(text)} "
-        if re.search(r" (no|not|denies|negative|family|mother|father|sibling|sister|brother) ", words):
+        if re.search(r" (no|not|denies|negative|family|mother|father|sibling|sister|brother|ruled|rule|excluded|"
+                     r"screening|screen|risk|without|r o) ", words):
             continue
         found = [(label, concept) for label, concept in index.labels.items()
                  if len(label) > 3 and f" {norm(label)} " in words]

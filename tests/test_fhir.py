@@ -769,6 +769,10 @@ def test_dates_and_units_as_exports_write_them(reasoner) -> None:
     ("Crohn's disease of ileum", "crohns_disease"),
     ("No congestive heart failure", None),
     ("Family history of Crohn's disease", None),
+    # N12 rest: a diagnosis ruled out, a screening or a risk is not the condition
+    ("Ruled out: Crohn's disease", None), ("R/O Crohn's disease", None), ("Screening for Crohn's disease", None),
+    ("At risk of Crohn's disease", None),
+    ("History of Crohn's disease", "crohns_disease"),
 ])
 def test_the_hint_on_a_condition_not_read(reasoner, text, hint) -> None:
     """N12: the hint named the first label found alphabetically, missed "Crohn's", and fired on a
