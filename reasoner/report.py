@@ -543,7 +543,8 @@ def grading_text(guideline: str, strength: str, evidence: str) -> str:
 
 def validation_line(item: dict[str, Any]) -> str:
     """'path: message (value: …)', without saying the field twice: the shapes' messages start with
-    the field they are about ("treatments.status: …") so that a raw SHACL report reads well too."""
+    the field they are about ("treatments.status: …") so that a raw SHACL report reads well too;
+    the value only where the message does not already say it."""
     path, message = item["path"], item["message"]
     field_name = re.sub(r"\[\d+\]", "", path)
     if field_name and message.startswith(field_name + ": "):
@@ -551,7 +552,8 @@ def validation_line(item: dict[str, Any]) -> str:
     elif field_name and (sub := re.match(re.escape(field_name) + r"\.(\w+): ", message)):
         # a course-level result about one field ("treatments[1]" with "treatments.drug: ...")
         path, message = f"{path}.{sub.group(1)}", message[sub.end():]
-    return f"{path}: {message}" + (f" (value: {item['value']})" if item["value"] else "")
+    value = item["value"]
+    return f"{path}: {message}" + (f" (value: {value})" if value and str(value) not in message else "")
 
 
 def render_text(result: Result) -> str:

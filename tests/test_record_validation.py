@@ -828,6 +828,17 @@ def test_a_drug_problem_is_reported_once_naming_the_field(validator: str) -> Non
                      "RxNorm code)."], lines
 
 
+def test_a_validation_line_gives_the_value_once() -> None:
+    """R10: each line of a Bundle's summed-up warnings ended '(value: Condition)', repeating its
+    message; the value is shown only where the message does not say it."""
+    from reasoner.report import validation_line
+
+    said = {"path": "entry[9]", "value": "MedicationStatement", "message": "not read: MedicationStatement: ..."}
+    unsaid = {"path": "age", "value": "12", "message": "age: adults only"}
+    assert validation_line(said) == "entry[9]: not read: MedicationStatement: ..."
+    assert validation_line(unsaid) == "age: adults only (value: 12)"
+
+
 def test_unclear_beside_a_current_very_high_asdas_is_warned_about(engine) -> None:
     """"unclear" with a current ASDAS of 3.8 (very high disease activity, above 3.5 in measures.tsv)
     sent the record to the rows for an unclear state, AS-49's MRI among them, without a word
