@@ -27,7 +27,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError, json_kind
-from .fhir import is_fhir, patient_without_id
+from .fhir import bundle_patient_id, is_fhir, patient_without_id
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -41,6 +41,7 @@ from .record import (
     node_form_graph,
     parse_json_text,
     parse_rdf_text,
+    patient_iri,
     repeated_key_error,
     repeated_key_in,
     unlinked_part,
@@ -275,10 +276,18 @@ class Entry:
     # The record's patient and its courses, condition statements and measurements, checked against
     # the records of earlier batches (CohortRunner._clashes).
     nodes: tuple[str, ...] = ()
+    # The patient a record that could not be read names by its id: said in the rejects only (the
+    # record takes no part in the duplicate checks, which compare records read).
+    named: str | None = None
 
 
-def _load_error(source: str, message: str) -> Entry:
-    return Entry(source, None, [{"severity": "violation", "path": "record", "value": None, "message": message}])
+def _load_error(source: str, message: str, record: object = None) -> Entry:
+    """A record that could not be read, with its patient where its id names one."""
+    named = None
+    if isinstance(record, dict):
+        named = patient_iri(bundle_patient_id(record) if is_fhir(record) else record.get("id", record.get("@id")))
+    return Entry(source, None, [{"severity": "violation", "path": "record", "value": None, "message": message}],
+                 named=named)
 
 
 def _duplicate(source: str, patient: str) -> Entry:
@@ -394,10 +403,10 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         try:
             loaded = load_record(record, reasoner.kb)  # type: ignore[arg-type]
         except RecordLoadError as exc:  # a JSON line's messages start "record: "; its source is named already
-            entries.append(_load_error(source, str(exc).removeprefix("record: ")))
+            entries.append(_load_error(source, str(exc).removeprefix("record: "), record))
             continue
         except Exception as exc:  # noqa: BLE001 - one unreadable record must not end a cohort run
-            entries.append(_load_error(source, f"cannot read the record ({type(exc).__name__}: {exc})"))
+            entries.append(_load_error(source, f"cannot read the record ({type(exc).__name__}: {exc})", record))
             continue
         if loaded.patient in seen:
             entries.append(_duplicate(source, str(loaded.patient)))
@@ -658,7 +667,7 @@ class CohortRunner:
                         owners.update((node, entry.patient) for node in _foreign(entry.patient, entry.nodes))
                     seen.add(entry.patient)
                 if entry.rejected is not None:
-                    item = Reject(entry.source, entry.patient, entry.rejected)
+                    item = Reject(entry.source, entry.patient or entry.named, entry.rejected)
                     summary.rejected += 1
                     summary.rejects.append(item)
                     if rejects is not None:

@@ -108,15 +108,28 @@ def is_fhir(document: object) -> bool:
     return isinstance(document, dict) and isinstance(document.get("resourceType"), str)
 
 
-def patient_without_id(document: dict[str, Any]) -> bool:
-    """Whether a Bundle's Patient has no id (a cohort needs one a patient; a Bundle with no Patient
-    at all is refused with its own message when read)."""
+def _first_patient(document: dict[str, Any]) -> dict[str, Any] | None:
+    """A Bundle's first Patient resource, read leniently (for what a cohort says before reading)."""
     entries = document.get("entry")
     for entry in entries if isinstance(entries, list) else []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
-            return not isinstance(resource.get("id"), str)
-    return False
+            return resource
+    return None
+
+
+def patient_without_id(document: dict[str, Any]) -> bool:
+    """Whether a Bundle's Patient has no id (a cohort needs one a patient; a Bundle with no Patient
+    at all is refused with its own message when read)."""
+    patient = _first_patient(document)
+    return patient is not None and not isinstance(patient.get("id"), str)
+
+
+def bundle_patient_id(document: dict[str, Any]) -> str | None:
+    """The id of a Bundle's Patient, if it gives one (to name the patient of a Bundle refused)."""
+    patient = _first_patient(document)
+    value = patient.get("id") if patient is not None else None
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,16 @@ def _check_id(value: object, path: str) -> None:
                               "or a full IRI")
 
 
+def patient_iri(value: object) -> str | None:
+    """The patient IRI a record's id names (a plain id under the record base, or a full IRI), or
+    None where it cannot name one: a cohort names the patient of a record it could not read."""
+    try:
+        _check_id(value, "id")
+    except RecordLoadError:
+        return None
+    return str(value) if _HAS_SCHEME.match(str(value)) else RECORD_BASE + str(value)
+
+
 class _IllFormedTermNoise(logging.Filter):
     """Drops rdflib's log lines about ill-typed literals and odd IRIs: a record holding them is
     reported by SHACL, field by field, so the same fault logged again as a stack trace is noise.

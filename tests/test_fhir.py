@@ -392,6 +392,24 @@ def test_a_cohort_of_bundles(reasoner, tmp_path: Path) -> None:
     assert any("no Patient resource" in v["message"] for r in rejected for v in r["validation"])
 
 
+def test_a_bundle_refused_in_a_cohort_names_its_patient(reasoner, tmp_path: Path) -> None:
+    """N13: the reject of a Bundle that could not be read said `patient: null`; it names the patient
+    its Patient's id gives (as for a plain record refused when read), and takes no part in the
+    duplicate checks: a later record of the same id is advised."""
+    refused = bundle(condition(coded(SNOMED, "9631008"), pid="p5"), diagnosis=coded(ICD, "M45.A1"), pid="p5")
+    plain = {"id": "p6", "age": 40, "sex": "male", "diagnosis": "AS", "diseaseState": "active", "treatments": "x"}
+    path = tmp_path / "refused.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (refused, plain, bundle(*nsaids_failed("p5"), pid="p5"))))
+    out, rejects = io.StringIO(), io.StringIO()
+    summary = CohortRunner(reasoner).run([path], out, rejects=rejects)
+    rejected = [json.loads(x) for x in rejects.getvalue().splitlines()]
+    assert [(r["patient"], r["validation"][0]["message"].split(";")[0]) for r in rejected] == [
+        ("https://w3id.org/axspa-kg/record/p5",
+         "entry: the Bundle gives two diagnoses, nr-axSpA (entry[2]), AS (entry[3])"),
+        ("https://w3id.org/axspa-kg/record/p6", "treatments: expected a list of objects, got text")]
+    assert summary.valid == 1 and json.loads(out.getvalue())["patient"] == "https://w3id.org/axspa-kg/record/p5"
+
+
 # ---------------------------------------------------------------------------------------------
 # Session-24 review of the reader (108 Bundles): each finding that was fixed, as a test
 # ---------------------------------------------------------------------------------------------
