@@ -21,7 +21,7 @@ from .namespaces import AX, DRUG
 # Code systems, by their FHIR URI and the HL7 OID some exports use instead.
 SNOMED = ("http://snomed.info/sct", "urn:oid:2.16.840.1.113883.6.96")
 ICD10CM = ("http://hl7.org/fhir/sid/icd-10-cm", "urn:oid:2.16.840.1.113883.6.90")
-ICD10 = ("http://hl7.org/fhir/sid/icd-10",)  # WHO ICD-10
+ICD10 = ("http://hl7.org/fhir/sid/icd-10", "urn:oid:2.16.840.1.113883.6.3")  # WHO ICD-10
 LOINC = ("http://loinc.org", "urn:oid:2.16.840.1.113883.6.1")
 RXNORM_SYSTEM = ("http://www.nlm.nih.gov/research/umls/rxnorm", "urn:oid:2.16.840.1.113883.6.88")
 ATC_SYSTEM = ("http://www.whocc.no/atc", "urn:oid:2.16.840.1.113883.6.73")

@@ -450,6 +450,7 @@ def test_an_outcome_extension_without_its_value_code_is_refused(reasoner, value)
     ("http://hl7.org/fhir/sid/icd-10", "I50.9", "congestive_heart_failure"),
     ("urn:oid:2.16.840.1.113883.6.90", "K50.90", "crohns_disease"),
     ("urn:oid:2.16.840.1.113883.6.96", "24526004", "ibd"),
+    ("urn:oid:2.16.840.1.113883.6.3", "K50", "crohns_disease"),  # N11: WHO ICD-10 by its HL7 OID
 ])
 def test_icd_codes_without_their_dot_and_other_systems(reasoner, system, code, concept) -> None:
     assert statements(reasoner, bundle(condition(coded(system, code)))) == {concept: "present"}
