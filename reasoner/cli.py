@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cohort", help="advice for many patients: one JSON line each; invalid ones to --rejects")
     c.add_argument("inputs", type=Path, nargs="+",
                    help="files or folders (.jsonl, .json, .jsonld, .ttl, .turtle, .nt, .n3, .rdf, .xml; "
-                        "any may end in .gz)")
+                        ".ndjson: the files of one FHIR Bulk Data export; any may end in .gz)")
     c.add_argument("--store", default="memory",
                    help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk; afterwards it holds the KB, "
                         "every valid patient and their advice, for queries/cohort/), rdflib, an endpoint URL "

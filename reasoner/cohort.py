@@ -28,6 +28,7 @@ from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError, json_kind
 from .fhir import bundle_patient_id, is_fhir, patient_without_id
+from .fhir_bulk import bulk_bundles
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -51,7 +52,7 @@ from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
 
 RDF_FORMATS = {suffix: fmt for suffix, fmt in SUFFIX_FORMATS.items() if suffix != ".json"}  # .json: JSON records
-RECORD_SUFFIXES = {".json", ".jsonl", *RDF_FORMATS}
+RECORD_SUFFIXES = {".json", ".jsonl", ".ndjson", *RDF_FORMATS}
 JSON_SUFFIXES = {".json", ".jsonld"}  # read as JSON records (records_in), never by rdflib's JSON-LD parser
 PATIENT_LINKS = tuple(link for _, link in RECORD_PARTS.values())  # the patient's links to its parts
 
@@ -449,14 +450,34 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
     return entries
 
 
+def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
+    """The lines of one file of a Bulk Data export; a file that cannot be read is an error item."""
+    try:
+        yield from _json_lines(path)
+    except (OSError, EOFError) as exc:  # unreadable, or a damaged .gz
+        yield str(path), RecordLoadError(f"cannot read: {exc}")
+
+
+def _all_records(inputs: Iterable[Path]) -> Iterator[tuple[str, object]]:
+    """Every record of the inputs, in order. The .ndjson files are one Bulk Data export, read
+    together where the first of them stands: a patient's resources may lie in any of them."""
+    files = list(input_files(inputs))
+    export = [path for path in files if format_suffix(path) == ".ndjson"]
+    in_export = set(export)
+    for path in files:
+        if path not in in_export:
+            yield from records_in(path)
+        elif path == export[0]:
+            yield from bulk_bundles(item for part in export for item in _resource_lines(part))
+
+
 def _batches(inputs: Iterable[Path], size: int) -> Iterator[list[tuple[str, object]]]:
     batch: list[tuple[str, object]] = []
-    for path in input_files(inputs):
-        for item in records_in(path):
-            batch.append(item)
-            if len(batch) >= size:
-                yield batch
-                batch = []
+    for item in _all_records(inputs):
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
     if batch:
         yield batch
 

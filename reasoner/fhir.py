@@ -221,8 +221,9 @@ class _Reader:
         self.pid: str | None = None
         self.identifiers: set[tuple[str | None, str]] = set()  # the Patient's (system, value) identifiers
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
+        sources = getattr(bundle, "sources", None)  # a Bundle grouped from a Bulk Data export (fhir_bulk)
         for number, entry in enumerate(as_list(bundle.get("entry"), "entry"), start=1):
-            path = f"entry[{number}]"
+            path = sources[number - 1] if sources else f"entry[{number}]"
             item = as_object(entry, path) or {}
             resource = as_object(item.get("resource"), f"{path}.resource")
             if resource is None:  # (a transaction response's entry may hold none)

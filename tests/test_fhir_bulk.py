@@ -1,0 +1,137 @@
+"""FHIR Bulk Data exports (reasoner/fhir_bulk.py): NDJSON files of one resource a line, grouped per
+patient into the Bundle the FHIR reader reads. A cohort given as an export is advised as the same
+patients given one Bundle a line; what cannot be placed with a patient is rejected by its line."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reasoner.cohort import CohortRunner
+from reasoner.fhir_bulk import patient_of
+
+from .test_fhir_twins import RECORDS, to_bundle
+
+
+def export(bundles: list[dict[str, Any]], folder: Path, seed: int = 3) -> None:
+    """The Bundles' resources as a Bulk Data export: one file a resource type, the patients' lines
+    interleaved at random (an export promises no order; each patient's own stay in order, which
+    numbers its statements), Observations gzipped."""
+    draw = random.Random(seed).random
+    by_type: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+    for document in bundles:
+        keys: dict[str, list[float]] = {}
+        for entry in document["entry"]:
+            keys.setdefault(entry["resource"]["resourceType"], []).append(draw())
+        for kind, drawn in keys.items():
+            resources = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == kind]
+            by_type.setdefault(kind, []).extend(zip(sorted(drawn), resources, strict=True))
+    folder.mkdir(exist_ok=True)
+    for kind, keyed in by_type.items():
+        text = "".join(json.dumps(r) + "\n" for _, r in sorted(keyed, key=lambda pair: pair[0]))
+        if kind == "Observation":
+            (folder / f"{kind}.ndjson.gz").write_bytes(gzip.compress(text.encode()))
+        else:
+            (folder / f"{kind}.ndjson").write_text(text)
+
+
+def run(reasoner, inputs: list[Path], workers: int = 1) -> tuple[list[dict], list[dict], Any]:
+    out, rejects = io.StringIO(), io.StringIO()
+    summary = CohortRunner(reasoner, workers=workers).run(inputs, out, rejects=rejects)
+    return ([json.loads(x) for x in out.getvalue().splitlines()],
+            [json.loads(x) for x in rejects.getvalue().splitlines()], summary)
+
+
+def test_an_export_gives_each_patients_own_advice(reasoner, tmp_path: Path) -> None:
+    """Every shipped plain record and generated patient, exported in shuffled files, gets the
+    advice, questions and conflicts its own Bundle gets; messages name the file and line."""
+    bundles = [to_bundle(record) for _, record in RECORDS]
+    export(bundles, tmp_path / "export")
+    lines, rejects, summary = run(reasoner, [tmp_path / "export"])
+    assert not rejects and summary.read == len(bundles) and summary.valid == len(lines)
+    expected = {}
+    for document in bundles:
+        result = reasoner.recommend(document).as_dict()
+        if result["conforms"]:
+            expected[result["patient"]] = result
+    assert {line["patient"] for line in lines} == set(expected)
+    for line in lines:
+        own = expected[line["patient"]]
+        for part in ("advice", "needs_information", "conflicts"):
+            assert line[part] == own[part], (line["patient"], part)
+        named = [v["path"] for v in line["validation"] if v["path"] != "record"]
+        assert all(".ndjson" in path for path in named), named
+
+
+def test_two_workers_read_an_export_as_one(reasoner, tmp_path: Path) -> None:
+    bundles = [to_bundle(record) for _, record in RECORDS[:12]]
+    export(bundles, tmp_path / "export")
+    one, _, _ = run(reasoner, [tmp_path / "export"])
+    two, _, _ = run(reasoner, [tmp_path / "export"], workers=2)
+    assert one == two and len(one) >= 10
+
+
+def test_a_medication_by_reference_comes_with_its_patient(reasoner, tmp_path: Path) -> None:
+    record = dict(RECORDS[0][1])
+    document = to_bundle(record)
+    pid = record["id"]
+    document["entry"].append({"resource": {
+        "resourceType": "MedicationStatement", "status": "stopped", "subject": {"reference": f"Patient/{pid}"},
+        "medicationReference": {"reference": "Medication/m1"}, "effectivePeriod": {"start": "2024-01-01",
+                                                                                   "end": "2024-05-01"},
+        "extension": [{"url": "https://w3id.org/axspa-kg/fhir/StructureDefinition/treatment-outcome",
+                       "valueCode": "primary_nonresponse"}]}})
+    document["entry"].append({"resource": {"resourceType": "Medication", "id": "m1", "code": {"text": "Cosentyx"}}})
+    export([document], tmp_path / "export")
+    [line], rejects, _ = run(reasoner, [tmp_path / "export"])
+    assert not rejects
+    assert line["advice"] == reasoner.recommend(document).as_dict()["advice"]
+    assert any("secukinumab" in json.dumps(item) for item in line["advice"])
+
+
+def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path) -> None:
+    """A plain record in an .ndjson file, a Bundle line, a Patient without an id or given twice,
+    resources of a patient the export has no Patient line for, and resources about no patient are
+    rejected naming their line; the patients that can be read are advised."""
+    first, second = (to_bundle(record) for _, record in RECORDS[:2])
+    folder = tmp_path / "export"
+    export([first, second], folder)
+    patients = folder / "Patient.ndjson"
+    patients.write_text(patients.read_text() + json.dumps({"resourceType": "Patient"}) + "\n"
+                        + json.dumps(first["entry"][0]["resource"]) + "\n")
+    (folder / "Encounter.ndjson").write_text(
+        json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody"}}) + "\n"
+        + json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody/_history/2"}}) + "\n")
+    (folder / "Practitioner.ndjson").write_text(
+        "".join(json.dumps({"resourceType": "Practitioner", "id": f"dr{i}"}) + "\n" for i in range(3)))
+    (folder / "Mixed.ndjson").write_text(json.dumps(RECORDS[0][1]) + "\n" + json.dumps(first) + "\n{broken\n")
+    lines, rejects, summary = run(reasoner, [folder])
+    said = {(r["source"].rsplit("/", 1)[1], r["validation"][0]["message"]) for r in rejects}
+    assert len(lines) == 2 and summary.rejected == len(rejects) == 7
+    messages = " | ".join(message for _, message in said)
+    for part in ("Mixed.ndjson:1", "Mixed.ndjson:2", "Mixed.ndjson:3", "Patient.ndjson:3", "Patient.ndjson:4",
+                 "Encounter.ndjson:1", "Practitioner.ndjson:1"):
+        assert part in {source for source, _ in said}, part
+    assert "for one record a line, name the file .jsonl" in messages
+    assert "a Bundle in a Bulk Data export" in messages and "a Patient without an id" in messages
+    assert f"Patient {first['entry'][0]['resource']['id']!r} again (first at " in messages
+    assert "2 resources (Encounter) name Patient/nobody, which no Patient line of the export gives" in messages
+    assert "3 Practitioner resources (first at " in messages and "not valid JSON" in messages
+
+
+@pytest.mark.parametrize(("resource", "patient"), [
+    ({"subject": {"reference": "Patient/p1"}}, "p1"),
+    ({"subject": {"reference": "https://ehr.example/fhir/Patient/p1/_history/4"}}, "p1"),
+    ({"patient": {"reference": "Patient/p2"}}, "p2"),
+    ({"subject": {"reference": "Group/g1"}}, None),
+    ({"subject": {"identifier": {"value": "123"}}}, None),
+    ({"subject": "Patient/p1"}, None),
+])
+def test_the_patient_a_resource_names(resource: dict[str, Any], patient: str | None) -> None:
+    assert patient_of(resource) == patient
