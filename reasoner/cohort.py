@@ -174,6 +174,9 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
         except (OSError, EOFError) as exc:  # unreadable, or a damaged .gz
             yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
+    if suffix == ".ndjson":  # a file of a Bulk Data export, read alone (_all_records reads an export's together)
+        yield from bulk_bundles(_resource_lines(path))
+        return
     if suffix not in RECORD_SUFFIXES:
         yield str(path), RecordLoadError(f"unknown file type {suffix or path.name!r}; use .jsonl, "
                                          f"{', '.join(SUFFIX_FORMATS)} (optionally gzipped: .gz)")
