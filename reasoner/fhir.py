@@ -93,6 +93,9 @@ _NOT_TAKEN = {"not-taken", "intended", "entered-in-error"}
 _MEDICATION_STATUSES = set(_COURSE_STATUS) | _NOT_TAKEN | {"unknown"}
 # Resources that name a drug without saying how a course went (ordered, given, handed out).
 _MEDICATION_EVENTS = ("MedicationRequest", "MedicationAdministration", "MedicationDispense")
+# The resources a patient's own are read from (the rest are summed up as not read, by type).
+_READ_ABOUT_PATIENT = ("Condition", "MedicationStatement", "Observation")
+READ_TYPES = frozenset({"Patient", "Medication", *_READ_ABOUT_PATIENT, *_MEDICATION_EVENTS})
 _OBSERVATION_KEPT = {"final", "amended", "corrected"}
 # Units the record's measures are in (README), lower-cased; mg/dL CRP is converted (x10, exact).
 _UNITS = {"crp": {"mg/l"}, "esr": {"mm/h", "mm/hr"}}
@@ -296,7 +299,7 @@ class _Reader:
             if kind in _MEDICATION_EVENTS:
                 events.append((path, resource))
                 continue
-            if kind not in ("Condition", "MedicationStatement", "Observation"):
+            if kind not in _READ_ABOUT_PATIENT:
                 self.sum_up("resources of other types", "axspa-kg reads Patient, Condition, MedicationStatement, "
                                                         "Medication and Observation resources", path, kind)
                 continue

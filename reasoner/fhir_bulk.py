@@ -4,10 +4,12 @@ many patients. A health system's cohort comes this way, not as one Bundle a pati
 The lines are grouped by the patient their `subject` (or `patient`) names into the Bundle of one
 patient that reasoner/fhir.py reads, with the Medications they refer to, so every check and
 message is the Bundle's. Each entry keeps the file and line it came from (`SourcedBundle.sources`),
-and the reader names that instead of `entry[n]`. Nothing is dropped without a word: a line that
-is no resource, a Patient without an id or given twice, and resources of a patient the export
-holds no Patient line for are rejected, naming the line; resources about no patient (Practitioner,
-Organization ...) are one reject a type, with their count.
+and the reader names that instead of `entry[n]`. A resource of a type the reader does not read
+(Encounter, Claim ...) is kept as its type alone, for the warning that counts it. Nothing is
+dropped without a word: a line that is no resource, a Patient without an id or given twice, and
+resources of a patient the export holds no Patient line for are rejected, naming the line;
+resources about no patient (Practitioner, Organization ...) are one reject a type, with their
+count.
 
 The grouping holds the export's resources in memory until every file is read: an export does
 not promise any order, so a patient's last resource may come in the last line of the last file.
@@ -20,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import RecordLoadError
+from .fhir import READ_TYPES
 
 # The references a resource names its patient by: Condition, MedicationStatement, Observation,
 # orders and dispenses use `subject`; AllergyIntolerance, Immunization and others `patient`.
@@ -65,6 +68,7 @@ def bulk_bundles(lines: Iterable[tuple[str, object]]) -> Iterator[tuple[str, obj
     medications: dict[str, tuple[str, dict[str, Any]]] = {}
     by_patient: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     unplaced: dict[str, list[str]] = {}  # resource type -> the lines of those naming no patient
+    stubs: dict[str, dict[str, Any]] = {}  # resource type -> what stands for one the reader does not read
     for source, item in lines:
         if isinstance(item, Exception):
             yield source, item
@@ -93,7 +97,10 @@ def bulk_bundles(lines: Iterable[tuple[str, object]]) -> Iterator[tuple[str, obj
         elif kind == "Medication":
             medications[f"Medication/{ident}"] = (source, item)
         elif (patient := patient_of(item)) is not None:
-            by_patient.setdefault(patient, []).append((source, item))
+            # a type the reader does not read is only counted in the patient's warnings: its type
+            # is all that is kept (an export's Claims and Encounters would take most of the memory)
+            kept = item if kind in READ_TYPES else stubs.setdefault(kind, {"resourceType": kind})
+            by_patient.setdefault(patient, []).append((source, kept))
         else:
             unplaced.setdefault(kind, []).append(source)
     for ident, (source, patient) in patients.items():

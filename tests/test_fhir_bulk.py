@@ -95,6 +95,22 @@ def test_a_medication_by_reference_comes_with_its_patient(reasoner, tmp_path: Pa
     assert any("secukinumab" in json.dumps(item) for item in line["advice"])
 
 
+def test_resources_the_reader_does_not_read_are_counted_for_their_patient(reasoner, tmp_path: Path) -> None:
+    """An export's Encounters and Claims are kept as their type alone (memory), and still said in
+    their patient's warnings, naming their lines."""
+    document = to_bundle(RECORDS[0][1])
+    pid = document["entry"][0]["resource"]["id"]
+    for kind in ("Encounter", "Claim", "Encounter"):
+        document["entry"].append({"resource": {"resourceType": kind, "id": "x", "status": "finished",
+                                               "subject": {"reference": f"Patient/{pid}"}}})
+    export([document], tmp_path / "export")
+    [line], rejects, _ = run(reasoner, [tmp_path / "export"])
+    assert not rejects and line["advice"] == reasoner.recommend(document).as_dict()["advice"]
+    [said] = [v for v in line["validation"] if "resources of other types" in v["message"]]
+    assert said["path"].endswith("Claim.ndjson:1")
+    assert said["message"].endswith(": Claim; Encounter ×2") and "Encounter.ndjson:2" in said["message"]
+
+
 def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path) -> None:
     """A plain record in an .ndjson file, a Bundle line, a Patient without an id or given twice,
     resources of a patient the export has no Patient line for, and resources about no patient are
