@@ -43,6 +43,7 @@ from .fhir_codes import (
     GLUCOCORTICOID,
     LOCAL_FORM,
     NSAID,
+    RECTAL_FORM,
     RXNORM_SYSTEM,
     TARGETED,
     CodeIndex,
@@ -142,7 +143,7 @@ class FhirOrigin:
 
     where: dict[str, str]
     left_out: tuple[tuple[str, str, str], ...]
-    # record path -> what its message says in the Bundle's terms ({message}: the record's own words)
+    # record path -> what its message says in the Bundle's terms ("{message}": the record's own words)
     terms: dict[str, str] = field(default_factory=dict)
     # condition id -> the entries its statement was read from ("entry[3]" or "entry[3], entry[5]")
     entries: dict[str, str] = field(default_factory=dict)
@@ -177,8 +178,8 @@ class FhirOrigin:
         if path == issue.path:
             return issue
         message = re.sub(r"^[A-Za-z]+(\.[A-Za-z]+)*: ", "", issue.message)
-        if issue.path in self.terms:
-            message = self.terms[issue.path].format(message=message)
+        if issue.path in self.terms:  # (replace, not str.format: the wording may quote the user's text, braces and all)
+            message = self.terms[issue.path].replace("{message}", message)
         return replace(issue, path=path, message=message)
 
     def path(self, path: str) -> str:
@@ -477,8 +478,9 @@ class _Reader:
                                   "give the one that was taken")
         if named.drugs:
             drug = next(iter(named.drugs))
-            local = self.drugs.kind.get(drug) in (NSAID, GLUCOCORTICOID) and any(
-                LOCAL_FORM.search(t) for t in texts + forms)
+            kind = self.drugs.kind.get(drug)
+            local = kind in (NSAID, GLUCOCORTICOID) and any(
+                LOCAL_FORM.search(t) or (kind == GLUCOCORTICOID and RECTAL_FORM.search(t)) for t in texts + forms)
             return named.names[drug], "local" if local else "read", mentioned
         shown = texts[0] if texts else (codes + atc + [c.code for c in codings if c.code] or [None])[0]
         if shown is None:

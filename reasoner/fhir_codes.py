@@ -35,16 +35,19 @@ DIAGNOSES = {AX.ankylosing_spondylitis: "AS", AX.nr_axspa: "nr-axSpA", AX.axial_
 # Words of a medication's text, route or form that make it a local form (a gel, eye drops ...):
 # the guidelines' NSAID and glucocorticoid courses are systemic ones. Not "liquid gel" capsules, not
 # "sub-cutaneous"; Epic abbreviates "EX CREA" (external cream), "TD PTCH" or "TD PT24", "OP SUSP" or
-# "ophth susp" (ophthalmic). An injection into the eye ("intravitreal", "(right eye)") is local too.
-# Suppositories are not listed: an NSAID's is a systemic course, a glucocorticoid's is for proctitis.
+# "ophth susp" (ophthalmic). An injection into the eye (intravitreal, intraocular) is local too; an
+# eye merely named is not ("prednisone 40 mg tablet, uveitis of both eyes" is a course).
+# Suppositories are not listed: an NSAID's is a systemic course; a glucocorticoid's (for proctitis,
+# as its enemas and foams are) is local by RECTAL_FORM.
 LOCAL_FORM = re.compile(
     r"(?<!liquid )(?<!liqui-)(?<!liquid-)(?<!soft )\bgels?\b(?!\s*(cap|tab))|\bemulgel\b|\bcreams?\b|\bointments?\b|"
     r"\btopical|\bpatch(es)?\b|\bplasters?\b|\bophthalmic\b|\b(eye|ear)\s+(drops?|ointment|gel|solution|suspension)\b|"
     r"\binhal\w*|\bnasal\b|\bsprays?\b|\blotions?\b|\bfoam\b|\benemas?\b|\botic\b|\bmouthwash\b|\bshampoo\b|"
     r"\btransdermal\b|(?<!sub)(?<!sub-)\bcutaneous\b|\borabase\b|"
-    r"\bophth\b|\bintravitreal\b|\bintraocular\b|\bsubconjunctival\b|\b(right|left|both)\s+eyes?\b|"
+    r"\bophth\b|\bintravitreal\b|\bintraocular\b|\bsubconjunctival\b|"
     r"\btd\s+pt\d*\b|\b(ex|td|op|ot|na|in)\s+(crea|oint|gel|ptch|susp|soln|spry|aero|lotn|foam)\b",
     re.IGNORECASE)
+RECTAL_FORM = re.compile(r"\bsuppositor(y|ies)\b|\brectal\b|\b(pr|re)\s+supp\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

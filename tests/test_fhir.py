@@ -616,6 +616,11 @@ def test_a_status_of_the_wrong_json_type_is_refused(reasoner, resource) -> None:
     ("ibuprofen 200 MG / acetaminophen 500 MG Oral Tablet", None, DRUG.ibuprofen),
     ("triamcinolone acetonide 40 MG/ML Injectable Suspension (intra-articular)", "Intra-articular route",
      DRUG.triamcinolone_acetonide),
+    # second review of session 25: an eye named in an indication is no eye form
+    ("prednisone 40 mg tablet, uveitis of both eyes", None, DRUG.prednisone),
+    ("prednisone 5 mg tablet (left eye pain)", None, DRUG.prednisone),
+    ("diclofenac 100 mg suppository", None, DRUG.diclofenac),
+    ("indomethacin 100 MG", "Rectal route", DRUG.indomethacin),
 ])
 def test_systemic_products_are_courses(reasoner, text, route, drug) -> None:
     statement = medication({"text": text})
@@ -637,6 +642,8 @@ def test_depo_medrol_beside_its_base_ingredients_code(reasoner) -> None:
     ("prednisolone acetate 1% ophth susp", None), ("diclofenac epolamine 1.3 % TD PT12", None),
     ("triamcinolone acetonide 4 mg intravitreal injection (right eye)", None),
     ("triamcinolone acetonide 40 MG/ML Injectable Suspension", "Intravitreal route"),
+    # a glucocorticoid's suppository is for proctitis, as its enemas and foams are (an NSAID's is a course)
+    ("prednisolone 20 mg suppository", None), ("prednisolone 5 MG", "Rectal route"),
 ])
 def test_local_forms_of_nsaids_and_glucocorticoids_are_not_courses(reasoner, text, route) -> None:
     statement = medication({"text": text})
@@ -711,6 +718,11 @@ def test_a_product_that_only_mentions_a_drug_is_not_that_drug(reasoner) -> None:
                                       *nsaids_failed())).as_dict()
     assert other["conforms"]
     assert any(v["path"] == "entry[3]" and "names no drug" in v["message"] for v in other["validation"])
+    # second review of session 25, 1.1: braces in the text crashed the message (str.format)
+    for text in ("switch from etanercept {see note}", "folic acid (with methotrexate) {0}"):
+        braces = reasoner.recommend(bundle(medication({"text": text}), *nsaids_failed())).as_dict()
+        assert [v["message"] for v in braces["validation"] if v["severity"] == "violation"][0].startswith(
+            f"{text!r} mentions ")
     # R3: a product read while the text mentions another known drug says so (a warning, advice given)
     both = reasoner.recommend(bundle(medication({"text": "Humira 40 MG pen (after etanercept)"}),
                                      *nsaids_failed())).as_dict()
