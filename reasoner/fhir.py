@@ -76,6 +76,14 @@ if TYPE_CHECKING:  # (validate reads record, which reads this module)
 
 UCUM = "http://unitsofmeasure.org"
 _VERSION = re.compile(r"/_history/[^/]+$")
+_REFERENCE = re.compile(r"(?:^|/)(?P<kind>[A-Za-z]+)/(?P<id>[^/]+)(?:/_history/[^/]+)?$")
+
+
+def referenced_id(reference: object, kind: str) -> str | None:
+    """The id a FHIR reference names a resource of `kind` by: relative (`Patient/123`), absolute
+    (`https://ehr.example/fhir/Patient/123`), or a version of either (`…/_history/2`)."""
+    found = _REFERENCE.search(reference) if isinstance(reference, str) else None
+    return found.group("id") if found and found.group("kind") == kind else None
 
 # FHIR Condition statuses -> the record's presence. A refuted condition is stated absent; one not
 # yet confirmed is unknown (so the reasoner asks). One resolved or inactive may or may not still
@@ -315,10 +323,13 @@ class _Reader:
         # orders, administrations and dispenses once every statement is read (see medication_event)
         taken = {str(self.drugs.exact[c["drug"].lower()]) for c in record.get("treatments", [])
                  if c["drug"].lower() in self.drugs.exact}
-        refused = [found for path, resource in events
-                   if (found := self.medication_event(path, resource, medications, taken))]
-        if refused:  # every one named, so that one run tells what to give
-            listed = "; ".join(f"{path}: a {kind} of {name!r}" for path, kind, name in refused)
+        refused: dict[tuple[str, str], list[str]] = {}  # (resource type, drug) -> entries
+        for path, resource in events:
+            if found := self.medication_event(path, resource, medications, taken):
+                refused.setdefault(found[1:], []).append(found[0])
+        if refused:  # every one named (entries of one drug together), so that one run tells what to give
+            listed = "; ".join(f"{', '.join(paths)}: {'a ' + kind if len(paths) == 1 else kind + 's'} of {name}"
+                               for (kind, name), paths in refused.items())
             raise RecordLoadError(f"{listed}, {'a drug' if len(refused) == 1 else 'drugs'} no MedicationStatement of "
                                   "the Bundle gives: axspa-kg reads courses from MedicationStatement resources only "
                                   "(an order, administration or dispense does not say how the course went); give "
@@ -347,8 +358,8 @@ class _Reader:
         reference = as_text(subject.get("reference"), f"{path}.subject.reference")
         patient = " or ".join(sorted(self.references)) or "its Patient (which has no id)"
         if reference is not None:
-            bare = _VERSION.sub("", reference)  # Patient/123/_history/2 is patient 123 too
-            if bare in self.references or (self.pid and bare.endswith(f"/Patient/{self.pid}")):
+            if _VERSION.sub("", reference) in self.references or (
+                    self.pid and referenced_id(reference, "Patient") == self.pid):
                 return
             raise RecordLoadError(f"{path}.subject: {reference!r} is not the Bundle's patient ({patient}); "
                                   "a Bundle holds one patient's resources")
@@ -489,6 +500,22 @@ class _Reader:
             not texts and any(c.system not in ATC_SYSTEM for c in codings if c.code))
         return shown, "keep" if may_matter else "leave", mentioned
 
+    def referred_medication(self, path: str, resource: dict[str, Any],
+                            medications: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """The Medication a resource's medicationReference names: contained (`#m1`), or in the
+        Bundle by its fullUrl or as `Medication/<id>` (absolute, or a version of it, too)."""
+        contained = as_list(resource.get("contained"), f"{path}.contained")
+        reference = resource.get("medicationReference")
+        target = reference.get("reference") if isinstance(reference, dict) else None
+        if not isinstance(target, str):
+            return None
+        if target.startswith("#"):
+            return next((r for r in contained if isinstance(r, dict) and r.get("resourceType") == "Medication"
+                         and f"#{r.get('id')}" == target), None)
+        ident = referenced_id(target, "Medication")
+        return (medications.get(target) or medications.get(_VERSION.sub("", target))
+                or (medications.get(f"Medication/{ident}") if ident else None))
+
     def medication(self, path: str, resource: dict[str, Any],
                    medications: dict[str, dict[str, Any]]) -> tuple[list[Coding], str | None]:
         """The codings and text of the medication a resource names, inline or by reference."""
@@ -497,11 +524,9 @@ class _Reader:
         reference = as_object(resource.get("medicationReference"), f"{path}.medicationReference")
         if reference is None:
             raise RecordLoadError(f"{path}: no medicationCodeableConcept or medicationReference names the drug")
-        target = as_text(reference.get("reference"), f"{path}.medicationReference.reference")
-        contained = {f"#{r.get('id')}": r for r in as_list(resource.get("contained"), f"{path}.contained")
-                     if isinstance(r, dict) and r.get("resourceType") == "Medication"}
-        medication = contained.get(target or "") or medications.get(target or "")
+        medication = self.referred_medication(path, resource, medications)
         if medication is None:
+            target = as_text(reference.get("reference"), f"{path}.medicationReference.reference")
             named = target or as_text(reference.get("display"), f"{path}.medicationReference.display")
             raise RecordLoadError(f"{path}.medicationReference: {named!r} is no Medication in the Bundle"
                                   + ("" if target else " (a reference with only a display names none)"))
@@ -510,28 +535,32 @@ class _Reader:
     def medication_event(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
                          taken: set[str]) -> tuple[str, str, str] | None:
         """An order, administration or dispense. Of a targeted drug (a biologic or JAK inhibitor)
-        no MedicationStatement of the Bundle gives, it is refused (returned as (path, resource
-        type, name), for one error naming all): it says nothing of how the course went, and read as
-        nothing it would let a failed biologic be recommended again. Of any other drug it is said,
-        one warning a drug; one cancelled or in error is not a course."""
+        no MedicationStatement of the Bundle gives, or of a Medication the Bundle does not hold and
+        no display names, it is refused (returned as (path, resource type, what it names), for one
+        error naming all): it says nothing of how the course went, and read as nothing it would
+        let a failed biologic be recommended again. Of any other drug it is said, one warning a
+        drug; one cancelled, a draft or in error is not a course."""
         kind = resource["resourceType"]
         status = as_text(resource.get("status"), f"{path}.status")
         if resource.get("subject") is not None:  # (a dispense may name no subject)
             self.check_subject(path, resource)
+        live = status not in ("cancelled", "entered-in-error", "draft")
         try:
             codings, text = self.medication(path, resource, medications)
         except RecordLoadError:  # (an order for a Medication the Bundle does not hold: its display, if any)
             reference = resource.get("medicationReference")
             shown = reference.get("display") if isinstance(reference, dict) else None
             codings, text = [], shown if isinstance(shown, str) else None
+            target = reference.get("reference") if isinstance(reference, dict) else None
+            if text is None and live and isinstance(target, str):  # nothing says what it is: it may be a biologic
+                return path, kind, f"{target!r} (a Medication the Bundle does not hold, which may be such a drug)"
         try:
             name = self.drug_name(codings, text, f"{path}.medication", [])[0]
         except RecordLoadError:  # codes and text naming two drugs: said by name
             name = describe(codings, text)
         drug = self.drugs.exact.get(name.lower()) if name else None
-        if (drug is not None and self.drugs.kind.get(drug) == TARGETED and str(drug) not in taken
-                and status not in ("cancelled", "entered-in-error", "draft")):
-            return path, kind, str(name)
+        if drug is not None and self.drugs.kind.get(drug) == TARGETED and str(drug) not in taken and live:
+            return path, kind, repr(name)
         self.sum_up(kind, "courses are read from MedicationStatement resources (give one, with its outcome, "
                           "for a course the guidelines concern)", path, repr(name) if name else None)
         return None
@@ -635,12 +664,8 @@ class _Reader:
             route = (as_object(dose, f"{path}.dosage[{number}]") or {}).get("route")
             codings, text = codeable(route, f"{path}.dosage[{number}].route")
             out += [t for t in [text, *(c.display for c in codings)] if t]
-        reference = resource.get("medicationReference")
-        target = reference.get("reference") if isinstance(reference, dict) else None
-        contained = {f"#{r.get('id')}": r for r in as_list(resource.get("contained"), f"{path}.contained")
-                     if isinstance(r, dict)}
-        medication = contained.get(target or "") or medications.get(target or "")
-        if isinstance(medication, dict):
+        medication = self.referred_medication(path, resource, medications)
+        if medication is not None:
             codings, text = codeable(medication.get("form"), f"{path}.medicationReference (Medication.form)")
             out += [t for t in [text, *(c.display for c in codings)] if t]
         return out

@@ -700,6 +700,36 @@ def test_orders_administrations_and_dispenses(reasoner) -> None:
                                               r"a MedicationRequest of 'rinvoq', drugs no MedicationStatement"):
         load(reasoner, bundle(order("Cosentyx 150 MG/ML", "MedicationDispense"), order("naproxen 500 MG"),
                               order("Rinvoq 15 MG")))
+    # second review of session 25: monthly orders of one drug are named together; an order of a
+    # Medication the Bundle does not hold, with no display, may be a biologic: refused, not summed up
+    missing = order("x")
+    missing.pop("medicationCodeableConcept")
+    missing["medicationReference"] = {"reference": "Medication/gone"}
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\]: MedicationRequests of 'simponi'; "
+                                              r"entry\[5\]: a MedicationRequest of 'Medication/gone' \(a Medication "
+                                              r"the Bundle does not hold, which may be such a drug\), drugs no "):
+        load(reasoner, bundle(order("Simponi 50 MG"), order("Simponi 50 MG"), missing))
+
+
+@pytest.mark.parametrize("reference", ["Medication/m1", "Medication/m1/_history/2",
+                                       "https://ehr.example/fhir/Medication/m1", "urn:uuid:7d6c"])
+def test_a_medication_by_any_form_of_its_reference(reasoner, reference: str) -> None:
+    """Second review of session 25, 3.1 and 2.2: a versioned or absolute reference to a Medication
+    of the Bundle was 'no Medication in the Bundle' (the record refused), and an order so naming a
+    biologic escaped the refusal of an order no statement gives."""
+    statement = medication({"text": "x"})
+    statement.pop("medicationCodeableConcept")
+    statement["medicationReference"] = {"reference": reference}
+    held = {"resource": {"resourceType": "Medication", "id": "m1", "code": {"text": "Cosentyx"}},
+            "fullUrl": "urn:uuid:7d6c"}
+    document = bundle(statement)
+    document["entry"].append(held)
+    assert course_of(reasoner, document)["drug"].endswith("/secukinumab")
+    ordered = bundle({"resourceType": "MedicationRequest", "status": "active", "medicationReference": {
+        "reference": reference}, "subject": {"reference": "Patient/fhir-test"}})
+    ordered["entry"].append(held)
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationRequest of 'Cosentyx', a drug no "):
+        load(reasoner, ordered)
 
 
 def test_a_product_that_only_mentions_a_drug_is_not_that_drug(reasoner) -> None:
