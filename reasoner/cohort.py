@@ -28,7 +28,7 @@ from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError, json_kind
 from .fhir import bundle_patient_id, is_fhir, patient_without_id
-from .fhir_bulk import bulk_bundles
+from .fhir_bulk import NothingRead, bulk_bundles
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -286,9 +286,12 @@ class Entry:
 
 
 def _load_error(source: str, message: str, record: object = None) -> Entry:
-    """A record that could not be read, with its patient where its id names one."""
+    """A record that could not be read (or the error reading it), with its patient where its id
+    names one (an export's errors about one patient carry its id: fhir_bulk.about)."""
     named = None
-    if isinstance(record, dict):
+    if isinstance(record, Exception):
+        named = patient_iri(getattr(record, "patient_id", None))
+    elif isinstance(record, dict):
         named = patient_iri(bundle_patient_id(record) if is_fhir(record) else record.get("id", record.get("@id")))
     return Entry(source, None, [{"severity": "violation", "path": "record", "value": None, "message": message}],
                  named=named)
@@ -396,7 +399,7 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
     patients: set[str] = set()  # the batch's patient IRIs, as strings
     for source, record in items:
         if isinstance(record, Exception):
-            entries.append(_load_error(source, str(record)))
+            entries.append(_load_error(source, str(record), record))
             continue
         # (a JSON line in node form names its patient in a node of its @graph)
         if isinstance(record, dict) and (patient_without_id(record) if is_fhir(record) else record.get(
@@ -454,23 +457,32 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
 
 
 def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
-    """The lines of one file of a Bulk Data export; a file that cannot be read is an error item."""
+    """The lines of one file of a Bulk Data export; a file that cannot be read is an error item,
+    one without a line is said (it hides no resource)."""
+    found = False
     try:
-        yield from _json_lines(path)
+        for item in _json_lines(path):
+            found = True
+            yield item
     except (OSError, EOFError) as exc:  # unreadable, or a damaged .gz
         yield str(path), RecordLoadError(f"cannot read: {exc}")
+        return
+    if not found:
+        yield str(path), NothingRead("no resource in this file")
 
 
 def _all_records(inputs: Iterable[Path]) -> Iterator[tuple[str, object]]:
     """Every record of the inputs, in order. The .ndjson files are one Bulk Data export, read
     together where the first of them stands: a patient's resources may lie in any of them."""
     files = list(input_files(inputs))
-    export = [path for path in files if format_suffix(path) == ".ndjson"]
-    in_export = set(export)
+    # (a file named twice, or as itself and inside a folder, is one file of the export)
+    export = list({path.resolve(): path for path in files if format_suffix(path) == ".ndjson"}.values())
+    read = False
     for path in files:
-        if path not in in_export:
+        if format_suffix(path) != ".ndjson":
             yield from records_in(path)
-        elif path == export[0]:
+        elif not read:
+            read = True
             yield from bulk_bundles(item for part in export for item in _resource_lines(part))
 
 

@@ -100,8 +100,8 @@ def test_resources_the_reader_does_not_read_are_counted_for_their_patient(reason
     their patient's warnings, naming their lines."""
     document = to_bundle(RECORDS[0][1])
     pid = document["entry"][0]["resource"]["id"]
-    for kind in ("Encounter", "Claim", "Encounter"):
-        document["entry"].append({"resource": {"resourceType": kind, "id": "x", "status": "finished",
+    for number, kind in enumerate(("Encounter", "Claim", "Encounter")):
+        document["entry"].append({"resource": {"resourceType": kind, "id": f"x{number}", "status": "finished",
                                                "subject": {"reference": f"Patient/{pid}"}}})
     export([document], tmp_path / "export")
     [line], rejects, _ = run(reasoner, [tmp_path / "export"])
@@ -112,33 +112,88 @@ def test_resources_the_reader_does_not_read_are_counted_for_their_patient(reason
 
 
 def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path) -> None:
-    """A plain record in an .ndjson file, a Bundle line, a Patient without an id or given twice,
-    resources of a patient the export has no Patient line for, and resources about no patient are
-    rejected naming their line; the patients that can be read are advised."""
+    """A plain record in an .ndjson file, a Bundle line, a Patient without an id (or one not text)
+    or given twice, a resource given twice, resources of a patient the export has no Patient line
+    for (by reference or identifier), resources about no patient and an empty file are rejected
+    naming their line (and the patient, where one is named); the patients that can be read are
+    advised."""
     first, second = (to_bundle(record) for _, record in RECORDS[:2])
+    pid = first["entry"][0]["resource"]["id"]
     folder = tmp_path / "export"
     export([first, second], folder)
     patients = folder / "Patient.ndjson"
     patients.write_text(patients.read_text() + json.dumps({"resourceType": "Patient"}) + "\n"
-                        + json.dumps(first["entry"][0]["resource"]) + "\n")
+                        + json.dumps(first["entry"][0]["resource"]) + "\n"
+                        + json.dumps({"resourceType": "Patient", "id": 7}) + "\n")
     (folder / "Encounter.ndjson").write_text(
         json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody"}}) + "\n"
-        + json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody/_history/2"}}) + "\n")
+        + json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody/_history/2"}}) + "\n"
+        + json.dumps({"resourceType": "Encounter", "id": "e1", "subject": {"identifier": {"value": "x9"}}}) + "\n"
+        + json.dumps({"resourceType": "Encounter", "id": "e1", "subject": {"reference": f"Patient/{pid}"}}) + "\n")
     (folder / "Practitioner.ndjson").write_text(
         "".join(json.dumps({"resourceType": "Practitioner", "id": f"dr{i}"}) + "\n" for i in range(3)))
-    (folder / "Mixed.ndjson").write_text(json.dumps(RECORDS[0][1]) + "\n" + json.dumps(first) + "\n{broken\n")
+    (folder / "Mixed.ndjson").write_text(json.dumps(RECORDS[0][1]) + "\n" + json.dumps(first) + "\n")
+    (folder / "Empty.ndjson").write_text("\n")
     lines, rejects, summary = run(reasoner, [folder])
-    said = {(r["source"].rsplit("/", 1)[1], r["validation"][0]["message"]) for r in rejects}
-    assert len(lines) == 2 and summary.rejected == len(rejects) == 7
-    messages = " | ".join(message for _, message in said)
-    for part in ("Mixed.ndjson:1", "Mixed.ndjson:2", "Mixed.ndjson:3", "Patient.ndjson:3", "Patient.ndjson:4",
-                 "Encounter.ndjson:1", "Practitioner.ndjson:1"):
-        assert part in {source for source, _ in said}, part
-    assert "for one record a line, name the file .jsonl" in messages
-    assert "a Bundle in a Bulk Data export" in messages and "a Patient without an id" in messages
-    assert f"Patient {first['entry'][0]['resource']['id']!r} again (first at " in messages
-    assert "2 resources (Encounter) name Patient/nobody, which no Patient line of the export gives" in messages
-    assert "3 Practitioner resources (first at " in messages and "not valid JSON" in messages
+    said = {r["source"].rsplit("/", 1)[1]: (r["patient"], r["validation"][0]["message"]) for r in rejects}
+    assert len(lines) == 2 and summary.rejected == len(rejects) == 10, said
+    assert "for one record a line, name the file .jsonl" in said["Mixed.ndjson:1"][1]
+    assert said["Mixed.ndjson:2"][1].startswith("a Bundle in a Bulk Data export")
+    assert said["Patient.ndjson:3"][1].startswith("a Patient without an id")
+    assert said["Patient.ndjson:4"] == (f"https://w3id.org/axspa-kg/record/{pid}",
+                                        f"Patient/{pid} again (first at {folder}/Patient.ndjson:1); an export gives "
+                                        "each resource once")
+    assert said["Patient.ndjson:5"][1] == "id: expected text, got a number (7)"
+    assert said["Encounter.ndjson:4"][1].startswith(f"Encounter/e1 again (first at {folder}/Encounter.ndjson:3)")
+    assert said["Encounter.ndjson:1"] == ("https://w3id.org/axspa-kg/record/nobody", f"2 resources (Encounter) name "
+                                          "Patient/nobody, which no Patient line of the export gives (first at "
+                                          f"{folder}/Encounter.ndjson:1); export the Patient too")
+    assert said["Encounter.ndjson:3"][1].startswith("1 resource (Encounter) names the identifier (no system)|x9, ")
+    assert said["Practitioner.ndjson:1"][1].startswith("not read: 3 Practitioner resources (first at ")
+    assert said["Empty.ndjson"][1] == "no resource in this file"
+
+
+@pytest.mark.parametrize("loss", ["broken line", "damaged gzip", "urn:uuid subject"])
+def test_a_line_that_may_be_anyones_stops_every_patient(reasoner, tmp_path: Path, loss: str) -> None:
+    """Second review of session 25, 2.1: a failed upadacitinib course on a line that could not be
+    read (or placed) was lost, and the patient advised to take upadacitinib. Whose the line was
+    nobody can tell, so no patient of the export is advised; each reject names the line."""
+    first, second = (to_bundle(record) for _, record in RECORDS[:2])
+    pid = first["entry"][0]["resource"]["id"]
+    failed = {"resourceType": "MedicationStatement", "status": "stopped", "subject": {"reference": f"Patient/{pid}"},
+              "medicationCodeableConcept": {"text": "Rinvoq"}, "effectivePeriod": {"start": "2024-01-01",
+                                                                                   "end": "2024-06-01"},
+              "extension": [{"url": "https://w3id.org/axspa-kg/fhir/StructureDefinition/treatment-outcome",
+                             "valueCode": "primary_nonresponse"}]}
+    folder = tmp_path / "export"
+    export([first, second], folder)
+    if loss == "broken line":
+        (folder / "Late.ndjson").write_text(json.dumps(failed)[:60] + "\n")
+    elif loss == "damaged gzip":
+        whole = gzip.compress((json.dumps(failed) + "\n").encode() * 50)
+        (folder / "Late.ndjson.gz").write_bytes(whole[: len(whole) // 2])
+    else:
+        failed["subject"] = {"reference": "urn:uuid:0f3c"}
+        (folder / "Late.ndjson").write_text(json.dumps(failed) + "\n")
+    lines, rejects, _ = run(reasoner, [folder])
+    assert not lines
+    stopped = [r for r in rejects if r["validation"][0]["message"].startswith("not advised: the export has lines")]
+    assert len(stopped) == 2 and all("Late.ndjson" in r["validation"][0]["message"] for r in stopped)
+    assert {r["patient"] for r in stopped} == {f"https://w3id.org/axspa-kg/record/{b['entry'][0]['resource']['id']}"
+                                              for b in (first, second)}
+
+
+def test_a_patient_named_by_identifier_and_a_file_named_twice(reasoner, tmp_path: Path) -> None:
+    """Resources naming their patient by one of its identifiers are that patient's (as in a
+    Bundle); a file named twice (alone and in its folder) is read once."""
+    document = to_bundle(RECORDS[0][1])
+    patient = document["entry"][0]["resource"]
+    patient["identifier"] = [{"system": "urn:mrn", "value": "42"}]
+    for entry in document["entry"][1:]:
+        entry["resource"]["subject"] = {"identifier": {"system": "urn:mrn", "value": "42"}}
+    export([document], tmp_path / "export")
+    [line], rejects, _ = run(reasoner, [tmp_path / "export", tmp_path / "export" / "Condition.ndjson"])
+    assert not rejects and line["advice"] == reasoner.recommend(document).as_dict()["advice"]
 
 
 @pytest.mark.parametrize(("resource", "patient"), [
