@@ -178,7 +178,7 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
         yield from bulk_bundles(_resource_lines(path))
         return
     if suffix not in RECORD_SUFFIXES:
-        yield str(path), RecordLoadError(f"unknown file type {suffix or path.name!r}; use .jsonl, "
+        yield str(path), RecordLoadError(f"unknown file type {suffix or path.name!r}; use .jsonl, .ndjson, "
                                          f"{', '.join(SUFFIX_FORMATS)} (optionally gzipped: .gz)")
         return
     try:

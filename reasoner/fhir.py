@@ -50,7 +50,6 @@ from .fhir_codes import (
     Coding,
     DrugNames,
     concept_of,
-    diagnosis_codes,
     named_condition,
 )
 from .fhir_elements import (
@@ -66,7 +65,7 @@ from .fhir_elements import (
     extension_values,
     notes_of,
     record_date,
-    refuse_modifiers,
+    refuse_unreadable,
     status_code,
 )
 from .namespaces import AX
@@ -108,6 +107,7 @@ READ_TYPES = frozenset({"Patient", "Medication", *_READ_ABOUT_PATIENT, *_MEDICAT
 _OBSERVATION_KEPT = {"final", "amended", "corrected"}
 # Units the record's measures are in (README), lower-cased; mg/dL CRP is converted (x10, exact).
 _UNITS = {"crp": {"mg/l"}, "esr": {"mm/h", "mm/hr"}}
+_UNITS_SHOWN = {"crp": ("mg/L",), "esr": ("mm/h",)}  # as UCUM writes them, for messages
 _CONVERTED = {("crp", "mg/dl"): Decimal(10)}
 # At most this many entries are named in a warning that sums up resources of one kind not read.
 _NAMED = 5
@@ -234,6 +234,7 @@ class _Reader:
         self.identifiers: set[tuple[str | None, str]] = set()  # the Patient's (system, value) identifiers
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
         sources = getattr(bundle, "sources", None)  # a Bundle grouped from a Bulk Data export (fhir_bulk)
+        self.exported = bool(sources)
         for number, entry in enumerate(as_list(bundle.get("entry"), "entry"), start=1):
             path = sources[number - 1] if sources else f"entry[{number}]"
             item = as_object(entry, path) or {}
@@ -280,7 +281,8 @@ class _Reader:
                                   "a Bundle (`axspa cohort` reads many Bundles, one a line of a .jsonl file)")
         path, patient, url = patients[0]
         self.where.update({"id": f"{path}.id", "age": f"{path}.birthDate", "sex": f"{path}.gender",
-                           "diseaseState": f"{path}.extension", "diagnosis": "entry"})
+                           # (from an export, what no entry gives is said on the Patient's line)
+                           "diseaseState": f"{path}.extension", "diagnosis": path if self.exported else "entry"})
         pid = as_text(patient.get("id"), f"{path}.id")
         references = ({f"Patient/{pid}"} if pid else set()) | ({url} if url else set())
         self.references, self.pid = references, pid
@@ -289,7 +291,7 @@ class _Reader:
             value = as_text(item.get("value"), f"{path}.identifier[{number}].value")
             if value:
                 self.identifiers.add((as_text(item.get("system"), f"{path}.identifier[{number}].system"), value))
-        refuse_modifiers(patient, path)
+        refuse_unreadable(patient, path)
         record = self.patient(path, patient)
         medications: dict[str, dict[str, Any]] = {}
         for _, resource, full_url in self.resources:
@@ -313,7 +315,7 @@ class _Reader:
                                                         "Medication and Observation resources", path, kind)
                 continue
             self.check_subject(path, resource)
-            refuse_modifiers(resource, path)
+            refuse_unreadable(resource, path)
             if kind == "Condition":
                 self.condition(path, resource, conditions, diagnoses)
             elif kind == "MedicationStatement":
@@ -342,7 +344,7 @@ class _Reader:
             self.where["diagnosis"] = where
         else:
             self.terms["diagnosis"] = ("no Condition gives the diagnosis as current and confirmed; code one of "
-                                       f"{diagnosis_codes(self.index)}")
+                                       f"{self.index.diagnoses_coded}")
         if conditions:
             record["conditions"] = conditions
         return {key: value for key, value in record.items() if value != []}
@@ -544,6 +546,7 @@ class _Reader:
         status = as_text(resource.get("status"), f"{path}.status")
         if resource.get("subject") is not None:  # (a dispense may name no subject)
             self.check_subject(path, resource)
+        refuse_unreadable(resource, path, read=False)
         live = status not in ("cancelled", "entered-in-error", "draft")
         try:
             codings, text = self.medication(path, resource, medications)
@@ -598,7 +601,9 @@ class _Reader:
                 f"{name!r} mentions {also}, but not as the product taken; give the drug taken by its generic or "
                 "brand name or RxNorm code, and each drug tried as a statement of its own")
         elif mentioned:
-            self.left_out.append((path, described, f"read as a course of {name}; the text also mentions {also}, "
+            found = re.search(re.escape(name), text or "", re.IGNORECASE)  # the name as the text writes it
+            self.left_out.append((path, described, f"read as a course of {found.group(0) if found else name}; "
+                                                   f"the text also mentions {also}, "
                                                    "which is not read as a course (give each drug tried as a "
                                                    "statement)"))
         if status in _COURSE_STATUS:
@@ -689,13 +694,18 @@ class _Reader:
             self.leave_out(path, resource, f"{measure} given as {quantity.get('comparator')}{quantity.get('value')}: "
                                            "a bound, not a value the rules can compare, so it counts as not recorded")
             return
-        code = _unit_text(quantity.get("code")) if quantity.get("system") == UCUM else None
-        unit = code or _unit_text(quantity.get("unit"))
-        shown = _unit_text(quantity.get("unit"))
+        # (compared lower-cased, shown as written)
+        system = as_text(quantity.get("system"), f"{path}.valueQuantity.system")
+        written_code = as_text(quantity.get("code"), f"{path}.valueQuantity.code")
+        written_unit = as_text(quantity.get("unit"), f"{path}.valueQuantity.unit")
+        code = _unit_text(written_code) if system == UCUM else None
+        shown = _unit_text(written_unit)
+        unit = code or shown
+        written = (written_code if code else written_unit) or ""
         factors = (_unit_factor(measure, code), _unit_factor(measure, shown)) if code and shown else (None, None)
         if None not in factors and factors[0] != factors[1]:
-            raise RecordLoadError(f"{path}.valueQuantity: {measure} with UCUM code {code!r} but unit {shown!r}; "
-                                  "the two disagree, so the value cannot be read safely")
+            raise RecordLoadError(f"{path}.valueQuantity: {measure} with UCUM code {written_code!r} but unit "
+                                  f"{written_unit!r}; the two disagree, so the value cannot be read safely")
         value = quantity["value"]
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise RecordLoadError(f"{path}.valueQuantity.value: expected a number, got {json_kind(value)}")
@@ -708,8 +718,8 @@ class _Reader:
         if (measure, unit) in _CONVERTED:
             number *= _CONVERTED[(measure, unit)]
         elif measure in _UNITS and unit not in _UNITS[measure]:
-            expected = " or ".join(sorted(_UNITS[measure]))
-            given = f"in {unit!r}" if unit else "without a unit"
+            expected = " or ".join(_UNITS_SHOWN[measure])
+            given = f"in {written.strip()!r}" if unit else "without a unit"
             raise RecordLoadError(f"{path}.valueQuantity: {measure} {given}; give it in {expected} (UCUM), as the "
                                   "guidelines' thresholds are")
         item: dict[str, Any] = {"measure": measure, "value": format(number, "f")}  # as written: 3.0 stays 3.0

@@ -11,7 +11,7 @@ the start of brackets or parentheses: "[Humira]", "Amgevita (adalimumab)").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
@@ -75,6 +75,7 @@ class CodeIndex:
     measures: frozenset[URIRef]
     outcomes: frozenset[str]  # the response types' ids (the record's outcome values)
     broader: dict[URIRef, frozenset[URIRef]]  # concept -> what it falls under (itself included)
+    diagnoses_coded: str = ""  # the codes read as each diagnosis, for messages (diagnosis_codes)
 
 
 def diagnosis_codes(index: CodeIndex) -> str:
@@ -116,8 +117,9 @@ def code_index(kb: Graph) -> CodeIndex:
     outcomes = frozenset(str(s).removeprefix(str(AX)) for s in kb.subjects(RDF.type, AX.ResponseType)
                          if str(s).startswith(str(AX)))
     broader = {c: _closure(kb, c) for c in concepts}
-    return CodeIndex(snomed, icd(AX.icd10cm), icd(AX.icd10), loinc, labels, frozenset(concepts),
-                     frozenset(measures), outcomes, broader)
+    index = CodeIndex(snomed, icd(AX.icd10cm), icd(AX.icd10), loinc, labels, frozenset(concepts),
+                      frozenset(measures), outcomes, broader)
+    return replace(index, diagnoses_coded=diagnosis_codes(index))
 
 
 def _closure(kb: Graph, concept: URIRef) -> frozenset[URIRef]:
@@ -195,7 +197,7 @@ def named_condition(texts: list[str], index: CodeIndex) -> tuple[str, URIRef] | 
     for text in texts:
         words = f" {norm(text)} "
         if re.search(r" (no|not|denies|negative|family|mother|father|sibling|sister|brother|ruled|rule|excluded|"
-                     r"screening|screen|risk|without|r o) ", words):
+                     r"screening|screen|risk|r o) ", words):
             continue
         found = [(label, concept) for label, concept in index.labels.items()
                  if len(label) > 3 and f" {norm(label)} " in words]

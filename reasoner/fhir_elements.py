@@ -7,6 +7,7 @@ a list`), never in a traceback. These helpers are where that is checked, once.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 from typing import Any
@@ -19,6 +20,7 @@ DISEASE_STATE = EXTENSION + "disease-state"
 TREATMENT_OUTCOME = EXTENSION + "treatment-outcome"
 MAXIMAL_DOSE = EXTENSION + "maximal-dose"
 EXTENSION_VALUES = {DISEASE_STATE: "valueCode", TREATMENT_OUTCOME: "valueCode", MAXIMAL_DOSE: "valueBoolean"}
+_CARRIED_BY = {"Patient": (DISEASE_STATE,), "MedicationStatement": (TREATMENT_OUTCOME, MAXIMAL_DOSE)}
 
 # A FHIR date or dateTime (the date part is what the record keeps).
 DATE = re.compile(r"^([0-9]{4})(-([0-9]{2})(-([0-9]{2})(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
@@ -107,7 +109,9 @@ def age_on(birth_date: object, today: date, path: str) -> int:
         raise RecordLoadError(f"{path}: {birth_date!r} is not a FHIR date")
     year = int(found.group(1))
     month = int(found.group(3)) if found.group(3) else 12
-    day = int(found.group(5)) if found.group(5) else 31
+    if not 1 <= month <= 12:
+        raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar")
+    day = int(found.group(5)) if found.group(5) else calendar.monthrange(year, month)[1]  # the month's last day
     if found.group(5):
         try:
             date(year, month, day)
@@ -115,8 +119,6 @@ def age_on(birth_date: object, today: date, path: str) -> int:
             raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar") from exc
     if (year, int(found.group(3) or 1), int(found.group(5) or 1)) > (today.year, today.month, today.day):
         raise RecordLoadError(f"{path}: {birth_date!r} is after today")
-    if not 1 <= month <= 12:
-        raise RecordLoadError(f"{path}: {birth_date!r} is not a date of the calendar")
     if (year, month, day) > (today.year, today.month, today.day):
         return 0  # born this year (or month): the latest day it allows is still to come
     return today.year - year - ((today.month, today.day) < (month, day))
@@ -155,9 +157,18 @@ def notes_of(resource: dict[str, Any], path: str) -> str | None:
     return " ".join(kept) or None
 
 
-def refuse_modifiers(resource: dict[str, Any], path: str) -> None:
+def refuse_unreadable(resource: dict[str, Any], path: str, read: bool = True) -> None:
     """A modifierExtension may change what a resource means ("not taken"); FHIR asks a reader that
-    does not know it to refuse the resource, and axspa-kg knows none."""
-    if as_list(resource.get("modifierExtension"), f"{path}.modifierExtension"):
+    does not know it to refuse a resource it reads (`read`), and axspa-kg knows none. An axspa-kg
+    extension on a resource that does not carry it (an outcome on a Condition or an order) would be
+    lost: refused on any resource."""
+    if read and as_list(resource.get("modifierExtension"), f"{path}.modifierExtension"):
         raise RecordLoadError(f"{path}.modifierExtension: axspa-kg does not know what it changes, so the resource "
                               "cannot be read; give the fact it carries another way, or leave the resource out")
+    kind = resource.get("resourceType")
+    for number, extension in enumerate(as_list(resource.get("extension"), f"{path}.extension"), start=1):
+        url = extension.get("url") if isinstance(extension, dict) else None
+        if isinstance(url, str) and url in EXTENSION_VALUES and url not in _CARRIED_BY.get(str(kind), ()):
+            owner = next(k for k, urls in _CARRIED_BY.items() if url in urls)
+            raise RecordLoadError(f"{path}.extension[{number}]: the {url.rsplit('/', 1)[1]} extension belongs on a "
+                                  f"{owner}, not a {kind}; move it there")

@@ -514,7 +514,9 @@ def _read_graph(record: str | Path | dict[str, Any] | Graph, kb: Graph | None) -
         raise RecordLoadError(f"{path}: no such file")
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise RecordLoadError(f"{path}: unknown file type {path.suffix!r}; use {', '.join(SUFFIX_FORMATS)}")
+        bulk = " (an .ndjson file is part of a FHIR Bulk Data export: read it with axspa cohort)" if (
+            path.suffix.lower() == ".ndjson") else ""
+        raise RecordLoadError(f"{path}: unknown file type {path.suffix!r}; use {', '.join(SUFFIX_FORMATS)}{bulk}")
     try:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as some editors write, is no content
     except (OSError, UnicodeDecodeError) as exc:

@@ -553,7 +553,8 @@ def validation_line(item: dict[str, Any]) -> str:
         # a course-level result about one field ("treatments[1]" with "treatments.drug: ...")
         path, message = f"{path}.{sub.group(1)}", message[sub.end():]
     value = item["value"]
-    return f"{path}: {message}" + (f" (value: {value})" if value and str(value) not in message else "")
+    said = value and re.search(rf"(?<![\w.]){re.escape(str(value))}(?![\w.])", message)  # as a word: "1" is not in "18"
+    return f"{path}: {message}" + (f" (value: {value})" if value and not said else "")
 
 
 def render_text(result: Result) -> str:

@@ -185,6 +185,9 @@ def test_patient_fields(reasoner) -> None:
     assert age_on("2026", today, "x") == 0 and age_on("2026-12", today, "x") == 0
     assert age_on("2025", today, "x") == 0 and age_on("2025-12", today, "x") == 0
     assert age_on("2025-11", today, "x") == 1
+    # a month alone counts from its own last day (30 April, not 31): 18 on 30 April 2026
+    assert age_on("2008-04", date(2026, 4, 30), "x") == 18 and age_on("2008-04", date(2026, 4, 29), "x") == 17
+    assert age_on("2008-02", date(2026, 3, 1), "x") == 18 and age_on("2008-02", date(2026, 2, 28), "x") == 17
     loaded = load(reasoner, bundle())
     graph = loaded.graph
     assert str(graph.value(loaded.patient, reasoner_ax("sex"))).endswith("#female")
@@ -216,7 +219,7 @@ def test_crp_units(reasoner) -> None:
     loaded = load(reasoner, bundle(observation(coded(LOINC, "1988-5"), 1.25, "mg/dL")))
     [measurement] = loaded.graph.objects(loaded.patient, reasoner_ax("hasMeasurement"))
     assert str(loaded.graph.value(measurement, reasoner_ax("value"))) == "12.50"
-    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.valueQuantity: crp in 'mmol/l'; give it in mg/l"):
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.valueQuantity: crp in 'mmol/L'; give it in mg/L"):
         load(reasoner, bundle(observation(coded(LOINC, "1988-5"), 1.2, "mmol/L")))
     with pytest.raises(RecordLoadError, match=r"entry\[3\]\.valueQuantity: crp without a unit"):
         load(reasoner, bundle(observation(coded(LOINC, "1988-5"), 12)))
@@ -758,7 +761,7 @@ def test_a_product_that_only_mentions_a_drug_is_not_that_drug(reasoner) -> None:
                                      *nsaids_failed())).as_dict()
     assert both["conforms"] and both["advice"]
     assert [v["message"] for v in both["validation"] if v["path"] == "entry[3]"] == [
-        "read as a course of humira; the text also mentions etanercept, which is not read as a course (give each "
+        "read as a course of Humira; the text also mentions etanercept, which is not read as a course (give each "
         "drug tried as a statement)"]
 
 
@@ -811,8 +814,14 @@ def test_dates_and_units_as_exports_write_them(reasoner) -> None:
         mixed = observation(coded(LOINC, "1988-5"), 1.5, "mg/L")
         mixed["valueQuantity"].update(code=code, unit=unit)
         with pytest.raises(RecordLoadError, match=rf"entry\[3\]\.valueQuantity: crp with UCUM code "
-                                                  rf"'{code.lower()}' but unit '{unit.lower()}'; the two disagree"):
+                                                  rf"'{code}' but unit '{unit}'; the two disagree"):
             load(reasoner, bundle(mixed))
+    # a unit or code that is no text is refused (it was read as no unit, or ignored)
+    for field in ("unit", "code"):
+        odd = observation(coded(LOINC, "1988-5"), 1.5, "mg/L")
+        odd["valueQuantity"][field] = ["mg/L"]
+        with pytest.raises(RecordLoadError, match=rf"entry\[3\]\.valueQuantity\.{field}: expected text, got a list"):
+            load(reasoner, bundle(odd))
     spelt = observation(coded(LOINC, "1988-5"), 1.5, "mg/L")
     spelt["valueQuantity"]["unit"] = "milligram per liter"  # a display the reader does not know: the code rules
     assert len(list(load(reasoner, bundle(spelt)).graph.objects(None, reasoner_ax("hasMeasurement")))) == 1
@@ -834,6 +843,7 @@ def test_dates_and_units_as_exports_write_them(reasoner) -> None:
     ("Ruled out: Crohn's disease", None), ("R/O Crohn's disease", None), ("Screening for Crohn's disease", None),
     ("At risk of Crohn's disease", None),
     ("History of Crohn's disease", "crohns_disease"),
+    ("Crohn's disease of ileum without complications", "crohns_disease"),  # a common display, no denial
 ])
 def test_the_hint_on_a_condition_not_read(reasoner, text, hint) -> None:
     """N12: the hint named the first label found alphabetically, missed "Crohn's", and fired on a
@@ -1003,3 +1013,20 @@ def test_the_patient_named_by_a_version_or_an_identifier(reasoner) -> None:
         document["entry"][2]["resource"]["subject"] = subject
         with pytest.raises(RecordLoadError, match=message):
             load(reasoner, document)
+
+
+@pytest.mark.parametrize(("where", "url", "value"), [
+    (1, "treatment-outcome", {"valueCode": "primary_nonresponse"}), (2, "maximal-dose", {"valueBoolean": True}),
+    (3, "disease-state", {"valueCode": "active"}), (4, "treatment-outcome", {"valueCode": "adverse_event"}),
+])
+def test_an_axspa_kg_extension_on_the_wrong_resource_is_refused(reasoner, where: int, url: str, value) -> None:
+    """Second review of session 25, 4.6: an outcome on the Patient, a maximal dose on a Condition, a
+    disease state on a MedicationStatement, an outcome on an order were neither read nor refused."""
+    order = {"resourceType": "MedicationRequest", "status": "active", "medicationCodeableConcept": {"text": "naproxen"},
+             "subject": {"reference": "Patient/fhir-test"}}
+    document = bundle(condition(coded(SNOMED, "34000006")), medication({"text": "Cosentyx"}), order)
+    document["entry"][where - 1 if where < 3 else where]["resource"].setdefault("extension", []).append(
+        {"url": EXT + url, **value})
+    owner = "Patient" if url == "disease-state" else "MedicationStatement"
+    with pytest.raises(RecordLoadError, match=rf"the {url} extension belongs on a {owner}, not a "):
+        load(reasoner, document)

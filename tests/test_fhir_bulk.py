@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from reasoner.cohort import CohortRunner
+from reasoner.errors import RecordLoadError
 from reasoner.fhir_bulk import patient_of
 
 from .test_fhir_twins import RECORDS, to_bundle
@@ -206,3 +207,19 @@ def test_a_patient_named_by_identifier_and_a_file_named_twice(reasoner, tmp_path
 ])
 def test_the_patient_a_resource_names(resource: dict[str, Any], patient: str | None) -> None:
     assert patient_of(resource) == patient
+
+
+def test_recommend_points_an_export_file_to_cohort(reasoner, tmp_path: Path) -> None:
+    export([to_bundle(RECORDS[0][1])], tmp_path / "export")
+    with pytest.raises(RecordLoadError, match=r"an \.ndjson file is part of a FHIR Bulk Data export: read it with "
+                                              r"axspa cohort"):
+        reasoner.recommend(tmp_path / "export" / "Patient.ndjson")
+
+
+def test_a_patient_without_a_diagnosis_is_told_on_its_line(reasoner, tmp_path: Path) -> None:
+    document = to_bundle(RECORDS[0][1])
+    document["entry"] = [e for e in document["entry"] if e["resource"]["resourceType"] != "Condition"]
+    export([document], tmp_path / "export")
+    _, [reject], _ = run(reasoner, [tmp_path / "export"])
+    [missing] = [v for v in reject["validation"] if v["message"].startswith("no Condition gives the diagnosis")]
+    assert missing["path"] == f"{tmp_path / 'export' / 'Patient.ndjson'}:1"

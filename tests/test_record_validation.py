@@ -837,6 +837,8 @@ def test_a_validation_line_gives_the_value_once() -> None:
     unsaid = {"path": "age", "value": "12", "message": "age: adults only"}
     assert validation_line(said) == "entry[9]: not read: MedicationStatement: ..."
     assert validation_line(unsaid) == "age: adults only (value: 12)"
+    under = {"path": "age", "value": "8", "message": "age: adults only (18 years or older)"}
+    assert validation_line(under) == "age: adults only (18 years or older) (value: 8)"
 
 
 def test_unclear_beside_a_current_very_high_asdas_is_warned_about(engine) -> None:
