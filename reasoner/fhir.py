@@ -372,8 +372,10 @@ class _Reader:
         value = as_text(identifier.get("value"), f"{path}.subject.identifier.value")
         if value and (system, value) in self.identifiers:
             return
+        systems = sorted(str(s) for s, v in self.identifiers if v == value)  # the value held under another system
+        other = f" (the Patient holds {value} under {' and '.join(systems)})" if systems else ""
         raise RecordLoadError(f"{path}.subject.identifier: {system or '(no system)'}|{value} is none of the "
-                              f"Bundle's Patient's identifiers; refer to the patient as {patient}")
+                              f"Bundle's Patient's identifiers{other}; refer to the patient as {patient}")
 
     def patient(self, path: str, patient: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = {}

@@ -1005,7 +1005,9 @@ def test_the_patient_named_by_a_version_or_an_identifier(reasoner) -> None:
             ({"identifier": {"system": "urn:mrn", "value": "124"}},
              r"entry\[3\]\.subject\.identifier: urn:mrn\|124 is none of the Bundle's Patient's identifiers; "
              r"refer to the patient as Patient/fhir-test"),
-            ({"identifier": {"value": "123"}}, r"entry\[3\]\.subject\.identifier: \(no system\)\|123 is none"),
+            ({"identifier": {"value": "123"}},
+             r"entry\[3\]\.subject\.identifier: \(no system\)\|123 is none of the Bundle's Patient's identifiers "
+             r"\(the Patient holds 123 under urn:mrn\)"),
             ({"display": "J. Doe"},
              r"entry\[3\]\.subject: gives no reference to the patient \(expected Patient/fhir-test\)"),
             ({"reference": "Patient/other/_history/2"}, r"entry\[3\]\.subject: 'Patient/other/_history/2' is not the "
