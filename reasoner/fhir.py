@@ -235,6 +235,7 @@ class _Reader:
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
         sources = getattr(bundle, "sources", None)  # a Bundle grouped from a Bulk Data export (fhir_bulk)
         self.exported = bool(sources)
+        self.whole = "the export" if self.exported else "the Bundle"  # what messages call where the resources are
         for number, entry in enumerate(as_list(bundle.get("entry"), "entry"), start=1):
             path = sources[number - 1] if sources else f"entry[{number}]"
             item = as_object(entry, path) or {}
@@ -333,12 +334,13 @@ class _Reader:
             listed = "; ".join(f"{', '.join(paths)}: {'a ' + kind if len(paths) == 1 else kind + 's'} of {name}"
                                for (kind, name), paths in refused.items())
             raise RecordLoadError(f"{listed}, {'a drug' if len(refused) == 1 else 'drugs'} no MedicationStatement of "
-                                  "the Bundle gives: axspa-kg reads courses from MedicationStatement resources only "
+                                  f"{self.whole} gives: axspa-kg reads courses from MedicationStatement resources only "
                                   "(an order, administration or dispense does not say how the course went); give "
                                   "each such course as a MedicationStatement with its status and outcome")
         if len(set(diagnoses.values())) > 1:
             found = ", ".join(f"{value} ({where})" for where, value in diagnoses.items())
-            raise RecordLoadError(f"entry: the Bundle gives two diagnoses, {found}; keep the one that holds")
+            raise RecordLoadError(f"{self.where['diagnosis']}: {self.whole} gives two diagnoses, {found}; keep the one "
+                                  "that holds")
         if diagnoses:
             where, record["diagnosis"] = next(iter(diagnoses.items()))
             self.where["diagnosis"] = where
@@ -532,7 +534,7 @@ class _Reader:
         if medication is None:
             target = as_text(reference.get("reference"), f"{path}.medicationReference.reference")
             named = target or as_text(reference.get("display"), f"{path}.medicationReference.display")
-            raise RecordLoadError(f"{path}.medicationReference: {named!r} is no Medication in the Bundle"
+            raise RecordLoadError(f"{path}.medicationReference: {named!r} is no Medication in {self.whole}"
                                   + ("" if target else " (a reference with only a display names none)"))
         return codeable(medication.get("code"), f"{path}.medicationReference (Medication.code)")
 
@@ -558,7 +560,7 @@ class _Reader:
             codings, text = [], shown if isinstance(shown, str) else None
             target = reference.get("reference") if isinstance(reference, dict) else None
             if text is None and live and isinstance(target, str):  # nothing says what it is: it may be a biologic
-                return path, kind, f"{target!r} (a Medication the Bundle does not hold, which may be such a drug)"
+                return path, kind, f"{target!r} (a Medication {self.whole} does not hold, which may be such a drug)"
         try:
             name = self.drug_name(codings, text, f"{path}.medication", [])[0]
         except RecordLoadError:  # codes and text naming two drugs: said by name

@@ -223,3 +223,15 @@ def test_a_patient_without_a_diagnosis_is_told_on_its_line(reasoner, tmp_path: P
     _, [reject], _ = run(reasoner, [tmp_path / "export"])
     [missing] = [v for v in reject["validation"] if v["message"].startswith("no Condition gives the diagnosis")]
     assert missing["path"] == f"{tmp_path / 'export' / 'Patient.ndjson'}:1"
+
+
+def test_an_exports_patient_with_two_diagnoses_is_told_in_the_exports_terms(reasoner, tmp_path: Path) -> None:
+    document = to_bundle(RECORDS[0][1])
+    pid = document["entry"][0]["resource"]["id"]
+    document["entry"].append({"resource": {"resourceType": "Condition", "subject": {"reference": f"Patient/{pid}"},
+                                           "code": {"coding": [{"system": "https://w3id.org/axspa-kg/ontology",
+                                                                "code": "nr_axspa"}]}}})
+    export([document], tmp_path / "export")
+    _, [reject], _ = run(reasoner, [tmp_path / "export"])
+    assert reject["validation"][0]["message"].startswith(
+        f"{tmp_path / 'export' / 'Patient.ndjson'}:1: the export gives two diagnoses, ")
