@@ -28,7 +28,7 @@ from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError, json_kind
 from .fhir import bundle_patient_id, is_fhir, patient_without_id
-from .fhir_bulk import NothingRead, bulk_bundles
+from .fhir_bulk import bulk_bundles
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -457,8 +457,8 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
 
 
 def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
-    """The lines of one file of a Bulk Data export; a file that cannot be read is an error item,
-    one without a line is said (it hides no resource)."""
+    """The lines of one file of a Bulk Data export; a file that cannot be read, or holds no line,
+    is an error item."""
     found = False
     try:
         for item in _json_lines(path):
@@ -468,7 +468,8 @@ def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
         yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
     if not found:
-        yield str(path), NothingRead("no resource in this file")
+        yield str(path), RecordLoadError("no resource in this file; a Bulk Data server lists no file for a type "
+                                         "without resources, so this one may be a download cut short")
 
 
 def _all_records(inputs: Iterable[Path]) -> Iterator[tuple[str, object]]:

@@ -6,16 +6,18 @@ of the Patient's identifiers, into the Bundle of one patient that reasoner/fhir.
 Medications they refer to, so every check and message is the Bundle's. Each entry keeps the file
 and line it came from (`SourcedBundle.sources`), and the reader names that instead of `entry[n]`.
 A resource of a type the reader does not read (Encounter, Claim ...) is kept as its type alone,
-for the warning that counts it.
+for the warning that counts it (whole, if it carries an axspa-kg extension, which is refused).
 
 Nothing is dropped without a word, and no patient is advised on a record the export may have
-lost part of. A line that cannot be read (not JSON, a damaged file), or a resource the reader
-reads that names no patient it can place (`urn:uuid:` subjects, none at all), may have been any
-patient's: then no patient of the export is advised, each rejected naming those lines. Other
-lines are rejected alone, naming their line: one that is no FHIR resource, a Bundle, a Patient
-without an id or given twice, a resource given twice, the resources of a patient the export has
-no Patient line for (one reject a patient), and resources of other types about no patient
-(Practitioner, Organization ...: one reject a type, with their count).
+lost part of. A line that may have been any patient's stops every patient of the export, each
+rejected naming those lines: one that cannot be read (not JSON, a damaged or empty file), that is
+no FHIR resource or a Bundle or has an id that is not text, a second version of a resource (same
+type and id, other content), and a resource the reader reads whose patient cannot be told
+(`urn:uuid:` subjects, none at all, an identifier no Patient holds or two do). Other lines are
+rejected alone, naming their line (and patient): an exact copy of a resource, a Patient or
+Medication without an id, the resources of a patient the export has no Patient line for (one
+reject a patient), and resources of other types about no patient (Practitioner, Organization ...:
+one reject a type, with their count).
 
 The grouping holds the export's resources in memory until every file is read: an export does
 not promise any order, so a patient's last resource may come in the last line of the last file.
@@ -23,11 +25,13 @@ not promise any order, so a patient's last resource may come in the last line of
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import RecordLoadError, json_kind
 from .fhir import READ_TYPES, referenced_id
+from .fhir_elements import EXTENSION
 
 # The references a resource names its patient by: Condition, MedicationStatement, Observation,
 # orders and dispenses use `subject`; AllergyIntolerance, Immunization and others `patient`.
@@ -41,10 +45,6 @@ class SourcedBundle(dict):  # type: ignore[type-arg]
     of each entry in order (the reader names them in its messages instead of `entry[n]`)."""
 
     sources: list[str]
-
-
-class NothingRead(RecordLoadError):
-    """An export file without a line: said, though it hides no patient's resource."""
 
 
 def about(patient: str, message: str) -> RecordLoadError:
@@ -96,37 +96,42 @@ class _Export:
 
     def __init__(self) -> None:
         self.patients: dict[str, tuple[str, dict[str, Any]]] = {}
-        self.identifiers: dict[tuple[str | None, str], str] = {}  # a Patient's (system, value) -> its id
+        self.identifiers: dict[tuple[str | None, str], set[str]] = {}  # a Patient's (system, value) -> ids
         self.medications: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (line, Medication)
         self.by_patient: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.by_identifier: list[tuple[str, dict[str, Any], tuple[str | None, str]]] = []
-        self.seen: dict[str, str] = {}  # "Type/id" -> its first line
+        self.seen: dict[str, tuple[str, int]] = {}  # "Type/id" -> (its first line, a hash of its content)
         self.lost: list[str] = []  # lines that may have held any patient's resource
         self.unplaced: dict[str, list[str]] = {}  # resource type -> lines of those about no patient
         self.stubs: dict[str, dict[str, Any]] = {}  # resource type -> what stands for one not read
 
+    def lose(self, source: str, why: str) -> RecordLoadError:
+        """A line that may have held any patient's resource: no patient of the export is advised."""
+        self.lost.append(f"{source} ({why})")
+        return RecordLoadError(why)
+
     def place(self, source: str, item: object) -> RecordLoadError | None:
         """Sort one line; the error to reject it with, if any."""
-        if isinstance(item, NothingRead):
-            return item
-        if isinstance(item, Exception):  # not JSON, or a file cut short: whose it was, nobody knows
-            self.lost.append(f"{source} ({item})")
-            return item if isinstance(item, RecordLoadError) else RecordLoadError(str(item))
+        if isinstance(item, Exception):  # not JSON, a file cut short, an empty file: whose, nobody knows
+            return self.lose(source, str(item))
         kind = item.get("resourceType") if isinstance(item, dict) else None
-        if not isinstance(kind, str) or not isinstance(item, dict):
-            return RecordLoadError("an .ndjson file is read as a FHIR Bulk Data export, one resource a line (this "
-                                   "line has no resourceType); for one record a line, name the file .jsonl")
+        if not isinstance(kind, str) or not isinstance(item, dict):  # (a record or resource misspelt: anyone's)
+            return self.lose(source, "an .ndjson file is read as a FHIR Bulk Data export, one resource a line (this "
+                                     "line has no resourceType); for one record a line, name the file .jsonl")
         if kind == "Bundle":
-            return RecordLoadError("a Bundle in a Bulk Data export (.ndjson holds one resource a line); give "
-                                   "Bundles one a line in a .jsonl file")
+            return self.lose(source, "a Bundle in a Bulk Data export (.ndjson holds one resource a line); give "
+                                     "Bundles one a line in a .jsonl file")
         ident = item.get("id")
         if ident is not None and not isinstance(ident, str):
-            return RecordLoadError(f"id: expected text, got {json_kind(ident)} ({ident!r})")
+            return self.lose(source, f"id: expected text, got {json_kind(ident)} ({ident!r})")
         if ident:
-            if f"{kind}/{ident}" in self.seen:
-                return RecordLoadError(f"{kind}/{ident} again (first at {self.seen[f'{kind}/{ident}']}); an "
-                                       "export gives each resource once")
-            self.seen[f"{kind}/{ident}"] = source
+            digest = hash(json.dumps(item, sort_keys=True))
+            first = self.seen.setdefault(f"{kind}/{ident}", (source, digest))
+            if first[0] != source:  # the same id twice: a copy is harmless, two versions are not
+                if first[1] == digest:
+                    return RecordLoadError(f"{kind}/{ident} again, the same (first at {first[0]}); read once")
+                return self.lose(source, f"{kind}/{ident} again, not the same as at {first[0]}; which one holds "
+                                         "cannot be told")
         if kind in ("Patient", "Medication") and not ident:
             return RecordLoadError(f"a {kind} without an id: nothing can refer to it; give its id")
         if kind == "Patient":
@@ -134,35 +139,40 @@ class _Export:
             for identifier in item.get("identifier") if isinstance(item.get("identifier"), list) else []:
                 if isinstance(identifier, dict) and isinstance(identifier.get("value"), str):
                     system = identifier.get("system")
-                    self.identifiers[(system if isinstance(system, str) else None, identifier["value"])] = str(ident)
+                    key = (system if isinstance(system, str) else None, identifier["value"])
+                    self.identifiers.setdefault(key, set()).add(str(ident))
             return None
         if kind == "Medication":
             self.medications[str(ident)] = (source, item)
             return None
         # a type the reader does not read is only counted in its patient's warnings: its type is
-        # all that is kept (an export's Claims and Encounters would take most of the memory)
-        kept = item if kind in READ_TYPES else self.stubs.setdefault(kind, {"resourceType": kind})
+        # all that is kept (an export's Claims and Encounters would take most of the memory),
+        # unless it carries an axspa-kg extension, which the reader then refuses with its patient
+        kept = item if kind in READ_TYPES or EXTENSION in json.dumps(item) else self.stubs.setdefault(
+            kind, {"resourceType": kind})
         if (patient := patient_of(item)) is not None:
             self.by_patient.setdefault(patient, []).append((source, kept))
         elif (identifier := identifier_of(item)) is not None:
             self.by_identifier.append((source, kept, identifier))
         elif kind in READ_TYPES:  # a condition or course of somebody: whose, nobody knows
-            self.lost.append(f"{source} ({kind} naming no patient as Patient/<id> or by identifier)")
-            return RecordLoadError(f"a {kind} whose subject names no patient of the export (give Patient/<id>, or "
-                                   "an identifier of the Patient)")
+            return self.lose(source, f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} whose subject names no patient "
+                                     "of the export (give Patient/<id>, or an identifier of the Patient)")
         else:
             self.unplaced.setdefault(kind, []).append(source)
         return None
 
     def results(self) -> Iterator[tuple[str, object]]:
         """Each patient's Bundle (or why none), then the resources that could not be placed."""
-        orphans: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for source, resource, (system, value) in self.by_identifier:
-            patient = self.identifiers.get((system, value))
-            if patient is not None:
-                self.by_patient.setdefault(patient, []).append((source, resource))
-            else:
-                orphans.setdefault(f"the identifier {system or '(no system)'}|{value}", []).append((source, resource))
+            patients = self.identifiers.get((system, value), set())
+            named = f"{system or '(no system)'}|{value}"
+            if len(patients) == 1:
+                self.by_patient.setdefault(next(iter(patients)), []).append((source, resource))
+            elif patients:  # two Patients hold it: whose it is cannot be told
+                self.lost.append(f"{source} (the identifier {named}, which the Patients {', '.join(sorted(patients))} "
+                                 "all hold)")
+            else:  # held by no Patient (perhaps under another system): anyone's
+                self.lost.append(f"{source} (the identifier {named}, which no Patient of the export holds)")
         for ident, (source, patient) in self.patients.items():
             resources = self.by_patient.pop(ident, [])
             if self.lost:
@@ -176,17 +186,13 @@ class _Export:
                                    entry=[{"resource": resource} for _, resource in entries])
             bundle.sources = [where for where, _ in entries]
             yield source, bundle
-        orphans |= {f"Patient/{ident}": resources for ident, resources in self.by_patient.items()}
-        for named, resources in orphans.items():
+        for ident, resources in self.by_patient.items():
             kinds = sorted({resource["resourceType"] for _, resource in resources})
             many = len(resources) > 1
-            error = RecordLoadError(
+            yield resources[0][0], about(ident, (
                 f"{len(resources)} resource{'s' if many else ''} ({', '.join(kinds)}) name{'' if many else 's'} "
-                f"{named}, which no Patient line of the export gives (first at {resources[0][0]}); export the "
-                "Patient too")
-            if named.startswith("Patient/"):
-                error = about(named.removeprefix("Patient/"), str(error))
-            yield resources[0][0], error
+                f"Patient/{ident}, which no Patient line of the export gives (first at {resources[0][0]}); export "
+                "the Patient too"))
         for kind, sources in self.unplaced.items():
             many = len(sources) > 1
             yield sources[0], RecordLoadError(
@@ -202,7 +208,9 @@ def bulk_bundles(lines: Iterable[tuple[str, object]]) -> Iterator[tuple[str, obj
     export = _Export()
     for source, item in lines:
         error = export.place(source, item)
-        if error is not None:
-            yield source, (about(str(item["id"]), str(error)) if isinstance(item, dict) and item.get(
-                "resourceType") == "Patient" and isinstance(item.get("id"), str) else error)
+        if error is not None:  # (named with its patient, where it names one)
+            named = None
+            if isinstance(item, dict):
+                named = item.get("id") if item.get("resourceType") == "Patient" else patient_of(item)
+            yield source, about(named, str(error)) if isinstance(named, str) else error
     yield from export.results()
