@@ -306,6 +306,8 @@ class _Reader:
         events: list[tuple[str, dict[str, Any]]] = []
         for path, resource, _ in self.resources:
             kind = resource["resourceType"]
+            if kind != "Patient" and kind not in _READ_ABOUT_PATIENT:  # (not read, but an outcome there is refused)
+                refuse_unreadable(resource, path, read=False)
             if kind in ("Patient", "Medication"):
                 continue
             if kind in _MEDICATION_EVENTS:
@@ -550,7 +552,6 @@ class _Reader:
         status = as_text(resource.get("status"), f"{path}.status")
         if resource.get("subject") is not None:  # (a dispense may name no subject)
             self.check_subject(path, resource)
-        refuse_unreadable(resource, path, read=False)
         live = status not in ("cancelled", "entered-in-error", "draft")
         try:
             codings, text = self.medication(path, resource, medications)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -131,10 +132,7 @@ def extension_values(resource: dict[str, Any], url: str, path: str) -> list[Any]
     for number, extension in enumerate(as_list(resource.get("extension"), f"{path}.extension"), start=1):
         where = f"{path}.extension[{number}]"
         item = as_object(extension, where) or {}
-        given = as_text(item.get("url"), f"{where}.url")
-        if given is not None and "axspa-kg" in given and given not in EXTENSION_VALUES:
-            raise RecordLoadError(f"{where}: {given!r} is no axspa-kg extension (they are "
-                                  f"{', '.join(sorted(EXTENSION_VALUES))})")
+        given = as_text(item.get("url"), f"{where}.url")  # (a misspelt axspa-kg url: refuse_unreadable)
         if given != url:
             continue
         value = item.get(wanted)
@@ -160,15 +158,41 @@ def notes_of(resource: dict[str, Any], path: str) -> str | None:
 def refuse_unreadable(resource: dict[str, Any], path: str, read: bool = True) -> None:
     """A modifierExtension may change what a resource means ("not taken"); FHIR asks a reader that
     does not know it to refuse a resource it reads (`read`), and axspa-kg knows none. An axspa-kg
-    extension on a resource that does not carry it (an outcome on a Condition or an order) would be
-    lost: refused on any resource."""
+    extension anywhere but on the resource that carries it (an outcome on a Condition, an order, a
+    Medication or inside an element) would be lost, and one misspelt would be ignored: both are
+    refused, on any resource."""
     if read and as_list(resource.get("modifierExtension"), f"{path}.modifierExtension"):
         raise RecordLoadError(f"{path}.modifierExtension: axspa-kg does not know what it changes, so the resource "
                               "cannot be read; give the fact it carries another way, or leave the resource out")
-    kind = resource.get("resourceType")
-    for number, extension in enumerate(as_list(resource.get("extension"), f"{path}.extension"), start=1):
-        url = extension.get("url") if isinstance(extension, dict) else None
-        if isinstance(url, str) and url in EXTENSION_VALUES and url not in _CARRIED_BY.get(str(kind), ()):
-            owner = next(k for k, urls in _CARRIED_BY.items() if url in urls)
-            raise RecordLoadError(f"{path}.extension[{number}]: the {url.rsplit('/', 1)[1]} extension belongs on a "
-                                  f"{owner}, not a {kind}; move it there")
+    kind = str(resource.get("resourceType"))
+    for where, url, own in _axspa_extensions(resource, path, True):
+        if url not in EXTENSION_VALUES:
+            raise RecordLoadError(f"{where}: {url!r} is no axspa-kg extension (they are "
+                                  f"{', '.join(sorted(EXTENSION_VALUES))})")
+        owner = next(k for k, urls in _CARRIED_BY.items() if url in urls)
+        if not own or url not in _CARRIED_BY.get(kind, ()):
+            article = "an" if kind[:1] in "AEIOU" else "a"
+            placed = f", not {article} {kind}" if own else " itself, not inside an element or contained resource"
+            raise RecordLoadError(f"{where}: the {url.rsplit('/', 1)[1]} extension belongs on a {owner}{placed}; "
+                                  "move it there")
+
+
+def _axspa_extensions(value: object, path: str, own: bool) -> Iterator[tuple[str, str, bool]]:
+    """(where, url, whether on the resource itself) for every axspa-kg extension at any depth
+    (an extension's url must be text)."""
+    if isinstance(value, list):
+        for number, item in enumerate(value, start=1):
+            yield from _axspa_extensions(item, f"{path}[{number}]", False)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        if key in ("extension", "modifierExtension") and isinstance(item, list):
+            for number, extension in enumerate(item, start=1):
+                where = f"{path}.{key}[{number}]"
+                url = as_text(extension.get("url"), f"{where}.url") if isinstance(extension, dict) else None
+                if url is not None and "axspa-kg" in url:
+                    yield where, url, own and key == "extension"
+                yield from _axspa_extensions(extension, where, False)
+        else:
+            yield from _axspa_extensions(item, f"{path}.{key}", False)

@@ -1032,3 +1032,46 @@ def test_an_axspa_kg_extension_on_the_wrong_resource_is_refused(reasoner, where:
     owner = "Patient" if url == "disease-state" else "MedicationStatement"
     with pytest.raises(RecordLoadError, match=rf"the {url} extension belongs on a {owner}, not a "):
         load(reasoner, document)
+
+
+OUTCOME = {"url": EXT + "treatment-outcome", "valueCode": "primary_nonresponse"}
+
+
+@pytest.mark.parametrize(("place", "message"), [
+    ("Medication", r"entry\[4\]\.extension\[1\]: the treatment-outcome extension belongs on a MedicationStatement, "
+                   r"not a Medication"),
+    ("contained", r"entry\[3\]\.contained\[1\]\.extension\[1\]: the treatment-outcome extension belongs on a "
+                  r"MedicationStatement itself, not inside an element or contained resource"),
+    ("element", r"entry\[3\]\.medicationCodeableConcept\.extension\[1\]: the treatment-outcome extension belongs on"),
+    ("Encounter", r"entry\[4\]\.extension\[1\]: the treatment-outcome extension belongs on a MedicationStatement, "
+                  r"not an Encounter"),
+    ("misspelt on an Observation", r"entry\[4\]\.extension\[1\]: 'https://w3id\.org/axspa-kg/fhir/StructureDefinition/"
+                                   r"treatment-outcomes' is no axspa-kg extension"),
+    ("url not text", r"entry\[4\]\.extension\[1\]\.url: expected text, got a number"),
+])
+def test_an_outcome_anywhere_but_on_its_statement_is_refused(reasoner, place: str, message: str) -> None:
+    """Re-review of session 25, N5 and N10: an outcome on a Medication, a contained Medication, an
+    element or an Encounter was dropped without a word, and the failed drug recommended again; a
+    misspelt axspa-kg URL on an Observation was ignored."""
+    statement = medication({"text": "Rinvoq"}, outcome=None)
+    document = bundle(statement)
+    if place == "Medication":
+        statement.pop("medicationCodeableConcept")
+        statement["medicationReference"] = {"reference": "Medication/m1"}
+        document["entry"].append({"resource": {"resourceType": "Medication", "id": "m1", "code": {"text": "Rinvoq"},
+                                               "extension": [OUTCOME]}})
+    elif place == "contained":
+        statement.pop("medicationCodeableConcept")
+        statement["medicationReference"] = {"reference": "#m1"}
+        statement["contained"] = [{"resourceType": "Medication", "id": "m1", "code": {"text": "Rinvoq"},
+                                   "extension": [OUTCOME]}]
+    elif place == "element":
+        statement["medicationCodeableConcept"]["extension"] = [OUTCOME]
+    else:
+        kind = "Encounter" if place == "Encounter" else "Observation"
+        url = {"Encounter": OUTCOME["url"], "url not text": 5}.get(place, OUTCOME["url"] + "s")
+        document["entry"].append({"resource": {"resourceType": kind, "status": "final", "subject": {
+            "reference": "Patient/fhir-test"}, "code": coded(LOINC, "1988-5"), "extension": [
+                {"url": url, "valueCode": "primary_nonresponse"}]}})
+    with pytest.raises(RecordLoadError, match=message):
+        load(reasoner, document)
