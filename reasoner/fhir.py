@@ -328,13 +328,14 @@ class _Reader:
         # orders, administrations and dispenses once every statement is read (see medication_event)
         taken = {str(self.drugs.exact[c["drug"].lower()]) for c in record.get("treatments", [])
                  if c["drug"].lower() in self.drugs.exact}
-        refused: dict[tuple[str, str], list[str]] = {}  # (resource type, drug) -> entries
+        refused: dict[str, tuple[str, list[tuple[str, str]]]] = {}  # drug -> (as shown, [(entry, type)])
         for path, resource in events:
             if found := self.medication_event(path, resource, medications, taken):
-                refused.setdefault(found[1:], []).append(found[0])
-        if refused:  # every one named (entries of one drug together), so that one run tells what to give
-            listed = "; ".join(f"{', '.join(paths)}: {'a ' + kind if len(paths) == 1 else kind + 's'} of {name}"
-                               for (kind, name), paths in refused.items())
+                entry, kind, shown, drug = found
+                refused.setdefault(drug, (shown, []))[1].append((entry, kind))
+        if refused:  # every one named (those of one drug together), so that one run tells what to give
+            listed = "; ".join(f"{', '.join(p for p, _ in items)}: {_events(items)} of {shown}"
+                               for shown, items in refused.values())
             raise RecordLoadError(f"{listed}, {'a drug' if len(refused) == 1 else 'drugs'} no MedicationStatement of "
                                   f"{self.whole} gives: axspa-kg reads courses from MedicationStatement resources only "
                                   "(an order, administration or dispense does not say how the course went); give "
@@ -376,7 +377,7 @@ class _Reader:
         value = as_text(identifier.get("value"), f"{path}.subject.identifier.value")
         if value and (system, value) in self.identifiers:
             return
-        systems = sorted(str(s) for s, v in self.identifiers if v == value)  # the value held under another system
+        systems = sorted(s or "no system" for s, v in self.identifiers if v == value)  # held under another system
         other = f" (the Patient holds {value} under {' and '.join(systems)})" if systems else ""
         raise RecordLoadError(f"{path}.subject.identifier: {system or '(no system)'}|{value} is none of the "
                               f"Bundle's Patient's identifiers{other}; refer to the patient as {patient}")
@@ -541,12 +542,12 @@ class _Reader:
         return codeable(medication.get("code"), f"{path}.medicationReference (Medication.code)")
 
     def medication_event(self, path: str, resource: dict[str, Any], medications: dict[str, dict[str, Any]],
-                         taken: set[str]) -> tuple[str, str, str] | None:
+                         taken: set[str]) -> tuple[str, str, str, str] | None:
         """An order, administration or dispense. Of a targeted drug (a biologic or JAK inhibitor)
         no MedicationStatement of the Bundle gives, or of a Medication the Bundle does not hold and
-        no display names, it is refused (returned as (path, resource type, what it names), for one
-        error naming all): it says nothing of how the course went, and read as nothing it would
-        let a failed biologic be recommended again. Of any other drug it is said, one warning a
+        no display names, it is refused (returned as (path, resource type, what it names, the drug
+        it is, to group by), for one error naming all): it says nothing of how the course went, and
+        read as nothing it would let a failed biologic be recommended again. Of any other drug it is said, one warning a
         drug; one cancelled, a draft or in error is not a course."""
         kind = resource["resourceType"]
         status = as_text(resource.get("status"), f"{path}.status")
@@ -561,14 +562,17 @@ class _Reader:
             codings, text = [], shown if isinstance(shown, str) else None
             target = reference.get("reference") if isinstance(reference, dict) else None
             if text is None and live and isinstance(target, str):  # nothing says what it is: it may be a biologic
-                return path, kind, f"{target!r} (a Medication {self.whole} does not hold, which may be such a drug)"
+                return path, kind, f"{target!r} (a Medication {self.whole} does not hold, which may be such a drug)", (
+                    target)
         try:
             name = self.drug_name(codings, text, f"{path}.medication", [])[0]
         except RecordLoadError:  # codes and text naming two drugs: said by name
             name = describe(codings, text)
         drug = self.drugs.exact.get(name.lower()) if name else None
         if drug is not None and self.drugs.kind.get(drug) == TARGETED and str(drug) not in taken and live:
-            return path, kind, repr(name)
+            ident = str(drug).removeprefix(DRUG_SYSTEM)
+            shown = _as_written(str(name), text)
+            return path, kind, repr(shown) + ("" if shown.lower() == ident else f" ({ident})"), str(drug)
         self.sum_up(kind, "courses are read from MedicationStatement resources (give one, with its outcome, "
                           "for a course the guidelines concern)", path, repr(name) if name else None)
         return None
@@ -606,8 +610,7 @@ class _Reader:
                 f"{name!r} mentions {also}, but not as the product taken; give the drug taken by its generic or "
                 "brand name or RxNorm code, and each drug tried as a statement of its own")
         elif mentioned:
-            found = re.search(re.escape(name), text or "", re.IGNORECASE)  # the name as the text writes it
-            self.left_out.append((path, described, f"read as a course of {found.group(0) if found else name}; "
+            self.left_out.append((path, described, f"read as a course of {_as_written(name, text)}; "
                                                    f"the text also mentions {also}, "
                                                    "which is not read as a course (give each drug tried as a "
                                                    "statement)"))
@@ -695,8 +698,12 @@ class _Reader:
         if quantity is None or quantity.get("value") is None:
             self.leave_out(path, resource, f"{measure} without a valueQuantity (the rules compare numbers)")
             return
-        if quantity.get("comparator") is not None:
-            self.leave_out(path, resource, f"{measure} given as {quantity.get('comparator')}{quantity.get('value')}: "
+        comparator = as_text(quantity.get("comparator"), f"{path}.valueQuantity.comparator")
+        if comparator is not None:
+            if comparator not in ("<", "<=", ">=", ">"):
+                raise RecordLoadError(f"{path}.valueQuantity.comparator: {comparator!r} is not a FHIR R4 comparator "
+                                      "(<, <=, >=, >)")
+            self.leave_out(path, resource, f"{measure} given as {comparator}{quantity.get('value')}: "
                                            "a bound, not a value the rules can compare, so it counts as not recorded")
             return
         # (compared lower-cased, shown as written)
@@ -748,6 +755,20 @@ def _unit_factor(measure: str, unit: str) -> Decimal | None:
     if unit in _UNITS.get(measure, ()):
         return Decimal(1)
     return _CONVERTED.get((measure, unit))
+
+
+def _as_written(name: str, text: str | None) -> str:
+    """A drug's name as the medication's text writes it ("Humira", where the index holds "humira")."""
+    found = re.search(re.escape(name), text or "", re.IGNORECASE)
+    return found.group(0) if found else name
+
+
+def _events(items: list[tuple[str, str]]) -> str:
+    """'a MedicationRequest', 'MedicationRequests', or the kinds together, for refused orders."""
+    kinds = sorted({kind for _, kind in items})
+    if len(items) == 1:
+        return f"a {kinds[0]}"
+    return f"{kinds[0]}s" if len(kinds) == 1 else " and ".join(f"{kind}s" for kind in kinds)
 
 
 def bundle_to_record(bundle: dict[str, Any], index: CodeIndex, drugs: DrugNames,

@@ -35,8 +35,9 @@ DIAGNOSES = {AX.ankylosing_spondylitis: "AS", AX.nr_axspa: "nr-axSpA", AX.axial_
 # Words of a medication's text, route or form that make it a local form (a gel, eye drops ...):
 # the guidelines' NSAID and glucocorticoid courses are systemic ones. Not "liquid gel" capsules, not
 # "sub-cutaneous"; Epic abbreviates "EX CREA" (external cream), "TD PTCH" or "TD PT24", "OP SUSP" or
-# "ophth susp" (ophthalmic). An injection into the eye (intravitreal, intraocular) is local too; an
-# eye merely named is not ("prednisone 40 mg tablet, uveitis of both eyes" is a course).
+# "ophth susp" (ophthalmic). An injection into the eye (intravitreal, intraocular) is local too, and
+# drops or an injection followed by an eye ("1 drop right eye", "injection (left eye)"); an eye
+# merely named is not ("prednisone 40 mg tablet, uveitis of both eyes" is a course).
 # Suppositories are not listed: an NSAID's is a systemic course; a glucocorticoid's (for proctitis,
 # as its enemas and foams are) is local by RECTAL_FORM.
 LOCAL_FORM = re.compile(
@@ -45,6 +46,7 @@ LOCAL_FORM = re.compile(
     r"\binhal\w*|\bnasal\b|\bsprays?\b|\blotions?\b|\bfoam\b|\benemas?\b|\botic\b|\bmouthwash\b|\bshampoo\b|"
     r"\btransdermal\b|(?<!sub)(?<!sub-)\bcutaneous\b|\borabase\b|"
     r"\bophth\b|\bintravitreal\b|\bintraocular\b|\bsubconjunctival\b|"
+    r"\b(drops?|gtts?|inj|injection)\b[^.;]*\b(right|left|both)\s+eyes?\b|"
     r"\btd\s+pt\d*\b|\b(ex|td|op|ot|na|in)\s+(crea|oint|gel|ptch|susp|soln|spry|aero|lotn|foam)\b",
     re.IGNORECASE)
 RECTAL_FORM = re.compile(r"\bsuppositor(y|ies)\b|\brectal\b|\b(pr|re)\s+supp\b", re.IGNORECASE)

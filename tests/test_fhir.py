@@ -223,6 +223,11 @@ def test_crp_units(reasoner) -> None:
         load(reasoner, bundle(observation(coded(LOINC, "1988-5"), 1.2, "mmol/L")))
     with pytest.raises(RecordLoadError, match=r"entry\[3\]\.valueQuantity: crp without a unit"):
         load(reasoner, bundle(observation(coded(LOINC, "1988-5"), 12)))
+    for odd, said in ((5, "expected text, got a number"), ("x", "'x' is not a FHIR R4 comparator")):
+        wrong = observation(coded(LOINC, "1988-5"), 5, "mg/L")
+        wrong["valueQuantity"]["comparator"] = odd
+        with pytest.raises(RecordLoadError, match=rf"entry\[3\]\.valueQuantity\.comparator: {said}"):
+            load(reasoner, bundle(wrong))
     bound = observation(coded(LOINC, "1988-5"), 5, "mg/L")
     bound["valueQuantity"]["comparator"] = "<"
     result = reasoner.recommend(bundle(bound)).as_dict()
@@ -565,7 +570,8 @@ def test_status_reason(reasoner) -> None:
     (lambda b: b["entry"].append({"resource": {"resourceType": "MedicationRequest", "status": "active",
                                                "medicationCodeableConcept": {"text": "HUMIRA PEN 40 MG/0.4ML"},
                                                "subject": {"reference": "Patient/fhir-test"}}}),
-     r"entry\[3\]: a MedicationRequest of 'humira', a drug no MedicationStatement of the Bundle gives"),
+     r"entry\[3\]: a MedicationRequest of 'HUMIRA' \(adalimumab\), a drug no MedicationStatement of the Bundle "
+     r"gives"),
 ])
 def test_more_bundles_refused_naming_the_field(reasoner, change, message) -> None:
     document = bundle()
@@ -645,6 +651,9 @@ def test_depo_medrol_beside_its_base_ingredients_code(reasoner) -> None:
     ("prednisolone acetate 1% ophth susp", None), ("diclofenac epolamine 1.3 % TD PT12", None),
     ("triamcinolone acetonide 4 mg intravitreal injection (right eye)", None),
     ("triamcinolone acetonide 40 MG/ML Injectable Suspension", "Intravitreal route"),
+    # re-review N7: drops or an injection named with the eye they go into
+    ("prednisolone acetate 1% 1 drop right eye 4x daily", None), ("prednisolone 1% drops right eye", None),
+    ("Kenalog-40 injection (right eye)", None),
     # a glucocorticoid's suppository is for proctitis, as its enemas and foams are (an NSAID's is a course)
     ("prednisolone 20 mg suppository", None), ("prednisolone 5 MG", "Rectal route"),
 ])
@@ -696,11 +705,13 @@ def test_orders_administrations_and_dispenses(reasoner) -> None:
     assert said["MedicationRequest"].startswith("not read: MedicationRequest ×4 (")
     assert said["MedicationRequest"].endswith(": 'acetaminophen'; 'naproxen' ×2; 'humira'")
     assert said["MedicationAdministration"].endswith(": 'humira'")
-    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationDispense of 'cosentyx', a drug no "):
+    with pytest.raises(RecordLoadError,
+                       match=r"entry\[3\]: a MedicationDispense of 'Cosentyx' \(secukinumab\), a drug "):
         load(reasoner, bundle(order("Cosentyx 150 MG/ML", "MedicationDispense")))
     # N5 rest: every refused order is named in the one error, not only the first
-    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]: a MedicationDispense of 'cosentyx'; entry\[5\]: "
-                                              r"a MedicationRequest of 'rinvoq', drugs no MedicationStatement"):
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]: a MedicationDispense of 'Cosentyx' "
+                                              r"\(secukinumab\); entry\[5\]: a MedicationRequest of 'Rinvoq' "
+                                              r"\(upadacitinib\), drugs no "):
         load(reasoner, bundle(order("Cosentyx 150 MG/ML", "MedicationDispense"), order("naproxen 500 MG"),
                               order("Rinvoq 15 MG")))
     # second review of session 25: monthly orders of one drug are named together; an order of a
@@ -708,10 +719,17 @@ def test_orders_administrations_and_dispenses(reasoner) -> None:
     missing = order("x")
     missing.pop("medicationCodeableConcept")
     missing["medicationReference"] = {"reference": "Medication/gone"}
-    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\]: MedicationRequests of 'simponi'; "
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\]: MedicationRequests of 'Simponi' "
+                                              r"\(golimumab\); "
                                               r"entry\[5\]: a MedicationRequest of 'Medication/gone' \(a Medication "
                                               r"the Bundle does not hold, which may be such a drug\), drugs no "):
         load(reasoner, bundle(order("Simponi 50 MG"), order("Simponi 50 MG"), missing))
+    # re-review N9: grouped by the drug, whatever name, code or resource type gives it
+    coded_order = order("x")
+    coded_order["medicationCodeableConcept"] = coded(RXNORM, "2196092")
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\], entry\[5\]: MedicationDispenses and "
+                                              r"MedicationRequests of 'Rinvoq' \(upadacitinib\), a drug no "):
+        load(reasoner, bundle(order("Rinvoq 15 mg"), coded_order, order("RINVOQ", "MedicationDispense")))
 
 
 @pytest.mark.parametrize("reference", ["Medication/m1", "Medication/m1/_history/2",
@@ -731,7 +749,8 @@ def test_a_medication_by_any_form_of_its_reference(reasoner, reference: str) -> 
     ordered = bundle({"resourceType": "MedicationRequest", "status": "active", "medicationReference": {
         "reference": reference}, "subject": {"reference": "Patient/fhir-test"}})
     ordered["entry"].append(held)
-    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationRequest of 'Cosentyx', a drug no "):
+    with pytest.raises(RecordLoadError,
+                       match=r"entry\[3\]: a MedicationRequest of 'Cosentyx' \(secukinumab\), a drug "):
         load(reasoner, ordered)
 
 
@@ -891,7 +910,7 @@ def test_an_order_named_only_by_its_references_display(reasoner) -> None:
     """R4: a Humira order whose medicationReference held only a display was summed up unnamed."""
     order = {"resourceType": "MedicationRequest", "status": "active", "subject": {"reference": "Patient/fhir-test"},
              "medicationReference": {"display": "Humira 40 mg pen"}}
-    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationRequest of 'humira'"):
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]: a MedicationRequest of 'Humira' \(adalimumab\)"):
         load(reasoner, bundle(order))
 
 
