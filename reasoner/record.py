@@ -514,8 +514,10 @@ def _read_graph(record: str | Path | dict[str, Any] | Graph, kb: Graph | None) -
         raise RecordLoadError(f"{path}: no such file")
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        bulk = " (an .ndjson file is part of a FHIR Bulk Data export: read it with axspa cohort)" if (
-            path.suffix.lower() == ".ndjson") else ""
+        name = path.name.lower().removesuffix(".gz")
+        bulk = (" (an .ndjson file is part of a FHIR Bulk Data export: read it with axspa cohort)"
+                if name.endswith(".ndjson") else " (a .jsonl file holds many records: read it with axspa cohort)"
+                if name.endswith(".jsonl") else "")
         raise RecordLoadError(f"{path}: unknown file type {path.suffix!r}; use {', '.join(SUFFIX_FORMATS)}{bulk}")
     try:
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as some editors write, is no content

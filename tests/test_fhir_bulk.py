@@ -232,6 +232,8 @@ def test_recommend_points_an_export_file_to_cohort(reasoner, tmp_path: Path) -> 
     with pytest.raises(RecordLoadError, match=r"an \.ndjson file is part of a FHIR Bulk Data export: read it with "
                                               r"axspa cohort"):
         reasoner.recommend(tmp_path / "export" / "Patient.ndjson")
+    with pytest.raises(RecordLoadError, match=r"read it with axspa cohort"):
+        reasoner.recommend(tmp_path / "export" / "Observation.ndjson.gz")
 
 
 def test_a_patient_without_a_diagnosis_is_told_on_its_line(reasoner, tmp_path: Path) -> None:
