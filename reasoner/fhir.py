@@ -28,6 +28,7 @@ adalimumab be recommended.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -40,11 +41,13 @@ from .fhir_codes import (
     AXSPA_SYSTEM,
     DIAGNOSES,
     DRUG_SYSTEM,
+    EYE_FORM,
     GLUCOCORTICOID,
     LOCAL_FORM,
     NSAID,
     RECTAL_FORM,
     RXNORM_SYSTEM,
+    SYSTEMIC_ROUTE,
     TARGETED,
     CodeIndex,
     Coding,
@@ -78,6 +81,12 @@ _VERSION = re.compile(r"/_history/[^/]+$")
 _REFERENCE = re.compile(r"(?:^|/)(?P<kind>[A-Za-z]+)/(?P<id>[^/]+)(?:/_history/[^/]+)?$")
 
 
+def referenced_kind(reference: object) -> str | None:
+    """The resource type a FHIR reference names (`Location/7` -> Location), if it has that form."""
+    found = _REFERENCE.search(reference) if isinstance(reference, str) else None
+    return found.group("kind") if found else None
+
+
 def referenced_id(reference: object, kind: str) -> str | None:
     """The id a FHIR reference names a resource of `kind` by: relative (`Patient/123`), absolute
     (`https://ehr.example/fhir/Patient/123`), or a version of either (`…/_history/2`)."""
@@ -104,6 +113,15 @@ _MEDICATION_EVENTS = ("MedicationRequest", "MedicationAdministration", "Medicati
 # The resources a patient's own are read from (the rest are summed up as not read, by type).
 _READ_ABOUT_PATIENT = ("Condition", "MedicationStatement", "Observation")
 READ_TYPES = frozenset({"Patient", "Medication", *_READ_ABOUT_PATIENT, *_MEDICATION_EVENTS})
+
+
+def misspelt_type(kind: str) -> str | None:
+    """The resource type the reader reads that `kind` seems a misspelling of ("Conditon",
+    "medicationstatement"), or None: read as another type, its facts would be lost unsaid."""
+    if kind in READ_TYPES:
+        return None
+    found = difflib.get_close_matches(kind.lower(), [t.lower() for t in READ_TYPES], n=1, cutoff=0.85)
+    return next(t for t in READ_TYPES if t.lower() == found[0]) if found else None
 _OBSERVATION_KEPT = {"final", "amended", "corrected"}
 # Units the record's measures are in (README), lower-cased; mg/dL CRP is converted (x10, exact).
 _UNITS = {"crp": {"mg/l"}, "esr": {"mm/h", "mm/hr"}}
@@ -306,6 +324,9 @@ class _Reader:
         events: list[tuple[str, dict[str, Any]]] = []
         for path, resource, _ in self.resources:
             kind = resource["resourceType"]
+            if (meant := misspelt_type(kind)) is not None:
+                raise RecordLoadError(f"{path}.resource.resourceType: {kind!r} is no resource type axspa-kg reads; "
+                                      f"{meant!r}, as FHIR spells it? (read as another type, its facts would be lost)")
             if kind != "Patient" and kind not in _READ_ABOUT_PATIENT:  # (not read, but an outcome there is refused)
                 refuse_unreadable(resource, path, read=False)
             if kind in ("Patient", "Medication"):
@@ -500,7 +521,8 @@ class _Reader:
             drug = next(iter(named.drugs))
             kind = self.drugs.kind.get(drug)
             local = kind in (NSAID, GLUCOCORTICOID) and any(
-                LOCAL_FORM.search(t) or (kind == GLUCOCORTICOID and RECTAL_FORM.search(t)) for t in texts + forms)
+                LOCAL_FORM.search(t) or (EYE_FORM.search(t) and not SYSTEMIC_ROUTE.search(t))
+                or (kind == GLUCOCORTICOID and RECTAL_FORM.search(t)) for t in texts + forms)
             return named.names[drug], "local" if local else "read", mentioned
         shown = texts[0] if texts else (codes + atc + [c.code for c in codings if c.code] or [None])[0]
         if shown is None:

@@ -11,13 +11,15 @@ for the warning that counts it (whole, if it carries an axspa-kg extension, whic
 Nothing is dropped without a word, and no patient is advised on a record the export may have
 lost part of. A line that may have been any patient's stops every patient of the export, each
 rejected naming those lines: one that cannot be read (not JSON, a damaged or empty file), that is
-no FHIR resource or a Bundle or has an id that is not text, a second version of a resource (same
-type and id, other content), and a resource the reader reads whose patient cannot be told
-(`urn:uuid:` subjects, none at all, an identifier no Patient holds or two do). Other lines are
+no FHIR resource, a Bundle, a misspelt resource type, or has an id that is not text, a second
+version of a resource read (same type and id, other content), the server's error report (an
+OperationOutcome of severity error), an axspa-kg extension on a Medication, and a resource the
+reader reads whose patient cannot be told (`urn:uuid:` subjects, none at all, an identifier no
+Patient holds or two do, a reference and an identifier naming two patients). Other lines are
 rejected alone, naming their line (and patient): an exact copy of a resource, a Patient or
 Medication without an id, the resources of a patient the export has no Patient line for (one
-reject a patient), and resources of other types about no patient (Practitioner, Organization ...:
-one reject a type, with their count).
+reject a patient), resources about something else (a Location's Observation), resources of other
+types about no patient it can place (Practitioner, Organization ...), the server's notes.
 
 The grouping holds the export's resources in memory until every file is read: an export does
 not promise any order, so a patient's last resource may come in the last line of the last file.
@@ -30,8 +32,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import RecordLoadError, json_kind
-from .fhir import READ_TYPES, referenced_id
-from .fhir_elements import EXTENSION
+from .fhir import READ_TYPES, misspelt_type, referenced_id, referenced_kind
+from .fhir_elements import AXSPA_MARK
 
 # The references a resource names its patient by: Condition, MedicationStatement, Observation,
 # orders and dispenses use `subject`; AllergyIntolerance, Immunization and others `patient`.
@@ -65,6 +67,16 @@ def patient_of(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def about_other(resource: dict[str, Any]) -> bool:
+    """Whether a resource's subject is plainly no patient (a Location, a Device, a Group)."""
+    for field in _PATIENT_FIELDS:
+        reference = resource.get(field)
+        kind = referenced_kind(reference.get("reference") if isinstance(reference, dict) else None)
+        if kind is not None and kind != "Patient":
+            return True
+    return False
+
+
 def identifier_of(resource: dict[str, Any]) -> tuple[str | None, str] | None:
     """The (system, value) a resource names its patient by, when it gives an identifier only."""
     for field in _PATIENT_FIELDS:
@@ -87,6 +99,10 @@ def _medications_named(resources: list[tuple[str, dict[str, Any]]]) -> list[str]
     return list(named)
 
 
+def _a(kind: str) -> str:
+    return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
+
+
 def _lines(sources: list[str]) -> str:
     return ", ".join(sources[:_NAMED]) + (f" and {len(sources) - _NAMED} more" if len(sources) > _NAMED else "")
 
@@ -104,11 +120,27 @@ class _Export:
         self.lost: list[str] = []  # lines that may have held any patient's resource
         self.unplaced: dict[str, list[str]] = {}  # resource type -> lines of those about no patient
         self.stubs: dict[str, dict[str, Any]] = {}  # resource type -> what stands for one not read
+        self.both: list[tuple[str, str, tuple[str | None, str]]] = []  # subjects by reference and identifier
+
+    def near(self, value: str) -> str:
+        """Where the export's Patients hold an identifier's value under another system, said."""
+        systems = sorted(s or "no system" for s, v in self.identifiers if v == value)
+        return f" (a Patient holds {value} under {' and '.join(systems)})" if systems else ""
 
     def lose(self, source: str, why: str) -> RecordLoadError:
         """A line that may have held any patient's resource: no patient of the export is advised."""
         self.lost.append(f"{source} ({why})")
         return RecordLoadError(why)
+
+    def outcome(self, source: str, item: dict[str, Any]) -> RecordLoadError:
+        """An OperationOutcome line (Bulk Data's error files): an error means resources are missing."""
+        issues = [i for i in item.get("issue") if isinstance(i, dict)] if isinstance(item.get("issue"), list) else []
+        said = "; ".join(str(i.get("diagnostics") or (i.get("details") or {}).get("text") or i.get("code"))
+                         for i in issues if isinstance(i.get("details") or {}, dict))
+        if any(i.get("severity") in ("error", "fatal") for i in issues) or not issues:
+            return self.lose(source, f"the export server reports an error ({said or 'no detail'}): some resources "
+                                     "may be missing")
+        return RecordLoadError(f"not read: the export server's note ({said})")
 
     def place(self, source: str, item: object) -> RecordLoadError | None:
         """Sort one line; the error to reject it with, if any."""
@@ -121,19 +153,29 @@ class _Export:
         if kind == "Bundle":
             return self.lose(source, "a Bundle in a Bulk Data export (.ndjson holds one resource a line); give "
                                      "Bundles one a line in a .jsonl file")
+        if (meant := misspelt_type(kind)) is not None:
+            return self.lose(source, f"resourceType {kind!r} is no resource type axspa-kg reads; {meant!r}, as FHIR "
+                                     "spells it?")
+        if kind == "OperationOutcome":  # an export's error file: what the server could not export
+            return self.outcome(source, item)
         ident = item.get("id")
         if ident is not None and not isinstance(ident, str):
             return self.lose(source, f"id: expected text, got {json_kind(ident)} ({ident!r})")
+        text = json.dumps(item, sort_keys=True) if ident or kind not in READ_TYPES else ""
         if ident:
-            digest = hash(json.dumps(item, sort_keys=True))
-            first = self.seen.setdefault(f"{kind}/{ident}", (source, digest))
-            if first[0] != source:  # the same id twice: a copy is harmless, two versions are not
-                if first[1] == digest:
+            first = self.seen.setdefault(f"{kind}/{ident}", (source, hash(text)))
+            if first[0] != source:  # the same id twice: a copy is harmless, two versions of a resource read are not
+                if first[1] == hash(text):
                     return RecordLoadError(f"{kind}/{ident} again, the same (first at {first[0]}); read once")
+                if kind not in READ_TYPES:
+                    return RecordLoadError(f"{kind}/{ident} again, not the same as at {first[0]}; not read")
                 return self.lose(source, f"{kind}/{ident} again, not the same as at {first[0]}; which one holds "
                                          "cannot be told")
         if kind in ("Patient", "Medication") and not ident:
             return RecordLoadError(f"a {kind} without an id: nothing can refer to it; give its id")
+        if kind == "Medication" and AXSPA_MARK in json.dumps(item):  # (it reaches a Bundle only if referred to)
+            return self.lose(source, "an axspa-kg extension on a Medication: outcomes and doses belong on the "
+                                     "MedicationStatement")
         if kind == "Patient":
             self.patients[str(ident)] = (source, item)
             for identifier in item.get("identifier") if isinstance(item.get("identifier"), list) else []:
@@ -148,14 +190,17 @@ class _Export:
         # a type the reader does not read is only counted in its patient's warnings: its type is
         # all that is kept (an export's Claims and Encounters would take most of the memory),
         # unless it carries an axspa-kg extension, which the reader then refuses with its patient
-        kept = item if kind in READ_TYPES or EXTENSION in json.dumps(item) else self.stubs.setdefault(
+        kept = item if kind in READ_TYPES or AXSPA_MARK in text else self.stubs.setdefault(
             kind, {"resourceType": kind})
+        identifier = identifier_of(item)
         if (patient := patient_of(item)) is not None:
             self.by_patient.setdefault(patient, []).append((source, kept))
-        elif (identifier := identifier_of(item)) is not None:
+            if identifier is not None:  # (both given: they must name the same patient, checked at the end)
+                self.both.append((source, patient, identifier))
+        elif identifier is not None:
             self.by_identifier.append((source, kept, identifier))
-        elif kind in READ_TYPES:  # a condition or course of somebody: whose, nobody knows
-            return self.lose(source, f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} whose subject names no patient "
+        elif kind in READ_TYPES and not about_other(item):  # a condition or course of somebody: whose, nobody knows
+            return self.lose(source, f"{_a(kind)} whose subject names no patient "
                                      "of the export (give Patient/<id>, or an identifier of the Patient)")
         else:
             self.unplaced.setdefault(kind, []).append(source)
@@ -165,14 +210,22 @@ class _Export:
         """Each patient's Bundle (or why none), then the resources that could not be placed."""
         for source, resource, (system, value) in self.by_identifier:
             patients = self.identifiers.get((system, value), set())
-            named = f"{system or '(no system)'}|{value}"
             if len(patients) == 1:
                 self.by_patient.setdefault(next(iter(patients)), []).append((source, resource))
-            elif patients:  # two Patients hold it: whose it is cannot be told
-                self.lost.append(f"{source} (the identifier {named}, which the Patients {', '.join(sorted(patients))} "
-                                 "all hold)")
-            else:  # held by no Patient (perhaps under another system): anyone's
-                self.lost.append(f"{source} (the identifier {named}, which no Patient of the export holds)")
+                continue
+            named = f"{system or '(no system)'}|{value}"
+            why = (f"the identifier {named}, which the Patients {', '.join(sorted(patients))} all hold" if patients
+                   else f"the identifier {named}, which no Patient of the export holds" + self.near(value))
+            if resource["resourceType"] in READ_TYPES:  # a condition or course of somebody: whose, nobody knows
+                yield source, self.lose(source, f"its subject names {why}")
+            else:
+                yield source, RecordLoadError(f"not read: {_a(resource['resourceType'])} whose subject names {why}")
+        for source, patient, (system, value) in self.both:
+            holders = self.identifiers.get((system, value), set())
+            if holders and patient not in holders:  # the reference and the identifier name two patients
+                yield source, self.lose(source, f"its subject names Patient/{patient} by reference but "
+                                                f"{system or '(no system)'}|{value}, an identifier of "
+                                                f"{', '.join(sorted(holders))}")
         for ident, (source, patient) in self.patients.items():
             resources = self.by_patient.pop(ident, [])
             if self.lost:

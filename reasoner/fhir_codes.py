@@ -36,8 +36,8 @@ DIAGNOSES = {AX.ankylosing_spondylitis: "AS", AX.nr_axspa: "nr-axSpA", AX.axial_
 # the guidelines' NSAID and glucocorticoid courses are systemic ones. Not "liquid gel" capsules, not
 # "sub-cutaneous"; Epic abbreviates "EX CREA" (external cream), "TD PTCH" or "TD PT24", "OP SUSP" or
 # "ophth susp" (ophthalmic). An injection into the eye (intravitreal, intraocular) is local too, and
-# drops or an injection followed by an eye ("1 drop right eye", "injection (left eye)"); an eye
-# merely named is not ("prednisone 40 mg tablet, uveitis of both eyes" is a course).
+# so are drops or an injection named with the eye (EYE_FORM); an eye merely named is not
+# ("prednisone 40 mg tablet, uveitis of both eyes" is a course).
 # Suppositories are not listed: an NSAID's is a systemic course; a glucocorticoid's (for proctitis,
 # as its enemas and foams are) is local by RECTAL_FORM.
 LOCAL_FORM = re.compile(
@@ -46,9 +46,14 @@ LOCAL_FORM = re.compile(
     r"\binhal\w*|\bnasal\b|\bsprays?\b|\blotions?\b|\bfoam\b|\benemas?\b|\botic\b|\bmouthwash\b|\bshampoo\b|"
     r"\btransdermal\b|(?<!sub)(?<!sub-)\bcutaneous\b|\borabase\b|"
     r"\bophth\b|\bintravitreal\b|\bintraocular\b|\bsubconjunctival\b|"
-    r"\b(drops?|gtts?|inj|injection)\b[^.;]*\b(right|left|both)\s+eyes?\b|"
     r"\btd\s+pt\d*\b|\b(ex|td|op|ot|na|in)\s+(crea|oint|gel|ptch|susp|soln|spry|aero|lotn|foam)\b",
     re.IGNORECASE)
+# Drops or an injection named with the eye they go into ("1 drop right eye", "1 gtt OD",
+# "injection (left eye)"), unless a systemic route is written too ("IV injection ... left eye").
+EYE_FORM = re.compile(r"\b(drops?|gtts?|inj|injection)\b[^.;]{0,40}\b(right|left|both)\s+eyes?\b|\bgtts?\s+o[dsu]\b",
+                      re.IGNORECASE)
+SYSTEMIC_ROUTE = re.compile(r"\b(iv|im|intravenous\w*|intramuscular\w*|oral\w*|po|tablets?|tabs?|capsules?)\b",
+                            re.IGNORECASE)
 RECTAL_FORM = re.compile(r"\bsuppositor(y|ies)\b|\brectal\b|\b(pr|re)\s+supp\b", re.IGNORECASE)
 
 

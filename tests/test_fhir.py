@@ -628,6 +628,10 @@ def test_a_status_of_the_wrong_json_type_is_refused(reasoner, resource) -> None:
     # second review of session 25: an eye named in an indication is no eye form
     ("prednisone 40 mg tablet, uveitis of both eyes", None, DRUG.prednisone),
     ("prednisone 5 mg tablet (left eye pain)", None, DRUG.prednisone),
+    # third review: a systemic route written beside an eye
+    ("methylprednisolone 1 g IV injection daily x3 for scleritis, left eye", None, DRUG.methylprednisolone),
+    ("diclofenac 75 mg IM injection, pain left eye", None, DRUG.diclofenac),
+    ("prednisone 60 mg tablet, taper: drop 10 mg weekly, uveitis both eyes", None, DRUG.prednisone),
     ("diclofenac 100 mg suppository", None, DRUG.diclofenac),
     ("indomethacin 100 MG", "Rectal route", DRUG.indomethacin),
 ])
@@ -653,7 +657,7 @@ def test_depo_medrol_beside_its_base_ingredients_code(reasoner) -> None:
     ("triamcinolone acetonide 40 MG/ML Injectable Suspension", "Intravitreal route"),
     # re-review N7: drops or an injection named with the eye they go into
     ("prednisolone acetate 1% 1 drop right eye 4x daily", None), ("prednisolone 1% drops right eye", None),
-    ("Kenalog-40 injection (right eye)", None),
+    ("Kenalog-40 injection (right eye)", None), ("prednisolone 1% susp, 1 gtt OD q2h", None),
     # a glucocorticoid's suppository is for proctitis, as its enemas and foams are (an NSAID's is a course)
     ("prednisolone 20 mg suppository", None), ("prednisolone 5 MG", "Rectal route"),
 ])
@@ -1066,7 +1070,9 @@ OUTCOME = {"url": EXT + "treatment-outcome", "valueCode": "primary_nonresponse"}
                   r"not an Encounter"),
     ("misspelt on an Observation", r"entry\[4\]\.extension\[1\]: 'https://w3id\.org/axspa-kg/fhir/StructureDefinition/"
                                    r"treatment-outcomes' is no axspa-kg extension"),
-    ("url not text", r"entry\[4\]\.extension\[1\]\.url: expected text, got a number"),
+    ("http on an Encounter", r"entry\[4\]\.extension\[1\]: 'http://w3id\.org/axspa-kg/fhir/StructureDefinition/"
+                             r"treatment-outcome' is no axspa-kg extension"),
+    ("an object, not a list", r"entry\[3\]\.medicationCodeableConcept\.extension: expected a list, got an object"),
 ])
 def test_an_outcome_anywhere_but_on_its_statement_is_refused(reasoner, place: str, message: str) -> None:
     """Re-review of session 25, N5 and N10: an outcome on a Medication, a contained Medication, an
@@ -1086,11 +1092,28 @@ def test_an_outcome_anywhere_but_on_its_statement_is_refused(reasoner, place: st
                                    "extension": [OUTCOME]}]
     elif place == "element":
         statement["medicationCodeableConcept"]["extension"] = [OUTCOME]
+    elif place == "an object, not a list":
+        statement["medicationCodeableConcept"]["extension"] = OUTCOME
     else:
-        kind = "Encounter" if place == "Encounter" else "Observation"
-        url = {"Encounter": OUTCOME["url"], "url not text": 5}.get(place, OUTCOME["url"] + "s")
+        kind = "Observation" if place.startswith("misspelt") else "Encounter"
+        url = {"Encounter": OUTCOME["url"], "http on an Encounter": OUTCOME["url"].replace("https:", "http:")}.get(
+            place, OUTCOME["url"] + "s")
         document["entry"].append({"resource": {"resourceType": kind, "status": "final", "subject": {
             "reference": "Patient/fhir-test"}, "code": coded(LOINC, "1988-5"), "extension": [
                 {"url": url, "valueCode": "primary_nonresponse"}]}})
     with pytest.raises(RecordLoadError, match=message):
         load(reasoner, document)
+
+
+
+def test_a_misspelt_resource_type_is_refused(reasoner) -> None:
+    """Third review of session 25: a Crohn's disease under resourceType 'Conditon' was summed up as
+    a resource of another type, and secukinumab recommended."""
+    crohn = condition(coded(SNOMED, "34000006"))
+    crohn["resourceType"] = "Conditon"
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.resource\.resourceType: 'Conditon' is no resource type "
+                                              r"axspa-kg reads; 'Condition', as FHIR spells it\?"):
+        load(reasoner, bundle(crohn))
+    encounter = {"resourceType": "Encounter", "status": "finished", "subject": {"reference": "Patient/fhir-test"},
+                 "extension": [{"url": "http://hospital.example/fhir/axspa-kg-export/batch", "valueString": "7"}]}
+    assert load(reasoner, bundle(encounter)).fhir is not None  # another site's URL holding 'axspa-kg' is theirs

@@ -130,10 +130,22 @@ def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path)
         + json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody/_history/2"}}) + "\n"
         + json.dumps(encounter) + "\n" + json.dumps(encounter) + "\n")
     (folder / "Practitioner.ndjson").write_text(
-        "".join(json.dumps({"resourceType": "Practitioner", "id": f"dr{i}"}) + "\n" for i in range(3)))
+        "".join(json.dumps({"resourceType": "Practitioner", "id": f"dr{i}"}) + "\n" for i in range(3))
+        + json.dumps({"resourceType": "Practitioner", "id": "dr0", "active": True}) + "\n")
+    # third review: no patient's advice depends on these, so they stop nothing
+    (folder / "Other.ndjson").write_text(
+        json.dumps({"resourceType": "Observation", "status": "final", "subject": {"reference": "Location/ward9"},
+                    "code": {"text": "room temperature"}}) + "\n"
+        + json.dumps({"resourceType": "Encounter", "subject": {"identifier": {"value": "none-such"}}}) + "\n"
+        + json.dumps({"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational",
+                                                                      "diagnostics": "export complete"}]}) + "\n")
     lines, rejects, summary = run(reasoner, [folder])
     said = {r["source"].rsplit("/", 1)[1]: (r["patient"], r["validation"][0]["message"]) for r in rejects}
-    assert len(lines) == 2 and summary.rejected == len(rejects) == 5, said
+    assert len(lines) == 2 and summary.rejected == len(rejects) == 9, said
+    assert said["Practitioner.ndjson:4"][1].endswith("not read")
+    assert said["Other.ndjson:1"][1].startswith("not read: 1 Observation resource (first at ")
+    assert said["Other.ndjson:2"][1].startswith("not read: an Encounter whose subject names the identifier")
+    assert said["Other.ndjson:3"][1] == "not read: the export server's note (export complete)"
     assert said["Patient.ndjson:3"][1].startswith("a Patient without an id")
     assert said["Patient.ndjson:4"] == (f"https://w3id.org/axspa-kg/record/{pid}", f"Patient/{pid} again, the same "
                                         f"(first at {folder}/Patient.ndjson:1); read once")
@@ -153,7 +165,9 @@ def _failed_upadacitinib(pid: str) -> dict[str, Any]:
 
 
 LOSSES = ["broken line", "damaged gzip", "empty file", "urn:uuid subject", "no resourceType", "a Bundle line",
-          "an id not text", "two versions", "identifier of no Patient", "identifier of two Patients"]
+          "an id not text", "two versions", "identifier of no Patient", "identifier of two Patients",
+          "misspelt resourceType", "an error from the server", "reference and identifier disagree",
+          "an outcome on a Medication nothing refers to"]
 
 
 @pytest.mark.parametrize("loss", LOSSES)
@@ -183,6 +197,23 @@ def test_a_line_that_may_be_anyones_stops_every_patient(reasoner, tmp_path: Path
         late.write_text(json.dumps({**failed, "id": 7}) + "\n")
     elif loss == "two versions":
         late.write_text(json.dumps(failed) + "\n" + json.dumps({**failed, "status": "active"}) + "\n")
+    elif loss == "misspelt resourceType":
+        late.write_text(json.dumps({**failed, "resourceType": "MedicationStatment"}) + "\n")
+    elif loss == "an error from the server":
+        late.write_text(json.dumps({"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "processing", "diagnostics": "MedicationStatement 88 could not be read"}]})
+            + "\n")
+    elif loss == "an outcome on a Medication nothing refers to":
+        late.write_text(json.dumps({"resourceType": "Medication", "id": "m9", "code": {"text": "Rinvoq"},
+                                    "extension": failed["extension"]}) + "\n")
+    elif loss == "reference and identifier disagree":
+        second_id = second["entry"][0]["resource"]["id"]
+        patients = [json.loads(x) for x in (folder / "Patient.ndjson").read_text().splitlines()]
+        for patient in patients:
+            patient["identifier"] = [{"system": "urn:mrn", "value": patient["id"]}]
+        (folder / "Patient.ndjson").write_text("".join(json.dumps(p) + "\n" for p in patients))
+        failed["subject"] = {"reference": f"Patient/{pid}", "identifier": {"system": "urn:mrn", "value": second_id}}
+        late.write_text(json.dumps(failed) + "\n")
     else:
         if loss == "urn:uuid subject":
             failed["subject"] = {"reference": "urn:uuid:0f3c"}
