@@ -135,7 +135,8 @@ def _json_lines(path: Path) -> Iterator[tuple[str, object]]:
                 number += 1
                 source = f"{path}:{number}"
                 try:
-                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark starts no record
+                    # (a byte-order mark starts no record: files joined by a Windows tool hold one inside)
+                    line = raw.decode("utf-8").removeprefix("\ufeff")
                 except UnicodeDecodeError as exc:
                     yield source, RecordLoadError(f"not UTF-8 text ({exc.reason} at byte {exc.start})")
                     continue
@@ -400,6 +401,10 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
     for source, record in items:
         if isinstance(record, Exception):
             entries.append(_load_error(source, str(record), record))
+            continue
+        if isinstance(record, dict) and "transactionTime" in record and isinstance(record.get("output"), list):
+            entries.append(_load_error(source, "a FHIR Bulk Data manifest, not a record: the export's .ndjson files "
+                                               "are what is read (its error files too: an error stops the export)"))
             continue
         # (a JSON line in node form names its patient in a node of its @graph)
         if isinstance(record, dict) and (patient_without_id(record) if is_fhir(record) else record.get(

@@ -584,8 +584,9 @@ class _Reader:
             codings, text = [], shown if isinstance(shown, str) else None
             target = reference.get("reference") if isinstance(reference, dict) else None
             if text is None and live and isinstance(target, str):  # nothing says what it is: it may be a biologic
+                missing = referenced_id(target, "Medication")
                 return path, kind, f"{target!r} (a Medication {self.whole} does not hold, which may be such a drug)", (
-                    target)
+                    f"Medication/{missing}" if missing else target)
         try:
             name = self.drug_name(codings, text, f"{path}.medication", [])[0]
         except RecordLoadError:  # codes and text naming two drugs: said by name
@@ -786,11 +787,11 @@ def _as_written(name: str, text: str | None) -> str:
 
 
 def _events(items: list[tuple[str, str]]) -> str:
-    """'a MedicationRequest', 'MedicationRequests', or the kinds together, for refused orders."""
-    kinds = sorted({kind for _, kind in items})
-    if len(items) == 1:
-        return f"a {kinds[0]}"
-    return f"{kinds[0]}s" if len(kinds) == 1 else " and ".join(f"{kind}s" for kind in kinds)
+    """'a MedicationRequest', '2 MedicationRequests and a MedicationDispense': refused orders, by type."""
+    counts: dict[str, int] = {}
+    for _, kind in items:
+        counts[kind] = counts.get(kind, 0) + 1
+    return " and ".join(f"a {kind}" if n == 1 else f"{n} {kind}s" for kind, n in counts.items())
 
 
 def bundle_to_record(bundle: dict[str, Any], index: CodeIndex, drugs: DrugNames,

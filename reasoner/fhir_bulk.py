@@ -162,10 +162,11 @@ class _Export:
         if ident is not None and not isinstance(ident, str):
             return self.lose(source, f"id: expected text, got {json_kind(ident)} ({ident!r})")
         text = json.dumps(item, sort_keys=True) if ident or kind not in READ_TYPES else ""
-        if ident:
-            first = self.seen.setdefault(f"{kind}/{ident}", (source, hash(text)))
+        if ident:  # (its meta, lastUpdated and all, is not what it says)
+            digest = hash(json.dumps({k: v for k, v in item.items() if k != "meta"}, sort_keys=True))
+            first = self.seen.setdefault(f"{kind}/{ident}", (source, digest))
             if first[0] != source:  # the same id twice: a copy is harmless, two versions of a resource read are not
-                if first[1] == hash(text):
+                if first[1] == digest:
                     return RecordLoadError(f"{kind}/{ident} again, the same (first at {first[0]}); read once")
                 if kind not in READ_TYPES:
                     return RecordLoadError(f"{kind}/{ident} again, not the same as at {first[0]}; not read")

@@ -723,7 +723,7 @@ def test_orders_administrations_and_dispenses(reasoner) -> None:
     missing = order("x")
     missing.pop("medicationCodeableConcept")
     missing["medicationReference"] = {"reference": "Medication/gone"}
-    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\]: MedicationRequests of 'Simponi' "
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\]: 2 MedicationRequests of 'Simponi' "
                                               r"\(golimumab\); "
                                               r"entry\[5\]: a MedicationRequest of 'Medication/gone' \(a Medication "
                                               r"the Bundle does not hold, which may be such a drug\), drugs no "):
@@ -731,8 +731,8 @@ def test_orders_administrations_and_dispenses(reasoner) -> None:
     # re-review N9: grouped by the drug, whatever name, code or resource type gives it
     coded_order = order("x")
     coded_order["medicationCodeableConcept"] = coded(RXNORM, "2196092")
-    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\], entry\[5\]: MedicationDispenses and "
-                                              r"MedicationRequests of 'Rinvoq' \(upadacitinib\), a drug no "):
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\], entry\[4\], entry\[5\]: 2 MedicationRequests and "
+                                              r"a MedicationDispense of 'Rinvoq' \(upadacitinib\), a drug no "):
         load(reasoner, bundle(order("Rinvoq 15 mg"), coded_order, order("RINVOQ", "MedicationDispense")))
 
 

@@ -128,7 +128,7 @@ def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path)
     (folder / "Encounter.ndjson").write_text(
         json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody"}}) + "\n"
         + json.dumps({"resourceType": "Encounter", "subject": {"reference": "Patient/nobody/_history/2"}}) + "\n"
-        + json.dumps(encounter) + "\n" + json.dumps(encounter) + "\n")
+        + json.dumps(encounter) + "\n" + json.dumps({**encounter, "meta": {"lastUpdated": "2026-12-01"}}) + "\n")
     (folder / "Practitioner.ndjson").write_text(
         "".join(json.dumps({"resourceType": "Practitioner", "id": f"dr{i}"}) + "\n" for i in range(3))
         + json.dumps({"resourceType": "Practitioner", "id": "dr0", "active": True}) + "\n")
@@ -136,7 +136,8 @@ def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path)
     (folder / "Other.ndjson").write_text(
         json.dumps({"resourceType": "Observation", "status": "final", "subject": {"reference": "Location/ward9"},
                     "code": {"text": "room temperature"}}) + "\n"
-        + json.dumps({"resourceType": "Encounter", "subject": {"identifier": {"value": "none-such"}}}) + "\n"
+        + "\ufeff" + json.dumps({"resourceType": "Encounter", "subject": {"identifier": {"value": "none-such"}}})
+        + "\n"
         + json.dumps({"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational",
                                                                       "diagnostics": "export complete"}]}) + "\n")
     lines, rejects, summary = run(reasoner, [folder])
@@ -286,3 +287,13 @@ def test_an_exports_patient_with_two_diagnoses_is_told_in_the_exports_terms(reas
     _, [reject], _ = run(reasoner, [tmp_path / "export"])
     assert reject["validation"][0]["message"].startswith(
         f"{tmp_path / 'export' / 'Patient.ndjson'}:1: the export gives two diagnoses, ")
+
+
+
+def test_a_manifest_beside_the_export_is_said_to_be_one(reasoner, tmp_path: Path) -> None:
+    export([to_bundle(RECORDS[0][1])], tmp_path / "export")
+    (tmp_path / "export" / "manifest.json").write_text(json.dumps({
+        "transactionTime": "2026-12-01T00:00:00Z", "request": "https://ehr.example/fhir/$export",
+        "output": [{"type": "Patient", "url": "https://ehr.example/files/Patient.ndjson"}], "error": []}))
+    lines, [reject], _ = run(reasoner, [tmp_path / "export"])
+    assert len(lines) == 1 and reject["validation"][0]["message"].startswith("a FHIR Bulk Data manifest, not a record")
