@@ -125,7 +125,7 @@ def _open_bytes(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
 
 
-def _json_lines(path: Path) -> Iterator[tuple[str, object]]:
+def _json_lines(path: Path, each: str = "a record") -> Iterator[tuple[str, object]]:
     """One record a line; a line that is not UTF-8, not JSON or not an object is rejected by its
     line number and the rest of the file is read."""
     number = 0
@@ -150,7 +150,7 @@ def _json_lines(path: Path) -> Iterator[tuple[str, object]]:
                 if isinstance(item, dict):
                     yield source, item
                 else:
-                    yield source, RecordLoadError("each line must be one JSON object (a record)")
+                    yield source, RecordLoadError(f"each line must be one JSON object ({each})")
 
 
 def records_in(path: Path) -> Iterator[tuple[str, object]]:
@@ -466,7 +466,7 @@ def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
     is an error item."""
     found = False
     try:
-        for item in _json_lines(path):
+        for item in _json_lines(path, "a FHIR resource"):
             found = True
             yield item
     except (OSError, EOFError) as exc:  # unreadable, or a damaged .gz

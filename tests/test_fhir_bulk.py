@@ -166,7 +166,7 @@ def _failed_upadacitinib(pid: str) -> dict[str, Any]:
 
 
 LOSSES = ["broken line", "damaged gzip", "empty file", "urn:uuid subject", "no resourceType", "a Bundle line",
-          "an id not text", "two versions", "identifier of no Patient", "identifier of two Patients",
+          "an id not text", "an array line", "two versions", "identifier of no Patient", "identifier of two Patients",
           "misspelt resourceType", "an error from the server", "reference and identifier disagree",
           "an outcome on a Medication nothing refers to"]
 
@@ -194,6 +194,8 @@ def test_a_line_that_may_be_anyones_stops_every_patient(reasoner, tmp_path: Path
         late.write_text(json.dumps({**failed, "resourceType": None}) + "\n")
     elif loss == "a Bundle line":
         late.write_text(json.dumps({"resourceType": "Bundle", "entry": [{"resource": failed}]}) + "\n")
+    elif loss == "an array line":
+        late.write_text(json.dumps([failed]) + "\n")
     elif loss == "an id not text":
         late.write_text(json.dumps({**failed, "id": 7}) + "\n")
     elif loss == "two versions":
@@ -230,6 +232,8 @@ def test_a_line_that_may_be_anyones_stops_every_patient(reasoner, tmp_path: Path
     assert not lines
     stopped = [r for r in rejects if r["validation"][0]["message"].startswith("not advised: the export has lines")]
     assert len(stopped) == 2 and all("Late.ndjson" in r["validation"][0]["message"] for r in stopped)
+    if loss == "an array line":
+        assert "each line must be one JSON object (a FHIR resource)" in stopped[0]["validation"][0]["message"]
     assert {r["patient"] for r in stopped} == {f"https://w3id.org/axspa-kg/record/{b['entry'][0]['resource']['id']}"
                                               for b in (first, second)}
 
