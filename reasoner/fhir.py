@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -79,6 +80,13 @@ if TYPE_CHECKING:  # (validate reads record, which reads this module)
 UCUM = "http://unitsofmeasure.org"
 _VERSION = re.compile(r"/_history/[^/]+$")
 _REFERENCE = re.compile(r"(?:^|/)(?P<kind>[A-Za-z]+)/(?P<id>[^/]+)(?:/_history/[^/]+)?$")
+
+
+def held_under(who: str, identifiers: Iterable[tuple[str | None, str]], value: str | None) -> str:
+    """" (<who> holds <value> under urn:mrn and no system)": where an identifier's value is held
+    under other systems than the one a subject gives, said; else nothing."""
+    systems = sorted(s or "no system" for s, v in identifiers if v == value)
+    return f" ({who} holds {value} under {' and '.join(systems)})" if systems else ""
 
 
 def referenced_kind(reference: object) -> str | None:
@@ -398,8 +406,7 @@ class _Reader:
         value = as_text(identifier.get("value"), f"{path}.subject.identifier.value")
         if value and (system, value) in self.identifiers:
             return
-        systems = sorted(s or "no system" for s, v in self.identifiers if v == value)  # held under another system
-        other = f" (the Patient holds {value} under {' and '.join(systems)})" if systems else ""
+        other = held_under("the Patient", self.identifiers, value)
         raise RecordLoadError(f"{path}.subject.identifier: {system or '(no system)'}|{value} is none of the "
                               f"Bundle's Patient's identifiers{other}; refer to the patient as {patient}")
 

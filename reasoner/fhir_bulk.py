@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import RecordLoadError, json_kind
-from .fhir import READ_TYPES, misspelt_type, referenced_id, referenced_kind
+from .fhir import READ_TYPES, held_under, misspelt_type, referenced_id, referenced_kind
 from .fhir_elements import AXSPA_MARK
 
 # The references a resource names its patient by: Condition, MedicationStatement, Observation,
@@ -121,11 +121,6 @@ class _Export:
         self.unplaced: dict[str, list[str]] = {}  # resource type -> lines of those about no patient
         self.stubs: dict[str, dict[str, Any]] = {}  # resource type -> what stands for one not read
         self.both: list[tuple[str, str, tuple[str | None, str]]] = []  # subjects by reference and identifier
-
-    def near(self, value: str) -> str:
-        """Where the export's Patients hold an identifier's value under another system, said."""
-        systems = sorted(s or "no system" for s, v in self.identifiers if v == value)
-        return f" (a Patient holds {value} under {' and '.join(systems)})" if systems else ""
 
     def lose(self, source: str, why: str) -> RecordLoadError:
         """A line that may have held any patient's resource: no patient of the export is advised."""
@@ -216,7 +211,8 @@ class _Export:
                 continue
             named = f"{system or '(no system)'}|{value}"
             why = (f"the identifier {named}, which the Patients {', '.join(sorted(patients))} all hold" if patients
-                   else f"the identifier {named}, which no Patient of the export holds" + self.near(value))
+                   else f"the identifier {named}, which no Patient of the export holds"
+                   + held_under("a Patient", self.identifiers, value))
             if resource["resourceType"] in READ_TYPES:  # a condition or course of somebody: whose, nobody knows
                 yield source, self.lose(source, f"its subject names {why}")
             else:
