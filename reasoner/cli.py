@@ -400,9 +400,9 @@ def _cohort(args: argparse.Namespace) -> int:
         print(f"axspa cohort: {len(skipped)} file(s) in the input folders were not read, their suffix being no "
               f"record format (or the link pointing nowhere): {shown}; name a file directly to have it read "
               "(and rejected if it holds no record)", file=sys.stderr)
-    if summary.rejected and not args.rejects:
-        print("axspa cohort: rejected patients were not written anywhere; use --rejects FILE to keep them",
-              file=sys.stderr)
+    if (summary.rejected or summary.lines_rejected) and not args.rejects:
+        print("axspa cohort: rejected patients (and export lines) were not written anywhere; use --rejects FILE "
+              "to keep them", file=sys.stderr)
     return EXIT_OK
 
 

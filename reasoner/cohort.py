@@ -28,7 +28,7 @@ from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError, json_kind
 from .fhir import bundle_patient_id, is_fhir, patient_without_id
-from .fhir_bulk import bulk_bundles
+from .fhir_bulk import bulk_bundles, is_manifest
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -75,10 +75,13 @@ class Summary:
     with_advice: int = 0
     seconds: float = 0.0
     rejects: list[Reject] = field(default_factory=list)
+    # lines of a Bulk Data export rejected that are no patient (in `rejects`, not in `rejected`)
+    lines_rejected: int = 0
 
     def text(self) -> str:
+        lines = f", export lines rejected {self.lines_rejected}" if self.lines_rejected else ""
         return (f"patients read {self.read}, valid {self.valid}, rejected {self.rejected}, "
-                f"with advice {self.with_advice}, {self.seconds:.1f} s")
+                f"with advice {self.with_advice}{lines}, {self.seconds:.1f} s")
 
 
 def input_files(inputs: Iterable[Path]) -> Iterator[Path]:
@@ -176,7 +179,7 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
             yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
     if suffix == ".ndjson":  # a file of a Bulk Data export, read alone (_all_records reads an export's together)
-        yield from bulk_bundles(_resource_lines(path))
+        yield from _export_records([path], [])
         return
     if suffix not in RECORD_SUFFIXES:
         yield str(path), RecordLoadError(f"unknown file type {suffix or path.name!r}; use .jsonl, .ndjson, "
@@ -284,18 +287,21 @@ class Entry:
     # The patient a record that could not be read names by its id: said in the rejects only (the
     # record takes no part in the duplicate checks, which compare records read).
     named: str | None = None
+    # A line (or file) of a Bulk Data export that is no patient (a copy, a server note ...): the
+    # summary counts it apart from the patients read.
+    line: bool = False
 
 
 def _load_error(source: str, message: str, record: object = None) -> Entry:
     """A record that could not be read (or the error reading it), with its patient where its id
     names one (an export's errors about one patient carry its id: fhir_bulk.about)."""
-    named = None
+    named, line = None, False
     if isinstance(record, Exception):
-        named = patient_iri(getattr(record, "patient_id", None))
+        named, line = patient_iri(getattr(record, "patient_id", None)), getattr(record, "line", False)
     elif isinstance(record, dict):
         named = patient_iri(bundle_patient_id(record) if is_fhir(record) else record.get("id", record.get("@id")))
     return Entry(source, None, [{"severity": "violation", "path": "record", "value": None, "message": message}],
-                 named=named)
+                 named=named, line=line)
 
 
 def _duplicate(source: str, patient: str) -> Entry:
@@ -402,9 +408,9 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         if isinstance(record, Exception):
             entries.append(_load_error(source, str(record), record))
             continue
-        if isinstance(record, dict) and "transactionTime" in record and isinstance(record.get("output"), list):
+        if is_manifest(record):  # (given with no .ndjson file; beside an export's files, it is checked against them)
             entries.append(_load_error(source, "a FHIR Bulk Data manifest, not a record: the export's .ndjson files "
-                                               "are what is read (its error files too: an error stops the export)"))
+                                               "are what is read (with the manifest, which is checked against them)"))
             continue
         # (a JSON line in node form names its patient in a node of its @graph)
         if isinstance(record, dict) and (patient_without_id(record) if is_fhir(record) else record.get(
@@ -477,19 +483,56 @@ def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
                                          "without resources, so this one may be a download cut short")
 
 
+# A Bulk Data manifest lists files by URL: a manifest of 100,000 files is a few MB. A larger .json
+# file is read as a record without being looked at first.
+MANIFEST_MAX_BYTES = 64 * 2**20
+
+
+def _manifest(path: Path) -> dict[str, Any] | None:
+    """The Bulk Data manifest a .json file holds, or None (a record, or unreadable: read as a record
+    is, and said there)."""
+    if format_suffix(path) != ".json":
+        return None
+    try:
+        with _open_bytes(path) as handle:
+            text = handle.read(MANIFEST_MAX_BYTES + 1)
+    except (OSError, EOFError):
+        return None
+    if len(text) > MANIFEST_MAX_BYTES or b'"transactionTime"' not in text:
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if is_manifest(document) else None
+
+
+def _export_records(export: list[Path], manifests: list[tuple[str, dict[str, Any]]]
+                    ) -> Iterator[tuple[str, object]]:
+    """The patients of a Bulk Data export (its .ndjson files), checked against its manifests."""
+    names = [path.name.removesuffix(".gz") if path.suffix.lower() == ".gz" else path.name for path in export]
+    yield from bulk_bundles((item for part in export for item in _resource_lines(part)), manifests, names)
+
+
 def _all_records(inputs: Iterable[Path]) -> Iterator[tuple[str, object]]:
     """Every record of the inputs, in order. The .ndjson files are one Bulk Data export, read
-    together where the first of them stands: a patient's resources may lie in any of them."""
+    together where the first of them stands: a patient's resources may lie in any of them. A Bulk
+    Data manifest among the inputs is checked against the export's files, not read as a record."""
     files = list(input_files(inputs))
     # (a file named twice, or as itself and inside a folder, is one file of the export)
     export = list({path.resolve(): path for path in files if format_suffix(path) == ".ndjson"}.values())
+    others = list({path.resolve(): path for path in files if format_suffix(path) != ".ndjson"}.values())
+    manifests = {path.resolve(): (str(path), found) for path in others
+                 if export and (found := _manifest(path)) is not None}
     read = False
     for path in files:
+        if path.resolve() in manifests:
+            continue
         if format_suffix(path) != ".ndjson":
             yield from records_in(path)
         elif not read:
             read = True
-            yield from bulk_bundles(item for part in export for item in _resource_lines(part))
+            yield from _export_records(export, list(manifests.values()))
 
 
 def _batches(inputs: Iterable[Path], size: int) -> Iterator[list[tuple[str, object]]]:
@@ -689,7 +732,7 @@ class CohortRunner:
                 self.sink.clear(graph_name)
             self.sink.add(self.reasoner.full_kb, KB_GRAPH)
         for items, batch in self._results(inputs, fmt):
-            summary.read += len(items)
+            summary.read += sum(not entry.line for entry in batch.entries)
             written: list[str] = []
             clashes = self._clashes(batch, seen, owners)
             if self.sink is not None or self.kept_on_server:
@@ -710,7 +753,10 @@ class CohortRunner:
                     seen.add(entry.patient)
                 if entry.rejected is not None:
                     item = Reject(entry.source, entry.patient or entry.named, entry.rejected)
-                    summary.rejected += 1
+                    if entry.line:
+                        summary.lines_rejected += 1
+                    else:
+                        summary.rejected += 1
                     summary.rejects.append(item)
                     if rejects is not None:
                         rejects.write(json.dumps(item.as_dict(), ensure_ascii=False) + "\n")

@@ -21,6 +21,9 @@ Medication without an id, the resources of a patient the export has no Patient l
 reject a patient), resources about something else (a Location's Observation), resources of other
 types about no patient it can place (Practitioner, Organization ...), the server's notes.
 
+A Bulk Data manifest given with the files (the server's list of them) is checked against them:
+an export its manifest shows to be partial stops every patient too (`manifest_gaps`).
+
 The grouping holds the export's resources in memory until every file is read: an export does
 not promise any order, so a patient's last resource may come in the last line of the last file.
 """
@@ -28,8 +31,10 @@ not promise any order, so a patient's last resource may come in the last line of
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from .errors import RecordLoadError, json_kind
 from .fhir import READ_TYPES, held_under, misspelt_type, referenced_id, referenced_kind
@@ -40,6 +45,9 @@ from .fhir_elements import AXSPA_MARK
 _PATIENT_FIELDS = ("subject", "patient")
 # At most this many lines are named in a message about lines not read.
 _NAMED = 5
+# $export parameters that leave part of each patient's record out of the files, and what they ask for.
+_PARTIAL = {"_since": "only what changed since", "_typeFilter": "only the resources matching",
+            "_elements": "only some elements of each resource:"}
 
 
 class SourcedBundle(dict):  # type: ignore[type-arg]
@@ -54,6 +62,71 @@ def about(patient: str, message: str) -> RecordLoadError:
     error = RecordLoadError(message)
     error.patient_id = patient  # type: ignore[attr-defined]
     return error
+
+
+def line_error(error: RecordLoadError) -> RecordLoadError:
+    """Mark an error as about a line (or file) of the export, not a patient: the cohort's summary
+    counts patients, and such lines apart."""
+    error.line = True  # type: ignore[attr-defined]
+    return error
+
+
+def is_manifest(document: object) -> bool:
+    """Whether a JSON document is a Bulk Data manifest (the completed export's list of files)."""
+    return isinstance(document, dict) and "transactionTime" in document and isinstance(document.get("output"), list)
+
+
+def _file_name(url: object) -> str:
+    return urlsplit(url).path.rsplit("/", 1)[-1] if isinstance(url, str) else ""
+
+
+def _asked(manifest: dict[str, Any]) -> list[str]:
+    """What the export's request (kept in the manifest) left out of each patient's record."""
+    request = manifest.get("request")
+    query = parse_qs(urlsplit(request).query) if isinstance(request, str) else {}
+    gaps = [f"it was asked for {said} {', '.join(query[name])} ({name} in its request)"
+            for name, said in _PARTIAL.items() if name in query]
+    if "_type" in query:
+        asked = {kind.strip() for value in query["_type"] for kind in value.split(",")}
+        # (Medication is not asked of: a statement naming a Medication the export lacks is refused with its patient)
+        if left := sorted(READ_TYPES - asked - {"Medication"}):
+            gaps.append(f"it was asked for some resource types only, without {', '.join(left)} (_type in its "
+                        "request)")
+    if isinstance(manifest.get("deleted"), list) and manifest["deleted"]:
+        gaps.append("it lists deleted resources: it holds what changed since a date, not whole records")
+    return gaps
+
+
+def manifest_gaps(manifest: dict[str, Any], counted: Counter[str], given: set[str]) -> list[str]:
+    """Why the files given are not the whole export the manifest lists: an export asked for part
+    of each record (`_since`, `_typeFilter`, `_elements`, `_type` leaving out a type the reader
+    reads), or fewer resources of a type than its files hold (by their `count`, where each file of
+    the type gives one), or none of a type it lists (error files included). `counted`: the lines
+    read, by resource type; `given`: the names of the files given, to name those missing (files
+    are often saved under other names than the server's, so names are only a hint)."""
+    gaps = _asked(manifest)
+    listed: dict[str | None, list[dict[str, Any]]] = {}
+    for field in ("output", "error"):
+        items = manifest.get(field)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                kind = item.get("type")
+                kind = kind if isinstance(kind, str) else "OperationOutcome" if field == "error" else None
+                listed.setdefault(kind, []).append(item)
+    for kind, items in listed.items():
+        # (files organised by patient name no type: they are counted together)
+        read = counted[kind] if kind else sum(n for k, n in counted.items() if k != "OperationOutcome")
+        what = f"{kind} resources" if kind else "resources"
+        unseen = [name for name in map(_file_name, (i.get("url") for i in items)) if name and name not in given]
+        hint = f" (not given under these names: {_lines(unseen)})" if unseen else ""
+        files = f"{len(items)} file{'s' if len(items) > 1 else ''}"
+        counts = [i.get("count") for i in items]
+        if all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+            if read < (expected := sum(counts)):
+                gaps.append(f"it lists {expected} {what} in {files}; the files given hold {read}{hint}")
+        elif not read:
+            gaps.append(f"it lists {files} of {what}; the files given hold none{hint}")
+    return gaps
 
 
 def patient_of(resource: dict[str, Any]) -> str | None:
@@ -121,6 +194,8 @@ class _Export:
         self.unplaced: dict[str, list[str]] = {}  # resource type -> lines of those about no patient
         self.stubs: dict[str, dict[str, Any]] = {}  # resource type -> what stands for one not read
         self.both: list[tuple[str, str, tuple[str | None, str]]] = []  # subjects by reference and identifier
+        self.counted: Counter[str] = Counter()  # lines read, by resource type (checked against a manifest)
+        self.gaps: list[str] = []  # what a manifest shows the export lacks
 
     def lose(self, source: str, why: str) -> RecordLoadError:
         """A line that may have held any patient's resource: no patient of the export is advised."""
@@ -148,6 +223,7 @@ class _Export:
         if kind == "Bundle":
             return self.lose(source, "a Bundle in a Bulk Data export (.ndjson holds one resource a line); give "
                                      "Bundles one a line in a .jsonl file")
+        self.counted[kind] += 1
         if (meant := misspelt_type(kind)) is not None:
             return self.lose(source, f"resourceType {kind!r} is no resource type axspa-kg reads; {meant!r}, as FHIR "
                                      "spells it?")
@@ -214,21 +290,21 @@ class _Export:
                    else f"the identifier {named}, which no Patient of the export holds"
                    + held_under("a Patient", self.identifiers, value))
             if resource["resourceType"] in READ_TYPES:  # a condition or course of somebody: whose, nobody knows
-                yield source, self.lose(source, f"its subject names {why}")
+                yield source, line_error(self.lose(source, f"its subject names {why}"))
             else:
-                yield source, RecordLoadError(f"not read: {_a(resource['resourceType'])} whose subject names {why}")
+                yield source, line_error(RecordLoadError(
+                    f"not read: {_a(resource['resourceType'])} whose subject names {why}"))
         for source, patient, (system, value) in self.both:
             holders = self.identifiers.get((system, value), set())
             if holders and patient not in holders:  # the reference and the identifier name two patients
-                yield source, self.lose(source, f"its subject names Patient/{patient} by reference but "
-                                                f"{system or '(no system)'}|{value}, an identifier of "
-                                                f"{', '.join(sorted(holders))}")
+                yield source, line_error(self.lose(source, f"its subject names Patient/{patient} by reference but "
+                                                           f"{system or '(no system)'}|{value}, an identifier of "
+                                                           f"{', '.join(sorted(holders))}"))
+        stopped = self.stopped()
         for ident, (source, patient) in self.patients.items():
             resources = self.by_patient.pop(ident, [])
-            if self.lost:
-                yield source, about(ident, f"not advised: the export has lines that could not be read or placed "
-                                           f"({_lines(self.lost)}), and any patient's record may lack what they "
-                                           "held; mend them (each is rejected on its own line) and run again")
+            if stopped:
+                yield source, about(ident, stopped)
                 continue
             referred = [self.medications[m] for m in _medications_named(resources) if m in self.medications]
             entries = [(source, patient), *resources, *referred]
@@ -245,16 +321,30 @@ class _Export:
                 "the Patient too"))
         for kind, sources in self.unplaced.items():
             many = len(sources) > 1
-            yield sources[0], RecordLoadError(
+            yield sources[0], line_error(RecordLoadError(
                 f"not read: {len(sources)} {kind} resource{'s' if many else ''} (first at {sources[0]}) "
                 f"name{'' if many else 's'} no patient by subject or patient; axspa-kg reads each patient's "
-                "Patient, Condition, MedicationStatement, Medication and Observation resources")
+                "Patient, Condition, MedicationStatement, Medication and Observation resources"))
+
+    def stopped(self) -> str | None:
+        """Why no patient of the export is advised, if none is."""
+        why = []
+        if self.lost:
+            why.append(f"the export has lines that could not be read or placed ({_lines(self.lost)}), and any "
+                       "patient's record may lack what they held; mend them (each is rejected on its own line)")
+        if self.gaps:
+            why.append(f"the export's manifest shows the files given are not the whole export "
+                       f"({'; '.join(self.gaps)}), and any patient's record may lack part of what the server holds; "
+                       "give the whole export")
+        return f"not advised: {'; and '.join(why)} and run again" if why else None
 
 
-def bulk_bundles(lines: Iterable[tuple[str, object]]) -> Iterator[tuple[str, object]]:
+def bulk_bundles(lines: Iterable[tuple[str, object]], manifests: Sequence[tuple[str, dict[str, Any]]] = (),
+                 given: Iterable[str] = ()) -> Iterator[tuple[str, object]]:
     """(source, Bundle or error) for each patient of an export, given its lines as (file:line,
-    parsed JSON or the error reading it): first each line rejected, then the patients in the order
-    of their Patient lines, then what could not be placed with a patient."""
+    parsed JSON or the error reading it): first each line rejected, then each manifest (source,
+    manifest) that shows the export partial (`given`: the names of its files), then the patients
+    in the order of their Patient lines, then what could not be placed with a patient."""
     export = _Export()
     for source, item in lines:
         error = export.place(source, item)
@@ -262,5 +352,11 @@ def bulk_bundles(lines: Iterable[tuple[str, object]]) -> Iterator[tuple[str, obj
             named = None
             if isinstance(item, dict):
                 named = item.get("id") if item.get("resourceType") == "Patient" else patient_of(item)
-            yield source, about(named, str(error)) if isinstance(named, str) else error
+            yield source, line_error(about(named, str(error)) if isinstance(named, str) else error)
+    names = set(given)
+    for source, manifest in manifests:
+        if gaps := manifest_gaps(manifest, export.counted, names):
+            export.gaps.append(f"{source}: {'; '.join(gaps)}")
+            yield source, line_error(RecordLoadError(
+                f"a Bulk Data manifest that shows the files given are not the whole export: {'; '.join(gaps)}"))
     yield from export.results()

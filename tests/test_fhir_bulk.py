@@ -142,7 +142,11 @@ def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path)
                                                                       "diagnostics": "export complete"}]}) + "\n")
     lines, rejects, summary = run(reasoner, [folder])
     said = {r["source"].rsplit("/", 1)[1]: (r["patient"], r["validation"][0]["message"]) for r in rejects}
-    assert len(lines) == 2 and summary.rejected == len(rejects) == 9, said
+    assert len(lines) == 2 and len(rejects) == 9, said
+    # the patients: the two advised and Patient/nobody, whose Encounters have no Patient line; the
+    # rest are lines, counted apart
+    assert (summary.read, summary.rejected, summary.lines_rejected) == (3, 1, 8)
+    assert "patients read 3, valid 2, rejected 1, with advice 2, export lines rejected 8" in summary.text()
     assert said["Practitioner.ndjson:4"][1].endswith("not read")
     assert said["Other.ndjson:1"][1].startswith("not read: 1 Observation resource (first at ")
     assert said["Other.ndjson:2"][1].startswith("not read: an Encounter whose subject names the identifier")
@@ -294,10 +298,117 @@ def test_an_exports_patient_with_two_diagnoses_is_told_in_the_exports_terms(reas
 
 
 
-def test_a_manifest_beside_the_export_is_said_to_be_one(reasoner, tmp_path: Path) -> None:
-    export([to_bundle(RECORDS[0][1])], tmp_path / "export")
-    (tmp_path / "export" / "manifest.json").write_text(json.dumps({
+def _manifest(folder: Path, **changes: Any) -> dict[str, Any]:
+    """The manifest a Bulk Data server would give for the files in `folder`: one output item a
+    file, by resource type, with its count of resources, under the server's URLs."""
+    output = []
+    for path in sorted(folder.glob("*.ndjson*")):
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        output.append({"type": path.name.split(".")[0], "url": f"https://ehr.example/files/{path.name.split('.gz')[0]}",
+                       "count": len(data.splitlines())})
+    return {"transactionTime": "2026-12-01T00:00:00Z", "request": "https://ehr.example/fhir/Patient/$export",
+            "requiresAccessToken": True, "output": output, "error": [], **changes}
+
+
+def test_a_manifest_beside_the_export_is_checked_against_its_files(reasoner, tmp_path: Path) -> None:
+    """A manifest whose files are all given is used, not rejected as a record, under any file names
+    (clients save files under their own); given by name or in the folder, it changes no advice."""
+    bundles = [to_bundle(record) for _, record in RECORDS[:4]]
+    export(bundles, tmp_path / "export")
+    alone, _, _ = run(reasoner, [tmp_path / "export"])
+    manifest = _manifest(tmp_path / "export")
+    (tmp_path / "export" / "manifest.json").write_text(json.dumps(manifest))
+    lines, rejects, summary = run(reasoner, [tmp_path / "export"])
+    assert not rejects and lines == alone and summary.read == len(bundles)
+    for number, path in enumerate(sorted((tmp_path / "export").glob("*.ndjson*"))):
+        path.rename(path.with_name(f"{number + 1}.{path.name}"))
+    lines, rejects, _ = run(reasoner, sorted((tmp_path / "export").iterdir()))
+    assert not rejects and lines == alone
+
+
+def test_a_manifest_given_without_its_files_is_no_record(reasoner, tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({
         "transactionTime": "2026-12-01T00:00:00Z", "request": "https://ehr.example/fhir/$export",
         "output": [{"type": "Patient", "url": "https://ehr.example/files/Patient.ndjson"}], "error": []}))
-    lines, [reject], _ = run(reasoner, [tmp_path / "export"])
-    assert len(lines) == 1 and reject["validation"][0]["message"].startswith("a FHIR Bulk Data manifest, not a record")
+    lines, [reject], summary = run(reasoner, [tmp_path / "manifest.json"])
+    assert not lines and reject["validation"][0]["message"].startswith("a FHIR Bulk Data manifest, not a record")
+    assert summary.read == 1 and summary.rejected == 1
+
+
+def _drop(name: str) -> Any:
+    return lambda folder, manifest: (folder / name).unlink()
+
+
+def _cut(name: str) -> Any:
+    def cut(folder: Path, manifest: dict[str, Any]) -> None:
+        lines = (folder / name).read_text().splitlines(keepends=True)
+        (folder / name).write_text("".join(lines[:-1]))
+    return cut
+
+
+def _change(**changes: Any) -> Any:
+    return lambda folder, manifest: manifest.update(changes)
+
+
+def _uncounted(folder: Path, manifest: dict[str, Any]) -> None:
+    for item in manifest["output"]:
+        item.pop("count")
+    (folder / "Condition.ndjson").unlink()
+
+
+def _by_patient(folder: Path, manifest: dict[str, Any]) -> None:
+    """Files organised by patient name no type: the export's lines are counted together."""
+    for item in manifest["output"]:
+        item.pop("type")
+    manifest["outputOrganizedBy"] = "Patient"
+    _cut("MedicationStatement.ndjson")(folder, manifest)
+
+
+# What the manifest shows is missing, and a word of the message that says so.
+PARTIAL = {
+    "a file not given": (_drop("MedicationStatement.ndjson"), "the files given hold 0 (not given under these names: "
+                                                               "MedicationStatement.ndjson)"),
+    "a file cut short": (_cut("MedicationStatement.ndjson"),
+                         "MedicationStatement resources in 1 file; the files given"),
+    "a type listed without counts": (_uncounted, "it lists 1 file of Condition resources; the files given hold none"),
+    "an error file not given": (_change(error=[{"type": "OperationOutcome", "url": "https://ehr.example/err.ndjson"}]),
+                                "it lists 1 file of OperationOutcome resources; the files given hold none"),
+    "an error file with no type": (_change(error=[{"url": "https://ehr.example/err.ndjson"}]),
+                                   "OperationOutcome resources; the files given hold none"),
+    "changes since a date": (_change(request="https://ehr.example/fhir/$export?_since=2026-01-01T00:00:00Z"),
+                             "it was asked for only what changed since 2026-01-01T00:00:00Z (_since in its request)"),
+    "a type filter": (_change(request="https://ehr.example/fhir/$export?_typeFilter=MedicationStatement%3Fstatus%3Dactive"),
+                      "only the resources matching MedicationStatement?status=active (_typeFilter"),
+    "some elements only": (_change(request="https://ehr.example/fhir/$export?_elements=code"),
+                           "_elements in its request"),
+    "some types only": (_change(request="https://ehr.example/fhir/$export?_type=Patient,Condition,Observation"),
+                        "without MedicationAdministration, MedicationDispense, MedicationRequest, "
+                        "MedicationStatement (_type"),
+    "deleted resources": (_change(deleted=[{"type": "Bundle", "url": "https://ehr.example/del.ndjson"}]),
+                          "it lists deleted resources"),
+    "organised by patient, cut short": (_by_patient, "resources in 4 files; the files given hold"),
+}
+
+
+@pytest.mark.parametrize("case", list(PARTIAL))
+def test_an_export_its_manifest_shows_partial_stops_every_patient(reasoner, tmp_path: Path, case: str) -> None:
+    """An export whose manifest lists more than was given, or that was asked for part of each record,
+    may lack any patient's failed biologic or Crohn's disease: no patient of it is advised."""
+    bundles = [to_bundle(record) for _, record in RECORDS[:6]]
+    folder = tmp_path / "export"
+    export(bundles, folder)
+    manifest = _manifest(folder)
+    change, said = PARTIAL[case]
+    change(folder, manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    lines, rejects, summary = run(reasoner, [folder])
+    assert not lines and summary.valid == 0
+    [note] = [r for r in rejects if r["source"] == str(folder / "manifest.json")]
+    assert note["validation"][0]["message"].startswith("a Bulk Data manifest that shows the files given are not")
+    assert said in note["validation"][0]["message"], note
+    stopped = [r for r in rejects if r["patient"]]
+    assert len(stopped) == summary.read == summary.rejected == len(bundles)
+    for reject in stopped:
+        message = reject["validation"][0]["message"]
+        assert message.startswith("not advised: the export's manifest shows the files given are not the whole "
+                                  f"export ({folder / 'manifest.json'}: ") and said in message, message
