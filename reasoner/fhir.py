@@ -44,6 +44,7 @@ from .fhir_codes import (
     DRUG_SYSTEM,
     EYE_FORM,
     GLUCOCORTICOID,
+    JOINT_INJECTION,
     LOCAL_FORM,
     NSAID,
     RECTAL_FORM,
@@ -500,8 +501,10 @@ class _Reader:
     def drug_name(self, codings: list[Coding], text: str | None, path: str,
                   forms: list[str]) -> tuple[str | None, str, list[str]]:
         """(the name the record's `drug` field gets, what to do with it: "read", "keep" (unresolved,
-        so that validation refuses it by name), "leave" (out, with a warning) or "local", and the
-        ids of known drugs the text mentions but not as the product, for the messages).
+        so that validation refuses it by name), "leave" (out, with a warning), "local", "injected"
+        (a local injection of no depot ester the knowledge base has: out, with a warning) or "depot"
+        (read as the depot ester named, with a warning), and the ids of known drugs the text
+        mentions but not as the product, for the messages).
 
         The codes (axspa-kg drug ids, RxNorm, an ATC code only one drug carries) and texts that
         resolve as a JSON record's `drug` does, and the drugs a text names as its product
@@ -510,7 +513,9 @@ class _Reader:
         analgesic is a course of the other drug). The name kept is a text, or the brand found in
         it, before a code: a brand tells a biosimilar from its reference product and an RxNorm
         ingredient code does not. An NSAID or glucocorticoid whose text, route or form says it is
-        a local form (a gel, eye drops) is not a course. Where nothing names a known drug, the text
+        a local form (a gel, eye drops) is not a course; a systemic glucocorticoid injected into or
+        around a joint or a lesion is read as its ingredient's one depot ester, or else is not a
+        course either (JOINT_INJECTION). Where nothing names a known drug, the text
         (or code) is kept when a text names one elsewhere ("switch from etanercept"), when an ATC
         code is of a group of the knowledge base's targeted drugs or NSAIDs, or when there is no
         text to say what a code is; else it is left out."""
@@ -530,6 +535,14 @@ class _Reader:
             local = kind in (NSAID, GLUCOCORTICOID) and any(
                 LOCAL_FORM.search(t) or (EYE_FORM.search(t) and not SYSTEMIC_ROUTE.search(t))
                 or (kind == GLUCOCORTICOID and RECTAL_FORM.search(t)) for t in texts + forms)
+            # (a systemic route written as well leaves the drug as named: "IV ... intra-articular" says two things)
+            if (not local and kind == GLUCOCORTICOID and drug not in self.drugs.base_codes
+                    and any(JOINT_INJECTION.search(t) for t in texts + forms)
+                    and not any(SYSTEMIC_ROUTE.search(t) for t in texts + forms)):
+                esters = self.drugs.depot_of.get(drug, frozenset())
+                if len(esters) != 1:
+                    return named.names[drug], "injected", mentioned
+                return self.drugs.label[next(iter(esters))], "depot", mentioned
             return named.names[drug], "local" if local else "read", mentioned
         shown = texts[0] if texts else (codes + atc + [c.code for c in codings if c.code] or [None])[0]
         if shown is None:
@@ -625,6 +638,19 @@ class _Reader:
             self.leave_out(path, resource, f"{described} is a local form (a gel, drops ...); the guidelines' "
                                            "NSAID and glucocorticoid courses are systemic ones")
             return
+        if action == "injected":
+            depots = " or ".join(sorted(self.drugs.label.get(d, str(d)) for d in self.drugs.base_codes
+                                        if self.drugs.kind.get(d) == GLUCOCORTICOID))
+            self.leave_out(path, resource, f"{described} is injected into or around a joint or a lesion, and the "
+                                           "knowledge base has no depot form of it (its local glucocorticoids: "
+                                           f"{depots}); if one of those was injected, name it")
+            return
+        if action == "depot":  # (the base ingredient named, given as its depot ester is)
+            self.left_out.append((path, described, f"read as a course of {name}: it is injected into or around a "
+                                                   "joint or a lesion, a route the knowledge base gives to that "
+                                                   "depot ester of the ingredient named, not to the ingredient's "
+                                                   "systemic forms"))
+            action = "read"
         outcomes, reasons, unread = self.outcomes(path, resource)
         maximal = extension_values(resource, MAXIMAL_DOSE, path)
         # a statement that carries what only the guidelines use (an outcome, a maximal dose, in

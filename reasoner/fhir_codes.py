@@ -55,6 +55,15 @@ EYE_FORM = re.compile(r"\b(drops?|gtts?|inj|injection)\b[^.;]{0,40}\b(right|left
 SYSTEMIC_ROUTE = re.compile(r"\b(iv|im|intravenous\w*|intramuscular\w*|oral\w*|po|tablets?|tabs?|capsules?)\b",
                             re.IGNORECASE)
 RECTAL_FORM = re.compile(r"\bsuppositor(y|ies)\b|\brectal\b|\b(pr|re)\s+supp\b", re.IGNORECASE)
+# Routes of an injection into or around a joint, a bursa or a lesion (SNOMED CT's route displays:
+# "Intra-articular route", "Periarticular route", "Intralesional route", "Intrabursal route",
+# "Intrasynovial route"). A glucocorticoid injected so is a local injection: the tables give these
+# routes to the depot esters only (drugs.tsv), so a base ingredient named with one is read as its
+# ester where the tables give exactly one (methylprednisolone -> methylprednisolone acetate), and
+# is otherwise not a course (DrugNames.depot_of, fhir.py drug_name).
+JOINT_INJECTION = re.compile(
+    r"\b(intra|peri)[-\s]?articular\w*|\bintra[-\s]?(lesional|bursal|synovial)\w*|\bsoft[-\s]tissues?\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -239,9 +248,11 @@ class DrugNames:
     words: dict[str, tuple[str, URIRef]]  # the name as words -> (a name `exact` holds, drug)
     biosimilar_of: dict[URIRef, URIRef]
     base_codes: dict[URIRef, frozenset[str]]  # a depot ester -> its base ingredient's RxNorm codes
+    depot_of: dict[URIRef, frozenset[URIRef]]  # a drug -> the depot esters of its RxNorm ingredient
     kind: dict[URIRef, str]  # drug -> TARGETED, NSAID, GLUCOCORTICOID, ANALGESIC (or absent)
     by_atc: dict[str, URIRef]  # an ATC code only one reference product carries -> it
     atc_groups: frozenset[str]  # ATC level-4 groups (5 characters) of the targeted drugs and NSAIDs
+    label: dict[URIRef, str]  # drug -> its label, which `exact` resolves
 
     @classmethod
     def build(cls, kb: Graph, drugs: dict[str, URIRef]) -> DrugNames:
@@ -270,8 +281,19 @@ class DrugNames:
         by_atc = {code: next(iter(found)) for code, found in atc.items() if len(found) == 1}
         groups = frozenset(code[:5] for code, found in atc.items()
                            if len(code) >= 5 and any(kind.get(d) in (TARGETED, NSAID) for d in found))
-        return cls(dict(drugs), words, biosimilar_of, {d: frozenset(c) for d, c in base_codes.items()}, kind,
-                   by_atc, groups)
+        own_codes: dict[str, set[URIRef]] = {}  # an RxNorm code -> the drugs it is exactly
+        for drug, match in kb.subject_objects(SKOS.exactMatch):
+            if isinstance(drug, URIRef) and str(match).startswith(RXNORM):
+                own_codes.setdefault(str(match).removeprefix(RXNORM), set()).add(drug)
+        depot_of: dict[URIRef, set[URIRef]] = {}
+        for ester, codes in base_codes.items():
+            for code in codes:
+                for drug in own_codes.get(code, ()):
+                    depot_of.setdefault(drug, set()).add(ester)
+        return cls(dict(drugs), words, biosimilar_of, {d: frozenset(c) for d, c in base_codes.items()},
+                   {d: frozenset(e) for d, e in depot_of.items()}, kind, by_atc, groups,
+                   {d: str(n) for d, n in kb.subject_objects(RDFS.label)
+                    if isinstance(d, URIRef) and drugs.get(str(n).lower()) == d})
 
     def in_text(self, text: str) -> tuple[dict[URIRef, str], set[URIRef]]:
         """(drugs a product's text names as the product, with the name found; drugs it names

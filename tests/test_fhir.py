@@ -648,6 +648,54 @@ def test_depo_medrol_beside_its_base_ingredients_code(reasoner) -> None:
     assert course["drug"] == str(DRUG.methylprednisolone_acetate)
 
 
+@pytest.mark.parametrize(("concept", "route"), [
+    ({"text": "methylprednisolone 40 mg"}, "Intra-articular route"),
+    ({"text": "methylprednisolone 40 MG/ML Injectable Suspension"}, "intraarticular"),
+    ({"text": "methylprednisolone 80 mg, right knee"}, "Periarticular route"),
+    ({"text": "methylprednisolone 40 mg intralesional injection"}, None),
+    (coded(RXNORM, "6902"), "Intra-articular route"),
+])
+def test_methylprednisolone_injected_into_a_joint_is_its_depot_ester(reasoner, concept, route) -> None:
+    """An injection into a joint, around it or into a lesion is, by the tables' routes, the depot
+    ester's (methylprednisolone acetate), not the systemic methylprednisolone's (oral, IV, IM): read
+    so, and said, rather than as a systemic glucocorticoid course."""
+    statement = medication(concept, outcome=None)
+    if route:
+        statement["dosage"] = [{"route": {"coding": [{"display": route}]}}]
+    result = reasoner.recommend(bundle(statement)).as_dict()
+    assert course_of(reasoner, bundle(statement))["drug"] == str(DRUG.methylprednisolone_acetate)
+    [said] = [v for v in result["validation"] if v["path"] == "entry[3]" and "depot ester" in v["message"]]
+    assert said["severity"] == "warning"
+    assert said["message"].startswith("read as a course of methylprednisolone acetate")
+
+
+@pytest.mark.parametrize(("text", "route", "drug"), [
+    ("methylprednisolone 4 mg tablet", "Oral route", DRUG.methylprednisolone),
+    ("methylprednisolone 80 mg", "Intramuscular route", DRUG.methylprednisolone),
+    # a systemic route written beside a joint: read as named
+    ("methylprednisolone 1 g IV, then 40 mg intra-articular", None, DRUG.methylprednisolone),
+    ("triamcinolone acetonide 40 mg", "Intra-articular route", DRUG.triamcinolone_acetonide),
+])
+def test_other_glucocorticoid_routes_are_read_as_named(reasoner, text, route, drug) -> None:
+    statement = medication({"text": text})
+    statement["dosage"] = [{"route": {"text": route}}] if route else []
+    assert course_of(reasoner, bundle(statement))["drug"] == str(drug)
+
+
+def test_a_glucocorticoid_injected_with_no_depot_form_is_left_out_by_name(reasoner) -> None:
+    """Prednisolone has no depot ester in the tables: injected into a joint it is no systemic
+    course, and the warning names the local glucocorticoids the knowledge base has."""
+    statement = medication({"text": "prednisolone 25 mg"})
+    statement["dosage"] = [{"route": {"text": "intra-articular"}}]
+    result = reasoner.recommend(bundle(statement)).as_dict()
+    [said] = [v["message"] for v in result["validation"] if v["path"] == "entry[3]"]
+    assert said == ("not read: 'prednisolone 25 mg' is injected into or around a joint or a lesion, and the "
+                    "knowledge base has no depot form of it (its local glucocorticoids: methylprednisolone "
+                    "acetate or triamcinolone acetonide); if one of those was injected, name it")
+    loaded = load(reasoner, bundle(statement))
+    assert not list(loaded.graph.objects(loaded.patient, reasoner_ax("hasTreatmentCourse")))
+
+
 @pytest.mark.parametrize(("text", "route"), [
     ("diclofenac sodium 1 % Topical Gel", None), ("VOLTAREN 1 % EX GEL", None), ("Voltaren Emulgel", None),
     ("prednisolone acetate 1 % OP SUSP", None), ("diclofenac 1 %", "Topical route"),
