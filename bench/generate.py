@@ -7,6 +7,8 @@ start, an unknown drug, a BASDAI above 10) so the reject path is exercised.
 
     python bench/generate.py -n 1000 --seed 7 --invalid 0.02 -o cohort.jsonl   # one JSON record per line
     python bench/generate.py -n 100000 -f nt -o cohort.nt                       # N-Triples, fast to bulk-load
+    python bench/generate.py -n 1000 -f fhir -o cohort.fhir.jsonl              # one FHIR R4 Bundle per line
+    python bench/generate.py -n 1000 -f ndjson -o export/                       # a FHIR Bulk Data export
 
 The prevalences below are rough planning figures for a synthetic benchmark, not clinical facts.
 """
@@ -202,13 +204,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=1000, help="number of patients")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--invalid", type=float, default=0.0, help="fraction of deliberately invalid records")
-    parser.add_argument("-f", "--format", choices=("jsonl", "nt"), default="jsonl")
+    parser.add_argument("-f", "--format", choices=("jsonl", "nt", "fhir", "ndjson"), default="jsonl",
+                        help="jsonl: plain records; nt: N-Triples; fhir: a FHIR R4 Bundle a line; ndjson: a "
+                             "FHIR Bulk Data export (NDJSON files by resource type) in the folder -o names")
     parser.add_argument("-o", "--output", type=Path, help="output file (default: standard output)")
     args = parser.parse_args(argv)
+    records = cohort(args.n, args.seed, args.invalid)
+    if args.format in ("fhir", "ndjson"):
+        from fhir_form import is_plain, to_bundle, write_export
+
+        kept = [record for record in records if is_plain(record)]
+        if len(kept) < args.n:
+            print(f"generate: {args.n - len(kept)} records a Bundle cannot say as they are were left out",
+                  file=sys.stderr)
+        if args.format == "ndjson":
+            if args.output is None:
+                parser.error("-f ndjson writes a folder: name it with -o")
+            write_export([to_bundle(record) for record in kept], args.output, seed=args.seed)
+            return 0
+        records = (to_bundle(record) for record in kept)
     out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     try:
-        for record in cohort(args.n, args.seed, args.invalid):
-            out.write(json.dumps(record) + "\n" if args.format == "jsonl" else to_ntriples(record))
+        for record in records:
+            out.write(to_ntriples(record) if args.format == "nt" else json.dumps(record) + "\n")
     finally:
         if args.output:
             out.close()

@@ -67,6 +67,7 @@ mode, store, path, batch, workers = sys.argv[1], sys.argv[2], Path(sys.argv[3]),
 advice = sys.argv[6]
 disk = store.split(":", 1)[1] if store.startswith("disk:") else None
 started = time.perf_counter()
+counts = {}
 if mode == "load":
     from reasoner.pipeline import open_store
     s = open_store("oxigraph" if store == "memory" else f"oxigraph:{disk}" if disk else store)
@@ -83,11 +84,11 @@ else:
     sink = OxigraphStore(disk) if disk else None  # as `axspa cohort --store oxigraph:PATH` does
     with open(advice, "w", encoding="utf-8") as out:  # serialising and writing are part of the run
         summary = CohortRunner(r, batch=batch, workers=workers, sink=sink).run([path], out)
-    print(json.dumps({"valid": summary.valid, "rejected": summary.rejected}), file=sys.stderr)
+    counts = {"valid": summary.valid, "rejected": summary.rejected}
 seconds = time.perf_counter() - started
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest worker
-print(json.dumps({"seconds": seconds, "rss_mb": rss, "worker_rss_mb": workers_rss}))
+print(json.dumps({"seconds": seconds, "rss_mb": rss, "worker_rss_mb": workers_rss, **counts}))
 """
 
 

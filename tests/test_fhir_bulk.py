@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +17,11 @@ from reasoner.cohort import CohortRunner
 from reasoner.errors import RecordLoadError
 from reasoner.fhir_bulk import patient_of
 
-from .test_fhir_twins import RECORDS, to_bundle
+from .test_fhir_twins import RECORDS
 
-
-def export(bundles: list[dict[str, Any]], folder: Path, seed: int = 3) -> None:
-    """The Bundles' resources as a Bulk Data export: one file a resource type, the patients' lines
-    interleaved at random (an export promises no order; each patient's own stay in order, which
-    numbers its statements), Observations gzipped."""
-    draw = random.Random(seed).random
-    by_type: dict[str, list[tuple[float, dict[str, Any]]]] = {}
-    for document in bundles:
-        keys: dict[str, list[float]] = {}
-        for entry in document["entry"]:
-            keys.setdefault(entry["resource"]["resourceType"], []).append(draw())
-        for kind, drawn in keys.items():
-            resources = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == kind]
-            by_type.setdefault(kind, []).extend(zip(sorted(drawn), resources, strict=True))
-    folder.mkdir(exist_ok=True)
-    for kind, keyed in by_type.items():
-        text = "".join(json.dumps(r) + "\n" for _, r in sorted(keyed, key=lambda pair: pair[0]))
-        if kind == "Observation":
-            (folder / f"{kind}.ndjson.gz").write_bytes(gzip.compress(text.encode()))
-        else:
-            (folder / f"{kind}.ndjson").write_text(text)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from fhir_form import to_bundle  # noqa: E402
+from fhir_form import write_export as export  # noqa: E402
 
 
 def run(reasoner, inputs: list[Path], workers: int = 1) -> tuple[list[dict], list[dict], Any]:
