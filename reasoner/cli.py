@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cohort", help="advice for many patients: one JSON line each; invalid ones to --rejects")
     c.add_argument("inputs", type=Path, nargs="+",
                    help="files or folders (.jsonl, .json, .jsonld, .ttl, .turtle, .nt, .n3, .rdf, .xml; "
-                        ".ndjson: the files of one FHIR Bulk Data export; any may end in .gz)")
+                        ".ndjson: the files of one FHIR Bulk Data export, checked against its manifest .json "
+                        "where one is given; any may end in .gz)")
     c.add_argument("--store", default="memory",
                    help="memory (embedded Oxigraph, default), oxigraph:PATH (on disk; afterwards it holds the KB, "
                         "every valid patient and their advice, for queries/cohort/), rdflib, an endpoint URL "
@@ -72,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", type=Path,
                    help="advice.jsonl (default: standard output), advice.ttl or .nt; add .gz to compress")
     c.add_argument("--rejects", type=Path,
-                   help="write rejected patients and their messages here (JSON Lines; .gz to compress)")
+                   help="write rejected patients (and export lines) and their messages here (JSON Lines; .gz to "
+                        "compress)")
     c.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
     c.add_argument("--batch", type=int, help="patients loaded and advised together (default 1000; 50 on the "
                                               "rdflib store, where more costs memory and saves no time)")
