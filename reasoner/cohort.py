@@ -28,7 +28,8 @@ from rdflib.namespace import RDF
 
 from .errors import AxspaError, RecordLoadError, json_kind
 from .fhir import bundle_patient_id, is_fhir, patient_without_id
-from .fhir_bulk import bulk_bundles, is_manifest
+from .fhir_bulk import bulk_bundles
+from .fhir_manifest import READ_ERRORS, looks_like_manifest, read_manifest
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
@@ -75,11 +76,11 @@ class Summary:
     with_advice: int = 0
     seconds: float = 0.0
     rejects: list[Reject] = field(default_factory=list)
-    # lines of a Bulk Data export rejected that are no patient (in `rejects`, not in `rejected`)
+    # rejects that are no patient: lines of a Bulk Data export, manifests (in `rejects`, not in `rejected`)
     lines_rejected: int = 0
 
     def text(self) -> str:
-        lines = f", export lines rejected {self.lines_rejected}" if self.lines_rejected else ""
+        lines = f", other rejects (export lines, manifests) {self.lines_rejected}" if self.lines_rejected else ""
         return (f"patients read {self.read}, valid {self.valid}, rejected {self.rejected}, "
                 f"with advice {self.with_advice}{lines}, {self.seconds:.1f} s")
 
@@ -175,7 +176,7 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
     if suffix == ".jsonl":
         try:
             yield from _json_lines(path)
-        except (OSError, EOFError) as exc:  # unreadable, or a damaged .gz
+        except READ_ERRORS as exc:  # unreadable, or a damaged .gz
             yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
     if suffix == ".ndjson":  # a file of a Bulk Data export, read alone (_all_records reads an export's together)
@@ -188,7 +189,7 @@ def _records_in(path: Path) -> Iterator[tuple[str, object]]:
     try:
         with _open_bytes(path) as handle:
             text = handle.read().decode("utf-8-sig")
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except (*READ_ERRORS, UnicodeDecodeError) as exc:
         yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
     if suffix in JSON_SUFFIXES:  # JSON-LD as recommend reads it: no network, plain records
@@ -408,9 +409,11 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         if isinstance(record, Exception):
             entries.append(_load_error(source, str(record), record))
             continue
-        if is_manifest(record):  # (given with no .ndjson file; beside an export's files, it is checked against them)
-            entries.append(_load_error(source, "a FHIR Bulk Data manifest, not a record: the export's .ndjson files "
-                                               "are what is read (with the manifest, which is checked against them)"))
+        if looks_like_manifest(record):  # (a manifest given as a .json file beside an export is checked, not read)
+            entry = _load_error(source, "a FHIR Bulk Data manifest, not a record, and not checked against any export: "
+                                        "give it as a .json file with the export's .ndjson files")
+            entry.line = True
+            entries.append(entry)
             continue
         # (a JSON line in node form names its patient in a node of its @graph)
         if isinstance(record, dict) and (patient_without_id(record) if is_fhir(record) else record.get(
@@ -475,7 +478,7 @@ def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
         for item in _json_lines(path, "a FHIR resource"):
             found = True
             yield item
-    except (OSError, EOFError) as exc:  # unreadable, or a damaged .gz
+    except READ_ERRORS as exc:  # unreadable, or a damaged .gz
         yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
     if not found:
@@ -484,34 +487,32 @@ def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
 
 
 # A Bulk Data manifest lists files by URL: a manifest of 100,000 files is a few MB. A larger .json
-# file is read as a record without being looked at first.
+# file is read as a record without being looked at first (if a manifest, it is said to be one there).
 MANIFEST_MAX_BYTES = 64 * 2**20
 
 
-def _manifest(path: Path) -> dict[str, Any] | None:
-    """The Bulk Data manifest a .json file holds, or None (a record, or unreadable: read as a record
-    is, and said there)."""
+def _manifest(path: Path) -> dict[str, Any] | str | None:
+    """The Bulk Data manifest a .json file holds, why a file that seems to be one cannot be read
+    (text), or None (a record, read as one)."""
     if format_suffix(path) != ".json":
         return None
     try:
         with _open_bytes(path) as handle:
-            text = handle.read(MANIFEST_MAX_BYTES + 1)
-    except (OSError, EOFError):
+            data = handle.read(MANIFEST_MAX_BYTES + 1)
+    except READ_ERRORS:
+        return None  # (read as a record, whose reading says why it cannot be)
+    if len(data) > MANIFEST_MAX_BYTES:
         return None
-    if len(text) > MANIFEST_MAX_BYTES or b'"transactionTime"' not in text:
-        return None
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return None
-    return document if is_manifest(document) else None
+    found, why = read_manifest(data, str(path))
+    return found if found is not None else why
 
 
-def _export_records(export: list[Path], manifests: list[tuple[str, dict[str, Any]]]
+def _export_records(export: list[Path], manifests: list[tuple[str, dict[str, Any] | str]]
                     ) -> Iterator[tuple[str, object]]:
-    """The patients of a Bulk Data export (its .ndjson files), checked against its manifests."""
-    names = [path.name.removesuffix(".gz") if path.suffix.lower() == ".gz" else path.name for path in export]
-    yield from bulk_bundles((item for part in export for item in _resource_lines(part)), manifests, names)
+    """The patients of a Bulk Data export (its .ndjson files), checked against its manifests (or
+    why one cannot be read)."""
+    yield from bulk_bundles((item for part in export for item in _resource_lines(part)), manifests,
+                            [str(path) for path in export])
 
 
 def _all_records(inputs: Iterable[Path]) -> Iterator[tuple[str, object]]:
@@ -766,7 +767,7 @@ class CohortRunner:
                 written.append(entry.text)
             _write(out, written, fmt)
             if bar is not None:
-                bar.update(len(items))
+                bar.update(sum(not entry.line for entry in batch.entries))
         if self.kept_on_server:
             self._keep_on_server("end")
         if bar is not None:

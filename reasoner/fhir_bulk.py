@@ -22,7 +22,7 @@ reject a patient), resources about something else (a Location's Observation), re
 types about no patient it can place (Practitioner, Organization ...), the server's notes.
 
 A Bulk Data manifest given with the files (the server's list of them) is checked against them:
-an export its manifest shows to be partial stops every patient too (`manifest_gaps`).
+an export its manifest shows to be partial stops every patient too (reasoner/fhir_manifest.py).
 
 The grouping holds the export's resources in memory until every file is read: an export does
 not promise any order, so a patient's last resource may come in the last line of the last file.
@@ -31,23 +31,20 @@ not promise any order, so a patient's last resource may come in the last line of
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import PurePath
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from .errors import RecordLoadError, json_kind
 from .fhir import READ_TYPES, held_under, misspelt_type, referenced_id, referenced_kind
 from .fhir_elements import AXSPA_MARK
+from .fhir_manifest import BLOCK_HEADER, ExportFiles, manifest_gaps
 
 # The references a resource names its patient by: Condition, MedicationStatement, Observation,
 # orders and dispenses use `subject`; AllergyIntolerance, Immunization and others `patient`.
 _PATIENT_FIELDS = ("subject", "patient")
 # At most this many lines are named in a message about lines not read.
 _NAMED = 5
-# $export parameters that leave part of each patient's record out of the files, and what they ask for.
-_PARTIAL = {"_since": "only what changed since", "_typeFilter": "only the resources matching",
-            "_elements": "only some elements of each resource:"}
 
 
 class SourcedBundle(dict):  # type: ignore[type-arg]
@@ -69,64 +66,6 @@ def line_error(error: RecordLoadError) -> RecordLoadError:
     counts patients, and such lines apart."""
     error.line = True  # type: ignore[attr-defined]
     return error
-
-
-def is_manifest(document: object) -> bool:
-    """Whether a JSON document is a Bulk Data manifest (the completed export's list of files)."""
-    return isinstance(document, dict) and "transactionTime" in document and isinstance(document.get("output"), list)
-
-
-def _file_name(url: object) -> str:
-    return urlsplit(url).path.rsplit("/", 1)[-1] if isinstance(url, str) else ""
-
-
-def _asked(manifest: dict[str, Any]) -> list[str]:
-    """What the export's request (kept in the manifest) left out of each patient's record."""
-    request = manifest.get("request")
-    query = parse_qs(urlsplit(request).query) if isinstance(request, str) else {}
-    gaps = [f"it was asked for {said} {', '.join(query[name])} ({name} in its request)"
-            for name, said in _PARTIAL.items() if name in query]
-    if "_type" in query:
-        asked = {kind.strip() for value in query["_type"] for kind in value.split(",")}
-        # (Medication is not asked of: a statement naming a Medication the export lacks is refused with its patient)
-        if left := sorted(READ_TYPES - asked - {"Medication"}):
-            gaps.append(f"it was asked for some resource types only, without {', '.join(left)} (_type in its "
-                        "request)")
-    if isinstance(manifest.get("deleted"), list) and manifest["deleted"]:
-        gaps.append("it lists deleted resources: it holds what changed since a date, not whole records")
-    return gaps
-
-
-def manifest_gaps(manifest: dict[str, Any], counted: Counter[str], given: set[str]) -> list[str]:
-    """Why the files given are not the whole export the manifest lists: an export asked for part
-    of each record (`_since`, `_typeFilter`, `_elements`, `_type` leaving out a type the reader
-    reads), or fewer resources of a type than its files hold (by their `count`, where each file of
-    the type gives one), or none of a type it lists (error files included). `counted`: the lines
-    read, by resource type; `given`: the names of the files given, to name those missing (files
-    are often saved under other names than the server's, so names are only a hint)."""
-    gaps = _asked(manifest)
-    listed: dict[str | None, list[dict[str, Any]]] = {}
-    for field in ("output", "error"):
-        items = manifest.get(field)
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict):
-                kind = item.get("type")
-                kind = kind if isinstance(kind, str) else "OperationOutcome" if field == "error" else None
-                listed.setdefault(kind, []).append(item)
-    for kind, items in listed.items():
-        # (files organised by patient name no type: they are counted together)
-        read = counted[kind] if kind else sum(n for k, n in counted.items() if k != "OperationOutcome")
-        what = f"{kind} resources" if kind else "resources"
-        unseen = [name for name in map(_file_name, (i.get("url") for i in items)) if name and name not in given]
-        hint = f" (not given under these names: {_lines(unseen)})" if unseen else ""
-        files = f"{len(items)} file{'s' if len(items) > 1 else ''}"
-        counts = [i.get("count") for i in items]
-        if all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
-            if read < (expected := sum(counts)):
-                gaps.append(f"it lists {expected} {what} in {files}; the files given hold {read}{hint}")
-        elif not read:
-            gaps.append(f"it lists {files} of {what}; the files given hold none{hint}")
-    return gaps
 
 
 def patient_of(resource: dict[str, Any]) -> str | None:
@@ -183,7 +122,12 @@ def _lines(sources: list[str]) -> str:
 class _Export:
     """The lines of one export, sorted by patient as they are read."""
 
-    def __init__(self) -> None:
+    def __init__(self, organised: bool = False, checked: bool = False) -> None:
+        self.organised = organised  # output organised by patient: each block starts with a header line
+        # Checked against a manifest: lines without an id are told apart by their content too, so
+        # that a copy of a file (a browser's "(1)" download) cannot stand in for a missing one.
+        self.checked = checked
+        self.unnamed: dict[int, str] = {}  # a line's content (hashed) -> the first file holding it
         self.patients: dict[str, tuple[str, dict[str, Any]]] = {}
         self.identifiers: dict[tuple[str | None, str], set[str]] = {}  # a Patient's (system, value) -> ids
         self.medications: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (line, Medication)
@@ -194,7 +138,7 @@ class _Export:
         self.unplaced: dict[str, list[str]] = {}  # resource type -> lines of those about no patient
         self.stubs: dict[str, dict[str, Any]] = {}  # resource type -> what stands for one not read
         self.both: list[tuple[str, str, tuple[str | None, str]]] = []  # subjects by reference and identifier
-        self.counted: Counter[str] = Counter()  # lines read, by resource type (checked against a manifest)
+        self.files = ExportFiles()  # what each file held, by resource type (checked against a manifest)
         self.gaps: list[str] = []  # what a manifest shows the export lacks
 
     def lose(self, source: str, why: str) -> RecordLoadError:
@@ -223,12 +167,16 @@ class _Export:
         if kind == "Bundle":
             return self.lose(source, "a Bundle in a Bulk Data export (.ndjson holds one resource a line); give "
                                      "Bundles one a line in a .jsonl file")
-        self.counted[kind] += 1
         if (meant := misspelt_type(kind)) is not None:
             return self.lose(source, f"resourceType {kind!r} is no resource type axspa-kg reads; {meant!r}, as FHIR "
                                      "spells it?")
+        path = source.rsplit(":", 1)[0]
         if kind == "OperationOutcome":  # an export's error file: what the server could not export
+            self.files.count(path, kind, True)
             return self.outcome(source, item)
+        if kind == BLOCK_HEADER and self.organised:  # (a block's header, in output organised by patient)
+            self.files.count(path, kind, True)
+            return None
         ident = item.get("id")
         if ident is not None and not isinstance(ident, str):
             return self.lose(source, f"id: expected text, got {json_kind(ident)} ({ident!r})")
@@ -236,15 +184,24 @@ class _Export:
         if ident:  # (its meta, lastUpdated and all, is not what it says)
             digest = hash(json.dumps({k: v for k, v in item.items() if k != "meta"}, sort_keys=True))
             first = self.seen.setdefault(f"{kind}/{ident}", (source, digest))
+            copy = first[0] != source and first[1] == digest
+            self.files.count(path, kind, not (copy and first[0].rsplit(":", 1)[0] != path))
             if first[0] != source:  # the same id twice: a copy is harmless, two versions of a resource read are not
-                if first[1] == digest:
+                if copy:
                     return RecordLoadError(f"{kind}/{ident} again, the same (first at {first[0]}); read once")
                 if kind not in READ_TYPES:
                     return RecordLoadError(f"{kind}/{ident} again, not the same as at {first[0]}; not read")
                 return self.lose(source, f"{kind}/{ident} again, not the same as at {first[0]}; which one holds "
                                          "cannot be told")
+        elif self.checked:  # (the same content in another file: a copy of it; in this file: its own)
+            first_file = self.unnamed.setdefault(hash(json.dumps(item, sort_keys=True)), path)
+            self.files.count(path, kind, first_file == path)
+        else:
+            self.files.count(path, kind, True)
         if kind in ("Patient", "Medication") and not ident:
-            return RecordLoadError(f"a {kind} without an id: nothing can refer to it; give its id")
+            error = RecordLoadError(f"a {kind} without an id: nothing can refer to it; give its id")
+            error.patient = kind == "Patient"  # type: ignore[attr-defined]  # (a patient not read, not a line)
+            return error
         if kind == "Medication" and AXSPA_MARK in json.dumps(item):  # (it reaches a Bundle only if referred to)
             return self.lose(source, "an axspa-kg extension on a Medication: outcomes and doses belong on the "
                                      "MedicationStatement")
@@ -324,7 +281,8 @@ class _Export:
             yield sources[0], line_error(RecordLoadError(
                 f"not read: {len(sources)} {kind} resource{'s' if many else ''} (first at {sources[0]}) "
                 f"name{'' if many else 's'} no patient by subject or patient; axspa-kg reads each patient's "
-                "Patient, Condition, MedicationStatement, Medication and Observation resources"))
+                "Patient, Condition, MedicationStatement, Observation and order (MedicationRequest, "
+                "MedicationAdministration, MedicationDispense) resources, and the Medications they name"))
 
     def stopped(self) -> str | None:
         """Why no patient of the export is advised, if none is."""
@@ -333,30 +291,34 @@ class _Export:
             why.append(f"the export has lines that could not be read or placed ({_lines(self.lost)}), and any "
                        "patient's record may lack what they held; mend them (each is rejected on its own line)")
         if self.gaps:
-            why.append(f"the export's manifest shows the files given are not the whole export "
-                       f"({'; '.join(self.gaps)}), and any patient's record may lack part of what the server holds; "
-                       "give the whole export")
-        return f"not advised: {'; and '.join(why)} and run again" if why else None
+            why.append(f"the export's manifest shows that any patient's record may lack part of what the server "
+                       f"holds ({'; '.join(self.gaps)})")
+        return f"not advised: {'; and '.join(why)}; then run again" if why else None
 
 
-def bulk_bundles(lines: Iterable[tuple[str, object]], manifests: Sequence[tuple[str, dict[str, Any]]] = (),
+def bulk_bundles(lines: Iterable[tuple[str, object]], manifests: Sequence[tuple[str, dict[str, Any] | str]] = (),
                  given: Iterable[str] = ()) -> Iterator[tuple[str, object]]:
     """(source, Bundle or error) for each patient of an export, given its lines as (file:line,
     parsed JSON or the error reading it): first each line rejected, then each manifest (source,
-    manifest) that shows the export partial (`given`: the names of its files), then the patients
+    manifest) that shows the export partial (`given`: the paths of its files), then the patients
     in the order of their Patient lines, then what could not be placed with a patient."""
-    export = _Export()
+    export = _Export(organised=any(isinstance(m, dict) and m.get("outputOrganizedBy") is not None
+                                   for _, m in manifests), checked=bool(manifests))
     for source, item in lines:
         error = export.place(source, item)
         if error is not None:  # (named with its patient, where it names one)
             named = None
             if isinstance(item, dict):
                 named = item.get("id") if item.get("resourceType") == "Patient" else patient_of(item)
-            yield source, line_error(about(named, str(error)) if isinstance(named, str) else error)
-    names = set(given)
-    for source, manifest in manifests:
-        if gaps := manifest_gaps(manifest, export.counted, names):
-            export.gaps.append(f"{source}: {'; '.join(gaps)}")
-            yield source, line_error(RecordLoadError(
-                f"a Bulk Data manifest that shows the files given are not the whole export: {'; '.join(gaps)}"))
+            error = about(named, str(error)) if isinstance(named, str) else error
+            yield source, error if getattr(error, "patient", False) else line_error(error)
+    if manifests:
+        names: dict[str, list[str]] = {}
+        for path in given:
+            name = PurePath(path).name
+            names.setdefault(name.removesuffix(".gz") if name.lower().endswith(".gz") else name, []).append(path)
+        for source, gaps in manifest_gaps(list(manifests), export.files, names).items():
+            export.gaps.append(f"{source}: {gaps.said()}")
+            yield source, line_error(RecordLoadError(f"a Bulk Data manifest that shows the export is not whole: "
+                                                     f"{gaps.said()}"))
     yield from export.results()

@@ -125,10 +125,11 @@ def test_what_cannot_be_placed_is_rejected_by_its_line(reasoner, tmp_path: Path)
     lines, rejects, summary = run(reasoner, [folder])
     said = {r["source"].rsplit("/", 1)[1]: (r["patient"], r["validation"][0]["message"]) for r in rejects}
     assert len(lines) == 2 and len(rejects) == 9, said
-    # the patients: the two advised and Patient/nobody, whose Encounters have no Patient line; the
-    # rest are lines, counted apart
-    assert (summary.read, summary.rejected, summary.lines_rejected) == (3, 1, 8)
-    assert "patients read 3, valid 2, rejected 1, with advice 2, export lines rejected 8" in summary.text()
+    # the patients: the two advised, the Patient without an id and Patient/nobody, whose Encounters
+    # have no Patient line; the rest are lines, counted apart
+    assert (summary.read, summary.rejected, summary.lines_rejected) == (4, 2, 7)
+    assert "patients read 4, valid 2, rejected 2, with advice 2, other rejects (export lines, manifests) 7" in (
+        summary.text())
     assert said["Practitioner.ndjson:4"][1].endswith("not read")
     assert said["Other.ndjson:1"][1].startswith("not read: 1 Observation resource (first at ")
     assert said["Other.ndjson:2"][1].startswith("not read: an Encounter whose subject names the identifier")
@@ -292,20 +293,52 @@ def _manifest(folder: Path, **changes: Any) -> dict[str, Any]:
             "requiresAccessToken": True, "output": output, "error": [], **changes}
 
 
+def _renamed(folder: Path) -> None:
+    """The files saved under a client's own names (1.Condition.ndjson ...), not the server's."""
+    for number, path in enumerate(sorted(folder.glob("*.ndjson*")), start=1):
+        path.rename(path.with_name(f"{number}.{path.name}"))
+
+
+def _write(folder: Path, manifest: dict[str, Any], name: str = "manifest.json") -> None:
+    (folder / name).write_text(json.dumps(manifest))
+
+
 def test_a_manifest_beside_the_export_is_checked_against_its_files(reasoner, tmp_path: Path) -> None:
     """A manifest whose files are all given is used, not rejected as a record, under any file names
     (clients save files under their own); given by name or in the folder, it changes no advice."""
     bundles = [to_bundle(record) for _, record in RECORDS[:4]]
     export(bundles, tmp_path / "export")
     alone, _, _ = run(reasoner, [tmp_path / "export"])
-    manifest = _manifest(tmp_path / "export")
-    (tmp_path / "export" / "manifest.json").write_text(json.dumps(manifest))
+    _write(tmp_path / "export", _manifest(tmp_path / "export"))
     lines, rejects, summary = run(reasoner, [tmp_path / "export"])
     assert not rejects and lines == alone and summary.read == len(bundles)
-    for number, path in enumerate(sorted((tmp_path / "export").glob("*.ndjson*"))):
-        path.rename(path.with_name(f"{number + 1}.{path.name}"))
+    _renamed(tmp_path / "export")
     lines, rejects, _ = run(reasoner, sorted((tmp_path / "export").iterdir()))
     assert not rejects and lines == alone
+
+
+def test_a_whole_export_organised_by_patient_is_read_whole(reasoner, tmp_path: Path) -> None:
+    """Output organised by patient (Bulk Data 3.0): files of any types, no type in the manifest,
+    each patient's block started by a Parameters line, which is structure, not a line to reject."""
+    bundles = [to_bundle(record) for _, record in RECORDS[:4]]
+    export(bundles, tmp_path / "whole")
+    alone, _, _ = run(reasoner, [tmp_path / "whole"])
+    folder = tmp_path / "organised"
+    folder.mkdir()
+    for number, document in enumerate(bundles, start=1):
+        pid = document["entry"][0]["resource"]["id"]
+        header = {"resourceType": "Parameters",
+                  "parameter": [{"name": "patient", "valueReference": {"reference": f"Patient/{pid}"}}]}
+        (folder / f"file_{number}.ndjson").write_text("".join(
+            json.dumps(r) + "\n" for r in [header, *(e["resource"] for e in document["entry"])]))
+    manifest = _manifest(folder, outputOrganizedBy="Patient")
+    for item in manifest["output"]:
+        del item["type"]  # (its count counts the header too: a resource in the file)
+    _write(folder, manifest)
+    lines, rejects, summary = run(reasoner, [folder])
+    by_patient = sorted(alone, key=lambda line: line["patient"])
+    assert not rejects and sorted(lines, key=lambda line: line["patient"]) == by_patient
+    assert summary.read == len(bundles)
 
 
 def test_a_manifest_given_without_its_files_is_no_record(reasoner, tmp_path: Path) -> None:
@@ -313,8 +346,9 @@ def test_a_manifest_given_without_its_files_is_no_record(reasoner, tmp_path: Pat
         "transactionTime": "2026-12-01T00:00:00Z", "request": "https://ehr.example/fhir/$export",
         "output": [{"type": "Patient", "url": "https://ehr.example/files/Patient.ndjson"}], "error": []}))
     lines, [reject], summary = run(reasoner, [tmp_path / "manifest.json"])
-    assert not lines and reject["validation"][0]["message"].startswith("a FHIR Bulk Data manifest, not a record")
-    assert summary.read == 1 and summary.rejected == 1
+    assert not lines and reject["validation"][0]["message"].startswith(
+        "a FHIR Bulk Data manifest, not a record, and not checked against any export")
+    assert (summary.read, summary.rejected, summary.lines_rejected) == (0, 0, 1)
 
 
 def _drop(name: str) -> Any:
@@ -332,65 +366,197 @@ def _change(**changes: Any) -> Any:
     return lambda folder, manifest: manifest.update(changes)
 
 
+def _item(index: int, **changes: Any) -> Any:
+    return lambda folder, manifest: manifest["output"][index].update(changes)
+
+
+def _then(*changes: Any) -> Any:
+    def each(folder: Path, manifest: dict[str, Any]) -> None:
+        for change in changes:
+            change(folder, manifest)
+    return each
+
+
+def _rename(folder: Path, manifest: dict[str, Any]) -> None:
+    _renamed(folder)
+
+
 def _uncounted(folder: Path, manifest: dict[str, Any]) -> None:
     for item in manifest["output"]:
         item.pop("count")
-    (folder / "Condition.ndjson").unlink()
 
 
 def _by_patient(folder: Path, manifest: dict[str, Any]) -> None:
-    """Files organised by patient name no type: the export's lines are counted together."""
     for item in manifest["output"]:
         item.pop("type")
     manifest["outputOrganizedBy"] = "Patient"
-    _cut("MedicationStatement.ndjson")(folder, manifest)
 
 
-# What the manifest shows is missing, and a word of the message that says so.
+def _untyped(folder: Path, manifest: dict[str, Any]) -> None:
+    manifest["output"][0].pop("type")
+
+
+def _copy_for_missing(folder: Path, manifest: dict[str, Any]) -> None:
+    """MedicationStatements in two files, the second not given, the first given twice (a browser's
+    "(1)" copy), all under a client's names."""
+    lines = (folder / "MedicationStatement.ndjson").read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    (folder / "MedicationStatement.ndjson").unlink()
+    (folder / "MedicationStatement_1.ndjson").write_text("".join(lines[:half]))
+    (folder / "MedicationStatement_1 (1).ndjson").write_text("".join(lines[:half]))
+    manifest["output"] = [i for i in manifest["output"] if i["type"] != "MedicationStatement"] + [
+        {"type": "MedicationStatement", "url": f"https://ehr.example/files/MedicationStatement_{n}.ndjson",
+         "count": count} for n, count in ((1, half), (2, len(lines) - half))]
+    _renamed(folder)
+
+
+def _first_page(folder: Path, manifest: dict[str, Any]) -> None:
+    manifest["link"] = [{"relation": "next", "url": "https://ehr.example/status/manifest-2.json"}]
+
+
+def _pages(folder: Path, manifest: dict[str, Any]) -> None:
+    """A manifest in two pages, both given; a file the second lists is not."""
+    second = {**manifest, "output": [i for i in manifest["output"] if i["type"] == "Condition"]}
+    manifest["output"] = [i for i in manifest["output"] if i["type"] != "Condition"]
+    manifest["link"] = [{"relation": "next", "url": "https://ehr.example/status/manifest-2.json"}]
+    _write(folder, second, "manifest-2.json")
+    (folder / "Condition.ndjson").unlink()
+
+
+# What makes the export partial, and the words of the manifest's reject that say so.
 PARTIAL = {
-    "a file not given": (_drop("MedicationStatement.ndjson"), "the files given hold 0 (not given under these names: "
-                                                               "MedicationStatement.ndjson)"),
+    "a file not given": (_drop("MedicationStatement.ndjson"), "'MedicationStatement.ndjson' is not given"),
     "a file cut short": (_cut("MedicationStatement.ndjson"),
-                         "MedicationStatement resources in 1 file; the files given"),
-    "a type listed without counts": (_uncounted, "it lists 1 file of Condition resources; the files given hold none"),
+                         "'MedicationStatement.ndjson' holds 11 of the 12 MedicationStatement resources it lists, "
+                         "so it was cut short"),
+    "a file with no count not given": (_then(_uncounted, _drop("Condition.ndjson")), "'Condition.ndjson' is not given"),
     "an error file not given": (_change(error=[{"type": "OperationOutcome", "url": "https://ehr.example/err.ndjson"}]),
-                                "it lists 1 file of OperationOutcome resources; the files given hold none"),
+                                "its error file 'err.ndjson' (what the server could not export) is not given"),
     "an error file with no type": (_change(error=[{"url": "https://ehr.example/err.ndjson"}]),
-                                   "OperationOutcome resources; the files given hold none"),
+                                   "its error file 'err.ndjson'"),
+    "an outcome file (the IG's newer name)": (_change(outcome=[{"url": "https://ehr.example/err.ndjson"}]),
+                                              "its error file 'err.ndjson'"),
     "changes since a date": (_change(request="https://ehr.example/fhir/$export?_since=2026-01-01T00:00:00Z"),
-                             "it was asked for only what changed since 2026-01-01T00:00:00Z (_since in its request)"),
-    "a type filter": (_change(request="https://ehr.example/fhir/$export?_typeFilter=MedicationStatement%3Fstatus%3Dactive"),
-                      "only the resources matching MedicationStatement?status=active (_typeFilter"),
+                             "the export was asked for part of each record (only what changed since "
+                             "2026-01-01T00:00:00Z (_since)): export again without that"),
+    "what existed before a date": (_change(request="https://ehr.example/fhir/$export?_until=2020-01-01T00:00:00Z"),
+                                   "only what existed before 2020-01-01T00:00:00Z (_until)"),
+    "a type filter": (_change(request="https://ehr.example/fhir/$export?_typeFilter=MedicationStatement%3Fstatus%3D"
+                                      "active"),
+                      "only the resources matching MedicationStatement?status=active (_typeFilter)"),
     "some elements only": (_change(request="https://ehr.example/fhir/$export?_elements=code"),
-                           "_elements in its request"),
+                           "only the elements code (_elements)"),
     "some types only": (_change(request="https://ehr.example/fhir/$export?_type=Patient,Condition,Observation"),
                         "without MedicationAdministration, MedicationDispense, MedicationRequest, "
-                        "MedicationStatement (_type"),
+                        "MedicationStatement (_type)"),
     "deleted resources": (_change(deleted=[{"type": "Bundle", "url": "https://ehr.example/del.ndjson"}]),
-                          "it lists deleted resources"),
-    "organised by patient, cut short": (_by_patient, "resources in 4 files; the files given hold"),
+                          "what changed since a date: it lists deleted resources"),
+    "organised by patient, cut short": (_then(_by_patient, _cut("MedicationStatement.ndjson")),
+                                        "'MedicationStatement.ndjson' holds 11 of the 12 resources"),
+    # second review of session 26
+    "renamed files, one cut short": (_then(_rename, _cut("2.MedicationStatement.ndjson")),
+                                     "it lists 12 MedicationStatement resources; the files given hold 11"),
+    "renamed files with no counts, one not given": (_then(_uncounted, _rename, _drop("1.Condition.ndjson")),
+                                                    "it lists 1 files of Condition resources; 0 of the files given "
+                                                    "hold them"),
+    "a copy given for a file not given": (_copy_for_missing, "the files given hold 6"),
+    "the next page not given": (_first_page, "it is one page of a longer list, and the next (manifest-2.json) is "
+                                             "not given"),
+    "a file of the second page not given": (_pages, "'Condition.ndjson' (listed in "),
+    "a count as text": (_item(0, count="16"), "output[0].count: expected a whole number, got '16'"),
+    "a count that is true": (_item(0, count=True), "output[0].count: expected a whole number, got True"),
+    "a file with no type": (_untyped, "output[0]: no type (only output organised by patient"),
+    "a file as a bare URL": (_change(output=["https://ehr.example/files/Patient.ndjson"]),
+                             "output[0]: expected a file with a url"),
+    "error files as one object": (_change(error={"url": "https://ehr.example/err.ndjson"}),
+                                  "error: expected a list of files, got dict"),
+    "output as one object": (_change(output={"url": "https://ehr.example/files/Patient.ndjson"}),
+                             "output: expected a list of files, got dict"),
+    "a type as a list": (_item(0, type=["Condition"]), "output[0].type: expected a resource type"),
+    "a URL that is no URL": (_item(0, url="https://[ehr.example/files/Condition.ndjson"), "is not given"),
+    "a request that is no URL": (_change(request="https://[ehr.example/fhir/$export?_type=Patient"),
+                                 "request: no URL"),
 }
 
 
 @pytest.mark.parametrize("case", list(PARTIAL))
 def test_an_export_its_manifest_shows_partial_stops_every_patient(reasoner, tmp_path: Path, case: str) -> None:
-    """An export whose manifest lists more than was given, or that was asked for part of each record,
-    may lack any patient's failed biologic or Crohn's disease: no patient of it is advised."""
+    """An export whose manifest lists more than was given, that was asked for part of each record, or
+    whose manifest cannot be read as one, may lack any patient's failed biologic or Crohn's disease:
+    no patient of it is advised."""
     bundles = [to_bundle(record) for _, record in RECORDS[:6]]
     folder = tmp_path / "export"
     export(bundles, folder)
     manifest = _manifest(folder)
     change, said = PARTIAL[case]
     change(folder, manifest)
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    _write(folder, manifest)
     lines, rejects, summary = run(reasoner, [folder])
     assert not lines and summary.valid == 0
     [note] = [r for r in rejects if r["source"] == str(folder / "manifest.json")]
-    assert note["validation"][0]["message"].startswith("a Bulk Data manifest that shows the files given are not")
+    assert note["patient"] is None and note["validation"][0]["message"].startswith(
+        "a Bulk Data manifest that shows the export is not whole: ")
     assert said in note["validation"][0]["message"], note
     stopped = [r for r in rejects if r["patient"]]
     assert len(stopped) == summary.read == summary.rejected == len(bundles)
     for reject in stopped:
         message = reject["validation"][0]["message"]
-        assert message.startswith("not advised: the export's manifest shows the files given are not the whole "
-                                  f"export ({folder / 'manifest.json'}: ") and said in message, message
+        assert message.startswith("not advised: the export's manifest shows that any patient's record may lack "
+                                  f"part of what the server holds ({folder / 'manifest.json'}: "), message
+        assert said in message
+
+
+@pytest.mark.parametrize("text", ['{"transactionTime": "2026-12-01T00:00:00Z", "output": [',
+                                  '{"transactionTime": "x", "output": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+def test_a_manifest_that_cannot_be_read_stops_the_export(reasoner, tmp_path: Path, text: str) -> None:
+    """Cut short, or nested past what JSON can be read to: it cannot vouch for the export, so the
+    export is not advised (a traceback before, for the nested one)."""
+    export([to_bundle(record) for _, record in RECORDS[:2]], tmp_path / "export")
+    (tmp_path / "export" / "manifest.json").write_text(text)
+    lines, rejects, _ = run(reasoner, [tmp_path / "export"])
+    assert not lines
+    [note] = [r for r in rejects if r["source"].endswith("manifest.json")]
+    assert "it cannot be read as a manifest (" in note["validation"][0]["message"]
+
+
+def test_a_manifest_saved_as_utf16_is_read(reasoner, tmp_path: Path) -> None:
+    """(PowerShell's > writes UTF-16.)"""
+    export([to_bundle(record) for _, record in RECORDS[:2]], tmp_path / "export")
+    manifest = _manifest(tmp_path / "export")
+    (tmp_path / "export" / "Condition.ndjson").unlink()
+    (tmp_path / "export" / "manifest.json").write_bytes(json.dumps(manifest).encode("utf-16"))
+    lines, rejects, _ = run(reasoner, [tmp_path / "export"])
+    assert not lines and any("'Condition.ndjson' is not given" in r["validation"][0]["message"] for r in rejects)
+
+
+def test_two_exports_are_each_checked_against_their_own_files(reasoner, tmp_path: Path) -> None:
+    """Two exports in one run, each with its manifest in its folder: one export's files do not
+    stand in for a file the other lacks; renamed, whose files are whose cannot be told."""
+    for name, part, when in (("a", RECORDS[:3], "2026-12-01T00:00:00Z"), ("b", RECORDS[3:6], "2026-12-02T00:00:00Z")):
+        export([to_bundle(record) for _, record in part], tmp_path / name)
+        _write(tmp_path / name, _manifest(tmp_path / name, transactionTime=when))
+    alone, _, _ = run(reasoner, [tmp_path])
+    assert len(alone) == 6
+    (tmp_path / "b" / "MedicationStatement.ndjson").unlink()
+    lines, rejects, _ = run(reasoner, [tmp_path])
+    assert not lines
+    [note] = [r for r in rejects if r["source"].endswith("manifest.json")]
+    assert note["source"] == str(tmp_path / "b" / "manifest.json")
+    assert "'MedicationStatement.ndjson' is not given" in note["validation"][0]["message"]
+    _renamed(tmp_path / "a")
+    _renamed(tmp_path / "b")
+    lines, rejects, _ = run(reasoner, [tmp_path])
+    assert not lines and any("which files are whose cannot be told" in r["validation"][0]["message"] for r in rejects)
+
+
+@pytest.mark.parametrize("request_url", [
+    "https://ehr.example/fhir/$export?_typeFilter=Encounter%3Fdate%3Dge2020-01-01",
+    "https://ehr.example/fhir/$export?_elements=Encounter.id,Encounter.status",
+    "https://ehr.example/fhir/$export?_type=Patient,Condition,Observation,MedicationStatement,MedicationRequest,"
+    "MedicationAdministration,MedicationDispense",
+])
+def test_a_request_that_leaves_whole_what_is_read_stops_nothing(reasoner, tmp_path: Path, request_url: str) -> None:
+    export([to_bundle(record) for _, record in RECORDS[:3]], tmp_path / "export")
+    _write(tmp_path / "export", _manifest(tmp_path / "export", request=request_url))
+    lines, rejects, _ = run(reasoner, [tmp_path / "export"])
+    assert len(lines) == 3 and not rejects
