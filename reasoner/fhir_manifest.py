@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import RecordLoadError
 from .record import parse_json_text
@@ -66,8 +66,9 @@ def read_manifest(data: bytes, source: str) -> tuple[dict[str, Any] | None, str 
 
 
 def _name(url: str) -> str:
+    """The name a URL gives its file (percent-decoded: "file%201.ndjson" is saved as "file 1.ndjson")."""
     try:
-        return PurePath(urlsplit(url).path).name
+        return unquote(PurePath(urlsplit(url).path).name)
     except ValueError:  # (an unclosed "[" in a host)
         return ""
 
@@ -130,15 +131,15 @@ class Gaps:
         return bool(self.malformed or self.asked or self.missing)
 
     def said(self) -> str:
-        parts = []
+        parts = []  # (pages of one export repeat its request: each reason once)
         if self.malformed:
-            parts.append(f"it cannot be read as a manifest ({'; '.join(self.malformed)}): mend it, or give the "
-                         "export without it")
+            parts.append(f"it cannot be read as a manifest ({'; '.join(dict.fromkeys(self.malformed))}): mend it, "
+                         "or give the export without it")
         if self.asked:
-            parts.append(f"the export was asked for part of each record ({'; '.join(self.asked)}): export again "
-                         "without that")
+            parts.append(f"the export was asked for part of each record ({'; '.join(dict.fromkeys(self.asked))}): "
+                         "export again without that")
         if self.missing:
-            parts.append(f"{'; '.join(self.missing)} (give the whole export)")
+            parts.append(f"{'; '.join(dict.fromkeys(self.missing))} (give the whole export)")
         return "; and ".join(parts)
 
 
