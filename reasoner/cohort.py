@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import sys
 import time
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -486,23 +487,25 @@ def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
                                          "without resources, so this one may be a download cut short")
 
 
-# A Bulk Data manifest lists files by URL: a manifest of 100,000 files is a few MB. A larger .json
-# file is read as a record without being looked at first (if a manifest, it is said to be one there).
-MANIFEST_MAX_BYTES = 64 * 2**20
-
-
 def _manifest(path: Path) -> dict[str, Any] | str | None:
     """The Bulk Data manifest a .json file holds, why a file that seems to be one cannot be read
-    (text), or None (a record, read as one)."""
+    (text: a damaged .gz counts as one where what can be read of it names transactionTime), or
+    None (a record, read as one)."""
     if format_suffix(path) != ".json":
         return None
     try:
-        with _open_bytes(path) as handle:
-            data = handle.read(MANIFEST_MAX_BYTES + 1)
-    except READ_ERRORS:
+        data = path.read_bytes()
+    except OSError:
         return None  # (read as a record, whose reading says why it cannot be)
-    if len(data) > MANIFEST_MAX_BYTES:
-        return None
+    if path.suffix.lower() == ".gz":  # (decompressed as far as it goes: a download cut short still shows what it is)
+        unpack = zlib.decompressobj(wbits=31)
+        try:
+            data = unpack.decompress(data)
+            damage = None if unpack.eof else "the file ends before its compressed data does"
+        except zlib.error as exc:
+            data, damage = b"", str(exc)
+        if damage is not None:
+            return f"cannot read it: {damage}" if b'"transactionTime"' in data else None
     found, why = read_manifest(data, str(path))
     return found if found is not None else why
 

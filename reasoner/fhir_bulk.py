@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import PurePath
 from typing import Any
 
 from .errors import RecordLoadError, json_kind
@@ -128,6 +127,7 @@ class _Export:
         # that a copy of a file (a browser's "(1)" download) cannot stand in for a missing one.
         self.checked = checked
         self.unnamed: dict[int, str] = {}  # a line's content (hashed) -> the first file holding it
+        self.logs: dict[str, list[str]] = {}  # a Bulk Data client's log file -> its lines
         self.patients: dict[str, tuple[str, dict[str, Any]]] = {}
         self.identifiers: dict[tuple[str | None, str], set[str]] = {}  # a Patient's (system, value) -> ids
         self.medications: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (line, Medication)
@@ -161,6 +161,10 @@ class _Export:
         if isinstance(item, Exception):  # not JSON, a file cut short, an empty file: whose, nobody knows
             return self.lose(source, str(item))
         kind = item.get("resourceType") if isinstance(item, dict) else None
+        if isinstance(item, dict) and kind is None and {"exportId", "eventId"} <= item.keys():
+            # a Bulk Data client's log (log.ndjson, as SMART's clients write beside the files)
+            self.logs.setdefault(source.rsplit(":", 1)[0], []).append(source)
+            return None
         if not isinstance(kind, str) or not isinstance(item, dict):  # (a record or resource misspelt: anyone's)
             return self.lose(source, "an .ndjson file is read as a FHIR Bulk Data export, one resource a line (this "
                                      "line has no resourceType); for one record a line, name the file .jsonl")
@@ -276,6 +280,10 @@ class _Export:
                 f"{len(resources)} resource{'s' if many else ''} ({', '.join(kinds)}) name{'' if many else 's'} "
                 f"Patient/{ident}, which no Patient line of the export gives (first at {resources[0][0]}); export "
                 "the Patient too"))
+        for path, sources in self.logs.items():
+            yield sources[0], line_error(RecordLoadError(
+                f"not read: {path} is a Bulk Data client's log ({len(sources)} line{'s' if len(sources) > 1 else ''}: "
+                "exportId, eventId), not resources"))
         for kind, sources in self.unplaced.items():
             many = len(sources) > 1
             yield sources[0], line_error(RecordLoadError(
@@ -313,11 +321,7 @@ def bulk_bundles(lines: Iterable[tuple[str, object]], manifests: Sequence[tuple[
             error = about(named, str(error)) if isinstance(named, str) else error
             yield source, error if getattr(error, "patient", False) else line_error(error)
     if manifests:
-        names: dict[str, list[str]] = {}
-        for path in given:
-            name = PurePath(path).name
-            names.setdefault(name.removesuffix(".gz") if name.lower().endswith(".gz") else name, []).append(path)
-        for source, gaps in manifest_gaps(list(manifests), export.files, names).items():
+        for source, gaps in manifest_gaps(list(manifests), export.files, list(given)).items():
             export.gaps.append(f"{source}: {gaps.said()}")
             yield source, line_error(RecordLoadError(f"a Bulk Data manifest that shows the export is not whole: "
                                                      f"{gaps.said()}"))

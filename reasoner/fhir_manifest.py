@@ -3,19 +3,20 @@ given: an export its manifest shows to be partial stops every patient (reasoner/
 
 Why: without the manifest nothing tells a whole export from one missing a file, cut short, or
 asked for part of each record, and a patient whose failed biologic was in the missing part would
-be advised as if naive. What the manifest can show, it is made to show; what it cannot (a page of
-a paged manifest saved under another name than its link gives, a request made by POST, whose
-parameters the manifest does not keep) is said in the README.
+be advised as if naive. What the manifest can show, it is made to show; what it cannot (the
+parameters of a request made by POST, which the manifest does not keep) is said in the README.
 
-The manifest's files are found by name: each item's URL ends in the name the server gave the file,
-looked for first in the manifest's own folder, then anywhere among the files given. Clients often
-save files under names of their own; where no item of a manifest is found by name, its files are
-checked by type instead (as many files holding resources of each type as it lists, and at least as
-many distinct resources as its counts add up to), which only one export at a time allows.
+A manifest's files are those at or below its folder (each file belongs to the manifest nearest
+above it; a manifest given from elsewhere gets the files below none). Among them, a file is found by
+the name its URL ends in; clients often save files under names of their own, and where no file of a
+manifest is found by name, its files are checked by type instead (as many files holding resources of
+each type as it lists, and at least as many resources as its counts add up to). A copy of a file
+(all its lines read before in another) adds nothing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections import Counter
@@ -95,28 +96,29 @@ class _Item:
 @dataclass
 class ExportFiles:
     """What each file of an export held, as the export's lines were read: resources of each type
-    (every line), and those not read before in another line (a copy of a file adds none)."""
+    (every line), and how many were not read before in another file. A file all of whose lines were
+    read before is a copy of another (a browser's "(1)" download, a re-download beside the .gz): it
+    adds nothing to what the export holds."""
 
     lines: dict[str, Counter[str]] = field(default_factory=dict)
-    new: dict[str, Counter[str]] = field(default_factory=dict)
+    new: Counter[str] = field(default_factory=Counter)  # path -> lines not read before in another file
 
     def count(self, path: str, kind: str, new: bool) -> None:
         self.lines.setdefault(path, Counter())[kind] += 1
         if new:
-            self.new.setdefault(path, Counter())[kind] += 1
+            self.new[path] += 1
 
-    def held(self, path: str, kind: str | None) -> int:
-        counted = self.lines.get(path, Counter())
-        return counted[kind] if kind else sum(n for k, n in counted.items() if k != "OperationOutcome")
-
-    def distinct(self, kind: str | None) -> int:
+    def held(self, paths: list[str], kind: str | None) -> int:
+        """Resources of a type (any but the server's notes, for None) in these files, a copy of
+        another file not counted when there are several."""
+        if len(paths) > 1:
+            paths = [path for path in paths if self.new[path]]
         return sum(c[kind] if kind else sum(n for k, n in c.items() if k != "OperationOutcome")
-                   for c in self.new.values())
+                   for c in (self.lines.get(path, Counter()) for path in paths))
 
-    def holding(self, kind: str | None) -> int:
-        """The files that gave resources of a type (any, for None) not read before in another."""
-        return sum(1 for c in self.new.values()
-                   if (c[kind] if kind else any(k != "OperationOutcome" for k in c)))
+    def holding(self, paths: list[str], kind: str | None) -> int:
+        """The files among `paths` that hold resources of a type, copies not counted."""
+        return sum(1 for path in paths if self.new[path] and self.held([path], kind))
 
 
 @dataclass
@@ -139,7 +141,7 @@ class Gaps:
             parts.append(f"the export was asked for part of each record ({'; '.join(dict.fromkeys(self.asked))}): "
                          "export again without that")
         if self.missing:
-            parts.append(f"{'; '.join(dict.fromkeys(self.missing))} (give the whole export)")
+            parts.append(f"{'; '.join(dict.fromkeys(self.missing))}; give the whole export")
         return "; and ".join(parts)
 
 
@@ -171,7 +173,7 @@ def _items(manifest: dict[str, Any], source: str, gaps: Gaps) -> list[_Item]:
                 gaps.malformed.append(f"{where}: expected a file with a url, got {item!r}"[:200])
                 continue
             kind, count = item.get("type"), _count(item.get("count"))
-            if kind is not None and not isinstance(kind, str):
+            if kind is not None and not (isinstance(kind, str) and kind.strip()):
                 gaps.malformed.append(f"{where}.type: expected a resource type, got {kind!r}")
                 continue
             if kind is None and key == "output" and not organised:
@@ -227,90 +229,152 @@ def _links(manifest: dict[str, Any], gaps: Gaps) -> list[str]:
     if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
         gaps.malformed.append(f"link: expected a list of links, got {links!r}"[:200])
         return []
-    return [_name(link["url"]) or link["url"] for link in links
-            if link.get("relation") == "next" and isinstance(link.get("url"), str)]
+    out = []
+    for number, link in enumerate(links):
+        if link.get("relation") == "next":
+            if not isinstance(link.get("url"), str) or not link["url"].strip():
+                gaps.malformed.append(f"link[{number}]: a next page without a url")
+            else:
+                out.append(_name(link["url"]) or link["url"])
+    return out
 
 
-def _found(items: list[_Item], given: dict[str, list[str]]) -> dict[int, list[str]]:
-    """Item index -> the paths of the files given under its name: in its manifest's folder where
-    that holds any of the manifest's files (so that another export's file of the same name does not
-    stand in for a missing one), else anywhere (a manifest given from elsewhere)."""
-    def near(item: _Item, path: str) -> bool:
-        return PurePath(path).parent == PurePath(item.manifest).parent
+def _owned(groups: list[list[str]], paths: list[str]) -> list[list[str]]:
+    """The files of each export (by its manifest pages' sources): those at or below a page's
+    folder, a file going to the export whose page lies nearest above it (so that one export's files
+    are never taken for another's); an export whose folders hold none (a manifest given from
+    elsewhere) gets the files that lie below no manifest."""
+    folders = [{PurePath(page).parent for page in pages} for pages in groups]
+    owned: list[list[str]] = [[] for _ in groups]
+    orphans = []
+    for path in paths:
+        above = [(len(folder.parts), index) for index, group in enumerate(folders) for folder in group
+                 if PurePath(path).is_relative_to(folder)]
+        if not above:
+            orphans.append(path)
+            continue
+        nearest = max(depth for depth, _ in above)
+        for index in {index for depth, index in above if depth == nearest}:
+            owned[index].append(path)
+    return [files or orphans for files in owned]
 
-    at_home = {item.manifest for item in items for path in given.get(item.name, []) if near(item, path)}
-    found = {}
-    for index, item in enumerate(items):
-        paths = [p for p in given.get(item.name, []) if item.manifest not in at_home or near(item, p)]
-        if paths:
-            found[index] = paths
-    return found
+
+def _file_key(name: str) -> str:
+    """A file's name as its server named it: a trailing .gz (any case) dropped, case folded."""
+    return (name[:-3] if name.lower().endswith(".gz") else name).casefold()
+
+
+def _by_name(items: list[_Item], paths: list[str]) -> dict[int, list[str]]:
+    """Item index -> the files (among `paths`) given under the name its URL ends in."""
+    named: dict[str, list[str]] = {}
+    for path in paths:
+        named.setdefault(_file_key(PurePath(path).name), []).append(path)
+    return {index: named[_file_key(item.name)] for index, item in enumerate(items)
+            if item.name and _file_key(item.name) in named}
+
+
+def _pages_missing(pages: list[tuple[str, dict[str, Any]]], gaps: Gaps) -> None:
+    """A page of a paged manifest (`link`, relation next) not given: pages are found by the names
+    their links give (a page saved under another name cannot be told from a missing one), and only
+    the first page may be one no link names."""
+    names = {PurePath(source).name for source, _ in pages}
+    links = [name for _, manifest in pages for name in _links(manifest, gaps)]
+    unseen = list(dict.fromkeys(name for name in links if name not in names))
+    if unseen:
+        gaps.missing.append(f"it is a paged list, and the page{'s' if len(unseen) > 1 else ''} {_lines(unseen)} "
+                            f"{'are' if len(unseen) > 1 else 'is'} not given (under the name its link gives)")
+    elif sum(1 for name in names if name not in links) > 1:
+        gaps.missing.append("it is a paged list, and a page between those given is not given")
+
+
+def _check_named(items: list[_Item], found: dict[int, list[str]], files: ExportFiles, many: bool,
+                 gaps: Gaps) -> None:
+    """Each file listed must be given, and hold the resources its count says (files listed under
+    one name, as URLs that differ in their query only, together)."""
+    missing = [item for index, item in enumerate(items) if index not in found]
+    for error in (False, True):
+        named = [f"{item.name or item.url!r}" + (f" (listed in {item.manifest})" if many else "")
+                 for item in missing if item.error == error]
+        said = ", which say what the server could not export," if error else ""
+        if len(named) > 1:
+            gaps.missing.append(f"{len(named)} {'error ' if error else ''}files it lists{said} are not given: "
+                                f"{_lines(named)}")
+        elif named:
+            gaps.missing.append(f"{'its error file ' if error else ''}{named[0]}{said.replace('say', 'says')} "
+                                "is not given")
+    together: dict[tuple[tuple[str, ...], str | None], list[_Item]] = {}
+    for index, paths in found.items():
+        together.setdefault((tuple(sorted(paths)), items[index].kind), []).append(items[index])
+    short = []
+    for (paths, kind), listed in together.items():
+        if any(item.count is None for item in listed):
+            continue
+        expected, held = sum(item.count or 0 for item in listed), files.held(list(paths), kind)
+        if held < expected:
+            what = f"{kind} resources" if kind else "resources"
+            short.append(f"{listed[0].name!r} holds {held} of the {expected} {what} it lists")
+    if short:
+        gaps.missing.append(f"{_lines(short)}, so {'they were' if len(short) > 1 else 'it was'} cut short")
+
+
+def _check_by_type(items: list[_Item], paths: list[str], files: ExportFiles, gaps: Gaps) -> None:
+    """Files saved under other names than the server's: as many files holding each type as are
+    listed, and as many resources as the counts add up to."""
+    for kind in dict.fromkeys(item.kind for item in items):
+        of_kind = [item for item in items if item.kind == kind]
+        what = f"{kind} resources" if kind else "resources"
+        error = "error files (what the server could not export)" if of_kind[0].error else "files"
+        if (holding := files.holding(paths, kind)) < len(of_kind):
+            gaps.missing.append(f"it lists {len(of_kind)} {error} of {what}; {holding} of the files given hold them")
+        expected = sum(item.count for item in of_kind if item.count is not None)
+        held = files.held([p for p in paths if files.new[p]], kind)
+        if held < expected:
+            gaps.missing.append(f"it lists {expected} {what}; the files given hold {held}")
 
 
 def manifest_gaps(manifests: list[tuple[str, dict[str, Any] | str]], files: ExportFiles,
-                  given: dict[str, list[str]]) -> dict[str, Gaps]:
+                  given: list[str]) -> dict[str, Gaps]:
     """For each manifest (source, document, or why it cannot be read) that shows the export
-    partial, why. `files`: what the export's files held; `given`: file name (without .gz) -> the
-    paths given under it. Pages of one export (same transactionTime) are checked together, as
-    one list of files."""
+    partial, why. `files`: what the export's files held; `given`: the paths of its files. Pages
+    of one export (same transactionTime and request; identical copies of a page are one) are
+    checked together, as one list of files, against the files at or below their folders."""
     out: dict[str, Gaps] = {}
-    exports: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    exports: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
     for source, manifest in manifests:
         if isinstance(manifest, str):  # (a manifest that cannot be read cannot vouch for the export)
             out[source] = Gaps(malformed=[manifest.removeprefix(f"{source}: ")])
             continue
         stamp = manifest.get("transactionTime")  # (pages of one export share it, and the request)
         key = f"{stamp}\n{manifest.get('request')}" if isinstance(stamp, str) else source
-        exports.setdefault(key, []).append((source, manifest))
-    page_names = {PurePath(source).name for source, _ in manifests}
-    by_type: list[tuple[str, list[_Item]]] = []
-    for pages in exports.values():
+        content = json.dumps(manifest, sort_keys=True)  # (a copy of a page is that page)
+        exports.setdefault(key, {}).setdefault(content, (source, manifest))
+    groups = [list(pages.values()) for pages in exports.values()]
+    owned = _owned([[source for source, _ in pages] for pages in groups], given)
+    by_type: list[tuple[str, list[_Item], list[str]]] = []
+    for pages, paths in zip(groups, owned, strict=True):
         linked = {name for _, manifest in pages for name in _links(manifest, Gaps())}
         first = next((source for source, _ in pages if PurePath(source).name not in linked), pages[0][0])
         gaps = out.setdefault(first, Gaps())
         items: list[_Item] = []
-        links: list[str] = []
         for source, manifest in pages:
-            if not isinstance(manifest.get("transactionTime"), str):
-                gaps.malformed.append(f"{source}: transactionTime: expected an instant")
+            stamp = manifest.get("transactionTime")
+            if not isinstance(stamp, str) or not stamp.strip():
+                gaps.malformed.append(f"{source}: transactionTime: expected an instant, got {stamp!r}")
             items += _items(manifest, source, gaps)
             _asked(manifest, gaps)
-            links += _links(manifest, gaps)
-        # a page linking to one not given: by its name, or (pages saved under other names) when
-        # every page given links on, so that the last is not among them
-        unseen = [name for name in links if name not in page_names]
-        if unseen and len(links) >= len(pages):
-            gaps.missing.append(f"it is one page of a longer list, and the next ({_lines(unseen)}) is not given")
-        found = _found(items, given)
-        if found:  # the server's names: each file it lists must be given, and hold its count
-            for index, item in enumerate(items):
-                listed = f" (listed in {item.manifest})" if len(pages) > 1 else ""
-                if index not in found:
-                    gaps.missing.append(f"{item.said()}{listed} is not given")
-                elif item.count is not None and (held := sum(files.held(p, item.kind) for p in found[index])
-                                                 ) < item.count:
-                    what = f"{item.kind} resources" if item.kind else "resources"
-                    gaps.missing.append(f"{item.said()}{listed} holds {held} of the {item.count} {what} it lists, so "
-                                        "it was cut short")
+        _pages_missing(pages, gaps)
+        found = _by_name(items, paths)
+        if found:  # the server's names
+            _check_named(items, found, files, len(pages) > 1, gaps)
         else:
-            by_type.append((first, items))
-    if len(by_type) > 1 or (by_type and len(exports) > 1):
-        for first, _ in by_type:
-            out[first].missing.append("its files are not given under the names it lists, and the manifests of "
-                                      f"{len(exports)} exports are given: which files are whose cannot be told (give "
-                                      "one export at a time)")
-    elif by_type:
-        first, items = by_type[0]
-        for kind in dict.fromkeys(item.kind for item in items):
-            of_kind = [item for item in items if item.kind == kind]
-            what = f"{kind} resources" if kind else "resources"
-            error = "error files (what the server could not export)" if of_kind[0].error else "files"
-            if (holding := files.holding(kind)) < len(of_kind):
-                gaps.missing.append(f"it lists {len(of_kind)} {error} of {what}; {holding} of the files given hold "
-                                    "them")
-            expected = sum(item.count for item in of_kind if item.count is not None)
-            if (distinct := files.distinct(kind)) < expected:
-                gaps.missing.append(f"it lists {expected} {what}; the files given hold {distinct}")
+            by_type.append((first, items, paths))
+    for first, items, paths in by_type:
+        if any(set(paths) & set(other) for source, _, other in by_type if source != first):
+            out[first].missing.append("its files are not given under the names it lists, and another export's "
+                                      "manifest lies with them: which files are whose cannot be told (give one "
+                                      "export at a time)")
+        else:
+            _check_by_type(items, paths, files, out[first])
     return {source: gaps for source, gaps in out.items() if gaps}
 
 

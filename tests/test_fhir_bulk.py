@@ -423,6 +423,33 @@ def _pages(folder: Path, manifest: dict[str, Any]) -> None:
     (folder / "Condition.ndjson").unlink()
 
 
+def _middle_page(folder: Path, manifest: dict[str, Any]) -> None:
+    """Pages 1 and 3 given, page 2 (and the file only it lists) not."""
+    third = {**manifest, "output": [i for i in manifest["output"] if i["type"] == "Condition"]}
+    manifest["output"] = [i for i in manifest["output"] if i["type"] != "Condition"]
+    manifest["link"] = [{"relation": "next", "url": "https://ehr.example/status/page2.json"}]
+    _write(folder, third, "page3.json")
+    (folder / "Condition.ndjson").unlink()
+
+
+def _cut_and_copy(folder: Path, manifest: dict[str, Any]) -> None:
+    """Condition.ndjson cut to half, and the same half again as Condition.ndjson.gz (a re-download)."""
+    lines = (folder / "Condition.ndjson").read_text().splitlines(keepends=True)
+    half = "".join(lines[:len(lines) // 2])
+    (folder / "Condition.ndjson").write_text(half)
+    (folder / "Condition.ndjson.gz").write_bytes(gzip.compress(half.encode()))
+
+
+def _two_parts(folder: Path, manifest: dict[str, Any]) -> None:
+    """Two files listed as Condition.ndjson?part=1 and ?part=2, saved to one name: one is lost."""
+    lines = (folder / "Condition.ndjson").read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    (folder / "Condition.ndjson").write_text("".join(lines[half:]))
+    manifest["output"] = [i for i in manifest["output"] if i["type"] != "Condition"] + [
+        {"type": "Condition", "url": f"https://ehr.example/files/Condition.ndjson?part={n}", "count": count}
+        for n, count in ((1, half), (2, len(lines) - half))]
+
+
 # What makes the export partial, and the words of the manifest's reject that say so.
 PARTIAL = {
     "a file not given": (_drop("MedicationStatement.ndjson"), "'MedicationStatement.ndjson' is not given"),
@@ -431,7 +458,8 @@ PARTIAL = {
                          "so it was cut short"),
     "a file with no count not given": (_then(_uncounted, _drop("Condition.ndjson")), "'Condition.ndjson' is not given"),
     "an error file not given": (_change(error=[{"type": "OperationOutcome", "url": "https://ehr.example/err.ndjson"}]),
-                                "its error file 'err.ndjson' (what the server could not export) is not given"),
+                                "its error file 'err.ndjson', which says what the server could not export, is "
+                                "not given"),
     "an error file with no type": (_change(error=[{"url": "https://ehr.example/err.ndjson"}]),
                                    "its error file 'err.ndjson'"),
     "an outcome file (the IG's newer name)": (_change(outcome=[{"url": "https://ehr.example/err.ndjson"}]),
@@ -460,8 +488,8 @@ PARTIAL = {
                                                     "it lists 1 files of Condition resources; 0 of the files given "
                                                     "hold them"),
     "a copy given for a file not given": (_copy_for_missing, "the files given hold 6"),
-    "the next page not given": (_first_page, "it is one page of a longer list, and the next (manifest-2.json) is "
-                                             "not given"),
+    "the next page not given": (_first_page, "it is a paged list, and the page manifest-2.json is not given (under "
+                                             "the name its link gives)"),
     "a file of the second page not given": (_pages, "'Condition.ndjson' (listed in "),
     "a count as text": (_item(0, count="16"), "output[0].count: expected a whole number, got '16'"),
     "a count that is true": (_item(0, count=True), "output[0].count: expected a whole number, got True"),
@@ -476,6 +504,12 @@ PARTIAL = {
     "a URL that is no URL": (_item(0, url="https://[ehr.example/files/Condition.ndjson"), "is not given"),
     "a request that is no URL": (_change(request="https://[ehr.example/fhir/$export?_type=Patient"),
                                  "request: no URL"),
+    # third review
+    "a middle page not given": (_middle_page, "the page page2.json is not given"),
+    "an empty type": (_then(_item(0, type=""), _rename), "output[0].type: expected a resource type, got ''"),
+    "a next link without a url": (_change(link=[{"relation": "next"}]), "link[0]: a next page without a url"),
+    "a copy under the same name makes up a cut-short file": (_cut_and_copy, "'Condition.ndjson' holds 16 of the 32"),
+    "two parts of one name, one overwritten": (_two_parts, "'Condition.ndjson' holds 16 of the 32"),
 }
 
 
@@ -531,7 +565,7 @@ def test_a_manifest_saved_as_utf16_is_read(reasoner, tmp_path: Path) -> None:
 
 def test_two_exports_are_each_checked_against_their_own_files(reasoner, tmp_path: Path) -> None:
     """Two exports in one run, each with its manifest in its folder: one export's files do not
-    stand in for a file the other lacks; renamed, whose files are whose cannot be told."""
+    stand in for a file the other lacks, whether found by name or, renamed, by type."""
     for name, part, when in (("a", RECORDS[:3], "2026-12-01T00:00:00Z"), ("b", RECORDS[3:6], "2026-12-02T00:00:00Z")):
         export([to_bundle(record) for _, record in part], tmp_path / name)
         _write(tmp_path / name, _manifest(tmp_path / name, transactionTime=when))
@@ -546,7 +580,10 @@ def test_two_exports_are_each_checked_against_their_own_files(reasoner, tmp_path
     _renamed(tmp_path / "a")
     _renamed(tmp_path / "b")
     lines, rejects, _ = run(reasoner, [tmp_path])
-    assert not lines and any("which files are whose cannot be told" in r["validation"][0]["message"] for r in rejects)
+    [note] = [r for r in rejects if r["source"].endswith("manifest.json")]
+    assert not lines and note["source"] == str(tmp_path / "b" / "manifest.json")
+    assert "it lists 1 files of MedicationStatement resources; 0 of the files given hold them" in (
+        note["validation"][0]["message"])
 
 
 @pytest.mark.parametrize("request_url", [
@@ -560,3 +597,82 @@ def test_a_request_that_leaves_whole_what_is_read_stops_nothing(reasoner, tmp_pa
     _write(tmp_path / "export", _manifest(tmp_path / "export", request=request_url))
     lines, rejects, _ = run(reasoner, [tmp_path / "export"])
     assert len(lines) == 3 and not rejects
+
+
+def test_each_export_is_checked_against_the_files_below_its_manifest(reasoner, tmp_path: Path) -> None:
+    """A manifest in a parent folder does not take another export's file of the same name (below
+    that export's own manifest) for its missing one, nor, checked by type, another folder's files."""
+    export([to_bundle(record) for _, record in RECORDS[:3]], tmp_path / "A")
+    _write(tmp_path, _manifest(tmp_path / "A"))
+    export([to_bundle(record) for _, record in RECORDS[3:6]], tmp_path / "B")
+    _write(tmp_path / "B", _manifest(tmp_path / "B", transactionTime="2026-12-02T00:00:00Z"))
+    assert len(run(reasoner, [tmp_path])[0]) == 6
+    (tmp_path / "A" / "MedicationStatement.ndjson").unlink()
+    lines, rejects, _ = run(reasoner, [tmp_path])
+    [note] = [r for r in rejects if r["source"].endswith("manifest.json")]
+    assert not lines and note["source"] == str(tmp_path / "manifest.json")
+    assert "'MedicationStatement.ndjson' is not given" in note["validation"][0]["message"]
+    # by type: clinic C's files, with no manifest, do not stand in for A's
+    (tmp_path / "B" / "manifest.json").unlink()
+    (tmp_path / "B").rename(tmp_path / "C")
+    (tmp_path / "manifest.json").unlink()
+    listed = _manifest(tmp_path / "A")  # (and the missing file, under the server's names)
+    listed["output"].append({"type": "MedicationStatement", "url": "https://ehr.example/files/MedicationStatement.ndjson",
+                             "count": 4})
+    _renamed(tmp_path / "A")
+    _write(tmp_path / "A", listed)
+    lines, rejects, _ = run(reasoner, [tmp_path])
+    assert not lines and any("it lists 1 files of MedicationStatement resources; 0 of the files given hold them"
+                             in r["validation"][0]["message"] for r in rejects)
+
+
+@pytest.mark.parametrize("layout", ["a copy of the manifest", "error files in error/", "names as saved",
+                                    "a client's log"])
+def test_whole_exports_as_clients_save_them_are_advised(reasoner, tmp_path: Path, layout: str) -> None:
+    folder = tmp_path / "export"
+    export([to_bundle(record) for _, record in RECORDS[:3]], folder)
+    manifest = _manifest(folder)
+    if layout == "a copy of the manifest":  # (not a second page: every file would be wanted twice)
+        _write(folder, manifest, "manifest (1).json")
+    elif layout == "error files in error/":  # (bulk-data-client keeping the server's names)
+        (folder / "error").mkdir()
+        note = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "informational",
+                                                               "diagnostics": "codes not mapped"}]}
+        (folder / "error" / "errors_1.ndjson").write_text(json.dumps(note) + "\n")
+        manifest["error"] = [{"type": "OperationOutcome", "url": "https://ehr.example/files/errors_1.ndjson"}]
+    elif layout == "names as saved":  # percent-encoded URL, upper-case .GZ, another case
+        (folder / "Condition.ndjson").rename(folder / "Condition 1.ndjson")
+        (folder / "Observation.ndjson.gz").rename(folder / "observation.ndjson.GZ")
+        for item in manifest["output"]:
+            item["url"] = item["url"].replace("Condition.ndjson", "Condition%201.ndjson")
+    else:  # smart-fetch writes its log beside the files
+        (folder / "log.ndjson").write_text(json.dumps({"exportId": "e1", "eventId": "kickoff", "timestamp": "x"})
+                                           + "\n")
+    _write(folder, manifest)
+    lines, rejects, _ = run(reasoner, [folder])
+    assert len(lines) == 3
+    assert [r["validation"][0]["message"].split(":")[0] for r in rejects] == {
+        "error files in error/": ["not read"], "a client's log": ["not read"]}.get(layout, []), rejects
+
+
+def test_a_manifest_gz_cut_short_stops_the_export(reasoner, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    export([to_bundle(record) for _, record in RECORDS[:3]], folder)
+    data = gzip.compress(json.dumps(_manifest(folder), indent=1).encode())
+    (folder / "manifest.json.gz").write_bytes(data[:len(data) // 2])
+    lines, rejects, summary = run(reasoner, [folder])
+    assert not lines and summary.lines_rejected == 1
+    [note] = [r for r in rejects if r["source"].endswith("manifest.json.gz")]
+    assert "it cannot be read as a manifest (cannot read it: the file ends before" in note["validation"][0]["message"]
+
+
+def test_many_files_not_given_are_named_in_few_words(reasoner, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    export([to_bundle(record) for _, record in RECORDS[:2]], folder)
+    manifest = _manifest(folder)
+    manifest["output"] += [{"type": "Condition", "url": f"https://ehr.example/files/C{n}.ndjson"} for n in range(3000)]
+    _write(folder, manifest)
+    _, rejects, _ = run(reasoner, [folder])
+    assert all(len(r["validation"][0]["message"]) < 600 for r in rejects)
+    assert any("3000 files it lists are not given: 'C0.ndjson', " in r["validation"][0]["message"] and
+               "and 2995 more" in r["validation"][0]["message"] for r in rejects)
