@@ -414,22 +414,16 @@ def _first_page(folder: Path, manifest: dict[str, Any]) -> None:
     manifest["link"] = [{"relation": "next", "url": "https://ehr.example/status/manifest-2.json"}]
 
 
-def _pages(folder: Path, manifest: dict[str, Any]) -> None:
-    """A manifest in two pages, both given; a file the second lists is not."""
-    second = {**manifest, "output": [i for i in manifest["output"] if i["type"] == "Condition"]}
-    manifest["output"] = [i for i in manifest["output"] if i["type"] != "Condition"]
-    manifest["link"] = [{"relation": "next", "url": "https://ehr.example/status/manifest-2.json"}]
-    _write(folder, second, "manifest-2.json")
-    (folder / "Condition.ndjson").unlink()
-
-
-def _middle_page(folder: Path, manifest: dict[str, Any]) -> None:
-    """Pages 1 and 3 given, page 2 (and the file only it lists) not."""
-    third = {**manifest, "output": [i for i in manifest["output"] if i["type"] == "Condition"]}
-    manifest["output"] = [i for i in manifest["output"] if i["type"] != "Condition"]
-    manifest["link"] = [{"relation": "next", "url": "https://ehr.example/status/page2.json"}]
-    _write(folder, third, "page3.json")
-    (folder / "Condition.ndjson").unlink()
+def _paged(link: str, page: str) -> Any:
+    """A manifest whose first page links on to `link`, with Condition's file listed on `page`,
+    which is given, and the file not: pages 1 and 2 given (link = page), or 1 and 3 (page 2 not)."""
+    def paged(folder: Path, manifest: dict[str, Any]) -> None:
+        other = {**manifest, "output": [i for i in manifest["output"] if i["type"] == "Condition"]}
+        manifest["output"] = [i for i in manifest["output"] if i["type"] != "Condition"]
+        manifest["link"] = [{"relation": "next", "url": f"https://ehr.example/status/{link}"}]
+        _write(folder, other, page)
+        (folder / "Condition.ndjson").unlink()
+    return paged
 
 
 def _cut_and_copy(folder: Path, manifest: dict[str, Any]) -> None:
@@ -490,7 +484,8 @@ PARTIAL = {
     "a copy given for a file not given": (_copy_for_missing, "the files given hold 6"),
     "the next page not given": (_first_page, "it is a paged list, and the page manifest-2.json is not given (under "
                                              "the name its link gives)"),
-    "a file of the second page not given": (_pages, "'Condition.ndjson' (listed in "),
+    "a file of the second page not given": (_paged("manifest-2.json", "manifest-2.json"),
+                                            "'Condition.ndjson' (listed in "),
     "a count as text": (_item(0, count="16"), "output[0].count: expected a whole number, got '16'"),
     "a count that is true": (_item(0, count=True), "output[0].count: expected a whole number, got True"),
     "a file with no type": (_untyped, "output[0]: no type (only output organised by patient"),
@@ -505,7 +500,7 @@ PARTIAL = {
     "a request that is no URL": (_change(request="https://[ehr.example/fhir/$export?_type=Patient"),
                                  "request: no URL"),
     # third review
-    "a middle page not given": (_middle_page, "the page page2.json is not given"),
+    "a middle page not given": (_paged("page2.json", "page3.json"), "the page page2.json is not given"),
     "an empty type": (_then(_item(0, type=""), _rename), "output[0].type: expected a resource type, got ''"),
     "a next link without a url": (_change(link=[{"relation": "next"}]), "link[0]: a next page without a url"),
     "a copy under the same name makes up a cut-short file": (_cut_and_copy, "'Condition.ndjson' holds 16 of the 32"),
