@@ -495,17 +495,21 @@ def _manifest(path: Path) -> dict[str, Any] | str | None:
         return None
     try:
         data = path.read_bytes()
-    except OSError:
-        return None  # (read as a record, whose reading says why it cannot be)
+    except OSError as exc:  # (given with an export, a file that cannot be read may be its manifest)
+        return f"cannot read it ({exc}), and it may be the export's manifest"
     if path.suffix.lower() == ".gz":  # (decompressed as far as it goes: a download cut short still shows what it is)
-        unpack = zlib.decompressobj(wbits=31)
+        unpack, parts, damage = zlib.decompressobj(wbits=31), [], None
         try:
-            data = unpack.decompress(data)
-            damage = None if unpack.eof else "the file ends before its compressed data does"
+            for start in range(0, len(data), 1 << 16):
+                parts.append(unpack.decompress(data[start:start + (1 << 16)]))
+            if not unpack.eof:
+                damage = "the file ends before its compressed data does"
         except zlib.error as exc:
-            data, damage = b"", str(exc)
+            damage = str(exc)
+        data = b"".join(parts)
         if damage is not None:
-            return f"cannot read it: {damage}" if b'"transactionTime"' in data else None
+            seems = "" if b'"transactionTime"' in data else ", and it may be the export's manifest"
+            return f"cannot read it ({damage}){seems}"
     found, why = read_manifest(data, str(path))
     return found if found is not None else why
 

@@ -123,11 +123,11 @@ class _Export:
 
     def __init__(self, organised: bool = False, checked: bool = False) -> None:
         self.organised = organised  # output organised by patient: each block starts with a header line
-        # Checked against a manifest: lines without an id are told apart by their content too, so
-        # that a copy of a file (a browser's "(1)" download) cannot stand in for a missing one.
+        # Checked against a manifest: the resources of each file are kept (by type and id, or by
+        # content), so that a copy of a file cannot stand in for a missing one.
         self.checked = checked
-        self.unnamed: dict[int, str] = {}  # a line's content (hashed) -> the first file holding it
         self.logs: dict[str, list[str]] = {}  # a Bulk Data client's log file -> its lines
+        self.failed: dict[str, str] = {}  # a file the client's log says it failed to download -> that line
         self.patients: dict[str, tuple[str, dict[str, Any]]] = {}
         self.identifiers: dict[tuple[str | None, str], set[str]] = {}  # a Patient's (system, value) -> ids
         self.medications: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (line, Medication)
@@ -162,8 +162,15 @@ class _Export:
             return self.lose(source, str(item))
         kind = item.get("resourceType") if isinstance(item, dict) else None
         if isinstance(item, dict) and kind is None and {"exportId", "eventId"} <= item.keys():
-            # a Bulk Data client's log (log.ndjson, as SMART's clients write beside the files)
+            # a Bulk Data client's log (log.ndjson, as SMART's clients write beside the files): a
+            # download it says failed, and did not complete after, is a file missing
             self.logs.setdefault(source.rsplit(":", 1)[0], []).append(source)
+            detail = item.get("eventDetail") if isinstance(item.get("eventDetail"), dict) else {}
+            url = str(detail.get("fileUrl") or detail.get("url") or "a file")
+            if item["eventId"] == "download_error":
+                self.failed[url] = source
+            elif item["eventId"] == "download_complete":
+                self.failed.pop(url, None)
             return None
         if not isinstance(kind, str) or not isinstance(item, dict):  # (a record or resource misspelt: anyone's)
             return self.lose(source, "an .ndjson file is read as a FHIR Bulk Data export, one resource a line (this "
@@ -175,11 +182,12 @@ class _Export:
             return self.lose(source, f"resourceType {kind!r} is no resource type axspa-kg reads; {meant!r}, as FHIR "
                                      "spells it?")
         path = source.rsplit(":", 1)[0]
+        line_key = hash(source) if self.checked else None
         if kind == "OperationOutcome":  # an export's error file: what the server could not export
-            self.files.count(path, kind, True)
+            self.files.count(path, kind, line_key)
             return self.outcome(source, item)
         if kind == BLOCK_HEADER and self.organised:  # (a block's header, in output organised by patient)
-            self.files.count(path, kind, True)
+            self.files.count(path, kind, line_key)
             return None
         ident = item.get("id")
         if ident is not None and not isinstance(ident, str):
@@ -189,7 +197,7 @@ class _Export:
             digest = hash(json.dumps({k: v for k, v in item.items() if k != "meta"}, sort_keys=True))
             first = self.seen.setdefault(f"{kind}/{ident}", (source, digest))
             copy = first[0] != source and first[1] == digest
-            self.files.count(path, kind, not (copy and first[0].rsplit(":", 1)[0] != path))
+            self.files.count(path, kind, hash(f"{kind}/{ident}") if self.checked else None)
             if first[0] != source:  # the same id twice: a copy is harmless, two versions of a resource read are not
                 if copy:
                     return RecordLoadError(f"{kind}/{ident} again, the same (first at {first[0]}); read once")
@@ -197,11 +205,8 @@ class _Export:
                     return RecordLoadError(f"{kind}/{ident} again, not the same as at {first[0]}; not read")
                 return self.lose(source, f"{kind}/{ident} again, not the same as at {first[0]}; which one holds "
                                          "cannot be told")
-        elif self.checked:  # (the same content in another file: a copy of it; in this file: its own)
-            first_file = self.unnamed.setdefault(hash(json.dumps(item, sort_keys=True)), path)
-            self.files.count(path, kind, first_file == path)
-        else:
-            self.files.count(path, kind, True)
+        else:  # (without an id, a resource is told by its content)
+            self.files.count(path, kind, hash(json.dumps(item, sort_keys=True)) if self.checked else None)
         if kind in ("Patient", "Medication") and not ident:
             error = RecordLoadError(f"a {kind} without an id: nothing can refer to it; give its id")
             error.patient = kind == "Patient"  # type: ignore[attr-defined]  # (a patient not read, not a line)
@@ -241,6 +246,8 @@ class _Export:
 
     def results(self) -> Iterator[tuple[str, object]]:
         """Each patient's Bundle (or why none), then the resources that could not be placed."""
+        for url, source in self.failed.items():
+            self.lost.append(f"{source} (the Bulk Data client's log says the download of {url} failed)")
         for source, resource, (system, value) in self.by_identifier:
             patients = self.identifiers.get((system, value), set())
             if len(patients) == 1:

@@ -21,7 +21,7 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -95,30 +95,49 @@ class _Item:
 
 @dataclass
 class ExportFiles:
-    """What each file of an export held, as the export's lines were read: resources of each type
-    (every line), and how many were not read before in another file. A file all of whose lines were
-    read before is a copy of another (a browser's "(1)" download, a re-download beside the .gz): it
-    adds nothing to what the export holds."""
+    """What each file of an export held, as its lines were read: lines of each resource type, and
+    (checked against a manifest) which resources, by type and id, or by content where a resource
+    has no id. A copy of a file, whole or in part (a browser's "(1)" download, a retry appended to a
+    first attempt), adds no resource to what the export holds."""
 
     lines: dict[str, Counter[str]] = field(default_factory=dict)
-    new: Counter[str] = field(default_factory=Counter)  # path -> lines not read before in another file
+    keys: dict[str, dict[str, set[int]]] = field(default_factory=dict)
 
-    def count(self, path: str, kind: str, new: bool) -> None:
+    def count(self, path: str, kind: str, key: int | None) -> None:
         self.lines.setdefault(path, Counter())[kind] += 1
-        if new:
-            self.new[path] += 1
+        if key is not None:
+            self.keys.setdefault(path, {}).setdefault(kind, set()).add(key)
+
+    def _keys(self, path: str, kind: str | None) -> set[int]:
+        held = self.keys.get(path, {})
+        if kind is not None:
+            return held.get(kind, set())
+        return set().union(*(keys for k, keys in held.items() if k != "OperationOutcome"))
+
+    def _new(self, paths: list[str], kind: str | None) -> list[str]:
+        """The files among `paths` (in the order read) that hold a resource of the type (any, for
+        None) that none before them does: the others are copies."""
+        seen: set[int] = set()
+        out = []
+        for path in paths:
+            keys = self._keys(path, kind)
+            if keys - seen:
+                out.append(path)
+            seen |= keys
+        return out
 
     def held(self, paths: list[str], kind: str | None) -> int:
-        """Resources of a type (any but the server's notes, for None) in these files, a copy of
-        another file not counted when there are several."""
-        if len(paths) > 1:
-            paths = [path for path in paths if self.new[path]]
-        return sum(c[kind] if kind else sum(n for k, n in c.items() if k != "OperationOutcome")
-                   for c in (self.lines.get(path, Counter()) for path in paths))
+        """Resources of a type in these files, each once. Output organised by patient (kind None)
+        counts the lines of the files that are no copies: a resource two patients share may stand in
+        both their blocks, and the manifest counts it in each."""
+        if kind is None:
+            return sum(sum(n for k, n in self.lines.get(path, Counter()).items() if k != "OperationOutcome")
+                       for path in self._new(paths, None))
+        return len(set().union(*(self._keys(path, kind) for path in paths)))
 
     def holding(self, paths: list[str], kind: str | None) -> int:
         """The files among `paths` that hold resources of a type, copies not counted."""
-        return sum(1 for path in paths if self.new[path] and self.held([path], kind))
+        return len(self._new(paths, kind))
 
 
 @dataclass
@@ -133,15 +152,19 @@ class Gaps:
         return bool(self.malformed or self.asked or self.missing)
 
     def said(self) -> str:
-        parts = []  # (pages of one export repeat its request: each reason once)
+        def listed(reasons: list[str]) -> str:  # (pages of one export repeat its request: each reason once)
+            unique = list(dict.fromkeys(reasons))
+            return "; ".join(unique[:_NAMED]) + (f"; and {len(unique) - _NAMED} more" if len(unique) > _NAMED else "")
+
+        parts = []
         if self.malformed:
-            parts.append(f"it cannot be read as a manifest ({'; '.join(dict.fromkeys(self.malformed))}): mend it, "
-                         "or give the export without it")
+            parts.append(f"it cannot be read as a manifest ({listed(self.malformed)}): mend it, or give the export "
+                         "without it")
         if self.asked:
-            parts.append(f"the export was asked for part of each record ({'; '.join(dict.fromkeys(self.asked))}): "
-                         "export again without that")
+            parts.append(f"the export was asked for part of each record ({listed(self.asked)}): export again "
+                         "without that")
         if self.missing:
-            parts.append(f"{'; '.join(dict.fromkeys(self.missing))}; give the whole export")
+            parts.append(f"{listed(self.missing)}; give the whole export")
         return "; and ".join(parts)
 
 
@@ -241,22 +264,20 @@ def _links(manifest: dict[str, Any], gaps: Gaps) -> list[str]:
 
 def _owned(groups: list[list[str]], paths: list[str]) -> list[list[str]]:
     """The files of each export (by its manifest pages' sources): those at or below a page's
-    folder, a file going to the export whose page lies nearest above it (so that one export's files
-    are never taken for another's); an export whose folders hold none (a manifest given from
-    elsewhere) gets the files that lie below no manifest."""
-    folders = [{PurePath(page).parent for page in pages} for pages in groups]
+    folder, a file going to the export whose page lies nearest above it, so that one export's files
+    are never taken for another's. Paths are compared as the files they are (`..`, links, absolute
+    or relative spellings)."""
+    folders = [{Path(page).resolve().parent for page in pages} for pages in groups]
     owned: list[list[str]] = [[] for _ in groups]
-    orphans = []
     for path in paths:
+        real = Path(path).resolve()
         above = [(len(folder.parts), index) for index, group in enumerate(folders) for folder in group
-                 if PurePath(path).is_relative_to(folder)]
-        if not above:
-            orphans.append(path)
-            continue
-        nearest = max(depth for depth, _ in above)
-        for index in {index for depth, index in above if depth == nearest}:
-            owned[index].append(path)
-    return [files or orphans for files in owned]
+                 if real.is_relative_to(folder)]
+        if above:
+            nearest = max(depth for depth, _ in above)
+            for index in {index for depth, index in above if depth == nearest}:
+                owned[index].append(path)
+    return owned
 
 
 def _file_key(name: str) -> str:
@@ -274,17 +295,24 @@ def _by_name(items: list[_Item], paths: list[str]) -> dict[int, list[str]]:
 
 
 def _pages_missing(pages: list[tuple[str, dict[str, Any]]], gaps: Gaps) -> None:
-    """A page of a paged manifest (`link`, relation next) not given: pages are found by the names
-    their links give (a page saved under another name cannot be told from a missing one), and only
-    the first page may be one no link names."""
+    """A page of a paged manifest (`link`, relation next) not given. Where the links end in file
+    names, pages are found by them (only the first page may be one no link names); where they do not
+    (a status URL, `.../bulkstatus/<job>?page=2`, the same for every page), the pages given must be
+    one more than the links."""
     names = {PurePath(source).name for source, _ in pages}
     links = [name for _, manifest in pages for name in _links(manifest, gaps)]
-    unseen = list(dict.fromkeys(name for name in links if name not in names))
-    if unseen:
-        gaps.missing.append(f"it is a paged list, and the page{'s' if len(unseen) > 1 else ''} {_lines(unseen)} "
-                            f"{'are' if len(unseen) > 1 else 'is'} not given (under the name its link gives)")
-    elif sum(1 for name in names if name not in links) > 1:
-        gaps.missing.append("it is a paged list, and a page between those given is not given")
+    if not links:
+        return
+    if all("." in name for name in links) and len(set(links)) == len(links):
+        unseen = list(dict.fromkeys(name for name in links if name not in names))
+        if unseen:
+            gaps.missing.append(f"it is a paged list, and the page{'s' if len(unseen) > 1 else ''} {_lines(unseen)} "
+                                f"{'are' if len(unseen) > 1 else 'is'} not given (under the name its link gives)")
+        elif sum(1 for name in names if name not in links) > 1:
+            gaps.missing.append("it is a paged list, and a page between those given is not given")
+    elif len(pages) < len(links) + 1:
+        gaps.missing.append(f"it is a paged list, and of its {len(links) + 1} or more pages {len(pages)} "
+                            f"{'are' if len(pages) > 1 else 'is'} given")
 
 
 def _check_named(items: list[_Item], found: dict[int, list[str]], files: ExportFiles, many: bool,
@@ -315,6 +343,15 @@ def _check_named(items: list[_Item], found: dict[int, list[str]], files: ExportF
             short.append(f"{listed[0].name!r} holds {held} of the {expected} {what} it lists")
     if short:
         gaps.missing.append(f"{_lines(short)}, so {'they were' if len(short) > 1 else 'it was'} cut short")
+    # and the files of a type together (a file under a listed name may hold another's resources)
+    for kind in dict.fromkeys(item.kind for item in items if item.kind):
+        of_kind = [index for index, item in enumerate(items) if item.kind == kind and index in found]
+        if not of_kind or any(items[index].count is None for index in of_kind):
+            continue
+        paths = list(dict.fromkeys(path for index in of_kind for path in found[index]))
+        expected, held = sum(items[index].count or 0 for index in of_kind), files.held(paths, kind)
+        if held < expected:
+            gaps.missing.append(f"its {kind} files hold {held} distinct resources of the {expected} it lists")
 
 
 def _check_by_type(items: list[_Item], paths: list[str], files: ExportFiles, gaps: Gaps) -> None:
@@ -327,8 +364,7 @@ def _check_by_type(items: list[_Item], paths: list[str], files: ExportFiles, gap
         if (holding := files.holding(paths, kind)) < len(of_kind):
             gaps.missing.append(f"it lists {len(of_kind)} {error} of {what}; {holding} of the files given hold them")
         expected = sum(item.count for item in of_kind if item.count is not None)
-        held = files.held([p for p in paths if files.new[p]], kind)
-        if held < expected:
+        if (held := files.held(paths, kind)) < expected:
             gaps.missing.append(f"it lists {expected} {what}; the files given hold {held}")
 
 
@@ -355,6 +391,10 @@ def manifest_gaps(manifests: list[tuple[str, dict[str, Any] | str]], files: Expo
         linked = {name for _, manifest in pages for name in _links(manifest, Gaps())}
         first = next((source for source, _ in pages if PurePath(source).name not in linked), pages[0][0])
         gaps = out.setdefault(first, Gaps())
+        if not paths:  # (given from elsewhere, it could take another export's files for its own)
+            gaps.missing.append("none of the files given lies in its folder or below: give the manifest in its "
+                                "export's folder")
+            continue
         items: list[_Item] = []
         for source, manifest in pages:
             stamp = manifest.get("transactionTime")

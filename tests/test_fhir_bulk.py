@@ -658,7 +658,8 @@ def test_a_manifest_gz_cut_short_stops_the_export(reasoner, tmp_path: Path) -> N
     lines, rejects, summary = run(reasoner, [folder])
     assert not lines and summary.lines_rejected == 1
     [note] = [r for r in rejects if r["source"].endswith("manifest.json.gz")]
-    assert "it cannot be read as a manifest (cannot read it: the file ends before" in note["validation"][0]["message"]
+    assert "it cannot be read as a manifest (cannot read it (the file ends before its compressed data does))" in (
+        note["validation"][0]["message"])
 
 
 def test_many_files_not_given_are_named_in_few_words(reasoner, tmp_path: Path) -> None:
@@ -671,3 +672,93 @@ def test_many_files_not_given_are_named_in_few_words(reasoner, tmp_path: Path) -
     assert all(len(r["validation"][0]["message"]) < 600 for r in rejects)
     assert any("3000 files it lists are not given: 'C0.ndjson', " in r["validation"][0]["message"] and
                "and 2995 more" in r["validation"][0]["message"] for r in rejects)
+
+
+def test_third_review_layouts(reasoner, tmp_path: Path) -> None:
+    """Paths spelt otherwise (`..`, absolute) are the files they are; a manifest given from
+    elsewhere, a byte copy under a listed name, a retry appended to a first attempt, a damaged
+    .json.gz and a client's log of a failed download each stop the export."""
+    site_a, site_b = tmp_path / "siteA", tmp_path / "siteB"
+    export([to_bundle(record) for _, record in RECORDS[:3]], site_a)
+    export([to_bundle(record) for _, record in RECORDS[3:6]], site_b)
+    manifest = _manifest(site_a)
+    _write(site_a, manifest)
+    # the same files under two spellings: whole
+    lines, rejects, _ = run(reasoner, [site_a, (site_a / "Condition.ndjson").resolve(),
+                                       tmp_path / "siteB" / ".." / "siteA" / "Patient.ndjson"])
+    assert len(lines) == 3 and not rejects
+    # `..`: site B's file does not stand in for A's missing one
+    (site_a / "MedicationStatement.ndjson").rename(tmp_path / "kept.ndjson")
+    lines, _, _ = run(reasoner, [site_a, site_a / ".." / "siteB"])
+    assert not lines
+    (tmp_path / "kept.ndjson").rename(site_a / "MedicationStatement.ndjson")
+    # a manifest from elsewhere
+    (tmp_path / "downloads").mkdir()
+    (site_a / "manifest.json").rename(tmp_path / "downloads" / "manifest.json")
+    lines, rejects, _ = run(reasoner, [tmp_path / "downloads" / "manifest.json", site_a])
+    assert not lines and any("none of the files given lies in its folder or below" in r["validation"][0]["message"]
+                             for r in rejects)
+    (tmp_path / "downloads" / "manifest.json").rename(site_a / "manifest.json")
+    # a retry appended to a first attempt: its lines twice, as many as listed, half the resources
+    conditions = (site_a / "Condition.ndjson").read_text().splitlines(keepends=True)
+    half = "".join(conditions[:len(conditions) // 2])
+    (site_a / "Condition.ndjson").write_text(half + half + ("" if len(conditions) % 2 == 0 else conditions[0]))
+    lines, rejects, _ = run(reasoner, [site_a])
+    assert not lines and any("'Condition.ndjson' holds" in r["validation"][0]["message"] for r in rejects)
+    (site_a / "Condition.ndjson").write_text("".join(conditions))
+    assert len(run(reasoner, [site_a])[0]) == 3
+    # a damaged manifest.json.gz, nothing of it readable
+    (site_a / "manifest.json").unlink()
+    data = bytearray(gzip.compress(json.dumps(manifest).encode()))
+    data[12:30] = bytes(b ^ 0xFF for b in data[12:30])
+    (site_a / "manifest.json.gz").write_bytes(bytes(data))
+    lines, rejects, summary = run(reasoner, [site_a])
+    assert not lines and summary.read == 3 and summary.lines_rejected == 1
+    (site_a / "manifest.json.gz").unlink()
+    # a client's log of a failed download (smart-fetch keeps no manifest)
+    events = [{"exportId": "e1", "eventId": "download_error", "eventDetail": {"fileUrl": "https://ehr/x/9.ndjson"}}]
+    (site_a / "log.ndjson").write_text("".join(json.dumps(e) + "\n" for e in events))
+    lines, rejects, _ = run(reasoner, [site_a])
+    assert not lines and any("the download of https://ehr/x/9.ndjson failed" in r["validation"][0]["message"]
+                             for r in rejects)
+    events.append({"exportId": "e1", "eventId": "download_complete", "eventDetail": {"fileUrl": "https://ehr/x/9.ndjson"}})
+    (site_a / "log.ndjson").write_text("".join(json.dumps(e) + "\n" for e in events))
+    assert len(run(reasoner, [site_a])[0]) == 3
+
+
+def test_a_byte_copy_under_a_listed_name_does_not_make_up_the_count(reasoner, tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    export([to_bundle(record) for _, record in RECORDS[:4]], folder)
+    lines = (folder / "Condition.ndjson").read_text().splitlines(keepends=True)
+    half = len(lines) // 2
+    (folder / "Condition.ndjson").unlink()
+    (folder / "Condition_1.ndjson").write_text("".join(lines[:half]))
+    (folder / "Condition_2.ndjson").write_text("".join(lines[:half]))  # (the first URL fetched twice)
+    manifest = _manifest(folder)
+    manifest["output"] = [i for i in manifest["output"] if not i["type"].startswith("Condition")] + [
+        {"type": "Condition", "url": f"https://ehr.example/files/Condition_{n}.ndjson", "count": count}
+        for n, count in ((1, half), (2, len(lines) - half))]
+    _write(folder, manifest)
+    out, rejects, _ = run(reasoner, [folder])
+    assert not out and any(f"its Condition files hold {half} distinct resources of the {len(lines)} it lists"
+                           in r["validation"][0]["message"] for r in rejects)
+
+
+@pytest.mark.parametrize(("pages", "stopped"), [(2, False), (1, True)])
+def test_pages_linked_by_status_urls_are_counted(reasoner, tmp_path: Path, pages: int, stopped: bool) -> None:
+    """The SMART reference server links the next page by its status URL (`.../bulkstatus/<job>?page=2`),
+    which names no file: the pages given must be one more than the links."""
+    folder = tmp_path / "export"
+    export([to_bundle(record) for _, record in RECORDS[:3]], folder)
+    manifest = _manifest(folder)
+    second = {**manifest, "output": manifest["output"][2:]}
+    manifest["output"] = manifest["output"][:2]
+    manifest["link"] = [{"relation": "next", "url": "https://ehr.example/fhir/bulkstatus/a1b2c3?page=2"}]
+    _write(folder, manifest)
+    if pages == 2:
+        _write(folder, second, "manifest-2.json")
+    lines, rejects, _ = run(reasoner, [folder])
+    assert bool(lines) != stopped
+    if stopped:
+        assert any("it is a paged list, and of its 2 or more pages 1 is given" in r["validation"][0]["message"]
+                   for r in rejects)
