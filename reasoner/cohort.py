@@ -510,7 +510,7 @@ def _manifest(path: Path) -> dict[str, Any] | str | None:
         if damage is not None:
             seems = "" if b'"transactionTime"' in data else ", and it may be the export's manifest"
             return f"cannot read it ({damage}){seems}"
-    found, why = read_manifest(data, str(path))
+    found, why = read_manifest(data)
     return found if found is not None else why
 
 

@@ -26,14 +26,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import RecordLoadError
+from .fhir import READ_TYPES
 from .record import parse_json_text
 
 # The $export parameters that leave part of each patient's record out of the files, and what they ask for.
 _SINCE = {"_since": "only what changed since", "_until": "only what existed before"}
-# The types of resource the reader reads (fhir.READ_TYPES, without Medication: a statement naming a
-# Medication the export lacks is refused with its patient), which a `_type` list must keep.
-_NEEDED = ("Condition", "MedicationAdministration", "MedicationDispense", "MedicationRequest",
-           "MedicationStatement", "Observation", "Patient")
+# The types of resource the reader reads, which a `_type` list must keep (not Medication: a statement
+# naming a Medication the export lacks is refused with its patient).
+_NEEDED = tuple(sorted(READ_TYPES - {"Medication"}))
 # The lines that start each patient's block in output organised by patient: structure, not data
 # (counted among the file's resources, as the manifest's `count` counts every resource in a file).
 BLOCK_HEADER = "Parameters"
@@ -47,7 +47,7 @@ def looks_like_manifest(document: object) -> bool:
     return isinstance(document, dict) and "transactionTime" in document and "output" in document
 
 
-def read_manifest(data: bytes, source: str) -> tuple[dict[str, Any] | None, str | None]:
+def read_manifest(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """(manifest, None) for a file that holds one; (None, why) for one that seems to be a manifest
     (it names `transactionTime`) but cannot be read; (None, None) for anything else."""
     text = None
@@ -87,10 +87,6 @@ class _Item:
     @property
     def name(self) -> str:
         return _name(self.url)
-
-    def said(self) -> str:
-        return (f"its error file {self.name or self.url!r} (what the server could not export)" if self.error
-                else f"{self.name or self.url!r}")
 
 
 @dataclass
