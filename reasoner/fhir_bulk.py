@@ -307,7 +307,7 @@ class _Export:
                        "patient's record may lack what they held; mend them (each is rejected on its own line)")
         if self.gaps:
             why.append(f"the export's manifest shows that any patient's record may lack part of what the server "
-                       f"holds ({'; '.join(self.gaps)})")
+                       f"holds ({_lines(self.gaps)})")
         return f"not advised: {'; and '.join(why)}; then run again" if why else None
 
 
