@@ -483,8 +483,10 @@ def _resource_lines(path: Path) -> Iterator[tuple[str, object]]:
         yield str(path), RecordLoadError(f"cannot read: {exc}")
         return
     if not found:
-        yield str(path), RecordLoadError("no resource in this file; a Bulk Data server lists no file for a type "
-                                         "without resources, so this one may be a download cut short")
+        empty = RecordLoadError("no resource in this file; a Bulk Data server lists no file for a type "
+                                "without resources, so this one may be a download cut short")
+        empty.empty = True  # type: ignore[attr-defined]  # (unless its manifest lists it with a count of 0)
+        yield str(path), empty
 
 
 def _manifest(path: Path) -> dict[str, Any] | str | None:

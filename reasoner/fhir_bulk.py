@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import PurePath
 from typing import Any
 
 from .errors import RecordLoadError, json_kind
 from .fhir import READ_TYPES, held_under, misspelt_type, referenced_id, referenced_kind
 from .fhir_elements import AXSPA_MARK
-from .fhir_manifest import BLOCK_HEADER, ExportFiles, manifest_gaps
+from .fhir_manifest import BLOCK_HEADER, ExportFiles, file_key, listed_empty, manifest_gaps
 
 # The references a resource names its patient by: Condition, MedicationStatement, Observation,
 # orders and dispenses use `subject`; AllergyIntolerance, Immunization and others `patient`.
@@ -319,7 +320,10 @@ def bulk_bundles(lines: Iterable[tuple[str, object]], manifests: Sequence[tuple[
     in the order of their Patient lines, then what could not be placed with a patient."""
     export = _Export(organised=any(isinstance(m, dict) and m.get("outputOrganizedBy") is not None
                                    for _, m in manifests), checked=bool(manifests))
+    empty = listed_empty(manifests)
     for source, item in lines:
+        if getattr(item, "empty", False) and file_key(PurePath(source).name) in empty:
+            continue  # (a file its manifest lists with a count of 0, given empty)
         error = export.place(source, item)
         if error is not None:  # (named with its patient, where it names one)
             named = None

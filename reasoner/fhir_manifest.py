@@ -20,6 +20,7 @@ import json
 import re
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -276,18 +277,27 @@ def _owned(groups: list[list[str]], paths: list[str]) -> list[list[str]]:
     return owned
 
 
-def _file_key(name: str) -> str:
+def file_key(name: str) -> str:
     """A file's name as its server named it: a trailing .gz (any case) dropped, case folded."""
     return (name[:-3] if name.lower().endswith(".gz") else name).casefold()
+
+
+def listed_empty(manifests: Sequence[tuple[str, dict[str, Any] | str]]) -> set[str]:
+    """The names (as `file_key` gives them) of the files a manifest lists with a count of 0: given
+    empty, such a file is what it should be, not a download cut short."""
+    return {file_key(_name(item["url"])) for _, manifest in manifests if isinstance(manifest, dict)
+            for key in ("output", "error", "outcome") if isinstance(manifest.get(key), list)
+            for item in manifest[key]
+            if isinstance(item, dict) and isinstance(item.get("url"), str) and _count(item.get("count")) == 0}
 
 
 def _by_name(items: list[_Item], paths: list[str]) -> dict[int, list[str]]:
     """Item index -> the files (among `paths`) given under the name its URL ends in."""
     named: dict[str, list[str]] = {}
     for path in paths:
-        named.setdefault(_file_key(PurePath(path).name), []).append(path)
-    return {index: named[_file_key(item.name)] for index, item in enumerate(items)
-            if item.name and _file_key(item.name) in named}
+        named.setdefault(file_key(PurePath(path).name), []).append(path)
+    return {index: named[file_key(item.name)] for index, item in enumerate(items)
+            if item.name and file_key(item.name) in named}
 
 
 def _pages_missing(pages: list[tuple[str, dict[str, Any]]], gaps: Gaps) -> None:

@@ -762,3 +762,20 @@ def test_pages_linked_by_status_urls_are_counted(reasoner, tmp_path: Path, pages
     if stopped:
         assert any("it is a paged list, and of its 2 or more pages 1 is given" in r["validation"][0]["message"]
                    for r in rejects)
+
+
+def test_a_file_listed_with_no_resources_may_be_given_empty(reasoner, tmp_path: Path) -> None:
+    """(A server should not list one; if its manifest does, with a count of 0, an empty file is
+    what it should be, not a download cut short.)"""
+    folder = tmp_path / "export"
+    export([to_bundle(record) for _, record in RECORDS[:2]], folder)
+    (folder / "AllergyIntolerance.ndjson").write_text("")
+    manifest = _manifest(folder)
+    assert [i["count"] for i in manifest["output"] if i["type"] == "AllergyIntolerance"] == [0]
+    _write(folder, manifest)
+    lines, rejects, _ = run(reasoner, [folder])
+    assert len(lines) == 2 and not rejects
+    manifest["output"] = [i for i in manifest["output"] if i["type"] != "AllergyIntolerance"]
+    _write(folder, manifest)
+    lines, rejects, _ = run(reasoner, [folder])  # (not listed: may be a download cut short)
+    assert not lines and any("no resource in this file" in r["validation"][0]["message"] for r in rejects)
