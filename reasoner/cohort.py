@@ -528,15 +528,15 @@ def _all_records(inputs: Iterable[Path]) -> Iterator[tuple[str, object]]:
     """Every record of the inputs, in order. The .ndjson files are one Bulk Data export, read
     together where the first of them stands: a patient's resources may lie in any of them. A Bulk
     Data manifest among the inputs is checked against the export's files, not read as a record."""
-    files = list(input_files(inputs))
+    files = [(path, path.resolve()) for path in input_files(inputs)]
     # (a file named twice, or as itself and inside a folder, is one file of the export)
-    export = list({path.resolve(): path for path in files if format_suffix(path) == ".ndjson"}.values())
-    others = list({path.resolve(): path for path in files if format_suffix(path) != ".ndjson"}.values())
-    manifests = {path.resolve(): (str(path), found) for path in others
+    export = list({real: path for path, real in files if format_suffix(path) == ".ndjson"}.values())
+    others = {real: path for path, real in files if format_suffix(path) != ".ndjson"}
+    manifests = {real: (str(path), found) for real, path in others.items()
                  if export and (found := _manifest(path)) is not None}
     read = False
-    for path in files:
-        if path.resolve() in manifests:
+    for path, real in files:
+        if real in manifests:
             continue
         if format_suffix(path) != ".ndjson":
             yield from records_in(path)
@@ -742,7 +742,8 @@ class CohortRunner:
                 self.sink.clear(graph_name)
             self.sink.add(self.reasoner.full_kb, KB_GRAPH)
         for items, batch in self._results(inputs, fmt):
-            summary.read += sum(not entry.line for entry in batch.entries)
+            patients = sum(not entry.line for entry in batch.entries)  # (export lines and manifests are none)
+            summary.read += patients
             written: list[str] = []
             clashes = self._clashes(batch, seen, owners)
             if self.sink is not None or self.kept_on_server:
@@ -776,7 +777,7 @@ class CohortRunner:
                 written.append(entry.text)
             _write(out, written, fmt)
             if bar is not None:
-                bar.update(sum(not entry.line for entry in batch.entries))
+                bar.update(patients)
         if self.kept_on_server:
             self._keep_on_server("end")
         if bar is not None:

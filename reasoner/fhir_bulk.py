@@ -38,13 +38,11 @@ from typing import Any
 from .errors import RecordLoadError, json_kind
 from .fhir import READ_TYPES, held_under, misspelt_type, referenced_id, referenced_kind
 from .fhir_elements import AXSPA_MARK
-from .fhir_manifest import BLOCK_HEADER, ExportFiles, file_key, listed_empty, manifest_gaps
+from .fhir_manifest import BLOCK_HEADER, ExportFiles, file_key, first_few, listed_empty, manifest_gaps
 
 # The references a resource names its patient by: Condition, MedicationStatement, Observation,
 # orders and dispenses use `subject`; AllergyIntolerance, Immunization and others `patient`.
 _PATIENT_FIELDS = ("subject", "patient")
-# At most this many lines are named in a message about lines not read.
-_NAMED = 5
 
 
 class SourcedBundle(dict):  # type: ignore[type-arg]
@@ -113,10 +111,6 @@ def _medications_named(resources: list[tuple[str, dict[str, Any]]]) -> list[str]
 
 def _a(kind: str) -> str:
     return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
-
-
-def _lines(sources: list[str]) -> str:
-    return ", ".join(sources[:_NAMED]) + (f" and {len(sources) - _NAMED} more" if len(sources) > _NAMED else "")
 
 
 class _Export:
@@ -207,7 +201,7 @@ class _Export:
                 return self.lose(source, f"{kind}/{ident} again, not the same as at {first[0]}; which one holds "
                                          "cannot be told")
         else:  # (without an id, a resource is told by its content)
-            self.files.count(path, kind, hash(json.dumps(item, sort_keys=True)) if self.checked else None)
+            self.files.count(path, kind, hash(text or json.dumps(item, sort_keys=True)) if self.checked else None)
         if kind in ("Patient", "Medication") and not ident:
             error = RecordLoadError(f"a {kind} without an id: nothing can refer to it; give its id")
             error.patient = kind == "Patient"  # type: ignore[attr-defined]  # (a patient not read, not a line)
@@ -304,11 +298,11 @@ class _Export:
         """Why no patient of the export is advised, if none is."""
         why = []
         if self.lost:
-            why.append(f"the export has lines that could not be read or placed ({_lines(self.lost)}), and any "
+            why.append(f"the export has lines that could not be read or placed ({first_few(self.lost)}), and any "
                        "patient's record may lack what they held; mend them (each is rejected on its own line)")
         if self.gaps:
             why.append(f"the export's manifest shows that any patient's record may lack part of what the server "
-                       f"holds ({_lines(self.gaps)})")
+                       f"holds ({first_few(self.gaps)})")
         return f"not advised: {'; and '.join(why)}; then run again" if why else None
 
 

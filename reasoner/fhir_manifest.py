@@ -150,8 +150,7 @@ class Gaps:
 
     def said(self) -> str:
         def listed(reasons: list[str]) -> str:  # (pages of one export repeat its request: each reason once)
-            unique = list(dict.fromkeys(reasons))
-            return "; ".join(unique[:_NAMED]) + (f"; and {len(unique) - _NAMED} more" if len(unique) > _NAMED else "")
+            return first_few(list(dict.fromkeys(reasons)), "; ", "; and")
 
         parts = []
         if self.malformed:
@@ -312,7 +311,7 @@ def _pages_missing(pages: list[tuple[str, dict[str, Any]]], gaps: Gaps) -> None:
     if all("." in name for name in links) and len(set(links)) == len(links):
         unseen = list(dict.fromkeys(name for name in links if name not in names))
         if unseen:
-            gaps.missing.append(f"it is a paged list, and the page{'s' if len(unseen) > 1 else ''} {_lines(unseen)} "
+            gaps.missing.append(f"it is a paged list, and the page{'s' if len(unseen) > 1 else ''} {first_few(unseen)} "
                                 f"{'are' if len(unseen) > 1 else 'is'} not given (under the name its link gives)")
         elif sum(1 for name in names if name not in links) > 1:
             gaps.missing.append("it is a paged list, and a page between those given is not given")
@@ -332,7 +331,7 @@ def _check_named(items: list[_Item], found: dict[int, list[str]], files: ExportF
         said = ", which say what the server could not export," if error else ""
         if len(named) > 1:
             gaps.missing.append(f"{len(named)} {'error ' if error else ''}files it lists{said} are not given: "
-                                f"{_lines(named)}")
+                                f"{first_few(named)}")
         elif named:
             gaps.missing.append(f"{'its error file ' if error else ''}{named[0]}{said.replace('say', 'says')} "
                                 "is not given")
@@ -348,7 +347,7 @@ def _check_named(items: list[_Item], found: dict[int, list[str]], files: ExportF
             what = f"{kind} resources" if kind else "resources"
             short.append(f"{listed[0].name!r} holds {held} of the {expected} {what} it lists")
     if short:
-        gaps.missing.append(f"{_lines(short)}, so {'they were' if len(short) > 1 else 'it was'} cut short")
+        gaps.missing.append(f"{first_few(short)}, so {'they were' if len(short) > 1 else 'it was'} cut short")
     # and the files of a type together (a file under a listed name may hold another's resources)
     for kind in dict.fromkeys(item.kind for item in items if item.kind):
         of_kind = [index for index, item in enumerate(items) if item.kind == kind and index in found]
@@ -424,8 +423,10 @@ def manifest_gaps(manifests: list[tuple[str, dict[str, Any] | str]], files: Expo
     return {source: gaps for source, gaps in out.items() if gaps}
 
 
-def _lines(items: list[str]) -> str:
-    return ", ".join(items[:_NAMED]) + (f" and {len(items) - _NAMED} more" if len(items) > _NAMED else "")
+def first_few(items: list[str], sep: str = ", ", rest: str = " and") -> str:
+    """The first five items, and how many more ("a, b, c, d, e and 3 more"): messages about an
+    export stay short however many lines or files they are about."""
+    return sep.join(items[:_NAMED]) + (f"{rest} {len(items) - _NAMED} more" if len(items) > _NAMED else "")
 
 
 # Reading a damaged .gz raises zlib.error, which is no OSError.
