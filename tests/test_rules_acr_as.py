@@ -1066,3 +1066,19 @@ def test_the_biosimilar_of_a_failed_tnfi_taken_now_is_named_by_its_course(run, d
     assert "being taken now" in taken.note
     other = found["adalimumab_adbm"]
     assert not any("ongoing" in f.text for f in other.because) and "being taken now" not in other.note
+
+
+@pytest.mark.parametrize(("diagnosis", "rid"), [("AS", "AS-28"), ("nr-axSpA", "NRAXSPA-28")])
+@pytest.mark.parametrize(("brand", "has_biosimilar"), [
+    ("Humira", True), ("Enbrel", True), ("Remicade", True), ("Cimzia", False), ("Simponi", False)])
+def test_keep_the_originator_only_where_a_biosimilar_switch_could_be_mandated(
+        run, diagnosis: str, rid: str, brand: str, has_biosimilar: bool) -> None:
+    """Session-27 probe s43/t22: AS-28 and NRAXSPA-28 weigh the originator against a mandated switch
+    to its biosimilar; biosimilars.tsv lists none of certolizumab pegol or golimumab, so for them the
+    row has nothing to weigh. AS-26 (against stopping) still applies to every one."""
+    result = run(patient(f"keep-{brand}-{diagnosis}", diagnosis=diagnosis, state="stable",
+                         conditions=stated_absent(), treatments=[
+                             _tnfi(brand, "ongoing_response", status="ongoing", start="2021-05-01")]))
+    rows = {a.recommendation.id for a in result.advice}
+    assert (rid in rows) == has_biosimilar
+    assert ("AS-26" if diagnosis == "AS" else "NRAXSPA-26") in rows
