@@ -300,3 +300,41 @@ def test_methotrexate_and_tofacitinib_carry_the_contraception_caution_too(run) -
         condition("peripheral_arthritis")]))
     assert not label_items(unable, "mtx_reproductive_potential")
     assert not label_items(unable, "tofacitinib_reproductive_potential")
+
+
+# The preferred-in facts say which b/tsDMARD to prefer, not that one is needed (queries/rules/label-preferred.rq).
+PREFERRED = [
+    ("certolizumab_pregnancy_preferred", "planning_pregnancy", {"certolizumab_pegol"}),
+    ("tnfi_mab_ibd_preferred", "crohns_disease", {"adalimumab", "infliximab", "golimumab", "certolizumab_pegol"}),
+    ("il17i_psoriasis_preferred", "significant_psoriasis", {"secukinumab", "ixekizumab", "bimekizumab"}),
+]
+
+
+def _preferred(result, fact: str) -> set[str]:
+    return {a.therapy.iri.rsplit("/", 1)[-1] for a in label_items(result, fact) if a.kind == "preferred-over"}
+
+
+def test_preferred_in_facts_wait_until_a_btsdmard_is_chosen_or_taken(run) -> None:
+    """Session-27 safety audit finding 3: a woman planning pregnancy, stable on naproxen, was shown
+    certolizumab pegol as preferred, though the row's condition reads "(TNFi required)"; stable
+    NSAID responders with IBD or psoriasis likewise got biologics "preferred"."""
+    for fact, stated, drugs in PREFERRED:
+        on_naproxen = run(patient(f"preferred-stable-{stated}", state="stable", conditions=[condition(stated)],
+                                  treatments=[course("naproxen", status="ongoing", outcome="ongoing_response")]))
+        assert not _preferred(on_naproxen, fact), fact
+        first_line = run(patient(f"preferred-first-line-{stated}", conditions=[condition(stated)]))
+        assert not _preferred(first_line, fact), fact
+        # NSAIDs failed in active disease: a b/tsDMARD is the next step
+        choosing = run(patient(f"preferred-choosing-{stated}", conditions=[condition(stated)],
+                               treatments=nsaid_failure()))
+        assert _preferred(choosing, fact) == drugs, fact
+        assert all(any(f.text == "in population: active axSpA despite NSAIDs" for f in a.because)
+                   for a in label_items(choosing, fact)), fact
+
+
+def test_certolizumab_is_preferred_for_a_woman_on_a_tnf_inhibitor_planning_pregnancy(run) -> None:
+    """"When a TNFi must be continued through pregnancy": stable on adalimumab, planning pregnancy."""
+    result = run(patient("preferred-on-humira-planning", state="stable", conditions=[condition("planning_pregnancy")],
+                         treatments=[course("Humira", status="ongoing", outcome="ongoing_response")]))
+    (item,) = label_items(result, "certolizumab_pregnancy_preferred")
+    assert {f.text.split(" course")[0] for f in item.because} >= {"Humira (adalimumab)"}
