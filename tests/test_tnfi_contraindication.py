@@ -27,7 +27,8 @@ def recommended(result) -> set[str]:
 
 
 def principle_items(result) -> list:
-    return [a for a in result.advice if a.recommendation.id == "tnfi-contraindicated"]
+    """The principle's contraindicated items (its caution on a drug taken is tested on its own)."""
+    return [a for a in result.advice if a.recommendation.id == "tnfi-contraindicated" and a.kind == "contraindicated"]
 
 
 @pytest.mark.parametrize("diagnosis", ["AS", "nr-axSpA", "axSpA"])
@@ -114,3 +115,37 @@ def test_a_tnf_inhibitor_already_taken_is_held_back_only_for_a_stated_contraindi
     stated_ci = on_adalimumab("tnfi-ci-on-ada-stated", "tnfi_contraindication")
     assert {a.therapy.iri for a in principle_items(stated_ci)} == TNFI
     assert "AS-28" not in {a.recommendation.id for a in stated_ci.advice}
+
+
+def _taken_cautions(result) -> list:
+    return [a for a in result.advice if a.recommendation.id == "tnfi-contraindicated" and a.kind == "caution"]
+
+
+@pytest.mark.parametrize(("stated_condition", "cautioned"), [
+    # no label fact speaks to a TNF inhibitor taken with a recurrent infection: the principle does
+    ("chronic_or_recurrent_infection", True),
+    # heart failure of unstated degree: the label caution tnfi_heart_failure is shown instead
+    ("congestive_heart_failure", False),
+    # demyelinating disease: the label contraindication, which says to stop it
+    ("multiple_sclerosis", False),
+])
+def test_a_tnf_inhibitor_taken_beside_a_grouped_contraindication_gets_one_reason(run, stated_condition,
+                                                                                cautioned) -> None:
+    """Session-27 probe u02: stable on Humira after three pneumonias in a year. The other TNF
+    inhibitors were held back and Humira was advised kept (AS-26, AS-28) with no word on the
+    infection; it now carries a caution naming the condition and the course, unless a label fact
+    about the condition names the drug already."""
+    humira = {"drug": "Humira", "status": "ongoing", "outcome": "ongoing_response", "start": "2019-01-01"}
+    result = run(patient(f"tnfi-taken-{stated_condition}", state="stable",
+                         conditions=stated(condition(stated_condition)), treatments=[humira]))
+    items = _taken_cautions(result)
+    assert bool(items) == cautioned
+    if cautioned:
+        (item,) = items
+        assert item.therapy.iri == str(DRUG.adalimumab)
+        assert {f.text.split(":")[0] for f in item.because} >= {"chronic or recurrent infection"}
+        assert any(f.text.startswith("Humira (adalimumab) course") for f in item.because)
+        assert "AS-28" in {a.recommendation.id for a in result.advice}  # the advice to keep it stands
+    else:
+        assert any(a.recommendation.guideline == "label" and a.therapy.iri == str(DRUG.adalimumab)
+                   for a in result.advice if a.kind in ("caution", "contraindicated"))
