@@ -47,14 +47,16 @@ TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveiti
          "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
             "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", "ni-current-response",
-            "ni-switch-response", "ni-il17i-jaki-response", "ni-uveitis-recurrence", *TWINS.values())
+            "ni-switch-response", "ni-il17i-jaki-response", "ni-uveitis-recurrence", "ni-stop-reason",
+            "ni-stop-reason-eular", *TWINS.values())
 # run with ASAS-EULAR 2022 alone too
-EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", *TWINS.values()}
-# ASAS-EULAR questions that read an ACR question's marker: each twin, and the question about the drug
-# being taken, which ni-response-type covers for the first TNF inhibitor
-MARKER_READERS = {*TWINS.values(), "ni-current-response"}
-# ACR questions that read another ACR question's marker (the same fact asked where a biologic is chosen)
-ACR_MARKER_READERS = {"ni-uveitis-recurrence"}
+EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", "ni-stop-reason-eular", *TWINS.values()}
+# ASAS-EULAR questions that read an ACR question's marker: each twin, and the questions about a drug
+# being taken or stopped, which ni-response-type covers for the first TNF inhibitor
+MARKER_READERS = {*TWINS.values(), "ni-current-response", "ni-stop-reason-eular"}
+# ACR questions that read another ACR question's marker (the same fact asked where a biologic is
+# chosen; the first TNF inhibitor's course, which ni-response-type asks about)
+ACR_MARKER_READERS = {"ni-uveitis-recurrence", "ni-stop-reason"}
 
 # Statements that close every open branch except the one a test is about.
 ALL_STATED = {
@@ -132,6 +134,10 @@ def test_ni_rules_load_without_a_cycle_and_negate_only_record_data() -> None:
         (str(AX.askedUnderAcr2019), str(AX.need_response_type)),
         (str(AX.askedUnderAcr2019), str(AX.need_current_response))}
     assert (str(AX.askedUnderAcr2019), str(AX.need_current_response)) in rules["ni-switch-response"].produces
+    for name in ("ni-stop-reason", "ni-stop-reason-eular"):
+        assert order[name] > order["ni-response-type"]
+        assert {k for k in rules[name].negates if k[0] == str(AX.askedUnderAcr2019)} == {
+            (str(AX.askedUnderAcr2019), str(AX.need_response_type))}
     assert order["ni-uveitis-recurrence"] > order["ni-uveitis-status"]
     assert {k for k in rules["ni-uveitis-recurrence"].negates if k[0] == str(AX.askedUnderAcr2019)} == {
         (str(AX.askedUnderAcr2019), str(AX.need_uveitis_status))}
@@ -1975,3 +1981,179 @@ def test_an_unknown_condition_names_a_fact_about_that_condition(advise) -> None:
     [source] = [a.recommendation.id for a in result.advice if a.kind == "needs-information" and a.note == item.why]
     assert source in {"il17i_active_infection", "jaki_serious_infection", "tnfi_active_serious_infection",
                       "upadacitinib_eu_contraindications"}
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-stop-reason / ni-stop-reason-eular: a TNF, IL-17 or JAK inhibitor stopped with no outcome
+# ---------------------------------------------------------------------------------------------
+STOP_REASON = "why a TNF, IL-17 or JAK inhibitor course was stopped"
+
+
+def _stopped_cosentyx(outcome=None, **changes) -> dict:
+    """Session-27 probe v05: active AS, two NSAIDs failed, Cosentyx stopped with no reason given."""
+    return patient(**{"conditions": stated(), "treatments": [
+        *nsaid_failure(), course("Cosentyx", outcome=outcome, start="2024-01-01", end="2024-09-01")], **changes})
+
+
+def test_stop_reason_asked_before_an_il17_inhibitor_stopped_for_no_stated_reason_is_offered_again(
+        advise, acr_only, eular_only) -> None:
+    record = _stopped_cosentyx()
+    both = advise(record)
+    item = need(both, STOP_REASON)
+    assert option_ids(item) == {"AS-08", "AS-10", "R9"}
+    assert "secukinumab" in item.why and "does not say why" in item.why
+    assert [f.text for f in item.because if "Cosentyx" in f.text]
+    # each guideline alone lists its own rows, so that neither cites the other
+    for engine, rows in ((acr_only, {"AS-08", "AS-10"}), (eular_only, {"R9"})):
+        result = engine.recommend(record)
+        assert result.conforms and option_ids(need(result, STOP_REASON)) == rows
+
+
+@pytest.mark.parametrize("outcome", ["stopped_other_reason", "primary_nonresponse", "adverse_event"])
+def test_stop_reason_silent_once_the_course_says_how_it_ended(advise, outcome: str) -> None:
+    result = advise(_stopped_cosentyx(outcome))
+    assert not needs(result, STOP_REASON)
+    offered = str(DRUG.secukinumab) in {a.therapy.iri for a in result.advice
+                                       if a.recommendation.id == "AS-08" and a.kind == "recommended"}
+    assert offered == (outcome == "stopped_other_reason")
+
+
+@pytest.mark.parametrize(("changes", "why"), [
+    ({"state": "stable"}, "no row offers a next drug in stable disease"),
+    ({"conditions": stated("ibd", extra=[condition("crohns_disease")])}, "IL-17 inhibitors ruled out by IBD"),
+])
+def test_stop_reason_silent_where_the_answer_changes_nothing(advise, changes: dict, why: str) -> None:
+    assert not needs(advise(_stopped_cosentyx(**changes)), STOP_REASON), why
+
+
+def test_stop_reason_silent_when_the_drug_is_taken_again(advise) -> None:
+    record = _stopped_cosentyx()
+    record["treatments"].append(course("secukinumab", status="ongoing", outcome="ongoing_response",
+                                       start="2025-06-01"))
+    assert not needs(advise(record), STOP_REASON)
+
+
+def test_stop_reason_for_a_jak_inhibitor_after_a_tnf_inhibitor_failed(advise, acr_only) -> None:
+    """Probe v06: Rinvoq stopped, reason not given, after adalimumab failed: R12 offers
+    upadacitinib again; ACR 2019 offers no upadacitinib, so it does not ask."""
+    record = patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+        course("Rinvoq", start="2023-08-01", end="2024-02-01")])
+    assert option_ids(need(advise(record), STOP_REASON)) == {"R12"}
+    assert not needs(acr_only.recommend(record), STOP_REASON)
+
+
+def test_first_tnfi_stopped_for_no_stated_reason_is_asked_about_once(advise, eular_only) -> None:
+    """ni-response-type (ACR 2019) asks about the first TNF inhibitor's course, which covers why it
+    was stopped; ASAS-EULAR 2022 alone asks this question instead, with R9 as its option."""
+    record = patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("Humira", start="2023-01-01", end="2023-07-01")])
+    both = advise(record)
+    assert need(both, RESPONSE_TYPE) and not needs(both, STOP_REASON)
+    assert option_ids(need(eular_only.recommend(record), STOP_REASON)) == {"R9"}
+
+
+NSAID_PREGNANCY = {"nsaid_pregnancy_20wk", "nsaid_pregnancy_30wk"}
+
+
+@pytest.mark.parametrize(("name", "state", "treatments"), [
+    ("first-line", "active", []),  # NSAIDs recommended (AS-01), nothing failed yet
+    ("stable-on-naproxen", "stable", [course("naproxen", status="ongoing", outcome="ongoing_response")]),
+])
+def test_pregnancy_given_as_unknown_is_asked_about_where_nsaids_are_in_play(advise, name, state, treatments) -> None:
+    """Session-27 safety audit finding 2: a woman of 29 whose pregnancy is given as unknown was
+    recommended NSAIDs (AS-01, strong), or kept on naproxen, with nothing asked; from 20 weeks of
+    pregnancy the NSAID facts hold them back, from 30 weeks absolutely."""
+    result = advise(patient(f"pregnancy-unknown-{name}", age=29, state=state, treatments=treatments,
+                            conditions=stated("pregnancy", extra=[condition("pregnancy", "unknown")])))
+    assert unknown_items(result) == {"pregnancy: unknown": NSAID_PREGNANCY}
+    assert not needs(result, PREGNANCY)
+
+
+def test_pregnancy_given_as_unknown_is_asked_about_once_where_jak_inhibitors_may_follow(advise) -> None:
+    """NSAIDs failed: ni-pregnancy-status asks (the JAK inhibitors); its answer, with the stage,
+    settles the NSAID facts too, so there is no second question about the same statement."""
+    result = advise(patient("pregnancy-unknown-nsaids-failed", age=29, treatments=nsaid_failure(),
+                            conditions=stated("pregnancy", extra=[condition("pregnancy", "unknown")])))
+    assert need(result, PREGNANCY)
+    assert "pregnancy: unknown" not in unknown_items(result)
+
+
+CONDITION_FORM = "form of a condition recorded as present"
+
+
+def form_items(result: Result) -> dict[str, set[str]]:
+    """The condition-form questions, keyed by the statement shown, with their options."""
+    return {next(b.text for b in n.because if b.text.endswith(": present")): option_ids(n)
+            for n in needs(result, CONDITION_FORM)}
+
+
+def test_salicylate_hypersensitivity_is_asked_whether_it_is_to_aspirin(advise) -> None:
+    """Session-27 safety audit finding 1 (a): urticaria after aspirin recorded as salicylate
+    hypersensitivity; every NSAID was recommended with no word, though after aspirin the NSAID fact
+    (nsaid_aspirin_sensitive_asthma, absolute) applies. Stated as aspirin hypersensitivity, the NSAIDs
+    are contraindicated and nothing is asked."""
+    salicylate = advise(patient("form-salicylate", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("salicylate_hypersensitivity")])))
+    assert form_items(salicylate) == {"salicylate hypersensitivity: present": {"nsaid_aspirin_sensitive_asthma"}}
+    [item] = needs(salicylate, CONDITION_FORM)
+    assert "aspirin hypersensitivity" in item.why
+    aspirin = advise(patient("form-aspirin", sex="male", conditions=stated(
+        "pregnancy", "potential", extra=[condition("aspirin_hypersensitivity")])))
+    assert not needs(aspirin, CONDITION_FORM)
+    assert str(DRUG.naproxen) in aspirin.therapies("contraindicated")
+    assert str(DRUG.naproxen) not in aspirin.therapies("recommended")
+    # aspirin hypersensitivity is a salicylate hypersensitivity too: sulfasalazine is ruled out
+    assert str(DRUG.sulfasalazine) in aspirin.therapies("contraindicated")
+
+
+@pytest.mark.parametrize(("stated_condition", "facts"), [
+    # (b) NSAID hypersensitivity beside peripheral arthritis: sulfasalazine is offered (AS-04, R8-b)
+    ("nsaid_hypersensitivity", {"ssz_hypersensitivity"}),
+    # (c) sulfasalazine hypersensitivity: its sulfapyridine part is a sulfonamide (celecoxib)
+    ("sulfasalazine_hypersensitivity", {"celecoxib_sulfonamide_allergy"}),
+])
+def test_a_hypersensitivity_is_asked_for_the_form_another_label_fact_names(advise, stated_condition, facts) -> None:
+    record = patient(f"form-{stated_condition}", sex="male", treatments=nsaid_failure(), conditions=stated(
+        "pregnancy", "potential", "peripheral", extra=[condition(stated_condition), condition("peripheral_arthritis")]))
+    assert list(form_items(advise(record)).values()) == [facts]
+
+
+@pytest.mark.parametrize(("name", "extra", "state"), [
+    ("form-absent", [condition("aspirin_hypersensitivity", "absent")], "active"),
+    ("form-unknown", [condition("aspirin_hypersensitivity", "unknown")], "active"),  # ni-unknown-condition asks
+    ("other-parent-absent", [condition("nsaid_hypersensitivity", "absent")], "active"),
+    ("stable-no-nsaid", [], "stable"),
+])
+def test_the_form_is_not_asked_when_stated_or_when_the_answer_changes_nothing(advise, name, extra, state) -> None:
+    result = advise(patient(f"form-silent-{name}", sex="male", state=state, conditions=stated(
+        "pregnancy", "potential", extra=[condition("salicylate_hypersensitivity"), *extra])))
+    assert not needs(result, CONDITION_FORM)
+
+
+@pytest.mark.parametrize(("outcomes", "dates", "asked"), [
+    # probe t12: two partial responses over one month in all: ACR asks for two months
+    (("partial_response", "partial_response"), (("2026-08-01", "2026-08-15"), ("2026-08-16", "2026-08-30")), True),
+    (("partial_response", "partial_response"), (("2026-06-01", "2026-07-05"), ("2026-07-06", "2026-08-03")), False),
+    # two non-responses: one month in all is enough
+    (("primary_nonresponse", "primary_nonresponse"), (("2026-08-01", "2026-08-14"), ("2026-08-15", "2026-08-30")),
+     True),
+    (("primary_nonresponse", "primary_nonresponse"), (("2026-08-01", "2026-08-14"), ("2026-08-15", "2026-09-02")),
+     False),
+    # one month from 31 January ends on the last day of February or later
+    (("primary_nonresponse", "primary_nonresponse"), (("2026-01-31", "2026-02-10"), ("2026-02-11", "2026-03-01")),
+     False),
+    # a course with no end date: its length cannot be told, so nothing is claimed
+    (("partial_response", "partial_response"), (("2026-08-01", "2026-08-15"), ("2026-08-16", None)), False),
+])
+def test_nsaid_trial_asks_when_the_dates_show_a_shorter_trial_than_acr_defines(advise, outcomes, dates, asked) -> None:
+    """AS-06's notes: no response to at least two NSAIDs at maximal dose over one month in total, or an
+    incomplete response to at least two over two months (state-nsaid-trial-short.rq)."""
+    treatments = [course(drug, outcome=outcome, start=start, end=end, maximalDose=True)
+                  for drug, outcome, (start, end) in zip(("naproxen", "ibuprofen"), outcomes, dates, strict=True)]
+    result = advise(patient(f"nsaid-trial-span-{'-'.join(outcomes)}-{dates[0][0]}-{dates[1][1]}", sex="male",
+                            conditions=stated("pregnancy", "potential"), treatments=treatments))
+    found = needs(result, NSAID_TRIAL)
+    assert bool(found) == asked
+    if asked:
+        assert "span less than" in found[0].why
