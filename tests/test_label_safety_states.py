@@ -338,3 +338,16 @@ def test_certolizumab_is_preferred_for_a_woman_on_a_tnf_inhibitor_planning_pregn
                          treatments=[course("Humira", status="ongoing", outcome="ongoing_response")]))
     (item,) = label_items(result, "certolizumab_pregnancy_preferred")
     assert {f.text.split(" course")[0] for f in item.because} >= {"Humira (adalimumab)"}
+
+
+def test_a_preferred_in_fact_of_another_class_waits_while_a_biologic_works(run) -> None:
+    """Session-27 review l06, l07: stable ulcerative colitis on working tofacitinib was shown the TNF
+    monoclonal antibodies as preferred, and psoriasis on working Humira the IL-17 inhibitors: a
+    switch nobody is choosing."""
+    on_xeljanz = run(patient("preferred-other-class-jaki", state="stable", conditions=[condition("ulcerative_colitis")],
+                             treatments=[course("Xeljanz", status="ongoing", outcome="ongoing_response")]))
+    assert not _preferred(on_xeljanz, "tnfi_mab_ibd_preferred")
+    humira = course("Humira", status="ongoing", outcome="ongoing_response")
+    on_humira = run(patient("preferred-other-class-tnfi", state="stable",
+                            conditions=[condition("significant_psoriasis")], treatments=[humira]))
+    assert not _preferred(on_humira, "il17i_psoriasis_preferred")

@@ -2140,9 +2140,11 @@ def test_the_form_is_not_asked_when_stated_or_when_the_answer_changes_nothing(ad
      True),
     (("primary_nonresponse", "primary_nonresponse"), (("2026-08-01", "2026-08-14"), ("2026-08-15", "2026-09-02")),
      False),
-    # one month from 31 January ends on the last day of February or later
+    # a month is counted day for day: from 31 January, whose day February lacks, it is reached on 1 March
     (("primary_nonresponse", "primary_nonresponse"), (("2026-01-31", "2026-02-10"), ("2026-02-11", "2026-03-01")),
      False),
+    (("primary_nonresponse", "primary_nonresponse"), (("2026-01-31", "2026-02-10"), ("2026-02-11", "2026-02-28")),
+     True),
     # a course with no end date: its length cannot be told, so nothing is claimed
     (("partial_response", "partial_response"), (("2026-08-01", "2026-08-15"), ("2026-08-16", None)), False),
 ])
@@ -2157,3 +2159,46 @@ def test_nsaid_trial_asks_when_the_dates_show_a_shorter_trial_than_acr_defines(a
     assert bool(found) == asked
     if asked:
         assert "span less than" in found[0].why
+
+
+
+def test_stop_reason_under_acr_lists_the_rows_that_apply_after_a_tnfi_failed(acr_only) -> None:
+    """Session-27 review a05: Humira stopped with no outcome, then Enbrel lost its effect. AS-05 and
+    AS-06 (a TNF inhibitor after NSAID failure) no longer apply once a TNF inhibitor failed; AS-13
+    (another TNF inhibitor after a secondary non-response) would offer adalimumab again."""
+    result = acr_only.recommend(patient("stop-reason-humira-then-enbrel", conditions=stated(), treatments=[
+        *nsaid_failure(), course("Humira", start="2020-03-02", end="2021-02-01"),
+        course("Enbrel", outcome="secondary_nonresponse", start="2022-01-10", end="2026-06-01")]))
+    assert result.conforms
+    assert option_ids(need(result, STOP_REASON)) == {"AS-13"}
+
+
+def test_a_stage_of_pregnancy_given_as_unknown_is_left_to_the_gestational_age_question(advise) -> None:
+    """Session-27 review q5: a pregnancy present with its stages given as unknown got the
+    gestational-age question and one unknown-condition question per stage."""
+    result = advise(patient("pregnant-stage-unknown", age=31, conditions=stated("pregnancy", extra=[
+        condition("pregnancy"), condition("pregnancy_30_weeks_or_more", "unknown"),
+        condition("pregnancy_20_to_under_30_weeks", "unknown")])))
+    assert [n.fact for n in result.needs_information if n.fact in ("gestational age", UNKNOWN_CONDITION)] == [
+        "gestational age"]
+
+
+@pytest.mark.parametrize(("name", "sex", "extra"), [
+    ("male", "male", []),
+    ("no-potential", "female", [condition("female_of_reproductive_potential", "absent")]),
+])
+def test_pregnancy_given_as_unknown_is_not_asked_where_it_cannot_be(advise, name, sex, extra) -> None:
+    """Session-27 review p01, p08: as ni-pregnancy-status, nothing is asked for a record that says male
+    or female of reproductive potential absent."""
+    result = advise(patient(f"pregnancy-unknown-{name}", sex=sex, age=56, conditions=stated(
+        "pregnancy", "potential", extra=[condition("pregnancy", "unknown"), *extra])))
+    assert "pregnancy: unknown" not in unknown_items(result)
+
+
+def test_a_form_under_a_condition_given_as_unknown_is_asked_about_once(advise) -> None:
+    """Session-27 review h05: salicylate hypersensitivity present and NSAID hypersensitivity unknown:
+    the unknown-condition question covers the same fact, so the form is not asked about as well."""
+    result = advise(patient("form-and-unknown", sex="male", conditions=stated("pregnancy", "potential", extra=[
+        condition("salicylate_hypersensitivity"), condition("nsaid_hypersensitivity", "unknown")])))
+    assert not needs(result, CONDITION_FORM)
+    assert unknown_items(result) == {"aspirin or NSAID hypersensitivity: unknown": {"nsaid_aspirin_sensitive_asthma"}}
