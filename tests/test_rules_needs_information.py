@@ -1734,10 +1734,16 @@ def test_a_woman_taking_upadacitinib_is_asked_too(advise, acr_only) -> None:
 UNKNOWN_CONDITION = "condition recorded as unknown"
 
 
+def items_by_statement(result: Result, fact: str, status: str) -> dict[str, set[str]]:
+    """The questions about `fact`, keyed by the condition statement (of that status) shown, with
+    their options."""
+    return {next(b.text for b in n.because if b.text.endswith(f": {status}")): option_ids(n)
+            for n in needs(result, fact)}
+
+
 def unknown_items(result: Result) -> dict[str, set[str]]:
     """The unknown-condition questions, keyed by the statement shown, with their options."""
-    return {next(b.text for b in n.because if b.text.endswith(": unknown")): option_ids(n)
-            for n in needs(result, UNKNOWN_CONDITION)}
+    return items_by_statement(result, UNKNOWN_CONDITION, "unknown")
 
 
 def test_a_contraindicating_condition_stated_unknown_is_asked_about(advise) -> None:
@@ -2009,6 +2015,15 @@ def test_stop_reason_asked_before_an_il17_inhibitor_stopped_for_no_stated_reason
         assert result.conforms and option_ids(need(result, STOP_REASON)) == rows
 
 
+def test_stop_reason_twins_write_the_same_note() -> None:
+    """The twins mint one item (same IRI) and each adds its rows; a note edited in one file only
+    would give the item two notes."""
+    rules = {rule.name: rule.query.text for stratum in load_rules() for rule in stratum}
+    notes = {name: rules[name][rules[name].index("BIND (STRLANG(CONCAT("):rules[name].index('AS ?note)')]
+             for name in ("ni-stop-reason", "ni-stop-reason-eular")}
+    assert notes["ni-stop-reason"] == notes["ni-stop-reason-eular"]
+
+
 @pytest.mark.parametrize("outcome", ["stopped_other_reason", "primary_nonresponse", "adverse_event"])
 def test_stop_reason_silent_once_the_course_says_how_it_ended(advise, outcome: str) -> None:
     result = advise(_stopped_cosentyx(outcome))
@@ -2084,8 +2099,7 @@ CONDITION_FORM = "form of a condition recorded as present"
 
 def form_items(result: Result) -> dict[str, set[str]]:
     """The condition-form questions, keyed by the statement shown, with their options."""
-    return {next(b.text for b in n.because if b.text.endswith(": present")): option_ids(n)
-            for n in needs(result, CONDITION_FORM)}
+    return items_by_statement(result, CONDITION_FORM, "present")
 
 
 def test_salicylate_hypersensitivity_is_asked_whether_it_is_to_aspirin(advise) -> None:
