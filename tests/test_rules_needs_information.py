@@ -707,7 +707,7 @@ def test_peripheral_arthritis_is_silent_in_stable_disease(advise) -> None:
 
 
 def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
-    from .patients import condition, patient
+    from .patients import condition, course, patient
 
     unstaged = advise(patient("preg-unstaged", sex="female", conditions=[condition("pregnancy")]))
     assert "gestational age" in {n.fact for n in unstaged.needs_information}
@@ -720,6 +720,22 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
     trimester = advise(patient("preg-trimester", sex="female", conditions=[
         condition("pregnancy_second_or_third_trimester")]))
     assert "gestational age" in {n.fact for n in trimester.needs_information}
+    # a pregnancy alone: the stage also decides the caution on the two antibodies that cross the
+    # placenta late (session-27 safety audit 4); past the first trimester stated, that caution is
+    # shown already, so it is no option of the question
+    transfer = "tnfi_mab_pregnancy_transfer"
+    [unstaged_item] = [n for n in unstaged.needs_information if n.fact == "gestational age"]
+    assert transfer in option_ids(unstaged_item) and "infliximab and adalimumab" in unstaged_item.why
+    [trimester_item] = [n for n in trimester.needs_information if n.fact == "gestational age"]
+    assert transfer not in option_ids(trimester_item) and "adalimumab" not in trimester_item.why
+    assert {"nsaid_pregnancy_20wk", "nsaid_pregnancy_30wk"} <= option_ids(trimester_item)
+    assert transfer in {a.recommendation.id for a in trimester.advice if a.kind == "caution"}
+    # taking adalimumab: the trimester question asks about the caution, so this one does not
+    on_humira = advise(patient("preg-unstaged-humira", sex="female", state="stable", conditions=[
+        condition("pregnancy")], treatments=[course("Humira", status="ongoing", outcome="ongoing_response")]))
+    [humira_item] = [n for n in on_humira.needs_information if n.fact == "gestational age"]
+    assert transfer not in option_ids(humira_item) and "adalimumab" not in humira_item.why
+    assert transfer in option_ids(need(on_humira, "whether the pregnancy is past the first trimester"))
     # under 20 weeks: both later stages stated absent answer it (the question could not be answered
     # for an early pregnancy before: session-13 clinical probe); one of them alone does not
     early = advise(patient("preg-early", sex="female", conditions=[
@@ -2058,6 +2074,24 @@ def test_stop_reason_for_a_jak_inhibitor_after_a_tnf_inhibitor_failed(advise, ac
     assert not needs(acr_only.recommend(record), STOP_REASON)
 
 
+def test_stop_reason_silent_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
+        advise, acr_only, eular_only) -> None:
+    """Session-27 review a07: tofacitinib stopped, reason not given, in a TNF-naive patient. AS-04
+    and R9 offer it, but lbl:jaki_us_tnf_ir holds it back until a TNF inhibitor fails, so how the
+    course ended changes nothing now; once adalimumab has failed, the question is asked."""
+    naive = patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("tofacitinib", start="2024-01-01", end="2024-06-01")])
+    for engine in (advise, acr_only.recommend, eular_only.recommend):
+        result = engine(naive)
+        assert result.conforms and not needs(result, STOP_REASON)
+        assert str(DRUG.tofacitinib) in {a.therapy.iri for a in result.advice if a.kind == "contraindicated"
+                                         and a.recommendation.id == "jaki_us_tnf_ir"}
+    after_tnfi = patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+        course("tofacitinib", start="2023-08-01", end="2024-02-01")])
+    assert "R12" in option_ids(need(advise(after_tnfi), STOP_REASON))
+
+
 def test_first_tnfi_stopped_for_no_stated_reason_is_asked_about_once(advise, eular_only) -> None:
     """ni-response-type (ACR 2019) asks about the first TNF inhibitor's course, which covers why it
     was stopped; ASAS-EULAR 2022 alone asks this question instead, with R9 as its option."""
@@ -2090,8 +2124,28 @@ def test_pregnancy_given_as_unknown_is_asked_about_once_where_jak_inhibitors_may
     settles the NSAID facts too, so there is no second question about the same statement."""
     result = advise(patient("pregnancy-unknown-nsaids-failed", age=29, treatments=nsaid_failure(),
                             conditions=stated("pregnancy", extra=[condition("pregnancy", "unknown")])))
-    assert need(result, PREGNANCY)
+    item = need(result, PREGNANCY)
     assert "pregnancy: unknown" not in unknown_items(result)
+    # ... and names them, with the statement (session-27 review 9: it named the JAK inhibitors only)
+    assert NSAID_PREGNANCY | {"upadacitinib_pregnancy", "tofacitinib_pregnancy"} <= option_ids(item)
+    assert "pregnancy: unknown" in {f.text for f in item.because}
+
+
+@pytest.mark.parametrize(("name", "changes"), [
+    ("silent", {}),  # nothing said of pregnancy: the NSAID facts are not asked about
+    ("stable-methotrexate", {"diseaseState": "stable", "treatments": [
+        course("methotrexate", status="ongoing", outcome="ongoing_response")]}),  # no NSAID in play
+    ("nsaid-hypersensitivity", {"conditions": stated("pregnancy", extra=[
+        condition("pregnancy", "unknown"), condition("nsaid_hypersensitivity")])}),  # every NSAID ruled out
+])
+def test_the_pregnancy_question_names_the_nsaid_facts_only_where_they_are_open(advise, name, changes) -> None:
+    record = patient(f"pregnancy-status-{name}", age=29, treatments=nsaid_failure(),
+                     conditions=stated("pregnancy", extra=[condition("pregnancy", "unknown")]))
+    if name == "silent":
+        record["conditions"] = stated("pregnancy")
+    record.update(changes)
+    item = need(advise(record), PREGNANCY)
+    assert not option_ids(item) & NSAID_PREGNANCY
 
 
 CONDITION_FORM = "form of a condition recorded as present"
