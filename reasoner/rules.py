@@ -152,6 +152,30 @@ def _merged(alternatives: Alternatives) -> Alternatives:
     return [frozenset.intersection(*alternatives)] if alternatives else [frozenset()]
 
 
+def _inline_values(group: object, inline: object) -> Alternatives | None:
+    """A group joined with a VALUES block of one variable, every row an IRI (`?s ax:aboutCondition
+    ?c . VALUES ?c { ax:pregnancy ax:pregnancy_second_or_third_trimester }`): one alternative per
+    value, the group's keys with the value in place of the variable, so the gates can tell that a
+    record states neither. None for any other shape (then the group's own keys stand)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if not (isinstance(group, CompValue) and group.name == "BGP"
+            and isinstance(inline, CompValue) and inline.name == "ToMultiSet"):
+        return None
+    values = inline.get("p")
+    rows = values.get("res") if isinstance(values, CompValue) and values.name == "values" else None
+    if not rows or len(rows) > MAX_ALTERNATIVES:
+        return None
+    # one variable, bound to an IRI in every row (an UNDEF leaves the row without it)
+    names = {name for row in rows for name in row}
+    if len(names) != 1 or any(len(row) != 1 or not isinstance(value, URIRef) for row in rows for value in row.values()):
+        return None
+    [name] = names
+    triples = group.get("triples", [])
+    return _minimal([_bgp_keys([tuple(row[name] if term == name else term for term in triple) for triple in triples])
+                     for row in rows])
+
+
 def _alternatives(node: object) -> Alternatives:
     """Key sets, one of which every solution of `node` matches in full. Anything not understood
     requires nothing (so a rule is never skipped on a guess)."""
@@ -162,6 +186,9 @@ def _alternatives(node: object) -> Alternatives:
     if node.name == "BGP":
         return [_bgp_keys(node.get("triples", []))]
     if node.name == "Join":
+        inline = _inline_values(node.get("p1"), node.get("p2")) or _inline_values(node.get("p2"), node.get("p1"))
+        if inline is not None:
+            return inline
         left, right = _alternatives(node.get("p1")), _alternatives(node.get("p2"))
         if len(left) * len(right) > MAX_ALTERNATIVES:
             left, right = (left, _merged(right)) if len(left) >= len(right) else (_merged(left), right)
@@ -206,7 +233,7 @@ def analyse(query: QueryFile) -> Rule:
 
 
 # Bump when analyse() changes what it records, so cached analyses of unchanged rules are redone.
-ANALYSIS_VERSION = "6"
+ANALYSIS_VERSION = "7"
 _ANALYSIS_FIELDS = ("produces", "consumes", "negates")
 
 
