@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("file", type=Path,
-                       help="patient record (.json: plain JSON, JSON-LD or a FHIR R4 Bundle; .jsonld, .ttl, .nt, .rdf)")
+                       help="patient record (.json: plain JSON, JSON-LD or a FHIR R4 Bundle; .jsonld, .ttl, .turtle, .nt, .n3, .rdf, .xml)")
         p.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
 
     v = sub.add_parser("validate", help="check a record against the shapes; print the report")
@@ -405,6 +405,12 @@ def _cohort(args: argparse.Namespace) -> int:
     if (summary.rejected or summary.lines_rejected) and not args.rejects:
         print("axspa cohort: rejected patients (and export lines) were not written anywhere; use --rejects FILE "
               "to keep them", file=sys.stderr)
+    # Everything read was rejected (every record invalid, or a Bulk export stopped before any patient
+    # was advised): 1, as `recommend` says of an invalid record, so a pipeline that checks the status
+    # notices. Some patients advised and some rejected is a finished run (0): the summary says how
+    # many were rejected, and --rejects keeps them.
+    if summary.valid == 0 and (summary.rejected or summary.lines_rejected):
+        return EXIT_INVALID
     return EXIT_OK
 
 
@@ -457,6 +463,13 @@ def run(argv: list[str]) -> int:
     return EXIT_OK if result.conforms else EXIT_INVALID
 
 
+def closed_pipe() -> int:
+    """The exit code for a reader that went away, after pointing standard output at /dev/null so
+    that the interpreter's last flush raises no second error."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `axspa` command; maps every expected error to its exit code."""
     restore = _buffer_stdout()
@@ -473,8 +486,7 @@ def _run_reporting_errors(argv: list[str]) -> int:
         print(f"axspa: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # the reader went away (`axspa cohort ... | head`): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
+        return closed_pipe()
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         print(f"axspa: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -173,4 +173,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()  # a reader that went away (`| head`) is found here, not at exit
+    except BrokenPipeError:
+        from .cli import closed_pipe
+
+        code = closed_pipe()
+    sys.exit(code)

@@ -317,6 +317,21 @@ def test_outputs_never_replace_the_record_or_start_before_the_checks(tmp_path: P
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_cohort_exit_status_says_when_everything_read_was_rejected(tmp_path: Path, capsys) -> None:
+    """Session-28 docs audit 1: a cohort whose every record is invalid ended 0, so a pipeline checking
+    the status saw a finished run. Now 1; a run with one valid patient beside a rejected one is 0."""
+    valid = json.loads(CASE2.read_text(encoding="utf-8"))
+    child = dict(valid, id="child-record", age=9)  # the shapes refuse a patient under 18
+    only_bad = tmp_path / "bad.jsonl"
+    only_bad.write_text(json.dumps(child) + "\n")
+    assert main(["cohort", str(only_bad), "-o", str(tmp_path / "none.jsonl")]) == 1
+    assert "valid 0, rejected 1" in capsys.readouterr().err
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(json.dumps(child) + "\n" + json.dumps(valid) + "\n")
+    assert main(["cohort", str(mixed), "-o", str(tmp_path / "some.jsonl")]) == 0
+    assert "valid 1, rejected 1" in capsys.readouterr().err
+
+
 def test_files_a_folder_holds_besides_records_are_listed(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -460,6 +475,19 @@ def test_cohort_into_a_reader_that_stops_early_ends_141_without_a_traceback(unbu
     errors = proc.stderr.read().decode()
     assert proc.wait(timeout=300) == 141, errors
     assert first.startswith(b'{"patient"')
+    assert "Traceback" not in errors and "Exception ignored" not in errors
+
+
+def test_kb_summary_into_a_reader_that_stops_early_ends_141_without_a_traceback() -> None:
+    """`python -m reasoner.kb | head -1` ended in a BrokenPipeError traceback (session-28 docs audit),
+    though the README promises a quiet end on a closed pipe."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")  # each line written as printed, as into `head`
+    proc = subprocess.Popen([sys.executable, "-m", "reasoner.kb"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # gone before the knowledge base is loaded and the first line written
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, errors
     assert "Traceback" not in errors and "Exception ignored" not in errors
 
 
