@@ -169,7 +169,12 @@ def test_case2_multiple_failures(example) -> None:
     assert any("etanercept" in f.text and "injection-site reaction" in f.text for f in response.because)
     # IBD is recorded as unknown: the IL-17 inhibitor choice depends on it.
     assert options(result, IBD) == {"AS-41", "AS-08"}
-    assert {UVEITIS, NSAID_TRIAL} <= facts(result)
+    assert {UVEITIS, NSAID_TRIAL, PERIPHERAL} <= facts(result)
+    # the other TNF inhibitors (AS-06) and tofacitinib (AS-04, with the same-class caution after
+    # upadacitinib failed), as examples/README.md says
+    assert iris(TNF_MAB) <= therapies_of(result, "AS-06", "recommended")
+    assert str(DRUG.tofacitinib) in therapies_of(result, "AS-04", "recommended")
+    assert str(DRUG.tofacitinib) in therapies_of(result, "same-class-failure", "caution")
     # etanercept failed (an adverse event), so the JAK inhibitors are open: thrombosis is asked too
     assert {TUBERCULOSIS, HEPATITIS_B, THROMBOSIS} <= facts(result)
     assert iris(SYSTEMIC_GC) <= therapies_of(result, "AS-16", "against")                  # AS-16
@@ -326,3 +331,4 @@ def test_nraxspa_active(example) -> None:
     # (thrombosis not yet: the JAK inhibitors wait for a TNF inhibitor to fail, lbl:jaki_us_tnf_ir)
     assert facts(result) == {UVEITIS, PREGNANCY, TUBERCULOSIS, HEPATITIS_B}
     assert {"R10-a", "NRAXSPA-08"} <= options(result, UVEITIS)
+    assert options(result, PREGNANCY) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy"}
