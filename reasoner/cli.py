@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("file", type=Path,
-                       help="patient record (.json: plain JSON, JSON-LD or a FHIR R4 Bundle; .jsonld, .ttl, .turtle, .nt, .n3, .rdf, .xml)")
+                       help="patient record (.json: plain JSON, JSON-LD or a FHIR R4 Bundle; "
+                            ".jsonld, .ttl, .turtle, .nt, .n3, .rdf, .xml)")
         p.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
 
     v = sub.add_parser("validate", help="check a record against the shapes; print the report")

@@ -105,6 +105,12 @@ PATIENTS: dict[str, dict] = {
         condition("crohns_disease"), condition("recurrent_anterior_uveitis")],
         treatments=[course("naproxen", outcome="primary_nonresponse", end="2022-03-01")]),
     "acute-iritis": patient(conditions=[condition("acute_anterior_uveitis")]),
+    # stable on a biologic that a label fact now holds back (session-28 probe F3): a biologic is
+    # being chosen, so AS-39 / AS-41 say which
+    "stable-enbrel-uveitis": patient(state="stable", conditions=[condition("recurrent_anterior_uveitis")],
+                                     treatments=[_tnfi("Enbrel", "ongoing_response", status="ongoing")]),
+    "stable-cosentyx-crohn": patient(state="stable", conditions=[condition("crohns_disease")],
+                                     treatments=[_tnfi("Cosentyx", "ongoing_response", status="ongoing")]),
     "uveitis-ibd-absent": patient(conditions=[condition("anterior_uveitis", "absent"), condition("ibd", "absent")]),
     # stable AS
     "stable-no-drug": patient(state="stable", treatments=[course("naproxen", outcome="stopped_other_reason",
@@ -275,6 +281,8 @@ FIRES = [
     ("AS-40", "nsaid-failure-crohn", "no-preference", NSAIDS - {"naproxen", "celecoxib"}),
     ("AS-40", "stable-crohn-uveitis", "no-preference", NSAIDS - {"naproxen"}),
     ("AS-41", "nsaid-failure-crohn", "preferred-over", TNF_MAB),
+    ("AS-39", "stable-enbrel-uveitis", "preferred-over", TNF_MAB),
+    ("AS-41", "stable-cosentyx-crohn", "preferred-over", TNF_MAB),
     ("AS-44", "active-first-line", "against", {"treat_to_target_asdas"}),
     ("AS-46", "hip-syndesmophytes", "preferred-over", {"dxa_spine_and_hips"}),
     ("AS-46", "fusion", "preferred-over", {"dxa_spine_and_hips"}),
@@ -669,6 +677,14 @@ def test_as39_as41_prefer_tnf_antibodies_over_etanercept_and_il17i(result) -> No
         advice = item(result(name), row, "adalimumab")
         assert {local(o.iri) for o in advice.over} >= {"etanercept"} | IL17I
         assert finding.lower() in {f.text.lower() for f in advice.because}
+    # stable on a biologic a label fact holds back: the course is among the reasons, and the advice
+    # to keep it goes to the conflicts (session-28 probe F3)
+    for row, name, drug in [("AS-39", "stable-enbrel-uveitis", "Enbrel"),
+                            ("AS-41", "stable-cosentyx-crohn", "Cosentyx")]:
+        advice = item(result(name), row, "adalimumab")
+        assert any(drug in f.text and "ongoing" in f.text for f in advice.because), name
+        assert any(c.advice.recommendation.id == "AS-28" or c.advice.recommendation.id == "AS-26"
+                   for c in result(name).conflicts), name
 
 
 def test_as07_keeps_no_preference_only_without_the_antibody_exceptions(result) -> None:

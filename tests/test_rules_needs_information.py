@@ -537,6 +537,32 @@ def test_nsaid_trial_fires_with_a_single_failed_nsaid(advise) -> None:
     assert any("celecoxib" in fact.text for fact in item.because)  # the course is named as a fact
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-06"), ("nr-axSpA", "NRAXSPA-05")])
+def test_nsaid_trial_that_cannot_be_completed_is_asked_as_a_judgement(advise, eular_only, diagnosis, row) -> None:
+    """Session-28 probe F1: 24 weeks pregnant, one NSAID with a partial response, so every NSAID is
+    now ruled out: the trial question stood down (no second NSAID can be given) and so did the
+    ruled-out question (an NSAID failed), and a TNF inhibitor came under AS-06, strong, with ACR's
+    two-NSAID definition unmet and unsaid. Now asked, naming the pregnancy, without the option to
+    complete the trial (AS-01)."""
+    record = patient(f"trial-blocked-{diagnosis}", diagnosis=diagnosis, sex="female", age=30, conditions=stated(
+        "pregnancy", extra=[condition("pregnancy_20_to_under_30_weeks")]), treatments=[
+        course("ibuprofen", status="ongoing", outcome="partial_response", maximalDose=True, start="2026-09-01")])
+    if diagnosis == "nr-axSpA":
+        record["conditions"].append(condition("sacroiliitis"))
+    item = need(advise(record), NSAID_TRIAL)
+    assert option_ids(item) == {row}
+    assert "cannot be completed" in item.why and "clinician's judgement" in item.why
+    assert "pregnancy from about 20 to under 30 weeks: present" in {f.text for f in item.because}
+    eular = need(eular_only.recommend(record), NSAID_TRIAL)
+    assert option_ids(eular) == {"R9"} and "cannot be completed" in eular.why
+    # one NSAID in a woman who is not pregnant: the usual question, with the option to complete it
+    record["conditions"] = stated()
+    if diagnosis == "nr-axSpA":
+        record["conditions"].append(condition("sacroiliitis"))
+    usual = need(advise(record), NSAID_TRIAL)
+    assert "cannot be completed" not in usual.why and len(option_ids(usual)) == 2
+
+
 def test_nsaid_trial_fires_when_a_non_response_is_not_at_maximal_dose(advise) -> None:
     result = advise(patient(conditions=stated(), treatments=[
         course("naproxen", outcome="primary_nonresponse", start="2021-01-05", end="2021-02-20"),
@@ -1415,6 +1441,33 @@ def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> No
     one_open = advise(patient("checks-breastfeeding", age=31, conditions=stated("thrombosis", extra=[
         condition("breastfeeding")]), treatments=[*nsaid_failure(), TNFI_FAILED]))
     assert needs(one_open, THROMBOSIS)
+
+
+@pytest.mark.parametrize("infection", ["active_serious_infection", "systemic_fungal_infection"])
+def test_latent_tuberculosis_is_not_asked_when_an_active_infection_holds_every_drug_back(advise, infection) -> None:
+    """Session-28 probe F4: with an active serious or fungal infection every TNF, IL-17 and JAK
+    inhibitor is held back, yet the question said one "may be offered next"."""
+    result = advise(patient(f"checks-{infection}", conditions=stated("tuberculosis", extra=[condition(infection)]),
+                            treatments=nsaid_failure()))
+    assert result.conforms and not needs(result, TUBERCULOSIS)
+    assert not {a.therapy.iri for a in result.advice if a.kind == "recommended"} & {str(DRUG.adalimumab),
+                                                                                     str(DRUG.secukinumab)}
+
+
+def test_the_tuberculosis_drug_list_of_the_pretreatment_checks_is_that_of_the_facts(kb) -> None:
+    """ni-pretreatment-checks.rq names every drug the three tuberculosis facts concern (all ruled
+    out: nothing to ask); a drug added to a fact but not to the list would silence the question
+    while that drug is still open."""
+    import re
+    from pathlib import Path
+
+    from reasoner.namespaces import LBL
+
+    text = (Path(__file__).resolve().parent.parent / "queries" / "rules" / "ni-pretreatment-checks.rq").read_text()
+    block = text[text.index("ax:ruledOutByStatedCondition drug:adalimumab"):text.index("?tbRuledOut .")]
+    listed = {str(DRUG) + name for name in re.findall(r"drug:(\w+)", block)}
+    facts = (LBL.tnfi_latent_tb, LBL.il17i_tb_screen, LBL.jaki_serious_infection)
+    assert listed == {str(d) for f in facts for d in kb.objects(f, AX.concernsDrug)}
 
 
 def test_pretreatment_checks_ask_only_what_can_change_the_answer(advise) -> None:
