@@ -105,12 +105,17 @@ PATIENTS: dict[str, dict] = {
         condition("crohns_disease"), condition("recurrent_anterior_uveitis")],
         treatments=[course("naproxen", outcome="primary_nonresponse", end="2022-03-01")]),
     "acute-iritis": patient(conditions=[condition("acute_anterior_uveitis")]),
-    # stable on a biologic that a label fact now holds back (session-28 probe F3): a biologic is
-    # being chosen, so AS-39 / AS-41 say which
+    # stable on a drug AS-39 / AS-41 advise against, with the manifestation (session-28 probe F3,
+    # review R3): a biologic is being chosen, so the rows say which; not on a TNF antibody (review R2)
     "stable-enbrel-uveitis": patient(state="stable", conditions=[condition("recurrent_anterior_uveitis")],
                                      treatments=[_tnfi("Enbrel", "ongoing_response", status="ongoing")]),
     "stable-cosentyx-crohn": patient(state="stable", conditions=[condition("crohns_disease")],
                                      treatments=[_tnfi("Cosentyx", "ongoing_response", status="ongoing")]),
+    "stable-cosentyx-uveitis": patient(state="stable", conditions=[condition("recurrent_anterior_uveitis")],
+                                       treatments=[_tnfi("Cosentyx", "ongoing_response", status="ongoing")]),
+    "stable-humira-uveitis-infection": patient(state="stable", conditions=[
+        condition("recurrent_anterior_uveitis"), condition("active_serious_infection")],
+        treatments=[_tnfi("Humira", "ongoing_response", status="ongoing")]),
     "uveitis-ibd-absent": patient(conditions=[condition("anterior_uveitis", "absent"), condition("ibd", "absent")]),
     # stable AS
     "stable-no-drug": patient(state="stable", treatments=[course("naproxen", outcome="stopped_other_reason",
@@ -283,6 +288,7 @@ FIRES = [
     ("AS-41", "nsaid-failure-crohn", "preferred-over", TNF_MAB),
     ("AS-39", "stable-enbrel-uveitis", "preferred-over", TNF_MAB),
     ("AS-41", "stable-cosentyx-crohn", "preferred-over", TNF_MAB),
+    ("AS-39", "stable-cosentyx-uveitis", "preferred-over", TNF_MAB),
     ("AS-44", "active-first-line", "against", {"treat_to_target_asdas"}),
     ("AS-46", "hip-syndesmophytes", "preferred-over", {"dxa_spine_and_hips"}),
     ("AS-46", "fusion", "preferred-over", {"dxa_spine_and_hips"}),
@@ -331,7 +337,7 @@ SILENT = [
     ("AS-37", "uveitis-ibd-absent"), ("AS-37", "nr-axspa"),
     ("AS-38", "acute-iritis"), ("AS-38", "nr-axspa"),
     ("AS-39", "uveitis-first-line"), ("AS-39", "stable-crohn-uveitis"), ("AS-39", "nsaid-failure"),
-    ("AS-39", "nr-axspa"),
+    ("AS-39", "nr-axspa"), ("AS-39", "stable-humira-uveitis-infection"),
     ("AS-40", "uveitis-ibd-absent"), ("AS-40", "nr-axspa"),
     ("AS-41", "stable-crohn-uveitis"), ("AS-41", "nsaid-failure-uveitis"), ("AS-41", "nr-axspa"),
     ("AS-44", "stable-no-drug"),

@@ -537,20 +537,21 @@ def test_nsaid_trial_fires_with_a_single_failed_nsaid(advise) -> None:
     assert any("celecoxib" in fact.text for fact in item.because)  # the course is named as a fact
 
 
-@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-06"), ("nr-axSpA", "NRAXSPA-05")])
-def test_nsaid_trial_that_cannot_be_completed_is_asked_as_a_judgement(advise, eular_only, diagnosis, row) -> None:
+@pytest.mark.parametrize(("diagnosis", "rows"), [("AS", {"AS-06", "AS-08"}),
+                                                 ("nr-axSpA", {"NRAXSPA-05", "NRAXSPA-08"})])
+def test_nsaid_trial_that_cannot_be_completed_is_asked_as_a_judgement(advise, eular_only, diagnosis, rows) -> None:
     """Session-28 probe F1: 24 weeks pregnant, one NSAID with a partial response, so every NSAID is
     now ruled out: the trial question stood down (no second NSAID can be given) and so did the
     ruled-out question (an NSAID failed), and a TNF inhibitor came under AS-06, strong, with ACR's
     two-NSAID definition unmet and unsaid. Now asked, naming the pregnancy, without the option to
-    complete the trial (AS-01)."""
+    complete the trial (AS-01), and with AS-08 beside AS-06 (session-28 review R6)."""
     record = patient(f"trial-blocked-{diagnosis}", diagnosis=diagnosis, sex="female", age=30, conditions=stated(
         "pregnancy", extra=[condition("pregnancy_20_to_under_30_weeks")]), treatments=[
         course("ibuprofen", status="ongoing", outcome="partial_response", maximalDose=True, start="2026-09-01")])
     if diagnosis == "nr-axSpA":
         record["conditions"].append(condition("sacroiliitis"))
     item = need(advise(record), NSAID_TRIAL)
-    assert option_ids(item) == {row}
+    assert option_ids(item) == rows
     assert "cannot be completed" in item.why and "clinician's judgement" in item.why
     assert "pregnancy from about 20 to under 30 weeks: present" in {f.text for f in item.because}
     eular = need(eular_only.recommend(record), NSAID_TRIAL)
@@ -750,8 +751,13 @@ def test_pregnancy_without_stage_asks_for_gestational_age(advise) -> None:
     # placenta late (session-27 safety audit 4); past the first trimester stated, that caution is
     # shown already, so it is no option of the question
     transfer = "tnfi_mab_pregnancy_transfer"
-    [unstaged_item] = [n for n in unstaged.needs_information if n.fact == "gestational age"]
+    nsaids_failed = advise(patient("preg-unstaged-nsaids-failed", sex="female", conditions=[condition("pregnancy")],
+                                   treatments=nsaid_failure()))
+    [unstaged_item] = [n for n in nsaids_failed.needs_information if n.fact == "gestational age"]
     assert transfer in option_ids(unstaged_item) and "infliximab and adalimumab" in unstaged_item.why
+    # before NSAIDs failed no biologic is offered (session-28 review R4): the NSAID facts only
+    [first_line_item] = [n for n in unstaged.needs_information if n.fact == "gestational age"]
+    assert option_ids(first_line_item) == {"nsaid_pregnancy_20wk", "nsaid_pregnancy_30wk"}
     [trimester_item] = [n for n in trimester.needs_information if n.fact == "gestational age"]
     assert transfer not in option_ids(trimester_item) and "adalimumab" not in trimester_item.why
     assert {"nsaid_pregnancy_20wk", "nsaid_pregnancy_30wk"} <= option_ids(trimester_item)
@@ -1320,17 +1326,22 @@ def test_acr_alone_asks_as_before_and_not_for_axspa_without_subtype(acr_only) ->
     assert "advice given comes from ASAS-EULAR" not in need(no_subtype, SUBTYPE).why
 
 
-def test_nsaid_trial_is_not_asked_when_every_nsaid_is_held_back(advise, eular_only) -> None:
+def test_nsaid_trial_held_back_for_the_class_is_asked_as_a_judgement(advise, eular_only) -> None:
     """With moderate to severe heart failure every NSAID is contraindicated (a blocking label fact
     on the class): the questions said to complete the trial with a second NSAID (review of the
-    day's diff). A caution on the class (heart failure of unstated degree) leaves them asking."""
+    day's diff), and then stood down altogether, which left a strong AS-06 resting on a definition
+    the record does not meet (session-28 probe F1). Now they ask whether the failure recorded is
+    enough, without the option to complete the trial. A caution on the class (heart failure of
+    unstated degree) leaves the usual question."""
     def record(pid: str, heart: str) -> dict:
         return patient(pid, conditions=stated(extra=[condition(heart)]), measurements=HIGH_ASDAS,
                        treatments=ONE_NSAID_FAILED)
 
     blocked = record("trial-severe-hf", "severe_heart_failure")
-    assert not needs(advise(blocked), NSAID_TRIAL)
-    assert not needs(_ask(eular_only, blocked), NSAID_TRIAL)
+    for result in (advise(blocked), _ask(eular_only, blocked)):
+        item = need(result, NSAID_TRIAL)
+        assert "cannot be completed" in item.why and "complete it" not in item.why
+    assert option_ids(need(advise(blocked), NSAID_TRIAL)) == {"AS-06", "AS-08"}
     caution = record("trial-chf", "congestive_heart_failure")
     assert option_ids(need(advise(caution), NSAID_TRIAL)) == {"AS-06", "AS-01"}
     assert option_ids(need(_ask(eular_only, caution), NSAID_TRIAL)) == {"R9"}
@@ -1768,13 +1779,16 @@ def test_two_broad_courses_of_one_nsaid_are_one_question(advise) -> None:
     assert len([b for b in item.because if " course " in b.text]) == 2
 
 
-def test_no_gi_bleeding_nsaid_trial_question_when_every_nsaid_is_ruled_out(advise) -> None:
+def test_gi_bleeding_nsaid_trial_question_does_not_ask_to_complete_the_trial(advise) -> None:
     """Session-18 review: with every NSAID contraindicated (GI bleeding) and one NSAID failed, the
-    NSAID-trial question must stay silent on every store; Virtuoso 7.2 asked it while the populations
-    stood as a bare UNION before the MINUS. The fixture is in tests/data/valid for the parity test."""
+    NSAID-trial question asked for a second NSAID (on Virtuoso 7.2, while the populations stood as a
+    bare UNION before the MINUS). Since session 28 it is asked as the clinician's judgement, naming
+    the bleeding; the fixture is in tests/data/valid for the parity test."""
     result = advise(patient("gi-bleeding-one-nsaid", conditions=stated(extra=[condition("gi_bleeding")]),
                             treatments=[course("naproxen", outcome="primary_nonresponse")]))
-    assert NSAID_TRIAL not in facts(result)
+    item = need(result, NSAID_TRIAL)
+    assert "cannot be completed" in item.why and "AS-01" not in option_ids(item)
+    assert any("bleeding" in f.text for f in item.because)
 
 
 def test_no_reproductive_potential_question_when_a_label_fact_rules_upadacitinib_out(advise) -> None:
@@ -2127,18 +2141,22 @@ def test_stop_reason_for_a_jak_inhibitor_after_a_tnf_inhibitor_failed(advise, ac
     assert not needs(acr_only.recommend(record), STOP_REASON)
 
 
-def test_stop_reason_silent_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
+def test_stop_reason_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
         advise, acr_only, eular_only) -> None:
     """Session-27 review a07: tofacitinib stopped, reason not given, in a TNF-naive patient. AS-04
-    and R9 offer it, but lbl:jaki_us_tnf_ir holds it back until a TNF inhibitor fails, so how the
-    course ended changes nothing now; once adalimumab has failed, the question is asked."""
+    offers it, but lbl:jaki_us_tnf_ir holds it back until a TNF inhibitor fails, so under ACR 2019
+    how the course ended changes nothing now. Under ASAS-EULAR 2022 it does (session-28 review R1):
+    a JAK inhibitor that failed is a b/tsDMARD failure, which moves the patient from R9 to R11 and
+    R12, so the ASAS-EULAR twin still asks, with R9 as its only option. Once adalimumab has failed,
+    both ask."""
     naive = patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("tofacitinib", start="2024-01-01", end="2024-06-01")])
-    for engine in (advise, acr_only.recommend, eular_only.recommend):
-        result = engine(naive)
-        assert result.conforms and not needs(result, STOP_REASON)
-        assert str(DRUG.tofacitinib) in {a.therapy.iri for a in result.advice if a.kind == "contraindicated"
-                                         and a.recommendation.id == "jaki_us_tnf_ir"}
+    acr = acr_only.recommend(naive)
+    assert acr.conforms and not needs(acr, STOP_REASON)
+    assert str(DRUG.tofacitinib) in {a.therapy.iri for a in acr.advice if a.kind == "contraindicated"
+                                     and a.recommendation.id == "jaki_us_tnf_ir"}
+    for engine in (advise, eular_only.recommend):
+        assert option_ids(need(engine(naive), STOP_REASON)) == {"R9"}
     after_tnfi = patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
         course("tofacitinib", start="2023-08-01", end="2024-02-01")])
@@ -2182,6 +2200,7 @@ def test_pregnancy_given_as_unknown_is_asked_about_once_where_jak_inhibitors_may
     # ... and names them, with the statement (session-27 review 9: it named the JAK inhibitors only)
     assert NSAID_PREGNANCY | {"upadacitinib_pregnancy", "tofacitinib_pregnancy"} <= option_ids(item)
     assert "pregnancy: unknown" in {f.text for f in item.because}
+    assert "gives pregnancy as unknown" in item.why and "from 20 and from 30 weeks" in item.why
 
 
 @pytest.mark.parametrize(("name", "changes"), [
