@@ -28,7 +28,8 @@ from .record import record_context as jsonld_context
 from .shape_queries import compiled_patient_shapes, patient_shapes
 from .store import KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, Row, Store
 
-# the drug classes a contradiction shape tests (ActiveWhileBiologicWorksShape) besides the kinds
+# the kinds, the drug classes a contradiction shape tests (ActiveWhileBiologicWorksShape) and the
+# guideline groupings BroaderConditionAbsentShape leaves out
 CONTEXT_CLASSES = (AX.Drug, AX.Condition, AX.ConditionGrouping, AX.Measure, AX.Diagnosis, AX.Biologic,
                    AX.TargetedSyntheticDMARD)
 VALIDATORS = ("sparql", "pyshacl")  # the shapes compiled to SPARQL (default), or pySHACL (reference)

@@ -261,3 +261,34 @@ def test_apply_rules_sends_no_rule_whose_derived_state_is_absent(reasoner, kb, m
         finally:
             reasoner.skip_closed_rules = True
         assert (target.query.text in sent) is (not skip)
+
+
+def test_the_condition_form_link_marks_every_condition_the_rule_can_ask_about(reasoner, kb) -> None:
+    """queries/kb/stated-condition-forms.rq repeats, over the knowledge base alone, the test inside
+    ni-condition-form.rq; the rule reads the link first so the gates can skip it. Were the two to
+    drift apart, the gate would hide the question for a condition the rule could ask about. Run the
+    rule without the link over one record per condition: every condition it asks about is marked.
+    (The link may mark more: sulfonamide allergy has a marked form, but every fact that form brings
+    in is one the allergy brings in already, so the rule's options come to nothing.)"""
+    from rdflib import URIRef
+    from rdflib.namespace import RDF
+
+    from reasoner.namespaces import AX
+
+    text = (ROOT / "queries" / "rules" / "ni-condition-form.rq").read_text(encoding="utf-8")
+    link = "?stated ax:raisesQuestion ax:need_condition_form ."
+    assert link in text
+    conditions = sorted(set(kb.subjects(RDF.type, AX.Comorbidity)) | set(kb.subjects(RDF.type, AX.Condition)))
+    patients, by_patient = Graph(), {}
+    for index, condition in enumerate(conditions):
+        patient, statement = URIRef(f"urn:form-gate:p{index}"), URIRef(f"urn:form-gate:p{index}/c")
+        by_patient[patient] = condition
+        patients.add((patient, RDF.type, AX.Patient))
+        patients.add((patient, AX.diseaseState, AX.active_disease))
+        patients.add((patient, AX.hasConditionStatement, statement))
+        patients.add((statement, AX.presence, AX.present))
+        patients.add((statement, AX.aboutCondition, condition))
+    reasoner.stage(patients)
+    asked = {by_patient[p] for p in reasoner.store.construct(text.replace(link, "")).objects(None, AX.forPatient)}
+    marked = set(reasoner.full_kb.subjects(AX.raisesQuestion, AX.need_condition_form))
+    assert AX.salicylate_hypersensitivity in asked and asked <= marked
