@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .patients import condition, patient
+from .patients import condition, course, facts, listed, patient, stated_absent
 
 TRIMESTER = "whether the pregnancy is past the first trimester"
 ADALIMUMAB_ONGOING = {"drug": "Humira", "status": "ongoing", "outcome": "ongoing_response", "start": "2023-04-01"}
@@ -58,3 +58,60 @@ def test_two_drugs_taken_give_one_question_each(run) -> None:
     items = [n for n in result.needs_information if n.fact == TRIMESTER]
     assert sorted("adalimumab is being taken" in n.why for n in items) == [False, True]
     assert sorted("infliximab is being taken" in n.why for n in items) == [False, True]
+
+
+# A pregnancy under 20 weeks (both NSAID stages stated absent) after two NSAIDs failed: AS-06,
+# NRAXSPA-05 and R9 offer adalimumab and infliximab, and weeks 13 to 19 are the second trimester,
+# where tnfi_mab_pregnancy_transfer applies (session-28 review R5). ni-gestational-age.rq is silent
+# once the NSAID stage is known, so ni-pregnancy-trimester-offered.rq asks.
+UNDER_20_WEEKS = [condition("pregnancy"), condition("pregnancy_20_to_under_30_weeks", "absent"),
+                  condition("pregnancy_30_weeks_or_more", "absent")]
+NSAIDS_FAILED = [course("celecoxib", outcome="partial_response", start="2026-03-02", end="2026-04-13",
+                        maximalDose=True),
+                 course("naproxen", outcome="partial_response", start="2026-04-20", end="2026-06-22",
+                        maximalDose=True)]
+
+
+def _under_20_weeks(pid: str, extra_conditions: list[dict] = (), treatments: list[dict] = NSAIDS_FAILED,
+                    state: str = "active") -> dict:
+    return patient(pid, sex="female", age=33, state=state, treatments=list(treatments),
+                   conditions=[*UNDER_20_WEEKS, *extra_conditions, *stated_absent()])
+
+
+def test_a_pregnancy_under_20_weeks_asks_for_the_trimester_before_a_tnf_antibody_is_offered(run) -> None:
+    result = run(_under_20_weeks("trimester-offered"))
+    assert {"adalimumab", "infliximab"} <= listed(result, "AS-06")
+    [item] = [n for n in result.needs_information if n.fact == TRIMESTER]
+    assert {o.id for o in item.options} == {"tnfi_mab_pregnancy_transfer", "certolizumab_pregnancy_preferred"}
+    assert "under 20 weeks" in item.why and "may be started" in item.why
+    # the gestational-age question stays silent: the NSAID stage is known
+    assert not [n for n in result.needs_information if "nsaid_pregnancy_30wk" in {o.id for o in n.options}]
+    # once the first trimester is stated, nothing is asked and no transfer caution is given
+    first = run(_under_20_weeks("trimester-offered-first", [condition("pregnancy_second_or_third_trimester",
+                                                                       "absent")]))
+    assert TRIMESTER not in facts(first)
+    assert not [a for a in first.advice if a.recommendation.id == "tnfi_mab_pregnancy_transfer"]
+    # ... and once the second trimester is stated, the caution is there instead of the question
+    second = run(_under_20_weeks("trimester-offered-second", [condition("pregnancy_second_or_third_trimester")]))
+    assert TRIMESTER not in facts(second)
+    assert [a for a in second.advice if a.recommendation.id == "tnfi_mab_pregnancy_transfer" and a.kind == "caution"]
+
+
+@pytest.mark.parametrize(("label", "record"), [
+    ("stable on certolizumab pegol", _under_20_weeks(
+        "offered-stable", treatments=[course("certolizumab_pegol", "ongoing", "ongoing_response")], state="stable")),
+    ("NSAIDs not yet tried", _under_20_weeks("offered-naive", treatments=[])),
+    ("adalimumab taken: the question names it once", _under_20_weeks(
+        "offered-taken", treatments=[*NSAIDS_FAILED, course("adalimumab", "ongoing", start="2026-07-01")])),
+    ("both antibodies held back by severe heart failure", _under_20_weeks(
+        "offered-held", [condition("severe_heart_failure")])),
+])
+def test_the_offered_trimester_question_is_silent_where_nothing_is_offered_or_it_is_asked_already(
+        run, label, record) -> None:
+    result = run(record)
+    items = [n for n in result.needs_information if n.fact == TRIMESTER]
+    if "taken" in label:
+        [item] = items
+        assert "adalimumab is being taken" in item.why, label
+    else:
+        assert not items, label
