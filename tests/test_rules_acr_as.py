@@ -113,6 +113,12 @@ PATIENTS: dict[str, dict] = {
                                      treatments=[_tnfi("Cosentyx", "ongoing_response", status="ongoing")]),
     "stable-cosentyx-uveitis": patient(state="stable", conditions=[condition("recurrent_anterior_uveitis")],
                                        treatments=[_tnfi("Cosentyx", "ongoing_response", status="ongoing")]),
+    # ... after NSAIDs that failed years before (session-28 review2 M3: they were given as reasons)
+    "stable-cosentyx-crohn-old-nsaids": patient(state="stable", conditions=[condition("crohns_disease")], treatments=[
+        *nsaid_failure(), _tnfi("Cosentyx", "ongoing_response", status="ongoing")]),
+    "stable-enbrel-uveitis-old-nsaids": patient(state="stable", conditions=[
+        condition("recurrent_anterior_uveitis")], treatments=[
+        *nsaid_failure(), _tnfi("Enbrel", "ongoing_response", status="ongoing")]),
     "stable-humira-uveitis-infection": patient(state="stable", conditions=[
         condition("recurrent_anterior_uveitis"), condition("active_serious_infection")],
         treatments=[_tnfi("Humira", "ongoing_response", status="ongoing")]),
@@ -691,6 +697,25 @@ def test_as39_as41_prefer_tnf_antibodies_over_etanercept_and_il17i(result) -> No
         assert any(drug in f.text and "ongoing" in f.text for f in advice.because), name
         assert any(c.advice.recommendation.id == "AS-28" or c.advice.recommendation.id == "AS-26"
                    for c in result(name).conflicts), name
+
+
+
+def test_as39_as41_give_the_failures_as_reasons_only_where_they_opened_the_choice(result) -> None:
+    """A stable patient on a drug the rows advise against: the NSAID failures of years before are no
+    reason (session-28 review2 M3), and the note says the drug taken is one the row advises against.
+    After NSAIDs failed, the failures are the reasons and there is no such note."""
+    for row, name, drug in [("AS-39", "stable-enbrel-uveitis-old-nsaids", "Enbrel"),
+                            ("AS-41", "stable-cosentyx-crohn-old-nsaids", "Cosentyx")]:
+        advice = item(result(name), row, "adalimumab")
+        assert any(drug in f.text for f in advice.because), name
+        assert not [f for f in advice.because if "naproxen" in f.text or "celecoxib" in f.text], name
+        assert advice.note and "advises against" in advice.note and "is being taken" in advice.note, name
+    for row, name in [("AS-39", "nsaid-failure-uveitis"), ("AS-41", "nsaid-failure-crohn")]:
+        advice = item(result(name), row, "adalimumab")
+        assert [f for f in advice.because if "naproxen" in f.text], name
+        assert not advice.note or "advises against" not in advice.note, name
+    # AS-41 keeps its note on the form of IBD beside the new sentence
+    assert "Crohn's disease" in item(result("stable-cosentyx-crohn-old-nsaids"), "AS-41", "adalimumab").note
 
 
 def test_as07_keeps_no_preference_only_without_the_antibody_exceptions(result) -> None:
