@@ -2147,8 +2147,9 @@ def test_stop_reason_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
     offers it, but lbl:jaki_us_tnf_ir holds it back until a TNF inhibitor fails, so under ACR 2019
     how the course ended changes nothing now. Under ASAS-EULAR 2022 it does (session-28 review R1):
     a JAK inhibitor that failed is a b/tsDMARD failure, which moves the patient from R9 to R11 and
-    R12, so the ASAS-EULAR twin still asks, with R9 as its only option. Once adalimumab has failed,
-    both ask."""
+    R12, so the ASAS-EULAR twin still asks, with R9 and those two rows as options, and its note says
+    that the drug is held back rather than offered now (session-28 review2 M2). Once adalimumab has
+    failed, both ask, with the note both twins share."""
     naive = patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("tofacitinib", start="2024-01-01", end="2024-06-01")])
     acr = acr_only.recommend(naive)
@@ -2156,11 +2157,15 @@ def test_stop_reason_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
     assert str(DRUG.tofacitinib) in {a.therapy.iri for a in acr.advice if a.kind == "contraindicated"
                                      and a.recommendation.id == "jaki_us_tnf_ir"}
     for engine in (advise, eular_only.recommend):
-        assert option_ids(need(engine(naive), STOP_REASON)) == {"R9"}
+        item = need(engine(naive), STOP_REASON)
+        assert option_ids(item) == {"R9", "R11", "R12"}
+        assert "label fact holds it back" in item.why and "as the rows listed do now" not in item.why
     after_tnfi = patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
         course("tofacitinib", start="2023-08-01", end="2024-02-01")])
-    assert "R12" in option_ids(need(advise(after_tnfi), STOP_REASON))
+    item = need(advise(after_tnfi), STOP_REASON)
+    assert "R12" in option_ids(item) and "R11" not in option_ids(item)
+    assert "as the rows listed do now" in item.why and "holds it back" not in item.why
 
 
 def test_first_tnfi_stopped_for_no_stated_reason_is_asked_about_once(advise, eular_only) -> None:
