@@ -1371,6 +1371,20 @@ def test_every_nsaid_ruled_out_before_any_trial_says_the_guideline_is_silent(adv
     assert not needs(result, NSAID_TRIAL)
 
 
+@pytest.mark.parametrize(("diagnosis", "rows"), [("AS", {"AS-06", "AS-08", "AS-11"}),
+                                                  ("nr-axSpA", {"NRAXSPA-05", "NRAXSPA-08", "NRAXSPA-11"})])
+def test_every_nsaid_ruled_out_with_a_tnfi_contraindication_names_its_row(advise, diagnosis, rows) -> None:
+    """Moderate to severe heart failure rules out the NSAIDs and every TNF inhibitor: a "yes" could
+    not open AS-06, so the row for a TNF-inhibitor contraindication (AS-11, NRAXSPA-11) is named too
+    (session-28 probe F7). Without the contraindication it is not (the test above)."""
+    result = advise(patient(f"no-nsaids-hf-{diagnosis}", diagnosis=diagnosis, age=62,
+                            conditions=stated(extra=[condition("severe_heart_failure")]),
+                            measurements=HIGH_ASDAS, treatments=[]))
+    item = need(result, NO_NSAIDS)
+    assert option_ids(item) == rows
+    assert f"as recorded here, {sorted(rows)[-1]}" in item.why
+
+
 @pytest.mark.parametrize(("label", "record"), [
     ("one NSAID failed before", dict(conditions=stated(extra=[AERD]), treatments=[
         course("naproxen", outcome="adverse_event", start="2024-01-01", end="2024-02-01")])),
