@@ -105,6 +105,13 @@ def test_a_pregnancy_under_20_weeks_asks_for_the_trimester_before_a_tnf_antibody
         "offered-taken", treatments=[*NSAIDS_FAILED, course("adalimumab", "ongoing", start="2026-07-01")])),
     ("both antibodies held back by severe heart failure", _under_20_weeks(
         "offered-held", [condition("severe_heart_failure")])),
+    # session-29 probe F1: every TNF inhibitor held back by a stated contraindication, or both
+    # antibodies barred by earlier failures
+    ("heart failure of unstated degree: a TNF-inhibitor contraindication", _under_20_weeks(
+        "offered-chf", [condition("congestive_heart_failure")])),
+    ("both antibodies failed before", _under_20_weeks("offered-both-failed", treatments=[
+        *NSAIDS_FAILED, course("Humira", outcome="primary_nonresponse", start="2024-01-10", end="2024-07-01"),
+        course("infliximab", outcome="secondary_nonresponse", start="2024-08-01", end="2025-06-01")])),
 ])
 def test_the_offered_trimester_question_is_silent_where_nothing_is_offered_or_it_is_asked_already(
         run, label, record) -> None:
@@ -115,3 +122,14 @@ def test_the_offered_trimester_question_is_silent_where_nothing_is_offered_or_it
         assert "adalimumab is being taken" in item.why, label
     else:
         assert not items, label
+
+
+def test_the_offered_trimester_question_stands_alone_when_the_trimester_is_given_as_unknown(run) -> None:
+    """Session-29 probe F2: with the trimester stated unknown, ni-unknown-condition asked a second
+    question about it, listing the NSAID facts that the stated stages had settled. The offered
+    question marks the need as asked, so one item asks, and it keeps its transfer options."""
+    result = run(_under_20_weeks("offered-trimester-unknown", [condition("pregnancy_second_or_third_trimester",
+                                                                          "unknown")]))
+    items = [n for n in result.needs_information if "trimester" in n.fact or "trimester" in n.why]
+    assert [n.fact for n in items] == [TRIMESTER]
+    assert {o.id for o in items[0].options} == {"tnfi_mab_pregnancy_transfer", "certolizumab_pregnancy_preferred"}

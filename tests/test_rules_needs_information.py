@@ -2180,6 +2180,15 @@ def test_stop_reason_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
     item = need(advise(after_tnfi), STOP_REASON)
     assert "R12" in option_ids(item) and "R11" not in option_ids(item)
     assert "as the rows listed do now" in item.why and "holds it back" not in item.why
+    # a b/tsDMARD failed already (R12 applies) and no TNF inhibitor: the label fact still holds
+    # tofacitinib back, and its failure would move nothing (session-29 probe F3)
+    after_il17i = patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("Cosentyx", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+        course("Xeljanz", start="2023-08-01", end="2024-02-01")])
+    for engine in (advise, eular_only.recommend):
+        result = engine(after_il17i)
+        assert "R12" in {a.recommendation.id for a in result.advice if a.kind == "recommended"}
+        assert not needs(result, STOP_REASON)
 
 
 def test_first_tnfi_stopped_for_no_stated_reason_is_asked_about_once(advise, eular_only) -> None:
