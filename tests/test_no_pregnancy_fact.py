@@ -1,5 +1,7 @@
-"""In pregnancy, a TNF, IL-17 or JAK inhibitor that no label fact about pregnancy concerns carries a
-caution saying the source tables are silent (queries/rules/no-pregnancy-fact.rq).
+"""In pregnancy, a TNF, IL-17 or JAK inhibitor (or a csDMARD a row recommends) that no label fact
+about pregnancy concerns carries a caution saying the source tables are silent
+(queries/rules/no-pregnancy-fact.rq); while breastfeeding, the same for breastfeeding
+(queries/rules/no-breastfeeding-fact.rq).
 
 safety.tsv has pregnancy rows for adalimumab, infliximab, certolizumab pegol, upadacitinib and
 tofacitinib, and none for etanercept, golimumab, the IL-17 inhibitors or filgotinib: those were
@@ -12,10 +14,11 @@ import pytest
 
 from reasoner.namespaces import DRUG
 
-from .patients import condition, nsaid_failure, patient, principle_items
+from .patients import condition, course, nsaid_failure, patient, principle_items
 
+# sulfasalazine since session 29 (probe F8: AS-04 offered it in pregnancy with no word)
 SILENT = {str(DRUG[d]) for d in ("etanercept", "golimumab", "secukinumab", "ixekizumab", "bimekizumab",
-                                 "filgotinib")}
+                                 "filgotinib", "sulfasalazine")}
 
 
 
@@ -61,3 +64,36 @@ def test_pregnancy_and_its_stage_both_stated_give_one_caution_per_drug(run) -> N
         [item] = items
         assert len(item.because) == 2 and all("pregnan" in f.text for f in item.because)
 
+
+
+# The breastfeeding twin (session-29 probe F6): safety.tsv speaks of breastfeeding for tofacitinib
+# and methotrexate only, and R12 offered upadacitinib and the biologics with nothing said.
+SILENT_BREASTFEEDING = {str(DRUG[d]) for d in (
+    "adalimumab", "infliximab", "certolizumab_pegol", "etanercept", "golimumab", "secukinumab", "ixekizumab",
+    "bimekizumab", "upadacitinib", "filgotinib", "sulfasalazine")}
+
+
+def test_while_breastfeeding_the_drugs_without_a_breastfeeding_fact_carry_a_caution(run) -> None:
+    result = run(patient("breastfeeding-after-tnfi", sex="female", age=31, treatments=[
+        *nsaid_failure(), course("Humira", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01")],
+        conditions=[condition("breastfeeding"), condition("ibd", "absent")]))
+    flagged = principle_items(result, "no-breastfeeding-fact", "iri")
+    assert set(flagged) == SILENT_BREASTFEEDING
+    for items in flagged.values():
+        [item] = items
+        assert item.kind == "caution" and "no breastfeeding fact" in (item.note or "")
+        assert [f.text for f in item.because] == ["breastfeeding: present"]
+    # the two drugs the tables speak of get their own facts instead
+    assert str(DRUG.tofacitinib) not in flagged and str(DRUG.methotrexate) not in flagged
+    assert {a.recommendation.id for a in result.advice if a.therapy.iri == str(DRUG.methotrexate)} >= {
+        "mtx_breastfeeding"}
+    # it blocks nothing: upadacitinib is still offered after the TNF inhibitor failed (R12)
+    assert any(a.therapy.iri == str(DRUG.upadacitinib) and a.kind == "recommended" for a in result.advice)
+    assert not principle_items(result, "no-pregnancy-fact", "iri")
+
+
+@pytest.mark.parametrize("status", ["absent", "unknown"])
+def test_no_breastfeeding_caution_unless_breastfeeding_is_stated(run, status) -> None:
+    result = run(patient(f"breastfeeding-{status}", sex="female", age=31, treatments=nsaid_failure(),
+                         conditions=[condition("breastfeeding", status), condition("ibd", "absent")]))
+    assert not principle_items(result, "no-breastfeeding-fact", "iri")
