@@ -16,9 +16,9 @@ from reasoner.namespaces import DRUG
 
 from .patients import condition, course, nsaid_failure, patient, principle_items
 
-# sulfasalazine since session 29 (probe F8: AS-04 offered it in pregnancy with no word)
-SILENT = {str(DRUG[d]) for d in ("etanercept", "golimumab", "secukinumab", "ixekizumab", "bimekizumab",
-                                 "filgotinib", "sulfasalazine")}
+# (filgotinib too, but lbl:jaki_us_tnf_ir holds the JAK inhibitors back in these TNF-naive patients,
+# and a drug the record holds back gets no caution: session-29 review 2)
+SILENT = {str(DRUG[d]) for d in ("etanercept", "golimumab", "secukinumab", "ixekizumab", "bimekizumab")}
 
 
 
@@ -70,7 +70,7 @@ def test_pregnancy_and_its_stage_both_stated_give_one_caution_per_drug(run) -> N
 # and methotrexate only, and R12 offered upadacitinib and the biologics with nothing said.
 SILENT_BREASTFEEDING = {str(DRUG[d]) for d in (
     "adalimumab", "infliximab", "certolizumab_pegol", "etanercept", "golimumab", "secukinumab", "ixekizumab",
-    "bimekizumab", "upadacitinib", "filgotinib", "sulfasalazine")}
+    "bimekizumab", "upadacitinib", "filgotinib")}
 
 
 def test_while_breastfeeding_the_drugs_without_a_breastfeeding_fact_carry_a_caution(run) -> None:
@@ -97,3 +97,33 @@ def test_no_breastfeeding_caution_unless_breastfeeding_is_stated(run, status) ->
     result = run(patient(f"breastfeeding-{status}", sex="female", age=31, treatments=nsaid_failure(),
                          conditions=[condition("breastfeeding", status), condition("ibd", "absent")]))
     assert not principle_items(result, "no-breastfeeding-fact", "iri")
+
+
+@pytest.mark.parametrize(("label", "conditions", "treatments", "flagged"), [
+    # sulfasalazine (session-29 probe F8): where a row that offers it can apply, or it is taken
+    ("peripheral arthritis, NSAIDs failed", [condition("peripheral_arthritis")], nsaid_failure(), True),
+    ("taking sulfasalazine, stable", [], [course("sulfasalazine", "ongoing", "ongoing_response")], True),
+    # ... and not otherwise (session-29 review 2: a stable patient on Cimzia got the caution)
+    ("stable on certolizumab pegol", [], [course("Cimzia", "ongoing", "ongoing_response")], False),
+    ("NSAIDs failed, no peripheral arthritis", [condition("peripheral_arthritis", "absent")], nsaid_failure(),
+     False),
+])
+def test_sulfasalazine_is_cautioned_in_pregnancy_only_where_it_is_in_play(run, label, conditions, treatments,
+                                                                         flagged) -> None:
+    state = "stable" if "stable" in label else "active"
+    result = run(patient(f"ssz-pregnancy-{len(label)}", sex="female", age=30, state=state, treatments=treatments,
+                         conditions=[condition("pregnancy"), condition("ibd", "absent"), *conditions]))
+    assert (str(DRUG.sulfasalazine) in principle_items(result, "no-pregnancy-fact", "iri")) == flagged, label
+
+
+def test_no_caution_on_a_drug_the_record_already_holds_back(run) -> None:
+    """Session-29 review 2: with NYHA III heart failure every TNF inhibitor is contraindicated, and the
+    breastfeeding caution told the clinician to check the label before offering them."""
+    result = run(patient("breastfeeding-severe-hf", sex="female", age=41, treatments=nsaid_failure(),
+                         conditions=[condition("breastfeeding"), condition("severe_heart_failure"),
+                                     condition("ibd", "absent")]))
+    flagged = set(principle_items(result, "no-breastfeeding-fact", "iri"))
+    held = {str(DRUG[d]) for d in ("adalimumab", "infliximab", "certolizumab_pegol", "etanercept", "golimumab")}
+    assert held <= {a.therapy.iri for a in result.advice if a.kind == "contraindicated"}
+    assert flagged and not flagged & held
+    assert str(DRUG.secukinumab) in flagged
