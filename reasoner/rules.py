@@ -2,10 +2,11 @@
 
 Each rule's dependencies are read from its own text (rdflib's SPARQL algebra): the triple patterns
 of its CONSTRUCT template are what it produces; the patterns of its WHERE clause are what it
-consumes, and those under MINUS, FILTER NOT EXISTS or an OPTIONAL tested with !BOUND are consumed
-under negation. A rule depends on every rule producing something it consumes. networkx orders the
-rules into strata (topological generations); a cycle of any kind is refused at load time with the
-rules named, so negation always reads a lower stratum that is complete.
+consumes, and those under MINUS, FILTER NOT EXISTS or an OPTIONAL tested with !BOUND (or with
+!(BOUND …)) are consumed under negation. A rule depends on every rule producing something it
+consumes. networkx orders the rules into strata (topological generations); a cycle of any kind is
+refused at load time with the rules named, so negation always reads a lower stratum that is
+complete.
 """
 
 from __future__ import annotations
@@ -226,14 +227,16 @@ def analyse(query: QueryFile) -> Rule:
         if key is None or key == (str(RDF.type), None):
             raise RuleLoadError(f"rule {query.name}: template triples need a constant predicate (and type)")
         rule.produces.add(key)
-    has_not_bound = "!BOUND" in query.text.upper().replace(" ", "")
+    # an OPTIONAL read to rule something out: `!BOUND(?x)`, or `!(BOUND(?x) || ...)` (session-29 review)
+    text = query.text.upper().replace(" ", "")
+    has_not_bound = "!BOUND" in text or "!(BOUND" in text
     _walk(algebra.get("p"), False, rule.consumes, rule.negates, has_not_bound)
     rule.alternatives = tuple(sorted(_alternatives(algebra.get("p")), key=lambda alt: sorted(map(str, alt))))
     return rule
 
 
 # Bump when analyse() changes what it records, so cached analyses of unchanged rules are redone.
-ANALYSIS_VERSION = "7"
+ANALYSIS_VERSION = "8"
 _ANALYSIS_FIELDS = ("produces", "consumes", "negates")
 
 

@@ -133,3 +133,25 @@ def test_the_offered_trimester_question_stands_alone_when_the_trimester_is_given
     items = [n for n in result.needs_information if "trimester" in n.fact or "trimester" in n.why]
     assert [n.fact for n in items] == [TRIMESTER]
     assert {o.id for o in items[0].options} == {"tnfi_mab_pregnancy_transfer", "certolizumab_pregnancy_preferred"}
+    # ... and the statement it replaces is among its reasons (session-29 review 5)
+    assert any("unknown" in f.text for f in items[0].because)
+    # the same with adalimumab taken: ni-pregnancy-trimester asks, and marks the need as asked
+    # under 20 weeks (session-29 review 3)
+    taken = run(_under_20_weeks("taken-trimester-unknown", [condition("pregnancy_second_or_third_trimester",
+                                                                       "unknown")],
+                                treatments=[*NSAIDS_FAILED, course("Humira", "ongoing", start="2026-07-01")]))
+    items = [n for n in taken.needs_information if "trimester" in n.fact or "trimester" in n.why]
+    assert [n.fact for n in items] == [TRIMESTER] and "adalimumab is being taken" in items[0].why
+
+
+def test_the_gestational_age_question_names_the_transfer_caution_only_where_an_antibody_may_start(run) -> None:
+    """Pregnancy of unstated stage after NSAID failure: ni-gestational-age names the placental
+    transfer of adalimumab and infliximab, unless a TNF-inhibitor contraindication is stated (heart
+    failure of any degree: every TNF inhibitor is held back; session-29 review 4)."""
+    def options(conditions: list[dict]) -> set[str]:
+        result = run(patient(f"gestational-{len(conditions)}", sex="female", age=33, treatments=NSAIDS_FAILED,
+                             conditions=[condition("pregnancy"), *conditions, *stated_absent()]))
+        [item] = [n for n in result.needs_information if n.fact == "gestational age"]
+        return {o.id for o in item.options}
+    assert "tnfi_mab_pregnancy_transfer" in options([])
+    assert "tnfi_mab_pregnancy_transfer" not in options([condition("congestive_heart_failure")])

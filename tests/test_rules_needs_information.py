@@ -2122,6 +2122,23 @@ def test_stop_reason_twins_write_the_same_note() -> None:
     assert notes["ni-stop-reason"] == notes["ni-stop-reason-eular"]
 
 
+def test_only_stopped_biologic_or_jak_inhibitor_courses_without_an_outcome_are_marked(reasoner) -> None:
+    """state-stopped-without-outcome.rq, which both stop-reason questions read (and the rule gates
+    look up): a stopped course of a TNF, IL-17 or JAK inhibitor with no outcome, and nothing else
+    (session-29 review 7: dropping its class test made no test fail)."""
+    record = patient(conditions=stated(), treatments=[
+        *nsaid_failure(), course("Cosentyx", start="2023-01-01", end="2023-07-01"),
+        course("sulfasalazine", start="2022-01-01", end="2022-06-01"),
+        course("ibuprofen", start="2020-01-01", end="2020-03-01"),
+        course("Xeljanz", outcome="adverse_event", start="2023-08-01", end="2024-01-01"),
+        course("Humira", status="ongoing", start="2024-02-01")])
+    loaded = reasoner.load(record)
+    derived = reasoner.derive(loaded.graph)
+    marked = set(derived.objects(None, AX.stoppedWithoutOutcome))
+    drugs = {str(d).rsplit("/", 1)[-1] for c in marked for d in loaded.graph.objects(c, AX.drug)}
+    assert len(marked) == 1 and drugs == {"secukinumab"}, drugs
+
+
 @pytest.mark.parametrize("outcome", ["stopped_other_reason", "primary_nonresponse", "adverse_event"])
 def test_stop_reason_silent_once_the_course_says_how_it_ended(advise, outcome: str) -> None:
     result = advise(_stopped_cosentyx(outcome))
