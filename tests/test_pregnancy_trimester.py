@@ -147,11 +147,18 @@ def test_the_offered_trimester_question_stands_alone_when_the_trimester_is_given
 def test_the_gestational_age_question_names_the_transfer_caution_only_where_an_antibody_may_start(run) -> None:
     """Pregnancy of unstated stage after NSAID failure: ni-gestational-age names the placental
     transfer of adalimumab and infliximab, unless a TNF-inhibitor contraindication is stated (heart
-    failure of any degree: every TNF inhibitor is held back; session-29 review 4)."""
-    def options(conditions: list[dict]) -> set[str]:
-        result = run(patient(f"gestational-{len(conditions)}", sex="female", age=33, treatments=NSAIDS_FAILED,
+    failure of any degree: every TNF inhibitor is held back; session-29 review 4) or both antibodies
+    failed before (each barred by do-not-repeat; the second half of that finding)."""
+    def options(conditions: list[dict], earlier: list[dict] = ()) -> set[str]:
+        result = run(patient(f"gestational-{len(conditions)}-{len(earlier)}", sex="female", age=33,
+                             treatments=[*NSAIDS_FAILED, *earlier],
                              conditions=[condition("pregnancy"), *conditions, *stated_absent()]))
         [item] = [n for n in result.needs_information if n.fact == "gestational age"]
         return {o.id for o in item.options}
     assert "tnfi_mab_pregnancy_transfer" in options([])
     assert "tnfi_mab_pregnancy_transfer" not in options([condition("congestive_heart_failure")])
+    humira_failed = course("Humira", outcome="primary_nonresponse", start="2024-01-10", end="2024-07-01")
+    infliximab_failed = course("infliximab", outcome="secondary_nonresponse", start="2024-08-01", end="2025-06-01")
+    # one antibody failed: the other may still be offered, so the caution stays an option
+    assert "tnfi_mab_pregnancy_transfer" in options([], [humira_failed])
+    assert "tnfi_mab_pregnancy_transfer" not in options([], [humira_failed, infliximab_failed])
