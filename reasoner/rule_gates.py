@@ -108,13 +108,25 @@ class RuleGates:
         has_triple = getattr(store, "has_triple", None)
         has_join = getattr(store, "has_join", None)
         names = self._alternatives if rules is None else [rule.name for rule in rules]
-
-        def missing(key: GateKey) -> bool:
-            if key in absent:
-                return absent[key]
-            if has_triple is None or has_join is None or (rules is None and key in self._derived):
-                return False
-            absent[key] = not (has_join(*key) if len(key) == 3 else has_triple(*key))
-            return absent[key]
-
-        return {name for name in names if all(any(missing(key) for key in alt) for alt in self._alternatives[name])}
+        lookups = has_triple is not None and has_join is not None
+        derived = self._derived
+        known = absent.get
+        closed: set[str] = set()
+        # Plain loops rather than all()/any() over generators: ~550 alternatives a call, and the
+        # generator frames cost about as much as the lookups (session 30, with the store's cached
+        # IRIs: the gates' share of a warm call 1.8 ms before, 1.3 ms after).
+        for name in names:
+            for alt in self._alternatives[name]:
+                for key in alt:
+                    gone = known(key)
+                    if gone is None:
+                        if not lookups or (rules is None and key in derived):
+                            continue  # cannot be looked up here: counts as present
+                        gone = absent[key] = not (has_join(*key) if len(key) == 3 else has_triple(*key))
+                    if gone:
+                        break  # this alternative cannot match
+                else:
+                    break  # every key of this alternative is there: the rule may fire
+            else:
+                closed.add(name)
+        return closed

@@ -79,6 +79,13 @@ def _iri(value: str) -> URIRef:
     return URIRef(value)
 
 
+@lru_cache(maxsize=4096)
+def _named(iri: str) -> ox.NamedNode:
+    """The rule gates look up the same few hundred IRIs on every call; Oxigraph checks each new
+    NamedNode's IRI, which cost more than the index lookup itself."""
+    return ox.NamedNode(iri)
+
+
 def _from_ox(term: object) -> Node:
     if isinstance(term, ox.NamedNode):
         return _iri(term.value)
@@ -158,7 +165,7 @@ class OxigraphStore:
 
     def has_triple(self, predicate: str, obj: str | None) -> bool:
         """Whether any graph holds a triple with this predicate (and object IRI, if given)."""
-        return self._any(None, ox.NamedNode(predicate), ox.NamedNode(obj) if obj else None)
+        return self._any(None, _named(predicate), _named(obj) if obj else None)
 
     # Beyond this many triples on both sides of a join key, has_join answers True without looking
     # (a batch of many patients: the gates skip little there anyway).
@@ -168,7 +175,7 @@ class OxigraphStore:
         """Whether some triple `?s <predicate> ?o` has an `?o` with `?o <via> <value>` (any graphs):
         the rule gates' join key. Walks the smaller side, by index lookups; True when both are large."""
         store, limit = self._store, self.JOIN_LOOKUPS
-        p, via_p, value_o = ox.NamedNode(predicate), ox.NamedNode(via), ox.NamedNode(value)
+        p, via_p, value_o = _named(predicate), _named(via), _named(value)
         objects = list(islice((q.object for q in store.quads_for_pattern(None, p, None, None)), limit + 1))
         if len(objects) <= limit:
             return any(self._any(o, via_p, value_o) for o in objects if not isinstance(o, ox.Literal))
