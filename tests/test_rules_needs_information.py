@@ -2305,6 +2305,26 @@ def test_a_hypersensitivity_is_asked_for_the_form_another_label_fact_names(advis
     assert list(form_items(advise(record)).values()) == [facts]
 
 
+@pytest.mark.parametrize(("name", "extra", "asked"), [
+    ("axial", [condition("peripheral_arthritis", "absent")], False),
+    ("arthritis", [condition("peripheral_arthritis")], True),
+    ("heart-failure", [condition("peripheral_arthritis", "absent"), condition("congestive_heart_failure")], True),
+])
+def test_nsaid_hypersensitivity_is_asked_about_for_sulfasalazine_only_where_a_row_offers_it(
+        advise, name, extra, asked) -> None:
+    """Session-27 review s10: active, purely axial disease with NSAID hypersensitivity was asked
+    whether the hypersensitivity is to aspirin (ssz_hypersensitivity), though no row offers
+    sulfasalazine there. It is offered beside peripheral arthritis (AS-04, R8-b) or a stated
+    TNF-inhibitor contraindication (AS-04, AS-11), and asked about then."""
+    result = advise(patient(f"form-ssz-{name}", sex="male", treatments=nsaid_failure(),
+                            conditions=stated("pregnancy", "potential", "peripheral",
+                                              extra=[condition("nsaid_hypersensitivity"), *extra])))
+    assert result.conforms
+    assert (list(form_items(result).values()) == [{"ssz_hypersensitivity"}]) is asked, name
+    offered = str(DRUG.sulfasalazine) in result.therapies("recommended")
+    assert offered is asked, name
+
+
 @pytest.mark.parametrize(("name", "extra", "state"), [
     ("form-absent", [condition("aspirin_hypersensitivity", "absent")], "active"),
     ("form-unknown", [condition("aspirin_hypersensitivity", "unknown")], "active"),  # ni-unknown-condition asks
