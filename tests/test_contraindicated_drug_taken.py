@@ -385,8 +385,21 @@ def test_every_label_item_about_a_drug_taken_names_the_course(reasoner) -> None:
     [item] = [a for a in contraindicated_items(first_line, "upadacitinib")
               if a.recommendation.id == "jaki_us_tnf_ir"]
     assert any(b.text.startswith("upadacitinib course (ongoing, 2024-02-01)") for b in item.because)
+    # the US line of therapy says when the drug may be started, nothing of a course under way
+    # (session-30 probe F2: a working first-line upadacitinib read as "stop it")
+    assert item.note and "restricts when the drug may be started" in item.note
+    assert "says nothing of stopping a course under way" in item.note
+    assert "to be stopped" not in item.note and "for the course taken as well" not in item.note
+    # a contraindication about the patient's state keeps its instruction for the course taken
+    infected = reasoner.recommend(patient("p29-infected", state="stable",
+                                          measurements=[measurement("basdai", 1.5), measurement("crp", 2.0)],
+                                          conditions=[*stated_absent(), condition("active_serious_infection")],
+                                          treatments=[*nsaid_failure(),
+                                                      course("upadacitinib", status="ongoing",
+                                                             outcome="ongoing_response", start="2024-02-01")]))
+    [item] = [a for a in contraindicated_items(infected, "upadacitinib")
+              if a.recommendation.id == "jaki_serious_infection"]
     assert item.note and item.note.endswith("the instruction above is for the course taken as well.")
-    assert "to be stopped" not in item.note
     [other] = [a for a in contraindicated_items(first_line, "tofacitinib") if a.recommendation.id == "jaki_us_tnf_ir"]
     assert not other.note or STOP_NOTE not in other.note
     late = reasoner.recommend(patient("p21-like", age=31, sex="female", state="stable",
