@@ -422,6 +422,13 @@ def test_the_tnfi_first_preference_points_to_the_psoriasis_preference_the_other_
     plain = run(patient(f"first-biologic-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
                         conditions=[condition("psoriasis")]))  # psoriasis not stated significant
     assert not item(plain, row, "adalimumab").note
+    # with Crohn's disease too, il17i_ibd holds the IL-17 inhibitors back: nothing to weigh (session-30
+    # probe F9: the note asked to weigh a class the same report marked contraindicated)
+    crohn = run(patient(f"first-biologic-psoriasis-crohn-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                        conditions=[condition("significant_psoriasis"), condition("crohns_disease")]))
+    note = item(crohn, row, "adalimumab").note or ""
+    assert "R10-b" in note and "cannot be followed" in note and "weigh the two" not in note, note
+    assert "https://w3id.org/axspa-kg/drug/secukinumab" in crohn.therapies("contraindicated")
 
 
 def test_ophthalmologist_care_says_it_is_for_an_attack_when_only_recurrence_is_stated(run) -> None:
