@@ -635,7 +635,7 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
                                   "record; remove it (see the README for the record's fields)")
         elif predicate not in properties and predicate.startswith(namespace):
             name = predicate.removeprefix(namespace)
-            unknown.append((isinstance(subject, rdflib.BNode), name, _short(subject),
+            unknown.append((isinstance(subject, rdflib.BNode), name, _place(subject),
                             f"ax:{name} is not in the ontology"))
         elif str(predicate) == str(DRUG) and (subject, RDF.type, AX.Patient) in graph:
             # in the shipped context "drug" at the top of a record is the prefix of drug IRIs, so
@@ -646,7 +646,7 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
         elif predicate.startswith(_PROJECT) and not predicate.startswith(namespace) and predicate not in properties:
             # any other drug, record or recommendation IRI used as a property
             unknown.append((isinstance(subject, rdflib.BNode), predicate.rstrip("/#").rsplit("/", 1)[-1],
-                            _short(subject), f"at this level it means <{predicate}>, which is no property"))
+                            _place(subject), f"at this level it means <{predicate}>, which is no property"))
     if unknown:  # the misspelt key itself first: fields under it (on a node without an IRI) follow from it
         _, name, where, why = min(unknown)
         # named, not only counted (session-19 probe p39: "5 other unknown fields too" left the user
@@ -656,11 +656,13 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
         if not others:
             also = ""
         elif all(u[0] for u in unknown if u[1] != name):  # all on objects without an id
-            also = f" Unknown there too, in the objects without an id under it: {listed}."
+            # they are fields of the objects under the misspelt key, right or wrong in themselves
+            # (session-30 probe F11: "unknown" for drug, start and status read as a second error)
+            also = f" The objects under it (without an id) are not read either; the fields they hold: {listed}."
         else:
             also = f" Other unknown field{'s' if len(others) > 1 else ''}: {listed}."
         raise RecordLoadError(f"{source}: {name}: not a field of the record format ({why}) "
-                              f"on {where}; what it holds would be ignored. Check the spelling, "
+                              f"in {where}; what it holds would be ignored. Check the spelling, "
                               "and that the field is in the right object (a course's drug goes in one of the "
                               "treatments)."
                               + also)
@@ -776,6 +778,28 @@ def literal_problem(datatype: str | None, language: str | None) -> str | None:
 
 def _short(node: object) -> str:
     return "a node without an IRI" if isinstance(node, rdflib.BNode) else str(node).removeprefix(RECORD_BASE)
+
+
+_NESTED_ID = re.compile(r"/(condition|measurement|treatment)/(\d+)$")
+
+
+def nested_place(node: object) -> str | None:
+    """`treatments[3]` for the third course's node (the IRI the loader mints, .../treatment/3), and
+    so for conditions and measurements: how messages name a place in the JSON record. None for any
+    other node."""
+    match = _NESTED_ID.search(str(node))
+    return f"{match.group(1)}s[{match.group(2)}]" if match else None
+
+
+def _place(node: object) -> str:
+    """A node as a message names it: its place in the JSON record, else the record's top level
+    (the patient node), else its IRI shortened."""
+    place = nested_place(node)
+    if place:
+        return place
+    if isinstance(node, URIRef) and node.startswith(RECORD_BASE) and "/" not in node.removeprefix(RECORD_BASE):
+        return f"the record {node.removeprefix(RECORD_BASE)!r} (its top level)"
+    return _short(node)
 
 
 def declared_terms(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:

@@ -24,6 +24,7 @@ from rdflib.term import Node
 from .classify import closure_graph
 from .errors import RecordLoadError
 from .namespaces import AX
+from .record import nested_place
 from .record import record_context as jsonld_context
 from .shape_queries import compiled_patient_shapes, patient_shapes
 from .store import KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, Row, Store
@@ -130,17 +131,13 @@ def _field_names() -> dict[str, str]:
     return names
 
 
-_NESTED_ID = re.compile(r"/(condition|measurement|treatment)/(\d+)$")
-
-
 def _path(focus: Node, path: Node | None) -> str:
     prop = str(path) if isinstance(path, URIRef) else ""
     field = _field_names().get(prop, prop.rsplit("#", 1)[-1] if prop else "")
-    match = _NESTED_ID.search(str(focus))
-    if match:
-        collection = match.group(1) + "s"
+    place = nested_place(focus)
+    if place:
         leaf = field.split(".")[-1] if field else ""
-        return f"{collection}[{match.group(2)}]" + (f".{leaf}" if leaf else "")
+        return place + (f".{leaf}" if leaf else "")
     return field or "record"
 
 
