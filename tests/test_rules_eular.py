@@ -274,6 +274,17 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     # JAK inhibitors held back for this TNF-naive patient by the US restriction, shown as conflicts
     assert us_held_back(mixed, "R9") == JAKI
     assert therapies(mixed, "R9") == (TNFI | IL17I) - mixed.therapies("do-not-repeat")
+    # nr-axSpA: no radiographic sacroiliitis by definition; with sacroiliitis stated absent, only a
+    # raised CRP remains, which the record's CRP values cannot show (session-30 probe F1)
+    nr_signs = items(run(patient("eu-nr-no-sacroiliitis", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+                                 measurements=[measurement("asdas_crp", 2.4), measurement("crp", 1.0)],
+                                 conditions=[condition("sacroiliitis", "absent")])), "R9")
+    assert nr_signs and all("radiographs show no definite sacroiliitis" in a.note and "or radiographic" not in a.note
+                            and "only sign R9 can rest on" in a.note and "no reference range" in a.note
+                            for a in nr_signs)
+    nr_plain = items(run(patient("eu-nr-signs-open", diagnosis="nr-axSpA", treatments=nsaid_failure(),
+                                 measurements=[measurement("asdas_crp", 2.4)])), "R9")
+    assert nr_plain and not any("only sign" in a.note for a in nr_plain)
     esr = run(patient("eu-asdas-esr-low", treatments=nsaid_failure(),
                       measurements=[measurement("asdas_esr", 2.0), measurement("crp", 3.0)]))
     assert not items(esr, "R9")
