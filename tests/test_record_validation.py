@@ -686,7 +686,8 @@ def test_active_beside_a_current_inactive_asdas_is_warned_about(engine) -> None:
         record["measurements"][1]["value"] = low
         warned = [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
         assert [(v["severity"], v["value"]) for v in warned] == [("warning", f"asdas_crp = {low}")]
-        assert "low disease activity" in warned[0]["message"] and "R9" in warned[0]["message"]
+        message = warned[0]["message"]
+        assert "low disease activity" in message and "R9" in message and "R12" in message
     record["measurements"][1]["value"] = 2.1  # high disease activity: no contradiction
     assert unwarned(engine, record, "diseaseState")
     record["measurements"][1]["value"], record["measurements"][0]["date"] = 1.0, "2026-11-02"  # 3.4 is later
