@@ -6,7 +6,7 @@ shapes/patient/ use a small part of SHACL Core (targets by class, paths that are
 counts, datatype, ranges, sh:in, sh:class, sh:nodeKind, sh:hasValue, sh:lessThanOrEquals,
 qualified counts, sh:or / sh:not of such shapes) plus SHACL-SPARQL constraints. Each constraint
 becomes one branch of a UNION that selects the focus nodes breaking it; the branches are split
-into queries of at most BRANCHES_PER_QUERY (today 67 constraints in 9 queries). The same queries
+into queries of at most BRANCHES_PER_QUERY (today 73 constraints in 10 queries). The same queries
 validate one patient or a whole batch, set-at-a-time. pySHACL stays the reference:
 tests/test_shape_queries.py requires identical results from both on every valid and invalid
 fixture, except a record the loader refuses first.

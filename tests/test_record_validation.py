@@ -788,6 +788,26 @@ def test_dates_after_today_are_warned_about(engine) -> None:
     assert warned == {"treatments[1].start", "treatments[1].end", "measurements[1].date"}
 
 
+def test_a_course_entered_twice_is_warned_about(engine) -> None:
+    """Session-30 probe F12: the same adalimumab course twice passed with no word and was cited twice
+    as a reason. The same drug starting on the same date draws a warning naming both places; a
+    restart on a later date, or another drug that day, does not."""
+    course = {"drug": "adalimumab", "status": "stopped", "start": "2025-06-01", "end": "2025-12-01",
+              "outcome": "primary_nonresponse"}
+    record = {"id": "course-twice", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active",
+              "treatments": [dict(course), {"drug": "naproxen", "status": "stopped", "start": "2025-06-01",
+                                            "end": "2025-07-01", "outcome": "primary_nonresponse"}, dict(course)]}
+    result = engine.recommend(record)
+    assert result.conforms
+    [warned] = [v for v in result.validation if "entered twice" in v["message"]]
+    assert warned["severity"] == "warning" and warned["path"] in {"treatments[1].start", "treatments[3].start"}
+    other = "treatments[3]" if warned["path"].startswith("treatments[1]") else "treatments[1]"
+    assert f"start date of {other} too" in warned["message"], warned
+    record["treatments"][2].update(start="2026-01-10", end="2026-05-01")
+    restarted = engine.recommend(record)
+    assert restarted.conforms and not [v for v in restarted.validation if "entered twice" in v["message"]]
+
+
 @pytest.mark.parametrize("value", ["x", 5, 4.5, True, "2099"])
 def test_a_value_that_is_no_date_is_not_also_called_a_future_date(engine, value: object) -> None:
     """"x is after today" (the text compared with today's date) beside the real fault (review, session 11)."""
