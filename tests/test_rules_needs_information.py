@@ -614,6 +614,16 @@ def test_nsaid_trial_is_silent_when_two_nsaids_failed_as_acr_defines_it(advise) 
         course("naproxen", outcome="partial_response", start="2021-02-01", end="2021-04-15"),
     ]))
     assert not needs(intolerance_and_partial, NSAID_TRIAL)
+    # Session-30 probe F4: a third NSAID with no maximal dose stated (ibuprofen, years before) does
+    # not reopen a trial two NSAIDs at maximal dose complete; with one of those two, it still does.
+    third = [course("ibuprofen", outcome="primary_nonresponse", start="2019-03-01", end="2019-05-01"),
+             *nsaid_failure()]
+    assert not needs(advise(patient("nsaid-trial-third-undosed", conditions=stated(), treatments=third)),
+                     NSAID_TRIAL)
+    one_at_maximal = [third[0], third[1]]
+    item = need(advise(patient("nsaid-trial-one-at-maximal", conditions=stated(), treatments=one_at_maximal)),
+                NSAID_TRIAL)
+    assert "maximal dose" in item.why
 
 
 TOGETHER = "taken only while another failed NSAID was being taken"
