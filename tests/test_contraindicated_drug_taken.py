@@ -385,10 +385,10 @@ def test_every_label_item_about_a_drug_taken_names_the_course(reasoner) -> None:
     [item] = [a for a in contraindicated_items(first_line, "upadacitinib")
               if a.recommendation.id == "jaki_us_tnf_ir"]
     assert any(b.text.startswith("upadacitinib course (ongoing, 2024-02-01)") for b in item.because)
-    # the US line of therapy says when the drug may be started, nothing of a course under way
-    # (session-30 probe F2: a working first-line upadacitinib read as "stop it")
-    assert item.note and "restricts when the drug may be started" in item.note
-    assert "says nothing of stopping a course under way" in item.note
+    # the US line of therapy does not say to stop a course under way (session-30 probe F2: a
+    # working first-line upadacitinib read as "stop it")
+    assert item.note and "place in the US line of therapy" in item.note
+    assert "does not say to stop a course under way" in item.note
     assert "to be stopped" not in item.note and "for the course taken as well" not in item.note
     # a contraindication about the patient's state keeps its instruction for the course taken
     infected = reasoner.recommend(patient("p29-infected", state="stable",

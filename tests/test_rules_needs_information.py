@@ -623,7 +623,17 @@ def test_nsaid_trial_is_silent_when_two_nsaids_failed_as_acr_defines_it(advise) 
     one_at_maximal = [third[0], third[1]]
     item = need(advise(patient("nsaid-trial-one-at-maximal", conditions=stated(), treatments=one_at_maximal)),
                 NSAID_TRIAL)
-    assert "maximal dose" in item.why
+    assert "not recorded as taken at maximal dose" in item.why
+    # ... nor does a second NSAID at maximal dose taken only within the first's course count (not
+    # tried on its own; session-30 review B1)
+    alongside = [course("naproxen", outcome="primary_nonresponse", start="2025-01-01", end="2025-03-31",
+                        maximalDose=True),
+                 course("ibuprofen", outcome="primary_nonresponse", start="2025-02-01", end="2025-02-28",
+                        maximalDose=True),
+                 course("celecoxib", outcome="primary_nonresponse", start="2025-04-05", end="2025-05-20")]
+    item = need(advise(patient("nsaid-trial-alongside-counted", conditions=stated(), treatments=alongside)),
+                NSAID_TRIAL)
+    assert "not recorded as taken at maximal dose" in item.why
 
 
 TOGETHER = "taken only while another failed NSAID was being taken"
