@@ -50,7 +50,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "unknown-condition.json": ("conditions[1].condition", "known condition", "gout"),
     "unknown-condition-status.json": ("conditions[1].status", "present, absent or unknown", "maybe"),
     "unknown-disease-state.json": ("diseaseState", "active, stable", "flaring"),
-    "unknown-drug-name.json": ("treatments[1].drug", "is not a drug axspa-kg knows", "Wonderprofen"),
+    "unknown-drug-name.json": ("treatments[1].drug", "do not list this name. Give the generic name", "Wonderprofen"),
     "unknown-measure.json": ("measurements[1].measure", "known measure", "pain_score"),
     "unknown-outcome.json": ("treatments[1].outcome", "use ongoing_response", "cured"),
     "unknown-sex.json": ("sex", "female, male or other", "unspecified"),
