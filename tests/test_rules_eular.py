@@ -285,6 +285,13 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     nr_plain = items(run(patient("eu-nr-signs-open", diagnosis="nr-axSpA", treatments=nsaid_failure(),
                                  measurements=[measurement("asdas_crp", 2.4)])), "R9")
     assert nr_plain and not any("only sign" in a.note for a in nr_plain)
+    # axSpA without subtype: radiographic sacroiliitis stays in the list, and sacroiliitis stated
+    # absent leaves a raised CRP as the only sign, with no CRP recorded here
+    axspa = items(run(patient("eu-axspa-no-sacroiliitis", diagnosis="axSpA", treatments=nsaid_failure(),
+                              measurements=[measurement("asdas_crp", 2.4)],
+                              conditions=[condition("sacroiliitis", "absent")])), "R9")
+    assert axspa and all("or radiographic sacroiliitis)" in a.note and "only sign R9 can rest on" in a.note
+                         and "no CRP is recorded" in a.note for a in axspa)
     esr = run(patient("eu-asdas-esr-low", treatments=nsaid_failure(),
                       measurements=[measurement("asdas_esr", 2.0), measurement("crp", 3.0)]))
     assert not items(esr, "R9")
