@@ -605,7 +605,7 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             continue
         problem = iri_problem(str(term))
         if problem:
-            raise RecordLoadError(f"{source}: {_short(term)!r} is not a valid IRI ({problem}); check the id "
+            raise RecordLoadError(f"{source}: {short_node(term)!r} is not a valid IRI ({problem}); check the id "
                                   "fields: no [ or ], % only before two hex digits, # at most once")
     unknown: list[tuple[bool, str, str, str]] = []  # (on a node without an IRI, field, where, why)
     domains, _ = field_domains_cached(kb)
@@ -613,24 +613,24 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
         if isinstance(subject, URIRef) and subject.startswith(_PROJECT) and not subject.startswith(RECORD_BASE):
             # a record speaks of its patient: "rec:AS-06 ax:actionMember drug:prednisone" in a Turtle
             # record put prednisone among AS-06's recommendations
-            raise RecordLoadError(f"{source}: a statement about {_short(subject)!r}, which belongs to the "
+            raise RecordLoadError(f"{source}: a statement about {short_node(subject)!r}, which belongs to the "
                                   "knowledge base, not to a patient record; a record may only describe its "
                                   "patient, courses, conditions and measurements")
         if predicate == RDF.type:
             if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
-                raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is not a "
-                                      "class of the ontology. Check the spelling.")
+                raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {short_node(subject)} "
+                                      "is not a class of the ontology. Check the spelling.")
             if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in _RECORD_CLASSES:
                 # "type": ["Patient", "ActiveASDespiteNSAIDs"] got AS-06 for a patient never given an NSAID
-                raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {_short(subject)} is for the "
-                                      "reasoner to work out from the record, not for the record to state; a record "
-                                      "types its nodes Patient, TreatmentCourse, ConditionStatement or Measurement "
-                                      "only")
+                raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {short_node(subject)} "
+                                      "is for the reasoner to work out from the record, not for the record to state; "
+                                      "a record types its nodes Patient, TreatmentCourse, ConditionStatement or "
+                                      "Measurement only")
         elif predicate in properties and predicate.startswith(namespace) and not (
                 domains.get(predicate, frozenset()) & _RECORD_CLASSES):
             # declared, but written by the reasoner (ax:forPatient, ax:adviceKind ...) or the knowledge
             # base: a record holding one could fake advice or a rule's conclusion
-            raise RecordLoadError(f"{source}: ax:{predicate.removeprefix(namespace)} on {_short(subject)!r} is "
+            raise RecordLoadError(f"{source}: ax:{predicate.removeprefix(namespace)} on {short_node(subject)!r} is "
                                   "written by the reasoner or the knowledge base, not a field of a patient "
                                   "record; remove it (see the README for the record's fields)")
         elif predicate not in properties and predicate.startswith(namespace):
@@ -641,7 +641,7 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             # in the shipped context "drug" at the top of a record is the prefix of drug IRIs, so
             # {"drug": "etanercept"} there became a property no rule reads
             raise RecordLoadError(f"{source}: drug: a field of a treatment course, not of the patient "
-                                  f"{_short(subject)!r}; there it would be ignored. Move it into one of the "
+                                  f"{short_node(subject)!r}; there it would be ignored. Move it into one of the "
                                   "treatments.")
         elif predicate.startswith(_PROJECT) and not predicate.startswith(namespace) and predicate not in properties:
             # any other drug, record or recommendation IRI used as a property
@@ -692,7 +692,7 @@ def check_placement(graph: Graph, kb: Graph, source: str) -> None:
         name = predicate.removeprefix(str(AX))
         owner = ", ".join(sorted(_class_name(c) for c in domains[predicate]))
         where = ", ".join(sorted(_class_name(c) for c in types[subject] if c in _RECORD_CLASSES)) or "node"
-        raise RecordLoadError(f"{source}: {name}: a field of a {owner}, not of the {where} {_short(subject)!r}; "
+        raise RecordLoadError(f"{source}: {name}: a field of a {owner}, not of the {where} {short_node(subject)!r}; "
                               "there it would be ignored. Move it into the right object (a course's drug "
                               "and outcome go in one of the treatments, say).")
     if (None, RDF.type, AX.Patient) in graph:  # with no patient at all, find_patient says so
@@ -709,9 +709,9 @@ def unlinked_part(graph: Graph) -> str | None:
         for node in sorted(graph.subjects(RDF.type, kind), key=str):
             owners = list(graph.subjects(link, node))
             if not any((owner, RDF.type, AX.Patient) in graph for owner in owners):
-                stray = (f"; only {_short(min(owners, key=str))!r}, which is not a patient of the record, "
+                stray = (f"; only {short_node(min(owners, key=str))!r}, which is not a patient of the record, "
                          "links to it (a mistyped patient IRI?)") if owners else ""
-                return (f"{_short(node)!r} is a {_class_name(kind)} that no patient links to "
+                return (f"{short_node(node)!r} is a {_class_name(kind)} that no patient links to "
                         f"(ax:{link.removeprefix(str(AX))}, the {key} list){stray}; it would be ignored")
     # Any other node that is no patient and no part of one (a record given without its type, say)
     # would be left out of every patient's graph just as silently.
@@ -720,7 +720,7 @@ def unlinked_part(graph: Graph) -> str | None:
                           for part in graph.objects(patient, link)}
     loose = min(set(graph.subjects()) - covered, key=str, default=None)
     if loose is not None:
-        return (f"{_short(loose)!r} is no patient (nothing types it ax:Patient) and no patient links to it; "
+        return (f"{short_node(loose)!r} is no patient (nothing types it ax:Patient) and no patient links to it; "
                 "what is said of it would be ignored")
     return None
 
@@ -776,7 +776,9 @@ def literal_problem(datatype: str | None, language: str | None) -> str | None:
     return None
 
 
-def _short(node: object) -> str:
+def short_node(node: object) -> str:
+    """A node as messages name it when the record gave it an IRI: the IRI without the base the
+    loader mints JSON records under."""
     return "a node without an IRI" if isinstance(node, rdflib.BNode) else str(node).removeprefix(RECORD_BASE)
 
 
@@ -799,7 +801,7 @@ def _place(node: object) -> str:
         return place
     if isinstance(node, URIRef) and node.startswith(RECORD_BASE) and "/" not in node.removeprefix(RECORD_BASE):
         return f"the record {node.removeprefix(RECORD_BASE)!r} (its top level)"
-    return _short(node)
+    return short_node(node)
 
 
 def declared_terms(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:

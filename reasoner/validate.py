@@ -24,7 +24,7 @@ from rdflib.term import Node
 from .classify import closure_graph
 from .errors import RecordLoadError
 from .namespaces import AX
-from .record import nested_place
+from .record import nested_place, short_node
 from .record import record_context as jsonld_context
 from .shape_queries import compiled_patient_shapes, patient_shapes
 from .store import KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, Row, Store
@@ -138,6 +138,10 @@ def _path(focus: Node, path: Node | None) -> str:
     if place:
         leaf = field.split(".")[-1] if field else ""
         return place + (f".{leaf}" if leaf else "")
+    if "." in field and isinstance(focus, URIRef):
+        # a course, condition or measurement of a record written in RDF with IRIs of its own:
+        # "treatments.start" alone did not say which of the courses the message is about
+        return f"{field} ({short_node(focus)})"
     return field or "record"
 
 

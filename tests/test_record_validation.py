@@ -808,6 +808,48 @@ def test_a_course_entered_twice_is_warned_about(engine) -> None:
     assert restarted.conforms and not [v for v in restarted.validation if "entered twice" in v["message"]]
 
 
+def test_three_copies_of_a_course_draw_one_warning_each_after_the_first(engine) -> None:
+    """Session-30 review R3: three copies drew three warnings, two on the third copy. Every copy but
+    the first is warned about once, naming an earlier copy; the record's order counts treatments[2]
+    before treatments[10], which string order did not."""
+    course = {"drug": "naproxen", "status": "stopped", "start": "2019-01-01", "end": "2019-03-01",
+              "outcome": "primary_nonresponse", "maximalDose": True}
+    filler = [{"drug": "ibuprofen", "status": "stopped", "start": f"2020-0{n}-01", "end": f"2020-0{n}-20",
+               "outcome": "adverse_event"} for n in range(1, 8)]
+    treatments = [{"drug": "celecoxib", "status": "stopped", "start": "2018-01-01", "end": "2018-03-01",
+                   "outcome": "primary_nonresponse"}, dict(course), *filler, dict(course), dict(course)]
+    record = {"id": "course-three-times", "age": 39, "sex": "female", "diagnosis": "AS",
+              "diseaseState": "active", "treatments": treatments}
+    result = engine.recommend(record)
+    assert result.conforms
+    warned = sorted((v["path"], v["message"]) for v in result.validation if "entered twice" in v["message"])
+    assert [path for path, _ in warned] == ["treatments[10].start", "treatments[11].start"], warned
+    assert "start date of treatments[2] too" in warned[0][1]
+    assert all("give each its own start date" in message for _, message in warned)
+
+
+def test_a_course_entered_twice_in_turtle_is_named_by_its_iri(engine, tmp_path: Path) -> None:
+    """Session-30 review R3: in a record written with IRIs of its own, the warning's path said only
+    'treatments.start', so the user could not tell which course it was about."""
+    text = (DATA / "valid" / "as-active-ax-vocabulary.ttl").read_text(encoding="utf-8")
+    assert "p:course-naproxen a ax:TreatmentCourse" in text
+    copy = """
+p:course-naproxen-again a ax:TreatmentCourse ;
+    ax:drug drug:naproxen ; ax:courseStatus ax:stopped ;
+    ax:startDate "2026-03-02"^^xsd:date ; ax:endDate "2026-04-10"^^xsd:date ;
+    ax:atMaximalDose true ; ax:outcome ax:primary_nonresponse .
+<https://example.org/patient/as-active-ax-vocabulary> ax:hasTreatmentCourse p:course-naproxen-again .
+"""
+    path = tmp_path / "twice.ttl"
+    path.write_text(text + copy, encoding="utf-8")
+    result = engine.recommend(path)
+    assert result.conforms
+    [warned] = [v for v in result.validation if "entered twice" in v["message"]]
+    base = "https://example.org/patient/as-active-ax-vocabulary/"
+    assert warned["path"] == f"treatments.start ({base}course-naproxen-again)", warned
+    assert f"start date of {base}course-naproxen too" in warned["message"], warned
+
+
 @pytest.mark.parametrize("value", ["x", 5, 4.5, True, "2099"])
 def test_a_value_that_is_no_date_is_not_also_called_a_future_date(engine, value: object) -> None:
     """"x is after today" (the text compared with today's date) beside the real fault (review, session 11)."""
