@@ -614,6 +614,13 @@ def test_nsaid_trial_is_silent_when_two_nsaids_failed_as_acr_defines_it(advise) 
         course("naproxen", outcome="partial_response", start="2021-02-01", end="2021-04-15"),
     ]))
     assert not needs(intolerance_and_partial, NSAID_TRIAL)
+    # A course that did not work and was stopped for an adverse event failed through harm, which
+    # counts at any dose: no dose question for it (session-30 review N1).
+    harm_beside_nonresponse = advise(patient("nsaid-trial-harm-and-nonresponse", conditions=stated(), treatments=[
+        course("naproxen", outcome=["primary_nonresponse", "adverse_event"], start="2021-01-05", end="2021-03-20"),
+        course("etoricoxib", outcome="primary_nonresponse", start="2021-04-01", end="2021-06-15", maximalDose=True),
+    ]))
+    assert not needs(harm_beside_nonresponse, NSAID_TRIAL)
     # Session-30 probe F4: a third NSAID with no maximal dose stated (ibuprofen, years before) does
     # not reopen a trial two NSAIDs at maximal dose complete; with one of those two, it still does.
     third = [course("ibuprofen", outcome="primary_nonresponse", start="2019-03-01", end="2019-05-01"),
