@@ -292,6 +292,16 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
                               conditions=[condition("sacroiliitis", "absent")])), "R9")
     assert axspa and all("or radiographic sacroiliitis)" in a.note and "only sign R9 can rest on" in a.note
                          and "no CRP is recorded" in a.note for a in axspa)
+    # AS with sacroiliitis stated absent: the AS diagnosis stays the sign, and the note asks whether
+    # the statement means the radiographs show none, which would make it nr-axSpA (session-30
+    # review N2)
+    as_absent = items(run(patient("eu-as-no-sacroiliitis", diagnosis="AS", treatments=nsaid_failure(),
+                                  measurements=[measurement("asdas_crp", 2.4)],
+                                  conditions=[condition("sacroiliitis", "absent")])), "R9")
+    assert as_absent and all("AS diagnosis implies; the record also states sacroiliitis absent" in a.note
+                             and "the diagnosis to record is nr-axSpA" in a.note and "only sign" not in a.note
+                             for a in as_absent)
+    assert not any("states sacroiliitis absent" in a.note for a in unscored)
     esr = run(patient("eu-asdas-esr-low", treatments=nsaid_failure(),
                       measurements=[measurement("asdas_esr", 2.0), measurement("crp", 3.0)]))
     assert not items(esr, "R9")
