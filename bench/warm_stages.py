@@ -10,7 +10,8 @@ rule and class query sent, the milliseconds it costs a call (its runs summed ove
 the number of calls), how often it ran and how often it derived nothing: a query that runs often
 and derives nothing is one the rule gates (reasoner/rule_gates.py) could skip; one that costs much
 a run is worth reading for a pattern Oxigraph evaluates on its own before joining (see the notes
-in label-safety.rq and tnfi-contraindication.rq).
+in label-safety.rq and tnfi-contraindication.rq). The "fixed" column is the part of a run that
+is parsing and planning (the text timed on an empty store).
 
 Times are wall-clock medians (stages) and sums (queries) on the default store; the host's load
 shows in them, so compare runs made back to back.
@@ -114,10 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.top:
         total = sum(spent.values()) / calls * 1000
         print(f"\nclass queries and rules, ms a call (all of them: {total:.2f}), costliest first:")
-        print(f"  {'ms/call':>8} {'runs':>5} {'empty':>5} {'ms/run':>7}  query")
+        print(f"  {'ms/call':>8} {'runs':>5} {'empty':>5} {'ms/run':>7} {'fixed':>6}  query")
+        blank = ox.Store()
         for query in sorted(spent, key=spent.__getitem__, reverse=True)[:args.top]:
             print(f"  {spent[query] / calls * 1000:8.3f} {runs[query]:5d} {empty[query]:5d} "
-                  f"{spent[query] / runs[query] * 1000:7.3f}  {names.get(query, query[:40])}")
+                  f"{spent[query] / runs[query] * 1000:7.3f} {_fixed_cost(query, blank) * 1000:6.3f}  "
+                  f"{names.get(query, query[:40])}")
     return 0
 
 
