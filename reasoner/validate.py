@@ -77,14 +77,20 @@ _STATEMENTS_CACHE: weakref.WeakKeyDictionary[Graph, dict[Node, list[tuple[Node, 
 
 def validation_context(kb: Graph) -> Graph:
     """Type triples for every drug, condition and measure in the KB (flattened to the checked
-    classes), and which conditions include which (ax:fallsUnder, transitive, not reflexive): the
-    contradiction shape compares a condition stated present with a broader one stated absent."""
+    classes), each drug's reference product, and which conditions include which (ax:fallsUnder,
+    transitive, not reflexive): the contradiction shape compares a condition stated present with a
+    broader one stated absent."""
     if kb not in _CONTEXT_CACHE:
         closure = closure_graph(kb)
         ctx = Graph()
         for cls in CONTEXT_CLASSES:
             for ind in closure.subjects(RDF.type, cls):
                 ctx.add((ind, RDF.type, cls))
+        # each drug's reference product (a biosimilar's originator, else the drug itself), as
+        # queries/kb/reference-products.rq derives it for the rules: the duplicate-course shape
+        # counts a biosimilar and its originator started on one date as one course entered twice
+        for drug in closure.subjects(RDF.type, AX.Drug):
+            ctx.add((drug, AX.referenceProduct, kb.value(drug, AX.biosimilarOf) or drug))
         conditions = set(closure.subjects(RDF.type, AX.Condition))
         for narrow, broad in closure.subject_objects(AX.fallsUnder):
             if narrow in conditions and narrow != broad:

@@ -828,6 +828,29 @@ def test_three_copies_of_a_course_draw_one_warning_each_after_the_first(engine) 
     assert all("give each its own start date" in message for _, message in warned)
 
 
+def test_an_originator_and_its_biosimilar_begun_on_one_day_are_warned_about(engine) -> None:
+    """Session-30 review N3: Humira and Amjevita (adalimumab-atto) with one start date are one course
+    entered under two names as often as not; a switch to the biosimilar on a later date is not."""
+    humira = {"drug": "Humira", "status": "stopped", "start": "2021-03-01", "end": "2024-02-01",
+              "outcome": "secondary_nonresponse"}
+    record = {"id": "humira-amjevita-one-day", "age": 51, "sex": "male", "diagnosis": "AS",
+              "diseaseState": "active", "treatments": [
+                  {"drug": "naproxen", "status": "stopped", "start": "2019-01-07", "end": "2019-03-01",
+                   "outcome": "primary_nonresponse", "maximalDose": True},
+                  humira, {**humira, "drug": "Amjevita"}]}
+    result = engine.recommend(record)
+    assert result.conforms
+    [warned] = [v for v in result.validation if "entered twice" in v["message"]]
+    assert warned["path"] == "treatments[3].start" and "start date of treatments[2] too" in warned["message"]
+    assert "another version of it" in warned["message"]
+    record["treatments"][2] = {**humira, "drug": "Amjevita", "start": "2024-02-01", "end": "2024-09-01"}
+    switched = engine.recommend(record)
+    assert switched.conforms and not [v for v in switched.validation if "entered twice" in v["message"]]
+    other_drug = engine.recommend({**record, "treatments": [*record["treatments"][:2],
+                                                            {**humira, "drug": "etanercept"}]})
+    assert not [v for v in other_drug.validation if "entered twice" in v["message"]]
+
+
 def test_a_course_entered_twice_in_turtle_is_named_by_its_iri(engine, tmp_path: Path) -> None:
     """Session-30 review R3: in a record written with IRIs of its own, the warning's path said only
     'treatments.start', so the user could not tell which course it was about."""
