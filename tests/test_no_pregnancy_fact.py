@@ -116,6 +116,21 @@ def test_sulfasalazine_is_cautioned_in_pregnancy_only_where_it_is_in_play(run, l
     assert (str(DRUG.sulfasalazine) in principle_items(result, "no-pregnancy-fact", "iri")) == flagged, label
 
 
+@pytest.mark.parametrize(("setting", "flagged"), [("acr_only", True), ("eular_only", False)])
+def test_sulfasalazine_for_a_tnfi_contraindication_is_cautioned_only_under_acr(request, setting, flagged) -> None:
+    """Session-30 review R1: a TNF-inhibitor contraindication (multiple sclerosis) in purely axial
+    disease brings sulfasalazine into play under ACR 2019 (AS-04's notes), not under ASAS-EULAR 2022
+    alone, whose R8-a advises against csDMARDs there: no caution about a drug no loaded row offers."""
+    reasoner = request.getfixturevalue(setting)
+    result = reasoner.recommend(patient(f"ssz-pregnancy-ms-{setting}", sex="female", age=30,
+                                        treatments=nsaid_failure(),
+                                        conditions=[condition("pregnancy"), condition("ibd", "absent"),
+                                                    condition("peripheral_arthritis", "absent"),
+                                                    condition("multiple_sclerosis")]))
+    assert result.conforms
+    assert (str(DRUG.sulfasalazine) in principle_items(result, "no-pregnancy-fact", "iri")) == flagged, setting
+
+
 def test_no_caution_on_a_drug_the_record_already_holds_back(run) -> None:
     """Session-29 review 2: with NYHA III heart failure every TNF inhibitor is contraindicated, and the
     breastfeeding caution told the clinician to check the label before offering them."""

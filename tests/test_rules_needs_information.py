@@ -2352,6 +2352,26 @@ def test_nsaid_hypersensitivity_is_asked_about_for_sulfasalazine_only_where_a_ro
     assert offered is asked, name
 
 
+@pytest.mark.parametrize(("setting", "asked"), [("acr_only", True), ("eular_only", False)])
+def test_the_sulfasalazine_form_question_for_a_tnfi_contraindication_follows_the_guideline(
+        request, setting, asked) -> None:
+    """Session-30 review R1: under ASAS-EULAR 2022 alone, nr-axSpA with NSAID hypersensitivity and
+    multiple sclerosis (a TNF-inhibitor contraindication), no peripheral arthritis, was asked whether
+    the hypersensitivity is to aspirin, for sulfasalazine, which R8-a advises against there. Only
+    ACR 2019 (AS-04, by its notes) offers it when TNF inhibitors cannot be given."""
+    reasoner = request.getfixturevalue(setting)
+    result = reasoner.recommend(patient(f"form-ssz-ms-{setting}", diagnosis="nr-axSpA", sex="male",
+                                        treatments=nsaid_failure(), conditions=stated(
+                                            "pregnancy", "potential", "peripheral",
+                                            extra=[condition("nsaid_hypersensitivity"),
+                                                   condition("multiple_sclerosis")])))
+    assert result.conforms
+    assert (list(form_items(result).values()) == [{"ssz_hypersensitivity"}]) is asked, setting
+    if not asked:
+        assert not form_items(result)
+        assert str(DRUG.sulfasalazine) not in result.therapies("recommended")
+
+
 @pytest.mark.parametrize(("name", "extra", "state"), [
     ("form-absent", [condition("aspirin_hypersensitivity", "absent")], "active"),
     ("form-unknown", [condition("aspirin_hypersensitivity", "unknown")], "active"),  # ni-unknown-condition asks
