@@ -163,6 +163,18 @@ def test_the_switch_caution_spares_the_molecule_taken_and_stable_disease(run) ->
     losing = patient("label-ada-secondary", treatments=[
         *nsaid_failure(), course("Amjevita", status="ongoing", outcome="secondary_nonresponse", start="2022-01-01")])
     assert {a.therapy.iri for a in _combination(run(losing))} == TNFI - {str(DRUG.adalimumab)}
+    # a TNF inhibitor an earlier course bars is no switch to caution about (session-30 probe F5)
+    after_adalimumab = patient("label-tofa-after-ada", treatments=[
+        *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-07-01"),
+        course("tofacitinib", status="ongoing", outcome="partial_response", start="2022-08-01")])
+    result = run(after_adalimumab)
+    assert str(DRUG.adalimumab) in result.therapies("do-not-repeat")
+    assert {a.therapy.iri for a in _combination(result)} == TNFI - {str(DRUG.adalimumab)}
+    # ... nor one a stated TNF-inhibitor contraindication holds back (multiple sclerosis)
+    contraindicated = run(patient("label-seku-ms", conditions=[condition("multiple_sclerosis")], treatments=[
+        *nsaid_failure(), course("secukinumab", status="ongoing", outcome="partial_response", start="2024-02-01")]))
+    assert contraindicated.therapies("contraindicated") >= TNFI
+    assert not _combination(contraindicated)
     stable = patient("label-ustekinumab-stable", state="stable", treatments=[
         course("ustekinumab", status="ongoing", outcome="ongoing_response", start="2025-03-01")])
     assert not _combination(run(stable))
