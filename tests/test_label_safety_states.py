@@ -363,3 +363,26 @@ def test_a_preferred_in_fact_of_another_class_waits_while_a_biologic_works(run) 
     on_humira = run(patient("preferred-other-class-tnfi", state="stable",
                             conditions=[condition("significant_psoriasis")], treatments=[humira]))
     assert not _preferred(on_humira, "il17i_psoriasis_preferred")
+
+
+def test_a_preference_that_restates_one_guideline_applies_only_under_that_guideline(acr_only, eular_only) -> None:
+    """Session-31 probe F1: under ACR 2019 alone, significant psoriasis showed the IL-17 inhibitors as
+    preferred (il17i_psoriasis_preferred, which restates ASAS-EULAR 2022 R10) beside AS-09, which
+    prefers a TNF inhibitor as the first biologic; under ASAS-EULAR 2022 alone, heart failure showed
+    ACR 2019's preference for an IL-17 inhibitor when a TNF inhibitor is ruled out. A fact the table
+    credits to both guidelines (tnfi_mab_ibd_preferred) applies under either."""
+    psoriasis = patient("preferred-psoriasis-by-setting", conditions=[condition("significant_psoriasis")],
+                        treatments=nsaid_failure())
+    assert not _preferred(acr_only.recommend(psoriasis), "il17i_psoriasis_preferred")
+    assert _preferred(eular_only.recommend(psoriasis), "il17i_psoriasis_preferred") == {
+        "secukinumab", "ixekizumab", "bimekizumab"}
+    heart = patient("preferred-heart-failure-by-setting", conditions=[condition("severe_heart_failure")],
+                    treatments=nsaid_failure())
+    assert _preferred(acr_only.recommend(heart), "tnfi_contraindicated_prefer_il17i") == {
+        "secukinumab", "ixekizumab", "bimekizumab"}
+    assert not _preferred(eular_only.recommend(heart), "tnfi_contraindicated_prefer_il17i")
+    crohns = patient("preferred-crohns-by-setting", conditions=[condition("crohns_disease")],
+                     treatments=nsaid_failure())
+    for reasoner in (acr_only, eular_only):
+        assert _preferred(reasoner.recommend(crohns), "tnfi_mab_ibd_preferred") == {
+            "adalimumab", "infliximab", "golimumab", "certolizumab_pegol"}

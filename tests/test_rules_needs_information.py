@@ -837,6 +837,30 @@ def test_pregnancy_status_is_asked_before_jak_inhibitors_or_methotrexate(advise,
     assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == {"naproxen", "celecoxib"}
 
 
+@pytest.mark.parametrize(("setting", "options"), [
+    ("acr_only", {"tofacitinib_pregnancy"}),
+    ("eular_only", {"upadacitinib_pregnancy", "tofacitinib_pregnancy"})])
+def test_pregnancy_status_names_the_jak_inhibitors_the_rows_loaded_offer(request, setting, options) -> None:
+    """Session-31 probe F3 and F4: under ACR 2019 alone the question said "upadacitinib may be
+    offered", which no ACR row does (AS-04 names tofacitinib); and for a TNF-naive woman it said the
+    JAK inhibitors may be offered while lbl:jaki_us_tnf_ir held both back in the same report. After a
+    TNF inhibitor failed they may be offered, and the question says so."""
+    reasoner = request.getfixturevalue(setting)
+    tnfi_failed = course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-08-01")
+    after_tnfi = reasoner.recommend(patient(f"preg-jaki-after-tnfi-{setting}", age=33, treatments=[
+        *nsaid_failure(), tnfi_failed], conditions=stated("pregnancy", "potential")))
+    item = need(after_tnfi, PREGNANCY)
+    assert option_ids(item) == options
+    assert ("Upadacitinib may be offered" in item.why) is (setting == "eular_only")
+    assert "Tofacitinib may be offered" in item.why and "held back" not in item.why
+    naive = reasoner.recommend(patient(f"preg-jaki-tnfi-naive-{setting}", age=33, treatments=nsaid_failure(),
+                                       conditions=stated("pregnancy", "potential")))
+    item = need(naive, PREGNANCY)
+    assert option_ids(item) == options
+    assert "may be offered" not in item.why and "Tofacitinib is held back for now by a label fact" in item.why
+    assert "jaki_us_tnf_ir" in {a.recommendation.id for a in naive.advice if a.kind == "contraindicated"}
+
+
 def test_pregnancy_status_after_nsaids_leaves_out_drugs_a_stated_condition_rules_out(advise) -> None:
     """Session-20 probe k01: a woman with severe renal impairment (mtx_renal rules methotrexate out)
     was asked about pregnancy because "upadacitinib, tofacitinib or methotrexate may be offered".
@@ -849,7 +873,8 @@ def test_pregnancy_status_after_nsaids_leaves_out_drugs_a_stated_condition_rules
                             treatments=nsaid_failure()))
     item = need(result, PREGNANCY)
     assert option_ids(item) == {"upadacitinib_pregnancy", "tofacitinib_pregnancy"}
-    assert "ethotrexate may be offered" not in item.why and "Upadacitinib may be offered" in item.why
+    # (TNF-naive: the JAK inhibitors are held back for now by lbl:jaki_us_tnf_ir, and the note says so)
+    assert "ethotrexate may be offered" not in item.why and "Upadacitinib is held back for now" in item.why
     assert "mtx_renal" in {a.recommendation.id for a in result.advice if a.kind == "contraindicated"}
     both = renal + [condition("active_tuberculosis")]
     record = patient("preg-nsaid-renal-tb", age=34, treatments=nsaid_failure(),
@@ -1465,6 +1490,16 @@ def test_pretreatment_checks_are_asked_when_the_record_leaves_them_open(advise, 
         # the failed TNF inhibitor is a reason only where the question waits for it
         courses = {"naproxen", "celecoxib", *(["adalimumab"] if left_open == "thrombosis" else [])}
         assert {f.text.split(" course")[0] for f in item.because if " course" in f.text} == courses
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ("acr_only", "(ACR 2019 names tofacitinib)"), ("eular_only", "(ASAS-EULAR 2022 the JAK inhibitors)"),
+    ("reasoner", "(ACR 2019 names tofacitinib, ASAS-EULAR 2022 the JAK inhibitors)")])
+def test_the_thrombosis_question_names_only_the_guidelines_loaded(request, setting, named) -> None:
+    """Session-31 probe F6: the thrombosis question named both guidelines under either alone."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"checks-thrombosis-{setting}", conditions=stated("thrombosis"), treatments=[*nsaid_failure(), TNFI_FAILED]))
+    assert named in need(result, THROMBOSIS).why
 
 
 def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> None:

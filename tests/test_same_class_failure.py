@@ -48,3 +48,21 @@ def test_near_misses_carry_no_caution(run, failed, outcome, state) -> None:
     result = run(patient(f"same-class-miss-{failed}-{outcome}-{state}", state=state, conditions=STATED, treatments=[
         *nsaid_failure(), course(failed, outcome=outcome, start="2025-01-01", end="2025-07-01")]))
     assert not principle_items(result, "same-class-failure")
+
+
+@pytest.mark.parametrize(("setting", "acr", "eular"), [("acr_only", True, False), ("eular_only", False, True),
+                                                       ("reasoner", True, True)])
+def test_the_caution_names_only_the_guidelines_loaded(request, setting, acr, eular) -> None:
+    """Session-31 probe F5: under ACR 2019 alone the note named ASAS-EULAR 2022's R12, and under
+    ASAS-EULAR 2022 alone it spoke for ACR 2019."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"same-class-note-{setting}", conditions=STATED, treatments=[
+            *nsaid_failure(), course("secukinumab", outcome="primary_nonresponse", start="2025-01-01",
+                                     end="2025-07-01")]))
+    notes = {a.note for items in principle_items(result, "same-class-failure").values() for a in items}
+    assert notes, setting
+    for note in notes:
+        assert ("ACR 2019 says how to choose after a TNF inhibitor fails, not after an IL-17 inhibitor fails"
+                in note) is acr, note
+        assert ("ASAS-EULAR 2022 (R12) does not separate classes" in note) is eular, note
+        assert note.endswith("whether to try another drug of the same class is the clinician's call.")

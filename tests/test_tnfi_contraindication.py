@@ -92,6 +92,20 @@ def test_heart_failure_of_unstated_degree_is_held_back_by_the_principle(run) -> 
     assert {a.kind for a in result.advice if a.recommendation.id == "tnfi_heart_failure"} == {"caution"}
 
 
+@pytest.mark.parametrize(("setting", "names_acr_rows"), [("acr_only", True), ("eular_only", False)])
+def test_the_principle_names_acrs_rows_only_where_acr_is_loaded(request, setting, names_acr_rows) -> None:
+    """Session-31 probe F2: under ASAS-EULAR 2022 alone the note sent the user to AS-10, AS-11,
+    NRAXSPA-10 and NRAXSPA-11, none of them loaded. The TNF inhibitors stay held back (the principle
+    rests on ACR's text, and the note says so)."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"tnfi-ci-note-{setting}", conditions=stated(condition("congestive_heart_failure")),
+        treatments=nsaid_failure()))
+    items = principle_items(result)
+    assert {a.therapy.iri for a in items} == TNFI and not recommended(result) & TNFI
+    assert all(("AS-10 and AS-11" in a.note) is names_acr_rows for a in items), setting
+    assert all(("holds the TNF inhibitors back on ACR's text" in a.note) is not names_acr_rows for a in items)
+
+
 @pytest.mark.parametrize("status", ["absent", "unknown"])
 def test_a_contraindication_not_stated_present_blocks_nothing(run, status) -> None:
     result = run(patient(f"tnfi-ci-{status}", conditions=stated(condition("chronic_or_recurrent_infection", status)),
