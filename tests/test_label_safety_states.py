@@ -151,7 +151,9 @@ def test_a_tnfi_offered_beside_an_ongoing_biologic_carries_a_switch_caution(run)
         *nsaid_failure(), course("ustekinumab", status="ongoing", outcome="ongoing_response", start="2025-03-01")])
     result = run(on_ustekinumab)
     cautions = _combination(result)
-    assert {a.therapy.iri for a in cautions} == TNFI and {a.kind for a in cautions} == {"caution"}
+    # (not on etanercept, which a label fact rules out with IBD: no switch to it; session-31 review F1)
+    assert {a.therapy.iri for a in cautions} == TNFI - {str(DRUG.etanercept)}
+    assert {a.kind for a in cautions} == {"caution"}
     assert all([f.text for f in a.because] == ["ustekinumab course (ongoing, 2025-03-01): ongoing response"]
                for a in cautions)
     assert all(a.note.startswith("The record shows ustekinumab being taken") for a in cautions)
@@ -169,6 +171,12 @@ def test_the_switch_caution_spares_the_molecule_taken_and_stable_disease(run) ->
         course("tofacitinib", status="ongoing", outcome="partial_response", start="2022-08-01")])
     result = run(after_adalimumab)
     assert str(DRUG.adalimumab) in result.therapies("do-not-repeat")
+    # ... nor one a label fact rules out for a stated condition (active tuberculosis: session-31
+    # review F1); the label's own contraindication stands
+    with_tb = run(patient("label-seku-active-tb", conditions=[condition("active_tuberculosis")], treatments=[
+        *nsaid_failure(), course("secukinumab", status="ongoing", outcome="partial_response", start="2024-02-01")]))
+    assert with_tb.therapies("contraindicated") >= TNFI
+    assert not _combination(with_tb)
     assert {a.therapy.iri for a in _combination(result)} == TNFI - {str(DRUG.adalimumab)}
     # ... nor one a stated TNF-inhibitor contraindication holds back (multiple sclerosis)
     contraindicated = run(patient("label-seku-ms", conditions=[condition("multiple_sclerosis")], treatments=[
@@ -202,7 +210,7 @@ def test_a_tnfi_taken_beside_another_biologic_is_flagged_in_any_disease_state(ru
     active = _combination(run(both("label-combination-active", "active")))
     on_adalimumab = [a for a in active if a.therapy.iri == str(DRUG.adalimumab)]
     assert len(on_adalimumab) == 1 and "together with this TNF inhibitor" in on_adalimumab[0].note
-    assert {a.therapy.iri for a in active} == TNFI
+    assert {a.therapy.iri for a in active} == TNFI - {str(DRUG.etanercept)}  # ruled out with IBD
 
 
 def test_upadacitinib_is_a_caution_for_a_woman_who_could_become_pregnant_and_held_back_in_pregnancy(run) -> None:
@@ -368,19 +376,20 @@ def test_a_preferred_in_fact_of_another_class_waits_while_a_biologic_works(run) 
 def test_a_preference_that_restates_one_guideline_applies_only_under_that_guideline(acr_only, eular_only) -> None:
     """Session-31 probe F1: under ACR 2019 alone, significant psoriasis showed the IL-17 inhibitors as
     preferred (il17i_psoriasis_preferred, which restates ASAS-EULAR 2022 R10) beside AS-09, which
-    prefers a TNF inhibitor as the first biologic; under ASAS-EULAR 2022 alone, heart failure showed
-    ACR 2019's preference for an IL-17 inhibitor when a TNF inhibitor is ruled out. A fact the table
-    credits to both guidelines (tnfi_mab_ibd_preferred) applies under either."""
+    prefers a TNF inhibitor as the first biologic. A fact the table credits to both guidelines
+    (tnfi_mab_ibd_preferred), or one a label row points to, applies under either."""
     psoriasis = patient("preferred-psoriasis-by-setting", conditions=[condition("significant_psoriasis")],
                         treatments=nsaid_failure())
     assert not _preferred(acr_only.recommend(psoriasis), "il17i_psoriasis_preferred")
     assert _preferred(eular_only.recommend(psoriasis), "il17i_psoriasis_preferred") == {
         "secukinumab", "ixekizumab", "bimekizumab"}
+    # ACR 2019's preference for an IL-17 inhibitor when heart failure rules out a TNF inhibitor stays in
+    # every setting: the label row tnfi_heart_failure points to it (session-31 review F2)
     heart = patient("preferred-heart-failure-by-setting", conditions=[condition("severe_heart_failure")],
                     treatments=nsaid_failure())
-    assert _preferred(acr_only.recommend(heart), "tnfi_contraindicated_prefer_il17i") == {
-        "secukinumab", "ixekizumab", "bimekizumab"}
-    assert not _preferred(eular_only.recommend(heart), "tnfi_contraindicated_prefer_il17i")
+    for reasoner in (acr_only, eular_only):
+        assert _preferred(reasoner.recommend(heart), "tnfi_contraindicated_prefer_il17i") == {
+            "secukinumab", "ixekizumab", "bimekizumab"}
     crohns = patient("preferred-crohns-by-setting", conditions=[condition("crohns_disease")],
                      treatments=nsaid_failure())
     for reasoner in (acr_only, eular_only):

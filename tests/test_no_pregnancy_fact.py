@@ -131,6 +131,21 @@ def test_sulfasalazine_for_a_tnfi_contraindication_is_cautioned_only_under_acr(r
     assert (str(DRUG.sulfasalazine) in principle_items(result, "no-pregnancy-fact", "iri")) == flagged, setting
 
 
+@pytest.mark.parametrize(("setting", "flagged"), [("acr_only", True), ("eular_only", False)])
+def test_sulfasalazine_for_a_tnfi_contraindication_is_cautioned_in_breastfeeding_only_under_acr(
+        request, setting, flagged) -> None:
+    """The breastfeeding twin of the test above (session-31 review F5)."""
+    reasoner = request.getfixturevalue(setting)
+    result = reasoner.recommend(patient(f"ssz-breastfeeding-ms-{setting}", sex="female", age=30,
+                                        treatments=nsaid_failure(),
+                                        conditions=[condition("breastfeeding"), condition("ibd", "absent"),
+                                                    condition("peripheral_arthritis", "absent"),
+                                                    condition("multiple_sclerosis")]))
+    assert result.conforms
+    flagged_now = str(DRUG.sulfasalazine) in principle_items(result, "no-breastfeeding-fact", "iri")
+    assert flagged_now == flagged, setting
+
+
 def test_no_caution_on_a_drug_the_record_already_holds_back(run) -> None:
     """Session-29 review 2: with NYHA III heart failure every TNF inhibitor is contraindicated, and the
     breastfeeding caution told the clinician to check the label before offering them."""
