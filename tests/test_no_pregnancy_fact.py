@@ -116,34 +116,23 @@ def test_sulfasalazine_is_cautioned_in_pregnancy_only_where_it_is_in_play(run, l
     assert (str(DRUG.sulfasalazine) in principle_items(result, "no-pregnancy-fact", "iri")) == flagged, label
 
 
+@pytest.mark.parametrize(("stated", "principle"), [("pregnancy", "no-pregnancy-fact"),
+                                                   ("breastfeeding", "no-breastfeeding-fact")])
 @pytest.mark.parametrize(("setting", "flagged"), [("acr_only", True), ("eular_only", False)])
-def test_sulfasalazine_for_a_tnfi_contraindication_is_cautioned_only_under_acr(request, setting, flagged) -> None:
+def test_sulfasalazine_for_a_tnfi_contraindication_is_cautioned_only_under_acr(
+        request, stated, principle, setting, flagged) -> None:
     """Session-30 review R1: a TNF-inhibitor contraindication (multiple sclerosis) in purely axial
     disease brings sulfasalazine into play under ACR 2019 (AS-04's notes), not under ASAS-EULAR 2022
-    alone, whose R8-a advises against csDMARDs there: no caution about a drug no loaded row offers."""
+    alone, whose R8-a advises against csDMARDs there: no caution about a drug no loaded row offers.
+    In pregnancy and while breastfeeding alike (session-31 review F5)."""
     reasoner = request.getfixturevalue(setting)
-    result = reasoner.recommend(patient(f"ssz-pregnancy-ms-{setting}", sex="female", age=30,
+    result = reasoner.recommend(patient(f"ssz-{stated}-ms-{setting}", sex="female", age=30,
                                         treatments=nsaid_failure(),
-                                        conditions=[condition("pregnancy"), condition("ibd", "absent"),
+                                        conditions=[condition(stated), condition("ibd", "absent"),
                                                     condition("peripheral_arthritis", "absent"),
                                                     condition("multiple_sclerosis")]))
     assert result.conforms
-    assert (str(DRUG.sulfasalazine) in principle_items(result, "no-pregnancy-fact", "iri")) == flagged, setting
-
-
-@pytest.mark.parametrize(("setting", "flagged"), [("acr_only", True), ("eular_only", False)])
-def test_sulfasalazine_for_a_tnfi_contraindication_is_cautioned_in_breastfeeding_only_under_acr(
-        request, setting, flagged) -> None:
-    """The breastfeeding twin of the test above (session-31 review F5)."""
-    reasoner = request.getfixturevalue(setting)
-    result = reasoner.recommend(patient(f"ssz-breastfeeding-ms-{setting}", sex="female", age=30,
-                                        treatments=nsaid_failure(),
-                                        conditions=[condition("breastfeeding"), condition("ibd", "absent"),
-                                                    condition("peripheral_arthritis", "absent"),
-                                                    condition("multiple_sclerosis")]))
-    assert result.conforms
-    flagged_now = str(DRUG.sulfasalazine) in principle_items(result, "no-breastfeeding-fact", "iri")
-    assert flagged_now == flagged, setting
+    assert (str(DRUG.sulfasalazine) in principle_items(result, principle, "iri")) == flagged, setting
 
 
 def test_no_caution_on_a_drug_the_record_already_holds_back(run) -> None:
