@@ -2364,9 +2364,15 @@ def test_salicylate_hypersensitivity_is_asked_whether_it_is_to_aspirin(advise) -
     ("sulfasalazine_hypersensitivity", {"celecoxib_sulfonamide_allergy"}),
 ])
 def test_a_hypersensitivity_is_asked_for_the_form_another_label_fact_names(advise, stated_condition, facts) -> None:
-    record = patient(f"form-{stated_condition}", sex="male", treatments=nsaid_failure(), conditions=stated(
-        "pregnancy", "potential", "peripheral", extra=[condition(stated_condition), condition("peripheral_arthritis")]))
+    record = patient(f"form-{stated_condition}", sex="male", treatments=nsaid_failure("naproxen", "diclofenac"),
+                     conditions=stated("pregnancy", "potential", "peripheral",
+                                       extra=[condition(stated_condition), condition("peripheral_arthritis")]))
     assert list(form_items(advise(record)).values()) == [facts]
+    # a drug an earlier course bars is no reason to ask: celecoxib failed (session-31 probe, noise)
+    record["id"] += "-celecoxib-failed"
+    record["treatments"] = nsaid_failure("naproxen", "celecoxib")
+    asked = list(form_items(advise(record)).values())
+    assert asked == ([] if stated_condition == "sulfasalazine_hypersensitivity" else [facts])
 
 
 @pytest.mark.parametrize(("name", "extra", "asked"), [
