@@ -851,6 +851,19 @@ def test_an_originator_and_its_biosimilar_begun_on_one_day_are_warned_about(engi
     assert not [v for v in other_drug.validation if "entered twice" in v["message"]]
 
 
+def test_the_validation_context_gives_each_drug_the_reference_product_the_rules_read(reasoner, kb) -> None:
+    """validation_context works out each drug's reference product in Python (running
+    queries/kb/reference-products.rq there cost 0.12 s at start-up); it must stay what that query
+    gives the rules (Reasoner.full_kb), or the duplicate-course shape and the rules would disagree on
+    which courses are versions of one molecule."""
+    from reasoner.namespaces import AX
+    from reasoner.validate import validation_context
+
+    in_context = set(validation_context(kb).subject_objects(AX.referenceProduct))
+    assert len(in_context) > 40
+    assert in_context == set(reasoner.full_kb.subject_objects(AX.referenceProduct))
+
+
 def test_a_course_entered_twice_in_turtle_is_named_by_its_iri(engine, tmp_path: Path) -> None:
     """Session-30 review R3: in a record written with IRIs of its own, the warning's path said only
     'treatments.start', so the user could not tell which course it was about."""
