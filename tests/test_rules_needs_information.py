@@ -863,6 +863,25 @@ def test_pregnancy_status_names_the_jak_inhibitors_the_rows_loaded_offer(request
     assert "jaki_us_tnf_ir" in {a.recommendation.id for a in naive.advice if a.kind == "contraindicated"}
 
 
+@pytest.mark.parametrize(("setting", "options"), [
+    ("acr_only", None), ("eular_only", {"upadacitinib_pregnancy"}), ("reasoner", {"upadacitinib_pregnancy"})])
+def test_pregnancy_status_leaves_out_a_jak_inhibitor_an_earlier_course_bars(request, setting, options) -> None:
+    """Session-31 review F3: after tofacitinib failed for lack of effect the question still said
+    "Tofacitinib may be offered", in every setting; under ACR 2019 alone, which offers no other JAK
+    inhibitor, nothing is left for it to ask about."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"preg-tofacitinib-failed-{setting}", age=33, conditions=stated("pregnancy", "potential"),
+        treatments=[*nsaid_failure(),
+                    course("adalimumab", outcome="primary_nonresponse", start="2022-01-10", end="2022-08-01"),
+                    course("tofacitinib", outcome="primary_nonresponse", start="2022-09-01", end="2023-03-01")]))
+    if options is None:
+        assert not needs(result, PREGNANCY)
+        return
+    item = need(result, PREGNANCY)
+    assert option_ids(item) == options
+    assert "Upadacitinib may be offered" in item.why and "Tofacitinib" not in item.why
+
+
 def test_pregnancy_status_after_nsaids_leaves_out_drugs_a_stated_condition_rules_out(advise) -> None:
     """Session-20 probe k01: a woman with severe renal impairment (mtx_renal rules methotrexate out)
     was asked about pregnancy because "upadacitinib, tofacitinib or methotrexate may be offered".
@@ -1502,6 +1521,43 @@ def test_the_thrombosis_question_names_only_the_guidelines_loaded(request, setti
     result = request.getfixturevalue(setting).recommend(patient(
         f"checks-thrombosis-{setting}", conditions=stated("thrombosis"), treatments=[*nsaid_failure(), TNFI_FAILED]))
     assert named in need(result, THROMBOSIS).why
+
+
+TOFACITINIB_FAILED = course("tofacitinib", outcome="primary_nonresponse", start="2022-09-01", end="2023-03-01")
+
+
+@pytest.mark.parametrize(("setting", "asked"), [
+    ("acr_only", None),
+    ("eular_only", "so upadacitinib may be offered (ASAS-EULAR 2022 the JAK inhibitors), and the record"),
+    ("reasoner", "so upadacitinib may be offered (ASAS-EULAR 2022 the JAK inhibitors), and the record")])
+def test_the_thrombosis_question_waits_for_a_jak_inhibitor_a_loaded_row_may_offer(request, setting, asked) -> None:
+    """Session-31 review F3: under ACR 2019 alone, after tofacitinib failed, the question said "a JAK
+    inhibitor may be offered (ACR 2019 names tofacitinib)": tofacitinib is barred by its own failure
+    and ACR 2019 offers no other (ax:mayBeOffered). ASAS-EULAR 2022 still offers upadacitinib, and the
+    question names it alone."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"checks-thrombosis-tofacitinib-failed-{setting}", conditions=stated("thrombosis"),
+        treatments=[*nsaid_failure(), TNFI_FAILED, TOFACITINIB_FAILED]))
+    if asked is None:
+        assert not needs(result, THROMBOSIS)
+    else:
+        assert asked in need(result, THROMBOSIS).why
+        assert "tofacitinib or upadacitinib" not in need(result, THROMBOSIS).why
+
+
+def test_the_thrombosis_question_stays_for_a_jak_inhibitor_being_taken(acr_only) -> None:
+    """Under ACR 2019 alone a JAK inhibitor taken beyond its rows (upadacitinib, after tofacitinib
+    failed) still carries the label's thrombosis warning: the question asks, naming the drug taken,
+    though no loaded row may offer a JAK inhibitor."""
+    result = acr_only.recommend(patient(
+        "checks-thrombosis-upadacitinib-taken", conditions=stated("thrombosis"),
+        treatments=[*nsaid_failure(), TNFI_FAILED, TOFACITINIB_FAILED,
+                    course("upadacitinib", status="ongoing", outcome="partial_response", start="2023-04-01",
+                           end=None)]))
+    why = need(result, THROMBOSIS).why
+    assert why.startswith("NSAIDs have failed and a TNF inhibitor failed or was not tolerated; upadacitinib "
+                          "is being taken, and the record does not say"), why
+    assert "may be offered" not in why
 
 
 def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> None:

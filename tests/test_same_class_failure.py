@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from .patients import course, nsaid_failure, patient, principle_items, stated_absent
+from .patients import condition, course, nsaid_failure, patient, principle_items, stated_absent
 
 STATED = stated_absent()
 
@@ -20,7 +20,8 @@ STATED = stated_absent()
 @pytest.mark.parametrize(("failed", "others", "state"), [
     ("secukinumab", {"ixekizumab", "bimekizumab"}, "active"),
     ("Taltz", {"secukinumab", "bimekizumab"}, "active"),
-    ("upadacitinib", {"tofacitinib", "filgotinib"}, "active"),
+    # filgotinib: no row offers it (no axSpA approval; kept out of class advice), so no caution
+    ("upadacitinib", {"tofacitinib"}, "active"),
 ])
 def test_the_other_drugs_of_a_failed_class_carry_a_caution(run, failed, others, state) -> None:
     result = run(patient(f"same-class-{failed.lower()}", state=state, conditions=STATED, treatments=[
@@ -66,3 +67,36 @@ def test_the_caution_names_only_the_guidelines_loaded(request, setting, acr, eul
                 in note) is acr, note
         assert ("ASAS-EULAR 2022 (R12) does not separate classes" in note) is eular, note
         assert note.endswith("whether to try another drug of the same class is the clinician's call.")
+
+
+@pytest.mark.parametrize(("setting", "failed", "others"), [
+    ("acr_only", "secukinumab", {"ixekizumab"}),
+    ("eular_only", "secukinumab", {"ixekizumab", "bimekizumab"}),
+    ("reasoner", "secukinumab", {"ixekizumab", "bimekizumab"}),
+    ("acr_only", "tofacitinib", set()),
+    ("eular_only", "tofacitinib", {"upadacitinib"}),
+    ("reasoner", "tofacitinib", {"upadacitinib"}),
+])
+def test_only_drugs_a_loaded_row_offers_are_flagged(request, setting, failed, others) -> None:
+    """Session-31 review F3: under ACR 2019 alone, after tofacitinib failed (here after a TNF
+    inhibitor, so the US label holds no JAK inhibitor back), upadacitinib and filgotinib were
+    flagged, and bimekizumab after secukinumab: no ACR 2019 row offers them (filgotinib no row at
+    all), so the caution spoke of drugs the report never offers (ax:mayBeOffered)."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"same-class-offered-{setting}-{failed}", conditions=STATED, treatments=[
+            *nsaid_failure(),
+            course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+            course(failed, outcome="primary_nonresponse", start="2025-01-01", end="2025-07-01")]))
+    assert set(principle_items(result, "same-class-failure")) == others
+
+
+def test_a_drug_ruled_out_by_a_stated_condition_is_not_flagged(run) -> None:
+    """A stated condition that rules a drug out (severe hepatic impairment and tofacitinib) already
+    gives a contraindicated item; a same-class caution beside it said nothing more."""
+    result = run(patient("same-class-ruled-out", conditions=[
+        *STATED, condition("severe_hepatic_impairment", "present")], treatments=[
+            *nsaid_failure(),
+            course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+            course("upadacitinib", outcome="primary_nonresponse", start="2025-01-01", end="2025-07-01")]))
+    assert "tofacitinib" in {a.therapy.label for a in result.advice if a.kind == "contraindicated"}
+    assert not principle_items(result, "same-class-failure")
