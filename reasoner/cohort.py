@@ -155,7 +155,17 @@ def _json_lines(path: Path, each: str = "a record") -> Iterator[tuple[str, objec
                 if isinstance(item, dict):
                     yield source, item
                 else:
-                    yield source, RecordLoadError(f"each line must be one JSON object ({each})")
+                    yield source, RecordLoadError(f"each line must be one JSON object ({each}){_array_hint(item)}")
+
+
+def _array_hint(item: object) -> str:
+    """For a line holding an array, what it holds and the ids found, so that a user who joined
+    records into one array can tell which ones were not read (session-32 probe F9)."""
+    if not isinstance(item, list):
+        return ""
+    ids = [str(x["id"]) for x in item if isinstance(x, dict) and isinstance(x.get("id"), str | int)]
+    named = f", ids {', '.join(ids)}" if ids else ""
+    return f"; this line holds an array of {len(item)}{named}: give each its own line"
 
 
 def records_in(path: Path) -> Iterator[tuple[str, object]]:

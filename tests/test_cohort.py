@@ -93,11 +93,15 @@ def _write(tmp_path: Path, records: list[dict]) -> Path:
 def test_broken_lines_and_duplicate_ids_are_rejected_not_fatal(reasoner, tmp_path: Path, records: list[dict]) -> None:
     path = tmp_path / "mixed.jsonl"
     good = next(r for r in records if r["age"] >= 18 and all("notareal" not in t["drug"] for t in r["treatments"]))
-    path.write_text(json.dumps(good) + "\n{broken\n" + json.dumps(good) + "\n[1, 2]\n")
+    joined = [dict(good, id="joined-1"), dict(good, id="joined-2")]
+    path.write_text(json.dumps(good) + "\n{broken\n" + json.dumps(good) + "\n[1, 2]\n" + json.dumps(joined) + "\n")
     lines, rejects, summary = _run(reasoner, [path])
-    assert summary.read == 4 and len(rejects) >= 3
+    assert summary.read == 5 and len(rejects) >= 4
     messages = " ".join(r["validation"][0]["message"] for r in rejects)
     assert "not valid JSON" in messages and "already read" in messages
+    # records joined into one array: the message names what the line holds (session-32 probe F9)
+    assert "each line must be one JSON object (a record); this line holds an array of 2: give" in messages
+    assert ("this line holds an array of 2, ids joined-1, joined-2: give each its own line" in messages)
 
 
 def test_cli_cohort_writes_jsonl_and_rejects(tmp_path: Path, jsonl: Path, capsys) -> None:

@@ -118,6 +118,52 @@ COHORT: list[dict] = [
     #     keeping the originator is preferred (AS-28): concordant through continuation, not a drug item
     patient(f"{PREFIX}stable-on-etanercept", state="stable", age=47,
             treatments=[course("etanercept", status="ongoing", outcome="ongoing_response", start="2019-06-01")]),
+    # 18. primary non-response to adalimumab, then harm on every IL-17 inhibitor: each is barred
+    #     (do-not-repeat), so no switch to one is advised (session-32 probe F1)
+    patient(f"{PREFIX}pnr-every-il17i-harmed", sex="male",
+            treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse"),
+                        course("secukinumab", outcome="adverse_event", start="2022-07-01", end="2022-10-01"),
+                        course("ixekizumab", outcome="injection_site_reaction", start="2022-11-01",
+                               end="2023-01-01"),
+                        course("bimekizumab", outcome="intolerance", start="2023-02-01", end="2023-04-01")],
+            conditions=documented()),
+    # 19. primary non-response to adalimumab, golimumab taken since: the switch was made (probe F5)
+    patient(f"{PREFIX}pnr-now-on-golimumab", sex="male",
+            treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse"),
+                        course("golimumab", status="ongoing", start="2022-07-01")],
+            conditions=documented()),
+    # 20. the first TNF inhibitor lost its effect, the second never worked: AS-12 (the first TNF
+    #     inhibitor gave no response) does not apply, R12 (any failure) does (probe F7)
+    patient(f"{PREFIX}snr-then-pnr", sex="male",
+            treatments=[*nsaid_failure(), course("adalimumab", outcome="secondary_nonresponse", start="2019-01-10",
+                                                  end="2021-06-01"),
+                        course("etanercept", outcome="primary_nonresponse", start="2021-07-01", end="2021-12-01")],
+            conditions=documented()),
+    # 21. harm on Humira, Humira started again (probe F2: the same product restarted was missed)
+    patient(f"{PREFIX}humira-restarted-after-harm", sex="male",
+            treatments=[*nsaid_failure(),
+                        course("Humira", outcome="adverse_event", start="2022-01-10", end="2022-03-01"),
+                        course("Humira", status="ongoing", start="2026-06-01")],
+            conditions=documented()),
+    # 22. methotrexate added to adalimumab that works partly (AS-15, AS-30 and R8-a advise against;
+    #     probe F3: the ACR items name a strategy, not the drug)
+    patient(f"{PREFIX}methotrexate-added-to-adalimumab", sex="male",
+            treatments=[*nsaid_failure(),
+                        course("adalimumab", status="ongoing", outcome="partial_response", start="2023-01-01"),
+                        course("methotrexate", status="ongoing", start="2024-01-01")],
+            conditions=documented()),
+    # 23. stable on Humira restarted after it lost its effect, working again: kept (probe F4)
+    patient(f"{PREFIX}humira-working-again", state="stable", sex="male",
+            treatments=[course("Humira", outcome="secondary_nonresponse", start="2018-01-10", end="2020-06-01"),
+                        course("Humira", status="ongoing", outcome="ongoing_response", start="2021-01-01")]),
+    # 24. stable on Hyrimoz after harm on Humira: the do-not-repeat item names Humira only (probe F4)
+    patient(f"{PREFIX}hyrimoz-after-humira-harm", state="stable", sex="male",
+            treatments=[course("Humira", outcome="injection_site_reaction", start="2019-01-10", end="2019-04-01"),
+                        course("Hyrimoz", status="ongoing", outcome="ongoing_response", start="2019-05-01")]),
+    # 25. stable, responding well to naproxen: R5 favours continuous use (probe F6)
+    patient(f"{PREFIX}stable-naproxen-responder", state="stable", sex="male",
+            treatments=[course("naproxen", status="ongoing", outcome="ongoing_response", start="2024-03-01",
+                               maximalDose=True)]),
 ]
 
 
@@ -180,11 +226,28 @@ def test_il17i_switch_candidates(engines) -> None:
         (pid("pnr-no-ibd"), DRUG.adalimumab),
         (pid("nr-pnr-no-ibd"), DRUG.golimumab),
         (pid("pnr-no-crohns-no-colitis"), DRUG.adalimumab),
+        # the second TNF inhibitor gave no response: R12 (ASAS-EULAR 2022) switches after any failure
+        (pid("snr-then-pnr"), DRUG.etanercept),
     }
-    assert len(rows) == 3
-    # left out: Crohn's disease present, IBD unknown, IL-17 inhibitors contraindicated (tuberculosis)
+    assert len(rows) == 4
+    # left out: Crohn's disease present, IBD unknown, IL-17 inhibitors contraindicated (tuberculosis),
+    # every IL-17 inhibitor barred by harm, the switch already made (session-32 probe F1, F5)
     assert not {pid("pnr-crohns"), pid("pnr-ibd-unknown"), pid("pnr-active-tb"),
-                pid("pnr-no-crohns-colitis-unknown")} & {r["patient"] for r in rows}
+                pid("pnr-no-crohns-colitis-unknown"), pid("pnr-every-il17i-harmed"),
+                pid("pnr-now-on-golimumab")} & {r["patient"] for r in rows}
+
+
+def test_il17i_switch_candidates_follow_the_guideline_setting(acr_only) -> None:
+    """Under ACR 2019 alone, AS-12 switches to an IL-17 inhibitor only after the first TNF inhibitor
+    gave no response: a second TNF inhibitor that never worked, after the first lost its effect, is
+    not AS-12's case (session-32 probe F7: the question read the population class, which does not
+    say "first", and listed the patient)."""
+    graph = Graph()
+    for name in ("pnr-no-ibd", "snr-then-pnr"):
+        graph += load_record(next(r for r in COHORT if r["id"] == PREFIX + name), acr_only.kb).graph
+    acr_only.derive(graph)
+    rows = acr_only.store.select(QUERIES["il17i-switch-candidates"].text)
+    assert {(r["patient"], r["failedTnfi"]) for r in rows} == {(pid("pnr-no-ibd"), DRUG.adalimumab)}
 
 
 def test_on_therapy_advised_against(engines) -> None:
@@ -197,8 +260,17 @@ def test_on_therapy_advised_against(engines) -> None:
         (pid("biosimilar-of-failed"), DRUG.adalimumab_atto, AX.kind_do_not_repeat, AX.principle_do_not_repeat),
         (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb, AX.kind_contraindicated, LBL.tnfi_severe_heart_failure),
         (pid("inflectra-heart-failure"), DRUG.infliximab_dyyb, AX.kind_contraindicated, LBL.infliximab_hf_high_dose),
+        # the same product started again after it did harm (session-32 probe F2)
+        (pid("humira-restarted-after-harm"), DRUG.adalimumab, AX.kind_do_not_repeat, AX.principle_do_not_repeat),
+        # a csDMARD added to a TNF inhibitor: the ACR items name the strategy (probe F3)
+        (pid("methotrexate-added-to-adalimumab"), DRUG.methotrexate, AX.kind_against, REC["AS-15"]),
+        (pid("methotrexate-added-to-adalimumab"), DRUG.methotrexate, AX.kind_against, REC["AS-30"]),
+        (pid("methotrexate-added-to-adalimumab"), DRUG.methotrexate, AX.kind_against, REC["EULAR22-R8-a"]),
     }
-    assert len(rows) == 7
+    assert len(rows) == 11
+    # not listed: adalimumab failing now (partial response; its do-not-repeat item cites that course
+    # alone), Humira working again after it lost its effect, Hyrimoz after harm on Humira
+    assert not {pid("humira-working-again"), pid("hyrimoz-after-humira-harm")} & {r["patient"] for r in rows}
 
 
 def test_missing_facts(engines) -> None:
@@ -224,8 +296,12 @@ def test_missing_facts(engines) -> None:
         (pid("pnr-no-ibd"), AX.need_reproductive_potential),
         (pid("nr-pnr-no-ibd"), AX.need_reproductive_potential),
         (pid("etanercept-reaction"), AX.need_reproductive_potential),
+        # how the TNF inhibitor taken now works decides between AS-12 and AS-13
+        (pid("humira-restarted-after-harm"), AX.need_response_type),
+        (pid("methotrexate-added-to-adalimumab"), AX.need_response_type),
+        (pid("pnr-now-on-golimumab"), AX.need_current_response),
     }
-    assert len(rows) == 13
+    assert len(rows) == 16
 
 
 def test_guideline_concordance_by_patient(engines) -> None:
@@ -244,6 +320,16 @@ def test_guideline_concordance_by_patient(engines) -> None:
         (pid("on-hyrimoz"), DRUG.adalimumab_adaz): Literal(False),  # response unknown: no row yet
         (pid("on-naproxen"), DRUG.naproxen): Literal(True),
         (pid("stable-on-etanercept"), DRUG.etanercept): Literal(True),
+        (pid("pnr-now-on-golimumab"), DRUG.golimumab): Literal(False),  # response unknown: no row yet
+        (pid("humira-restarted-after-harm"), DRUG.adalimumab): Literal(False),
+        (pid("methotrexate-added-to-adalimumab"), DRUG.adalimumab): Literal(False),  # partial response
+        (pid("methotrexate-added-to-adalimumab"), DRUG.methotrexate): Literal(False),
+        # working again after it lost its effect: the advice keeps it (session-32 probe F4)
+        (pid("humira-working-again"), DRUG.adalimumab): Literal(True),
+        # harm on Humira bars Humira, not Hyrimoz taken now (probe F4)
+        (pid("hyrimoz-after-humira-harm"), DRUG.adalimumab_adaz): Literal(True),
+        # a good NSAID responder: R5 favours continuous use of the NSAID taken (probe F6)
+        (pid("stable-naproxen-responder"), DRUG.naproxen): Literal(True),
     }
 
 
@@ -251,14 +337,16 @@ def test_guideline_concordance(engines) -> None:
     rows = run(engines, "guideline-concordance")
     assert len(rows) == 1
     row = rows[0]
-    # 9 patients with an ongoing course (6-11, 14, 15, 17); concordant: 10, 15, 17. Patients 6
-    # and 11 keep their biologic but also take a drug the guideline does not support; 9 takes a
-    # biologic its label contraindicates, which no continuation strategy makes concordant; 14 takes a
-    # TNF inhibitor in active disease whose response is not recorded, which no row supports yet.
-    assert row["patients"].toPython() == 9
-    assert row["concordant"].toPython() == 3
+    # 15 patients with an ongoing course (6-11, 14, 15, 17, 19, 21-25); concordant: 10, 15, 17,
+    # 23-25. Patients 6 and 11 keep their biologic but also take a drug the guideline does not
+    # support; 9 takes a biologic its label contraindicates, which no continuation strategy makes
+    # concordant; 14 and 19 take a TNF inhibitor in active disease whose response is not recorded,
+    # which no row supports yet; 21 took up again a drug that did harm; 22 takes a TNF inhibitor
+    # that works partly, with methotrexate added.
+    assert row["patients"].toPython() == 15
+    assert row["concordant"].toPython() == 6
     assert row["share"].datatype == URIRef("http://www.w3.org/2001/XMLSchema#decimal")
-    assert Decimal(str(row["share"])) == Decimal("0.3333")
+    assert Decimal(str(row["share"])) == Decimal("0.4")
     by_patient = run(engines, "guideline-concordance-by-patient")
     discordant = {r["patient"] for r in by_patient if not r["concordant"].toPython()}
     assert row["patients"].toPython() - row["concordant"].toPython() == len(discordant)
