@@ -68,9 +68,11 @@ def test_pregnancy_and_its_stage_both_stated_give_one_caution_per_drug(run) -> N
 
 # The breastfeeding twin (session-29 probe F6): safety.tsv speaks of breastfeeding for tofacitinib
 # and methotrexate only, and R12 offered upadacitinib and the biologics with nothing said.
+# Not adalimumab, which failed (an earlier course bars it), nor filgotinib, which no row offers
+# (ax:mayBeOffered; session-29 and session-32).
 SILENT_BREASTFEEDING = {str(DRUG[d]) for d in (
-    "adalimumab", "infliximab", "certolizumab_pegol", "etanercept", "golimumab", "secukinumab", "ixekizumab",
-    "bimekizumab", "upadacitinib", "filgotinib")}
+    "infliximab", "certolizumab_pegol", "etanercept", "golimumab", "secukinumab", "ixekizumab",
+    "bimekizumab", "upadacitinib")}
 
 
 def test_while_breastfeeding_the_drugs_without_a_breastfeeding_fact_carry_a_caution(run) -> None:
@@ -146,3 +148,34 @@ def test_no_caution_on_a_drug_the_record_already_holds_back(run) -> None:
     assert held <= {a.therapy.iri for a in result.advice if a.kind == "contraindicated"}
     assert flagged and not flagged & held
     assert str(DRUG.secukinumab) in flagged
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ("acr_only", SILENT - {str(DRUG.bimekizumab)}), ("eular_only", SILENT), ("reasoner", SILENT)])
+def test_only_drugs_taken_or_a_loaded_row_may_offer_are_cautioned(request, setting, expected) -> None:
+    """A caution on a drug no loaded row offers spoke of a choice the report never gives: under ACR 2019
+    alone no row offers bimekizumab (ax:mayBeOffered)."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"pregnant-offered-{setting}", sex="female", age=32, treatments=nsaid_failure(),
+        conditions=[condition("pregnancy"), condition("ibd", "absent")]))
+    assert set(principle_items(result, "no-pregnancy-fact", "iri")) == expected
+
+
+def test_in_stable_disease_only_the_drug_taken_is_cautioned(run) -> None:
+    """Stable on Enbrel, pregnant: no row offers another drug, and the cautions on golimumab and the
+    IL-17 inhibitors were noise; the one on etanercept, taken now, stays."""
+    result = run(patient("pregnant-stable-enbrel", sex="female", age=31, state="stable",
+                         treatments=[course("Enbrel", "ongoing", "ongoing_response", start="2021-03-01")],
+                         conditions=[condition("pregnancy"), condition("ibd", "absent")]))
+    assert set(principle_items(result, "no-pregnancy-fact", "iri")) == {str(DRUG.etanercept)}
+
+
+def test_a_drug_an_earlier_course_bars_is_not_cautioned(run) -> None:
+    """Etanercept never worked: it is not offered again (do-not-repeat), so there is nothing to check
+    before offering it; the other drugs keep their cautions."""
+    result = run(patient("pregnant-etanercept-failed", sex="female", age=32, treatments=[
+        *nsaid_failure(), course("etanercept", outcome="primary_nonresponse", start="2023-01-01", end="2023-06-01")],
+        conditions=[condition("pregnancy"), condition("ibd", "absent")]))
+    flagged = set(principle_items(result, "no-pregnancy-fact", "iri"))
+    assert str(DRUG.etanercept) not in flagged
+    assert {str(DRUG.golimumab), str(DRUG.secukinumab)} <= flagged
