@@ -138,48 +138,13 @@ def _validation_text(result: Result) -> str:
 
 
 def _graph_output(result: Result, fmt: str) -> str:
-    graph = result.graph if result.conforms else _validation_graph(result)
+    # an invalid record has no advice graph: its SHACL report alone (a valid record's graph carries
+    # its warnings as a report of its own; Result.graph)
+    graph = result.graph if result.conforms else result.validation_graph()
     bind_all(graph)
     if fmt == "turtle":
         return graph.serialize(format="turtle")
     return _stable_json(json.loads(graph.serialize(format="json-ld")))
-
-
-def _validation_graph(result: Result) -> Graph:
-    """A record that failed validation has no advice graph; `-f jsonld|turtle` then writes its
-    report in the SHACL vocabulary (a text report there could not be parsed as what was asked for).
-    Each result names its focus node, constraint component, source shape (when the shape has an
-    IRI: a property shape written as a blank node has nothing to point to outside the shapes
-    graph) and result path, as SHACL asks; its message also says the field in the record's words."""
-    from rdflib import BNode, Literal
-    from rdflib.namespace import SH, XSD
-
-    graph = Graph()
-    graph.bind("sh", SH)
-    report = URIRef(f"{result.patient}/validation-report") if result.patient else BNode()
-    graph.add((report, RDF.type, SH.ValidationReport))
-    graph.add((report, SH.conforms, Literal(result.conforms, datatype=XSD.boolean)))
-    severities = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
-    for index, found in enumerate(result.issues, start=1):
-        issue = found.as_dict()
-        node = URIRef(f"{report}/{index}") if isinstance(report, URIRef) else BNode()
-        graph.add((report, SH.result, node))
-        graph.add((node, RDF.type, SH.ValidationResult))
-        graph.add((node, SH.resultSeverity, severities[found.severity]))
-        # the value is said in the message too when sh:value is a node (a measurement: "basdai = 11")
-        said = None if isinstance(found.value_node, Literal) else issue["value"]
-        graph.add((node, SH.resultMessage, Literal(validation_line({**issue, "value": said}))))
-        # a record names every node with an IRI (a blank node is refused at load), whatever its scheme
-        graph.add((node, SH.focusNode, URIRef(found.focus)))
-        if found.component:
-            graph.add((node, SH.sourceConstraintComponent, URIRef(found.component)))
-        if found.shape:
-            graph.add((node, SH.sourceShape, URIRef(found.shape)))
-        if found.result_path:
-            graph.add((node, SH.resultPath, URIRef(found.result_path)))
-        if isinstance(found.value_node, URIRef | Literal):  # the value as found: typed literal, or IRI
-            graph.add((node, SH.value, found.value_node))
-    return graph
 
 
 def _stable_json(document: object) -> str:
@@ -289,9 +254,16 @@ def _mentions(result: Result, therapies: set[str], courses: set[str], kb: Graph)
             grouped.setdefault((role, item.kind, _source_text(item.recommendation)), []).append(item.therapy.label)
     lines = [f"  {role}: {', '.join(dict.fromkeys(names))} ({kind}) — {source}"
              for (role, kind, source), names in grouped.items()]
+    # a label fact names originators (ax:concernsDrug): a biosimilar asked about counts through its
+    # reference product
+    molecules = therapies | {str(m) for t in therapies for m in kb.objects(URIRef(t), AX.referenceProduct)}
     for need in result.needs_information:
+        # an option decides the therapy when it is a row whose action includes it, or a label fact
+        # that concerns it (the tuberculosis and hepatitis B checks before a TNF inhibitor, the
+        # pregnancy stage before an NSAID: session-32 probe 2, F1, they were left out)
         decides = [o.id for o in need.options
-                   if therapies & {str(m) for m in kb.objects(URIRef(o.iri), AX.actionMember)}]
+                   if therapies & {str(m) for m in kb.objects(URIRef(o.iri), AX.actionMember)}
+                   or molecules & {str(m) for m in kb.objects(URIRef(o.iri), AX.concernsDrug)}]
         if decides or any(f.fact in courses for f in need.because):
             why = f"decides {', '.join(decides)}" if decides else "rests on its course"
             lines.append(f"  question ({why}): {need.fact}")

@@ -169,6 +169,9 @@ class Result:
     needs_information: list[NeedsInformation] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     advice_statements: AdviceNodes = field(default_factory=dict, repr=False)
+    # the advice items a label fact overrode (the conflicts), for the graph: written there as
+    # ax:OverriddenAdvice, never as ax:Advice
+    overridden_statements: AdviceNodes = field(default_factory=dict, repr=False)
 
     @property
     def validation(self) -> list[dict[str, str | None]]:
@@ -177,16 +180,61 @@ class Result:
 
     @property
     def graph(self) -> Graph:
-        """The advice graph (advice nodes shown to the user, with provenance), built on demand."""
+        """The advice graph, built on demand: the advice nodes shown to the user, with provenance;
+        the overridden items (the conflicts), typed ax:OverriddenAdvice instead of ax:Advice and
+        linked to what overrode them (ax:suppressedBy), so that a reader of ax:Advice never takes one
+        for advice; and the record's validation warnings as a SHACL report ("warnings travel with
+        the advice"). The JSON lists the same things (session-32 probe 2, F2 and F4)."""
         graph = record_graph()
         bind_all(graph)
         # Added in a fixed order: rdflib's N-Triples and JSON-LD writers follow the order a graph
         # was filled in, so the same advice would be written differently from run to run.
-        for node in sorted(self.advice_statements):
-            statements = self.advice_statements[node]
-            for p in sorted(statements):
-                for o in sorted(set(statements[p])):
-                    graph.add((node, p, o))
+        for nodes, advice_type in ((self.advice_statements, AX.Advice),
+                                   (self.overridden_statements, AX.OverriddenAdvice)):
+            for node in sorted(nodes):
+                statements = nodes[node]
+                for p in sorted(statements):
+                    for o in sorted(set(statements[p])):
+                        graph.add((node, p, advice_type if p == _TYPE and o == AX.Advice else o))
+        if self.issues:
+            graph += self.validation_graph()
+        return graph
+
+    def validation_graph(self) -> Graph:
+        """The validation results in the SHACL vocabulary: for a record that failed, all that
+        `-f jsonld|turtle` writes (a text report there could not be parsed as what was asked for);
+        for a valid record with warnings, part of its advice graph. Each result names its focus
+        node, constraint component, source shape (when the shape has an IRI: a property shape
+        written as a blank node has nothing to point to outside the shapes graph) and result path,
+        as SHACL asks; its message also says the field in the record's words."""
+        from rdflib import BNode
+        from rdflib.namespace import SH, XSD
+
+        graph = Graph()
+        graph.bind("sh", SH)
+        report = URIRef(f"{self.patient}/validation-report") if self.patient else BNode()
+        graph.add((report, RDF.type, SH.ValidationReport))
+        graph.add((report, SH.conforms, Literal(self.conforms, datatype=XSD.boolean)))
+        severities = {"violation": SH.Violation, "warning": SH.Warning, "info": SH.Info}
+        for index, found in enumerate(self.issues, start=1):
+            issue = found.as_dict()
+            node = URIRef(f"{report}/{index}") if isinstance(report, URIRef) else BNode()
+            graph.add((report, SH.result, node))
+            graph.add((node, RDF.type, SH.ValidationResult))
+            graph.add((node, SH.resultSeverity, severities[found.severity]))
+            # the value is said in the message too when sh:value is a node (a measurement: "basdai = 11")
+            said = None if isinstance(found.value_node, Literal) else issue["value"]
+            graph.add((node, SH.resultMessage, Literal(validation_line({**issue, "value": said}))))
+            # a record names every node with an IRI (a blank node is refused at load), whatever its scheme
+            graph.add((node, SH.focusNode, URIRef(found.focus)))
+            if found.component:
+                graph.add((node, SH.sourceConstraintComponent, URIRef(found.component)))
+            if found.shape:
+                graph.add((node, SH.sourceShape, URIRef(found.shape)))
+            if found.result_path:
+                graph.add((node, SH.resultPath, URIRef(found.result_path)))
+            if isinstance(found.value_node, URIRef | Literal):  # the value as found: typed literal, or IRI
+                graph.add((node, SH.value, found.value_node))
         return graph
 
     def as_dict(self) -> dict[str, Any]:
@@ -278,7 +326,10 @@ class KbIndex:
             kb = self.kb
             if self.source(basis).guideline == "label":
                 strength, evidence = kb.value(basis, AX.severity), kb.value(basis, AX.safetyKind)
-                ranks = (0, 0)
+                # "strongest first" holds for label facts too: by severity (absolute 1, relative 2,
+                # caution 3, skos:notation), none (a preferred-in fact) last; an absolute
+                # contraindication came after relative ones (session-32 probe 2, F5)
+                ranks = (self.rank(strength), 0)
             else:
                 strength, evidence = kb.value(basis, AX.hasStrength), kb.value(basis, AX.hasEvidence)
                 ranks = (self.rank(strength), self.rank(evidence))
@@ -525,8 +576,29 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
             )
     # the note and facts break ties: one question per drug taken shares its fact (ni-pregnancy-trimester)
     result.needs_information.sort(key=_needs_key)
-    result.advice_statements = {n: nodes[n] for n in nodes if n not in blocked}
+    # a label fact's item carries, in the graph as in the JSON, what the label says to do (unless
+    # its rule wrote a note) and the fact's severity and kind as its strength and evidence:
+    # provenance.rq copies the grading of recommendations only (session-32 probe 2, F3)
+    graphed = {n: _with_label_grading(nodes[n], items[n], kb) for n in nodes}
+    result.advice_statements = {n: graphed[n] for n in nodes if n not in blocked}
+    # the conflicts only, as the JSON lists them (an item a do-not-repeat item overrode is not one)
+    in_conflict = {URIRef(c.advice.iri) for c in result.conflicts}
+    result.overridden_statements = {n: graphed[n] for n in nodes if n in in_conflict}
     return result
+
+
+def _with_label_grading(statements: Statements, item: AdviceItem, kb: Graph) -> Statements:
+    if item.recommendation.guideline != "label":
+        return statements
+    basis = _first(statements, _BASED_ON)
+    extra: Statements = {}
+    if _ADVICE_NOTE not in statements and item.note:
+        extra[_ADVICE_NOTE] = [Literal(item.note, lang="en")]
+    for predicate, source in ((AX.strength, AX.severity), (AX.evidence, AX.safetyKind)):
+        value = kb.value(basis, source) if basis is not None else None
+        if value is not None and predicate not in statements:
+            extra[predicate] = [value]
+    return {**statements, **extra} if extra else statements
 
 
 def grading_text(guideline: str, strength: str, evidence: str) -> str:

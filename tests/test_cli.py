@@ -55,6 +55,49 @@ def test_recommend_graph_formats_parse(capsys, fmt: str) -> None:
     assert len(graph) > 10
 
 
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld"])
+def test_the_graph_formats_say_what_the_json_says(reasoner, capsys, fmt: str) -> None:
+    """Session-32 probe 2: the Turtle and JSON-LD left out the conflicts (F2), the notes and grading of
+    every label-fact item (F3) and a valid record's warnings (F4), all of which the JSON gives."""
+    from rdflib.namespace import RDF, SH
+
+    from reasoner.namespaces import AX, LBL
+
+    def graph_of(path: Path) -> Graph:
+        assert main(["recommend", str(path), "-f", fmt]) == 0
+        return Graph().parse(data=capsys.readouterr().out, format="turtle" if fmt == "turtle" else "json-ld")
+
+    record = ROOT / "examples" / "heart-failure-tnfi-contraindicated.json"
+    result = reasoner.recommend(record)
+    graph = graph_of(record)
+    # every conflict's overridden item, typed so that no reader of ax:Advice takes it for advice
+    overridden = set(graph.subjects(RDF.type, AX.OverriddenAdvice))
+    assert result.conflicts and {URIRef(c.advice.iri) for c in result.conflicts} == overridden
+    assert not overridden & set(graph.subjects(RDF.type, AX.Advice))
+    assert all(graph.value(n, AX.suppressedBy) is not None for n in overridden)
+    assert {URIRef(a.iri) for a in result.advice} == set(graph.subjects(RDF.type, AX.Advice))
+    # a label item: its note (what the label says to do) and its severity and kind
+    label_items = [a for a in result.advice if a.recommendation.guideline == "label"]
+    assert label_items
+    for item in label_items:
+        assert str(graph.value(URIRef(item.iri), AX.adviceNote)) == item.note, item.iri
+    heart = next(a for a in label_items if a.recommendation.id == "tnfi_heart_failure")
+    assert graph.value(URIRef(heart.iri), AX.strength) == AX.severity_relative
+    assert graph.value(URIRef(heart.iri), AX.evidence) == AX.warning_precaution
+    assert graph.value(URIRef(heart.iri), AX.basedOn) == LBL.tnfi_heart_failure
+    # no validation report without a warning; with one, a report that conforms
+    assert not result.issues and not set(graph.subjects(RDF.type, SH.ValidationReport))
+    warned = ROOT / "tests" / "data" / "valid" / "as-stable-asdas-current-high.json"
+    issues = reasoner.recommend(warned).issues
+    assert issues and {i.severity for i in issues} == {"warning"}
+    graph = graph_of(warned)
+    [report] = graph.subjects(RDF.type, SH.ValidationReport)
+    assert graph.value(report, SH.conforms).toPython() is True
+    results = set(graph.objects(report, SH.result))
+    assert len(results) == len(issues)
+    assert all(graph.value(r, SH.resultSeverity) == SH.Warning for r in results)
+
+
 def test_invalid_record_exits_1_with_the_reason(tmp_path: Path, capsys) -> None:
     assert main(["recommend", str(_child(tmp_path))]) == 1
     out = capsys.readouterr().out
@@ -136,6 +179,24 @@ def test_explain_shows_advice_that_weighs_it_or_rests_on_its_course_and_the_ques
     assert "question (decides AS-04): peripheral arthritis status" in also
     assert main(["explain", str(CASE2), "secukinumab"]) == 0
     assert "question (decides AS-08): inflammatory bowel disease status" in capsys.readouterr().out
+
+def test_explain_lists_the_label_checks_that_decide_the_drug(capsys) -> None:
+    """Session-32 probe 2, F1: a question that rests on a label fact about the drug (the tuberculosis
+    and hepatitis B tests before a TNF inhibitor, the pregnancy stage before an NSAID) was left out of
+    `explain`, which looked only at the rows whose action includes the drug. A biosimilar counts
+    through its reference product, as the label facts name originators."""
+    for drug in ("adalimumab", "Amjevita"):
+        assert main(["explain", str(CASE2), drug]) == 0
+        also = capsys.readouterr().out.split("Also about it:")[1]
+        assert "question (decides tnfi_hbv): hepatitis B status" in also, drug
+        assert "question (decides tnfi_latent_tb): latent tuberculosis status" in also, drug
+    pregnant = ROOT / "tests" / "data" / "valid" / "as-pregnant-stage-unstated-adalimumab-and-infliximab-failed.json"
+    assert main(["explain", str(pregnant), "naproxen"]) == 0
+    also = capsys.readouterr().out.split("Also about it:")[1]
+    assert "question (decides nsaid_pregnancy_20wk, nsaid_pregnancy_30wk): gestational age" in also
+    # and none about another class: the TNF-inhibitor checks do not decide an NSAID
+    assert "hepatitis B status" not in also
+
 
 @pytest.mark.parametrize("name", ["AS-06", "https://w3id.org/axspa-kg/rec/AS-06", "ActiveAS", "strong"])
 def test_explain_refuses_what_is_not_a_therapy(name, capsys) -> None:

@@ -40,3 +40,19 @@ def test_facts_alike_in_text_sort_by_iri(advise) -> None:
     tied = [[f.fact for f in item.because if f.text == "ASDAS-CRP 2.6 on 2026-11-20"] for item in result.advice]
     tied = [t for t in tied if len(t) == 2]
     assert tied and all(t == sorted(t) for t in tied)
+
+
+def test_label_facts_are_listed_strongest_first(advise) -> None:
+    """Session-32 probe 2, F5: every label fact ranked alike, so within a kind they came by id, and
+    tofacitinib's relative pregnancy fact was listed before upadacitinib's absolute one. Severity
+    orders them now (absolute, relative, caution), as strength orders the guideline rows."""
+    from pathlib import Path
+
+    record = Path(__file__).parent / "data" / "valid" / "as-pregnant-16-weeks-nsaids-failed.json"
+    result = advise(record)
+    severities = [a.strength for a in result.by_kind("contraindicated") if a.recommendation.guideline == "label"]
+    assert "absolute" in severities and "relative" in severities
+    order = {"absolute": 1, "relative": 2, "caution": 3}
+    assert [order[s] for s in severities] == sorted(order[s] for s in severities), severities
+    cautions = [a.strength for a in result.by_kind("caution") if a.recommendation.guideline == "label"]
+    assert [order.get(s, 9) for s in cautions] == sorted(order.get(s, 9) for s in cautions), cautions
