@@ -137,10 +137,20 @@ class NeedsInformation:
     why: str
     options: list[Source] = field(default_factory=list)
     because: list[Fact] = field(default_factory=list)
+    # what the question rests on, as an advice item names it (a row, a label fact or a principle of
+    # the project), with its grading: the questions named none (session-32 probe 2, F6)
+    recommendation: Source | None = None
+    strength: str = ""
+    evidence: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"fact": self.fact, "why": self.why, "options": [_source_dict(o) for o in self.options],
-                "because": [asdict(f) for f in self.because]}
+        data: dict[str, Any] = {"fact": self.fact, "why": self.why,
+                                "options": [_source_dict(o) for o in self.options],
+                                "because": [asdict(f) for f in self.because]}
+        if self.recommendation is not None:
+            data.update(recommendation=_source_dict(self.recommendation), strength=self.strength,
+                        evidence=self.evidence)
+        return data
 
 
 @dataclass
@@ -572,7 +582,8 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
             need = _first(nodes[node], _MISSING_FACT)
             options = sorted({index.source(o) for o in nodes[node].get(_OPTION, ())}, key=lambda s: s.id)
             result.needs_information.append(
-                NeedsInformation(fact=index.label(need), why=item.note or "", options=options, because=item.because)
+                NeedsInformation(fact=index.label(need), why=item.note or "", options=options, because=item.because,
+                                 recommendation=item.recommendation, strength=item.strength, evidence=item.evidence)
             )
     # the note and facts break ties: one question per drug taken shares its fact (ni-pregnancy-trimester)
     result.needs_information.sort(key=_needs_key)
@@ -682,6 +693,10 @@ def render_text(result: Result) -> str:
             lines.append(f"  {need.fact}: {need.why}")
             if need.because:  # the record's facts the question rests on ("their courses are listed below")
                 lines.append("      because: " + "; ".join(f.text for f in need.because))
+            if need.recommendation is not None:  # what the answer decides, as an advice line names it
+                src = need.recommendation
+                lines.append(f"      source: {where_names.get(src.guideline, src.guideline)} {src.id}; "
+                             f"{grading_text(src.guideline, need.strength, need.evidence)}")
             for option in need.options:
                 lines.append(f"      option: {option.id} {option.label}")
     if result.conflicts:

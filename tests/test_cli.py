@@ -98,6 +98,25 @@ def test_the_graph_formats_say_what_the_json_says(reasoner, capsys, fmt: str) ->
     assert all(graph.value(r, SH.resultSeverity) == SH.Warning for r in results)
 
 
+def test_every_question_names_its_source_and_grading(capsys) -> None:
+    """Session-32 probe 2, F6: a question in NEEDS INFORMATION named no source, and the JSON's
+    needs_information had none; every other line of the report names one."""
+    assert main(["recommend", str(CASE2), "-f", "json"]) == 0
+    needs = json.loads(capsys.readouterr().out)["needs_information"]
+    assert needs
+    for need in needs:
+        assert need["recommendation"]["id"] and need["recommendation"]["guideline"], need["fact"]
+        assert need["strength"] and need["evidence"], need["fact"]
+    hbv = next(n for n in needs if n["fact"] == "hepatitis B status")
+    assert (hbv["recommendation"]["id"], hbv["strength"], hbv["evidence"]) == (
+        "tnfi_hbv", "relative", "warning/precaution")
+    assert main(["recommend", str(CASE2)]) == 0
+    text = capsys.readouterr().out.split("NEEDS INFORMATION")[1].split("CONFLICTS")[0]
+    assert "      source: label fact tnfi_hbv; warning/precaution, relative" in text
+    assert "      source: ACR 2019 AS-06; strong; evidence high" in text
+    assert text.count("      source: ") == len(needs)
+
+
 def test_invalid_record_exits_1_with_the_reason(tmp_path: Path, capsys) -> None:
     assert main(["recommend", str(_child(tmp_path))]) == 1
     out = capsys.readouterr().out
