@@ -100,3 +100,18 @@ def test_a_drug_ruled_out_by_a_stated_condition_is_not_flagged(run) -> None:
             course("upadacitinib", outcome="primary_nonresponse", start="2025-01-01", end="2025-07-01")]))
     assert "tofacitinib" in {a.therapy.label for a in result.advice if a.kind == "contraindicated"}
     assert not principle_items(result, "same-class-failure")
+
+
+@pytest.mark.parametrize("setting", ["acr_only", "reasoner"])
+@pytest.mark.parametrize("taken", ["upadacitinib", "filgotinib"])
+def test_a_drug_of_the_class_being_taken_keeps_its_caution(request, setting, taken) -> None:
+    """Session-32 review F1: with the caution limited to drugs a loaded row may offer, upadacitinib
+    taken after tofacitinib failed lost it under ACR 2019 alone, and filgotinib (offered by no row)
+    in every setting; a drug being taken keeps it whatever the rows offer."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"same-class-taken-{setting}-{taken}", conditions=STATED, treatments=[
+            *nsaid_failure(),
+            course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
+            course("tofacitinib", outcome="primary_nonresponse", start="2024-01-01", end="2024-07-01"),
+            course(taken, status="ongoing", start="2025-01-01")]))
+    assert taken in principle_items(result, "same-class-failure")
