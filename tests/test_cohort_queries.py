@@ -273,6 +273,21 @@ def test_on_therapy_advised_against(engines) -> None:
     assert not {pid("humira-working-again"), pid("hyrimoz-after-humira-harm")} & {r["patient"] for r in rows}
 
 
+def test_a_csdmard_taken_alone_is_not_on_a_combination_advised_against(reasoner) -> None:
+    """Session-32 review F2: AS-15 (against adding a csDMARD to the TNF inhibitor) applies after
+    adalimumab gave no response, though it was stopped; sulfasalazine taken alone since, for
+    peripheral arthritis, is no combination, and was listed as one."""
+    record = patient(f"{PREFIX}sulfasalazine-after-adalimumab", sex="male", treatments=[
+        *nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse"),
+        course("sulfasalazine", status="ongoing", start="2022-08-01")],
+        conditions=[condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
+                    condition("peripheral_arthritis", "present"), *pretreatment_checks_done()])
+    reasoner.derive(reasoner.load(record).graph)
+    sources = {(r["drug"], r["source"]) for r in reasoner.store.select(QUERIES["on-therapy-advised-against"].text)}
+    assert (DRUG.sulfasalazine, REC["AS-15"]) not in sources, sources
+    assert any(a.recommendation.id == "AS-15" for a in reasoner.recommend(record).advice)
+
+
 def test_missing_facts(engines) -> None:
     rows = run(engines, "missing-facts")
     assert {(r["patient"], r["fact"]) for r in rows} == {
