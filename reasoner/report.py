@@ -199,13 +199,19 @@ class Result:
         bind_all(graph)
         # Added in a fixed order: rdflib's N-Triples and JSON-LD writers follow the order a graph
         # was filled in, so the same advice would be written differently from run to run.
-        for nodes, advice_type in ((self.advice_statements, AX.Advice),
-                                   (self.overridden_statements, AX.OverriddenAdvice)):
+        # An overridden item's kind is written as ax:wouldBeKind, so that a reader who selects
+        # advice by its kind (ax:adviceKind ax:kind_recommended) never picks it up either
+        # (session-32 review F7).
+        for nodes, advice_type, kind_link in ((self.advice_statements, AX.Advice, _ADVICE_KIND),
+                                              (self.overridden_statements, AX.OverriddenAdvice, AX.wouldBeKind)):
             for node in sorted(nodes):
                 statements = nodes[node]
                 for p in sorted(statements):
                     for o in sorted(set(statements[p])):
-                        graph.add((node, p, advice_type if p == _TYPE and o == AX.Advice else o))
+                        if p == _TYPE and o == AX.Advice:
+                            graph.add((node, p, advice_type))
+                        else:
+                            graph.add((node, kind_link if p == _ADVICE_KIND else p, o))
         if self.issues:
             graph += self.validation_graph()
         return graph
@@ -337,9 +343,10 @@ class KbIndex:
             if self.source(basis).guideline == "label":
                 strength, evidence = kb.value(basis, AX.severity), kb.value(basis, AX.safetyKind)
                 # "strongest first" holds for label facts too: by severity (absolute 1, relative 2,
-                # caution 3, skos:notation), none (a preferred-in fact) last; an absolute
-                # contraindication came after relative ones (session-32 probe 2, F5)
-                ranks = (self.rank(strength), 0)
+                # caution 3, skos:notation); an absolute contraindication came after relative ones
+                # (session-32 probe 2, F5). A preferred-in fact has none and stays first, as before
+                # (certolizumab pegol preferred in pregnancy; session-32 review F6).
+                ranks = (self.rank(strength) if strength is not None else 0, 0)
             else:
                 strength, evidence = kb.value(basis, AX.hasStrength), kb.value(basis, AX.hasEvidence)
                 ranks = (self.rank(strength), self.rank(evidence))

@@ -75,6 +75,9 @@ def test_the_graph_formats_say_what_the_json_says(reasoner, capsys, fmt: str) ->
     assert result.conflicts and {URIRef(c.advice.iri) for c in result.conflicts} == overridden
     assert not overridden & set(graph.subjects(RDF.type, AX.Advice))
     assert all(graph.value(n, AX.suppressedBy) is not None for n in overridden)
+    # nor by its kind (session-32 review F7)
+    assert all(graph.value(n, AX.adviceKind) is None and graph.value(n, AX.wouldBeKind) is not None
+               for n in overridden)
     assert {URIRef(a.iri) for a in result.advice} == set(graph.subjects(RDF.type, AX.Advice))
     # a label item: its note (what the label says to do) and its severity and kind
     label_items = [a for a in result.advice if a.recommendation.guideline == "label"]

@@ -55,4 +55,9 @@ def test_label_facts_are_listed_strongest_first(advise) -> None:
     order = {"absolute": 1, "relative": 2, "caution": 3}
     assert [order[s] for s in severities] == sorted(order[s] for s in severities), severities
     cautions = [a.strength for a in result.by_kind("caution") if a.recommendation.guideline == "label"]
-    assert [order.get(s, 9) for s in cautions] == sorted(order.get(s, 9) for s in cautions), cautions
+    assert [order.get(s, 0) for s in cautions] == sorted(order.get(s, 0) for s in cautions), cautions
+    # a preferred-in fact has no severity and stays first (session-32 review F6)
+    pregnant = Path(__file__).parent / "data" / "valid" / "as-pregnant-32-weeks-cimzia-naproxen.json"
+    preferred = advise(pregnant).by_kind("preferred-over")
+    assert preferred and preferred[0].recommendation.id == "certolizumab_pregnancy_preferred", [
+        a.recommendation.id for a in preferred]
