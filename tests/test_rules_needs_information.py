@@ -1560,6 +1560,44 @@ def test_the_thrombosis_question_stays_for_a_jak_inhibitor_being_taken(acr_only)
     assert "may be offered" not in why
 
 
+TOFACITINIB_TAKEN = course("tofacitinib", status="ongoing", outcome="partial_response", start="2022-09-01", end=None)
+
+
+@pytest.mark.parametrize(("setting", "opening"), [
+    ("acr_only", "not tolerated; tofacitinib is being taken, and the record"),
+    ("reasoner", "not tolerated, so upadacitinib may be offered (ASAS-EULAR 2022 the JAK inhibitors); "
+                 "tofacitinib is being taken, and the record")])
+def test_the_thrombosis_question_names_a_jak_inhibitor_taken_once_and_cites_its_course(request, setting,
+                                                                                     opening) -> None:
+    """Session-32 review F9 and F5: with tofacitinib taken (and so not barred) the note said
+    "tofacitinib may be offered (ACR 2019 names tofacitinib); tofacitinib is being taken", and the
+    course it named was not among the question's reasons."""
+    result = request.getfixturevalue(setting).recommend(patient(
+        f"checks-thrombosis-tofacitinib-taken-{setting}", conditions=stated("thrombosis"),
+        treatments=[*nsaid_failure(), TNFI_FAILED, TOFACITINIB_TAKEN]))
+    item = need(result, THROMBOSIS)
+    assert opening in item.why, item.why
+    assert item.why.split(", and the record")[0].count("tofacitinib") == 1, item.why
+    assert "tofacitinib" in {f.text.split(" course")[0] for f in item.because if " course" in f.text}
+
+
+def test_the_thrombosis_question_names_two_jak_inhibitors_taken_in_one_note(reasoner) -> None:
+    """Session-32 review F4: two JAK inhibitors recorded as taken gave the question two notes (one
+    per drug) and the report showed either; one note names both, and both courses are its reasons."""
+    result = reasoner.recommend(patient(
+        "checks-thrombosis-two-jakis-taken", conditions=stated("thrombosis"),
+        treatments=[*nsaid_failure(), TNFI_FAILED, TOFACITINIB_TAKEN,
+                    course("upadacitinib", status="ongoing", outcome="partial_response", start="2023-04-01",
+                           end=None)]))
+    item = need(result, THROMBOSIS)
+    assert "; tofacitinib and upadacitinib are being taken, and the record" in item.why, item.why
+    assert "may be offered" not in item.why
+    notes = {str(n) for s in result.graph.subjects(AX.missingFact, AX.need_thrombosis_history)
+             for n in result.graph.objects(s, AX.adviceNote)}
+    assert len(notes) == 1, notes
+    assert {"tofacitinib", "upadacitinib"} <= {f.text.split(" course")[0] for f in item.because}
+
+
 def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> None:
     """Present answers as well as absent (the label fact then shows itself), a narrower condition
     answers the broader one (chronic hepatitis B: a carrier), and active tuberculosis settles the
