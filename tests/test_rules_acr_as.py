@@ -508,8 +508,8 @@ def test_both_kinds_of_tnfi_contraindication_say_the_notes_do_not_rank_them(run,
         condition("chronic_or_recurrent_infection"), condition("multiple_sclerosis")]))
     infection_item = item(both, row, "sulfasalazine")
     assert "which comes first when both kinds are present" in (infection_item.note or "")
-    if row == "AS-11":  # the nr-axSpA rule gives the infection branch alone when an infection is stated
-        assert "which comes first when both kinds are present" in (item(both, row, "secukinumab").note or "")
+    # both items, in either form (the nr-axSpA rule gave the sulfasalazine item alone; session-33 audit F3)
+    assert "which comes first when both kinds are present" in (item(both, row, "secukinumab").note or "")
     one = run(patient(f"one-contra-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(), conditions=[
         condition("chronic_or_recurrent_infection")]))
     assert "both kinds" not in (item(one, row, "sulfasalazine").note or "")

@@ -236,7 +236,12 @@ def test_nraxspa11_follows_the_kind_of_tnfi_contraindication(run) -> None:
     assert {o.iri for a in fired for o in a.over} == IL17I_ACR | {S(DRUG.tofacitinib)}
     both = run(nr("nr-11-both", treatments=nsaid_failure(),
                   conditions=[condition("multiple_sclerosis"), condition("chronic_or_recurrent_infection")]))
-    assert therapies(both, "NRAXSPA-11") == {S(DRUG.sulfasalazine)}
+    # both preferences, each item saying the notes do not rank them, as AS-11 gives them (the
+    # nr-axSpA rule dropped the IL-17-inhibitor items; session-33 audit F3)
+    assert therapies(both, "NRAXSPA-11") == {S(DRUG.sulfasalazine)} | IL17I_ACR
+    assert therapies(run(as_(nr("as-11-both", treatments=nsaid_failure(), conditions=[
+        condition("multiple_sclerosis"), condition("chronic_or_recurrent_infection")]))), "AS-11") == \
+        {S(DRUG.sulfasalazine)} | IL17I_ACR
     # Near misses: the contraindication stated absent; the same patient with AS.
     absent = run(nr("nr-11-absent", conditions=[condition("congestive_heart_failure", "absent")],
                     treatments=nsaid_failure()))
