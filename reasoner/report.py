@@ -288,6 +288,7 @@ class KbIndex:
         self._grading: dict[Node, tuple[str, str, int, int]] = {}
         self._what_to_do: dict[Node, str | None] = {}
         self._brands: dict[Node, dict[str, str]] = {}
+        self._grading_nodes: dict[Node, tuple[Node | None, Node | None]] = {}
 
     def brands(self, drug: Node) -> dict[str, str]:
         """The drug's brand names (ax:brandName), keyed by their lower-cased form."""
@@ -356,6 +357,14 @@ class KbIndex:
                 *ranks,
             )
         return self._grading[basis]
+
+    def grading_nodes(self, fact: Node) -> tuple[Node | None, Node | None]:
+        """A label fact's severity and kind as the knowledge base's concepts (ax:severity_absolute,
+        ax:boxed_warning), which a label item carries in the graph as its ax:strength and
+        ax:evidence; looked up once per fact, as grading() does for their labels."""
+        if fact not in self._grading_nodes:
+            self._grading_nodes[fact] = (self.kb.value(fact, AX.severity), self.kb.value(fact, AX.safetyKind))
+        return self._grading_nodes[fact]
 
     def what_to_do(self, fact: Node) -> str | None:
         """A label fact's instruction (ax:whatToDo: test first, stop if it develops …), which
@@ -597,7 +606,7 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
     # a label fact's item carries, in the graph as in the JSON, what the label says to do (unless
     # its rule wrote a note) and the fact's severity and kind as its strength and evidence:
     # provenance.rq copies the grading of recommendations only (session-32 probe 2, F3)
-    graphed = {n: _with_label_grading(nodes[n], items[n], kb) for n in nodes}
+    graphed = {n: _with_label_grading(nodes[n], items[n], index) for n in nodes}
     result.advice_statements = {n: graphed[n] for n in nodes if n not in blocked}
     # the conflicts only, as the JSON lists them (an item a do-not-repeat item overrode is not one)
     in_conflict = {URIRef(c.advice.iri) for c in result.conflicts}
@@ -605,15 +614,15 @@ def build_result(record: PatientRecord, report: ValidationReport, derived: Advic
     return result
 
 
-def _with_label_grading(statements: Statements, item: AdviceItem, kb: Graph) -> Statements:
+def _with_label_grading(statements: Statements, item: AdviceItem, index: KbIndex) -> Statements:
     if item.recommendation.guideline != "label":
         return statements
     basis = _first(statements, _BASED_ON)
     extra: Statements = {}
     if _ADVICE_NOTE not in statements and item.note:
         extra[_ADVICE_NOTE] = [Literal(item.note, lang="en")]
-    for predicate, source in ((AX.strength, AX.severity), (AX.evidence, AX.safetyKind)):
-        value = kb.value(basis, source) if basis is not None else None
+    graded = index.grading_nodes(basis) if basis is not None else (None, None)
+    for predicate, value in zip((AX.strength, AX.evidence), graded, strict=True):
         if value is not None and predicate not in statements:
             extra[predicate] = [value]
     return {**statements, **extra} if extra else statements
