@@ -99,6 +99,12 @@ def test_a_class_wide_nsaid_contraindication_holds_back_the_nsaid_strategies(run
     assert "continuous NSAID use" not in strategies(late)
     held = conflicts(late, "continuous NSAID use")
     assert [c.overridden_by.recommendation.id for c in held] == ["nsaid_pregnancy_30wk"]  # listed once
+    # the class-wide fact's item named is that of the NSAID being taken, else the first by name (the
+    # smallest IRI, an MD5, named indomethacin for a patient on naproxen; session-32 probe 2, F8)
+    assert [c.overridden_by.therapy.label for c in held] == ["celecoxib"]
+    on_naproxen = run(patient("label-nsaid-30wk-naproxen", conditions=[condition("pregnancy_30_weeks_or_more")],
+                              treatments=[course("naproxen", status="ongoing", start="2025-01-10", end=None)]))
+    assert [c.overridden_by.therapy.label for c in conflicts(on_naproxen, "continuous NSAID use")] == ["naproxen"]
     stable = run(patient("label-nsaid-bleed-stable", state="stable", conditions=[condition("gi_bleeding")]))
     assert "on-demand NSAID use" not in strategies(stable)
     assert conflicts(stable, "on-demand NSAID use")
