@@ -245,13 +245,24 @@ def _mentions(result: Result, therapies: set[str], courses: set[str], kb: Graph)
     rest on such a course or whose answer decides advice on it. `explain` lists them after its own
     items, so that a drug being taken is never shown as one nothing concerns."""
     grouped: dict[tuple[str, str, str], list[str]] = {}  # one line per rule and role, its therapies named
-    for item in result.advice:
+    # advice a contraindication overrode counts too, marked as not given, with what overrode it: a
+    # stated contraindication holding back the adalimumab taken left AS-26 (against stopping it)
+    # out of `explain adalimumab` altogether (session-32 probe 2, F7)
+    overriders: dict[int, list[str]] = {}
+    for conflict in result.conflicts:
+        blocker = f"{conflict.overridden_by.recommendation.id} ({conflict.overridden_by.kind})"
+        overriders.setdefault(id(conflict.advice), []).append(blocker)
+    items = [*result.advice, *{id(c.advice): c.advice for c in result.conflicts}.values()]
+    for item in items:
         if item.therapy.iri in therapies:
             continue
         role = ("weighed against it" if any(o.iri in therapies for o in item.over)
                 else "rests on its course" if any(f.fact in courses for f in item.because) else "")
         if role:
-            grouped.setdefault((role, item.kind, _source_text(item.recommendation)), []).append(item.therapy.label)
+            kind = item.kind
+            if id(item) in overriders:
+                kind = f"NOT GIVEN: would be {item.kind}; overridden by {', '.join(sorted(set(overriders[id(item)])))}"
+            grouped.setdefault((role, kind, _source_text(item.recommendation)), []).append(item.therapy.label)
     lines = [f"  {role}: {', '.join(dict.fromkeys(names))} ({kind}) — {source}"
              for (role, kind, source), names in grouped.items()]
     # a label fact names originators (ax:concernsDrug): a biosimilar asked about counts through its

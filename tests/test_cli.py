@@ -202,6 +202,26 @@ def test_explain_shows_advice_that_weighs_it_or_rests_on_its_course_and_the_ques
     assert main(["explain", str(CASE2), "secukinumab"]) == 0
     assert "question (decides AS-08): inflammatory bowel disease status" in capsys.readouterr().out
 
+def test_explain_lists_the_advice_on_its_course_that_a_contraindication_overrode(tmp_path: Path, capsys) -> None:
+    """Session-32 probe 2, F7: with demyelinating disease stated, the adalimumab taken is to be stopped,
+    and the advice resting on its course (AS-26 against stopping it, AS-28 keep the originator) is a
+    conflict, never advice; `explain adalimumab` left it out of "Also about it" altogether."""
+    record = json.loads((ROOT / "examples" / "stable-on-tnfi.json").read_text())
+    record["id"] = "stable-on-tnfi-ms"
+    record["conditions"].append({"condition": "multiple_sclerosis", "status": "present"})
+    path = tmp_path / "stable-ms.json"
+    path.write_text(json.dumps(record))
+    assert main(["explain", str(path), "adalimumab"]) == 0
+    also = capsys.readouterr().out.split("Also about it:")[1]
+    assert ("rests on its course: biologic discontinuation (NOT GIVEN: would be against; overridden by "
+            "tnfi_demyelinating (contraindicated)) — ACR 2019 AS-26") in also
+    assert "(NOT GIVEN: would be preferred-over; overridden by tnfi_demyelinating (contraindicated)) — ACR 2019 " \
+           "AS-28" in also
+    # without the condition the same rows are advice, and said plainly
+    assert main(["explain", str(ROOT / "examples" / "stable-on-tnfi.json"), "adalimumab"]) == 0
+    assert "NOT GIVEN" not in capsys.readouterr().out
+
+
 def test_explain_lists_the_label_checks_that_decide_the_drug(capsys) -> None:
     """Session-32 probe 2, F1: a question that rests on a label fact about the drug (the tuberculosis
     and hepatitis B tests before a TNF inhibitor, the pregnancy stage before an NSAID) was left out of
