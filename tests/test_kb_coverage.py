@@ -172,3 +172,22 @@ def test_injection_site_reaction_is_an_adverse_event_not_nonresponse(kb: Graph) 
     broader = set(kb.transitive_objects(AX.injection_site_reaction, AX.fallsUnder))
     assert AX.adverse_event in broader
     assert AX.nonresponse not in broader and AX.primary_nonresponse not in broader
+
+
+def test_the_readme_lists_every_strength_and_evidence_the_json_can_give(kb: Graph) -> None:
+    """Session-32 probe 2, F10: the JSON gave grading strings the README's contract did not list
+    ("no strength", "grade not verified", "very low to low" …). Every value a recommendation, label
+    fact or principle can give appears in the README, in backquotes."""
+    from pathlib import Path
+
+    from reasoner.report import kb_index
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    index = kb_index(kb)
+    values = set()
+    for cls in (AX.Recommendation, AX.LabelSafetyFact, AX.SafetyPrinciple):
+        for node in set(kb.subjects(RDF.type, cls)):
+            strength, evidence, _, _ = index.grading(node)
+            values |= {strength, evidence}
+    assert len(values) > 15
+    assert sorted(v for v in values if f"`{v}`" not in readme) == []
