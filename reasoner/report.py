@@ -27,6 +27,7 @@ from .validate import ValidationIssue, ValidationReport
 # Terms read per advice item, bound once (attribute lookup on a Namespace costs ~0.7 µs).
 _CONDITION_STATEMENT = AX.ConditionStatement
 _MEASUREMENT = AX.Measurement
+_HAS_DIAGNOSIS = AX.hasDiagnosis
 _TREATMENT_COURSE = AX.TreatmentCourse
 _ABOUT_CONDITION = AX.aboutCondition
 _AGE_YEARS = AX.ageYears
@@ -432,6 +433,8 @@ def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
         date = patient.value(node, _EFFECTIVE_DATE)
         text = f"{label(patient.value(node, _MEASURE))} {patient.value(node, _VALUE)}"
         return text + (f" on {date}" if date else "")
+    if (None, _HAS_DIAGNOSIS, node) in patient:  # the record's diagnosis, a concept of the knowledge base
+        return f"diagnosis: {label(node)}"
     return label(node)
 
 

@@ -981,7 +981,9 @@ def test_subtype_is_asked_for_axspa_without_subtype(advise, state, rows) -> None
     item = need(result, SUBTYPE)
     assert option_ids(item) == rows
     assert "ankylosing spondylitis or as nr-axSpA" in item.why
-    assert any(f.text == "axial spondyloarthritis" for f in item.because)
+    # the record's diagnosis, said as such (it read "axial spondyloarthritis", a bare concept; session-32
+    # probe 2, F13)
+    assert any(f.text == "diagnosis: axial spondyloarthritis" for f in item.because)
     # and indeed no ACR row answered
     assert not [a for a in result.advice if a.recommendation.guideline == "acr2019" and a.kind != "needs-information"]
 
