@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .errors import AxspaError, InvalidRecordError, RecordLoadError
 from .version import __version__
 
 if TYPE_CHECKING:
     from .pipeline import Reasoner
     from .report import Result
 
-__all__ = ["Reasoner", "Result", "__version__", "recommend"]
+# the errors a caller catches: `recommend(strict=True)` raises InvalidRecordError, a record that
+# cannot be read RecordLoadError; both are AxspaError (session-33 docs probe F6: the README named
+# InvalidRecordError, which was only reasoner.errors.InvalidRecordError)
+__all__ = ["AxspaError", "InvalidRecordError", "Reasoner", "RecordLoadError", "Result", "__version__", "recommend"]
 
 
 def recommend(record: Any, *, guideline: str = "all", store: str = "oxigraph") -> Result:

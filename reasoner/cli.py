@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="everything the reasoner says about one therapy, and why")
     common(e)
-    e.add_argument("therapy", help="drug or intervention: generic name, brand name, RxNorm code or IRI")
+    e.add_argument("therapy", help="drug or intervention (generic name, brand name, RxNorm code or IRI), or a "
+                                   "class of them (TNFInhibitor: each member's advice, named)")
     e.add_argument("--guideline", choices=sorted(GUIDELINE_SETS), default="all")
 
     c = sub.add_parser("cohort", help="advice for many patients: one JSON line each; invalid ones to --rejects")

@@ -14,6 +14,7 @@ import gc
 import gzip
 import json
 import multiprocessing
+import re
 import sys
 import time
 import zlib
@@ -34,6 +35,7 @@ from .fhir_manifest import READ_ERRORS, looks_like_manifest, read_manifest
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
+from .plain_json import field_of_property
 from .record import (
     RECORD_PARTS,
     SUFFIX_FORMATS,
@@ -312,8 +314,16 @@ def _load_error(source: str, message: str, record: object = None) -> Entry:
         named, line = patient_iri(getattr(record, "patient_id", None)), getattr(record, "line", False)
     elif isinstance(record, dict):
         named = patient_iri(bundle_patient_id(record) if is_fhir(record) else record.get("id", record.get("@id")))
-    return Entry(source, None, [{"severity": "violation", "path": "record", "value": None, "message": message}],
+    # a message that opens with the field it is about ("treatments[1].detail: ...") names it as the
+    # path too, as a validation result does (session-33 docs probe F1: every load error's path was
+    # "record"); any other load error is about the record as a whole
+    field = _FIELD_PREFIX.match(message)
+    path = field.group(1) if field and field.group(2) in {"id", *field_of_property().values()} else "record"
+    return Entry(source, None, [{"severity": "violation", "path": path, "value": None, "message": message}],
                  named=named, line=line)
+
+
+_FIELD_PREFIX = re.compile(r"^(([A-Za-z]+)(?:\[\d+\])?(?:\.[A-Za-z]+(?:\[\d+\])?)*): ")
 
 
 def _duplicate(source: str, patient: str) -> Entry:

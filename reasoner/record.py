@@ -36,7 +36,7 @@ from .fhir import FhirOrigin, bundle_to_record, is_fhir
 from .fhir_codes import CodeIndex, DrugNames, code_index
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
-from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, plain_record_graph
+from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, field_of_property, plain_record_graph, record_keys
 
 if TYPE_CHECKING:  # (validate reads this module)
     from .validate import ValidationReport
@@ -157,6 +157,11 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
         too_large = len(digits) > 19 or int(digits or "0") >= 2**63  # (int() of 5,000 digits is an error)
     if too_large:
         raise RecordLoadError(f"age: {str(age)[:30]} is too large for any store to compare (and no age in years)")
+    if isinstance(age, float) and not math.isfinite(age):  # 1e400 reads as infinity (session-33 docs probe F2)
+        raise RecordLoadError(f"age: {age!r} is not a finite number; give the age in whole years")
+    plain = len(doc["@context"]) == 1  # no inline context: every key means what the README says
+    if plain:
+        _refuse_empty_unknown(doc, "")
     pid = doc["id"]
     nested_ids: dict[str, str] = {}
     for key, (type_name, stem) in _NESTED.items():
@@ -169,6 +174,8 @@ def normalise_json(document: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(item, dict):
                 raise RecordLoadError(f"{key}[{index}]: expected an object, got {json_kind(item)}")
             _keyword_aliases(item, f"{key}[{index}].")
+            if plain:
+                _refuse_empty_unknown(item, f"{key}[{index}].", key)
             item.setdefault("type", type_name)
             given = item.get("id") is not None
             if not given:
@@ -215,6 +222,18 @@ def _check_decimal(text: str, path: str, value: object) -> None:
     if len(whole) > 20 or len(fraction.rstrip("0")) > 18:
         raise RecordLoadError(f"{path}: {value!r} is beyond the numbers a store can compare (under 10^20, at most "
                               "18 decimal places); check the value")
+
+
+def _refuse_empty_unknown(item: dict[str, Any], where: str, part: str | None = None) -> None:
+    """Refuse a key that is no field of the record format even when it holds an empty list, which
+    gives no triple for check_terms to find: "condtions": [] meant as "no conditions" was taken
+    without a word (session-33 docs probe F8). A key holding anything else is refused later, with
+    what it holds."""
+    known = record_keys(part)
+    for key, value in item.items():
+        if value == [] and key not in known and ":" not in key and not key.startswith("@"):  # not a CURIE or IRI
+            raise RecordLoadError(f"{where}{key}: not a field of the record format; it holds an empty list, "
+                                  "so nothing is lost, but check the spelling (the README lists the fields)")
 
 
 def _keyword_aliases(item: dict[str, Any], where: str) -> None:
@@ -591,12 +610,18 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
     try:
         "".join(term for triple in triples for term in triple).encode("utf-8")  # one C call: the fast case
     except UnicodeEncodeError:
-        for term in (term for triple in triples for term in triple):
-            try:
-                term.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise RecordLoadError(f"{source}: {term.encode('utf-8', 'backslashreplace').decode()[:80]!r} "
-                                      "is not valid Unicode text (a lone surrogate)") from exc
+        for subject, predicate, obj in triples:
+            for term in (subject, predicate, obj):
+                try:
+                    term.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    shown = term.encode("utf-8", "backslashreplace").decode()[:80]
+                    # where it is, as a JSON record would name it when it can (session-33 docs probe F1:
+                    # the message quoted the value and named no field)
+                    field = (_value_path(subject, predicate) if term is obj
+                             else f"the node {shown!r}" if term is subject else f"the property {shown!r}")
+                    raise RecordLoadError(f"{source}: {field}: {shown!r} is not valid Unicode text "
+                                          "(a lone surrogate)") from exc
     for term in {term for triple in triples for term in triple if not isinstance(term, rdflib.BNode)}:
         if isinstance(term, rdflib.Literal):
             problem = literal_problem(term.datatype, term.language)
@@ -776,6 +801,28 @@ def literal_problem(datatype: str | None, language: str | None) -> str | None:
     return None
 
 
+def _field_name(predicate: object) -> str:
+    """A property as a message names it: its record field where the record format has one (the
+    JSON key), else its ax: name, else its IRI."""
+    text = str(predicate)
+    field = field_of_property().get(text)
+    if field:
+        return field
+    return f"ax:{text.removeprefix(str(AX))}" if text.startswith(str(AX)) else f"<{text}>"
+
+
+def _value_path(subject: object, predicate: object) -> str:
+    """Where a value is, as a JSON record writes it: `treatments[1].detail`, `age`; else the
+    property and the node it is on."""
+    name, place = _field_name(predicate), nested_place(subject)
+    if not name.startswith(("ax:", "<")):
+        if place:
+            return f"{place}.{name}"
+        if _is_top_level(subject):
+            return name
+    return f"the value of {name} on {_place(subject)}"
+
+
 def short_node(node: object) -> str:
     """A node as messages name it when the record gave it an IRI: the IRI without the base the
     loader mints JSON records under."""
@@ -799,9 +846,14 @@ def _place(node: object) -> str:
     place = nested_place(node)
     if place:
         return place
-    if isinstance(node, URIRef) and node.startswith(RECORD_BASE) and "/" not in node.removeprefix(RECORD_BASE):
-        return f"the record {node.removeprefix(RECORD_BASE)!r} (its top level)"
+    if _is_top_level(node):
+        return f"the record {node.removeprefix(RECORD_BASE)!r} (its top level)"  # type: ignore[attr-defined]
     return short_node(node)
+
+
+def _is_top_level(node: object) -> bool:
+    """The patient node of a JSON record (the IRI the loader mints from its id, one path segment)."""
+    return isinstance(node, URIRef) and node.startswith(RECORD_BASE) and "/" not in node.removeprefix(RECORD_BASE)
 
 
 def declared_terms(kb: Graph) -> tuple[frozenset[URIRef], frozenset[URIRef]]:

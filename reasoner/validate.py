@@ -138,12 +138,18 @@ def _field_names() -> dict[str, str]:
     return names
 
 
-def _path(focus: Node, path: Node | None) -> str:
+def _path(focus: Node, path: Node | None, message: str = "") -> str:
     prop = str(path) if isinstance(path, URIRef) else ""
     field = _field_names().get(prop, prop.rsplit("#", 1)[-1] if prop else "")
     place = nested_place(focus)
     if place:
         leaf = field.split(".")[-1] if field else ""
+        if not leaf:
+            # a result about the item as a whole (an sh:or over its measure and value, a SPARQL
+            # check of a course's status and end) whose message names one of its fields: that field
+            # ("measurements[1].value", not "measurements[1]"; session-33 docs probe F7)
+            said = re.match(re.escape(place.split("[", 1)[0]) + r"\.(\w+): ", message)
+            leaf = said.group(1) if said else ""
         return place + (f".{leaf}" if leaf else "")
     if "." in field and isinstance(focus, URIRef):
         # a course, condition or measurement of a record written in RDF with IRIs of its own:
@@ -229,7 +235,7 @@ def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationR
         result_path = row.get("path", constraint.path)
         found[owner[focus]].append(ValidationIssue(
             severity=constraint.severity,
-            path=_path(focus, result_path),
+            path=_path(focus, result_path, message),
             value=_value(value, graph),
             value_node=value,
             message=message,
@@ -292,7 +298,7 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
         issues.append(
             ValidationIssue(
                 severity=level,
-                path=_path(focus, result_path),  # type: ignore[arg-type]
+                path=_path(focus, result_path, str(message or "")),  # type: ignore[arg-type]
                 value=_value(results.value(result, SH.value), data),
                 value_node=results.value(result, SH.value),
                 message=str(message) if message else "record does not satisfy a shape",

@@ -285,6 +285,22 @@ def test_api_accepts_path_dict_and_rdflib_graph() -> None:
     assert json.loads(from_graph.to_json())["patient"] == from_path.patient
 
 
+def test_the_api_errors_the_readme_names_are_importable_from_reasoner(tmp_path: Path) -> None:
+    """Session-33 docs probe F6: the README's API block says strict=True raises InvalidRecordError,
+    which `reasoner` did not export (an `except reasoner.InvalidRecordError` failed itself)."""
+    import reasoner
+
+    child = _child(tmp_path)
+    with pytest.raises(reasoner.InvalidRecordError):
+        reasoner.Reasoner().recommend(str(child), strict=True)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"id": "x",')
+    with pytest.raises(reasoner.RecordLoadError):
+        reasoner.recommend(str(broken))
+    assert issubclass(reasoner.InvalidRecordError, reasoner.AxspaError)
+    assert {"AxspaError", "InvalidRecordError", "RecordLoadError"} <= set(reasoner.__all__)
+
+
 def test_recommend_runs_on_every_kind_of_store(tmp_path: Path, capsys) -> None:
     """`--store` takes what `axspa cohort --store` takes; the advice is the same on each."""
     from .oxigraph_server import oxigraph_server

@@ -24,7 +24,7 @@ INVALID = sorted(p for p in (DATA / "invalid").iterdir() if p.suffix in {".json"
 EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "age-not-a-number.json": ("age", "whole number of years", "forty-two"),
     "age-decimal.json": ("age", "whole number of years", "41.0"),
-    "basdai-above-10.json": ("measurements[1]", "scored from 0 to 10", None),
+    "basdai-above-10.json": ("measurements[1].value", "scored from 0 to 10", None),
     "basdai-not-a-number.json": ("measurements[1].value", "give one number", "high"),
     "blank-node-course.ttl": ("treatments", "must be an IRI", None),
     "child-age-15.json": ("age", "adults only (18 years or older)", "15"),
@@ -42,7 +42,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "measurement-without-value.json": ("measurements[1].value", "give one number", None),
     "missing-age.json": ("age", "give the patient's age once", None),
     "missing-diagnosis.json": ("diagnosis", "give exactly one of", None),
-    "negative-crp.json": ("measurements[2]", "cannot be negative", None),
+    "negative-crp.json": ("measurements[2].value", "cannot be negative", None),
     "ongoing-with-end-date.json": ("treatments[1]", "marked ongoing has an end date", None),
     "ongoing-stopped-other-reason.json": ("treatments[1]", "marked ongoing has the outcome stopped_other_reason",
                                           None),
@@ -278,6 +278,7 @@ _TTL = "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
      '"date": "2026-01-01"}]}', r"measurements\[1\]\.value: '0\.0+1' is beyond"),
     ("crp-infinite.json", '{"id": "ci", "measurements": [{"measure": "crp", "value": 1e400, "date": "2026-01-01"}]}',
      r"measurements\[1\]\.value: inf is not a finite number"),
+    ("age-infinite.json", '{"id": "ai", "age": 1e400}', r"age: inf is not a finite number"),
     # at the top of a record the shipped context reads "drug" as the prefix of drug IRIs
     ("top-drug.json", '{"id": "td", "age": 44, "sex": "male", "diagnosis": "AS", "diseaseState": "active", '
      '"drug": "etanercept"}', r"drug: a field of a treatment course, not of the patient 'td'"),
@@ -441,8 +442,16 @@ def _edit(name: str, change) -> dict:  # type: ignore[no-untyped-def]
     (_edit("case2-multiple-failures.json",
            lambda r: r["treatments"][2].update(outcome={"@id": "primary nonresponse"})),
      r"treatments\[3\]\.outcome: 'primary nonresponse' is not a value"),
+    # the field named (session-33 docs probe F1: the value alone was quoted)
     (_edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(detail="rash \ud800")),
-     "not valid Unicode text"),
+     r"treatments\[1\]\.detail: 'rash .*' is not valid Unicode text"),
+    (_edit("case2-multiple-failures.json", lambda r: r["conditions"][0].update(note="\udc80")),
+     r"conditions\[1\]\.note: .* is not valid Unicode text"),
+    # a misspelt key holding an empty list gives no triple, and was taken without a word (F8)
+    (_edit("case2-multiple-failures.json", lambda r: r.update(condtions=[])),
+     r"condtions: not a field of the record format; it holds an empty list"),
+    (_edit("case2-multiple-failures.json", lambda r: r["treatments"][1].update(outcomes=[])),
+     r"treatments\[2\]\.outcomes: not a field of the record format"),
     ({"@graph": [_example("case1-first-line-active-as.json"), _example("ibd-crohns.json")]},
      "@graph: a record describes one patient"),
     # session-19 probe p39, p35: the fields under a misspelt list are named, not only counted; the
@@ -455,7 +464,8 @@ def _edit(name: str, change) -> dict:  # type: ignore[no-untyped-def]
 ], ids=["misspelt-list", "misspelt-field", "misspelt-type", "vocab-with-space", "sex-with-space", "id-with-space",
         "id-line-separator", "id-c1-control", "vocab-paragraph-separator",
         "id-number", "course-id-with-space", "drug-object", "vocab-in-nested-list", "vocab-as-id-object",
-        "lone-surrogate", "graph-of-records", "misspelt-list-fields-named", "diagnosis-full-name"])
+        "lone-surrogate", "lone-surrogate-note", "misspelt-empty-list", "misspelt-empty-nested-list",
+        "graph-of-records", "misspelt-list-fields-named", "diagnosis-full-name"])
 def test_input_that_would_lose_facts_is_refused_naming_the_field(engine, record: dict, expected: str) -> None:
     with pytest.raises(RecordLoadError, match=expected):
         engine.recommend(record)
