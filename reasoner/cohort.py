@@ -318,7 +318,10 @@ def _load_error(source: str, message: str, record: object = None) -> Entry:
     # path too, as a validation result does (session-33 docs probe F1: every load error's path was
     # "record"); any other load error is about the record as a whole
     field = _FIELD_PREFIX.match(message)
-    path = field.group(1) if field and field.group(2) in {"id", *field_of_property().values()} else "record"
+    # (a misspelt key is the field at fault too: "condtions: not a field of the record format")
+    known = field and (field.group(2) in {"id", *field_of_property().values()}
+                       or message[field.end():].startswith("not a field of the record format"))
+    path = field.group(1) if known else "record"  # type: ignore[union-attr]
     return Entry(source, None, [{"severity": "violation", "path": path, "value": None, "message": message}],
                  named=named, line=line)
 

@@ -352,7 +352,7 @@ def test_unreadable_lines_are_rejected_by_line_and_the_rest_advised(reasoner, tm
     assert by_line["5"].startswith("condtions: not a field")  # not "record: condtions …": the source says where
     # the path names the field where the message opens with one of the record's (session-33 docs probe F1)
     paths = {r["source"].rsplit(":", 1)[1]: r["validation"][0]["path"] for r in rejects}
-    assert paths == {"2": "record", "3": "record", "5": "record", "6": "sex", "7": "treatments"}, paths
+    assert paths == {"2": "record", "3": "record", "5": "condtions", "6": "sex", "7": "treatments"}, paths
 
 
 def test_a_repeated_key_in_a_json_array_rejects_that_record_only(reasoner, tmp_path: Path) -> None:
