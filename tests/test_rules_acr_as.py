@@ -518,6 +518,13 @@ def test_both_kinds_of_tnfi_contraindication_say_the_notes_do_not_rank_them(run,
     generic = run(patient(f"generic-contra-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
                           conditions=[condition("chronic_or_recurrent_infection"), condition("tnfi_contraindication")]))
     assert "both kinds" not in (item(generic, row, "sulfasalazine").note or "")
+    # ... and it gives no IL-17-inhibitor item whose note opens "With heart failure or demyelinating
+    # disease", which the record does not state (session-33 review F2); alone, it gives the row's advice
+    assert {a.therapy.iri.rsplit("/", 1)[1] for a in generic.advice if a.recommendation.id == row} == {"sulfasalazine"}
+    unstated = run(patient(f"unstated-contra-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(),
+                           conditions=[condition("tnfi_contraindication")]))
+    assert {a.therapy.iri.rsplit("/", 1)[1] for a in unstated.advice if a.recommendation.id == row} == {"ixekizumab",
+                                                                                                    "secukinumab"}
 
 
 def test_as05_as09_name_their_comparators(result) -> None:

@@ -1600,6 +1600,23 @@ def test_the_thrombosis_question_names_two_jak_inhibitors_taken_in_one_note(reas
     assert {"tofacitinib", "upadacitinib"} <= {f.text.split(" course")[0] for f in item.because}
 
 
+def test_the_thrombosis_question_is_asked_for_a_jak_inhibitor_taken_before_any_tnfi_failed(advise) -> None:
+    """Session-33 review F3: Rinvoq taken with no TNF-inhibitor failure recorded got no thrombosis
+    question (the question waited for a TNF inhibitor to fail, since before that the US label holds
+    JAK inhibitors back from starting); the label's thrombosis warning concerns the drug taken."""
+    result = advise(patient(
+        "checks-thrombosis-rinvoq-no-tnfi", conditions=stated("thrombosis"),
+        treatments=[*nsaid_failure(), course("Rinvoq", status="ongoing", outcome="partial_response",
+                                             start="2024-02-01", end=None)]))
+    item = need(result, THROMBOSIS)
+    assert item.why.startswith("NSAIDs have failed; upadacitinib is being taken, and the record does not say"), item.why
+    assert "upadacitinib" in {f.text.split(" course")[0].split("(")[-1].rstrip(")") for f in item.because
+                              if " course" in f.text}, item.because
+    # not taken: nothing asked before a TNF inhibitor failed, as before
+    assert not needs(advise(patient("checks-thrombosis-no-jak-no-tnfi", conditions=stated("thrombosis"),
+                                    treatments=nsaid_failure())), THROMBOSIS)
+
+
 def test_pretreatment_checks_are_settled_by_what_the_record_states(advise) -> None:
     """Present answers as well as absent (the label fact then shows itself), a narrower condition
     answers the broader one (chronic hepatitis B: a carrier), and active tuberculosis settles the
