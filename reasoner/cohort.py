@@ -35,12 +35,12 @@ from .fhir_manifest import READ_ERRORS, looks_like_manifest, read_manifest
 from .graphs import record_graph
 from .namespaces import AX, bind_all
 from .pipeline import Reasoner
-from .plain_json import field_of_property
 from .record import (
     RECORD_PARTS,
     SUFFIX_FORMATS,
     PatientRecord,
     RepeatedKeyObject,
+    field_names,
     load_record,
     node_form,
     node_form_graph,
@@ -319,14 +319,14 @@ def _load_error(source: str, message: str, record: object = None) -> Entry:
     # "record"); any other load error is about the record as a whole
     field = _FIELD_PREFIX.match(message)
     # (a misspelt key is the field at fault too: "condtions: not a field of the record format")
-    known = field and (field.group(2) in {"id", *field_of_property().values()}
+    known = field and (field.group(2) in {"id", *field_names().values()}
                        or message[field.end():].startswith("not a field of the record format"))
     path = field.group(1) if known else "record"  # type: ignore[union-attr]
     return Entry(source, None, [{"severity": "violation", "path": path, "value": None, "message": message}],
                  named=named, line=line)
 
 
-_FIELD_PREFIX = re.compile(r"^(([A-Za-z]+)(?:\[\d+\])?(?:\.[A-Za-z]+(?:\[\d+\])?)*): ")
+_FIELD_PREFIX = re.compile(r"^(([A-Za-z_][\w-]*)(?:\[\d+\])?(?:\.[A-Za-z_][\w-]*(?:\[\d+\])?)*): ")
 
 
 def _duplicate(source: str, patient: str) -> Entry:

@@ -41,23 +41,6 @@ _NESTED_FIELDS = {
 _DATATYPES = {"integer": XSD.integer, "decimal": XSD.decimal, "date": XSD.date, "boolean": XSD.boolean}
 
 
-@lru_cache(maxsize=1)
-def field_of_property() -> dict[str, str]:
-    """The record field (the JSON key) each property stands for, by property IRI: "detail" for
-    ax:outcomeDetail, "conditions" for ax:hasConditionStatement. Messages about triples name the
-    field a JSON record's author wrote."""
-    ax = _terms()[2]
-
-    def iri(prop: str) -> str:
-        return prop if prop.startswith("http") else ax + prop
-
-    out = {iri(prop): key for key, (prop, _) in _PATIENT.items()}
-    for key, (link, fields) in _NESTED_FIELDS.items():
-        out[iri(link)] = key
-        out.update({iri(prop): name for name, (prop, _) in fields.items()})
-    return out
-
-
 def record_keys(part: str | None = None) -> frozenset[str]:
     """The keys a plain JSON record may hold: at its top level (part None), or in an item of
     `part` ("treatments", "conditions", "measurements"); "id" and "type" everywhere."""

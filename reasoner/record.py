@@ -36,7 +36,7 @@ from .fhir import FhirOrigin, bundle_to_record, is_fhir
 from .fhir_codes import CodeIndex, DrugNames, code_index
 from .graphs import record_graph
 from .namespaces import AX, DRUG, bind_all
-from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, field_of_property, plain_record_graph, record_keys
+from .plain_json import NOT_IN_IRI, PLAIN_ID, check_field_values, plain_record_graph, record_keys
 
 if TYPE_CHECKING:  # (validate reads this module)
     from .validate import ValidationReport
@@ -229,11 +229,23 @@ def _refuse_empty_unknown(item: dict[str, Any], where: str, part: str | None = N
     gives no triple for check_terms to find: "condtions": [] meant as "no conditions" was taken
     without a word (session-33 docs probe F8). A key holding anything else is refused later, with
     what it holds."""
+    if part is not None and "@context" in item:  # its own context maps its keys: the record's to define
+        return  # (the top level always holds the shipped context by now: the caller checks it has no other)
     known = record_keys(part)
     for key, value in item.items():
-        if value == [] and key not in known and ":" not in key and not key.startswith("@"):  # not a CURIE or IRI
+        if (value == [] and key not in known and ":" not in key and not key.startswith("@")  # not a CURIE or IRI
+                and not _declared_property_name(key)):  # "hasTreatmentCourse": the shipped @vocab makes it one
             raise RecordLoadError(f"{where}{key}: not a field of the record format; it holds an empty list, "
                                   "so nothing is lost, but check the spelling (the README lists the fields)")
+
+
+def _declared_property_name(key: str) -> bool:
+    """Whether the shipped context's @vocab makes the key a property the ontology declares
+    (`hasTreatmentCourse`), which a record may use as a key with any value (session-33 review F4).
+    Asked only for a key holding an empty list that is no field: it reads the knowledge base."""
+    from .kb import knowledge_base
+
+    return URIRef(str(AX) + key) in declared_terms_cached(knowledge_base())[0]
 
 
 def _keyword_aliases(item: dict[str, Any], where: str) -> None:
@@ -618,10 +630,9 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
                     shown = term.encode("utf-8", "backslashreplace").decode()[:80]
                     # where it is, as a JSON record would name it when it can (session-33 docs probe F1:
                     # the message quoted the value and named no field)
-                    field = (_value_path(subject, predicate) if term is obj
-                             else f"the node {shown!r}" if term is subject else f"the property {shown!r}")
-                    raise RecordLoadError(f"{source}: {field}: {shown!r} is not valid Unicode text "
-                                          "(a lone surrogate)") from exc
+                    where = (f"{_value_path(subject, predicate)}: {shown!r}" if term is obj
+                             else f"the id {shown!r}" if term is subject else f"the property {shown!r}")
+                    raise RecordLoadError(f"{source}: {where} is not valid Unicode text (a lone surrogate)") from exc
     for term in {term for triple in triples for term in triple if not isinstance(term, rdflib.BNode)}:
         if isinstance(term, rdflib.Literal):
             problem = literal_problem(term.datatype, term.language)
@@ -801,25 +812,37 @@ def literal_problem(datatype: str | None, language: str | None) -> str | None:
     return None
 
 
-def _field_name(predicate: object) -> str:
-    """A property as a message names it: its record field where the record format has one (the
-    JSON key), else its ax: name, else its IRI."""
-    text = str(predicate)
-    field = field_of_property().get(text)
-    if field:
-        return field
-    return f"ax:{text.removeprefix(str(AX))}" if text.startswith(str(AX)) else f"<{text}>"
+@lru_cache(maxsize=1)
+def field_names() -> dict[str, str]:
+    """Property IRI -> JSON field, read from the shipped JSON-LD context (one source of truth): "age",
+    "treatments.detail", "conditions.note" (a nested item's field after its list's name)."""
+    names: dict[str, str] = {}
+
+    def walk(ctx: dict[str, Any], prefix: str) -> None:
+        for term, definition in ctx.items():
+            if term.startswith("@") or not isinstance(definition, dict) or "@id" not in definition:
+                continue
+            iri = definition["@id"].replace("ax:", str(AX))
+            names.setdefault(iri, prefix + term)
+            if isinstance(definition.get("@context"), dict):
+                walk(definition["@context"], term + ".")
+
+    walk(record_context(), "")
+    return names
 
 
 def _value_path(subject: object, predicate: object) -> str:
-    """Where a value is, as a JSON record writes it: `treatments[1].detail`, `age`; else the
-    property and the node it is on."""
-    name, place = _field_name(predicate), nested_place(subject)
-    if not name.startswith(("ax:", "<")):
-        if place:
-            return f"{place}.{name}"
-        if _is_top_level(subject):
-            return name
+    """Where a value is, as a JSON record writes it (`treatments[1].detail`, `age`) when the
+    property is that field of the item it is on; else the property and the node it is on (a
+    term an inline context maps to rdfs:comment on a course is no `note`: that is a field of
+    the conditions; session-33 review F5)."""
+    text, place = str(predicate), nested_place(subject)
+    part, _, leaf = field_names().get(text, "").rpartition(".")
+    if leaf and place and place.split("[", 1)[0] == part:
+        return f"{place}.{leaf}"
+    if leaf and not part and _is_top_level(subject):
+        return leaf
+    name = f"ax:{text.removeprefix(str(AX))}" if text.startswith(str(AX)) else f"<{text}>"
     return f"the value of {name} on {_place(subject)}"
 
 

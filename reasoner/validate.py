@@ -15,7 +15,6 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -24,8 +23,7 @@ from rdflib.term import Node
 from .classify import closure_graph
 from .errors import RecordLoadError
 from .namespaces import AX
-from .record import nested_place, short_node
-from .record import record_context as jsonld_context
+from .record import field_names, nested_place, short_node
 from .shape_queries import compiled_patient_shapes, patient_shapes
 from .store import KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, Row, Store
 
@@ -120,27 +118,9 @@ def record_context(patient_graph: Graph, kb: Graph) -> Graph:
     return ctx
 
 
-@lru_cache(maxsize=1)
-def _field_names() -> dict[str, str]:
-    """Property IRI -> JSON field name, read from the shipped JSON-LD context (one source of truth)."""
-    names: dict[str, str] = {}
-
-    def walk(ctx: dict, prefix: str) -> None:
-        for term, definition in ctx.items():
-            if term.startswith("@") or not isinstance(definition, dict) or "@id" not in definition:
-                continue
-            iri = definition["@id"].replace("ax:", str(AX))
-            names.setdefault(iri, prefix + term)
-            if isinstance(definition.get("@context"), dict):
-                walk(definition["@context"], term + ".")
-
-    walk(jsonld_context(), "")
-    return names
-
-
 def _path(focus: Node, path: Node | None, message: str = "") -> str:
     prop = str(path) if isinstance(path, URIRef) else ""
-    field = _field_names().get(prop, prop.rsplit("#", 1)[-1] if prop else "")
+    field = field_names().get(prop, prop.rsplit("#", 1)[-1] if prop else "")
     place = nested_place(focus)
     if place:
         leaf = field.split(".")[-1] if field else ""

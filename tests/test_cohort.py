@@ -355,6 +355,17 @@ def test_unreadable_lines_are_rejected_by_line_and_the_rest_advised(reasoner, tm
     assert paths == {"2": "record", "3": "record", "5": "condtions", "6": "sex", "7": "treatments"}, paths
 
 
+def test_a_reject_names_a_misspelt_key_with_an_underscore_as_its_path(reasoner, tmp_path: Path) -> None:
+    """Session-33 review F5: `treatments[1].max_dose: not a field …` got the path `record`, while
+    `treatments[2].outcomes` got its own."""
+    record = json.loads((EXAMPLES / "case2-multiple-failures.json").read_text(encoding="utf-8"))
+    record["treatments"][0]["max_dose"] = []
+    path = tmp_path / "typo.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    _, rejects, _ = _run(reasoner, [path])
+    assert [r["validation"][0]["path"] for r in rejects] == ["treatments[1].max_dose"]
+
+
 def test_a_repeated_key_in_a_json_array_rejects_that_record_only(reasoner, tmp_path: Path) -> None:
     """The whole file was refused, without saying which record; now the record is named by index."""
     twice = _example_line("case2-multiple-failures.json", id="twice")[:-2] + ', "treatments": []}'

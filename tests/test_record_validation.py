@@ -471,6 +471,26 @@ def test_input_that_would_lose_facts_is_refused_naming_the_field(engine, record:
         engine.recommend(record)
 
 
+@pytest.mark.parametrize("change", [
+    lambda r: r.update(hasTreatmentCourse=[]),  # the shipped @vocab makes it a declared property
+    lambda r: r["treatments"][0].update({"@context": {"pharmacy": "http://example.org/pharmacy"}, "pharmacy": []}),
+], ids=["declared-property-name", "nested-inline-context"])
+def test_an_empty_list_under_a_key_json_ld_defines_is_accepted(engine, change) -> None:
+    """Session-33 review F4: the check for a misspelt key holding [] refused keys the record's own
+    context or the shipped @vocab defines, which load when they hold something."""
+    assert engine.recommend(_edit("case2-multiple-failures.json", change)).conforms
+
+
+def test_a_value_a_record_maps_itself_is_named_by_its_property_not_by_a_field_it_is_not(engine) -> None:
+    """Session-33 review F5: a term the record's own context maps to rdfs:comment on a course was
+    named `treatments[1].note`, a field only conditions have."""
+    record = _edit("case2-multiple-failures.json", lambda r: r["treatments"][0].update(memo="x \udc80"))
+    record["@context"] = {"memo": "http://www.w3.org/2000/01/rdf-schema#comment"}
+    with pytest.raises(RecordLoadError, match=r"the value of <http://www.w3.org/2000/01/rdf-schema#comment> on "
+                                              r"treatments\[1\]: .* is not valid Unicode"):
+        engine.recommend(record)
+
+
 def test_misspelt_turtle_property_is_refused(engine, tmp_path: Path) -> None:
     text = (DATA / "valid" / "as-active-ax-vocabulary.ttl").read_text(encoding="utf-8")
     assert "ax:hasTreatmentCourse" in text
