@@ -510,6 +510,11 @@ def test_both_kinds_of_tnfi_contraindication_say_the_notes_do_not_rank_them(run,
     assert "which comes first when both kinds are present" in (infection_item.note or "")
     # both items, in either form (the nr-axSpA rule gave the sulfasalazine item alone; session-33 audit F3)
     assert "which comes first when both kinds are present" in (item(both, row, "secukinumab").note or "")
+    # with active tuberculosis both IL-17 inhibitors are held back: no preference is left to rank
+    # (session-33 review F6)
+    tb = run(patient(f"two-contra-tb-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(), conditions=[
+        condition("active_tuberculosis"), condition("congestive_heart_failure")]))
+    assert "both kinds" not in (item(tb, row, "sulfasalazine").note or "")
     one = run(patient(f"one-contra-{diagnosis}", diagnosis=diagnosis, treatments=nsaid_failure(), conditions=[
         condition("chronic_or_recurrent_infection")]))
     assert "both kinds" not in (item(one, row, "sulfasalazine").note or "")
