@@ -42,11 +42,11 @@ _DATATYPES = {"integer": XSD.integer, "decimal": XSD.decimal, "date": XSD.date, 
 
 
 def record_keys(part: str | None = None) -> frozenset[str]:
-    """The keys a plain JSON record may hold: at its top level (part None), or in an item of
-    `part` ("treatments", "conditions", "measurements"); "id" and "type" everywhere."""
-    fields = _PATIENT.keys() | _NESTED_FIELDS.keys() if part is None else _NESTED_FIELDS[part][1].keys()
+    """The keys the shipped context defines at a record's top level (part None) or in an item of
+    `part` ("treatments", "conditions", "measurements"): its fields, "id" and "type", and its other
+    terms."""
     _, _, _, top, scoped = _terms()
-    return frozenset({"id", "type", *fields, *(top if part is None else scoped[part])})
+    return frozenset(top if part is None else scoped[part])
 
 
 class _NotPlain(Exception):

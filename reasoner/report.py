@@ -343,7 +343,7 @@ class KbIndex:
         if basis not in self._grading:
             kb = self.kb
             if self.source(basis).guideline == "label":
-                strength, evidence = kb.value(basis, AX.severity), kb.value(basis, AX.safetyKind)
+                strength, evidence = self.grading_nodes(basis)
                 # "strongest first" holds for label facts too: by severity (absolute 1, relative 2,
                 # caution 3, skos:notation); an absolute contraindication came after relative ones
                 # (session-32 probe 2, F5). A preferred-in fact has none and stays first, as before
@@ -649,11 +649,10 @@ def validation_line(item: dict[str, Any]) -> str:
     the value only where the message does not already say it."""
     path, message = item["path"], item["message"]
     field_name = re.sub(r"\[\d+\]", "", path)
+    # (a result about a whole item whose message names one of its fields already has that field in
+    # its path: validate._path)
     if field_name and message.startswith(field_name + ": "):
         message = message[len(field_name) + 2:]
-    elif field_name and (sub := re.match(re.escape(field_name) + r"\.(\w+): ", message)):
-        # a course-level result about one field ("treatments[1]" with "treatments.drug: ...")
-        path, message = f"{path}.{sub.group(1)}", message[sub.end():]
     value = item["value"]
     said = value and re.search(rf"(?<![\w.]){re.escape(str(value))}(?![\w.])", message)  # as a word: "1" is not in "18"
     return f"{path}: {message}" + (f" (value: {value})" if value and not said else "")
