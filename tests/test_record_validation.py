@@ -35,6 +35,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "course-working-and-nonresponse.json": ("treatments[1]", "both still working (ongoing_response) and a non-response",
                                             None),
     "course-primary-and-secondary.json": ("treatments[2].outcome", "both a primary and a secondary non-response", None),
+    "detail-not-text.json": ("treatments[1].detail", "give the detail as text", "7"),
     "diagnosis-not-axspa.json": ("diagnosis", "give exactly one of", "psoriatic_arthritis"),
     "end-before-start.json": ("treatments[1].start", "starts after it ends", "2026-05-10"),
     "malformed-date.json": ("treatments[1].start", "as YYYY-MM-DD", "2026-02-30"),
