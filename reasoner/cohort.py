@@ -318,14 +318,19 @@ def _load_error(source: str, message: str, record: object = None) -> Entry:
     # path too, as a validation result does (session-33 docs probe F1: every load error's path was
     # "record"); any other load error is about the record as a whole
     field = _FIELD_PREFIX.match(message)
-    # (a misspelt key is the field at fault too: "condtions: not a field of the record format")
+    # (a misspelt key is the field at fault too: "condtions: not a field of the record format"; so is
+    # a course's field written at the record's top level: "drug: a field of a treatment course, not
+    # of the patient 'p1'")
+    rest = message[field.end():] if field else ""
     known = field and (field.group(2) in {"id", *field_names().values()}
-                       or message[field.end():].startswith("not a field of the record format"))
+                       or rest.startswith("not a field of the record format")
+                       or _ON_THE_PATIENT.match(rest) is not None)
     path = field.group(1) if known else "record"  # type: ignore[union-attr]
     return Entry(source, None, [{"severity": "violation", "path": path, "value": None, "message": message}],
                  named=named, line=line)
 
 
+_ON_THE_PATIENT = re.compile(r"a field of an? [^,]+, not of the [Pp]atient ")
 _FIELD_PREFIX = re.compile(r"^(([A-Za-z_][\w-]*)(?:\[\d+\])?(?:\.[A-Za-z_][\w-]*(?:\[\d+\])?)*): ")
 
 

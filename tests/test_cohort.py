@@ -366,6 +366,21 @@ def test_a_reject_names_a_misspelt_key_with_an_underscore_as_its_path(reasoner, 
     assert [r["validation"][0]["path"] for r in rejects] == ["treatments[1].max_dose"]
 
 
+def test_a_course_field_at_the_top_of_a_record_is_the_rejects_path(reasoner, tmp_path: Path) -> None:
+    """Session-33 docs probe: `drug` written at a record's top level got the path `record`, though
+    its message opens with the field. The same field misplaced in a condition keeps `record`: the
+    message names the condition, not a path to it."""
+    top = json.loads((EXAMPLES / "case2-multiple-failures.json").read_text(encoding="utf-8"))
+    top["drug"] = "naproxen"
+    nested = json.loads((EXAMPLES / "ibd-crohns.json").read_text(encoding="utf-8"))
+    nested["conditions"][0]["outcome"] = "primary_nonresponse"
+    path = tmp_path / "misplaced.jsonl"
+    path.write_text(json.dumps(top) + "\n" + json.dumps(nested) + "\n")
+    _, rejects, _ = _run(reasoner, [path])
+    assert [(r["validation"][0]["path"], r["validation"][0]["message"].split(":")[0]) for r in rejects] == [
+        ("drug", "drug"), ("record", "outcome")]
+
+
 def test_a_repeated_key_in_a_json_array_rejects_that_record_only(reasoner, tmp_path: Path) -> None:
     """The whole file was refused, without saying which record; now the record is named by index."""
     twice = _example_line("case2-multiple-failures.json", id="twice")[:-2] + ', "treatments": []}'
