@@ -2325,12 +2325,21 @@ def test_stop_reason_silent_once_the_course_says_how_it_ended(advise, outcome: s
     assert offered == (outcome == "stopped_other_reason")
 
 
-@pytest.mark.parametrize(("changes", "why"), [
-    ({"state": "stable"}, "no row offers a next drug in stable disease"),
-    ({"conditions": stated("ibd", extra=[condition("crohns_disease")])}, "IL-17 inhibitors ruled out by IBD"),
-])
-def test_stop_reason_silent_where_the_answer_changes_nothing(advise, changes: dict, why: str) -> None:
-    assert not needs(advise(_stopped_cosentyx(**changes)), STOP_REASON), why
+def test_stop_reason_silent_where_the_answer_changes_nothing(advise) -> None:
+    assert not needs(advise(_stopped_cosentyx(state="stable")), STOP_REASON), "no row offers a next drug in stable disease"
+
+
+def test_stop_reason_for_an_il17_inhibitor_ruled_out_by_ibd(advise, acr_only) -> None:
+    """Crohn's disease rules the IL-17 inhibitors out, so secukinumab is not offered again whatever
+    the answer; ACR 2019 does not ask. Under ASAS-EULAR 2022 a failure or harm would still be the
+    first b/tsDMARD failure, moving the patient from R9 to R11 (re-evaluate) and R12, so it asks
+    with those rows, as for a drug held back by a worked-out state (session 34: before, it was
+    silent here, and the oracle's F2 showed the same silence costing the JAK inhibitors after a TNF
+    inhibitor)."""
+    record = _stopped_cosentyx(conditions=stated("ibd", extra=[condition("crohns_disease")]))
+    item = need(advise(record), STOP_REASON)
+    assert option_ids(item) == {"R9", "R11", "R12"} and "a condition the record states does now" in item.why
+    assert not needs(acr_only.recommend(record), STOP_REASON)
 
 
 def test_stop_reason_silent_when_the_drug_is_taken_again(advise) -> None:
@@ -2384,6 +2393,77 @@ def test_stop_reason_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
         result = engine(after_il17i)
         assert "R12" in {a.recommendation.id for a in result.advice if a.kind == "recommended"}
         assert not needs(result, STOP_REASON)
+
+
+def _stopped_humira(*extra: dict, diagnosis: str = "axSpA") -> dict:
+    """Session-34 oracle: axSpA (or AS under ASAS-EULAR alone), two NSAIDs failed, Humira stopped
+    with no reason given, the facts the other questions need stated."""
+    return patient(diagnosis=diagnosis, conditions=stated(extra=list(extra)), treatments=[
+        *nsaid_failure(), course("Humira", start="2023-01-01", end="2023-07-01")])
+
+
+@pytest.mark.parametrize("diagnosis", ["axSpA", "AS"])
+def test_stop_reason_asked_with_a_lupus_like_syndrome_which_holds_nothing_back(
+        advise, eular_only, diagnosis: str) -> None:
+    """Session-34 oracle F1: the lupus-like caution marks the TNF inhibitors as drugs to come off if
+    taken (ax:contraindicatedMolecule), which silenced the question, while R9 still offered
+    adalimumab again as if it had never been taken. The caution holds nothing back, so the question
+    is asked, as without the syndrome."""
+    record = _stopped_humira(condition("lupus_like_syndrome"), diagnosis=diagnosis)
+    engine = advise if diagnosis == "axSpA" else eular_only.recommend
+    result = engine(record)
+    assert str(DRUG.adalimumab) in {a.therapy.iri for a in result.advice
+                                    if a.kind == "recommended" and a.recommendation.id == "R9"}
+    assert "tnfi_lupus_like" in {a.recommendation.id for a in result.advice if a.kind == "caution"}
+    item = need(result, STOP_REASON)
+    assert option_ids(item) == {"R9"} and "as the rows listed do now" in item.why
+
+
+def test_acr_stop_reason_asked_with_a_lupus_like_syndrome(acr_only) -> None:
+    """The ACR twin had the same silence (session-34 oracle F1): adalimumab lost its effect, then
+    Enbrel was stopped with no reason given and a lupus-like syndrome is stated; AS-13 offers
+    etanercept again, with the lupus caution beside it, so how the Enbrel course ended matters."""
+    record = patient(conditions=stated(extra=[condition("lupus_like_syndrome")]), treatments=[
+        *nsaid_failure(), course("Humira", outcome="secondary_nonresponse", start="2022-01-01", end="2022-12-01"),
+        course("Enbrel", start="2023-01-01", end="2023-07-01")])
+    result = acr_only.recommend(record)
+    assert str(DRUG.etanercept) in {a.therapy.iri for a in result.advice
+                                    if a.kind == "preferred-over" and a.recommendation.id == "AS-13"}
+    assert "AS-13" in option_ids(need(result, STOP_REASON))
+
+
+@pytest.mark.parametrize(("stated_condition", "source"), [
+    ("multiple_sclerosis", "tnfi_demyelinating"),  # a label fact rules the TNF inhibitors out
+    ("chronic_or_recurrent_infection", "tnfi-contraindicated"),  # the principle holds them back
+])
+def test_stop_reason_asked_for_a_held_back_tnf_inhibitor_while_no_b_tsdmard_has_failed(
+        advise, acr_only, stated_condition: str, source: str) -> None:
+    """Session-34 oracle F2: Humira stopped with no reason, and a condition now holds the TNF
+    inhibitors back. Adalimumab is not offered again whatever the answer, but a failure or harm
+    would be the first b/tsDMARD failure: R11 and R12 would apply, and lbl:jaki_us_tnf_ir would no
+    longer hold the JAK inhibitors back. So ASAS-EULAR asks, with those rows as options, and the
+    note says the drug is held back. Once R12 applies the answer moves nothing (see below); ACR 2019
+    does not ask (its rows would only offer adalimumab again)."""
+    record = _stopped_humira(condition(stated_condition))
+    result = advise(record)
+    assert str(DRUG.adalimumab) in {a.therapy.iri for a in result.advice
+                                    if a.kind == "contraindicated" and a.recommendation.id == source}
+    assert str(DRUG.adalimumab) not in {a.therapy.iri for a in result.advice if a.kind == "recommended"}
+    item = need(result, STOP_REASON)
+    assert option_ids(item) == {"R9", "R11", "R12"}
+    assert "a condition the record states does now" in item.why and "as the rows listed do now" not in item.why
+    assert not needs(acr_only.recommend(record), STOP_REASON)
+    # the answer the question asks for: an adverse event opens R12 and the JAK inhibitors
+    record["treatments"][-1]["outcome"] = "adverse_event"
+    answered = advise(record)
+    assert not needs(answered, STOP_REASON)
+    assert str(DRUG.upadacitinib) in {a.therapy.iri for a in answered.advice
+                                      if a.kind == "recommended" and a.recommendation.id == "R12"}
+    # a b/tsDMARD failed already (R12 applies): adalimumab's outcome would move nothing
+    after_il17i = _stopped_humira(condition(stated_condition))
+    after_il17i["treatments"].insert(2, course("Cosentyx", outcome="primary_nonresponse",
+                                               start="2022-01-01", end="2022-07-01"))
+    assert not needs(advise(after_il17i), STOP_REASON)
 
 
 def test_first_tnfi_stopped_for_no_stated_reason_is_asked_about_once(advise, eular_only) -> None:
