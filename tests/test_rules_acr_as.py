@@ -431,6 +431,27 @@ def test_the_tnfi_first_preference_points_to_the_psoriasis_preference_the_other_
     assert "https://w3id.org/axspa-kg/drug/secukinumab" in crohn.therapies("contraindicated")
 
 
+@pytest.mark.parametrize(("diagnosis", "row"), [("AS", "AS-02"), ("nr-axSpA", "NRAXSPA-02")])
+def test_continuous_nsaid_use_says_it_means_another_nsaid_when_the_one_taken_is_ruled_out(
+        run, diagnosis, row) -> None:
+    """Session-34 oracle F3: celecoxib taken with a sulfonamide allergy stated. The label fact rules
+    celecoxib out (absolute), and AS-02 preferred continuous NSAID use citing the celecoxib course,
+    with no word on it. The note now says that continuous use means another NSAID. A class-wide
+    fact (NSAID hypersensitivity) overrides the row itself, and a plain record gets no such note."""
+    def taking(drug: str, *conditions: str) -> Result:
+        return run(patient(f"{row}-{drug}-{'-'.join(conditions)}", diagnosis=diagnosis,
+                           conditions=[condition(c) for c in conditions],
+                           treatments=[course(drug, status="ongoing", outcome="partial_response", start="2026-06-01")]))
+
+    ruled_out = taking("celecoxib", "sulfonamide_allergy")
+    assert str(DRUG.celecoxib) in ruled_out.therapies("contraindicated")
+    [continuous] = items(ruled_out, row)
+    assert "means another NSAID" in (continuous.note or ""), continuous.note
+    assert not items(taking("naproxen", "nsaid_hypersensitivity"), row)
+    [plain] = items(taking("naproxen"), row)
+    assert not plain.note
+
+
 def test_ophthalmologist_care_says_it_is_for_an_attack_when_only_recurrence_is_stated(run) -> None:
     """AS-37 is about an attack of iritis; a record stating only recurrent uveitis got it as if an attack
     were going on."""
