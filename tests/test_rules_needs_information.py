@@ -2326,7 +2326,8 @@ def test_stop_reason_silent_once_the_course_says_how_it_ended(advise, outcome: s
 
 
 def test_stop_reason_silent_where_the_answer_changes_nothing(advise) -> None:
-    assert not needs(advise(_stopped_cosentyx(state="stable")), STOP_REASON), "no row offers a next drug in stable disease"
+    stable = advise(_stopped_cosentyx(state="stable"))
+    assert not needs(stable, STOP_REASON), "no row offers a next drug in stable disease"
 
 
 def test_stop_reason_for_an_il17_inhibitor_ruled_out_by_ibd(advise, acr_only) -> None:
