@@ -250,6 +250,41 @@ def test_il17i_switch_candidates_follow_the_guideline_setting(acr_only) -> None:
     assert {(r["patient"], r["failedTnfi"]) for r in rows} == {(pid("pnr-no-ibd"), DRUG.adalimumab)}
 
 
+def test_il17i_switch_candidates_include_axspa_with_no_subtype(reasoner, eular_only, acr_only) -> None:
+    """Session-34 cohort probe F1: axSpA recorded with no subtype, adalimumab gave no response, IBD
+    stated absent. ASAS-EULAR 2022 R12 recommends the IL-17 inhibitors, but the question asked for
+    the ACR populations of AS and nr-axSpA and left the patient out. ACR 2019 alone has no row for
+    such a patient, so it lists nobody."""
+    record = patient(f"{PREFIX}axspa-pnr-no-ibd", diagnosis="axSpA", sex="male",
+                     treatments=[*nsaid_failure(), first_tnfi("adalimumab", "primary_nonresponse")],
+                     conditions=documented())
+    for engine, expected in ((reasoner, {(pid("axspa-pnr-no-ibd"), DRUG.adalimumab)}),
+                             (eular_only, {(pid("axspa-pnr-no-ibd"), DRUG.adalimumab)}), (acr_only, set())):
+        engine.derive(engine.load(record).graph)
+        rows = engine.store.select(QUERIES["il17i-switch-candidates"].text)
+        assert {(r["patient"], r["failedTnfi"]) for r in rows} == expected, engine.guideline
+
+
+def test_a_csdmard_beside_the_tnf_inhibitor_switched_to_is_no_add_on_to_the_failed_one(reasoner) -> None:
+    """Session-34 cohort probe F2: etanercept gave no response, certolizumab pegol was started and
+    works, and sulfasalazine is taken beside it for peripheral arthritis. AS-15 (against adding a
+    csDMARD to the TNF inhibitor that failed) stayed after the switch, and the question listed the
+    sulfasalazine as advised against while R8-b recommended it. AS-15 now waits on the switch, as
+    AS-12 and AS-13 do; before the switch it still applies (the earlier test)."""
+    record = patient(f"{PREFIX}switched-then-sulfasalazine", sex="male", treatments=[
+        *nsaid_failure(), first_tnfi("etanercept", "primary_nonresponse"),
+        course("Cimzia", status="ongoing", outcome="ongoing_response", start="2022-07-01"),
+        course("sulfasalazine", status="ongoing", start="2022-08-01")],
+        conditions=[condition("ibd", "absent"), condition("recurrent_anterior_uveitis", "absent"),
+                    condition("peripheral_arthritis", "present"), *pretreatment_checks_done()])
+    reasoner.derive(reasoner.load(record).graph)
+    assert not reasoner.store.select(QUERIES["on-therapy-advised-against"].text)
+    result = reasoner.recommend(record)
+    assert not [a for a in result.advice if a.recommendation.id == "AS-15"]
+    assert str(DRUG.sulfasalazine) in {a.therapy.iri for a in result.advice
+                                       if a.kind == "recommended" and a.recommendation.id == "R8-b"}
+
+
 def test_on_therapy_advised_against(engines) -> None:
     rows = run(engines, "on-therapy-advised-against")
     assert {(r["patient"], r["drug"], r["kind"], r["source"]) for r in rows} == {
