@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from reasoner.namespaces import AX, DRUG, LBL, REC
+from reasoner.pipeline import prepared_kb
 from reasoner.queries import QueryFile, query_folder
 from reasoner.store import KB_GRAPH, OxigraphStore, RdflibStore
 
@@ -45,7 +46,7 @@ def test_every_query_has_a_question_header() -> None:
         assert "output" in query.header, query.name
 
 
-def test_tnf_monoclonal_antibodies(engines) -> None:
+def test_tnf_monoclonal_antibodies(engines, kb: Graph) -> None:
     rows = run(engines, "tnf-monoclonal-antibodies")
     originators = {r["drug"] for r in rows if str(r["biosimilar"]) == "false"}
     assert originators == {DRUG.adalimumab, DRUG.infliximab, DRUG.golimumab, DRUG.certolizumab_pegol}
@@ -56,6 +57,13 @@ def test_tnf_monoclonal_antibodies(engines) -> None:
     assert {r["drug"] for r in rows if str(r["biosimilar"]) == "true"} == {
         DRUG[i] for i in infliximab_adalimumab_biosimilars
     }
+    # one row a drug, its most specific class, also where the store holds the type closure (a
+    # cohort store, the prepared knowledge base: session-34 cohort probe F6 had two rows a drug)
+    assert len(rows) == len({r["drug"] for r in rows})
+    closed = OxigraphStore()
+    closed.add(prepared_kb(kb), KB_GRAPH)
+    closed_rows = closed.select(QUERIES["tnf-monoclonal-antibodies"].text)
+    assert {(r["drug"], r["class"]) for r in closed_rows} == {(r["drug"], r["class"]) for r in rows}
 
 
 def test_after_first_tnfi_failure(engines) -> None:
@@ -94,17 +102,26 @@ def test_recommendations_about_ibd(engines) -> None:
     assert not ids & {"AS-12", "AS-06", "AS-39"}
 
 
-def test_tnfi_label_contraindications(engines) -> None:
+def test_tnfi_label_contraindications(engines, kb: Graph) -> None:
     rows = run(engines, "tnfi-label-contraindications")
     facts = {r["fact"] for r in rows}
     tnfi_ids = {"etanercept", "adalimumab", "infliximab", "golimumab", "certolizumab_pegol"}
-    expected = {
+    from_table = {
         LBL[r["id"]] for r in read_tsv("reference/safety.tsv")
         if (r["kind"] == "contraindication" or r["severity"] == "absolute")
         and (set(re.findall(r"[a-z_]+", r["applies_to"])) & tnfi_ids)
     }
-    assert facts == expected
-    assert LBL.infliximab_hf_high_dose in facts and LBL.tnfi_active_tb in facts
+    # and the facts axspa-kg treats as blocking, which give contraindicated items too (session-34
+    # cohort probe F5: heart failure and demyelinating disease were missing)
+    blocking = {f for f in kb.subjects(AX.blocksRecommendation, Literal(True))
+                if {str(d).rsplit("/", 1)[-1] for d in kb.objects(f, AX.concernsDrug)} & tnfi_ids}
+    assert facts == from_table | blocking
+    assert {LBL.infliximab_hf_high_dose, LBL.tnfi_active_tb, LBL.tnfi_severe_heart_failure,
+            LBL.tnfi_demyelinating} <= facts
+    # the same facts, by the link the rules read, on the prepared knowledge base
+    prepared = prepared_kb(kb)
+    assert facts == {f for f in prepared.subjects(AX.adviceKindOf, AX.kind_contraindicated)
+                     if {str(d).rsplit("/", 1)[-1] for d in prepared.objects(f, AX.concernsDrug)} & tnfi_ids}
 
 
 def test_tnfi_hierarchy_fits_the_depths_the_contraindication_query_spells_out(kb: Graph) -> None:
