@@ -164,11 +164,15 @@ def check_field_values(doc: dict[str, Any]) -> None:
                              "lists them)")
 
     def literal(value: Any, path: str, kind: str) -> None:
+        what = {"integer": "a whole number", "decimal": "a number", "date": "a date (YYYY-MM-DD)",
+                "boolean": "true or false"}.get(kind, "text")
         # {"age": {"v": 40}} became a node of its own, and the message named "v", not the field
         if isinstance(value, dict) and "@value" not in value and "@id" not in value:
-            what = {"integer": "a whole number", "decimal": "a number", "date": "a date (YYYY-MM-DD)",
-                    "boolean": "true or false"}.get(kind, "text")
             raise ValueError(f"{path}: expected {what}, got a JSON object")
+        # "age": true became "true"^^xsd:integer, which the two validators reported differently
+        # (session-34 fuzz F7)
+        if isinstance(value, bool) and kind in ("integer", "decimal", "date"):
+            raise ValueError(f"{path}: expected {what}, got {json.dumps(value)}")
 
     for key, (_, kind) in _PATIENT.items():
         if kind == "vocab" and key in doc:

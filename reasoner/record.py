@@ -610,12 +610,19 @@ def load_record(record: str | Path | dict[str, Any] | Graph, kb: Graph) -> Patie
     return PatientRecord(graph, find_patient(graph, source), source, _FHIR.get(graph))
 
 
+# RDFS statements about classes and properties: schema, not facts about a patient
+_SCHEMA_PREDICATES = frozenset({RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range})
+# the OWL types a record written in Protégé or by an OWL tool carries harmlessly
+_OWL_TYPES_READ = frozenset({OWL.NamedIndividual, OWL.Thing})
+
+
 def check_terms(graph: Graph, kb: Graph, source: str) -> None:
     """Refuse a record that uses a property or class of the axspa-kg namespace the ontology does
     not declare (a misspelt field such as "condtions", or ax:hasTreatmentcourse in Turtle): the
     facts under it would reach no rule, and advice would be given as if they were absent (an IBD
     history lost this way turned contraindicated drugs into recommended ones). Also refuse text
-    that is not Unicode (a lone surrogate such as \\ud800), which no store can hold."""
+    that is not Unicode (a lone surrogate such as \\ud800), which no store can hold, and OWL or RDFS
+    schema statements (owl:sameAs, rdfs:subClassOf ...), which only the exact reasoner would read."""
     properties, classes = declared_terms_cached(kb)
     namespace = str(AX)
     triples = list(graph)
@@ -652,6 +659,17 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             raise RecordLoadError(f"{source}: a statement about {short_node(subject)!r}, which belongs to the "
                                   "knowledge base, not to a patient record; a record may only describe its "
                                   "patient, courses, conditions and measurements")
+        if predicate.startswith(str(OWL)) or predicate in _SCHEMA_PREDICATES or (
+                predicate == RDF.type and obj.startswith(str(OWL)) and obj not in _OWL_TYPES_READ):
+            # OWL and RDFS schema statements change what the exact reasoner (HermiT, --exact) infers,
+            # while the compiled classification ignores them, so the two gave different advice
+            # (session-34 fuzz F4: owl:sameAs between two courses). A record states facts only.
+            shown = f"rdf:type owl:{obj.removeprefix(str(OWL))}" if predicate == RDF.type else (
+                f"owl:{predicate.removeprefix(str(OWL))}" if predicate.startswith(str(OWL))
+                else f"rdfs:{predicate.removeprefix(str(RDFS))}")
+            raise RecordLoadError(f"{source}: {shown} on {short_node(subject)!r}: a patient record states facts "
+                                  "about the patient, not OWL or RDFS schema statements, which would change what "
+                                  "the exact reasoner infers; remove it")
         if predicate == RDF.type:
             if isinstance(obj, URIRef) and obj.startswith(namespace) and obj not in classes:
                 raise RecordLoadError(f"{source}: type {obj.removeprefix(namespace)!r} of {short_node(subject)} "

@@ -35,6 +35,7 @@ EXPECTED: dict[str, tuple[str, str, str | None]] = {
     "course-working-and-nonresponse.json": ("treatments[1]", "both still working (ongoing_response) and a non-response",
                                             None),
     "course-primary-and-secondary.json": ("treatments[2].outcome", "both a primary and a secondary non-response", None),
+    "date-with-time-zone.json": ("treatments[1].start", "as YYYY-MM-DD", "2026-03-02+10:00"),
     "detail-not-text.json": ("treatments[1].detail", "give the detail as text", "7"),
     "diagnosis-not-axspa.json": ("diagnosis", "give exactly one of", "psoriatic_arthritis"),
     "end-before-start.json": ("treatments[1].start", "starts after it ends", "2026-05-10"),
@@ -308,6 +309,19 @@ _TTL = "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
     ("kb-statement.ttl", _TTL + "<https://example.org/p/1> a ax:Patient ; ax:ageYears 30 .\n"
      "<https://w3id.org/axspa-kg/rec/AS-06> ax:actionMember <https://w3id.org/axspa-kg/drug/prednisone> .",
      r"a statement about 'https://w3id.org/axspa-kg/rec/AS-06', which belongs to the knowledge base"),
+    # OWL and RDFS schema statements in a record: the exact reasoner read them, the compiled classes
+    # did not (session-34 fuzz F4)
+    ("same-as.ttl", _TTL + "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+     "<https://example.org/p/1> a ax:Patient ; ax:ageYears 30 ; ax:hasTreatmentCourse <https://example.org/c/1> .\n"
+     "<https://example.org/c/1> a ax:TreatmentCourse ; owl:sameAs <https://example.org/c/2> .",
+     r"owl:sameAs on 'https://example.org/c/1': a patient record states facts"),
+    ("nothing.ttl", _TTL + "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+     "<https://example.org/p/1> a ax:Patient, owl:Nothing ; ax:ageYears 30 .",
+     r"rdf:type owl:Nothing on 'https://example.org/p/1'"),
+    ("subclass.ttl", _TTL + "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+     "<https://example.org/p/1> a ax:Patient, <https://example.org/Mine> ; ax:ageYears 30 .\n"
+     "<https://example.org/Mine> rdfs:subClassOf ax:ActiveASDespiteNSAIDs .",
+     r"rdfs:subClassOf on 'https://example.org/Mine'"),
     ("id-escapes.json", '{"id": "../../evil", "age": 30}',
      r"id: '\.\./\.\./evil' starts with / or holds a '\.\.' step"),
     ("id-other-host.json", '{"id": "//host/x", "age": 30}', r"id: '//host/x' starts with /"),
@@ -316,6 +330,11 @@ _TTL = "@prefix ax: <https://w3id.org/axspa-kg/ontology#> .\n"
     ("value-object.json", '{"id": "vo", "measurements": [{"measure": "crp", "value": {"mg/L": 3}}]}',
      r"measurements\[1\]\.value: expected a number, got a JSON object"),
     ("null-item.json", '{"id": "ni", "measurements": [null]}', r"measurements\[1\]: expected an object, got null"),
+    # a JSON boolean where a number or a date belongs (session-34 fuzz F7: "age": true became
+    # "true"^^xsd:integer, which the two validators reported differently)
+    ("age-true.json", '{"id": "at", "age": true}', r"age: expected a whole number, got true"),
+    ("value-false.json", '{"id": "vf", "measurements": [{"measure": "crp", "value": false}]}',
+     r"measurements\[1\]\.value: expected a number, got false"),
     # nested entities took minutes of CPU before the XML parser gave up
     ("laughs.rdf", '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>\n'
      '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
@@ -919,7 +938,7 @@ p:course-naproxen-again a ax:TreatmentCourse ;
     assert f"start date of {base}course-naproxen too" in warned["message"], warned
 
 
-@pytest.mark.parametrize("value", ["x", 5, 4.5, True, "2099"])
+@pytest.mark.parametrize("value", ["x", 5, 4.5, "2099"])
 def test_a_value_that_is_no_date_is_not_also_called_a_future_date(engine, value: object) -> None:
     """"x is after today" (the text compared with today's date) beside the real fault (review, session 11)."""
     record = {"id": "no-date", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
@@ -933,6 +952,16 @@ def test_a_value_that_is_no_date_is_not_also_called_a_future_date(engine, value:
     assert not [v for v in result.validation if "after today" in v["message"]], result.validation
 
 
+def test_a_date_given_as_true_is_refused_naming_the_field(engine) -> None:
+    """A JSON boolean where a date belongs is refused when the record is read (session-34 fuzz F7),
+    naming the field, as the other ill-typed values above are named by the shapes."""
+    record = {"id": "no-date", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
+              "treatments": [{"drug": "naproxen", "status": "stopped", "start": True,
+                              "outcome": "primary_nonresponse"}]}
+    with pytest.raises(RecordLoadError, match=r"treatments\[1\]\.start: expected a date \(YYYY-MM-DD\), got true"):
+        engine.recommend(record)
+
+
 def test_a_future_date_with_a_time_zone_is_warned_about_too(engine) -> None:
     record = {"id": "future-tz", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
               "treatments": [{"drug": "naproxen", "status": "stopped", "start": "2099-01-01Z",
@@ -940,6 +969,9 @@ def test_a_future_date_with_a_time_zone_is_warned_about_too(engine) -> None:
     result = engine.recommend(record)
     assert any(v["path"] == "treatments[1].start" and "after today" in v["message"] for v in result.validation), (
         result.validation)
+    # and the time zone itself is refused (session-34 fuzz F1: it made the order of dates depend on the store)
+    assert any(v["path"] == "treatments[1].start" and "as YYYY-MM-DD" in v["message"] and v["severity"] == "violation"
+               for v in result.validation), result.validation
 
 
 @pytest.mark.parametrize("validator", ["sparql", "pyshacl"])
