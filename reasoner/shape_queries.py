@@ -96,6 +96,7 @@ _LEXICAL = {
                'COALESCE(DATATYPE(xsd:dateTime(CONCAT(SUBSTR(STR({v}), 1, 10), "T00:00:00"))) = xsd:dateTime, '
                'false))'),
     XSD.string: "true",
+    RDF.langString: "true",  # text with a language tag (a course's detail in Turtle or JSON-LD)
 }
 
 

@@ -952,6 +952,33 @@ def test_a_value_that_is_no_date_is_not_also_called_a_future_date(engine, value:
     assert not [v for v in result.validation if "after today" in v["message"]], result.validation
 
 
+@pytest.mark.parametrize("validator", ["sparql", "pyshacl"])
+def test_a_detail_with_a_language_tag_is_text(validator: str) -> None:
+    """Session-34 review F3: the shape that made a course's detail text (docs probe: "detail": 5 was
+    accepted) refused "..."@en, which JSON-LD's @language and Turtle write; both validators accept
+    it, and still refuse a number."""
+    record = {"id": "detail-lang", "age": 55, "sex": "female", "diagnosis": "AS", "diseaseState": "stable",
+              "treatments": [{"drug": "Taltz", "start": "2025-11-03", "status": "ongoing",
+                              "detail": {"@value": "well tolerated", "@language": "en"}}]}
+    engine = Reasoner(validator=validator)
+    assert engine.recommend(record).conforms
+    record["treatments"][0]["detail"] = 5
+    assert [v["path"] for v in engine.recommend(record).validation if v["severity"] == "violation"] == [
+        "treatments[1].detail"]
+
+
+def test_owl_individual_types_and_labels_on_a_record_are_still_read(engine) -> None:
+    """Session-34 review F6: records written in Protégé type their nodes owl:NamedIndividual and may
+    label them; the refusal of OWL and RDFS schema statements (fuzz F4) leaves those alone."""
+    text = (_TTL + "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+            "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+            "<https://example.org/p/1> a ax:Patient, owl:NamedIndividual, owl:Thing ; rdfs:label \"patient 1\" ;\n"
+            "  rdfs:comment \"seen in clinic\" ; ax:ageYears 40 ; ax:sex ax:female ;\n"
+            "  ax:hasDiagnosis ax:ankylosing_spondylitis ; ax:diseaseState ax:stable_disease .")
+    result = engine.recommend(Graph().parse(data=text, format="turtle"))
+    assert result.conforms, result.validation
+
+
 def test_a_date_given_as_true_is_refused_naming_the_field(engine) -> None:
     """A JSON boolean where a date belongs is refused when the record is read (session-34 fuzz F7),
     naming the field, as the other ill-typed values above are named by the shapes."""

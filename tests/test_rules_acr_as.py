@@ -450,6 +450,10 @@ def test_continuous_nsaid_use_says_it_means_another_nsaid_when_the_one_taken_is_
     assert not items(taking("naproxen", "nsaid_hypersensitivity"), row)
     [plain] = items(taking("naproxen"), row)
     assert not plain.note
+    # with a comorbidity too, both notes, as one whole text (session-34 review F1: Virtuoso failed on
+    # joining them with CONCAT)
+    [both] = items(taking("celecoxib", "sulfonamide_allergy", "hypertension"), row)
+    assert "means another NSAID" in (both.note or "") and "comorbidity" in (both.note or ""), both.note
 
 
 def test_ophthalmologist_care_says_it_is_for_an_attack_when_only_recurrence_is_stated(run) -> None:

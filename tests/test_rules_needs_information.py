@@ -2443,8 +2443,10 @@ def test_stop_reason_asked_for_a_held_back_tnf_inhibitor_while_no_b_tsdmard_has_
     inhibitors back. Adalimumab is not offered again whatever the answer, but a failure or harm
     would be the first b/tsDMARD failure: R11 and R12 would apply, and lbl:jaki_us_tnf_ir would no
     longer hold the JAK inhibitors back. So ASAS-EULAR asks, with those rows as options, and the
-    note says the drug is held back. Once R12 applies the answer moves nothing (see below); ACR 2019
-    does not ask (its rows would only offer adalimumab again)."""
+    note says the drug is held back. ACR 2019 does not ask (its rows would only offer adalimumab
+    again). After an IL-17 inhibitor failed (R12 applies) it still asks while no TNF inhibitor has
+    failed, since adalimumab's failure would lift lbl:jaki_us_tnf_ir (session-34 review F2); once a
+    TNF inhibitor failed, the answer moves nothing."""
     record = _stopped_humira(condition(stated_condition))
     result = advise(record)
     assert str(DRUG.adalimumab) in {a.therapy.iri for a in result.advice
@@ -2460,11 +2462,18 @@ def test_stop_reason_asked_for_a_held_back_tnf_inhibitor_while_no_b_tsdmard_has_
     assert not needs(answered, STOP_REASON)
     assert str(DRUG.upadacitinib) in {a.therapy.iri for a in answered.advice
                                       if a.kind == "recommended" and a.recommendation.id == "R12"}
-    # a b/tsDMARD failed already (R12 applies): adalimumab's outcome would move nothing
+    # an IL-17 inhibitor failed already (R12 applies), no TNF inhibitor has: still asked, for the
+    # JAK inhibitors' US line of therapy
     after_il17i = _stopped_humira(condition(stated_condition))
     after_il17i["treatments"].insert(2, course("Cosentyx", outcome="primary_nonresponse",
                                                start="2022-01-01", end="2022-07-01"))
-    assert not needs(advise(after_il17i), STOP_REASON)
+    item = need(advise(after_il17i), STOP_REASON)
+    assert "R12" in option_ids(item) and "lbl:jaki_us_tnf_ir" in item.why, item.why
+    # a TNF inhibitor failed already: the JAK inhibitors are open, adalimumab's outcome moves nothing
+    after_tnfi = _stopped_humira(condition(stated_condition))
+    after_tnfi["treatments"].insert(2, course("Enbrel", outcome="primary_nonresponse",
+                                              start="2022-01-01", end="2022-07-01"))
+    assert not needs(advise(after_tnfi), STOP_REASON)
 
 
 def test_first_tnfi_stopped_for_no_stated_reason_is_asked_about_once(advise, eular_only) -> None:
