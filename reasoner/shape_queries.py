@@ -341,7 +341,8 @@ def _compile_property(comp: _Compiler, prop: Node, target: str, add) -> None:  #
                 # a pair that cannot be compared passes, as in pySHACL, which the compiled shapes
                 # must match on every fixture (an ill-typed start such as 2026-02-30 gets only its
                 # datatype result there), though SHACL would report it. The case where the two
-                # differed, a date with a time zone (session-34 fuzz F2), is refused by sh:pattern.
+                # differed on a well-formed date, one with a time zone (session-34 fuzz F2), is refused
+                # by sh:pattern; odd forms (a five-digit year) still differ, as the README lists.
                 f"FILTER (COALESCE(!(?value {op} {o}), false))", key=key)
 
 
