@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyoxigraph
 import rdflib
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, NamespaceManager
 
 from .errors import RecordLoadError, json_kind
 from .fhir import FhirOrigin, bundle_to_record, is_fhir
@@ -614,6 +614,8 @@ def load_record(record: str | Path | dict[str, Any] | Graph, kb: Graph) -> Patie
 _SCHEMA_PREDICATES = frozenset({RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range})
 # the OWL types a record written in Protégé or by an OWL tool carries harmlessly
 _OWL_TYPES_READ = frozenset({OWL.NamedIndividual, OWL.Thing})
+# rdf:, rdfs:, owl: and xsd:, to name a refused schema statement as its author wrote it
+_CORE_PREFIXES = NamespaceManager(Graph(), bind_namespaces="core")
 
 
 def check_terms(graph: Graph, kb: Graph, source: str) -> None:
@@ -664,9 +666,8 @@ def check_terms(graph: Graph, kb: Graph, source: str) -> None:
             # OWL and RDFS schema statements change what the exact reasoner (HermiT, --exact) infers,
             # while the compiled classification ignores them, so the two gave different advice
             # (session-34 fuzz F4: owl:sameAs between two courses). A record states facts only.
-            shown = f"rdf:type owl:{obj.removeprefix(str(OWL))}" if predicate == RDF.type else (
-                f"owl:{predicate.removeprefix(str(OWL))}" if predicate.startswith(str(OWL))
-                else f"rdfs:{predicate.removeprefix(str(RDFS))}")
+            shown = (f"rdf:type {obj.n3(_CORE_PREFIXES)}" if predicate == RDF.type  # type: ignore[union-attr]
+                     else predicate.n3(_CORE_PREFIXES))
             raise RecordLoadError(f"{source}: {shown} on {short_node(subject)!r}: a patient record states facts "
                                   "about the patient, not OWL or RDFS schema statements, which would change what "
                                   "the exact reasoner infers; remove it")

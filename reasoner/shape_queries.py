@@ -85,6 +85,9 @@ _NODE_KIND_TESTS = {
     SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
 }
 _RANGE_OPS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
+# The constraints tested on each value node alone. One tuple for the three places that compile them
+# (a node shape's own tests, a nested property, a top-level property), so a new key reaches all three.
+_VALUE_KEYS = (SH.datatype, SH.nodeKind, SH["class"], SH["in"], SH.pattern, *_RANGE_OPS)
 # Lexical forms per datatype: a literal typed xsd:date whose text is not a date is ill-typed, and
 # pySHACL (like the SHACL spec) reports it under sh:datatype.
 _LEXICAL = {
@@ -163,7 +166,7 @@ class _Compiler:
 
     def keyed_value_tests(self, shape: Node, v: str) -> Iterator[tuple[URIRef, str]]:
         """value_tests with the parameter each test comes from (for the report's constraint component)."""
-        for key in (SH.datatype, SH.nodeKind, SH["class"], SH["in"], SH.hasValue, SH.pattern, *_RANGE_OPS):
+        for key in (*_VALUE_KEYS, SH.hasValue):
             for constant in self.values(shape, key):
                 yield key, self.value_test(shape, key, constant, v)
 
@@ -222,7 +225,7 @@ class _Compiler:
             parts.append(f"NOT EXISTS {{ {x} {path} {self.var()} }}")
         for value in self.values(prop, SH.hasValue):
             parts.append(f"EXISTS {{ {x} {path} {_n3(value)} }}")
-        for key in (SH.datatype, SH.nodeKind, SH["class"], SH["in"], SH.pattern, *_RANGE_OPS):
+        for key in _VALUE_KEYS:
             for constant in self.values(prop, key):
                 y = self.var()
                 parts.append(f"NOT EXISTS {{ {x} {path} {y} FILTER (!{self.value_test(prop, key, constant, y)}) }}")
@@ -319,7 +322,7 @@ def _compile_property(comp: _Compiler, prop: Node, target: str, add) -> None:  #
                 counted(key, int(bound), op, lambda v: comp.conforms(qualified, v))  # type: ignore[call-overload]
     elif comp.values(prop, SH.qualifiedMinCount) or comp.values(prop, SH.qualifiedMaxCount):
         raise ShapeCompileError(f"{label}: a qualified count needs sh:qualifiedValueShape")
-    for key in (SH.datatype, SH.nodeKind, SH["class"], SH["in"], SH.pattern, *_RANGE_OPS):
+    for key in _VALUE_KEYS:
         for constant in comp.values(prop, key):
             add(prop, severity, report_path, message,
                 f"{target} ?this {path} ?value FILTER (!{comp.value_test(prop, key, constant, '?value')})", key=key)
