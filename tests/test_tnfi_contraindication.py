@@ -163,3 +163,23 @@ def test_a_tnf_inhibitor_taken_beside_a_grouped_contraindication_gets_one_reason
     else:
         assert any(a.recommendation.guideline == "label" and a.therapy.iri == str(DRUG.adalimumab)
                    for a in result.advice if a.kind in ("caution", "contraindicated"))
+
+
+@pytest.mark.parametrize(("presence", "expected"), [("present", True), ("absent", False), ("unknown", False)])
+def test_the_state_rule_names_each_statement_of_a_tnfi_contraindication(reasoner, presence, expected) -> None:
+    """ax:statesTNFiContraindication (state-tnfi-contraindication-stated.rq), which six questions
+    read, read straight from the store: one link a statement stated present of a condition ACR 2019
+    counts as a contraindication (heart failure, an infection grouping), none for one stated absent
+    or unknown, none for a condition that is no TNF-inhibitor contraindication (psoriasis)."""
+    from reasoner.namespaces import AX
+
+    record = patient(f"state-tnfi-ci-{presence}", conditions=stated(
+        condition("congestive_heart_failure", presence), condition("chronic_or_recurrent_infection", presence),
+        condition("psoriasis")), treatments=nsaid_failure())
+    result = reasoner.recommend(record)
+    assert result.conforms
+    _, rows = reasoner.store.select_tuples(
+        f"SELECT ?statement WHERE {{ <{result.patient}> <{AX.statesTNFiContraindication}> ?statement }}")
+    got = {str(statement) for (statement,) in rows}
+    # conditions: ibd, uveitis (absent), heart failure, infection, psoriasis: the loader numbers them
+    assert got == ({f"{result.patient}/condition/3", f"{result.patient}/condition/4"} if expected else set())
