@@ -352,13 +352,15 @@ def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str =
                  keep: bool = False) -> BatchResult:
     """Load, validate (one pass) and advise (one query per rule) a batch of records. Runs in the
     calling process or in a worker (`CohortRunner(workers=N)`); `keep` also returns the batch's
-    graphs (the reasoner's store must be embedded Oxigraph)."""
-    entries = _advise_entries(reasoner, items, fmt)
-    if not keep or not any(e.rejected is None for e in entries):
-        return BatchResult(entries)
-    store = reasoner.store
-    assert isinstance(store, OxigraphStore), "keeping a batch needs the embedded Oxigraph store"
-    return BatchResult(entries, store.ntriples(PATIENTS_GRAPH), store.ntriples(DERIVED_GRAPH))
+    graphs (the reasoner's store must be embedded Oxigraph). Holds the reasoner's lock from
+    staging to reading back, so another thread's call cannot clear the batch in between."""
+    with reasoner.lock:
+        entries = _advise_entries(reasoner, items, fmt)
+        if not keep or not any(e.rejected is None for e in entries):
+            return BatchResult(entries)
+        store = reasoner.store
+        assert isinstance(store, OxigraphStore), "keeping a batch needs the embedded Oxigraph store"
+        return BatchResult(entries, store.ntriples(PATIENTS_GRAPH), store.ntriples(DERIVED_GRAPH))
 
 
 # A shared node: (node, the other record's patient, whether the node is or lies under that patient's

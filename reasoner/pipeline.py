@@ -11,9 +11,11 @@ call then loads only the patient's triples, so a warm call costs milliseconds on
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
@@ -46,6 +48,22 @@ StoreFactory = Callable[[], Store]
 STORES: dict[str, StoreFactory] = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
 
 Record = str | Path | dict[str, Any] | Graph
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _one_call_at_a_time(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run a Reasoner method under the Reasoner's lock. Every call stages its patients in the same
+    working graphs of one store (and validates in one validation store), so two threads advising
+    at once cleared each other's patients and got empty, partial or unsafe advice with no error
+    (session-35 failure probe F1). A warm call takes milliseconds, so waiting costs little; for
+    calls in parallel, give each thread (or process) its own Reasoner."""
+    @functools.wraps(method)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with args[0].lock:  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+    return locked
 
 
 _COMPILED = Path("<compiled from the ontology>")  # the path shown for a compiled class query
@@ -127,6 +145,9 @@ class Reasoner:
         if validator not in VALIDATORS:
             raise AxspaError(f"unknown validator {validator!r}; use one of {', '.join(VALIDATORS)}")
         self.validator = validator
+        # Held by each method that uses the stores, and across a whole call (reentrant); a caller
+        # that runs stage, classify, apply_rules and advice one by one holds it around them.
+        self.lock = threading.RLock()
         store = "oxigraph" if store == "memory" else store  # the cohort command's name for it
         # What a cohort worker process needs to build the same Reasoner: only for the in-memory
         # store and the shipped KB (a Store instance, a store on disk or at a URL would be shared;
@@ -158,6 +179,7 @@ class Reasoner:
     def load(self, record: Record) -> PatientRecord:
         return load_record(record, self.kb)
 
+    @_one_call_at_a_time
     def stage(self, patients: Graph | Sequence[Graph]) -> None:
         """Replace the store's patients with these and drop everything derived before."""
         self.store.clear(PATIENTS_GRAPH)
@@ -165,18 +187,21 @@ class Reasoner:
         for graph in [patients] if isinstance(patients, Graph) else patients:
             self.store.add(graph, PATIENTS_GRAPH)
 
+    @_one_call_at_a_time
     def validate(self, record: Record) -> tuple[PatientRecord, ValidationReport]:
         """Load and validate one record (in the validation store: the main store is untouched)."""
         loaded = self.load(record)
         report = self.validate_loaded([loaded.graph])[0]
         return loaded, loaded.explain(report)
 
+    @_one_call_at_a_time
     def validate_loaded(self, graphs: list[Graph]) -> list[ValidationReport]:
         """Reports for records already parsed, in order; many at once is one query."""
         if self.validator == "pyshacl":
             return [validate_record(graph, self.kb) for graph in graphs]
         return self.store_validator.validate(graphs)
 
+    @_one_call_at_a_time
     def classify(self, patients: Graph | Sequence[Graph]) -> None:
         """Stage the patient(s) and add their population (and helper) class memberships."""
         self.stage(patients)
@@ -186,11 +211,13 @@ class Reasoner:
         else:
             self.classify_loaded()
 
+    @_one_call_at_a_time
     def classify_loaded(self) -> None:
         """Run the compiled class queries over every patient already in the store (set-at-a-time)."""
         closed = self.class_gates.closed(self.store) if self.skip_closed_rules else set()
         self.store.construct_into([c.query for c in self.classes if str(c.iri) not in closed], DERIVED_GRAPH)
 
+    @_one_call_at_a_time
     def apply_rules(self, provenance: bool = True) -> None:
         """Every rule stratum once over all patients in the store; each stratum's output is added
         before the next runs, so negation always reads a complete lower stratum.
@@ -206,6 +233,7 @@ class Reasoner:
             if queries:
                 self.store.construct_into(queries, DERIVED_GRAPH)
 
+    @_one_call_at_a_time
     def derive(self, patient_graph: Graph) -> Graph:
         """Classification then every rule stratum; returns the derived graph (types + advice).
 
@@ -214,6 +242,7 @@ class Reasoner:
         self.apply_rules()
         return self.store.graph(DERIVED_GRAPH)
 
+    @_one_call_at_a_time
     def recommend(self, record: Record, *, strict: bool = False, provenance: bool = False) -> Result:
         """Validate, then advise. An invalid record yields a result with no advice (or raises if strict).
 
@@ -228,6 +257,7 @@ class Reasoner:
         self.apply_rules(provenance)
         return build_result(loaded, report, self.advice(provenance).get(loaded.patient, {}), self.full_kb)
 
+    @_one_call_at_a_time
     def advice(self, provenance: bool = True) -> dict[URIRef, AdviceNodes]:
         """Advice statements in the store, grouped by patient (one query for the whole batch).
         `provenance=False` reads only what the JSON contract needs (no PROV-O, no types)."""
@@ -263,14 +293,17 @@ def classify_exact(kb: Graph, patient_graph: Graph, classes: list[CompiledClass]
 
 
 _DEFAULT: dict[tuple[str, str], Reasoner] = {}
+_DEFAULT_LOCK = threading.Lock()
 
 
 def default_reasoner(store: str = "oxigraph", guideline: str = "all") -> Reasoner:
-    """A shared Reasoner per (store, guideline), so repeated API calls stay warm."""
+    """A shared Reasoner per (store, guideline), so repeated API calls stay warm. Built once even
+    when threads ask at the same time (two would each load the knowledge base into the store)."""
     key = (store, guideline)
-    if key not in _DEFAULT:
-        _DEFAULT[key] = Reasoner(store=store, guideline=guideline)
-    return _DEFAULT[key]
+    with _DEFAULT_LOCK:
+        if key not in _DEFAULT:
+            _DEFAULT[key] = Reasoner(store=store, guideline=guideline)
+        return _DEFAULT[key]
 
 
 def recommend(record: Record, *, guideline: str = "all", store: str = "oxigraph") -> Result:
