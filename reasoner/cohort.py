@@ -14,12 +14,16 @@ import gc
 import gzip
 import json
 import multiprocessing
+import os
 import re
+import signal
 import sys
 import time
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,21 +92,42 @@ class Summary:
                 f"with advice {self.with_advice}{lines}, {self.seconds:.1f} s")
 
 
+def below(folder: Path) -> list[Path]:
+    """Everything below a folder but the folders themselves (links to folders are not followed).
+    A folder that cannot be read is an error naming it: Path.rglob passed over one without a word,
+    and its patients were neither read nor rejected (session-35 failure probe F7)."""
+    def refuse(error: OSError) -> None:
+        raise RecordLoadError(f"{error.filename}: cannot read this folder ({error.strerror}); its records "
+                              "would be left out. Make it readable, or name the other inputs one by one")
+    found = []
+    for root, _, names in os.walk(folder, onerror=refuse):
+        found.extend(Path(root) / name for name in names)
+    return found
+
+
 def input_files(inputs: Iterable[Path]) -> Iterator[Path]:
     """Every record file named, or found below a named folder (sorted, so runs are repeatable)."""
     for path in inputs:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and format_suffix(p) in RECORD_SUFFIXES)
+            yield from sorted(p for p in below(path) if p.is_file() and format_suffix(p) in RECORD_SUFFIXES)
         elif path.is_file():
             yield path
+        elif path.exists():
+            raise RecordLoadError(not_a_regular_file(path))
         else:
             raise RecordLoadError(f"{path}: no such file or folder")
+
+
+def not_a_regular_file(path: Path) -> str:
+    """Standard input, a pipe or a device named as an input: records are read from files only."""
+    return (f"{path}: not a file or a folder (standard input, a pipe or a device?); records are read from "
+            "files, which may be gzipped: save the records to a .jsonl file and name it")
 
 
 def skipped_files(inputs: Iterable[Path]) -> list[Path]:
     """What input_files passes over in the named folders: files whose suffix is no record format
     (notes, backups), and links to nothing. The command lists them, so none goes unmentioned."""
-    return sorted(p for path in inputs if path.is_dir() for p in path.rglob("*")
+    return sorted(p for path in inputs if path.is_dir() for p in below(path)
                   if not p.is_dir() and not (p.is_file() and format_suffix(p) in RECORD_SUFFIXES))
 
 
@@ -633,6 +658,9 @@ _WORKER: Reasoner | None = None
 
 def _worker_start(settings: dict[str, Any]) -> None:
     global _WORKER
+    # Ctrl-C reaches the whole process group: the parent stops the run, and a worker that caught it
+    # too printed its own traceback. A worker only ends when the parent shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Reasoner(**settings)
     _relax_gc()  # a worker only ever runs batches: the run's settings, for its lifetime
 
@@ -643,6 +671,18 @@ def _worker_advise(items: list[tuple[str, object]], fmt: str, keep: bool) -> Bat
         return advise_batch(_WORKER, items, fmt, keep)
     finally:
         collect_batch_garbage()
+
+
+WORKER_DIED = ("a worker process ended without finishing its batch (killed by a signal, or by the system "
+               "for lack of memory?); the run is stopped, and the output holds only the batches before it. "
+               "Try fewer --workers or a smaller --batch")
+
+
+def _batch_result(pending: Future[BatchResult]) -> BatchResult:
+    try:
+        return pending.result()
+    except BrokenProcessPool as exc:
+        raise AxspaError(WORKER_DIED) from exc
 
 
 class CohortRunner:
@@ -686,16 +726,32 @@ class CohortRunner:
                 yield items, result
             return
         context = multiprocessing.get_context("spawn")  # fork would copy a live Oxigraph store
-        with context.Pool(self.workers, initializer=_worker_start, initargs=(self.reasoner.settings,)) as pool:
-            window: deque[tuple[list, Any]] = deque()  # bounded, so a huge input is never read ahead
+        # A ProcessPoolExecutor, not a multiprocessing Pool: when a worker dies (the out-of-memory
+        # killer, a signal) a Pool starts another and the lost batch's result never comes, so the
+        # run hung for ever with nothing said (session-35 failure probe F3); the executor fails the
+        # pending batches instead, which _batch_result turns into an error.
+        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start,
+                                   initargs=(self.reasoner.settings,))
+        try:
+            window: deque[tuple[list, Future[BatchResult]]] = deque()  # bounded: a huge input is never read ahead
             for items in _batches(inputs, self.batch):
-                window.append((items, pool.apply_async(_worker_advise, (items, fmt, keep))))
+                window.append((items, pool.submit(_worker_advise, items, fmt, keep)))
                 if len(window) >= 2 * self.workers:
                     done, pending = window.popleft()
-                    yield done, pending.get()
+                    yield done, _batch_result(pending)
             while window:
                 done, pending = window.popleft()
-                yield done, pending.get()
+                yield done, _batch_result(pending)
+        except BaseException:
+            # an error, Ctrl-C or a caller that stopped reading: end the workers now, rather than
+            # let them finish batches nobody will write (Executor.terminate_workers: Python 3.14)
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+            raise
+        pool.shutdown(wait=True)
 
     def _keep_on_server(self, step: str) -> None:
         store = self.reasoner.store
