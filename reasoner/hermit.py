@@ -69,6 +69,12 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
             return HermitResult(consistent=False, message=str(exc))
         except FileNotFoundError as exc:  # owlready2 starts `java`: none on the PATH
             raise KnowledgeBaseError(f"exact (HermiT) reasoning needs Java 17 or newer on the PATH ({exc})") from exc
+        except owlready2.OwlReadyJavaError as exc:
+            # a `java` that starts and fails (too old, or no room for the heap owlready2 asks for)
+            # gave a traceback and exit code 1, which says "record invalid" (session-35 failure probe F8)
+            said = " ".join(str(exc).split())[:300]
+            raise KnowledgeBaseError(f"exact (HermiT) reasoning failed in Java (it needs Java 17 or newer and "
+                                     f"about 2 GB of memory): {said}") from exc
         unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
         types: dict[str, set[str]] = {}
         for iri in individuals or []:
