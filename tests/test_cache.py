@@ -71,3 +71,25 @@ def test_the_key_changes_with_the_sources(tmp_path) -> None:
     before = cache.digest([source])
     source.write_text("# two", encoding="utf-8")
     assert cache.digest([source]) != before
+
+
+@pytest.mark.parametrize("damage", ["empty", "cut at a line", "one byte changed"])
+def test_an_entry_that_parses_but_is_not_whole_is_recomputed(fresh_cache, damage: str) -> None:
+    """An empty or cut N-Triples entry parses as a smaller, valid graph: a call then gave 1 advice
+    item instead of 91, or recommended drugs the record contraindicates (session-35 failure probe
+    F6). Each entry now ends with the hash of what it holds, checked on reading."""
+    kb = knowledge_base()
+    expected = prepared_kb(kb)
+    for entry in fresh_cache.glob("prepared-*.nt"):
+        lines = entry.read_bytes().splitlines(keepends=True)
+        entry.write_bytes(b"" if damage == "empty" else b"".join(lines[: len(lines) * 4 // 5])
+                          if damage == "cut at a line" else b"".join(lines).replace(b"ax", b"ay", 1))
+    assert _same(prepared_kb(kb), expected)
+
+
+def test_a_cut_json_entry_is_recomputed(fresh_cache) -> None:
+    cache.write_json("probe", {"a": 1})
+    assert cache.read_json("probe") == {"a": 1}
+    entry = fresh_cache / "probe.json"
+    entry.write_bytes(entry.read_bytes()[:-3])
+    assert cache.read_json("probe") == {}
