@@ -282,13 +282,13 @@ def _mentions(result: Result, therapies: set[str], courses: set[str], kb: Graph)
     return "\nAlso about it:\n" + "\n".join(lines) + "\n" if lines else ""
 
 
-def _open_output(path: Path) -> IO[str]:
+def _open_output(path: Path, compressed: bool | None = None) -> IO[str]:
     """A text file to write; gzip-compressed when the name ends in .gz. Cohort advice is ~48 KB of
     JSON a patient (48 GB for a million) and repeats itself a lot, so it compresses well; level 1
     keeps the compressor cheap next to the rules."""
     # backslashreplace: a file name that is not UTF-8 (held as surrogates) in a reject's source
     # is written escaped instead of ending the run
-    if path.suffix.lower() == ".gz":
+    if path.suffix.lower() == ".gz" if compressed is None else compressed:
         return gzip.open(path, "wt", encoding="utf-8", errors="backslashreplace", compresslevel=1)
     return path.open("w", encoding="utf-8", errors="backslashreplace")
 
@@ -296,15 +296,68 @@ def _open_output(path: Path) -> IO[str]:
 OUTPUT_FORMATS = {"": "jsonl", ".jsonl": "jsonl", ".ttl": "ttl", ".nt": "nt"}  # by suffix, before any .gz
 
 
+class CohortOutput:
+    """A cohort output file (-o or --rejects), written under NAME.partial and given its name only
+    once the run has finished. A run that failed or was interrupted left a file under the name
+    asked for that looked complete (a gzip that passed `gzip -t` holding 10 of 197 patients), and
+    had already replaced the file of an earlier run (session-35 failure probe F4). A write that
+    fails names the file (a full disk said only "No space left on device": probe F9). Standard
+    output, /dev/null and other files that are not regular files are written in place."""
+
+    def __init__(self, flag: str, path: Path) -> None:
+        self.flag, self.path = flag, path
+        self.staged = path.with_name(path.name + ".partial") if path.is_file() or not path.exists() else None
+        self.lines = 0
+        try:
+            self.file = _open_output(self.staged or path, compressed=path.suffix.lower() == ".gz")
+        except OSError as exc:
+            raise AxspaError(f"{flag} {path}: cannot write ({exc.strerror or exc})") from exc
+
+    def write(self, text: str) -> int:
+        try:
+            written = self.file.write(text)
+        except OSError as exc:
+            raise AxspaError(f"{self.flag} {self.path}: cannot write ({exc.strerror or exc})") from exc
+        self.lines += text.count("\n")
+        return written
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def finish(self) -> None:
+        """Close, and put the finished file under its name."""
+        try:
+            self.file.close()
+            if self.staged is not None:
+                os.replace(self.staged, self.path)
+        except OSError as exc:
+            raise AxspaError(f"{self.flag} {self.path}: cannot write ({exc.strerror or exc})") from exc
+
+    def abandon(self) -> str:
+        """Close after a failure; what is left, for the message."""
+        with contextlib.suppress(OSError):
+            self.file.close()
+        if self.staged is None:
+            return f"{self.flag} {self.path}: incomplete ({self.lines} lines written)"
+        return (f"{self.flag} {self.path}: not written (left as it was); the {self.lines} lines written before "
+                f"the run stopped are in {self.staged}")
+
+
 def _check_cohort_files(args: argparse.Namespace) -> str:
     """Everything about the files that can be checked before any is opened for writing (opening
     truncates): inputs exist, outputs have a known format and overwrite neither each other nor an
     input. The advice format."""
-    from .cohort import RECORD_SUFFIXES, format_suffix
+    from .cohort import RECORD_SUFFIXES, below, format_suffix, not_a_regular_file
 
     for path in args.inputs:
+        if str(path) == "-":
+            raise RecordLoadError(not_a_regular_file(path))
         if not path.exists():
             raise RecordLoadError(f"{path}: no such file or folder")
+        if path.is_dir():
+            below(path)  # a folder that cannot be read is refused now, before any output is opened
+        elif not path.is_file():
+            raise RecordLoadError(not_a_regular_file(path))
     if args.rejects and format_suffix(args.rejects) not in ("", ".jsonl"):
         raise AxspaError(f"--rejects {args.rejects}: the rejects are JSON Lines; name the file .jsonl or .jsonl.gz")
     fmt = "jsonl"
@@ -367,19 +420,23 @@ def _cohort(args: argparse.Namespace) -> int:
     reasoner = Reasoner(store=store, guideline=args.guideline)
     if not args.output and hasattr(sys.stdout, "reconfigure"):  # (None when closed: refused below)
         sys.stdout.reconfigure(errors="backslashreplace")
-    out = _open_output(args.output) if args.output else _standard_output()
-    rejects = _open_output(args.rejects) if args.rejects else None
+    outputs = [CohortOutput(flag, path) for flag, path in (("-o", args.output), ("--rejects", args.rejects)) if path]
+    named = {output.flag: output for output in outputs}
+    out = named["-o"] if "-o" in named else _standard_output()
+    rejects = named.get("--rejects")
     try:
         batch = args.batch if args.batch is not None else (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
         summary = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink).run(
-            args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())
+            args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())  # type: ignore[arg-type]
         if not args.output:  # a reader that stopped early is found here, not at exit (which said 0)
             sys.stdout.flush()
-    finally:
-        if args.output:
-            out.close()
-        if rejects is not None:
-            rejects.close()
+        for output in outputs:
+            output.finish()
+    except BaseException:
+        for output in outputs:
+            if not output.file.closed:
+                print(f"axspa cohort: the run did not finish. {output.abandon()}", file=sys.stderr)
+        raise
     print(f"axspa cohort: {summary.text()}", file=sys.stderr)
     skipped = skipped_files(args.inputs)
     if skipped:
@@ -476,6 +533,7 @@ def _run_reporting_errors(argv: list[str]) -> int:
         print(f"axspa: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        print("axspa: interrupted", file=sys.stderr)
         return 130
 
 

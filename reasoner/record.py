@@ -542,7 +542,8 @@ def _read_graph(record: str | Path | dict[str, Any] | Graph, kb: Graph | None) -
     if is_dir:
         raise RecordLoadError(f"{path}: is a folder; give one record file (`axspa cohort` reads folders)")
     if not is_file:
-        raise RecordLoadError(f"{path}: no such file")
+        raise RecordLoadError(f"{path}: not a file (standard input, a pipe or a device?); save the record to a "
+                              "file and name it" if path.exists() else f"{path}: no such file")
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
         name = path.name.lower().removesuffix(".gz")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,12 +17,14 @@ from rdflib import Graph, URIRef
 
 from reasoner.cli import main
 from reasoner.cohort import CohortRunner
+from reasoner.errors import AxspaError
 from reasoner.pipeline import Reasoner
 
 from .oxigraph_server import oxigraph_server
 from .virtuoso_server import virtuoso_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
 from generate import cohort, to_ntriples  # noqa: E402
 
 N, INVALID = 40, 0.15
@@ -791,3 +796,90 @@ def test_node_form_is_told_from_records_and_nothing_in_it_goes_missing(reasoner,
     lines, rejects, _ = _run(reasoner, [jsonl])
     assert not rejects and {line["patient"].rsplit("/", 1)[1] for line in lines} == {"ibd-crohns",
                                                                                    "primary-tnfi-failure"}
+
+
+def test_an_unreadable_folder_is_refused_naming_it(records: list[dict], capsys) -> None:
+    """A folder the user may not read was passed over without a word (Path.rglob), and its patients
+    were neither read nor rejected (session-35 failure probe F7). Run as another user where the
+    tests run as root, who may read any folder (in a folder that user may reach: pytest's are root's own)."""
+    base = Path(tempfile.mkdtemp())
+    base.chmod(0o755)
+    top = base / "records"
+    (top / "locked").mkdir(parents=True)
+    _write(top, records[:2]).rename(top / "a.jsonl")
+    _write(top / "locked", records[2:4])
+    (top / "locked").chmod(0o300)
+    try:
+        if os.geteuid() == 0:
+            proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                                   "-m", "reasoner.cli", "cohort", str(top), "-o", "/dev/null"],
+                                  capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            code, err = proc.returncode, proc.stderr
+        else:
+            code, err = main(["cohort", str(top), "-o", os.devnull]), capsys.readouterr().err
+    finally:
+        (top / "locked").chmod(0o700)
+        shutil.rmtree(base)
+    assert code == 2, err
+    assert f"{top / 'locked'}: cannot read this folder (Permission denied)" in err
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+def test_standard_input_is_refused_with_a_message_that_says_so(name: str, capsys) -> None:
+    """`cohort -` and `cohort /dev/stdin` (a pipe) said "no such file or folder"."""
+    proc = subprocess.run([sys.executable, "-m", "reasoner.cli", "cohort", name, "-o", os.devnull], input="{}\n",
+                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2
+    assert "not a file or a folder (standard input, a pipe or a device?)" in proc.stderr
+
+
+@pytest.mark.parametrize(("stop", "code"), [(AxspaError("the endpoint went away"), 2), (KeyboardInterrupt(), 130)])
+def test_a_run_that_stops_leaves_the_earlier_output_and_says_where_the_rest_is(
+        tmp_path: Path, records: list[dict], monkeypatch, capsys, stop: BaseException, code: int) -> None:
+    """A failed or interrupted run wrote its output in place: the file asked for held the first
+    batches and looked complete (a .gz passed `gzip -t`), the earlier run's file was gone, and
+    Ctrl-C said nothing (session-35 failure probe F4). Now the output is written under
+    NAME.partial and renamed at the end; a run that stops says so and where its lines are."""
+    import reasoner.cohort as cohort_module
+
+    path = _write(tmp_path, records)
+    out, rejects = tmp_path / "advice.jsonl.gz", tmp_path / "rejects.jsonl"
+    out.write_bytes(b"the earlier run")
+    real, calls = cohort_module.advise_batch, []
+
+    def stops_at_the_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise stop
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cohort_module, "advise_batch", stops_at_the_second_batch)
+    assert main(["cohort", str(path), "--batch", "10", "-o", str(out), "--rejects", str(rejects)]) == code
+    assert out.read_bytes() == b"the earlier run" and not rejects.exists()
+    partial = tmp_path / "advice.jsonl.gz.partial"
+    import gzip
+    with gzip.open(partial, "rt") as lines:
+        assert 0 < len(lines.read().splitlines()) <= 10  # the first batch only
+    err = capsys.readouterr().err
+    assert f"-o {out}: not written (left as it was); the" in err and f"are in {partial}" in err
+    assert f"--rejects {rejects}: not written" in err
+    assert ("axspa: interrupted" in err) == isinstance(stop, KeyboardInterrupt)
+
+
+def test_a_finished_run_leaves_no_partial_file(tmp_path: Path, records: list[dict], capsys) -> None:
+    path = _write(tmp_path, records)
+    out = tmp_path / "advice.jsonl"
+    out.write_text("the earlier run\n")
+    assert main(["cohort", str(path), "--batch", "10", "-o", str(out)]) == 0
+    valid = int(capsys.readouterr().err.split("valid ", 1)[1].split(",", 1)[0])
+    assert len(out.read_text().splitlines()) == valid > 0 and not (tmp_path / "advice.jsonl.partial").exists()
+
+
+@pytest.mark.parametrize("flag", ["-o", "--rejects"])
+def test_a_write_that_fails_names_the_file(tmp_path: Path, records: list[dict], capsys, flag: str) -> None:
+    """A full disk said only "[Errno 28] No space left on device" (session-35 failure probe F9)."""
+    args = ["cohort", str(_write(tmp_path, records)), flag, "/dev/full"]
+    if flag == "--rejects":
+        args += ["-o", os.devnull]
+    assert main(args) == 2
+    assert f"{flag} /dev/full: cannot write (No space left on device)" in capsys.readouterr().err
