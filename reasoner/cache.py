@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -88,7 +89,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     if data and not data.endswith(b"\n"):
         data += b"\n"
     data += _SEAL + hashlib.sha256(data).hexdigest().encode() + b"\n"
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("wb") as file:

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -293,6 +294,11 @@ def _open_output(path: Path, compressed: bool | None = None) -> IO[str]:
     return path.open("w", encoding="utf-8", errors="backslashreplace")
 
 
+def staged_name(path: Path) -> Path:
+    """Where a cohort output is written until the run has finished."""
+    return path.with_name(path.name + ".partial")
+
+
 OUTPUT_FORMATS = {"": "jsonl", ".jsonl": "jsonl", ".ttl": "ttl", ".nt": "nt"}  # by suffix, before any .gz
 
 
@@ -302,16 +308,21 @@ class CohortOutput:
     asked for that looked complete (a gzip that passed `gzip -t` holding 10 of 197 patients), and
     had already replaced the file of an earlier run (session-35 failure probe F4). A write that
     fails names the file (a full disk said only "No space left on device": probe F9). Standard
-    output, /dev/null and other files that are not regular files are written in place."""
+    output, /dev/null, a link (/dev/stdout is one) and other files that are not plain files are
+    written in place, through the link; the finished file keeps the mode of the one it replaces."""
 
     def __init__(self, flag: str, path: Path) -> None:
-        self.flag, self.path = flag, path
-        self.staged = path.with_name(path.name + ".partial") if path.is_file() or not path.exists() else None
-        self.lines = 0
+        self.flag, self.path, self.lines, self.done = flag, path, 0, False
+        self.staged = staged_name(path) if not path.is_symlink() and (path.is_file() or not path.exists()) else None
+        if self.staged is not None and path.exists() and not os.access(path, os.W_OK):
+            raise AxspaError(f"{flag} {path}: cannot write (the file may not be written)")
+        target = self.staged or path
         try:
-            self.file = _open_output(self.staged or path, compressed=path.suffix.lower() == ".gz")
+            if self.staged is not None:
+                self.staged.unlink(missing_ok=True)  # a stale one, or a link left where it would be
+            self.file = _open_output(target, compressed=path.suffix.lower() == ".gz")
         except OSError as exc:
-            raise AxspaError(f"{flag} {path}: cannot write ({exc.strerror or exc})") from exc
+            raise AxspaError(f"{flag} {target}: cannot write ({exc.strerror or exc})") from exc
 
     def write(self, text: str) -> int:
         try:
@@ -324,14 +335,23 @@ class CohortOutput:
     def flush(self) -> None:
         self.file.flush()
 
-    def finish(self) -> None:
-        """Close, and put the finished file under its name."""
+    def close(self) -> None:
+        """Close (the last writes happen here: a full disk can show first now)."""
         try:
             self.file.close()
-            if self.staged is not None:
-                os.replace(self.staged, self.path)
         except OSError as exc:
             raise AxspaError(f"{self.flag} {self.path}: cannot write ({exc.strerror or exc})") from exc
+
+    def publish(self) -> None:
+        """Put the closed, finished file under its name, with the mode of the file it replaces."""
+        if self.staged is not None:
+            try:
+                if self.path.exists():
+                    shutil.copymode(self.path, self.staged)
+                os.replace(self.staged, self.path)
+            except OSError as exc:
+                raise AxspaError(f"{self.flag} {self.path}: cannot write ({exc.strerror or exc})") from exc
+        self.done = True
 
     def abandon(self) -> str:
         """Close after a failure; what is left, for the message."""
@@ -377,7 +397,8 @@ def _check_cohort_files(args: argparse.Namespace) -> str:
     for flag, target in outputs:
         for source in args.inputs:
             inside = source.is_dir() and target.resolve().is_relative_to(source.resolve())
-            if _same_file(target, source) or (inside and format_suffix(target) in RECORD_SUFFIXES):
+            if _same_file(target, source) or _same_file(staged_name(target), source) or (
+                    inside and format_suffix(target) in RECORD_SUFFIXES):
                 raise AxspaError(f"{flag} {target}: would overwrite an input, or be read as one; write it elsewhere")
     return fmt
 
@@ -420,7 +441,17 @@ def _cohort(args: argparse.Namespace) -> int:
     reasoner = Reasoner(store=store, guideline=args.guideline)
     if not args.output and hasattr(sys.stdout, "reconfigure"):  # (None when closed: refused below)
         sys.stdout.reconfigure(errors="backslashreplace")
-    outputs = [CohortOutput(flag, path) for flag, path in (("-o", args.output), ("--rejects", args.rejects)) if path]
+    outputs: list[CohortOutput] = []
+    try:
+        for flag, path in (("-o", args.output), ("--rejects", args.rejects)):
+            if path:
+                outputs.append(CohortOutput(flag, path))
+    except AxspaError:
+        for output in outputs:  # the one opened before: nothing was written to it
+            output.abandon()
+            if output.staged is not None:
+                output.staged.unlink(missing_ok=True)
+        raise
     named = {output.flag: output for output in outputs}
     out = named["-o"] if "-o" in named else _standard_output()
     rejects = named.get("--rejects")
@@ -430,11 +461,13 @@ def _cohort(args: argparse.Namespace) -> int:
             args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())  # type: ignore[arg-type]
         if not args.output:  # a reader that stopped early is found here, not at exit (which said 0)
             sys.stdout.flush()
+        for output in outputs:  # all closed first: a rejects file that fails leaves the -o of before
+            output.close()
         for output in outputs:
-            output.finish()
+            output.publish()
     except BaseException:
         for output in outputs:
-            if not output.file.closed:
+            if not output.done:
                 print(f"axspa cohort: the run did not finish. {output.abandon()}", file=sys.stderr)
         raise
     print(f"axspa cohort: {summary.text()}", file=sys.stderr)

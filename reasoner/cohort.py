@@ -674,15 +674,8 @@ def _worker_advise(items: list[tuple[str, object]], fmt: str, keep: bool) -> Bat
 
 
 WORKER_DIED = ("a worker process ended without finishing its batch (killed by a signal, or by the system "
-               "for lack of memory?); the run is stopped, and the output holds only the batches before it. "
+               "for lack of memory? or it could not start: see any message above); the run is stopped. "
                "Try fewer --workers or a smaller --batch")
-
-
-def _batch_result(pending: Future[BatchResult]) -> BatchResult:
-    try:
-        return pending.result()
-    except BrokenProcessPool as exc:
-        raise AxspaError(WORKER_DIED) from exc
 
 
 class CohortRunner:
@@ -729,7 +722,7 @@ class CohortRunner:
         # A ProcessPoolExecutor, not a multiprocessing Pool: when a worker dies (the out-of-memory
         # killer, a signal) a Pool starts another and the lost batch's result never comes, so the
         # run hung for ever with nothing said (session-35 failure probe F3); the executor fails the
-        # pending batches instead, which _batch_result turns into an error.
+        # pending batches instead, which is turned into an error below.
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start,
                                    initargs=(self.reasoner.settings,))
         try:
@@ -738,11 +731,11 @@ class CohortRunner:
                 window.append((items, pool.submit(_worker_advise, items, fmt, keep)))
                 if len(window) >= 2 * self.workers:
                     done, pending = window.popleft()
-                    yield done, _batch_result(pending)
+                    yield done, pending.result()
             while window:
                 done, pending = window.popleft()
-                yield done, _batch_result(pending)
-        except BaseException:
+                yield done, pending.result()
+        except BaseException as exc:
             # an error, Ctrl-C or a caller that stopped reading: end the workers now, rather than
             # let them finish batches nobody will write (Executor.terminate_workers: Python 3.14)
             processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -750,6 +743,8 @@ class CohortRunner:
             for process in processes:
                 if process.is_alive():
                     process.terminate()
+            if isinstance(exc, BrokenProcessPool):  # from a batch's result, or from submitting the next
+                raise AxspaError(WORKER_DIED) from exc
             raise
         pool.shutdown(wait=True)
 

@@ -300,6 +300,8 @@ def default_reasoner(store: str = "oxigraph", guideline: str = "all") -> Reasone
     """A shared Reasoner per (store, guideline), so repeated API calls stay warm. Built once even
     when threads ask at the same time (two would each load the knowledge base into the store)."""
     key = (store, guideline)
+    if key in _DEFAULT:  # the warm path takes no lock
+        return _DEFAULT[key]
     with _DEFAULT_LOCK:
         if key not in _DEFAULT:
             _DEFAULT[key] = Reasoner(store=store, guideline=guideline)

@@ -883,3 +883,22 @@ def test_a_write_that_fails_names_the_file(tmp_path: Path, records: list[dict], 
         args += ["-o", os.devnull]
     assert main(args) == 2
     assert f"{flag} /dev/full: cannot write (No space left on device)" in capsys.readouterr().err
+
+
+def test_an_output_given_as_a_link_is_written_through_it(tmp_path: Path, records: list[dict]) -> None:
+    """`-o` naming a link (/dev/stdout is one) is written through it, not replaced by a file
+    (session-35 review H1 of the NAME.partial change)."""
+    target, link = tmp_path / "kept.jsonl", tmp_path / "link.jsonl"
+    target.write_text("the earlier run\n")
+    link.symlink_to(target)
+    assert main(["cohort", str(_write(tmp_path, records)), "-o", str(link)]) == 0
+    assert link.is_symlink() and len(target.read_text().splitlines()) > 10
+
+
+def test_the_finished_output_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path, records: list[dict]) -> None:
+    """Patient advice kept private (0600) stayed so when written in place; the renamed file must too."""
+    out = tmp_path / "advice.jsonl"
+    out.write_text("the earlier run\n")
+    out.chmod(0o600)
+    assert main(["cohort", str(_write(tmp_path, records)), "-o", str(out)]) == 0
+    assert out.stat().st_mode & 0o777 == 0o600 and len(out.read_text().splitlines()) > 10

@@ -167,7 +167,7 @@ def test_a_tnf_inhibitor_taken_beside_a_grouped_contraindication_gets_one_reason
 
 @pytest.mark.parametrize(("presence", "expected"), [("present", True), ("absent", False), ("unknown", False)])
 def test_the_state_rule_names_each_statement_of_a_tnfi_contraindication(reasoner, presence, expected) -> None:
-    """ax:statesTNFiContraindication (state-tnfi-contraindication-stated.rq), which six questions
+    """ax:statesTNFiContraindication (state-tnfi-contraindication-stated.rq), which five questions
     read, read straight from the store: one link a statement stated present of a condition ACR 2019
     counts as a contraindication (heart failure, an infection grouping), none for one stated absent
     or unknown, none for a condition that is no TNF-inhibitor contraindication (psoriasis)."""
