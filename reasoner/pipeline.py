@@ -25,7 +25,7 @@ from .classify import CompiledClass, closure_graph, compile_populations
 from .errors import AxspaError, InvalidRecordError, KnowledgeBaseError
 from .hermit import run_hermit
 from .kb import knowledge_base
-from .namespaces import bind_all
+from .namespaces import AX, bind_all
 from .paths import data_dir
 from .queries import QueryFile, query_folder, read_query
 from .record import PatientRecord, load_record
@@ -175,6 +175,13 @@ class Reasoner:
         self.store: Store = open_store(store)
         self.store.clear(KB_GRAPH)
         self.store.add(self.full_kb, KB_GRAPH)
+        # An endpoint that answers updates with success and drops them (a read-only proxy, or
+        # different datasets behind /query and /update) gave every valid patient empty advice
+        # with exit code 0 (session-35 failure probe F10): one question asked once settles it.
+        if not isinstance(self.store, (OxigraphStore, RdflibStore)) and not self.store.ask(
+                f"ASK {{ <{AX.principle_do_not_repeat}> ?p ?o }}"):
+            raise AxspaError("store: the endpoint accepted the knowledge base but its queries do not see it "
+                                 "(a read-only proxy, or different datasets behind its query and update URLs?)")
 
     def load(self, record: Record) -> PatientRecord:
         return load_record(record, self.kb)

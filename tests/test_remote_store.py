@@ -46,3 +46,14 @@ def test_unreachable_endpoint_is_a_clear_error() -> None:
     store = RemoteStore("http://127.0.0.1:9", timeout=2)
     with pytest.raises(RemoteStoreError, match="cannot reach"):
         store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+
+
+def test_an_endpoint_that_drops_updates_is_refused(monkeypatch) -> None:
+    """An endpoint answering updates with success and dropping them (a read-only proxy; another
+    dataset behind /update) gave every valid patient empty advice with exit code 0 (session-35
+    failure probe F10). Here the knowledge base never reaches the server."""
+    from reasoner.errors import AxspaError
+
+    monkeypatch.setattr(RemoteStore, "add", lambda self, graph, graph_name: None)
+    with oxigraph_server() as url, pytest.raises(AxspaError, match="queries do not see it"):
+        Reasoner(store=url)
