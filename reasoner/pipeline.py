@@ -12,6 +12,7 @@ call then loads only the patient's triples, so a warm call costs milliseconds on
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,6 +70,22 @@ def _one_call_at_a_time(method: Callable[_P, _T]) -> Callable[_P, _T]:
 _COMPILED = Path("<compiled from the ontology>")  # the path shown for a compiled class query
 
 
+def store_timeout() -> float:
+    """Seconds a request to a remote store may wait for the server: $AXSPA_STORE_TIMEOUT, else 300.
+    A server that accepts the connection and never answers cost five minutes a run, with no way to
+    shorten it (session-35 failure probe F11)."""
+    given = os.environ.get("AXSPA_STORE_TIMEOUT", "").strip()
+    if not given:
+        return 300.0
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise AxspaError(f"AXSPA_STORE_TIMEOUT={given!r}: give the seconds a request may wait, a number above 0")
+    return seconds
+
+
 def open_store(store: str | Store) -> Store:
     """A store from its name or URL (or the store itself)."""
     if not isinstance(store, str):
@@ -79,11 +96,11 @@ def open_store(store: str | Store) -> Store:
     if store.startswith(("http://", "https://")):
         from .remote import RemoteStore
 
-        return RemoteStore(store)
+        return RemoteStore(store, timeout=store_timeout())
     if store.startswith("virtuoso:"):  # virtuoso:http://host:8890 - Virtuoso's endpoint layout, not Oxigraph's
         from .remote import Endpoints, RemoteStore
 
-        return RemoteStore(Endpoints.virtuoso(store.split(":", 1)[1]))
+        return RemoteStore(Endpoints.virtuoso(store.split(":", 1)[1]), timeout=store_timeout())
     if store.startswith("oxigraph:"):
         path = store.split(":", 1)[1]
         if not path:  # OxigraphStore("") would quietly be an in-memory store

@@ -57,3 +57,22 @@ def test_an_endpoint_that_drops_updates_is_refused(monkeypatch) -> None:
     monkeypatch.setattr(RemoteStore, "add", lambda self, graph, graph_name: None)
     with oxigraph_server() as url, pytest.raises(AxspaError, match="queries do not see it"):
         Reasoner(store=url)
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 300.0), ("2.5", 2.5), ("abc", None), ("0", None), ("-1", None)])
+def test_the_request_timeout_comes_from_the_environment(monkeypatch, given: str | None, expected: float | None) -> None:
+    """AXSPA_STORE_TIMEOUT (seconds; 300 when not set): a server that never answered cost five
+    minutes a run, with no way to shorten it (session-35 failure probe F11)."""
+    from reasoner.errors import AxspaError
+    from reasoner.pipeline import open_store
+
+    if given is None:
+        monkeypatch.delenv("AXSPA_STORE_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("AXSPA_STORE_TIMEOUT", given)
+    if expected is None:
+        with pytest.raises(AxspaError, match="AXSPA_STORE_TIMEOUT"):
+            open_store("http://127.0.0.1:9")
+    else:
+        for url in ("http://127.0.0.1:9", "virtuoso:http://127.0.0.1:9"):
+            assert open_store(url).timeout == expected  # type: ignore[attr-defined]
