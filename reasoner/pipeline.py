@@ -198,7 +198,7 @@ class Reasoner:
         if not isinstance(self.store, (OxigraphStore, RdflibStore)) and not self.store.ask(
                 f"ASK {{ <{AX.principle_do_not_repeat}> ?p ?o }}"):
             raise AxspaError("store: the endpoint accepted the knowledge base but its queries do not see it "
-                                 "(a read-only proxy, or different datasets behind its query and update URLs?)")
+                             "(a read-only proxy, or different datasets behind its query and update URLs?)")
 
     def load(self, record: Record) -> PatientRecord:
         return load_record(record, self.kb)
