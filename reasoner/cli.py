@@ -322,13 +322,17 @@ class CohortOutput:
                 self.staged.unlink(missing_ok=True)  # a stale one, or a link left where it would be
             self.file = _open_output(target, compressed=path.suffix.lower() == ".gz")
         except OSError as exc:
-            raise AxspaError(f"{flag} {target}: cannot write ({exc.strerror or exc})") from exc
+            raise self._cannot_write(exc, target) from exc
+
+    def _cannot_write(self, exc: OSError, target: Path | None = None) -> AxspaError:
+        """The one message for a write that failed, naming the flag and the file."""
+        return AxspaError(f"{self.flag} {target or self.path}: cannot write ({exc.strerror or exc})")
 
     def write(self, text: str) -> int:
         try:
             written = self.file.write(text)
         except OSError as exc:
-            raise AxspaError(f"{self.flag} {self.path}: cannot write ({exc.strerror or exc})") from exc
+            raise self._cannot_write(exc) from exc
         self.lines += text.count("\n")
         return written
 
@@ -340,7 +344,7 @@ class CohortOutput:
         try:
             self.file.close()
         except OSError as exc:
-            raise AxspaError(f"{self.flag} {self.path}: cannot write ({exc.strerror or exc})") from exc
+            raise self._cannot_write(exc) from exc
 
     def publish(self) -> None:
         """Put the closed, finished file under its name, with the mode of the file it replaces."""
@@ -350,7 +354,7 @@ class CohortOutput:
                     shutil.copymode(self.path, self.staged)
                 os.replace(self.staged, self.path)
             except OSError as exc:
-                raise AxspaError(f"{self.flag} {self.path}: cannot write ({exc.strerror or exc})") from exc
+                raise self._cannot_write(exc) from exc
         self.done = True
 
     def abandon(self) -> str:
@@ -367,17 +371,18 @@ def _check_cohort_files(args: argparse.Namespace) -> str:
     """Everything about the files that can be checked before any is opened for writing (opening
     truncates): inputs exist, outputs have a known format and overwrite neither each other nor an
     input. The advice format."""
-    from .cohort import RECORD_SUFFIXES, below, format_suffix, not_a_regular_file
+    from .cohort import RECORD_SUFFIXES, below, format_suffix
+    from .record import not_a_regular_file
 
     for path in args.inputs:
         if str(path) == "-":
-            raise RecordLoadError(not_a_regular_file(path))
+            raise RecordLoadError(not_a_regular_file(path, folders=True))
         if not path.exists():
             raise RecordLoadError(f"{path}: no such file or folder")
         if path.is_dir():
             below(path)  # a folder that cannot be read is refused now, before any output is opened
         elif not path.is_file():
-            raise RecordLoadError(not_a_regular_file(path))
+            raise RecordLoadError(not_a_regular_file(path, folders=True))
     if args.rejects and format_suffix(args.rejects) not in ("", ".jsonl"):
         raise AxspaError(f"--rejects {args.rejects}: the rejects are JSON Lines; name the file .jsonl or .jsonl.gz")
     fmt = "jsonl"

@@ -48,6 +48,7 @@ from .record import (
     load_record,
     node_form,
     node_form_graph,
+    not_a_regular_file,
     parse_json_text,
     parse_rdf_text,
     patient_iri,
@@ -113,15 +114,9 @@ def input_files(inputs: Iterable[Path]) -> Iterator[Path]:
         elif path.is_file():
             yield path
         elif path.exists():
-            raise RecordLoadError(not_a_regular_file(path))
+            raise RecordLoadError(not_a_regular_file(path, folders=True))
         else:
             raise RecordLoadError(f"{path}: no such file or folder")
-
-
-def not_a_regular_file(path: Path) -> str:
-    """Standard input, a pipe or a device named as an input: records are read from files only."""
-    return (f"{path}: not a file or a folder (standard input, a pipe or a device?); records are read from "
-            "files, which may be gzipped: save the records to a .jsonl file and name it")
 
 
 def skipped_files(inputs: Iterable[Path]) -> list[Path]:

@@ -542,8 +542,7 @@ def _read_graph(record: str | Path | dict[str, Any] | Graph, kb: Graph | None) -
     if is_dir:
         raise RecordLoadError(f"{path}: is a folder; give one record file (`axspa cohort` reads folders)")
     if not is_file:
-        raise RecordLoadError(f"{path}: not a file (standard input, a pipe or a device?); save the record to a "
-                              "file and name it" if path.exists() else f"{path}: no such file")
+        raise RecordLoadError(not_a_regular_file(path) if path.exists() else f"{path}: no such file")
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
         name = path.name.lower().removesuffix(".gz")
@@ -864,6 +863,15 @@ def _value_path(subject: object, predicate: object) -> str:
         return leaf
     name = f"ax:{text.removeprefix(str(AX))}" if text.startswith(str(AX)) else f"<{text}>"
     return f"the value of {name} on {_place(subject)}"
+
+
+def not_a_regular_file(path: Path, folders: bool = False) -> str:
+    """Standard input, a pipe or a device named as a record (or, with `folders`, as a cohort's
+    input): records are read from files only."""
+    if folders:
+        return (f"{path}: not a file or a folder (standard input, a pipe or a device?); records are read from "
+                "files, which may be gzipped: save the records to a .jsonl file and name it")
+    return f"{path}: not a file (standard input, a pipe or a device?); save the record to a file and name it"
 
 
 def short_node(node: object) -> str:
