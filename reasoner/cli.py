@@ -16,7 +16,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
@@ -27,6 +27,10 @@ from .report import Result, Source, grading_text, render_text, validation_line
 from .rules import GUIDELINE_SETS
 from .validate import VALIDATORS
 from .version import __version__
+
+if TYPE_CHECKING:  # imported when a command runs: `axspa --help` stays quick
+    from .pipeline import Reasoner
+    from .store import OxigraphStore
 
 FORMATS = ("text", "json", "jsonld", "turtle")
 
@@ -416,7 +420,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _cohort(args: argparse.Namespace) -> int:
-    from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, WORKERS_NEED_EMBEDDED, CohortRunner, skipped_files
+    from .cohort import WORKERS_NEED_EMBEDDED
     from .pipeline import Reasoner
 
     store = "oxigraph" if args.store == "memory" else args.store
@@ -444,6 +448,26 @@ def _cohort(args: argparse.Namespace) -> int:
         # gives an OxigraphStore
         sink, store = cast(OxigraphStore, open_store(store)), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
+    try:
+        return _cohort_run(args, reasoner, fmt, sink, store)
+    finally:
+        _close(reasoner)
+
+
+def _close(reasoner: Reasoner) -> None:
+    """Drop a remote store's working graphs of this run (RemoteStore.working). The output is
+    written by then, so a server that cannot be reached is a note, not a failed run."""
+    try:
+        reasoner.close()
+    except AxspaError as exc:
+        print(f"axspa: note: this run's own graphs stay on the server ({exc}); README, "
+              "'Runs sharing an endpoint', says how to drop them", file=sys.stderr)
+
+
+def _cohort_run(args: argparse.Namespace, reasoner: Reasoner, fmt: str, sink: OxigraphStore | None,
+                store: str) -> int:
+    from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, CohortRunner, skipped_files
+
     if not args.output and hasattr(sys.stdout, "reconfigure"):  # (None when closed: refused below)
         sys.stdout.reconfigure(errors="backslashreplace")
     outputs: list[CohortOutput] = []
@@ -516,6 +540,14 @@ def run(argv: list[str]) -> int:
         raise AxspaError(f"-o {output}: the folder {output.parent} does not exist")
     reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
                         exact=getattr(args, "exact", False), validator=getattr(args, "validator", "sparql"))
+    try:
+        return _one_record(args, reasoner)
+    finally:
+        _close(reasoner)
+
+
+def _one_record(args: argparse.Namespace, reasoner: Reasoner) -> int:
+    """validate, recommend or explain one record."""
     if args.command == "validate":
         loaded, report = reasoner.validate(args.file)
         from .report import build_result
@@ -526,6 +558,8 @@ def run(argv: list[str]) -> int:
 
     therapies = _resolve_therapy(args.therapy, reasoner) if args.command == "explain" else set()
     result = reasoner.recommend(args.file, provenance=getattr(args, "format", "") in ("jsonld", "turtle"))
+    if result.conforms:  # a remote store keeps this record and its advice, as the README says
+        reasoner.publish()
     if args.command == "explain":
         if not result.conforms:
             _emit(_validation_text(result), args.output)

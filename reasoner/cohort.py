@@ -56,6 +56,7 @@ from .record import (
     repeated_key_in,
     unlinked_part,
 )
+from .remote import RemoteStore, copy_graph
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -692,8 +693,6 @@ class CohortRunner:
             raise AxspaError(WORKERS_NEED_EMBEDDED)
         if sink is not None and not isinstance(reasoner.store, OxigraphStore):
             raise AxspaError("a cohort sink needs the rules to run in embedded Oxigraph")
-        from .remote import RemoteStore
-
         # On a remote store the rules run on the server; each batch is also copied there into
         # holding graphs, and at the end the whole cohort is put back in the patients and derived
         # graphs, so the store ends as an on-disk sink does.
@@ -744,18 +743,22 @@ class CohortRunner:
         pool.shutdown(wait=True)
 
     def _keep_on_server(self, step: str) -> None:
+        """Each batch's patients and derived graphs are copied into holding graphs on the server;
+        at the end the holding graphs (and the knowledge base) replace the kept graphs in one
+        request. A store opened for a run (the URL given to `Reasoner`) names all of these graphs
+        its own (RemoteStore.working), so another run on the endpoint meets none of them, and a
+        run that fails leaves the cohort kept before it as it was."""
         store = self.reasoner.store
+        assert isinstance(store, RemoteStore)
         pairs = ((PATIENTS_GRAPH, HELD_PATIENTS), (DERIVED_GRAPH, HELD_DERIVED))
-        if step == "start":
-            updates = [f"DROP SILENT GRAPH <{held}>" for _, held in pairs]
-        elif step == "batch":
-            updates = [_copy_graph(graph, held) for graph, held in pairs]
-        else:  # end: the whole cohort back where one derive would leave it
-            updates = [f"CLEAR SILENT GRAPH <{graph}>" for graph, _ in pairs]
-            updates += [_copy_graph(held, graph) for graph, held in pairs]
-            updates += [f"DROP SILENT GRAPH <{held}>" for _, held in pairs]
-        for update in updates:  # one operation a request: not every server takes `;`-joined ones
-            store.update(update)
+        if step == "batch":
+            for graph, held in pairs:  # one operation a request: not every server takes `;`-joined ones
+                store.update(copy_graph(store.working(graph), store.working(held)))
+            return
+        if step == "end":  # the whole cohort where one derive would leave it
+            store.publish([(held, graph) for graph, held in pairs] + [(KB_GRAPH, KB_GRAPH)])
+        for _, held in pairs:  # at the start, what an earlier cohort of this Reasoner left there
+            store.update(f"DROP SILENT GRAPH <{store.working(held)}>")
 
     @staticmethod
     def _clashes(batch: BatchResult, seen: set[str], owners: dict[str, str]) -> dict[str, Clash]:
@@ -864,11 +867,6 @@ class CohortRunner:
 
 HELD_PATIENTS = PATIENTS_GRAPH + "/cohort-held"
 HELD_DERIVED = DERIVED_GRAPH + "/cohort-held"
-
-
-def _copy_graph(source: str, target: str) -> str:
-    """Standard SPARQL 1.1 Update (ADD is not on every server), run by the server itself."""
-    return f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}"
 
 
 def _write(out: IO[str], texts: list[str], fmt: str) -> None:

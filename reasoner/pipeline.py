@@ -11,9 +11,12 @@ call then loads only the patient's triples, so a warm call costs milliseconds on
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
+import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -96,11 +99,11 @@ def open_store(store: str | Store) -> Store:
     if store.startswith(("http://", "https://")):
         from .remote import RemoteStore
 
-        return RemoteStore(store, timeout=store_timeout())
+        return RemoteStore(store, timeout=store_timeout(), run=uuid.uuid4().hex)
     if store.startswith("virtuoso:"):  # virtuoso:http://host:8890 - Virtuoso's endpoint layout, not Oxigraph's
         from .remote import Endpoints, RemoteStore
 
-        return RemoteStore(Endpoints.virtuoso(store.split(":", 1)[1]), timeout=store_timeout())
+        return RemoteStore(Endpoints.virtuoso(store.split(":", 1)[1]), timeout=store_timeout(), run=uuid.uuid4().hex)
     if store.startswith("oxigraph:"):
         path = store.split(":", 1)[1]
         if not path:  # OxigraphStore("") would quietly be an in-memory store
@@ -190,6 +193,10 @@ class Reasoner:
                                            for part in ("items", "details"))
         self.exact = exact
         self.store: Store = open_store(store)
+        # A remote store opened for this Reasoner works in graphs of its own (RemoteStore.working);
+        # they are dropped by close(), or when the Reasoner is collected or the interpreter exits.
+        discard = getattr(self.store, "discard", None)
+        self._finalizer = weakref.finalize(self, _discard_quietly, discard) if callable(discard) else None
         self.store.clear(KB_GRAPH)
         self.store.add(self.full_kb, KB_GRAPH)
         # An endpoint that answers updates with success and drops them (a read-only proxy, or
@@ -202,6 +209,32 @@ class Reasoner:
 
     def load(self, record: Record) -> PatientRecord:
         return load_record(record, self.kb)
+
+    @_one_call_at_a_time
+    def publish(self) -> None:
+        """On a remote store, make what this Reasoner's store holds now (knowledge base, patients,
+        derived statements) the server's kept graphs (`…/graph/kb`, `…/patients`, `…/derived`), in
+        one request; other stores hold no graphs of their own, and nothing happens."""
+        publish = getattr(self.store, "publish", None)
+        if callable(publish):
+            publish([(name, name) for name in (KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH)])
+
+    def close(self) -> None:
+        """Drop this Reasoner's own graphs from a remote store (see RemoteStore.working); a server
+        that cannot be reached raises RemoteStoreError. Also done, without a word on failure, when
+        the Reasoner is collected or the interpreter exits. The Reasoner is not usable afterwards
+        on such a store (nothing happens on the others)."""
+        detached = self._finalizer.detach() if self._finalizer is not None else None
+        if detached is not None:
+            _, _, (discard,), _ = detached
+            with self.lock:
+                discard()
+
+    def __enter__(self) -> Reasoner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @_one_call_at_a_time
     def stage(self, patients: Graph | Sequence[Graph]) -> None:
@@ -290,6 +323,13 @@ class Reasoner:
         items, details = self._advice_field_queries
         return advice_fields(select_tuples(self.store, items, ITEM_COLUMNS),
                              select_tuples(self.store, details, DETAIL_COLUMNS))
+
+
+def _discard_quietly(discard: Callable[[], None]) -> None:
+    """A Reasoner's working graphs dropped when it is collected or at exit, where an error has no
+    one to go to: a server gone by then keeps them (see the README on stale run graphs)."""
+    with contextlib.suppress(AxspaError):
+        discard()
 
 
 def _union(graphs: Sequence[Graph]) -> Graph:

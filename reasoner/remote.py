@@ -8,6 +8,13 @@ parameters, so no vendor setting (Oxigraph's union-default-graph, Fuseki's union
 needed; rules run as Updates whose standard `USING` clauses name the same graphs. Records must use
 IRIs, never blank nodes: remote stores cannot round-trip them.
 
+A store opened for a run (`run=` an id, as `Reasoner(store=URL)` does) works in graphs of its own,
+`…/graph/run/ID/kb`, `…/patients`, `…/derived`, and touches the kept graphs (`…/graph/kb`,
+`…/patients`, `…/derived`) only when told to `publish`: two runs sharing one endpoint with fixed
+graph names cleared each other's patients and knowledge base, and 23 of 197 patients got unsafe
+advice with exit code 0 (session-35 failure probe F2); a run that failed half-way had already
+cleared the cohort kept before it (F5).
+
 Tested against `oxigraph serve` and Virtuoso 7.2 (Debian's virtuoso-opensource). Virtuoso's protocol
 quirks are handled here, in the client, so the queries themselves stay standard SPARQL 1.1; each
 workaround is marked "Virtuoso quirk".
@@ -138,15 +145,30 @@ def _parse_ntriples(data: bytes, url: str = "the endpoint") -> Graph:
     return out
 
 
+GRAPH_BASE = KB_GRAPH.rsplit("/", 1)[0] + "/"  # https://w3id.org/axspa-kg/graph/
+RUN_GRAPHS = GRAPH_BASE + "run/"
+
+
+def copy_graph(source: str, target: str) -> str:
+    """Standard SPARQL 1.1 Update (ADD is not on every server), run by the server itself."""
+    return f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}"
+
+
 class RemoteStore:
     """A SPARQL 1.1 endpoint; the default graph of every query is the union of our named graphs."""
 
     name = "remote"
 
     def __init__(self, endpoints: Endpoints | str, graphs: tuple[str, ...] = (KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH),
-                 timeout: float = 300.0) -> None:
+                 timeout: float = 300.0, run: str | None = None) -> None:
+        """`run`: an id (letters, digits, `-`, `_`) under which our graph names become this run's own
+        (see `working`); None uses the names as given."""
+        if run is not None and not (run and all(c.isascii() and (c.isalnum() or c in "-_") for c in run)):
+            raise RemoteStoreError(f"store: a run id is letters, digits, '-' and '_', not {run!r}")
         self.endpoints = Endpoints.oxigraph(endpoints) if isinstance(endpoints, str) else endpoints
-        self.graphs = graphs
+        self.run = run
+        self._working: set[str] = set()  # this run's graphs named so far: what `discard` drops
+        self.graphs = tuple(self.working(g) for g in graphs)
         self.timeout = timeout
         self._row_limit: int | None = None  # the server's result row limit, once seen
         self._rows_seen_whole = 0  # a result this long is known to come back uncut
@@ -231,7 +253,7 @@ class RemoteStore:
         self.add_ntriples(graph.serialize(format="nt", encoding="utf-8"), graph_name)
 
     def add_ntriples(self, data: bytes, graph_name: str) -> None:
-        url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': graph_name})}"
+        url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': self.working(graph_name)})}"
         self._post(url, data, "application/n-triples")
 
     def select(self, query: str) -> list[Row]:
@@ -283,7 +305,7 @@ class RemoteStore:
         the rewrite does not handle is fetched and sent back."""
         produced = Graph()
         for query in queries:
-            update = construct_as_insert(query, graph_name, self.graphs)
+            update = construct_as_insert(query, self.working(graph_name), self.graphs)
             if update is None:
                 produced += self.construct(query)
             else:
@@ -296,7 +318,7 @@ class RemoteStore:
 
     def graph(self, graph_name: str) -> Graph:
         """Graph Store protocol GET (a protocol dataset would hide named graphs from a query)."""
-        url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': graph_name})}"
+        url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': self.working(graph_name)})}"
         request = urllib.request.Request(url, headers={"Accept": "application/n-triples"}, method="GET")
         try:
             body, _ = self._open(request, url)
@@ -309,4 +331,38 @@ class RemoteStore:
         return out
 
     def clear(self, graph_name: str) -> None:
-        self.update(f"CLEAR SILENT GRAPH <{graph_name}>")
+        self.update(f"CLEAR SILENT GRAPH <{self.working(graph_name)}>")
+
+    # -- A run's own graphs ---------------------------------------------------------------------
+    def working(self, graph_name: str) -> str:
+        """The name this run gives `graph_name` on the server: one of our graphs
+        (`https://w3id.org/axspa-kg/graph/patients`) becomes `…/graph/run/ID/patients`; any other
+        name, and every name when the store has no run id, stays as it is. Every method that takes
+        a graph name (add, construct_into, graph, clear) goes through this; `update` sends its text
+        as it is."""
+        if self.run is None or not graph_name.startswith(GRAPH_BASE) or graph_name.startswith(RUN_GRAPHS):
+            return graph_name
+        name = f"{RUN_GRAPHS}{self.run}/{graph_name[len(GRAPH_BASE):]}"
+        self._working.add(name)
+        return name
+
+    def publish(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Replace each kept graph (the second name, as given) with a copy of this run's graph (the
+        first name, through `working`), in one Update request of `;`-joined operations, so a server
+        that runs a request as one transaction (Oxigraph does) never shows a half-replaced cohort.
+        A pair naming one graph twice (a store without a run id) is skipped: it would clear its
+        own source."""
+        operations: list[str] = []
+        for source, kept in pairs:
+            working = self.working(source)
+            if working != kept:
+                operations += [f"CLEAR SILENT GRAPH <{kept}>", copy_graph(working, kept)]
+        if operations:
+            self.update(" ;\n".join(operations))
+
+    def discard(self) -> None:
+        """Drop every graph of this run named so far (nothing without a run id): what a finished
+        run leaves on the server is only what it published."""
+        for name in sorted(self._working):  # one operation a request, as in the cohort's copies
+            self.update(f"DROP SILENT GRAPH <{name}>")
+        self._working.clear()

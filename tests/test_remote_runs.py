@@ -1,0 +1,144 @@
+"""Runs sharing one SPARQL endpoint: each works in graphs of its own and touches the kept graphs
+only when it publishes (session-35 failure probe F2: two runs with fixed graph names cleared each
+other's patients and gave unsafe advice with exit code 0; F5: a run that failed half-way had
+already destroyed the cohort kept before it)."""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import RDF
+
+from reasoner import cohort as cohort_module
+from reasoner.cli import main
+from reasoner.cohort import CohortRunner
+from reasoner.namespaces import AX
+from reasoner.pipeline import Reasoner
+from reasoner.remote import GRAPH_BASE, RemoteStore, RemoteStoreError
+from reasoner.store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH
+
+from .oxigraph_server import oxigraph_server
+from .remote_graphs import graphs_on_server
+from .test_store_parity import _canonical
+
+ROOT = Path(__file__).resolve().parent.parent
+VALID = ROOT / "tests" / "data" / "valid"
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import cohort  # noqa: E402
+
+KEPT = {KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH}
+
+
+def _patients(reasoner: Reasoner, names: list[str]) -> Graph:
+    merged = Graph()
+    for name in names:
+        loaded, report = reasoner.validate(VALID / name)
+        assert report.conforms, name
+        merged += loaded.graph
+    return merged
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    with oxigraph_server() as url:
+        yield url
+
+
+def test_a_run_names_our_graphs_its_own_and_leaves_others_alone() -> None:
+    store = RemoteStore("http://127.0.0.1:1", run="r1")
+    assert store.working(PATIENTS_GRAPH) == GRAPH_BASE + "run/r1/patients"
+    assert store.graphs == tuple(GRAPH_BASE + f"run/r1/{name}" for name in ("kb", "patients", "derived"))
+    assert store.working("https://example.org/g") == "https://example.org/g"
+    assert store.working(GRAPH_BASE + "run/r1/kb") == GRAPH_BASE + "run/r1/kb"  # not twice
+    assert RemoteStore("http://127.0.0.1:1").working(PATIENTS_GRAPH) == PATIENTS_GRAPH
+    with pytest.raises(RemoteStoreError, match="run id"):
+        RemoteStore("http://127.0.0.1:1", run="a/b>")
+
+
+def test_two_runs_on_one_endpoint_each_advise_their_own_patients(reasoner, server_url: str) -> None:
+    """The steps of two runs interleaved as two processes may interleave them: the second starts
+    (loading its knowledge base) and stages its patients between the first's staging and rules."""
+    mine = _patients(reasoner, ["as-lupus-like-on-secukinumab.json", "as-pregnant-31-weeks.json"])
+    theirs = _patients(reasoner, ["as-biosimilar-primary-nonresponse.json", "as-psoriasis-crohns-biologic-naive.json"])
+    expected = {"mine": _canonical(reasoner.derive(mine)), "theirs": _canonical(reasoner.derive(theirs))}
+    with Reasoner(store=server_url) as first:
+        first.classify(mine)
+        with Reasoner(store=server_url) as second:
+            second.classify(theirs)
+            first.apply_rules()
+            second.apply_rules()
+            got = {"mine": _canonical(first.store.graph(DERIVED_GRAPH)),
+                   "theirs": _canonical(second.store.graph(DERIVED_GRAPH))}
+    assert got == expected
+    assert graphs_on_server(RemoteStore(server_url)) <= KEPT  # closing dropped both runs' graphs
+
+
+def _cohort_file(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def _kept_patients(url: str) -> set[str]:
+    return {str(p) for p in RemoteStore(url).graph(PATIENTS_GRAPH).subjects(RDF.type, AX.Patient)}
+
+
+def test_a_failed_cohort_leaves_the_cohort_kept_before_it(server_url: str, tmp_path: Path, monkeypatch) -> None:
+    records = list(cohort(16, seed=5, invalid_fraction=0.0))
+    out = io.StringIO()
+    with Reasoner(store=server_url) as first:
+        CohortRunner(first, batch=4).run([_cohort_file(tmp_path / "a.jsonl", records[:8])], out)
+    kept = _kept_patients(server_url)
+    assert kept == {json.loads(line)["patient"] for line in out.getvalue().splitlines()} and len(kept) >= 4
+
+    advise = cohort_module.advise_batch
+    calls: list[int] = []
+
+    def fails_on_the_second_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the server went away")
+        return advise(*args, **kwargs)
+
+    monkeypatch.setattr(cohort_module, "advise_batch", fails_on_the_second_batch)
+    with pytest.raises(RuntimeError, match="went away"), Reasoner(store=server_url) as second:
+        CohortRunner(second, batch=4).run([_cohort_file(tmp_path / "b.jsonl", records[8:])], io.StringIO())
+    assert _kept_patients(server_url) == kept
+    assert graphs_on_server(RemoteStore(server_url)) == KEPT
+
+
+def test_recommend_on_an_endpoint_keeps_the_record_and_drops_its_own_graphs(server_url: str, capsys) -> None:
+    record = ROOT / "examples" / "case2-multiple-failures.json"
+    assert main(["recommend", str(record), "-f", "json", "--store", server_url]) == 0
+    patient = json.loads(capsys.readouterr().out)["patient"]
+    assert _kept_patients(server_url) == {patient}
+    assert graphs_on_server(RemoteStore(server_url)) == KEPT
+
+
+def test_a_reasoner_left_unclosed_drops_its_graphs_when_collected(server_url: str) -> None:
+    forgotten = Reasoner(store=server_url)
+    assert isinstance(forgotten.store, RemoteStore)
+    own = set(forgotten.store.graphs)
+    assert own & graphs_on_server(forgotten.store)  # its knowledge base, at least
+    del forgotten
+    gc.collect()
+    assert not own & graphs_on_server(RemoteStore(server_url))
+
+
+def test_the_readme_update_drops_graphs_a_killed_run_left(server_url: str) -> None:
+    """A run killed outright cannot drop its graphs; the README gives the Update that does."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Runs sharing an endpoint"):]
+    start = section.index("```sparql") + len("```sparql")
+    update = section[start:section.index("```", start)]
+    killed = Reasoner(store=server_url)
+    assert killed._finalizer is not None
+    killed._finalizer.detach()  # as if the process had died: nothing drops its graphs
+    assert set(killed.store.graphs) & graphs_on_server(RemoteStore(server_url))
+    RemoteStore(server_url).update(update)
+    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(GRAPH_BASE + "run/")}
