@@ -1,7 +1,8 @@
 """`axspa cohort --workers N` when a worker process dies (the out-of-memory killer, a signal): the
 run ends with a message and exit code 2. With a multiprocessing Pool it hung for ever, saying
 nothing, since the Pool started another worker and the lost batch's result never came (session-35
-failure probe F3)."""
+failure probe F3). And when the command itself is killed outright, its workers end too (they
+ignore Ctrl-C, and waited on the call queue for ever: session-35 review L5)."""
 
 from __future__ import annotations
 
@@ -36,22 +37,28 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_a_worker_that_dies_ends_the_run_with_a_message(tmp_path: Path) -> None:
+def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
+    """A two-worker cohort command and its workers, once the first batches are written (so that a
+    worker has a batch in hand)."""
     path = tmp_path / "cohort.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in cohort(300, seed=5, invalid_fraction=0.0)))
     out = tmp_path / "advice.jsonl"
     run = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "cohort", str(path), "--workers", "2",
                             "--batch", "5", "-o", str(out)], stderr=subprocess.PIPE, text=True, cwd=ROOT,
                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    partial = out.with_name(out.name + ".partial")  # (the output's name until the run ends)
+    while not (workers and partial.exists() and partial.stat().st_size) and run.poll() is None \
+            and time.monotonic() < deadline:
+        workers = _children(run.pid)
+        time.sleep(0.02)
+    return run, workers
+
+
+def test_a_worker_that_dies_ends_the_run_with_a_message(tmp_path: Path) -> None:
+    run, workers = _start(tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        workers: list[int] = []
-        # once the first batches are written, so that the worker killed has a batch in hand
-        partial = out.with_name(out.name + ".partial")  # (the output's name until the run ends)
-        while not (workers and partial.exists() and partial.stat().st_size) and run.poll() is None \
-                and time.monotonic() < deadline:
-            workers = _children(run.pid)
-            time.sleep(0.02)
         assert workers and run.poll() is None, "the run ended before a worker could be stopped"
         others = [pid for pid in _children(run.pid) if pid != workers[0]]
         os.kill(workers[0], signal.SIGKILL)
@@ -73,3 +80,24 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_workers_end_when_the_command_is_killed(tmp_path: Path) -> None:
+    run, workers = _start(tmp_path)
+    try:
+        assert workers and run.poll() is None, "the run ended before it could be killed"
+        workers = _children(run.pid)  # both, by now
+        os.kill(run.pid, signal.SIGKILL)
+        run.communicate(timeout=60)
+        deadline = time.monotonic() + 30
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in workers if _running(pid)]
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        for pid in workers:  # a worker left behind would hold a core for the rest of the tests
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert len(workers) == 2 and left == []
