@@ -22,17 +22,23 @@ workaround is marked "Virtuoso quirk".
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import random
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import PROV, XSD
 from rdflib.term import Node
 
 from .construct_update import construct_as_insert
@@ -42,6 +48,14 @@ from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, Row
 
 class RemoteStoreError(AxspaError):
     """The endpoint could not be reached or refused a request."""
+
+
+def _instant(term: Node) -> datetime | None:
+    """An xsd:dateTime literal as an aware datetime (UTC when it names no zone), else None."""
+    value = term.toPython() if isinstance(term, Literal) else None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _base_url(base: str, server: str) -> str:
@@ -147,6 +161,8 @@ def _parse_ntriples(data: bytes, url: str = "the endpoint") -> Graph:
 
 GRAPH_BASE = KB_GRAPH.rsplit("/", 1)[0] + "/"  # https://w3id.org/axspa-kg/graph/
 RUN_GRAPHS = GRAPH_BASE + "run/"
+# Where a run that is replacing the kept graphs says so: `<…/graph/run/ID> prov:startedAtTime T`.
+PUBLISHING_GRAPH = GRAPH_BASE + "publishing"
 
 
 def copy_graph(source: str, target: str) -> str:
@@ -318,7 +334,11 @@ class RemoteStore:
 
     def graph(self, graph_name: str) -> Graph:
         """Graph Store protocol GET (a protocol dataset would hide named graphs from a query)."""
-        url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': self.working(graph_name)})}"
+        return self._graph(self.working(graph_name))
+
+    def _graph(self, graph_name: str) -> Graph:
+        """The GET itself, of the graph named as it is."""
+        url = f"{self.endpoints.store}?{urllib.parse.urlencode({'graph': graph_name})}"
         request = urllib.request.Request(url, headers={"Accept": "application/n-triples"}, method="GET")
         try:
             body, _ = self._open(request, url)
@@ -348,8 +368,9 @@ class RemoteStore:
 
     def publish(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Replace each kept graph (the second name, as given) with a copy of this run's graph (the
-        first name, through `working`), in one Update request of `;`-joined operations, so a server
-        that runs a request as one transaction (Oxigraph does) never shows a half-replaced cohort.
+        first name, through `working`), in one Update request of `;`-joined operations (a reader
+        of a server that runs a request as one transaction, as Oxigraph does, never sees a
+        half-replaced cohort), while holding the server's publishing mark (see `_publishing`).
         A pair naming one graph twice (a store without a run id) is skipped: it would clear its
         own source."""
         operations: list[str] = []
@@ -358,7 +379,53 @@ class RemoteStore:
             if working != kept:
                 operations += [f"CLEAR SILENT GRAPH <{kept}>", copy_graph(working, kept)]
         if operations:
-            self.update(" ;\n".join(operations))
+            with self._publishing():
+                self.update(" ;\n".join(operations))
+
+    @contextmanager
+    def _publishing(self) -> Iterator[None]:
+        """Hold the server's publishing mark while the kept graphs are replaced.
+
+        One request is not enough: Oxigraph runs each in a snapshot, so two runs that each cleared
+        the kept graphs and copied theirs in, at the same moment, both committed, and the kept
+        cohort held both runs' patients merged (session 36, two `cohort` commands on one server).
+        Each run therefore writes its mark, reads all marks back, and goes on only when its own is
+        the only one; otherwise it withdraws it and tries again a moment later. Of two runs whose
+        marks are both written before either reads, neither goes on, and the random pauses part
+        them. A mark older than twice the request timeout is a run that died while publishing:
+        it is removed and no longer waited for."""
+        me = URIRef(f"{RUN_GRAPHS}{self.run or uuid.uuid4().hex}")
+        stale = timedelta(seconds=2 * self.timeout)
+        while True:
+            now = datetime.now(UTC)
+            stamp = Literal(now.isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime)
+            self.update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ "
+                        f"{me.n3()} <{PROV.startedAtTime}> {stamp.n3()} }} }}")
+            waiting = False
+            for run, when in self._graph(PUBLISHING_GRAPH).subject_objects(PROV.startedAtTime):
+                started = _instant(when)
+                if run == me:
+                    continue
+                if started is not None and started >= now - stale:
+                    waiting = True
+                else:  # a run that died while publishing (or a mark that is no time at all)
+                    self._unmark(run)
+            if not waiting:
+                break
+            self._unmark(me)
+            time.sleep(random.uniform(0.05, 0.5))  # noqa: S311 (a pause, not a secret)
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(RemoteStoreError):  # the error that stopped the publishing is the one to tell
+                self._unmark(me)
+            raise
+        self._unmark(me)
+
+    def _unmark(self, run: Node) -> None:
+        """Remove a run's publishing mark (by run, not by value: a store may write the time back in
+        another form)."""
+        self.update(f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ {run.n3()} <{PROV.startedAtTime}> ?t }} }}")
 
     def discard(self) -> None:
         """Drop every graph of this run named so far (nothing without a run id): what a finished

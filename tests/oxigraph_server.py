@@ -28,10 +28,13 @@ def oxigraph_binary() -> str:
 
 
 @contextmanager
-def oxigraph_server() -> Iterator[str]:
-    """Yield the base URL of a fresh in-memory Oxigraph server; stop it afterwards."""
+def oxigraph_server(location: Path | None = None) -> Iterator[str]:
+    """Yield the base URL of a fresh Oxigraph server, in memory or on disk in the folder
+    `location` (RocksDB: its transactions are snapshots, where the in-memory store takes a lock
+    for each write); stop it afterwards."""
     port = _free_port()
-    proc = subprocess.Popen([oxigraph_binary(), "serve", "--bind", f"127.0.0.1:{port}"],
+    where = ["--location", str(location)] if location is not None else []
+    proc = subprocess.Popen([oxigraph_binary(), "serve", *where, "--bind", f"127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -9,18 +9,19 @@ import gc
 import io
 import json
 import sys
+import threading
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
-from rdflib.namespace import RDF
+from rdflib import Graph, Literal
+from rdflib.namespace import PROV, RDF
 
 from reasoner import cohort as cohort_module
 from reasoner.cli import main
 from reasoner.cohort import CohortRunner
 from reasoner.namespaces import AX
 from reasoner.pipeline import Reasoner
-from reasoner.remote import GRAPH_BASE, RemoteStore, RemoteStoreError
+from reasoner.remote import GRAPH_BASE, PUBLISHING_GRAPH, RUN_GRAPHS, RemoteStore, RemoteStoreError
 from reasoner.store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH
 
 from .oxigraph_server import oxigraph_server
@@ -142,3 +143,86 @@ def test_the_readme_update_drops_graphs_a_killed_run_left(server_url: str) -> No
     assert set(killed.store.graphs) & graphs_on_server(RemoteStore(server_url))
     RemoteStore(server_url).update(update)
     assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(GRAPH_BASE + "run/")}
+
+
+def _graph_of(records: list[dict], reasoner) -> Graph:  # type: ignore[no-untyped-def]
+    merged = Graph()
+    for record in records:
+        merged += reasoner.load(record).graph
+    return merged
+
+
+def _by_value(graph: Graph) -> set[tuple]:
+    """Triples with literals by value: the server writes the decimal 2.0 back as 2."""
+    return {(s, p, (o.datatype, o.toPython()) if isinstance(o, Literal) else o) for s, p, o in graph}
+
+
+def _publish_when_all_are_ready(run: Reasoner, start, failures: list[BaseException]) -> None:  # type: ignore[no-untyped-def]
+    try:
+        start.wait()
+        run.publish()
+    except BaseException as exc:  # noqa: BLE001 (reported by the test's assertion)
+        failures.append(exc)
+
+
+def test_two_runs_publishing_at_once_leave_one_whole_cohort(reasoner, tmp_path: Path) -> None:
+    """Two runs replacing the kept graphs at the same moment, each with its own version of the same
+    patient ids: the kept patients are one run's, whole, and the knowledge base is there once.
+    Without the publishing mark both requests committed on an on-disk Oxigraph server and the two
+    cohorts merged."""
+    with oxigraph_server(tmp_path / "store") as url:
+        _publish_at_once(reasoner, url)
+
+
+def _publish_at_once(reasoner: Reasoner, server_url: str) -> None:
+
+    versions = [_graph_of(list(cohort(40, seed=seed, invalid_fraction=0.0)), reasoner) for seed in (21, 22)]
+    assert versions[0] != versions[1]
+    kb_size = len(reasoner.full_kb)
+    for _ in range(3):
+        runs = [Reasoner(store=server_url, kb=reasoner.kb) for _ in versions]
+        for run, patients in zip(runs, versions, strict=True):
+            run.derive(patients)  # tens of thousands of derived triples: a publish that takes a while
+        start = threading.Barrier(len(runs))
+        failures: list[BaseException] = []
+        threads = [threading.Thread(target=_publish_when_all_are_ready, args=(run, start, failures))
+                   for run in runs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for run in runs:
+            run.close()
+        assert not failures
+        kept = _by_value(RemoteStore(server_url).graph(PATIENTS_GRAPH))
+        assert kept in (_by_value(versions[0]), _by_value(versions[1]))
+        assert len(RemoteStore(server_url).graph(KB_GRAPH)) == kb_size
+
+
+def _mark(url: str, run: str, when: str) -> None:
+    from rdflib.namespace import XSD  # (imported here: pytest warns about XSD at module level)
+
+    stamp = Literal(when, datatype=XSD.dateTime).n3()
+    RemoteStore(url).update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ <{RUN_GRAPHS}{run}> "
+                            f"<{PROV.startedAtTime}> {stamp} }} }}")
+
+
+def test_a_run_waits_while_another_publishes_and_ignores_a_dead_one(reasoner, server_url: str) -> None:
+    from datetime import UTC, datetime
+
+    one = _graph_of(list(cohort(3, seed=31, invalid_fraction=0.0)), reasoner)
+    with Reasoner(store=server_url, kb=reasoner.kb) as run:
+        run.stage(one)
+        _mark(server_url, "died-publishing", "2020-01-01T00:00:00Z")  # a run killed while publishing, long ago
+        _mark(server_url, "publishing-now", datetime.now(UTC).isoformat())
+        publishing = threading.Thread(target=run.publish)
+        publishing.start()
+        publishing.join(timeout=2)
+        assert publishing.is_alive()  # waits for the live mark
+        assert _kept_patients(server_url) != {str(p) for p in one.subjects(RDF.type, AX.Patient)}
+        RemoteStore(server_url).update(f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> "
+                                       f"{{ <{RUN_GRAPHS}publishing-now> ?p ?o }} }}")
+        publishing.join(timeout=30)
+        assert not publishing.is_alive()
+    assert _kept_patients(server_url) == {str(p) for p in one.subjects(RDF.type, AX.Patient)}
+    assert not len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))  # the dead run's mark is gone too
