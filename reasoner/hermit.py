@@ -72,9 +72,7 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
         except owlready2.OwlReadyJavaError as exc:
             # a `java` that starts and fails (too old, or no room for the heap owlready2 asks for)
             # gave a traceback and exit code 1, which says "record invalid" (session-35 failure probe F8)
-            said = " ".join(str(exc).split())[:300]
-            raise KnowledgeBaseError(f"exact (HermiT) reasoning failed in Java (it needs Java 17 or newer and "
-                                     f"about 2 GB of memory): {said}") from exc
+            raise KnowledgeBaseError(_java_failure(str(exc))) from exc
         unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
         types: dict[str, set[str]] = {}
         for iri in individuals or []:
@@ -88,3 +86,23 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
             types[str(iri)] = named
         world.close()
     return HermitResult(consistent=True, unsatisfiable=unsat, types=types)
+
+
+# What the Java process said, and what it points to: the cause named only when the output shows it
+# (session-35 review L9: every failure was blamed on the Java version or memory, even one HermiT
+# met in the ontology or record).
+_JAVA_CAUSES = (
+    (("UnsupportedClassVersionError", "has been compiled by a more recent version"), "the Java found is too old; "
+     "HermiT needs Java 17 or newer on the PATH"),
+    (("OutOfMemoryError", "Could not reserve enough space", "Could not create the Java Virtual Machine",
+      "Cannot allocate memory"), "Java had too little memory; HermiT needs about 2 GB"),
+)
+
+
+def _java_failure(output: str) -> str:
+    said = " ".join(output.split())
+    for signs, cause in _JAVA_CAUSES:
+        if any(sign in said for sign in signs):
+            return f"exact (HermiT) reasoning failed: {cause} (Java said: {said[:300]})"
+    return (f"exact (HermiT) reasoning failed in Java: {said[:300]} (if this is not about the input, check that "
+            "Java is 17 or newer and has about 2 GB of memory)")
