@@ -374,17 +374,19 @@ class CohortOutput:
 def _check_cohort_files(args: argparse.Namespace) -> str:
     """Everything about the files that can be checked before any is opened for writing (opening
     truncates): inputs exist, outputs have a known format and overwrite neither each other nor an
-    input. The advice format."""
+    input. The advice format. Each folder's walk is kept in `args.listing` for the run."""
     from .cohort import RECORD_SUFFIXES, below, format_suffix
     from .record import not_a_regular_file
 
+    args.listing = {}
     for path in args.inputs:
         if str(path) == "-":
             raise RecordLoadError(not_a_regular_file(path, folders=True))
         if not path.exists():
             raise RecordLoadError(f"{path}: no such file or folder")
         if path.is_dir():
-            below(path)  # a folder that cannot be read is refused now, before any output is opened
+            # a folder that cannot be read is refused now, before any output is opened
+            args.listing[path] = below(path)
         elif not path.is_file():
             raise RecordLoadError(not_a_regular_file(path, folders=True))
     if args.rejects and format_suffix(args.rejects) not in ("", ".jsonl"):
@@ -466,7 +468,7 @@ def _close(reasoner: Reasoner) -> None:
 
 def _cohort_run(args: argparse.Namespace, reasoner: Reasoner, fmt: str, sink: OxigraphStore | None,
                 store: str) -> int:
-    from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, CohortRunner, skipped_files
+    from .cohort import DEFAULT_BATCH, RDFLIB_BATCH, CohortRunner, input_files, skipped_files
 
     if not args.output and hasattr(sys.stdout, "reconfigure"):  # (None when closed: refused below)
         sys.stdout.reconfigure(errors="backslashreplace")
@@ -487,7 +489,8 @@ def _cohort_run(args: argparse.Namespace, reasoner: Reasoner, fmt: str, sink: Ox
     try:
         batch = args.batch if args.batch is not None else (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
         summary = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink).run(
-            args.inputs, out, fmt=fmt, rejects=rejects, progress=args.progress or sys.stderr.isatty())  # type: ignore[arg-type]
+            input_files(args.inputs, args.listing), out, fmt=fmt, rejects=rejects,  # type: ignore[arg-type]
+            progress=args.progress or sys.stderr.isatty())
         if not args.output:  # a reader that stopped early is found here, not at exit (which said 0)
             sys.stdout.flush()
         for output in outputs:  # all closed first: a rejects file that fails leaves the -o of before
@@ -500,7 +503,7 @@ def _cohort_run(args: argparse.Namespace, reasoner: Reasoner, fmt: str, sink: Ox
                 print(f"axspa cohort: the run did not finish. {output.abandon()}", file=sys.stderr)
         raise
     print(f"axspa cohort: {summary.text()}", file=sys.stderr)
-    skipped = skipped_files(args.inputs)
+    skipped = skipped_files(args.inputs, args.listing)
     if skipped:
         shown = ", ".join(str(p) for p in skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
         print(f"axspa cohort: {len(skipped)} file(s) in the input folders were not read, their suffix being no "

@@ -107,11 +107,24 @@ def below(folder: Path) -> list[Path]:
     return found
 
 
-def input_files(inputs: Iterable[Path]) -> Iterator[Path]:
-    """Every record file named, or found below a named folder (sorted, so runs are repeatable)."""
+Listing = dict[Path, list[Path]]  # folder -> what `below` found in it, walked once a run
+
+
+def _below(folder: Path, listing: Listing | None) -> list[Path]:
+    if listing is None:
+        return below(folder)
+    if folder not in listing:
+        listing[folder] = below(folder)
+    return listing[folder]
+
+
+def input_files(inputs: Iterable[Path], listing: Listing | None = None) -> Iterator[Path]:
+    """Every record file named, or found below a named folder (sorted, so runs are repeatable).
+    `listing` keeps each folder's walk for the next caller (the command walks a folder once, where
+    it walked it three times: a first check, the records, the files passed over)."""
     for path in inputs:
         if path.is_dir():
-            yield from sorted(p for p in below(path) if p.is_file() and format_suffix(p) in RECORD_SUFFIXES)
+            yield from sorted(p for p in _below(path, listing) if p.is_file() and format_suffix(p) in RECORD_SUFFIXES)
         elif path.is_file():
             yield path
         elif path.exists():
@@ -120,10 +133,10 @@ def input_files(inputs: Iterable[Path]) -> Iterator[Path]:
             raise RecordLoadError(f"{path}: no such file or folder")
 
 
-def skipped_files(inputs: Iterable[Path]) -> list[Path]:
+def skipped_files(inputs: Iterable[Path], listing: Listing | None = None) -> list[Path]:
     """What input_files passes over in the named folders: files whose suffix is no record format
     (notes, backups), and links to nothing. The command lists them, so none goes unmentioned."""
-    return sorted(p for path in inputs if path.is_dir() for p in below(path)
+    return sorted(p for path in inputs if path.is_dir() for p in _below(path, listing)
                   if not p.is_dir() and not (p.is_file() and format_suffix(p) in RECORD_SUFFIXES))
 
 

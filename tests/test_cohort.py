@@ -831,6 +831,28 @@ def test_an_unreadable_folder_is_refused_naming_it(records: list[dict], capsys) 
     assert f"{top / 'locked'}: cannot read this folder (Permission denied)" in err
 
 
+def test_the_command_walks_each_input_folder_once(tmp_path: Path, records: list[dict], monkeypatch,
+                                                  capsys) -> None:
+    """The folder was walked three times (the check before any output is opened, the records, the
+    files passed over), a cost on huge folders; the walk is kept for the run. What is read and what
+    is listed as passed over stay the same."""
+    import reasoner.cohort as cohort_module
+
+    top = tmp_path / "records"
+    (top / "inner").mkdir(parents=True)
+    _write(top, records[:3]).rename(top / "a.jsonl")
+    _write(top / "inner", records[3:6]).rename(top / "inner" / "b.jsonl")
+    (top / "notes.txt").write_text("not a record")
+    walked: list[Path] = []
+    walk = cohort_module.below
+    monkeypatch.setattr(cohort_module, "below", lambda folder: walked.append(folder) or walk(folder))
+    out = tmp_path / "advice.jsonl"
+    assert main(["cohort", str(top), "-o", str(out), "--rejects", str(tmp_path / "rejects.jsonl")]) == 0
+    assert walked == [top]
+    lines = out.read_text().splitlines() + (tmp_path / "rejects.jsonl").read_text().splitlines()
+    assert len(lines) == 6 and "notes.txt" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name", ["-", "/dev/stdin"])
 def test_standard_input_is_refused_with_a_message_that_says_so(name: str, capsys) -> None:
     """`cohort -` and `cohort /dev/stdin` (a pipe) said "no such file or folder"."""
