@@ -379,6 +379,31 @@ def test_a_preferred_in_fact_of_another_class_waits_while_a_biologic_works(run) 
     assert not _preferred(on_humira, "il17i_psoriasis_preferred")
 
 
+def test_a_drug_taken_that_the_fact_prefers_is_the_only_one_shown(run) -> None:
+    """Session-35 metamorphic probe F4: stable on Cimzia (a TNF monoclonal antibody) with recurrent
+    uveitis, the other antibodies were listed as preferred too, hinting at a switch nobody is
+    choosing. On etanercept, which the fact does not prefer, all of them are still shown, and so
+    they are when NSAIDs failed and a b/tsDMARD is being chosen."""
+    uveitis = [condition("recurrent_anterior_uveitis")]
+    mabs = {"adalimumab", "certolizumab_pegol", "golimumab", "infliximab"}
+    fact = "tnfi_mab_uveitis_preferred"
+    on_cimzia = run(patient("preferred-on-cimzia-uveitis", state="stable", conditions=uveitis,
+                            treatments=[course("Cimzia", status="ongoing", outcome="ongoing_response")]))
+    assert _preferred(on_cimzia, fact) == {"certolizumab_pegol"}
+    (item,) = label_items(on_cimzia, fact)
+    assert any(f.text.startswith("Cimzia (certolizumab pegol) course") for f in item.because)
+    on_enbrel = run(patient("preferred-on-enbrel-uveitis", state="stable", conditions=uveitis,
+                            treatments=[course("Enbrel", status="ongoing", outcome="ongoing_response")]))
+    assert _preferred(on_enbrel, fact) == mabs
+    psoriasis = [condition("significant_psoriasis")]
+    on_taltz = run(patient("preferred-on-taltz-psoriasis", state="stable", conditions=psoriasis,
+                           treatments=[course("Taltz", status="ongoing", outcome="ongoing_response")]))
+    assert _preferred(on_taltz, "il17i_psoriasis_preferred") == {"ixekizumab"}
+    cimzia = course("Cimzia", status="ongoing", outcome="ongoing_response")
+    choosing = run(patient("preferred-cimzia-after-nsaids", conditions=uveitis, treatments=[*nsaid_failure(), cimzia]))
+    assert _preferred(choosing, fact) == mabs
+
+
 def test_a_preference_that_restates_one_guideline_applies_only_under_that_guideline(acr_only, eular_only) -> None:
     """Session-31 probe F1: under ACR 2019 alone, significant psoriasis showed the IL-17 inhibitors as
     preferred (il17i_psoriasis_preferred, which restates ASAS-EULAR 2022 R10) beside AS-09, which
