@@ -1727,6 +1727,19 @@ def test_an_nsaid_recorded_only_as_inadequate_is_asked_how_it_fell_short(advise)
             and a.note and "helped partly" in a.note} == {"do-not-repeat"}
     # until the record says which, the NSAID is not barred (the rows offer it, as the note says)
     assert "naproxen" in listed(result, "AS-01") and "naproxen" in listed(result, "R5")
+    # and the question names those rows as what its answer decides (session-35 metamorphic probe F7)
+    assert all({o.id for o in n.options} == {"AS-01", "R5"} for n in items)
+
+
+def test_the_nsaid_response_question_names_the_rows_of_the_diagnosis_and_guidelines_loaded(
+        advise, acr_only, eular_only) -> None:
+    treatments = [course("naproxen", outcome="inadequate_response")]
+    nr = patient("nsaid-broad-nr", diagnosis="nr-axSpA", conditions=stated(), treatments=treatments)
+    (item,) = needs(advise(nr), NSAID_RESPONSE)
+    assert {o.id for o in item.options} == {"NRAXSPA-01", "R5"}
+    for engine, expected in ((acr_only, {"NRAXSPA-01"}), (eular_only, {"R5"})):
+        (item,) = needs(engine.recommend(nr), NSAID_RESPONSE)
+        assert {o.id for o in item.options} == expected
 
 
 @pytest.mark.parametrize(("label", "treatments", "state", "offered"), [
@@ -2281,11 +2294,13 @@ def test_stop_reason_asked_before_an_il17_inhibitor_stopped_for_no_stated_reason
     record = _stopped_cosentyx()
     both = advise(record)
     item = need(both, STOP_REASON)
-    assert option_ids(item) == {"AS-08", "AS-10", "R9"}
+    # the rows that may offer it again, and ASAS-EULAR's rows for after a first failure, which a
+    # failure would open (session-35 metamorphic probe F7)
+    assert option_ids(item) == {"AS-08", "AS-10", "R9", "R11", "R12"}
     assert "secukinumab" in item.why and "does not say why" in item.why
     assert [f.text for f in item.because if "Cosentyx" in f.text]
     # each guideline alone lists its own rows, so that neither cites the other
-    for engine, rows in ((acr_only, {"AS-08", "AS-10"}), (eular_only, {"R9"})):
+    for engine, rows in ((acr_only, {"AS-08", "AS-10"}), (eular_only, {"R9", "R11", "R12"})):
         result = engine.recommend(record)
         assert result.conforms and option_ids(need(result, STOP_REASON)) == rows
 
@@ -2378,13 +2393,13 @@ def test_stop_reason_for_a_jak_inhibitor_held_back_until_a_tnf_inhibitor_fails(
     for engine in (advise, eular_only.recommend):
         item = need(engine(naive), STOP_REASON)
         assert option_ids(item) == {"R9", "R11", "R12"}
-        assert "label fact holds it back" in item.why and "as the rows listed do now" not in item.why
+        assert "label fact holds it back" in item.why and "as a row listed does now" not in item.why
     after_tnfi = patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2023-01-01", end="2023-07-01"),
         course("tofacitinib", start="2023-08-01", end="2024-02-01")])
     item = need(advise(after_tnfi), STOP_REASON)
     assert "R12" in option_ids(item) and "R11" not in option_ids(item)
-    assert "as the rows listed do now" in item.why and "holds it back" not in item.why
+    assert "as a row listed does now" in item.why and "holds it back" not in item.why
     # a b/tsDMARD failed already (R12 applies) and no TNF inhibitor: the label fact still holds
     # tofacitinib back, and its failure would move nothing (session-29 probe F3)
     after_il17i = patient(conditions=stated(), treatments=[
@@ -2417,7 +2432,7 @@ def test_stop_reason_asked_with_a_lupus_like_syndrome_which_holds_nothing_back(
                                     if a.kind == "recommended" and a.recommendation.id == "R9"}
     assert "tnfi_lupus_like" in {a.recommendation.id for a in result.advice if a.kind == "caution"}
     item = need(result, STOP_REASON)
-    assert option_ids(item) == {"R9"} and "as the rows listed do now" in item.why
+    assert option_ids(item) == {"R9", "R11", "R12"} and "as a row listed does now" in item.why
 
 
 def test_acr_stop_reason_asked_with_a_lupus_like_syndrome(acr_only) -> None:
@@ -2454,7 +2469,7 @@ def test_stop_reason_asked_for_a_held_back_tnf_inhibitor_while_no_b_tsdmard_has_
     assert str(DRUG.adalimumab) not in {a.therapy.iri for a in result.advice if a.kind == "recommended"}
     item = need(result, STOP_REASON)
     assert option_ids(item) == {"R9", "R11", "R12"}
-    assert "a condition the record states does now" in item.why and "as the rows listed do now" not in item.why
+    assert "a condition the record states does now" in item.why and "as a row listed does now" not in item.why
     assert not needs(acr_only.recommend(record), STOP_REASON)
     # the answer the question asks for: an adverse event opens R12 and the JAK inhibitors
     record["treatments"][-1]["outcome"] = "adverse_event"
@@ -2478,12 +2493,13 @@ def test_stop_reason_asked_for_a_held_back_tnf_inhibitor_while_no_b_tsdmard_has_
 
 def test_first_tnfi_stopped_for_no_stated_reason_is_asked_about_once(advise, eular_only) -> None:
     """ni-response-type (ACR 2019) asks about the first TNF inhibitor's course, which covers why it
-    was stopped; ASAS-EULAR 2022 alone asks this question instead, with R9 as its option."""
+    was stopped; ASAS-EULAR 2022 alone asks this question instead, with R9 as its option and R11 and
+    R12, where a failure would move the patient."""
     record = patient(conditions=stated(), treatments=[
         *nsaid_failure(), course("Humira", start="2023-01-01", end="2023-07-01")])
     both = advise(record)
     assert need(both, RESPONSE_TYPE) and not needs(both, STOP_REASON)
-    assert option_ids(need(eular_only.recommend(record), STOP_REASON)) == {"R9"}
+    assert option_ids(need(eular_only.recommend(record), STOP_REASON)) == {"R9", "R11", "R12"}
 
 
 NSAID_PREGNANCY = {"nsaid_pregnancy_20wk", "nsaid_pregnancy_30wk"}
