@@ -94,8 +94,10 @@ def run_hermit(graph: Graph, individuals: list[URIRef] | None = None) -> HermitR
 _JAVA_CAUSES = (
     (("UnsupportedClassVersionError", "has been compiled by a more recent version"), "the Java found is too old; "
      "HermiT needs Java 17 or newer on the PATH"),
-    (("OutOfMemoryError", "Could not reserve enough space", "Could not create the Java Virtual Machine",
-      "Cannot allocate memory"), "Java had too little memory; HermiT needs about 2 GB"),
+    # ("Could not create the Java Virtual Machine" is no sign: any bad option, one from
+    # JAVA_TOOL_OPTIONS say, ends the same way; session-36 review F11)
+    (("OutOfMemoryError", "Could not reserve enough space", "Cannot allocate memory"),
+     "Java had too little memory; HermiT needs about 2 GB"),
 )
 
 

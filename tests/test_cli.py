@@ -641,6 +641,8 @@ def test_a_very_long_value_is_quoted_not_echoed_in_the_shacl_report(tmp_path: Pa
      "Runtime", "the Java found is too old"),
     ("Exception in thread main org.semanticweb.owlapi.io.OWLParserException: unexpected token",
      "if this is not about the input"),
+    ("Unrecognized option: -Xbad Error: Could not create the Java Virtual Machine.",
+     "if this is not about the input"),
 ])
 def test_exact_without_a_working_java_says_so_without_a_traceback(tmp_path: Path, said: str | None,
                                                                     expected: str) -> None:
