@@ -13,7 +13,9 @@ import io
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
@@ -450,17 +452,27 @@ def _cohort(args: argparse.Namespace) -> int:
         # gives an OxigraphStore
         sink, store = cast(OxigraphStore, open_store(store)), "oxigraph"
     reasoner = Reasoner(store=store, guideline=args.guideline)
-    try:
-        return _cohort_run(args, reasoner, fmt, sink, store)
-    finally:
-        _close(reasoner)
+    return _closing(reasoner, lambda: _cohort_run(args, reasoner, fmt, sink, store))
 
 
-def _close(reasoner: Reasoner) -> None:
-    """Drop a remote store's working graphs of this run (RemoteStore.working). The output is
-    written by then, so a server that cannot be reached is a note, not a failed run."""
+def _closing(reasoner: Reasoner, work: Callable[[], int]) -> int:
+    """Run `work`, then drop a remote store's working graphs of this run (RemoteStore.working).
+    The output is written by then, so a server that cannot be reached is a note, not a failed run;
+    after a failure each clean-up request waits briefly (the server may be what failed)."""
+    from .pipeline import QUICK_TIMEOUT
+
     try:
-        reasoner.close()
+        code = work()
+    except BaseException:
+        _close(reasoner, QUICK_TIMEOUT)
+        raise
+    _close(reasoner, None)
+    return code
+
+
+def _close(reasoner: Reasoner, timeout: float | None) -> None:
+    try:
+        reasoner.close(timeout)
     except AxspaError as exc:
         print(f"axspa: note: this run's own graphs stay on the server ({exc}); README, "
               "'Runs sharing an endpoint', says how to drop them", file=sys.stderr)
@@ -488,13 +500,16 @@ def _cohort_run(args: argparse.Namespace, reasoner: Reasoner, fmt: str, sink: Ox
     rejects = named.get("--rejects")
     try:
         batch = args.batch if args.batch is not None else (RDFLIB_BATCH if store == "rdflib" else DEFAULT_BATCH)
-        summary = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink).run(
-            input_files(args.inputs, args.listing), out, fmt=fmt, rejects=rejects,  # type: ignore[arg-type]
-            progress=args.progress or sys.stderr.isatty())
+        runner = CohortRunner(reasoner, batch=batch, workers=args.workers, sink=sink)
+        summary = runner.run(input_files(args.inputs, args.listing), out, fmt=fmt,  # type: ignore[arg-type]
+                             rejects=rejects, progress=args.progress or sys.stderr.isatty(), publish=False)
         if not args.output:  # a reader that stopped early is found here, not at exit (which said 0)
             sys.stdout.flush()
         for output in outputs:  # all closed first: a rejects file that fails leaves the -o of before
             output.close()
+        # a remote store's kept cohort is replaced once the files are written, so that a run that
+        # says it did not finish has left it as it was (session-36 review F7)
+        runner.publish_kept()
         for output in outputs:
             output.publish()
     except BaseException:
@@ -543,10 +558,7 @@ def run(argv: list[str]) -> int:
         raise AxspaError(f"-o {output}: the folder {output.parent} does not exist")
     reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
                         exact=getattr(args, "exact", False), validator=getattr(args, "validator", "sparql"))
-    try:
-        return _one_record(args, reasoner)
-    finally:
-        _close(reasoner)
+    return _closing(reasoner, lambda: _one_record(args, reasoner))
 
 
 def _one_record(args: argparse.Namespace, reasoner: Reasoner) -> int:
@@ -561,8 +573,6 @@ def _one_record(args: argparse.Namespace, reasoner: Reasoner) -> int:
 
     therapies = _resolve_therapy(args.therapy, reasoner) if args.command == "explain" else set()
     result = reasoner.recommend(args.file, provenance=getattr(args, "format", "") in ("jsonld", "turtle"))
-    if result.conforms:  # a remote store keeps this record and its advice, as the README says
-        reasoner.publish()
     if args.command == "explain":
         if not result.conforms:
             _emit(_validation_text(result), args.output)
@@ -570,13 +580,16 @@ def _one_record(args: argparse.Namespace, reasoner: Reasoner) -> int:
         courses = _courses_of(reasoner.load(args.file).graph, therapies, reasoner.full_kb)
         _emit(_explain(result, therapies, args.therapy) + _mentions(result, therapies, courses, reasoner.full_kb),
               args.output)
-        return EXIT_OK
-    if args.format == "json":
+    elif args.format == "json":
         _emit(result.to_json() + "\n", args.output)
     elif args.format in ("jsonld", "turtle"):
         _emit(_graph_output(result, args.format), args.output)  # an invalid record: its SHACL report
     else:
         _emit(render_text(result), args.output)
+    # once the output is written (a run that fails writing it leaves the store as it was): a remote
+    # store keeps this valid record and its advice, as the README says
+    if result.conforms:
+        reasoner.publish()
     return EXIT_OK if result.conforms else EXIT_INVALID
 
 
@@ -590,10 +603,32 @@ def closed_pipe() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `axspa` command; maps every expected error to its exit code."""
     restore = _buffer_stdout()
+    stop_as_interrupt = _terminate_as_interrupt()
     try:
         return _run_reporting_errors(sys.argv[1:] if argv is None else argv)
     finally:
+        stop_as_interrupt()
         restore()
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (kill, timeout, docker stop, systemd stopping a unit)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _terminate_as_interrupt() -> Callable[[], None]:
+    """SIGTERM ends a run as Ctrl-C does: output files left under their .partial names with a
+    message, a remote store's working graphs dropped. By default Python dies on it at once, and the
+    run's graphs stayed on the server (session-36 review F8). Only where SIGTERM has its default
+    action, from the main thread; returns what puts the old action back."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run_reporting_errors(argv: list[str]) -> int:
@@ -610,6 +645,9 @@ def _run_reporting_errors(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("axspa: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("axspa: terminated (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
 
 
 if __name__ == "__main__":

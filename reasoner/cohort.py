@@ -786,7 +786,7 @@ class CohortRunner:
         assert isinstance(store, RemoteStore)
         pairs = ((PATIENTS_GRAPH, HELD_PATIENTS), (DERIVED_GRAPH, HELD_DERIVED))
         if step == "batch":
-            for graph, held in pairs:  # one operation a request: not every server takes `;`-joined ones
+            for graph, held in pairs:  # (one operation a request: each copy is small, and waits alone)
                 store.update(copy_graph(store.working(graph), store.working(held)))
             return
         if step == "end":  # the whole cohort where one derive would leave it
@@ -833,9 +833,21 @@ class CohortRunner:
         return BatchResult(entries, again.patients, again.derived)
 
     def run(self, inputs: Iterable[Path], out: IO[str], fmt: str = "jsonl", rejects: IO[str] | None = None,
-            progress: bool = False) -> Summary:
+            progress: bool = False, publish: bool = True) -> Summary:
+        """Advise every record. On a remote store the cohort replaces the kept graphs at the end;
+        `publish=False` leaves that to `publish_kept()`, for a caller that first finishes its own
+        output files."""
         with roomy_gc():
-            return self._run(inputs, out, fmt, rejects, progress)
+            summary = self._run(inputs, out, fmt, rejects, progress)
+        if publish:
+            self.publish_kept()
+        return summary
+
+    def publish_kept(self) -> None:
+        """On a remote store, replace the kept patients, derived and knowledge-base graphs with this
+        run's cohort (nothing on the other stores)."""
+        if self.kept_on_server:
+            self._keep_on_server("end")
 
     def _run(self, inputs: Iterable[Path], out: IO[str], fmt: str, rejects: IO[str] | None,
              progress: bool) -> Summary:
@@ -891,8 +903,6 @@ class CohortRunner:
             _write(out, written, fmt)
             if bar is not None:
                 bar.update(patients)
-        if self.kept_on_server:
-            self._keep_on_server("end")
         if bar is not None:
             bar.close()
         summary.seconds = time.perf_counter() - started

@@ -66,8 +66,16 @@ def _one_call_at_a_time(method: Callable[_P, _T]) -> Callable[_P, _T]:
     @functools.wraps(method)
     def locked(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         with args[0].lock:  # type: ignore[attr-defined]
+            if args[0].closed:  # type: ignore[attr-defined]
+                raise AxspaError(CLOSED)
             return method(*args, **kwargs)
     return locked
+
+
+# A closed Reasoner on a remote store gave valid records no advice, and its publish() emptied the
+# kept graphs, all without an error (session-36 review F5).
+CLOSED = ("this Reasoner was closed (its graphs on the remote store are dropped); "
+          "open another Reasoner to go on")
 
 
 _COMPILED = Path("<compiled from the ontology>")  # the path shown for a compiled class query
@@ -168,6 +176,7 @@ class Reasoner:
         # Held by each method that uses the stores, and across a whole call (reentrant); a caller
         # that runs stage, classify, apply_rules and advice one by one holds it around them.
         self.lock = threading.RLock()
+        self.closed = False  # set by close(); every call then refuses (see CLOSED)
         store = "oxigraph" if store == "memory" else store  # the cohort command's name for it
         # What a cohort worker process needs to build the same Reasoner: only for the in-memory
         # store and the shipped KB (a Store instance, a store on disk or at a URL would be shared;
@@ -193,9 +202,11 @@ class Reasoner:
                                            for part in ("items", "details"))
         self.exact = exact
         self.store: Store = open_store(store)
-        # A remote store opened for this Reasoner works in graphs of its own (RemoteStore.working);
-        # they are dropped by close(), or when the Reasoner is collected or the interpreter exits.
-        discard = getattr(self.store, "discard", None)
+        # A remote store this Reasoner opened (from a URL) works in graphs of its own
+        # (RemoteStore.working); they are dropped by close(), or when the Reasoner is collected or
+        # the interpreter exits. A Store handed in is the caller's, and so are its graphs (another
+        # Reasoner may share it: session-36 review F6).
+        discard = getattr(self.store, "discard", None) if isinstance(store, str) else None
         self._finalizer = weakref.finalize(self, _discard_quietly, discard) if callable(discard) else None
         self.store.clear(KB_GRAPH)
         self.store.add(self.full_kb, KB_GRAPH)
@@ -219,22 +230,28 @@ class Reasoner:
         if callable(publish):
             publish([(name, name) for name in (KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH)])
 
-    def close(self) -> None:
-        """Drop this Reasoner's own graphs from a remote store (see RemoteStore.working); a server
-        that cannot be reached raises RemoteStoreError. Also done, without a word on failure, when
-        the Reasoner is collected or the interpreter exits. The Reasoner is not usable afterwards
-        on such a store (nothing happens on the others)."""
+    def close(self, timeout: float | None = None) -> None:
+        """Drop this Reasoner's own graphs from a remote store it opened (see RemoteStore.working),
+        each request waiting `timeout` seconds (else the store's); a server that cannot be reached
+        raises RemoteStoreError. Also done, without a word on failure, when the Reasoner is
+        collected or the interpreter exits. The Reasoner then refuses further calls (on the other
+        stores close() does nothing)."""
         detached = self._finalizer.detach() if self._finalizer is not None else None
         if detached is not None:
             _, _, (discard,), _ = detached
             with self.lock:
-                discard()
+                self.closed = True
+                discard(timeout)
 
     def __enter__(self) -> Reasoner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.close()
+            return
+        with contextlib.suppress(AxspaError):  # the error that ended the block is the one to tell
+            self.close(timeout=QUICK_TIMEOUT)
 
     @_one_call_at_a_time
     def stage(self, patients: Graph | Sequence[Graph]) -> None:
@@ -325,11 +342,16 @@ class Reasoner:
                              select_tuples(self.store, details, DETAIL_COLUMNS))
 
 
-def _discard_quietly(discard: Callable[[], None]) -> None:
+# Seconds each clean-up request may wait after a failure or at exit: a server that stopped
+# answering held the interpreter's exit for the whole store timeout (session-36 review F9).
+QUICK_TIMEOUT = 10.0
+
+
+def _discard_quietly(discard: Callable[[float | None], None]) -> None:
     """A Reasoner's working graphs dropped when it is collected or at exit, where an error has no
     one to go to: a server gone by then keeps them (see the README on stale run graphs)."""
     with contextlib.suppress(AxspaError):
-        discard()
+        discard(QUICK_TIMEOUT)
 
 
 def _union(graphs: Sequence[Graph]) -> Graph:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import random
 import time
@@ -48,6 +49,16 @@ from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, Row
 
 class RemoteStoreError(AxspaError):
     """The endpoint could not be reached or refused a request."""
+
+
+class RemoteStoreRefused(RemoteStoreError):
+    """The endpoint answered a request with an HTTP error status: it did not carry it out (where a
+    request that timed out may still be running on the server)."""
+
+
+def _stamp(when: datetime) -> str:
+    """An instant as an xsd:dateTime literal in N-Triples, in UTC."""
+    return Literal(when.astimezone(UTC).isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime).n3()
 
 
 def _instant(term: Node) -> datetime | None:
@@ -190,10 +201,12 @@ class RemoteStore:
         self._rows_seen_whole = 0  # a result this long is known to come back uncut
 
     # -- HTTP -----------------------------------------------------------------------------
-    def _post(self, url: str, body: bytes, content_type: str, accept: str | None = None) -> bytes:
-        return self._send(url, body, content_type, accept)[0]
+    def _post(self, url: str, body: bytes, content_type: str, accept: str | None = None,
+              timeout: float | None = None) -> bytes:
+        return self._send(url, body, content_type, accept, timeout)[0]
 
-    def _send(self, url: str, body: bytes, content_type: str, accept: str | None = None) -> tuple[bytes, Message]:
+    def _send(self, url: str, body: bytes, content_type: str, accept: str | None = None,
+              timeout: float | None = None) -> tuple[bytes, Message]:
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
@@ -202,16 +215,17 @@ class RemoteStore:
         except ValueError as exc:  # a URL the checks in _base_url let through but urllib cannot use
             raise RemoteStoreError(f"store: cannot send a request to {url!r} ({exc})") from exc
         try:
-            return self._open(request, url)
+            return self._open(request, url, timeout)
         except urllib.error.HTTPError as exc:
             detail = " ".join(exc.read().decode("utf-8", "replace").split())[:300]  # one line, even for a web page
-            raise RemoteStoreError(f"{url} answered {exc.code}: {detail}") from exc
+            raise RemoteStoreRefused(f"{url} answered {exc.code}: {detail}") from exc
 
-    def _open(self, request: urllib.request.Request, url: str) -> tuple[bytes, Message]:
-        """The response's body and headers. A failure to talk to the server is a RemoteStoreError
-        naming `url`; an HTTP error status (urllib.error.HTTPError) is the caller's to word."""
+    def _open(self, request: urllib.request.Request, url: str, timeout: float | None = None) -> tuple[bytes, Message]:
+        """The response's body and headers (waiting `timeout` seconds, else the store's). A failure
+        to talk to the server is a RemoteStoreError naming `url`; an HTTP error status
+        (urllib.error.HTTPError) is the caller's to word."""
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's endpoint)
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:  # noqa: S310 (user's endpoint)
                 return response.read(), response.headers
         except urllib.error.HTTPError:
             raise
@@ -329,8 +343,8 @@ class RemoteStore:
         if len(produced):
             self.add(produced, graph_name)
 
-    def update(self, update: str) -> None:
-        self._post(self.endpoints.update, update.encode("utf-8"), "application/sparql-update")
+    def update(self, update: str, timeout: float | None = None) -> None:
+        self._post(self.endpoints.update, update.encode("utf-8"), "application/sparql-update", timeout=timeout)
 
     def graph(self, graph_name: str) -> Graph:
         """Graph Store protocol GET (a protocol dataset would hide named graphs from a query)."""
@@ -390,46 +404,68 @@ class RemoteStore:
         the kept graphs and copied theirs in, at the same moment, both committed, and the kept
         cohort held both runs' patients merged (session 36, two `cohort` commands on one server).
         Each run therefore writes its mark, reads all marks back, and goes on only when its own is
-        the only one; otherwise it withdraws it and tries again a moment later. Of two runs whose
-        marks are both written before either reads, neither goes on, and the random pauses part
-        them. A mark older than twice the request timeout is a run that died while publishing:
-        it is removed and no longer waited for."""
-        me = URIRef(f"{RUN_GRAPHS}{self.run or uuid.uuid4().hex}")
-        stale = timedelta(seconds=2 * self.timeout)
-        while True:
-            now = datetime.now(UTC)
-            stamp = Literal(now.isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime)
-            self.update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ "
-                        f"{me.n3()} <{PROV.startedAtTime}> {stamp.n3()} }} }}")
-            waiting = False
-            for run, when in self._graph(PUBLISHING_GRAPH).subject_objects(PROV.startedAtTime):
-                started = _instant(when)
-                if run == me:
-                    continue
-                if started is not None and started >= now - stale:
-                    waiting = True
-                else:  # a run that died while publishing (or a mark that is no time at all)
-                    self._unmark(run)
-            if not waiting:
-                break
-            self._unmark(me)
-            time.sleep(random.uniform(0.05, 0.5))  # noqa: S311 (a pause, not a secret)
+        the only one in force; otherwise it withdraws it and tries again after a pause that grows
+        with each try and with how long the server takes to answer (random, so two runs that keep
+        meeting part). A mark says until when it is in force (twice its run's request timeout);
+        one past that time is a run that died while publishing, and is removed. A publish that
+        failed in transit (a timeout) may still be running on the server, so its mark is left in
+        force rather than withdrawn (session-36 review F1-F4)."""
+        mark = URIRef(f"{RUN_GRAPHS}{self.run or uuid.uuid4().hex}/publishing")
+        held = False
+        try:
+            for attempt in itertools.count():
+                started = time.monotonic()
+                now = datetime.now(UTC)
+                until = now + timedelta(seconds=2 * self.timeout)
+                self.update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} <{PROV.generatedAtTime}> "
+                            f"{_stamp(now)} ; <{PROV.invalidatedAtTime}> {_stamp(until)} }} }}")
+                held = True
+                others = False
+                for other, expiry in self._graph(PUBLISHING_GRAPH).subject_objects(PROV.invalidatedAtTime):
+                    if other == mark:
+                        continue
+                    ends = _instant(expiry)
+                    if ends is not None and ends > now:
+                        others = True
+                    else:  # a run that died while publishing (or a mark that names no time)
+                        self._unmark(other)
+                if not others:
+                    break
+                self._unmark(mark)
+                held = False
+                round_trip = time.monotonic() - started
+                time.sleep(random.uniform(0.5, 1.5) * min(60.0, max(0.05, round_trip) * 2 ** min(attempt, 8)))  # noqa: S311
+        except BaseException:
+            if held:
+                with contextlib.suppress(RemoteStoreError):
+                    self._unmark(mark)
+            raise
         try:
             yield
-        except BaseException:
-            with contextlib.suppress(RemoteStoreError):  # the error that stopped the publishing is the one to tell
-                self._unmark(me)
+        except RemoteStoreError as exc:
+            if not isinstance(exc, RemoteStoreRefused):  # it may still be running: the mark stays in force
+                raise RemoteStoreError(f"{exc}. The server may still be replacing the kept graphs; other runs "
+                                       f"wait until it is done, or until {_stamp(until)} at most") from exc
+            with contextlib.suppress(RemoteStoreError):
+                self._unmark(mark)
             raise
-        self._unmark(me)
+        except BaseException:
+            with contextlib.suppress(RemoteStoreError):
+                self._unmark(mark)
+            raise
+        with contextlib.suppress(RemoteStoreError):  # published; a mark left goes out of force by itself
+            self._unmark(mark)
 
-    def _unmark(self, run: Node) -> None:
-        """Remove a run's publishing mark (by run, not by value: a store may write the time back in
-        another form)."""
-        self.update(f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ {run.n3()} <{PROV.startedAtTime}> ?t }} }}")
+    def _unmark(self, mark: Node) -> None:
+        """Remove a publishing mark (by its subject, not by value: a store may write the times back
+        in another form)."""
+        self.update(f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} ?p ?o }} }}")
 
-    def discard(self) -> None:
+    def discard(self, timeout: float | None = None) -> None:
         """Drop every graph of this run named so far (nothing without a run id): what a finished
-        run leaves on the server is only what it published."""
+        run leaves on the server is only what it published. `timeout`: seconds each request may
+        wait (the clean-up after a failure, or at exit, should not wait the store's five minutes
+        again)."""
         for name in sorted(self._working):  # one operation a request, as in the cohort's copies
-            self.update(f"DROP SILENT GRAPH <{name}>")
+            self.update(f"DROP SILENT GRAPH <{name}>", timeout=timeout)
         self._working.clear()

@@ -141,8 +141,10 @@ def test_the_readme_update_drops_graphs_a_killed_run_left(server_url: str) -> No
     assert killed._finalizer is not None
     killed._finalizer.detach()  # as if the process had died: nothing drops its graphs
     assert set(killed.store.graphs) & graphs_on_server(RemoteStore(server_url))
+    _mark(server_url, "killed-publishing", "2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
     RemoteStore(server_url).update(update)
-    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(GRAPH_BASE + "run/")}
+    assert not {g for g in graphs_on_server(RemoteStore(server_url))
+                if g.startswith(GRAPH_BASE + "run/") or g == PUBLISHING_GRAPH}
 
 
 def _graph_of(records: list[dict], reasoner) -> Graph:  # type: ignore[no-untyped-def]
@@ -199,30 +201,163 @@ def _publish_at_once(reasoner: Reasoner, server_url: str) -> None:
         assert len(RemoteStore(server_url).graph(KB_GRAPH)) == kb_size
 
 
-def _mark(url: str, run: str, when: str) -> None:
+def _mark(url: str, run: str, made: str, until: str) -> None:
+    """Another run's publishing mark, made and in force until the instants given."""
     from rdflib.namespace import XSD  # (imported here: pytest warns about XSD at module level)
 
-    stamp = Literal(when, datatype=XSD.dateTime).n3()
-    RemoteStore(url).update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ <{RUN_GRAPHS}{run}> "
-                            f"<{PROV.startedAtTime}> {stamp} }} }}")
+    made_at, until_at = (Literal(t, datatype=XSD.dateTime).n3() for t in (made, until))
+    RemoteStore(url).update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ <{RUN_GRAPHS}{run}/publishing> "
+                            f"<{PROV.generatedAtTime}> {made_at} ; <{PROV.invalidatedAtTime}> {until_at} }} }}")
+
+
+def _unmark(url: str, run: str) -> None:
+    RemoteStore(url).update(f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ <{RUN_GRAPHS}{run}/publishing> ?p ?o }} }}")
+
+
+def _patient_iris(graph: Graph) -> set[str]:
+    return {str(p) for p in graph.subjects(RDF.type, AX.Patient)}
 
 
 def test_a_run_waits_while_another_publishes_and_ignores_a_dead_one(reasoner, server_url: str) -> None:
-    from datetime import UTC, datetime
+    """A mark is in force until the instant its own run wrote (twice that run's request timeout):
+    a run with a much shorter timeout still waits for it (session-36 review F2: the reader's
+    timeout judged it stale), and a mark out of force is removed."""
+    from datetime import UTC, datetime, timedelta
 
+    now = datetime.now(UTC)
     one = _graph_of(list(cohort(3, seed=31, invalid_fraction=0.0)), reasoner)
     with Reasoner(store=server_url, kb=reasoner.kb) as run:
+        assert isinstance(run.store, RemoteStore)
+        run.store.timeout = 1.0  # its own marks would be in force for 2 s
         run.stage(one)
-        _mark(server_url, "died-publishing", "2020-01-01T00:00:00Z")  # a run killed while publishing, long ago
-        _mark(server_url, "publishing-now", datetime.now(UTC).isoformat())
+        _mark(server_url, "died-publishing", "2020-01-01T00:00:00Z", "2020-01-01T00:10:00Z")
+        _mark(server_url, "publishing-now", (now - timedelta(seconds=5)).isoformat(),
+              (now + timedelta(minutes=10)).isoformat())
         publishing = threading.Thread(target=run.publish)
         publishing.start()
-        publishing.join(timeout=2)
+        publishing.join(timeout=3)
         assert publishing.is_alive()  # waits for the live mark
-        assert _kept_patients(server_url) != {str(p) for p in one.subjects(RDF.type, AX.Patient)}
-        RemoteStore(server_url).update(f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> "
-                                       f"{{ <{RUN_GRAPHS}publishing-now> ?p ?o }} }}")
+        assert _kept_patients(server_url) != _patient_iris(one)
+        _unmark(server_url, "publishing-now")
         publishing.join(timeout=30)
         assert not publishing.is_alive()
-    assert _kept_patients(server_url) == {str(p) for p in one.subjects(RDF.type, AX.Patient)}
+    assert _kept_patients(server_url) == _patient_iris(one)
     assert not len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))  # the dead run's mark is gone too
+
+
+def _failing_publish(monkeypatch, error: Exception) -> None:
+    """The publish request itself (it starts with CLEAR) fails with `error`; the rest goes through."""
+    update = RemoteStore.update
+
+    def fails(self, text, timeout=None):  # type: ignore[no-untyped-def]
+        if text.startswith("CLEAR SILENT GRAPH"):
+            raise error
+        return update(self, text, timeout)
+
+    monkeypatch.setattr(RemoteStore, "update", fails)
+
+
+def test_a_publish_that_timed_out_leaves_its_mark_in_force(reasoner, server_url: str, monkeypatch) -> None:
+    """A publish that timed out in transit may still be running on the server: withdrawing its
+    mark let another run publish at the same time, and the two cohorts merged (session-36 review
+    F1). A publish the server refused (an HTTP error status) did nothing, and its mark goes."""
+    from reasoner.remote import RemoteStoreRefused
+
+    one = _graph_of(list(cohort(2, seed=41, invalid_fraction=0.0)), reasoner)
+    with Reasoner(store=server_url, kb=reasoner.kb) as run:
+        run.stage(one)
+        _failing_publish(monkeypatch, RemoteStoreError("cannot reach SPARQL endpoint: timed out"))
+        with pytest.raises(RemoteStoreError, match="may still be replacing the kept graphs"):
+            run.publish()
+        assert len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))
+        RemoteStore(server_url).update(f"CLEAR GRAPH <{PUBLISHING_GRAPH}>")
+        _failing_publish(monkeypatch, RemoteStoreRefused("answered 500"))
+        with pytest.raises(RemoteStoreRefused):
+            run.publish()
+        assert not len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))
+
+
+def test_a_mark_is_not_left_when_reading_the_marks_fails(reasoner, server_url: str, monkeypatch) -> None:
+    """A failure after the mark was written and before the publish (reading the marks back, say)
+    left it in force, and every other run waited ten minutes (session-36 review F3)."""
+    with Reasoner(store=server_url, kb=reasoner.kb) as run:
+        def unreadable(self, name):  # type: ignore[no-untyped-def]
+            raise RemoteStoreError("the connection was reset")
+
+        monkeypatch.setattr(RemoteStore, "_graph", unreadable)
+        with pytest.raises(RemoteStoreError, match="reset"):
+            run.publish()
+        monkeypatch.undo()
+    assert not len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))
+
+
+def test_a_closed_reasoner_refuses_calls_and_a_store_handed_in_stays_the_callers(reasoner, server_url: str) -> None:
+    """After close() a Reasoner on a URL gave valid records no advice and its publish() emptied the
+    kept graphs (session-36 review F5); a RemoteStore handed in is the caller's, and its graphs are
+    not dropped by a Reasoner (F6)."""
+    from reasoner.errors import AxspaError
+
+    record = ROOT / "examples" / "case2-multiple-failures.json"
+    closed = Reasoner(store=server_url, kb=reasoner.kb)
+    closed.close()
+    for call in (lambda: closed.recommend(record), closed.publish):
+        with pytest.raises(AxspaError, match="was closed"):
+            call()
+    shared = RemoteStore(server_url, run="handed-in")
+    first = Reasoner(store=shared, kb=reasoner.kb)
+    second = Reasoner(store=shared, kb=reasoner.kb)
+    first.close()
+    del first
+    gc.collect()
+    assert second.recommend(record).advice  # its knowledge base is still there
+    shared.discard()
+
+
+def test_a_cohort_whose_output_cannot_be_finished_leaves_the_kept_cohort(
+        server_url: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """The kept cohort was replaced before the output files were closed, so a run that then said
+    it did not finish (a full disk) had replaced it all the same (session-36 review F7)."""
+    from reasoner import cli
+    from reasoner.errors import AxspaError
+
+    records = list(cohort(8, seed=51, invalid_fraction=0.0))
+    first = _cohort_file(tmp_path / "first.jsonl", records[:4])
+    assert main(["cohort", str(first), "--store", server_url, "-o", str(tmp_path / "first-advice.jsonl")]) == 0
+    kept = _kept_patients(server_url)
+    assert len(kept) == 4
+
+    def full_disk(self) -> None:  # type: ignore[no-untyped-def]
+        raise AxspaError(f"{self.flag} {self.path}: cannot write (No space left on device)")
+
+    monkeypatch.setattr(cli.CohortOutput, "close", full_disk)
+    second = _cohort_file(tmp_path / "second.jsonl", records[4:])
+    assert main(["cohort", str(second), "--store", server_url, "-o", str(tmp_path / "second-advice.jsonl")]) == 2
+    assert "the run did not finish" in capsys.readouterr().err
+    assert _kept_patients(server_url) == kept
+    assert graphs_on_server(RemoteStore(server_url)) == KEPT
+
+
+def test_sigterm_ends_a_run_as_ctrl_c_does(server_url: str, tmp_path: Path) -> None:
+    """SIGTERM (kill, timeout, docker stop) killed the command at once: its graphs stayed on the
+    server and its output file was left under its .partial name with nothing said (session-36
+    review F8). Now it ends like Ctrl-C: a message, exit code 143, the run's graphs dropped."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    path = _cohort_file(tmp_path / "many.jsonl", list(cohort(400, seed=61, invalid_fraction=0.0)))
+    out = tmp_path / "advice.jsonl"
+    run = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "cohort", str(path), "--store", server_url,
+                            "--batch", "10", "-o", str(out)], stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    partial = out.with_name(out.name + ".partial")
+    deadline = time.monotonic() + 120
+    while not (partial.exists() and partial.stat().st_size) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be stopped"
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 143, err
+    assert "axspa: terminated" in err and "the run did not finish" in err and "Traceback" not in err
+    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
