@@ -442,17 +442,14 @@ class RemoteStore:
             raise
         try:
             yield
-        except RemoteStoreError as exc:
-            if not isinstance(exc, RemoteStoreRefused):  # it may still be running: the mark stays in force
-                raise RemoteStoreError(f"{exc}. The server may still be replacing the kept graphs; other runs "
-                                       f"wait until it is done, or until {_stamp(until)} at most") from exc
+        except RemoteStoreRefused:  # the server did not carry the request out
             with contextlib.suppress(RemoteStoreError):
                 self._unmark(mark)
             raise
-        except BaseException:
-            with contextlib.suppress(RemoteStoreError):
-                self._unmark(mark)
-            raise
+        except RemoteStoreError as exc:  # a timeout, a dropped connection: the mark stays in force
+            raise RemoteStoreError(f"{exc}. The server may still be replacing the kept graphs; other runs "
+                                   f"wait until {until.isoformat(timespec='seconds')}") from exc
+        # (Ctrl-C or SIGTERM with the request sent: it may still be running too, and the mark stays)
         with contextlib.suppress(RemoteStoreError):  # published; a mark left goes out of force by itself
             self._unmark(mark)
 
