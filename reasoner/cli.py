@@ -456,23 +456,18 @@ def _cohort(args: argparse.Namespace) -> int:
 
 
 def _closing(reasoner: Reasoner, work: Callable[[], int]) -> int:
-    """Run `work`, then drop a remote store's working graphs of this run (RemoteStore.working).
-    The output is written by then, so a server that cannot be reached is a note, not a failed run;
-    after a failure each clean-up request waits briefly (the server may be what failed)."""
-    from .pipeline import QUICK_TIMEOUT
-
+    """Run `work`, then drop a remote store's working graphs of this run (RemoteStore.working),
+    whether it succeeded or not. The output is written by then, so a server that cannot be reached
+    is a note, not a failed run (the clean-up stops at the first request that times out)."""
     try:
-        code = work()
-    except BaseException:
-        _close(reasoner, QUICK_TIMEOUT)
-        raise
-    _close(reasoner, None)
-    return code
+        return work()
+    finally:
+        _close(reasoner)
 
 
-def _close(reasoner: Reasoner, timeout: float | None) -> None:
+def _close(reasoner: Reasoner) -> None:
     try:
-        reasoner.close(timeout)
+        reasoner.close()
     except AxspaError as exc:
         print(f"axspa: note: this run's own graphs stay on the server ({exc}); README, "
               "'Runs sharing an endpoint', says how to drop them", file=sys.stderr)
@@ -603,32 +598,48 @@ def closed_pipe() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `axspa` command; maps every expected error to its exit code."""
     restore = _buffer_stdout()
-    stop_as_interrupt = _terminate_as_interrupt()
+    # only as the command itself: a program calling main(argv) keeps its own SIGTERM
+    stop_as_interrupt = _terminate_as_interrupt() if argv is None else (lambda: False)
     try:
-        return _run_reporting_errors(sys.argv[1:] if argv is None else argv)
+        code = _run_reporting_errors(sys.argv[1:] if argv is None else argv)
     finally:
-        stop_as_interrupt()
+        terminated = stop_as_interrupt()
         restore()
+    if terminated:  # cleaned up: now end as SIGTERM ends a process (a service manager checks)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+    return code
 
 
 class Terminated(BaseException):
     """SIGTERM arrived (kill, timeout, docker stop, systemd stopping a unit)."""
 
 
+_TERMINATED: list[bool] = []
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
+    _TERMINATED.append(True)
     raise Terminated
 
 
-def _terminate_as_interrupt() -> Callable[[], None]:
+def _terminate_as_interrupt() -> Callable[[], bool]:
     """SIGTERM ends a run as Ctrl-C does: output files left under their .partial names with a
-    message, a remote store's working graphs dropped. By default Python dies on it at once, and the
-    run's graphs stayed on the server (session-36 review F8). Only where SIGTERM has its default
-    action, from the main thread; returns what puts the old action back."""
+    message, a remote store's working graphs dropped; then the process ends by the signal. By
+    default Python dies on it at once, and the run's graphs stayed on the server (session-36 review
+    F8). Only where SIGTERM has its default action, from the main thread; returns what puts the
+    default back and says whether SIGTERM came."""
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return lambda: None
+        return lambda: False
+    _TERMINATED.clear()
     signal.signal(signal.SIGTERM, _raise_terminated)
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def restore() -> bool:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        return bool(_TERMINATED)
+    return restore
 
 
 def _run_reporting_errors(argv: list[str]) -> int:

@@ -38,7 +38,7 @@ from .fhir_bulk import bulk_bundles
 from .fhir_manifest import READ_ERRORS, looks_like_manifest, read_manifest
 from .graphs import record_graph
 from .namespaces import AX, bind_all
-from .pipeline import Reasoner
+from .pipeline import CLOSED, Reasoner
 from .record import (
     RECORD_PARTS,
     SUFFIX_FORMATS,
@@ -845,9 +845,13 @@ class CohortRunner:
 
     def publish_kept(self) -> None:
         """On a remote store, replace the kept patients, derived and knowledge-base graphs with this
-        run's cohort (nothing on the other stores)."""
+        run's cohort (nothing on the other stores). Refused once the Reasoner is closed: its
+        graphs are gone, and copying them would empty the kept ones (session-36 re-review N1)."""
         if self.kept_on_server:
-            self._keep_on_server("end")
+            if self.reasoner.closed:
+                raise AxspaError(CLOSED)
+            with self.reasoner.lock:
+                self._keep_on_server("end")
 
     def _run(self, inputs: Iterable[Path], out: IO[str], fmt: str, rejects: IO[str] | None,
              progress: bool) -> Summary:

@@ -74,8 +74,7 @@ def _one_call_at_a_time(method: Callable[_P, _T]) -> Callable[_P, _T]:
 
 # A closed Reasoner on a remote store gave valid records no advice, and its publish() emptied the
 # kept graphs, all without an error (session-36 review F5).
-CLOSED = ("this Reasoner was closed (its graphs on the remote store are dropped); "
-          "open another Reasoner to go on")
+CLOSED = "this Reasoner was closed (its own graphs on the remote store are gone, or going); open another to go on"
 
 
 _COMPILED = Path("<compiled from the ontology>")  # the path shown for a compiled class query
@@ -176,7 +175,9 @@ class Reasoner:
         # Held by each method that uses the stores, and across a whole call (reentrant); a caller
         # that runs stage, classify, apply_rules and advice one by one holds it around them.
         self.lock = threading.RLock()
-        self.closed = False  # set by close(); every call then refuses (see CLOSED)
+        # set by close(), or when the graphs are dropped at exit; every call then refuses (see CLOSED).
+        # A list, shared with the finalizer, which must not hold the Reasoner itself.
+        self._closed = [False]
         store = "oxigraph" if store == "memory" else store  # the cohort command's name for it
         # What a cohort worker process needs to build the same Reasoner: only for the in-memory
         # store and the shipped KB (a Store instance, a store on disk or at a URL would be shared;
@@ -207,7 +208,8 @@ class Reasoner:
         # the interpreter exits. A Store handed in is the caller's, and so are its graphs (another
         # Reasoner may share it: session-36 review F6).
         discard = getattr(self.store, "discard", None) if isinstance(store, str) else None
-        self._finalizer = weakref.finalize(self, _discard_quietly, discard) if callable(discard) else None
+        self._finalizer = (weakref.finalize(self, _discard_quietly, discard, self._closed, os.getpid())
+                           if callable(discard) else None)
         self.store.clear(KB_GRAPH)
         self.store.add(self.full_kb, KB_GRAPH)
         # An endpoint that answers updates with success and drops them (a read-only proxy, or
@@ -238,10 +240,14 @@ class Reasoner:
         stores close() does nothing)."""
         detached = self._finalizer.detach() if self._finalizer is not None else None
         if detached is not None:
-            _, _, (discard,), _ = detached
+            discard = detached[2][0]
             with self.lock:
-                self.closed = True
+                self._closed[0] = True
                 discard(timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed[0]
 
     def __enter__(self) -> Reasoner:
         return self
@@ -251,7 +257,7 @@ class Reasoner:
             self.close()
             return
         with contextlib.suppress(AxspaError):  # the error that ended the block is the one to tell
-            self.close(timeout=QUICK_TIMEOUT)
+            self.close()
 
     @_one_call_at_a_time
     def stage(self, patients: Graph | Sequence[Graph]) -> None:
@@ -342,16 +348,22 @@ class Reasoner:
                              select_tuples(self.store, details, DETAIL_COLUMNS))
 
 
-# Seconds each clean-up request may wait after a failure or at exit: a server that stopped
-# answering held the interpreter's exit for the whole store timeout (session-36 review F9).
-QUICK_TIMEOUT = 10.0
+# Seconds each clean-up request may wait at exit: a server that stopped answering held the
+# interpreter's exit for the whole store timeout (session-36 review F9). A big graph may need
+# longer to drop, and is then left (the README's clean-up Update removes it).
+EXIT_TIMEOUT = 10.0
 
 
-def _discard_quietly(discard: Callable[[float | None], None]) -> None:
+def _discard_quietly(discard: Callable[[float | None], None], closed: list[bool], owner: int) -> None:
     """A Reasoner's working graphs dropped when it is collected or at exit, where an error has no
-    one to go to: a server gone by then keeps them (see the README on stale run graphs)."""
+    one to go to: a server gone by then keeps them (see the README on stale run graphs). Marks the
+    Reasoner closed first, so a thread still using it is refused rather than given empty advice;
+    does nothing in a process forked from the owner, whose graphs these are (session-36 re-review)."""
+    if os.getpid() != owner:
+        return
+    closed[0] = True
     with contextlib.suppress(AxspaError):
-        discard(QUICK_TIMEOUT)
+        discard(EXIT_TIMEOUT)
 
 
 def _union(graphs: Sequence[Graph]) -> Graph:
@@ -386,10 +398,11 @@ def default_reasoner(store: str = "oxigraph", guideline: str = "all") -> Reasone
     """A shared Reasoner per (store, guideline), so repeated API calls stay warm. Built once even
     when threads ask at the same time (two would each load the knowledge base into the store)."""
     key = (store, guideline)
-    if key in _DEFAULT:  # the warm path takes no lock
-        return _DEFAULT[key]
+    found = _DEFAULT.get(key)
+    if found is not None and not found.closed:  # the warm path takes no lock
+        return found
     with _DEFAULT_LOCK:
-        if key not in _DEFAULT:
+        if key not in _DEFAULT or _DEFAULT[key].closed:  # (one closed by its user is replaced)
             _DEFAULT[key] = Reasoner(store=store, guideline=guideline)
         return _DEFAULT[key]
 

@@ -52,13 +52,20 @@ class RemoteStoreError(AxspaError):
 
 
 class RemoteStoreRefused(RemoteStoreError):
-    """The endpoint answered a request with an HTTP error status: it did not carry it out (where a
-    request that timed out may still be running on the server)."""
+    """The endpoint did not carry a request out: it refused the connection, or answered with an
+    HTTP error status of its own (not a gateway's 502-504). A request that timed out, or whose
+    connection dropped, may still be running on the server."""
+
+
+def _unmark(mark: Node) -> str:
+    """The Update that removes a publishing mark (by its subject, not by value: a store may write
+    the times back in another form)."""
+    return f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} ?p ?o }} }}"
 
 
 def _stamp(when: datetime) -> str:
     """An instant as an xsd:dateTime literal in N-Triples, in UTC."""
-    return Literal(when.astimezone(UTC).isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime).n3()
+    return Literal(when.astimezone(UTC).isoformat(), datatype=XSD.dateTime).n3()
 
 
 def _instant(term: Node) -> datetime | None:
@@ -172,7 +179,8 @@ def _parse_ntriples(data: bytes, url: str = "the endpoint") -> Graph:
 
 GRAPH_BASE = KB_GRAPH.rsplit("/", 1)[0] + "/"  # https://w3id.org/axspa-kg/graph/
 RUN_GRAPHS = GRAPH_BASE + "run/"
-# Where a run that is replacing the kept graphs says so: `<…/graph/run/ID> prov:startedAtTime T`.
+# Where a run that is replacing the kept graphs says so:
+# `<…/graph/run/ID/publishing/N> prov:generatedAtTime T1 ; prov:invalidatedAtTime T2`.
 PUBLISHING_GRAPH = GRAPH_BASE + "publishing"
 
 
@@ -218,7 +226,9 @@ class RemoteStore:
             return self._open(request, url, timeout)
         except urllib.error.HTTPError as exc:
             detail = " ".join(exc.read().decode("utf-8", "replace").split())[:300]  # one line, even for a web page
-            raise RemoteStoreRefused(f"{url} answered {exc.code}: {detail}") from exc
+            # a gateway's error (502-504) says nothing of whether the server behind it ran the request
+            kind = RemoteStoreError if exc.code in (502, 503, 504) else RemoteStoreRefused
+            raise kind(f"{url} answered {exc.code}: {detail}") from exc
 
     def _open(self, request: urllib.request.Request, url: str, timeout: float | None = None) -> tuple[bytes, Message]:
         """The response's body and headers (waiting `timeout` seconds, else the store's). A failure
@@ -230,7 +240,10 @@ class RemoteStore:
         except urllib.error.HTTPError:
             raise
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise RemoteStoreError(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
+            reason = getattr(exc, "reason", exc)
+            # nothing was sent to a server that refused the connection: nothing runs there
+            kind = RemoteStoreRefused if isinstance(reason, ConnectionRefusedError) else RemoteStoreError
+            raise kind(f"cannot reach SPARQL endpoint {url}: {exc}") from exc
         except (UnicodeError, http.client.HTTPException) as exc:  # InvalidURL, a garbled answer ...
             raise RemoteStoreError(f"store: the request to {url!r} failed ({type(exc).__name__}: {exc})") from exc
 
@@ -393,76 +406,88 @@ class RemoteStore:
             if working != kept:
                 operations += [f"CLEAR SILENT GRAPH <{kept}>", copy_graph(working, kept)]
         if operations:
-            with self._publishing():
-                self.update(" ;\n".join(operations))
+            with self._publishing() as unmark:
+                # the mark goes with the publish itself: when the server commits it, not before
+                self.update(" ;\n".join([*operations, unmark]))
 
     @contextmanager
-    def _publishing(self) -> Iterator[None]:
-        """Hold the server's publishing mark while the kept graphs are replaced.
+    def _publishing(self) -> Iterator[str]:
+        """Hold the server's publishing mark while the kept graphs are replaced; yields the Update
+        operation that removes it, for the publish request to end with.
 
         One request is not enough: Oxigraph runs each in a snapshot, so two runs that each cleared
         the kept graphs and copied theirs in, at the same moment, both committed, and the kept
         cohort held both runs' patients merged (session 36, two `cohort` commands on one server).
-        Each run therefore writes its mark, reads all marks back, and goes on only when its own is
-        the only one in force; otherwise it withdraws it and tries again after a pause that grows
-        with each try and with how long the server takes to answer (random, so two runs that keep
+        Each try writes a mark of its own, reads all marks back, and goes on only when no other is
+        in force; otherwise it withdraws its mark and tries again after a pause that grows with
+        each try and with how long the server takes to answer (random, so two runs that keep
         meeting part). A mark says until when it is in force (twice its run's request timeout);
-        one past that time is a run that died while publishing, and is removed. A publish that
-        failed in transit (a timeout) may still be running on the server, so its mark is left in
-        force rather than withdrawn (session-36 review F1-F4)."""
-        mark = URIRef(f"{RUN_GRAPHS}{self.run or uuid.uuid4().hex}/publishing")
+        one past that time is a run that died while publishing, and is removed. The publish
+        request removes its own mark as its last operation, so a publish that timed out on the
+        way, or was cut by Ctrl-C, keeps others waiting exactly until the server has committed it
+        (session-36 reviews)."""
+        mark, unmark = self._new_mark()
         held = False
         try:
             for attempt in itertools.count():
                 started = time.monotonic()
                 now = datetime.now(UTC)
                 until = now + timedelta(seconds=2 * self.timeout)
+                held = True  # (before sending: the mark may be written even if the answer is lost)
                 self.update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} <{PROV.generatedAtTime}> "
                             f"{_stamp(now)} ; <{PROV.invalidatedAtTime}> {_stamp(until)} }} }}")
-                held = True
-                others = False
+                ends_by_mark: dict[Node, list[datetime | None]] = {}
                 for other, expiry in self._graph(PUBLISHING_GRAPH).subject_objects(PROV.invalidatedAtTime):
+                    ends_by_mark.setdefault(other, []).append(_instant(expiry))
+                others = False
+                for other, ends in ends_by_mark.items():
                     if other == mark:
                         continue
-                    ends = _instant(expiry)
-                    if ends is not None and ends > now:
+                    if all(end is not None and end > now for end in ends):
                         others = True
                     else:  # a run that died while publishing (or a mark that names no time)
-                        self._unmark(other)
+                        self.update(_unmark(other))
                 if not others:
                     break
-                self._unmark(mark)
+                self.update(unmark)
                 held = False
+                mark, unmark = self._new_mark()
                 round_trip = time.monotonic() - started
-                time.sleep(random.uniform(0.5, 1.5) * min(60.0, max(0.05, round_trip) * 2 ** min(attempt, 8)))  # noqa: S311
+                pause = min(60.0, max(0.05, round_trip) * 2 ** min(attempt, 8))
+                time.sleep(random.uniform(0.5, 1.0) * pause)  # noqa: S311 (a pause, not a secret)
         except BaseException:
             if held:
                 with contextlib.suppress(RemoteStoreError):
-                    self._unmark(mark)
+                    self.update(unmark)
             raise
         try:
-            yield
-        except RemoteStoreRefused:  # the server did not carry the request out
+            yield unmark
+        except RemoteStoreRefused:  # the server did not carry the publish out: withdraw the mark
             with contextlib.suppress(RemoteStoreError):
-                self._unmark(mark)
+                self.update(unmark)
             raise
-        except RemoteStoreError as exc:  # a timeout, a dropped connection: the mark stays in force
+        except RemoteStoreError as exc:  # a timeout, a dropped connection: it may still commit
             raise RemoteStoreError(f"{exc}. The server may still be replacing the kept graphs; other runs "
-                                   f"wait until {until.isoformat(timespec='seconds')}") from exc
-        # (Ctrl-C or SIGTERM with the request sent: it may still be running too, and the mark stays)
-        with contextlib.suppress(RemoteStoreError):  # published; a mark left goes out of force by itself
-            self._unmark(mark)
+                                   f"wait until it has, or until {until.isoformat(timespec='seconds')}") from exc
 
-    def _unmark(self, mark: Node) -> None:
-        """Remove a publishing mark (by its subject, not by value: a store may write the times back
-        in another form)."""
-        self.update(f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} ?p ?o }} }}")
+    def _new_mark(self) -> tuple[URIRef, str]:
+        """A mark of its own for each try (a run's later try, or another process with the same run
+        id, must not take an old mark's end for this one's), and the Update that removes it."""
+        mark = URIRef(f"{RUN_GRAPHS}{self.run or 'no-run'}/publishing/{uuid.uuid4().hex}")
+        return mark, _unmark(mark)
 
     def discard(self, timeout: float | None = None) -> None:
         """Drop every graph of this run named so far (nothing without a run id): what a finished
         run leaves on the server is only what it published. `timeout`: seconds each request may
         wait (the clean-up after a failure, or at exit, should not wait the store's five minutes
         again)."""
+        refused: RemoteStoreRefused | None = None
         for name in sorted(self._working):  # one operation a request, as in the cohort's copies
-            self.update(f"DROP SILENT GRAPH <{name}>", timeout=timeout)
-        self._working.clear()
+            try:
+                self.update(f"DROP SILENT GRAPH <{name}>", timeout=timeout)
+            except RemoteStoreRefused as exc:  # this one: the others may still go
+                refused = refused or exc
+                continue
+            self._working.discard(name)  # (a timeout or a lost server ends the clean-up: raised)
+        if refused is not None:
+            raise refused

@@ -340,7 +340,7 @@ def test_a_cohort_whose_output_cannot_be_finished_leaves_the_kept_cohort(
 def test_sigterm_ends_a_run_as_ctrl_c_does(server_url: str, tmp_path: Path) -> None:
     """SIGTERM (kill, timeout, docker stop) killed the command at once: its graphs stayed on the
     server and its output file was left under its .partial name with nothing said (session-36
-    review F8). Now it ends like Ctrl-C: a message, exit code 143, the run's graphs dropped."""
+    review F8). Now it ends like Ctrl-C (a message, the run's graphs dropped), then by the signal."""
     import os
     import signal
     import subprocess
@@ -358,6 +358,53 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(server_url: str, tmp_path: Path) -> N
     assert run.poll() is None, "the run ended before it could be stopped"
     run.send_signal(signal.SIGTERM)
     _, err = run.communicate(timeout=120)
-    assert run.returncode == 143, err
+    assert run.returncode == -signal.SIGTERM, err  # cleaned up, then ended by the signal
     assert "axspa: terminated" in err and "the run did not finish" in err and "Traceback" not in err
     assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+
+
+def test_a_mark_whose_answer_was_lost_is_withdrawn(reasoner, server_url: str, monkeypatch) -> None:
+    """The mark's INSERT committed but its answer never came: the mark was left in force, and every
+    other run waited ten minutes (session-36 re-review, F3's last case)."""
+    update = RemoteStore.update
+
+    def answer_lost(self, text, timeout=None):  # type: ignore[no-untyped-def]
+        update(self, text, timeout)
+        if text.startswith("INSERT DATA") and PUBLISHING_GRAPH in text:
+            raise RemoteStoreError("the connection was reset")
+
+    with Reasoner(store=server_url, kb=reasoner.kb) as run:
+        monkeypatch.setattr(RemoteStore, "update", answer_lost)
+        with pytest.raises(RemoteStoreError, match="reset"):
+            run.publish()
+        monkeypatch.undo()
+    assert not len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))
+
+
+def test_a_cohort_cannot_publish_once_its_reasoner_is_closed(server_url: str, tmp_path: Path) -> None:
+    """publish_kept() after the Reasoner's with block copied its dropped graphs over the kept ones,
+    emptying them, with no error (session-36 re-review N1)."""
+    from reasoner.errors import AxspaError
+
+    with Reasoner(store=server_url) as run:
+        runner = CohortRunner(run, batch=4)
+        runner.run([_cohort_file(tmp_path / "c.jsonl", list(cohort(4, seed=71, invalid_fraction=0.0)))],
+                   io.StringIO())
+    kept = _kept_patients(server_url)
+    assert len(kept) == 4
+    with pytest.raises(AxspaError, match="was closed"):
+        runner.publish_kept()
+    assert _kept_patients(server_url) == kept
+
+
+def test_main_called_by_a_program_leaves_its_sigterm_alone(monkeypatch, capsys) -> None:
+    """main(argv) inside a host program turned the host's SIGTERM into a return value, and the host
+    kept running (session-36 re-review N6): only the command itself handles SIGTERM."""
+    import signal
+
+    installed: list[int] = []
+    real = signal.signal
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.append(signum) or real(signum, handler))
+    assert main(["recommend", str(ROOT / "examples" / "case2-multiple-failures.json"), "-f", "json"]) == 0
+    capsys.readouterr()
+    assert signal.SIGTERM not in installed
