@@ -462,15 +462,11 @@ def _closing(reasoner: Reasoner, work: Callable[[], int]) -> int:
     try:
         return work()
     finally:
-        _close(reasoner)
-
-
-def _close(reasoner: Reasoner) -> None:
-    try:
-        reasoner.close()
-    except AxspaError as exc:
-        print(f"axspa: note: this run's own graphs stay on the server ({exc}); README, "
-              "'Runs sharing an endpoint', says how to drop them", file=sys.stderr)
+        try:
+            reasoner.close()
+        except AxspaError as exc:
+            print(f"axspa: note: this run's own graphs stay on the server ({exc}); README, "
+                  "'Runs sharing an endpoint', says how to drop them", file=sys.stderr)
 
 
 def _cohort_run(args: argparse.Namespace, reasoner: Reasoner, fmt: str, sink: OxigraphStore | None,
@@ -616,14 +612,6 @@ class Terminated(BaseException):
     """SIGTERM arrived (kill, timeout, docker stop, systemd stopping a unit)."""
 
 
-_TERMINATED: list[bool] = []
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    _TERMINATED.append(True)
-    raise Terminated
-
-
 def _terminate_as_interrupt() -> Callable[[], bool]:
     """SIGTERM ends a run as Ctrl-C does: output files left under their .partial names with a
     message, a remote store's working graphs dropped; then the process ends by the signal. By
@@ -633,12 +621,17 @@ def _terminate_as_interrupt() -> Callable[[], bool]:
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return lambda: False
-    _TERMINATED.clear()
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    came: list[bool] = []
+
+    def terminated(signum: int, frame: object) -> None:
+        came.append(True)
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
 
     def restore() -> bool:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        return bool(_TERMINATED)
+        return bool(came)
     return restore
 
 

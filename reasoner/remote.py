@@ -479,8 +479,8 @@ class RemoteStore:
     def discard(self, timeout: float | None = None) -> None:
         """Drop every graph of this run named so far (nothing without a run id): what a finished
         run leaves on the server is only what it published. `timeout`: seconds each request may
-        wait (the clean-up after a failure, or at exit, should not wait the store's five minutes
-        again)."""
+        wait, else the store's (the clean-up at exit should not wait five minutes a request). A
+        refused DROP does not stop the others; a timeout or a lost server ends the clean-up."""
         refused: RemoteStoreRefused | None = None
         for name in sorted(self._working):  # one operation a request, as in the cohort's copies
             try:
@@ -488,6 +488,6 @@ class RemoteStore:
             except RemoteStoreRefused as exc:  # this one: the others may still go
                 refused = refused or exc
                 continue
-            self._working.discard(name)  # (a timeout or a lost server ends the clean-up: raised)
+            self._working.discard(name)
         if refused is not None:
             raise refused
