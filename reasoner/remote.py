@@ -26,6 +26,7 @@ import contextlib
 import http.client
 import itertools
 import json
+import logging
 import random
 import time
 import urllib.error
@@ -45,6 +46,8 @@ from rdflib.term import Node
 from .construct_update import construct_as_insert
 from .errors import AxspaError
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, Row
+
+log = logging.getLogger(__name__)
 
 
 class RemoteStoreError(AxspaError):
@@ -182,6 +185,9 @@ RUN_GRAPHS = GRAPH_BASE + "run/"
 # Where a run that is replacing the kept graphs says so:
 # `<…/graph/run/ID/publishing/N> prov:generatedAtTime T1 ; prov:invalidatedAtTime T2`.
 PUBLISHING_GRAPH = GRAPH_BASE + "publishing"
+# Seconds a run waits for another's publish before it says so (once, as a warning of this module's
+# logger: on standard error unless the program set logging up otherwise).
+WAIT_NOTICE = 5.0
 
 
 def copy_graph(source: str, target: str) -> str:
@@ -415,43 +421,45 @@ class RemoteStore:
         """Hold the server's publishing mark while the kept graphs are replaced; yields the Update
         operation that removes it, for the publish request to end with.
 
-        One request is not enough: Oxigraph runs each in a snapshot, so two runs that each cleared
-        the kept graphs and copied theirs in, at the same moment, both committed, and the kept
-        cohort held both runs' patients merged (session 36, two `cohort` commands on one server).
-        Each try writes a mark of its own, reads all marks back, and goes on only when no other is
-        in force; otherwise it withdraws its mark and tries again after a pause that grows with
-        each try and with how long the server takes to answer (random, so two runs that keep
-        meeting part). A mark says until when it is in force (twice its run's request timeout);
-        one past that time is a run that died while publishing, and is removed. The publish
-        request removes its own mark as its last operation, so a publish that timed out on the
+        One request is not enough: Oxigraph runs each in a snapshot, so two runs that each cleared the
+        kept graphs and copied theirs in, at the same moment, both committed, and the kept cohort held
+        both runs' patients merged (session 36, two `cohort` commands on one server). Each try reads the
+        marks; while another is in force it only waits. Otherwise it writes a mark of its own, reads all
+        marks back, and goes on only when still no other is in force (two runs may write at the same
+        moment), else it withdraws its mark. The pause between tries grows with each try and with how
+        long the server takes to answer (random, so two runs that keep meeting part); a run kept waiting
+        `WAIT_NOTICE` seconds says so once. A mark says until when it is in force (twice its run's
+        request timeout); one past that time is a run that died while publishing, and is removed. The
+        publish request removes its own mark as its last operation, so a publish that timed out on the
         way, or was cut by Ctrl-C, keeps others waiting exactly until the server has committed it
         (session-36 reviews)."""
         mark, unmark = self._new_mark()
         held = False
+        first = time.monotonic()
+        told = False
         try:
             for attempt in itertools.count():
                 started = time.monotonic()
                 now = datetime.now(UTC)
                 until = now + timedelta(seconds=2 * self.timeout)
-                held = True  # (before sending: the mark may be written even if the answer is lost)
-                self.update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} <{PROV.generatedAtTime}> "
-                            f"{_stamp(now)} ; <{PROV.invalidatedAtTime}> {_stamp(until)} }} }}")
-                ends_by_mark: dict[Node, list[datetime | None]] = {}
-                for other, expiry in self._graph(PUBLISHING_GRAPH).subject_objects(PROV.invalidatedAtTime):
-                    ends_by_mark.setdefault(other, []).append(_instant(expiry))
-                others = False
-                for other, ends in ends_by_mark.items():
-                    if other == mark:
-                        continue
-                    if all(end is not None and end > now for end in ends):
-                        others = True
-                    else:  # a run that died while publishing (or a mark that names no time)
-                        self.update(_unmark(other))
-                if not others:
-                    break
-                self.update(unmark)
-                held = False
-                mark, unmark = self._new_mark()
+                # read first: a run that finds another's mark waits without writing its own
+                live = self._marks_in_force(now)
+                if not live:
+                    held = True  # (before sending: the mark may be written even if the answer is lost)
+                    self.update(f"INSERT DATA {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} <{PROV.generatedAtTime}> "
+                                f"{_stamp(now)} ; <{PROV.invalidatedAtTime}> {_stamp(until)} }} }}")
+                    live = self._marks_in_force(now, own=mark)
+                    if not live:
+                        break
+                    self.update(unmark)
+                    held = False
+                    mark, unmark = self._new_mark()
+                if not told and time.monotonic() - first >= WAIT_NOTICE:
+                    told = True
+                    latest = max(live.values())
+                    log.warning("waiting for another run to finish publishing to %s (its publishing mark is in "
+                                "force until %s at the latest)", self.endpoints.update,
+                                latest.isoformat(timespec="seconds"))
                 round_trip = time.monotonic() - started
                 pause = min(60.0, max(0.05, round_trip) * 2 ** min(attempt, 8))
                 time.sleep(random.uniform(0.5, 1.0) * pause)  # noqa: S311 (a pause, not a secret)
@@ -469,6 +477,24 @@ class RemoteStore:
         except RemoteStoreError as exc:  # a timeout, a dropped connection: it may still commit
             raise RemoteStoreError(f"{exc}. The server may still be replacing the kept graphs; other runs "
                                    f"wait until it has, or until {until.isoformat(timespec='seconds')}") from exc
+
+    def _marks_in_force(self, now: datetime, own: Node | None = None) -> dict[Node, datetime]:
+        """The other runs' publishing marks in force at `now`, each with its end (the latest its run
+        wrote); a mark out of force (a run that died while publishing, or one naming no end) is
+        removed on the way."""
+        ends_by_mark: dict[Node, list[datetime | None]] = {}
+        for other, expiry in self._graph(PUBLISHING_GRAPH).subject_objects(PROV.invalidatedAtTime):
+            ends_by_mark.setdefault(other, []).append(_instant(expiry))
+        live: dict[Node, datetime] = {}
+        for other, ends in ends_by_mark.items():
+            if other == own:
+                continue
+            known = [end for end in ends if end is not None]
+            if known and len(known) == len(ends) and min(known) > now:
+                live[other] = max(known)
+            else:
+                self.update(_unmark(other))
+        return live
 
     def _new_mark(self) -> tuple[URIRef, str]:
         """A mark of its own for each try (a run's later try, or another process with the same run

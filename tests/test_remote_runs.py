@@ -13,10 +13,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF
 
 from reasoner import cohort as cohort_module
+from reasoner import remote as remote_module
 from reasoner.cli import main
 from reasoner.cohort import CohortRunner
 from reasoner.namespaces import AX
@@ -218,12 +219,16 @@ def _patient_iris(graph: Graph) -> set[str]:
     return {str(p) for p in graph.subjects(RDF.type, AX.Patient)}
 
 
-def test_a_run_waits_while_another_publishes_and_ignores_a_dead_one(reasoner, server_url: str) -> None:
+def test_a_run_waits_while_another_publishes_and_ignores_a_dead_one(
+        reasoner, server_url: str, monkeypatch, caplog) -> None:
     """A mark is in force until the instant its own run wrote (twice that run's request timeout):
     a run with a much shorter timeout still waits for it (session-36 review F2: the reader's
-    timeout judged it stale), and a mark out of force is removed."""
+    timeout judged it stale), and a mark out of force is removed. While it waits, the run writes no
+    mark of its own, and it says once that it is waiting (session-36 re-review F4: it wrote and
+    withdrew a mark on every try, and said nothing)."""
     from datetime import UTC, datetime, timedelta
 
+    monkeypatch.setattr(remote_module, "WAIT_NOTICE", 1.0)
     now = datetime.now(UTC)
     one = _graph_of(list(cohort(3, seed=31, invalid_fraction=0.0)), reasoner)
     with Reasoner(store=server_url, kb=reasoner.kb) as run:
@@ -238,6 +243,11 @@ def test_a_run_waits_while_another_publishes_and_ignores_a_dead_one(reasoner, se
         publishing.join(timeout=3)
         assert publishing.is_alive()  # waits for the live mark
         assert _kept_patients(server_url) != _patient_iris(one)
+        marks = set(RemoteStore(server_url).graph(PUBLISHING_GRAPH).subjects())
+        assert marks == {URIRef(f"{RUN_GRAPHS}publishing-now/publishing")}  # none of its own; the dead one gone
+        waiting = [r for r in caplog.records if r.name == "reasoner.remote" and "waiting for another run" in r.message]
+        assert len(waiting) == 1 and "until " + (now + timedelta(minutes=10)).isoformat(timespec="seconds")[:16] in (
+            waiting[0].getMessage())
         _unmark(server_url, "publishing-now")
         publishing.join(timeout=30)
         assert not publishing.is_alive()
@@ -280,8 +290,14 @@ def test_a_publish_that_timed_out_leaves_its_mark_in_force(reasoner, server_url:
 def test_a_mark_is_not_left_when_reading_the_marks_fails(reasoner, server_url: str, monkeypatch) -> None:
     """A failure after the mark was written and before the publish (reading the marks back, say)
     left it in force, and every other run waited ten minutes (session-36 review F3)."""
+    read = RemoteStore._graph
+    reads: list[str] = []
+
     with Reasoner(store=server_url, kb=reasoner.kb) as run:
         def unreadable(self, name):  # type: ignore[no-untyped-def]
+            reads.append(name)
+            if len(reads) == 1:  # the first read, before the mark is written, goes through
+                return read(self, name)
             raise RemoteStoreError("the connection was reset")
 
         monkeypatch.setattr(RemoteStore, "_graph", unreadable)
