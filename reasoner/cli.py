@@ -646,12 +646,17 @@ def _run_reporting_errors(argv: list[str]) -> int:
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         print(f"axspa: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("axspa: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print("axspa: interrupted", *_notes(exc), sep="\naxspa: ", file=sys.stderr)
         return 130
-    except Terminated:
-        print("axspa: terminated (SIGTERM)", file=sys.stderr)
+    except Terminated as exc:
+        print("axspa: terminated (SIGTERM)", *_notes(exc), sep="\naxspa: ", file=sys.stderr)
         return 128 + signal.SIGTERM
+
+
+def _notes(exc: BaseException) -> list[str]:
+    """What the code an interrupt cut short added to it (a remote publish on its way: RemoteStore)."""
+    return list(getattr(exc, "__notes__", ()))
 
 
 if __name__ == "__main__":

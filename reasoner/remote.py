@@ -66,6 +66,12 @@ def _unmark(mark: Node) -> str:
     return f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} ?p ?o }} }}"
 
 
+def _in_flight(until: datetime) -> str:
+    """What a publish cut short in transit leaves behind (its mark stays: see `_publishing`)."""
+    return (f"The server may still be replacing the kept graphs; other runs wait until it has, or until "
+            f"{until.isoformat(timespec='seconds')}")
+
+
 def _stamp(when: datetime) -> str:
     """An instant as an xsd:dateTime literal in N-Triples, in UTC."""
     return Literal(when.astimezone(UTC).isoformat(), datatype=XSD.dateTime).n3()
@@ -475,8 +481,10 @@ class RemoteStore:
                 self.update(unmark)
             raise
         except RemoteStoreError as exc:  # a timeout, a dropped connection: it may still commit
-            raise RemoteStoreError(f"{exc}. The server may still be replacing the kept graphs; other runs "
-                                   f"wait until it has, or until {until.isoformat(timespec='seconds')}") from exc
+            raise RemoteStoreError(f"{exc}. {_in_flight(until)}") from exc
+        except BaseException as exc:  # Ctrl-C, SIGTERM: the request may be on its way, or there already
+            exc.add_note(_in_flight(until))
+            raise
 
     def _marks_in_force(self, now: datetime, own: Node | None = None) -> dict[Node, datetime]:
         """The other runs' publishing marks in force at `now`, each with its end (the latest its run

@@ -122,6 +122,27 @@ def test_recommend_on_an_endpoint_keeps_the_record_and_drops_its_own_graphs(serv
     assert graphs_on_server(RemoteStore(server_url)) == KEPT
 
 
+def test_an_interrupt_while_publishing_says_the_kept_graphs_may_still_be_replaced(
+        server_url: str, monkeypatch, capsys) -> None:
+    """Ctrl-C while the replacing request was on its way said only "interrupted": the server may
+    still carry the request out, and its mark stays in force until it has (session-36 re-review N3)."""
+    update = RemoteStore.update
+
+    def interrupted(self, text, timeout=None):  # type: ignore[no-untyped-def]
+        if text.startswith(f"CLEAR SILENT GRAPH <{KB_GRAPH}>"):  # the publish request, and only it
+            raise KeyboardInterrupt
+        return update(self, text, timeout)
+
+    monkeypatch.setattr(RemoteStore, "update", interrupted)
+    record = ROOT / "examples" / "case2-multiple-failures.json"
+    assert main(["recommend", str(record), "--store", server_url]) == 130
+    err = capsys.readouterr().err
+    assert "axspa: interrupted\naxspa: The server may still be replacing the kept graphs; other runs wait" in err
+    monkeypatch.undo()
+    assert len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))  # in force until then
+    RemoteStore(server_url).update(f"CLEAR GRAPH <{PUBLISHING_GRAPH}>")
+
+
 def test_a_reasoner_left_unclosed_drops_its_graphs_when_collected(server_url: str) -> None:
     forgotten = Reasoner(store=server_url)
     assert isinstance(forgotten.store, RemoteStore)
