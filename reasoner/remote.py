@@ -27,6 +27,7 @@ import http.client
 import itertools
 import json
 import logging
+import os
 import random
 import time
 import urllib.error
@@ -64,6 +65,11 @@ def _unmark(mark: Node) -> str:
     """The Update that removes a publishing mark (by its subject, not by value: a store may write
     the times back in another form)."""
     return f"DELETE WHERE {{ GRAPH <{PUBLISHING_GRAPH}> {{ {mark.n3()} ?p ?o }} }}"
+
+
+FORKED = ("store: this run's store was opened by process {owner}, and a process forked from it would share "
+          "its working graphs on the server; make a Reasoner (or a RemoteStore with a run id) in each process "
+          "after the fork")
 
 
 def _in_flight(until: datetime) -> str:
@@ -214,6 +220,7 @@ class RemoteStore:
             raise RemoteStoreError(f"store: a run id is letters, digits, '-' and '_', not {run!r}")
         self.endpoints = Endpoints.oxigraph(endpoints) if isinstance(endpoints, str) else endpoints
         self.run = run
+        self._owner = os.getpid()  # a run's graphs are one process's (see _send)
         self._working: set[str] = set()  # this run's graphs named so far: what `discard` drops
         self.graphs = tuple(self.working(g) for g in graphs)
         self.timeout = timeout
@@ -227,6 +234,9 @@ class RemoteStore:
 
     def _send(self, url: str, body: bytes, content_type: str, accept: str | None = None,
               timeout: float | None = None) -> tuple[bytes, Message]:
+        if self.run is not None and os.getpid() != self._owner:
+            # a forked child would work in its parent's graphs: the two runs' patients would mix
+            raise RemoteStoreError(FORKED.format(owner=self._owner))
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept

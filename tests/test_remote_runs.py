@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -326,6 +327,36 @@ def test_a_mark_is_not_left_when_reading_the_marks_fails(reasoner, server_url: s
             run.publish()
         monkeypatch.undo()
     assert not len(RemoteStore(server_url).graph(PUBLISHING_GRAPH))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_process_forked_from_a_run_is_refused_its_parents_graphs(reasoner, server_url: str) -> None:
+    """A child forked from a Reasoner(store=URL) had its parent's run id: both worked in the same
+    graphs on the server, and their patients would have mixed (session-36 note, "Fork"). The child
+    is refused with a message; the parent goes on."""
+    record = ROOT / "examples" / "case2-multiple-failures.json"
+    with Reasoner(store=server_url, kb=reasoner.kb) as run:
+        run.recommend(record)
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: report what it was told, and leave without pytest's clean-up
+            os.close(read)
+            try:
+                run.recommend(record)
+                said = "advised"
+            except RemoteStoreError as exc:
+                said = str(exc)
+            except BaseException as exc:  # noqa: BLE001 - anything else is the test's finding
+                said = f"{type(exc).__name__}: {exc}"
+            os.write(write, said.encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as answer:
+            said = answer.read()
+        os.waitpid(child, 0)
+        assert said.startswith("store: this run's store was opened by process") and "after the fork" in said
+        assert run.recommend(record).advice  # the parent's graphs are still its own
+    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
 
 
 def test_a_closed_reasoner_refuses_calls_and_a_store_handed_in_stays_the_callers(reasoner, server_url: str) -> None:
