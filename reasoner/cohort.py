@@ -19,9 +19,10 @@ import re
 import signal
 import sys
 import time
+import uuid
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -400,6 +401,9 @@ def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str =
 # A shared node: (node, the other record's patient, whether the node is or lies under that patient's
 # IRI rather than being one of its nodes).
 Clash = tuple[str, str, bool]
+# A batch's result once kept (see CohortRunner._run), with its records' clashes with earlier batches.
+Settled = tuple[BatchResult, dict[str, Clash]]
+Settle = Callable[[list[tuple[str, object]], BatchResult], Settled]
 
 
 def _shared_message(node: str, other: str, nested: bool) -> str:
@@ -731,20 +735,29 @@ class CohortRunner:
         # holding graphs, and at the end the whole cohort is put back in the patients and derived
         # graphs, so the store ends as an on-disk sink does.
         self.kept_on_server = isinstance(reasoner.store, RemoteStore)
+        # this runner's own holding graphs: two cohorts run on one Reasoner (two threads) must not
+        # drop or fill each other's (session-35 review L6)
+        token = uuid.uuid4().hex[:12]
+        self.held = ((PATIENTS_GRAPH, f"{PATIENTS_GRAPH}/cohort-held/{token}"),
+                     (DERIVED_GRAPH, f"{DERIVED_GRAPH}/cohort-held/{token}"))
         self.reasoner = reasoner
         self.batch = batch
         self.workers = workers
         self.sink = sink
 
-    def _results(self, inputs: Iterable[Path], fmt: str
-                 ) -> Iterator[tuple[list[tuple[str, object]], BatchResult]]:
-        """(records, result) per batch, in input order."""
+    def _results(self, inputs: Iterable[Path], fmt: str, settle: Settle
+                 ) -> Iterator[tuple[list[tuple[str, object]], Settled]]:
+        """(records, settled result) per batch, in input order. `settle` runs on each batch's result
+        in turn; in this process, while the reasoner's lock is still held from advising it, so that
+        on a remote store another thread's call cannot replace the batch on the server before it
+        is copied (session-35 review L6)."""
         keep = self.sink is not None
         if self.workers == 1:
             for items in _batches(inputs, self.batch):
-                result = advise_batch(self.reasoner, items, fmt, keep)
+                with self.reasoner.lock:
+                    settled = settle(items, advise_batch(self.reasoner, items, fmt, keep))
                 collect_batch_garbage()
-                yield items, result
+                yield items, settled
             return
         context = multiprocessing.get_context("spawn")  # fork would copy a live Oxigraph store
         # A ProcessPoolExecutor, not a multiprocessing Pool: when a worker dies (the out-of-memory
@@ -759,10 +772,10 @@ class CohortRunner:
                 window.append((items, pool.submit(_worker_advise, items, fmt, keep)))
                 if len(window) >= 2 * self.workers:
                     done, pending = window.popleft()
-                    yield done, pending.result()
+                    yield done, settle(done, pending.result())
             while window:
                 done, pending = window.popleft()
-                yield done, pending.result()
+                yield done, settle(done, pending.result())
         except BaseException as exc:
             # an error, Ctrl-C or a caller that stopped reading: end the workers now, rather than
             # let them finish batches nobody will write (Executor.terminate_workers: Python 3.14)
@@ -784,7 +797,7 @@ class CohortRunner:
         run that fails leaves the cohort kept before it as it was."""
         store = self.reasoner.store
         assert isinstance(store, RemoteStore)
-        pairs = ((PATIENTS_GRAPH, HELD_PATIENTS), (DERIVED_GRAPH, HELD_DERIVED))
+        pairs = self.held
         if step == "batch":
             for graph, held in pairs:  # (one operation a request: each copy is small, and waits alone)
                 store.update(copy_graph(store.working(graph), store.working(held)))
@@ -870,10 +883,9 @@ class CohortRunner:
             for graph_name in (KB_GRAPH, PATIENTS_GRAPH, DERIVED_GRAPH):
                 self.sink.clear(graph_name)
             self.sink.add(self.reasoner.full_kb, KB_GRAPH)
-        for items, batch in self._results(inputs, fmt):
-            patients = sum(not entry.line for entry in batch.entries)  # (export lines and manifests are none)
-            summary.read += patients
-            written: list[str] = []
+
+        def settle(items: list[tuple[str, object]], batch: BatchResult) -> Settled:
+            """Keep a batch (sink, server): without records read before or sharing a node with one."""
             clashes = self._clashes(batch, seen, owners)
             if self.sink is not None or self.kept_on_server:
                 batch = self._without_repeats(items, batch, seen, clashes, fmt)
@@ -882,6 +894,12 @@ class CohortRunner:
                 self.sink.add_ntriples(batch.derived, DERIVED_GRAPH)
             if self.kept_on_server and any(e.rejected is None for e in batch.entries):
                 self._keep_on_server("batch")
+            return batch, clashes
+
+        for _, (batch, clashes) in self._results(inputs, fmt, settle):
+            patients = sum(not entry.line for entry in batch.entries)  # (export lines and manifests are none)
+            summary.read += patients
+            written: list[str] = []
             for entry in batch.entries:
                 if entry.patient is not None:
                     if entry.patient in seen:  # read before, in this batch or an earlier one
@@ -911,10 +929,6 @@ class CohortRunner:
             bar.close()
         summary.seconds = time.perf_counter() - started
         return summary
-
-
-HELD_PATIENTS = PATIENTS_GRAPH + "/cohort-held"
-HELD_DERIVED = DERIVED_GRAPH + "/cohort-held"
 
 
 def _write(out: IO[str], texts: list[str], fmt: str) -> None:

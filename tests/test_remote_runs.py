@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,52 @@ def test_a_failed_cohort_leaves_the_cohort_kept_before_it(server_url: str, tmp_p
     with pytest.raises(RuntimeError, match="went away"), Reasoner(store=server_url) as second:
         CohortRunner(second, batch=4).run([_cohort_file(tmp_path / "b.jsonl", records[8:])], io.StringIO())
     assert _kept_patients(server_url) == kept
+    assert graphs_on_server(RemoteStore(server_url)) == KEPT
+
+
+def test_two_cohorts_on_one_reasoner_in_two_threads_each_keep_their_own(
+        server_url: str, tmp_path: Path, monkeypatch) -> None:
+    """Two threads running cohorts on one Reasoner(store=URL) shared its holding graphs, and each
+    batch was copied there after the Reasoner's lock was released: one cohort's start dropped the
+    other's batches, and a batch could be copied after the other thread had staged its own
+    (session-35 review L6). Each runner now has holding graphs of its own, filled under the lock.
+    (A pause before each copy widens the window the other thread had.)"""
+    keep = CohortRunner._keep_on_server
+
+    def slow_copy(self, step):  # type: ignore[no-untyped-def]
+        if step == "batch":
+            time.sleep(0.05)
+        keep(self, step)
+
+    monkeypatch.setattr(CohortRunner, "_keep_on_server", slow_copy)
+    records = list(cohort(12, seed=53, invalid_fraction=0.0))
+    files = [_cohort_file(tmp_path / f"{i}.jsonl", records[6 * i:6 * i + 6]) for i in (0, 1)]
+    outs = [io.StringIO(), io.StringIO()]
+    failures: list[BaseException] = []
+    with Reasoner(store=server_url) as shared:
+        runners = [CohortRunner(shared, batch=1) for _ in files]
+        start = threading.Barrier(2)
+
+        def run(i: int) -> None:
+            try:
+                start.wait()
+                runners[i].run([files[i]], outs[i], publish=False)
+            except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+                failures.append(exc)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        assert not failures and not any(thread.is_alive() for thread in threads)
+        advised = [{json.loads(line)["patient"] for line in out.getvalue().splitlines()} for out in outs]
+        for runner, patients in zip(runners, advised, strict=True):
+            assert len(patients) == 6
+            held = shared.store.graph(runner.held[0][1])
+            assert {str(p) for p in held.subjects(RDF.type, AX.Patient)} == patients
+        runners[1].publish_kept()
+    assert _kept_patients(server_url) == advised[1]
     assert graphs_on_server(RemoteStore(server_url)) == KEPT
 
 
