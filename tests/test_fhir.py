@@ -156,9 +156,21 @@ def test_a_resolved_condition_says_so_in_its_note(reasoner) -> None:
     ("A16.2", "active_tuberculosis"), ("Z22.7", "latent_tuberculosis"), ("H20.021", "recurrent_anterior_uveitis"),
     # H20.0 is carried by acute anterior uveitis and by iritis: the concept both fall under
     ("H20.00", "anterior_uveitis"), ("G35", "multiple_sclerosis"), ("B18.1", "chronic_hepatitis_b"),
+    # conditions.tsv gives peptic ulcer "K27 (site unspecified); K25-K28 family"
+    ("K25.9", "peptic_ulcer"), ("K26.9", "peptic_ulcer"), ("K27.9", "peptic_ulcer"), ("K28.4", "peptic_ulcer"),
 ])
 def test_icd10cm_codes_by_longest_prefix(reasoner, code, concept) -> None:
     assert statements(reasoner, bundle(condition(coded(ICD, code)))) == {concept: "present"}
+
+
+def test_a_duodenal_ulcer_coded_k26_bars_the_nsaids(reasoner) -> None:
+    """K26.9 was not read (only K27 was carried), and an NSAID-naive patient with an active duodenal
+    ulcer was recommended NSAIDs (session-37 FHIR probe F4); safety.tsv nsaid_active_peptic_ulcer_eu."""
+    result = reasoner.recommend(bundle(condition(coded(ICD, "K26.9", "Duodenal ulcer")))).as_dict()
+    assert not [v for v in result["validation"] if v["path"].startswith("entry")]  # the Condition is read
+    barred = {a["therapy"]["label"] for a in result["advice"] if a["kind"] == "contraindicated"}
+    assert {"naproxen", "celecoxib", "ibuprofen"} <= barred
+    assert not {a["therapy"]["label"] for a in result["advice"] if a["kind"] in RECOMMENDING} & barred
 
 
 @pytest.mark.parametrize(("diagnosis", "expected"), [
