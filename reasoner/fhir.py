@@ -29,6 +29,7 @@ adalimumab be recommended.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -106,6 +107,8 @@ def referenced_id(reference: object, kind: str) -> str | None:
 # yet confirmed is unknown (so the reasoner asks). One resolved or inactive may or may not still
 # count (a past IBD does, a pregnancy of 2019 or a treated infection does not), so it is unknown as
 # well, with a note saying why; one in remission is present (the disease is there, quiet).
+CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 _UNSETTLED = {"unconfirmed", "provisional", "differential"}
 _PAST = {"resolved", "inactive"}
 _HOLDING = {"active", "recurrence", "relapse", "remission"}
@@ -122,6 +125,15 @@ _MEDICATION_EVENTS = ("MedicationRequest", "MedicationAdministration", "Medicati
 # The resources a patient's own are read from (the rest are summed up as not read, by type).
 _READ_ABOUT_PATIENT = ("Condition", "MedicationStatement", "Observation")
 READ_TYPES = frozenset({"Patient", "Medication", *_READ_ABOUT_PATIENT, *_MEDICATION_EVENTS})
+
+
+def outcome_issues(resource: dict[str, Any]) -> tuple[str, bool]:
+    """What an OperationOutcome says (its issues' diagnostics, details or codes, joined), and whether
+    it reports an error: an issue of severity error or fatal, or no issue at all."""
+    issues = [i for i in resource["issue"] if isinstance(i, dict)] if isinstance(resource.get("issue"), list) else []
+    said = "; ".join(str(i.get("diagnostics") or (i.get("details") or {}).get("text") or i.get("code"))
+                     for i in issues if isinstance(i.get("details") or {}, dict))
+    return said, any(i.get("severity") in ("error", "fatal") for i in issues) or not issues
 
 
 def misspelt_type(kind: str) -> str | None:
@@ -273,6 +285,38 @@ class _Reader:
             if not isinstance(resource.get("resourceType"), str):
                 raise RecordLoadError(f"{path}.resource: expected a FHIR resource (an object with a resourceType)")
             self.resources.append((path, resource, as_text(item.get("fullUrl"), f"{path}.fullUrl")))
+        for number, link in enumerate(as_list(bundle.get("link"), "link"), start=1):
+            relation = as_text((as_object(link, f"link[{number}]") or {}).get("relation"), f"link[{number}].relation")
+            if relation == "next":
+                # (the Bulk Data reader stops on a missing page too: a course on it would be unknown)
+                raise RecordLoadError(f"link[{number}]: the Bundle is one page of a search result and links to the "
+                                      "next; a course or condition on a later page would be missed: give every "
+                                      "page's resources in one Bundle")
+        self.resources = self.one_version_each(self.resources)
+
+    def one_version_each(self, resources: list[tuple[str, dict[str, Any], str | None]]
+                         ) -> list[tuple[str, dict[str, Any], str | None]]:
+        """A resource given twice (same type and id): a copy is read once, with a word; two versions
+        of a resource read are refused, as the Bulk Data reader refuses them. A history Bundle held
+        a course active and then stopped, and both were read: the stopped TNF inhibitor counted as
+        taken (session-37 FHIR probe F2). (Its meta, lastUpdated and all, is not what it says.)"""
+        first: dict[str, tuple[str, str]] = {}
+        kept = []
+        for path, resource, url in resources:
+            ident = resource.get("id")
+            if isinstance(ident, str) and ident:
+                name = f"{resource['resourceType']}/{ident}"
+                content = json.dumps({k: v for k, v in resource.items() if k != "meta"}, sort_keys=True)
+                where, seen = first.setdefault(name, (path, content))
+                if where != path and seen == content:
+                    self.left_out.append((path, name, f"not read: {name} again, the same as at {where}; read once"))
+                    continue
+                if where != path and resource["resourceType"] in READ_TYPES:
+                    raise RecordLoadError(f"{path}: {name} again, not the same as at {where}: which version holds "
+                                          "cannot be told (a history Bundle holds each version); give the current "
+                                          "one only")
+            kept.append((path, resource, url))
+        return kept
 
     def leave_out(self, path: str, resource: dict[str, Any], why: str) -> None:
         name = f"{resource.get('resourceType')}/{resource.get('id')}" if resource.get("id") else str(
@@ -342,6 +386,14 @@ class _Reader:
                 continue
             if kind in _MEDICATION_EVENTS:
                 events.append((path, resource))
+                continue
+            if kind == "OperationOutcome":  # (a search's outcome entry: the server's word on what it gave)
+                said, error = outcome_issues(resource)
+                if error:
+                    raise RecordLoadError(f"{path}: an OperationOutcome reports an error ({said or 'no detail'}): "
+                                          f"{self.whole} may lack resources, so nothing is advised; fix what it "
+                                          "reports and give the whole record")
+                self.left_out.append((path, kind, f"not read: the server's note ({said})"))
                 continue
             if kind not in _READ_ABOUT_PATIENT:
                 self.sum_up("resources of other types", "axspa-kg reads Patient, Condition, MedicationStatement, "
@@ -422,6 +474,13 @@ class _Reader:
             raise RecordLoadError(f"{path}.gender: {gender!r} is not a FHIR gender (male, female, other, unknown)")
         if patient.get("birthDate") is not None:
             record["age"] = age_on(patient["birthDate"], self.today, f"{path}.birthDate")
+        for key in ("deceasedBoolean", "deceasedDateTime"):
+            died = patient.get(key)
+            if died is not None and died is not False:
+                # (advice is still given, as for a living patient: the record may be reviewed after the
+                # fact; but not without a word: session-37 FHIR probe F5)
+                self.left_out.append((f"{path}.{key}", _shown(died), "the Bundle says the patient has died; "
+                                      "the advice below is what the record would get for a living patient"))
         states = extension_values(patient, DISEASE_STATE, path)
         if len(states) > 1:
             raise RecordLoadError(f"{path}.extension: the disease state is given {len(states)} times; give it once")
@@ -431,8 +490,9 @@ class _Reader:
 
     def condition(self, path: str, resource: dict[str, Any], conditions: list[dict[str, Any]],
                   diagnoses: dict[str, str]) -> None:
-        verification = status_code(resource.get("verificationStatus"), f"{path}.verificationStatus")
-        clinical = status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus")
+        verification = status_code(resource.get("verificationStatus"), f"{path}.verificationStatus",
+                                   VERIFICATION_SYSTEM)
+        clinical = status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus", CLINICAL_SYSTEM)
         if verification not in _VERIFICATION | {None}:
             raise RecordLoadError(f"{path}.verificationStatus: {verification!r} is not a FHIR condition "
                                   "verification status")
@@ -441,6 +501,15 @@ class _Reader:
         if verification == "entered-in-error":
             self.leave_out(path, resource, "entered in error")
             return
+        # FHIR R4 con-4: an abated condition is inactive, resolved or in remission; one abated with
+        # no clinicalStatus was read as present (session-37 FHIR probe F6: a pregnancy of 2023)
+        abated = next((key for key in resource if key.startswith("abatement") and resource[key] not in (None, "")),
+                      None)
+        if abated is not None and clinical in _HOLDING - {"remission"}:
+            raise RecordLoadError(f"{path}.{abated}: the Condition has ended ({_shown(resource[abated])}) but its "
+                                  f"clinicalStatus is {clinical} (FHIR R4 con-4: an abated condition is inactive, "
+                                  "resolved or in remission); say which holds")
+        ended = clinical in _PAST or (clinical is None and abated is not None)
         codings, text = codeable(resource.get("code"), f"{path}.code")
         concept = concept_of(codings, text, self.index)
         if concept is None or concept in self.index.measures:
@@ -452,7 +521,7 @@ class _Reader:
             return
         if verification == "refuted":
             status = "absent"
-        elif verification in _UNSETTLED or clinical in _PAST:
+        elif verification in _UNSETTLED or ended:
             status = "unknown"
         else:
             status = "present"
@@ -466,9 +535,9 @@ class _Reader:
                                            "the record's diagnosis is the one that holds")
             return
         note = notes_of(resource, path)
-        if clinical in _PAST and verification not in _UNSETTLED | {"refuted"}:
-            note = " ".join(filter(None, [f"FHIR clinicalStatus: {clinical}; whether it still counts is not said.",
-                                          note]))
+        if ended and verification not in _UNSETTLED | {"refuted"}:
+            said = f"clinicalStatus: {clinical}" if clinical else f"{abated}: {_shown(resource[abated])}"
+            note = " ".join(filter(None, [f"FHIR {said}; whether it still counts is not said.", note]))
         ident = str(concept).removeprefix(str(AX))
         self.entries.setdefault(ident, []).append(path)
         self.episodes.setdefault(ident, []).append(f"{path} {status}" + (f" ({note.rstrip('.')})" if note else ""))
@@ -799,6 +868,11 @@ class _Reader:
             item["date"] = record_date(when, f"{path}.{field}")
         self.where[f"measurements[{len(measurements) + 1}]"] = path
         measurements.append(item)
+
+
+def _shown(value: object) -> str:
+    """A FHIR element's value as a message shows it: text as it is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _unit_text(value: object) -> str | None:

@@ -36,7 +36,7 @@ from pathlib import PurePath
 from typing import Any
 
 from .errors import RecordLoadError, json_kind
-from .fhir import READ_TYPES, held_under, misspelt_type, referenced_id, referenced_kind
+from .fhir import READ_TYPES, held_under, misspelt_type, outcome_issues, referenced_id, referenced_kind
 from .fhir_elements import AXSPA_MARK
 from .fhir_manifest import BLOCK_HEADER, ExportFiles, file_key, first_few, listed_empty, manifest_gaps
 
@@ -143,10 +143,8 @@ class _Export:
 
     def outcome(self, source: str, item: dict[str, Any]) -> RecordLoadError:
         """An OperationOutcome line (Bulk Data's error files): an error means resources are missing."""
-        issues = [i for i in item.get("issue") if isinstance(i, dict)] if isinstance(item.get("issue"), list) else []
-        said = "; ".join(str(i.get("diagnostics") or (i.get("details") or {}).get("text") or i.get("code"))
-                         for i in issues if isinstance(i.get("details") or {}, dict))
-        if any(i.get("severity") in ("error", "fatal") for i in issues) or not issues:
+        said, error = outcome_issues(item)
+        if error:
             return self.lose(source, f"the export server reports an error ({said or 'no detail'}): some resources "
                                      "may be missing")
         return RecordLoadError(f"not read: the export server's note ({said})")

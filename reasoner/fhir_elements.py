@@ -78,12 +78,24 @@ def describe(codings: list[Coding], text: str | None) -> str:
     return f"{shown!r} ({codes})" if shown and codes else repr(shown) if shown else codes or "no code"
 
 
-def status_code(value: object, path: str) -> str | None:
-    """A status given as a CodeableConcept (FHIR R4), or as a bare code (STU3 wrote them so)."""
+def status_code(value: object, path: str, system: str) -> str | None:
+    """A status given as a CodeableConcept (FHIR R4), or as a bare code (STU3 wrote them so). A
+    CodeableConcept may carry the status in several codings (an EHR's local code beside HL7's):
+    the coding of `system` is read, else one that names no system. A status given only in words
+    or in other systems is refused, naming the field: read as no status, a refuted condition was
+    taken for a present one, and a local code spelt like an HL7 one would have been read as it
+    (session-37 FHIR probe F3, F6)."""
     if isinstance(value, str):
         return value
-    codings, _ = codeable(value, path)
-    return next((c.code for c in codings if c.code), None)
+    codings, text = codeable(value, path)
+    for wanted in (system, None):
+        code = next((c.code for c in codings if c.system == wanted and c.code), None)
+        if code:
+            return code
+    if codings or text:
+        raise RecordLoadError(f"{path}: {describe(codings, text)} gives no code of {system}; give the status as "
+                              "FHIR codes it")
+    return None
 
 
 def record_date(value: object, path: str) -> str | None:
@@ -166,6 +178,8 @@ def refuse_unreadable(resource: dict[str, Any], path: str, read: bool = True) ->
     if read and as_list(resource.get("modifierExtension"), f"{path}.modifierExtension"):
         raise RecordLoadError(f"{path}.modifierExtension: axspa-kg does not know what it changes, so the resource "
                               "cannot be read; give the fact it carries another way, or leave the resource out")
+    if read:
+        _one_form_each(resource, path)
     kind = str(resource.get("resourceType"))
     if AXSPA_MARK not in json.dumps(resource):  # (the walk costs ~85 µs a resource; most hold nothing of ours)
         return
@@ -179,6 +193,22 @@ def refuse_unreadable(resource: dict[str, Any], path: str, read: bool = True) ->
             placed = f", not {article} {kind}" if own else " itself, not inside an element or contained resource"
             raise RecordLoadError(f"{where}: the {url.rsplit('/', 1)[1]} extension belongs on a {owner}{placed}; "
                                   "move it there")
+
+
+# The choice elements (name[x]) of the resources read: FHIR allows one form of each.
+_CHOICES = ("medication", "effective", "value", "onset", "abatement", "deceased")
+
+
+def _one_form_each(resource: dict[str, Any], path: str) -> None:
+    """A choice element given in two forms is refused: the reader took one and dropped the other
+    without a word (session-37 FHIR probe F7: a failed Humira by medicationReference beside a
+    naproxen medicationCodeableConcept was read as naproxen, and adalimumab was recommended)."""
+    for name in _CHOICES:
+        forms = [key for key, value in resource.items()
+                 if value is not None and key.startswith(name) and key[len(name):][:1].isupper()]
+        if len(forms) > 1:
+            raise RecordLoadError(f"{path}.{forms[1]}: {name}[x] is given in two forms ({', '.join(forms)}); a FHIR "
+                                  "choice element takes one: keep the one that holds")
 
 
 def _axspa_extensions(value: object, path: str, own: bool) -> Iterator[tuple[str, str, bool]]:

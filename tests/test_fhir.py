@@ -357,7 +357,7 @@ def test_validation_paths_name_the_entry(reasoner) -> None:
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda b: b["entry"].pop(0), r"no Patient resource"),
-    (lambda b: b["entry"].append(copy.deepcopy(b["entry"][0])), r"2 Patient resources"),
+    (lambda b: b["entry"].append({"resource": {**b["entry"][0]["resource"], "id": "other"}}), r"2 Patient resources"),
     (lambda b: b["entry"][1]["resource"].update(subject={"reference": "Patient/other"}),
      r"entry\[2\]\.subject: 'Patient/other' is not the Bundle's patient"),
     (lambda b: b["entry"][1]["resource"].pop("subject"), r"entry\[2\]\.subject: missing"),
@@ -379,7 +379,7 @@ def test_the_cli_reads_a_bundle_and_refuses_a_bad_one_without_a_traceback(tmp_pa
     assert good.returncode == 0 and json.loads(good.stdout)["conforms"]
     bad = tmp_path / "bad.json"
     document = bundle()
-    document["entry"].append(copy.deepcopy(document["entry"][0]))
+    document["entry"].append({"resource": {**document["entry"][0]["resource"], "id": "other"}})
     bad.write_text(json.dumps(document))
     refused = subprocess.run([sys.executable, "-m", "reasoner", "recommend", str(bad)],
                              capture_output=True, text=True, check=False)
@@ -1177,3 +1177,112 @@ def test_a_misspelt_resource_type_is_refused(reasoner) -> None:
     encounter = {"resourceType": "Encounter", "status": "finished", "subject": {"reference": "Patient/fhir-test"},
                  "extension": [{"url": "http://hospital.example/fhir/axspa-kg-export/batch", "valueString": "7"}]}
     assert load(reasoner, bundle(encounter)).fhir is not None  # another site's URL holding 'axspa-kg' is theirs
+
+
+# --- session-37 FHIR probe: Bundles an EHR sends that were read wrongly -----------------------------
+def test_a_bundle_that_is_one_page_of_a_search_is_refused(reasoner) -> None:
+    """A searchset with a next page was advised without a word (probe F1): a failed biologic on the
+    page not given would have been recommended again."""
+    document = bundle(*nsaids_failed())
+    document.update(type="searchset", total=9, link=[{"relation": "self", "url": "https://ehr.example/fhir/x"},
+                                                     {"relation": "next", "url": "https://ehr.example/fhir/x?page=2"}])
+    with pytest.raises(RecordLoadError, match=r"^record: link\[2\]: the Bundle is one page of a search result"):
+        load(reasoner, document)
+    document["link"].pop()  # the last page: read
+    assert load(reasoner, document).patient
+
+
+def test_an_operationoutcome_error_in_the_bundle_is_refused_and_a_note_shown(reasoner) -> None:
+    """An OperationOutcome of severity error (a search that timed out) was only summed up among the
+    types not read, its text not shown (probe F1)."""
+    outcome = {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "timeout", "diagnostics": "MedicationStatement: query timed out"}]}
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]: an OperationOutcome reports an error "
+                                              r"\(MedicationStatement: query timed out\)"):
+        load(reasoner, bundle(outcome))
+    outcome["issue"][0].update(severity="information", diagnostics="2 results left out by the patient's consent")
+    result = reasoner.recommend(bundle(outcome)).as_dict()
+    assert {"severity": "warning", "path": "entry[3]", "value": "OperationOutcome",
+            "message": "not read: the server's note (2 results left out by the patient's consent)"} in result["validation"]
+
+
+def test_a_resource_given_twice_is_read_once_and_two_versions_are_refused(reasoner) -> None:
+    """A history Bundle held adalimumab active, then stopped: both were read, and the stopped TNF
+    inhibitor counted as taken (probe F2). The same resource twice (a copy) is read once."""
+    active = medication(coded(RXNORM, "327361", "Humira"), status="active", start="2025-06-01", end=None,
+                        outcome="ongoing_response")
+    stopped = medication(coded(RXNORM, "327361", "Humira"), status="stopped", start="2025-06-01",
+                         end="2026-01-10", outcome="secondary_nonresponse")
+    for resource in (active, stopped):
+        resource["id"] = "ms-ada"
+    stopped["meta"] = {"versionId": "2"}
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[4\]: MedicationStatement/ms-ada again, not the same as at "
+                                              r"entry\[3\]: which version holds cannot be told"):
+        load(reasoner, bundle(active, stopped))
+    copy_of = {**stopped, "meta": {"versionId": "3"}}  # the same content
+    result = reasoner.recommend(bundle(stopped, copy_of)).as_dict()
+    assert {"severity": "warning", "path": "entry[4]", "value": "MedicationStatement/ms-ada",
+            "message": "not read: MedicationStatement/ms-ada again, the same as at entry[3]; read once"} \
+        in result["validation"]
+    assert not [v for v in result["validation"] if "the start date of" in v["message"]]  # not two courses
+
+
+def test_a_status_is_read_from_its_hl7_coding_and_refused_without_one(reasoner) -> None:
+    """A local coding before the HL7 one got the Bundle refused ("'2' is not a FHIR condition clinical
+    status", probe F3); a status in words only was read as no status, so a refuted condition as
+    present (probe F6)."""
+    crohns = condition(coded(SNOMED, "34000006"), None, None)
+    crohns["clinicalStatus"] = {"coding": [{"system": "urn:oid:1.2.840.114350", "code": "2", "display": "Resolved"},
+                                           {"system": CLINICAL, "code": "resolved"}]}
+    assert statements(reasoner, bundle(crohns)) == {"crohns_disease": "unknown"}
+    crohns["clinicalStatus"] = {"coding": [{"code": "active"}]}  # no system: read
+    assert statements(reasoner, bundle(crohns)) == {"crohns_disease": "present"}
+    crohns["clinicalStatus"] = {"coding": [{"system": "urn:oid:1.2.840.114350", "code": "active"}]}
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]\.clinicalStatus: .* gives no code of "
+                                              r"http://terminology\.hl7\.org/CodeSystem/condition-clinical"):
+        load(reasoner, bundle(crohns))
+    del crohns["clinicalStatus"]
+    crohns["verificationStatus"] = {"text": "Refuted"}
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]\.verificationStatus: 'Refuted' gives no code of "
+                                              r"http://terminology\.hl7\.org/CodeSystem/condition-ver-status"):
+        load(reasoner, bundle(crohns))
+
+
+def test_an_abated_condition_is_not_read_as_current(reasoner) -> None:
+    """A pregnancy that ended in 2023, with no clinicalStatus, was read as a current pregnancy (probe
+    F6). FHIR R4 con-4: an abated condition is inactive, resolved or in remission."""
+    pregnancy = condition(coded(SNOMED, "77386006"), None, None)
+    pregnancy.update(onsetDateTime="2022-08-01", abatementDateTime="2023-05-01")
+    loaded = load(reasoner, bundle(pregnancy))
+    assert statements(reasoner, bundle(pregnancy)) == {"pregnancy": "unknown"}
+    assert "FHIR abatementDateTime: 2023-05-01; whether it still counts is not said." in \
+        loaded.graph.serialize(format="nt")
+    pregnancy["clinicalStatus"] = {"coding": [{"system": CLINICAL, "code": "active"}]}
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]\.abatementDateTime: the Condition has ended \(2023-05-01\) "
+                                              r"but its clinicalStatus is active \(FHIR R4 con-4"):
+        load(reasoner, pregnancy_bundle := bundle(pregnancy))
+    pregnancy["clinicalStatus"]["coding"][0]["code"] = "remission"  # allowed: it is there, quiet
+    assert statements(reasoner, pregnancy_bundle) == {"pregnancy": "present"}
+
+
+def test_a_patient_the_bundle_says_has_died_is_warned_about(reasoner) -> None:
+    """Patient.deceased[x] was ignored without a word (probe F5)."""
+    document = bundle()
+    document["entry"][0]["resource"]["deceasedDateTime"] = "2026-11-01"
+    result = reasoner.recommend(document).as_dict()
+    assert {"severity": "warning", "path": "entry[1].deceasedDateTime", "value": "2026-11-01",
+            "message": "the Bundle says the patient has died; the advice below is what the record would get for a "
+                       "living patient"} in result["validation"]
+
+
+@pytest.mark.parametrize(("element", "extra", "form"), [
+    ("medication", {"medicationReference": {"reference": "#m1"}}, "medicationReference"),
+    ("effective", {"effectiveDateTime": "2024-01-01"}, "effectiveDateTime"),
+])
+def test_a_choice_element_in_two_forms_is_refused(reasoner, element, extra, form) -> None:
+    """A MedicationStatement with a naproxen medicationCodeableConcept and a medicationReference to a
+    failed Humira was read as naproxen, with no word, and adalimumab was recommended (probe F7)."""
+    statement = {**medication(coded(RXNORM, "7258", "naproxen")), **extra}
+    with pytest.raises(RecordLoadError, match=rf"^record: entry\[3\]\.\w+: {element}\[x\] is given in two forms "
+                                              rf"\(.*{form}.*\); a FHIR choice element takes one"):
+        load(reasoner, bundle(statement))
