@@ -220,9 +220,10 @@ class _Export:
             return None
         # a type the reader does not read is only counted in its patient's warnings: its type is
         # all that is kept (an export's Claims and Encounters would take most of the memory),
-        # unless it carries an axspa-kg extension, which the reader then refuses with its patient
-        kept = item if kind in READ_TYPES or AXSPA_MARK in text else self.stubs.setdefault(
-            kind, {"resourceType": kind})
+        # unless it carries an axspa-kg extension, which the reader then refuses with its patient, or
+        # is an allergy (its warning names what it is about: it may bar a drug the advice offers)
+        whole = kind in READ_TYPES or kind == "AllergyIntolerance" or AXSPA_MARK in text
+        kept = item if whole else self.stubs.setdefault(kind, {"resourceType": kind})
         identifier = identifier_of(item)
         if (patient := patient_of(item)) is not None:
             self.by_patient.setdefault(patient, []).append((source, kept))

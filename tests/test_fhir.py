@@ -1286,3 +1286,20 @@ def test_a_choice_element_in_two_forms_is_refused(reasoner, element, extra, form
     with pytest.raises(RecordLoadError, match=rf"^record: entry\[3\]\.\w+: {element}\[x\] is given in two forms "
                                               rf"\(.*{form}.*\); a FHIR choice element takes one"):
         load(reasoner, bundle(statement))
+
+
+def test_an_allergy_gets_a_warning_of_its_own_saying_how_to_give_it(reasoner) -> None:
+    """A sulfonamide allergy in an AllergyIntolerance gave celecoxib recommended with only the warning
+    that sums up the types not read (probe D1). The tables give no allergy codes, so it is still not
+    read, but its warning names it and says how to give it."""
+    allergy = {"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/fhir-test"},
+               "code": {"text": "Sulfonamide antibiotics"}}
+    result = reasoner.recommend(bundle(allergy)).as_dict()
+    [warning] = [v for v in result["validation"] if v["path"] == "entry[3]"]
+    assert warning["message"].startswith("not read: AllergyIntolerance 'Sulfonamide antibiotics': axspa-kg reads no "
+                                         "AllergyIntolerance")
+    assert "sulfonamide_allergy" in warning["message"]
+    allergy.update(resourceType="Condition", subject=allergy.pop("patient"),
+                   code=coded(AXSPA, "sulfonamide_allergy"))  # as the warning says
+    barred = reasoner.recommend(bundle(allergy)).as_dict()["advice"]
+    assert any(a["kind"] == "contraindicated" and a["therapy"]["label"] == "celecoxib" for a in barred)
