@@ -500,7 +500,7 @@ def _cohort_run(args: argparse.Namespace, reasoner: Reasoner, fmt: str, sink: Ox
             output.close()
         # a remote store's kept cohort is replaced once the files are written, so that a run that
         # says it did not finish has left it as it was (session-36 review F7)
-        runner.publish_kept()
+        runner.publish_kept(summary)
         for output in outputs:
             output.publish()
     except BaseException:

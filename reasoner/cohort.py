@@ -853,18 +853,22 @@ class CohortRunner:
         with roomy_gc():
             summary = self._run(inputs, out, fmt, rejects, progress)
         if publish:
-            self.publish_kept()
+            self.publish_kept(summary)
         return summary
 
-    def publish_kept(self) -> None:
+    def publish_kept(self, summary: Summary | None = None) -> None:
         """On a remote store, replace the kept patients, derived and knowledge-base graphs with this
-        run's cohort (nothing on the other stores). Refused once the Reasoner is closed: its
-        graphs are gone, and copying them would empty the kept ones (session-36 re-review N1)."""
+        run's cohort (nothing on the other stores); its seconds are added to `summary`'s (a big
+        cohort's copy on a slow server is part of the run). Refused once the Reasoner is closed:
+        its graphs are gone, and copying them would empty the kept ones (session-36 re-review N1)."""
         if self.kept_on_server:
             if self.reasoner.closed:
                 raise AxspaError(CLOSED)
+            started = time.perf_counter()
             with self.reasoner.lock:
                 self._keep_on_server("end")
+            if summary is not None:
+                summary.seconds += time.perf_counter() - started
 
     def _run(self, inputs: Iterable[Path], out: IO[str], fmt: str, rejects: IO[str] | None,
              progress: bool) -> Summary:

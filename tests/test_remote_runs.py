@@ -162,6 +162,23 @@ def test_two_cohorts_on_one_reasoner_in_two_threads_each_keep_their_own(
     assert graphs_on_server(RemoteStore(server_url)) == KEPT
 
 
+def test_a_cohorts_seconds_include_replacing_the_kept_graphs(server_url: str, tmp_path: Path, monkeypatch) -> None:
+    """The summary's seconds were taken before the kept graphs were replaced, so a big cohort's copy
+    on a slow server was not in the time printed (session-36 note)."""
+    keep = CohortRunner._keep_on_server
+
+    def slow_end(self, step):  # type: ignore[no-untyped-def]
+        if step == "end":
+            time.sleep(1.0)
+        keep(self, step)
+
+    monkeypatch.setattr(CohortRunner, "_keep_on_server", slow_end)
+    records = list(cohort(2, seed=57, invalid_fraction=0.0))
+    with Reasoner(store=server_url) as run:
+        summary = CohortRunner(run).run([_cohort_file(tmp_path / "c.jsonl", records)], io.StringIO())
+    assert summary.valid == 2 and summary.seconds >= 1.0
+
+
 def test_recommend_on_an_endpoint_keeps_the_record_and_drops_its_own_graphs(server_url: str, capsys) -> None:
     record = ROOT / "examples" / "case2-multiple-failures.json"
     assert main(["recommend", str(record), "-f", "json", "--store", server_url]) == 0
