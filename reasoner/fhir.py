@@ -70,6 +70,7 @@ from .fhir_elements import (
     describe,
     extension_values,
     notes_of,
+    one_form_each,
     record_date,
     refuse_unreadable,
     status_code,
@@ -107,8 +108,10 @@ def referenced_id(reference: object, kind: str) -> str | None:
 # yet confirmed is unknown (so the reasoner asks). One resolved or inactive may or may not still
 # count (a past IBD does, a pregnancy of 2019 or a treated infection does not), so it is unknown as
 # well, with a note saying why; one in remission is present (the disease is there, quiet).
-CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+# The code systems of the two statuses: R4's, then STU3's (which converters still write).
+CLINICAL_SYSTEMS = ("http://terminology.hl7.org/CodeSystem/condition-clinical", "http://hl7.org/fhir/condition-clinical")
+VERIFICATION_SYSTEMS = ("http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        "http://hl7.org/fhir/condition-ver-status")
 _UNSETTLED = {"unconfirmed", "provisional", "differential"}
 _PAST = {"resolved", "inactive"}
 _HOLDING = {"active", "recurrence", "relapse", "remission"}
@@ -293,9 +296,18 @@ class _Reader:
         sources = getattr(bundle, "sources", None)  # a Bundle grouped from a Bulk Data export (fhir_bulk)
         self.exported = bool(sources)
         self.whole = "the export" if self.exported else "the Bundle"  # what messages call where the resources are
+        if bundle.get("type") == "history":  # (versions, and deletions that leave an earlier version)
+            raise RecordLoadError("type: a history Bundle holds every version of its resources, and a deletion as "
+                                  "an entry without one, so what holds now cannot be told; give the current "
+                                  "resources (a searchset or a collection)")
         for number, entry in enumerate(as_list(bundle.get("entry"), "entry"), start=1):
             path = sources[number - 1] if sources else f"entry[{number}]"
             item = as_object(entry, path) or {}
+            response = as_object(item.get("response"), f"{path}.response") or {}
+            answer = as_text(response.get("status"), f"{path}.response.status")
+            if answer and answer.strip()[:1] in ("4", "5"):  # (a batch or transaction response)
+                raise RecordLoadError(f"{path}.response.status: the server answered {answer} for this entry, so "
+                                      f"{self.whole} may lack resources and nothing is advised; give the whole record")
             resource = as_object(item.get("resource"), f"{path}.resource")
             if resource is None:  # (a transaction response's entry may hold none)
                 self.sum_up("entry", "it holds no resource", path)
@@ -314,25 +326,35 @@ class _Reader:
 
     def one_version_each(self, resources: list[tuple[str, dict[str, Any], str | None]]
                          ) -> list[tuple[str, dict[str, Any], str | None]]:
-        """A resource given twice (same type and id): a copy is read once, with a word; two versions
-        of a resource read are refused, as the Bulk Data reader refuses them. A history Bundle held
-        a course active and then stopped, and both were read: the stopped TNF inhibitor counted as
-        taken (session-37 FHIR probe F2). (Its meta, lastUpdated and all, is not what it says.)"""
-        first: dict[str, tuple[str, str]] = {}
+        """A resource read, given twice: a copy is read once, with a word; two versions are refused,
+        as the Bulk Data reader refuses them. A history Bundle held a course active and then
+        stopped, and both were read: the stopped TNF inhibitor counted as taken (session-37 FHIR
+        probe F2). An entry is told by its fullUrl where both have one (two servers' Condition/1 are
+        two resources, and a copy under another fullUrl may be what a reference names), else by type
+        and id; its meta and narrative `text` are not what it says (review R6)."""
+        by_url: dict[tuple[str, str], tuple[str, str]] = {}  # the first entry of each name and fullUrl
+        without_url: dict[str, tuple[str, str]] = {}  # the first entry of each name that has no fullUrl
+        any_entry: dict[str, tuple[str, str]] = {}  # the first entry of each name
         kept = []
         for path, resource, url in resources:
             ident = resource.get("id")
-            if isinstance(ident, str) and ident:
+            if isinstance(ident, str) and ident and resource["resourceType"] in READ_TYPES:
                 name = f"{resource['resourceType']}/{ident}"
-                content = json.dumps({k: v for k, v in resource.items() if k != "meta"}, sort_keys=True)
-                where, seen = first.setdefault(name, (path, content))
-                if where != path and seen == content:
-                    self.left_out.append((path, name, f"not read: {name} again, the same as at {where}; read once"))
+                content = json.dumps({k: v for k, v in resource.items() if k not in ("meta", "text")}, sort_keys=True)
+                earlier = (by_url.get((name, url)) or without_url.get(name)) if url else any_entry.get(name)
+                any_entry.setdefault(name, (path, content))
+                if url:
+                    by_url.setdefault((name, url), (path, content))
+                else:
+                    without_url.setdefault(name, (path, content))
+                if earlier is not None and earlier[1] == content:
+                    self.left_out.append((path, name, f"not read: {name} again, the same as at {earlier[0]}; "
+                                                      "read once"))
                     continue
-                if where != path and resource["resourceType"] in READ_TYPES:
-                    raise RecordLoadError(f"{path}: {name} again, not the same as at {where}: which version holds "
-                                          "cannot be told (a history Bundle holds each version); give the current "
-                                          "one only")
+                if earlier is not None:
+                    raise RecordLoadError(f"{path}: {name} again, not the same as at {earlier[0]}: which version "
+                                          "holds cannot be told (a history Bundle holds each version); give the "
+                                          "current one only")
             kept.append((path, resource, url))
         return kept
 
@@ -402,7 +424,8 @@ class _Reader:
                 refuse_unreadable(resource, path, read=False)
             if kind in ("Patient", "Medication"):
                 continue
-            if kind in _MEDICATION_EVENTS:
+            if kind in _MEDICATION_EVENTS:  # (its drug is checked: two forms could hide one; review R2)
+                one_form_each(resource, path)
                 events.append((path, resource))
                 continue
             if kind == "OperationOutcome":  # (a search's outcome entry: the server's word on what it gave)
@@ -495,12 +518,15 @@ class _Reader:
             raise RecordLoadError(f"{path}.gender: {gender!r} is not a FHIR gender (male, female, other, unknown)")
         if patient.get("birthDate") is not None:
             record["age"] = age_on(patient["birthDate"], self.today, f"{path}.birthDate")
-        for key in ("deceasedBoolean", "deceasedDateTime"):
+        for key, kind in (("deceasedBoolean", bool), ("deceasedDateTime", str)):
             died = patient.get(key)
+            if died is not None and not isinstance(died, kind):
+                raise RecordLoadError(f"{path}.{key}: expected {'true or false' if kind is bool else 'a date'}, "
+                                      f"got {json_kind(died)} ({died!r})")
             if died is not None and died is not False:
                 # (advice is still given, as for a living patient: the record may be reviewed after the
                 # fact; but not without a word: session-37 FHIR probe F5)
-                self.left_out.append((f"{path}.{key}", _shown(died), "the Bundle says the patient has died; "
+                self.left_out.append((f"{path}.{key}", _shown(died), f"{self.whole} says the patient has died; "
                                       "the advice below is what the record would get for a living patient"))
         states = extension_values(patient, DISEASE_STATE, path)
         if len(states) > 1:
@@ -511,9 +537,15 @@ class _Reader:
 
     def condition(self, path: str, resource: dict[str, Any], conditions: list[dict[str, Any]],
                   diagnoses: dict[str, str]) -> None:
+        codings, text = codeable(resource.get("code"), f"{path}.code")
+        concept = concept_of(codings, text, self.index)
+        known = concept is not None and concept not in self.index.measures
+        # (a status only in words, or abated while active, refuses a Condition the advice reads; one
+        # it does not read stays a warning: session-37 review R1)
         verification = status_code(resource.get("verificationStatus"), f"{path}.verificationStatus",
-                                   VERIFICATION_SYSTEM)
-        clinical = status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus", CLINICAL_SYSTEM)
+                                   VERIFICATION_SYSTEMS, strict=known)
+        clinical = status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus", CLINICAL_SYSTEMS,
+                               strict=known)
         if verification not in _VERIFICATION | {None}:
             raise RecordLoadError(f"{path}.verificationStatus: {verification!r} is not a FHIR condition "
                                   "verification status")
@@ -522,24 +554,23 @@ class _Reader:
         if verification == "entered-in-error":
             self.leave_out(path, resource, "entered in error")
             return
-        # FHIR R4 con-4: an abated condition is inactive, resolved or in remission; one abated with
-        # no clinicalStatus was read as present (session-37 FHIR probe F6: a pregnancy of 2023)
-        abated = next((key for key in resource if key.startswith("abatement") and resource[key] not in (None, "")),
-                      None)
-        if abated is not None and clinical in _HOLDING - {"remission"}:
-            raise RecordLoadError(f"{path}.{abated}: the Condition has ended ({_shown(resource[abated])}) but its "
-                                  f"clinicalStatus is {clinical} (FHIR R4 con-4: an abated condition is inactive, "
-                                  "resolved or in remission); say which holds")
-        ended = clinical in _PAST or (clinical is None and abated is not None)
-        codings, text = codeable(resource.get("code"), f"{path}.code")
-        concept = concept_of(codings, text, self.index)
-        if concept is None or concept in self.index.measures:
+        if not known:
             hint = self.maybe(codings, text)
             if hint:  # (it may be a condition that changes the advice: a line of its own)
                 self.leave_out(path, resource, f"{describe(codings, text)} is not a condition axspa-kg knows{hint}")
             else:
                 self.sum_up("Condition", "not a condition axspa-kg knows", path, describe(codings, text))
             return
+        # FHIR R4 con-4: an abated condition is inactive, resolved or in remission; one abated with
+        # no clinicalStatus was read as present (session-37 FHIR probe F6: a pregnancy of 2023).
+        # (STU3's abatementBoolean false says it has not abated: review R5)
+        abated = next((key for key in resource if key.startswith("abatement")
+                       and resource[key] not in (None, "", False)), None)
+        if abated is not None and clinical in _HOLDING - {"remission"}:
+            raise RecordLoadError(f"{path}.{abated}: the Condition has ended ({_shown(resource[abated])}) but its "
+                                  f"clinicalStatus is {clinical} (FHIR R4 con-4: an abated condition is inactive, "
+                                  "resolved or in remission); say which holds")
+        ended = clinical in _PAST or (clinical is None and abated is not None)
         if verification == "refuted":
             status = "absent"
         elif verification in _UNSETTLED or ended:

@@ -78,22 +78,22 @@ def describe(codings: list[Coding], text: str | None) -> str:
     return f"{shown!r} ({codes})" if shown and codes else repr(shown) if shown else codes or "no code"
 
 
-def status_code(value: object, path: str, system: str) -> str | None:
+def status_code(value: object, path: str, systems: tuple[str, ...], strict: bool = True) -> str | None:
     """A status given as a CodeableConcept (FHIR R4), or as a bare code (STU3 wrote them so). A
     CodeableConcept may carry the status in several codings (an EHR's local code beside HL7's):
-    the coding of `system` is read, else one that names no system. A status given only in words
-    or in other systems is refused, naming the field: read as no status, a refuted condition was
-    taken for a present one, and a local code spelt like an HL7 one would have been read as it
-    (session-37 FHIR probe F3, F6)."""
+    the coding of one of `systems` (R4's first) is read, else one that names no system. A status
+    given only in words or in other systems is refused (`strict`), naming the field: read as no
+    status, a refuted condition was taken for a present one, and a local code spelt like an HL7 one
+    would have been read as it (session-37 FHIR probe F3, F6); else it counts as not given."""
     if isinstance(value, str):
         return value
     codings, text = codeable(value, path)
-    for wanted in (system, None):
+    for wanted in (*systems, None):
         code = next((c.code for c in codings if c.system == wanted and c.code), None)
         if code:
             return code
-    if codings or text:
-        raise RecordLoadError(f"{path}: {describe(codings, text)} gives no code of {system}; give the status as "
+    if strict and (codings or text):
+        raise RecordLoadError(f"{path}: {describe(codings, text)} gives no code of {systems[0]}; give the status as "
                               "FHIR codes it")
     return None
 
@@ -179,7 +179,7 @@ def refuse_unreadable(resource: dict[str, Any], path: str, read: bool = True) ->
         raise RecordLoadError(f"{path}.modifierExtension: axspa-kg does not know what it changes, so the resource "
                               "cannot be read; give the fact it carries another way, or leave the resource out")
     if read:
-        _one_form_each(resource, path)
+        one_form_each(resource, path)
     kind = str(resource.get("resourceType"))
     if AXSPA_MARK not in json.dumps(resource):  # (the walk costs ~85 µs a resource; most hold nothing of ours)
         return
@@ -195,11 +195,12 @@ def refuse_unreadable(resource: dict[str, Any], path: str, read: bool = True) ->
                                   "move it there")
 
 
-# The choice elements (name[x]) of the resources read: FHIR allows one form of each.
-_CHOICES = ("medication", "effective", "value", "onset", "abatement", "deceased")
+# The choice elements (name[x]) of the resources read (and of the orders, administrations and
+# dispenses checked for a drug): FHIR allows one form of each.
+_CHOICES = ("medication", "effective", "value", "onset", "abatement", "deceased", "reported")
 
 
-def _one_form_each(resource: dict[str, Any], path: str) -> None:
+def one_form_each(resource: dict[str, Any], path: str) -> None:
     """A choice element given in two forms is refused: the reader took one and dropped the other
     without a word (session-37 FHIR probe F7: a failed Humira by medicationReference beside a
     naproxen medicationCodeableConcept was read as naproxen, and adalimumab was recommended)."""

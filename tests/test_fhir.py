@@ -1303,3 +1303,84 @@ def test_an_allergy_gets_a_warning_of_its_own_saying_how_to_give_it(reasoner) ->
                    code=coded(AXSPA, "sulfonamide_allergy"))  # as the warning says
     barred = reasoner.recommend(bundle(allergy)).as_dict()["advice"]
     assert any(a["kind"] == "contraindicated" and a["therapy"]["label"] == "celecoxib" for a in barred)
+
+
+# --- session-37 review of the probe's fixes ------------------------------------------------------
+def test_an_unreadable_status_on_a_condition_not_read_stays_a_warning(reasoner) -> None:
+    """A status in words, or abated while active, refused the whole Bundle even for a Condition the
+    advice never reads (review R1); STU3's status code systems are read (a converter writes them)."""
+    sprain = condition(coded(SNOMED, "44465007", "Sprain of ankle"), None, None)
+    sprain.update(clinicalStatus={"text": "Active"}, abatementDateTime="2020-01-01")
+    result = reasoner.recommend(bundle(sprain)).as_dict()
+    assert result["conforms"] and any(v["path"] == "entry[3]" and "not a condition axspa-kg knows" in v["message"]
+                                      for v in result["validation"])
+    crohns = condition(coded(SNOMED, "34000006"), None, None)
+    crohns["clinicalStatus"] = {"coding": [{"system": "http://hl7.org/fhir/condition-clinical", "code": "resolved"}]}
+    assert statements(reasoner, bundle(crohns)) == {"crohns_disease": "unknown"}
+
+
+def test_stu3_abatement_boolean_false_is_not_abated(reasoner) -> None:
+    """`abatementBoolean: false` (STU3: it has not abated) was taken as abated (review R5)."""
+    crohns = condition(coded(SNOMED, "34000006"), None, None)
+    crohns["abatementBoolean"] = False
+    assert statements(reasoner, bundle(crohns)) == {"crohns_disease": "present"}
+    crohns["clinicalStatus"] = "active"  # STU3's bare code
+    assert statements(reasoner, bundle(crohns)) == {"crohns_disease": "present"}
+
+
+def test_an_order_with_two_medication_forms_is_refused(reasoner) -> None:
+    """A naproxen medicationCodeableConcept beside a reference to a contained Humira hid the Humira
+    order that no MedicationStatement gives (review R2)."""
+    order = {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+             "subject": {"reference": "Patient/fhir-test"}, "contained": [
+                 {"resourceType": "Medication", "id": "m1", "code": coded(RXNORM, "327361", "Humira")}],
+             "medicationCodeableConcept": coded(RXNORM, "7258", "naproxen"), "medicationReference": {"reference": "#m1"}}
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]\.medicationReference: medication\[x\] is given "
+                                              r"in two forms"):
+        load(reasoner, bundle(order))
+
+
+def test_entries_are_told_apart_by_their_full_url(reasoner) -> None:
+    """Duplicates were found by type and id alone (review R6): a copy of a Medication under another
+    fullUrl was dropped though a statement referred to it, and two servers' Condition/1 were refused
+    as two versions. Copies differing only in their narrative are one."""
+    humira = {"resourceType": "Medication", "id": "m1", "code": coded(RXNORM, "327361", "Humira")}
+    statement = medication({"text": "x"}, status="stopped", outcome="primary_nonresponse")
+    del statement["medicationCodeableConcept"]
+    statement["medicationReference"] = {"reference": "urn:uuid:bbbb"}
+    document = bundle(statement)
+    document["entry"] += [{"fullUrl": "urn:uuid:aaaa", "resource": humira},
+                          {"fullUrl": "urn:uuid:bbbb", "resource": copy.deepcopy(humira)}]
+    result = reasoner.recommend(document).as_dict()
+    assert any(a["kind"] == "do-not-repeat" and a["therapy"]["label"] == "adalimumab" for a in result["advice"])
+    crohns, psoriasis = condition(coded(SNOMED, "34000006")), condition(coded(SNOMED, "9014002"))
+    crohns["id"] = psoriasis["id"] = "1"
+    document = bundle()
+    document["entry"] += [{"fullUrl": "https://a.example/fhir/Condition/1", "resource": crohns},
+                          {"fullUrl": "https://b.example/fhir/Condition/1", "resource": psoriasis}]
+    assert statements(reasoner, document) == {"crohns_disease": "present", "psoriasis": "present"}
+    narrated = {**copy.deepcopy(crohns), "text": {"status": "generated", "div": "<div>Crohn's</div>"}}
+    assert statements(reasoner, bundle(crohns, narrated)) == {"crohns_disease": "present"}
+
+
+def test_a_history_bundle_and_a_failed_entry_are_refused(reasoner) -> None:
+    """A history Bundle's deletion (an entry without a resource) left the earlier version read as
+    current; a batch response's failed entry left its resources out without a word (review R9)."""
+    document = bundle(*nsaids_failed())
+    document["type"] = "history"
+    with pytest.raises(RecordLoadError, match=r"^record: type: a history Bundle holds every version"):
+        load(reasoner, document)
+    document = bundle(*nsaids_failed())
+    document["type"] = "batch-response"
+    document["entry"].append({"response": {"status": "500 Internal Server Error"}})
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[5\]\.response\.status: the server answered 500"):
+        load(reasoner, document)
+    document["entry"][-1]["response"]["status"] = "200 OK"
+    assert load(reasoner, document).patient
+
+
+def test_deceased_of_the_wrong_type_is_refused(reasoner) -> None:
+    document = bundle()
+    document["entry"][0]["resource"]["deceasedBoolean"] = "false"
+    with pytest.raises(RecordLoadError, match=r"entry\[1\]\.deceasedBoolean: expected true or false, got text"):
+        load(reasoner, document)
