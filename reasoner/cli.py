@@ -11,6 +11,7 @@ import contextlib
 import gzip
 import io
 import json
+import logging
 import os
 import shutil
 import signal
@@ -594,8 +595,10 @@ def closed_pipe() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `axspa` command; maps every expected error to its exit code."""
     restore = _buffer_stdout()
-    # only as the command itself: a program calling main(argv) keeps its own SIGTERM
+    # only as the command itself: a program calling main(argv) keeps its own SIGTERM and logging
     stop_as_interrupt = _terminate_as_interrupt() if argv is None else (lambda: False)
+    if argv is None:
+        _warnings_as_messages()
     try:
         code = _run_reporting_errors(sys.argv[1:] if argv is None else argv)
     finally:
@@ -606,6 +609,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
         os.kill(os.getpid(), signal.SIGTERM)
     return code
+
+
+def _warnings_as_messages() -> None:
+    """The package's log warnings (a run waiting for another's publish) on standard error as the
+    command's other messages are, `axspa: …`, rather than bare through logging's last resort."""
+    logger = logging.getLogger("reasoner")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("axspa: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
 
 
 class Terminated(BaseException):

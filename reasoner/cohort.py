@@ -10,6 +10,7 @@ trades memory for fewer, larger queries.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import gzip
 import json
@@ -57,7 +58,7 @@ from .record import (
     repeated_key_in,
     unlinked_part,
 )
-from .remote import RemoteStore, copy_graph
+from .remote import RemoteStore, RemoteStoreError, copy_graph
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -804,7 +805,7 @@ class CohortRunner:
             return
         if step == "end":  # the whole cohort where one derive would leave it
             store.publish([(held, graph) for graph, held in pairs] + [(KB_GRAPH, KB_GRAPH)])
-        for _, held in pairs:  # at the start, what an earlier cohort of this Reasoner left there
+        for _, held in pairs:  # (at the start: what an earlier run of this runner left there)
             store.update(f"DROP SILENT GRAPH <{store.working(held)}>")
 
     @staticmethod
@@ -850,11 +851,27 @@ class CohortRunner:
         """Advise every record. On a remote store the cohort replaces the kept graphs at the end;
         `publish=False` leaves that to `publish_kept()`, for a caller that first finishes its own
         output files."""
-        with roomy_gc():
-            summary = self._run(inputs, out, fmt, rejects, progress)
+        try:
+            with roomy_gc():
+                summary = self._run(inputs, out, fmt, rejects, progress)
+        except BaseException:
+            self._drop_held()
+            raise
         if publish:
             self.publish_kept(summary)
         return summary
+
+    def _drop_held(self) -> None:
+        """Drop this runner's holding graphs after a failure. Their names are the runner's own, so no
+        later cohort drops them, and on a store with no run id `close()` does not either: a failed
+        cohort's patients stayed on the server (session-37 review R7). A server that cannot be
+        reached leaves them; README, 'Runs sharing an endpoint', says how to drop them."""
+        if self.kept_on_server:
+            store = self.reasoner.store
+            assert isinstance(store, RemoteStore)
+            for _, held in self.held:
+                with contextlib.suppress(RemoteStoreError):
+                    store.update(f"DROP SILENT GRAPH <{store.working(held)}>")
 
     def publish_kept(self, summary: Summary | None = None) -> None:
         """On a remote store, replace the kept patients, derived and knowledge-base graphs with this
@@ -865,8 +882,12 @@ class CohortRunner:
             if self.reasoner.closed:
                 raise AxspaError(CLOSED)
             started = time.perf_counter()
-            with self.reasoner.lock:
-                self._keep_on_server("end")
+            try:
+                with self.reasoner.lock:
+                    self._keep_on_server("end")
+            except BaseException:
+                self._drop_held()
+                raise
             if summary is not None:
                 summary.seconds += time.perf_counter() - started
 

@@ -390,14 +390,17 @@ def classify_exact(kb: Graph, patient_graph: Graph, classes: list[CompiledClass]
     return inferred
 
 
-_DEFAULT: dict[tuple[str, str], Reasoner] = {}
+_DEFAULT: dict[tuple[str, str, int], Reasoner] = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
 def default_reasoner(store: str = "oxigraph", guideline: str = "all") -> Reasoner:
-    """A shared Reasoner per (store, guideline), so repeated API calls stay warm. Built once even
-    when threads ask at the same time (two would each load the knowledge base into the store)."""
-    key = (store, guideline)
+    """A shared Reasoner per (store, guideline) and process, so repeated API calls stay warm. Built
+    once even when threads ask at the same time (two would each load the knowledge base into the
+    store). A process forked from one that had made it makes its own: the parent's works in the
+    parent's graphs on a remote store, which a child is refused (session-37 review R3: a fork
+    Pool's workers calling `reasoner.recommend(record, store=URL)` failed)."""
+    key = (store, guideline, os.getpid())
     found = _DEFAULT.get(key)
     if found is not None and not found.closed:  # the warm path takes no lock
         return found
@@ -405,6 +408,16 @@ def default_reasoner(store: str = "oxigraph", guideline: str = "all") -> Reasone
         if key not in _DEFAULT or _DEFAULT[key].closed:  # (one closed by its user is replaced)
             _DEFAULT[key] = Reasoner(store=store, guideline=guideline)
         return _DEFAULT[key]
+
+
+def _fresh_lock_after_fork() -> None:
+    """A child forked while another thread held the lock would wait on it for ever."""
+    global _DEFAULT_LOCK
+    _DEFAULT_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 
 
 def recommend(record: Record, *, guideline: str = "all", store: str = "oxigraph") -> Result:

@@ -234,9 +234,6 @@ class RemoteStore:
 
     def _send(self, url: str, body: bytes, content_type: str, accept: str | None = None,
               timeout: float | None = None) -> tuple[bytes, Message]:
-        if self.run is not None and os.getpid() != self._owner:
-            # a forked child would work in its parent's graphs: the two runs' patients would mix
-            raise RemoteStoreError(FORKED.format(owner=self._owner))
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
@@ -256,6 +253,10 @@ class RemoteStore:
         """The response's body and headers (waiting `timeout` seconds, else the store's). A failure
         to talk to the server is a RemoteStoreError naming `url`; an HTTP error status
         (urllib.error.HTTPError) is the caller's to word."""
+        if self.run is not None and os.getpid() != self._owner:
+            # a forked child would work in its parent's graphs: the two runs' patients would mix
+            # (every request comes here, reads of a graph too: review R8)
+            raise RemoteStoreError(FORKED.format(owner=self._owner))
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:  # noqa: S310 (user's endpoint)
                 return response.read(), response.headers
@@ -525,6 +526,8 @@ class RemoteStore:
         run leaves on the server is only what it published. `timeout`: seconds each request may
         wait, else the store's (the clean-up at exit should not wait five minutes a request). A
         refused DROP does not stop the others; a timeout or a lost server ends the clean-up."""
+        if self.run is not None and os.getpid() != self._owner:
+            return  # a forked child's: the graphs are its parent's, to drop (review R8)
         refused: RemoteStoreRefused | None = None
         for name in sorted(self._working):  # one operation a request, as in the cohort's copies
             try:

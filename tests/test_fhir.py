@@ -1203,7 +1203,8 @@ def test_an_operationoutcome_error_in_the_bundle_is_refused_and_a_note_shown(rea
     outcome["issue"][0].update(severity="information", diagnostics="2 results left out by the patient's consent")
     result = reasoner.recommend(bundle(outcome)).as_dict()
     assert {"severity": "warning", "path": "entry[3]", "value": "OperationOutcome",
-            "message": "not read: the server's note (2 results left out by the patient's consent)"} in result["validation"]
+            "message": "not read: the server's note (2 results left out by the patient's consent)"} \
+        in result["validation"]
 
 
 def test_a_resource_given_twice_is_read_once_and_two_versions_are_refused(reasoner) -> None:
@@ -1216,8 +1217,8 @@ def test_a_resource_given_twice_is_read_once_and_two_versions_are_refused(reason
     for resource in (active, stopped):
         resource["id"] = "ms-ada"
     stopped["meta"] = {"versionId": "2"}
-    with pytest.raises(RecordLoadError, match=r"^record: entry\[4\]: MedicationStatement/ms-ada again, not the same as at "
-                                              r"entry\[3\]: which version holds cannot be told"):
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[4\]: MedicationStatement/ms-ada again, not the "
+                                              r"same as at entry\[3\]: which version holds cannot be told"):
         load(reasoner, bundle(active, stopped))
     copy_of = {**stopped, "meta": {"versionId": "3"}}  # the same content
     result = reasoner.recommend(bundle(stopped, copy_of)).as_dict()
@@ -1258,8 +1259,8 @@ def test_an_abated_condition_is_not_read_as_current(reasoner) -> None:
     assert "FHIR abatementDateTime: 2023-05-01; whether it still counts is not said." in \
         loaded.graph.serialize(format="nt")
     pregnancy["clinicalStatus"] = {"coding": [{"system": CLINICAL, "code": "active"}]}
-    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]\.abatementDateTime: the Condition has ended \(2023-05-01\) "
-                                              r"but its clinicalStatus is active \(FHIR R4 con-4"):
+    with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]\.abatementDateTime: the Condition has ended "
+                                              r"\(2023-05-01\) but its clinicalStatus is active \(FHIR R4 con-4"):
         load(reasoner, pregnancy_bundle := bundle(pregnancy))
     pregnancy["clinicalStatus"]["coding"][0]["code"] = "remission"  # allowed: it is there, quiet
     assert statements(reasoner, pregnancy_bundle) == {"pregnancy": "present"}
@@ -1334,7 +1335,8 @@ def test_an_order_with_two_medication_forms_is_refused(reasoner) -> None:
     order = {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
              "subject": {"reference": "Patient/fhir-test"}, "contained": [
                  {"resourceType": "Medication", "id": "m1", "code": coded(RXNORM, "327361", "Humira")}],
-             "medicationCodeableConcept": coded(RXNORM, "7258", "naproxen"), "medicationReference": {"reference": "#m1"}}
+             "medicationCodeableConcept": coded(RXNORM, "7258", "naproxen"),
+             "medicationReference": {"reference": "#m1"}}
     with pytest.raises(RecordLoadError, match=r"^record: entry\[3\]\.medicationReference: medication\[x\] is given "
                                               r"in two forms"):
         load(reasoner, bundle(order))

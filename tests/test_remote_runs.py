@@ -229,9 +229,11 @@ def test_the_readme_update_drops_graphs_a_killed_run_left(server_url: str) -> No
     killed._finalizer.detach()  # as if the process had died: nothing drops its graphs
     assert set(killed.store.graphs) & graphs_on_server(RemoteStore(server_url))
     _mark(server_url, "killed-publishing", "2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z")
+    held = PATIENTS_GRAPH + "/cohort-held/0123456789ab"  # a killed cohort's, on a store with no run id
+    RemoteStore(server_url).update(f"INSERT DATA {{ GRAPH <{held}> {{ <urn:x:p> a <{AX.Patient}> }} }}")
     RemoteStore(server_url).update(update)
     assert not {g for g in graphs_on_server(RemoteStore(server_url))
-                if g.startswith(GRAPH_BASE + "run/") or g == PUBLISHING_GRAPH}
+                if g.startswith(GRAPH_BASE + "run/") or g == PUBLISHING_GRAPH or "/cohort-held/" in g}
 
 
 def _graph_of(records: list[dict], reasoner) -> Graph:  # type: ignore[no-untyped-def]
@@ -405,12 +407,46 @@ def test_a_process_forked_from_a_run_is_refused_its_parents_graphs(reasoner, ser
         child = os.fork()
         if child == 0:  # the child: report what it was told, and leave without pytest's clean-up
             os.close(read)
+            said = []
+            for attempt in (lambda: run.recommend(record), lambda: run.store.graph(PATIENTS_GRAPH), run.close):
+                try:
+                    attempt()
+                    said.append("done")
+                except RemoteStoreError as exc:
+                    said.append(str(exc))
+                except BaseException as exc:  # noqa: BLE001 - anything else is the test's finding
+                    said.append(f"{type(exc).__name__}: {exc}")
+            os.write(write, json.dumps(said).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as answer:
+            advising, reading, closing = json.loads(answer.read())
+        os.waitpid(child, 0)
+        assert advising.startswith("store: this run's store was opened by process") and "after the fork" in advising
+        assert reading == advising  # a read of a graph too (review R8)
+        assert closing == "done"  # closing only lets go: the graphs are the parent's to drop
+        assert run.recommend(record).advice  # the parent's graphs are still its own
+    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_the_module_api_works_in_a_process_forked_after_using_it(server_url: str) -> None:
+    """`reasoner.recommend(record, store=URL)` in a fork Pool's worker got the parent's cached
+    Reasoner, whose calls a child is refused (review R3); the child now makes its own."""
+    import reasoner as api
+    from reasoner.pipeline import default_reasoner
+
+    record = ROOT / "examples" / "case2-multiple-failures.json"
+    try:
+        assert api.recommend(record, store=server_url).advice
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(read)
             try:
-                run.recommend(record)
-                said = "advised"
-            except RemoteStoreError as exc:
-                said = str(exc)
-            except BaseException as exc:  # noqa: BLE001 - anything else is the test's finding
+                said = str(len(api.recommend(record, store=server_url).advice))
+                default_reasoner(store=server_url).close()  # its own graphs, before it leaves
+            except BaseException as exc:  # noqa: BLE001 - the test's finding
                 said = f"{type(exc).__name__}: {exc}"
             os.write(write, said.encode())
             os._exit(0)
@@ -418,9 +454,45 @@ def test_a_process_forked_from_a_run_is_refused_its_parents_graphs(reasoner, ser
         with os.fdopen(read) as answer:
             said = answer.read()
         os.waitpid(child, 0)
-        assert said.startswith("store: this run's store was opened by process") and "after the fork" in said
-        assert run.recommend(record).advice  # the parent's graphs are still its own
+        assert said.isdigit() and int(said) > 0, said
+    finally:
+        default_reasoner(store=server_url).close()
     assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+
+
+def test_a_failed_cohort_drops_its_holding_graphs(server_url: str, tmp_path: Path, monkeypatch) -> None:
+    """The holding graphs have names of the runner's own, so a failed cohort's stayed on a store with
+    no run id, patients and all, and nothing dropped them (review R7)."""
+    advise = cohort_module.advise_batch
+    calls: list[int] = []
+
+    def fails_on_the_second_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the server went away")
+        return advise(*args, **kwargs)
+
+    monkeypatch.setattr(cohort_module, "advise_batch", fails_on_the_second_batch)
+    records = list(cohort(4, seed=59, invalid_fraction=0.0))
+    with Reasoner(store=RemoteStore(server_url)) as run, pytest.raises(RuntimeError, match="went away"):
+        CohortRunner(run, batch=2).run([_cohort_file(tmp_path / "d.jsonl", records)], io.StringIO())
+    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if "/cohort-held/" in g}
+
+
+def test_a_wait_notice_reads_as_the_commands_messages(capsys) -> None:
+    """The notice went out through logging's last resort, without the `axspa:` prefix (review R9)."""
+    import logging
+
+    from reasoner import cli
+
+    logger = logging.getLogger("reasoner")
+    before = list(logger.handlers)
+    try:
+        cli._warnings_as_messages()
+        logging.getLogger("reasoner.remote").warning("waiting for another run")
+    finally:
+        logger.handlers[:] = before
+    assert capsys.readouterr().err == "axspa: waiting for another run\n"
 
 
 def test_a_closed_reasoner_refuses_calls_and_a_store_handed_in_stays_the_callers(reasoner, server_url: str) -> None:
