@@ -293,6 +293,7 @@ class _Reader:
         self.pid: str | None = None
         self.identifiers: set[tuple[str | None, str]] = set()  # the Patient's (system, value) identifiers
         self.resources: list[tuple[str, dict[str, Any], str | None]] = []  # (path, resource, fullUrl)
+        self.aliases: dict[str, dict[str, Any]] = {}  # a copy's fullUrl -> the resource read in its place
         sources = getattr(bundle, "sources", None)  # a Bundle grouped from a Bulk Data export (fhir_bulk)
         self.exported = bool(sources)
         self.whole = "the export" if self.exported else "the Bundle"  # what messages call where the resources are
@@ -304,8 +305,8 @@ class _Reader:
             path = sources[number - 1] if sources else f"entry[{number}]"
             item = as_object(entry, path) or {}
             response = as_object(item.get("response"), f"{path}.response") or {}
-            answer = as_text(response.get("status"), f"{path}.response.status")
-            if answer and answer.strip()[:1] in ("4", "5"):  # (a batch or transaction response)
+            answer = (as_text(response.get("status"), f"{path}.response.status") or "").strip()
+            if answer[:1] in ("4", "5"):  # (a batch or transaction response)
                 raise RecordLoadError(f"{path}.response.status: the server answered {answer} for this entry, so "
                                       f"{self.whole} may lack resources and nothing is advised; give the whole record")
             resource = as_object(item.get("resource"), f"{path}.resource")
@@ -329,30 +330,31 @@ class _Reader:
         """A resource read, given twice: a copy is read once, with a word; two versions are refused,
         as the Bulk Data reader refuses them. A history Bundle held a course active and then
         stopped, and both were read: the stopped TNF inhibitor counted as taken (session-37 FHIR
-        probe F2). An entry is told by its fullUrl where both have one (two servers' Condition/1 are
-        two resources, and a copy under another fullUrl may be what a reference names), else by type
-        and id; its meta and narrative `text` are not what it says (review R6)."""
-        by_url: dict[tuple[str, str], tuple[str, str]] = {}  # the first entry of each name and fullUrl
-        without_url: dict[str, tuple[str, str]] = {}  # the first entry of each name that has no fullUrl
-        any_entry: dict[str, tuple[str, str]] = {}  # the first entry of each name
+        probe F2). Two entries of one type and id are one resource unless their fullUrls name two
+        servers (`_server`: two servers' Condition/1 are two resources); a version-specific,
+        relative or urn:uuid fullUrl names none. A copy's fullUrl stays an alias of the one read,
+        for the references that name it. Meta and narrative `text` are not what a resource says
+        (session-37 reviews R6, N2)."""
+        # name -> (server, path, content, resource) of each entry of it read so far
+        seen: dict[str, list[tuple[str | None, str, str, dict[str, Any]]]] = {}
         kept = []
         for path, resource, url in resources:
             ident = resource.get("id")
             if isinstance(ident, str) and ident and resource["resourceType"] in READ_TYPES:
                 name = f"{resource['resourceType']}/{ident}"
+                server = _server(url, name)
                 content = json.dumps({k: v for k, v in resource.items() if k not in ("meta", "text")}, sort_keys=True)
-                earlier = (by_url.get((name, url)) or without_url.get(name)) if url else any_entry.get(name)
-                any_entry.setdefault(name, (path, content))
-                if url:
-                    by_url.setdefault((name, url), (path, content))
-                else:
-                    without_url.setdefault(name, (path, content))
-                if earlier is not None and earlier[1] == content:
-                    self.left_out.append((path, name, f"not read: {name} again, the same as at {earlier[0]}; "
+                earlier = next((e for e in seen.get(name, []) if e[0] is None or server is None or e[0] == server),
+                               None)
+                seen.setdefault(name, []).append((server, path, content, resource))
+                if earlier is not None and earlier[2] == content:
+                    self.left_out.append((path, name, f"not read: {name} again, the same as at {earlier[1]}; "
                                                       "read once"))
+                    if url:
+                        self.aliases[url] = earlier[3]
                     continue
                 if earlier is not None:
-                    raise RecordLoadError(f"{path}: {name} again, not the same as at {earlier[0]}: which version "
+                    raise RecordLoadError(f"{path}: {name} again, not the same as at {earlier[1]}: which version "
                                           "holds cannot be told (a history Bundle holds each version); give the "
                                           "current one only")
             kept.append((path, resource, url))
@@ -397,6 +399,7 @@ class _Reader:
                            "diseaseState": f"{path}.extension", "diagnosis": path if self.exported else "entry"})
         pid = as_text(patient.get("id"), f"{path}.id")
         references = ({f"Patient/{pid}"} if pid else set()) | ({url} if url else set())
+        references |= {alias for alias, resource in self.aliases.items() if resource is patient}  # (a copy's)
         self.references, self.pid = references, pid
         for number, identifier in enumerate(as_list(patient.get("identifier"), f"{path}.identifier"), start=1):
             item = as_object(identifier, f"{path}.identifier[{number}]") or {}
@@ -412,6 +415,8 @@ class _Reader:
                     medications[f"Medication/{resource['id']}"] = resource
                 if full_url:
                     medications[full_url] = resource
+        medications.update({alias: resource for alias, resource in self.aliases.items()
+                            if resource["resourceType"] == "Medication"})
         conditions: list[dict[str, Any]] = []
         diagnoses: dict[str, str] = {}
         events: list[tuple[str, dict[str, Any]]] = []
@@ -424,8 +429,7 @@ class _Reader:
                 refuse_unreadable(resource, path, read=False)
             if kind in ("Patient", "Medication"):
                 continue
-            if kind in _MEDICATION_EVENTS:  # (its drug is checked: two forms could hide one; review R2)
-                one_form_each(resource, path)
+            if kind in _MEDICATION_EVENTS:
                 events.append((path, resource))
                 continue
             if kind == "OperationOutcome":  # (a search's outcome entry: the server's word on what it gave)
@@ -540,20 +544,24 @@ class _Reader:
         codings, text = codeable(resource.get("code"), f"{path}.code")
         concept = concept_of(codings, text, self.index)
         known = concept is not None and concept not in self.index.measures
-        # (a status only in words, or abated while active, refuses a Condition the advice reads; one
-        # it does not read stays a warning: session-37 review R1)
+        # (a status only in words or outside the value set, or abated while active, refuses a
+        # Condition the advice reads; one it does not read stays a warning: session-37 reviews R1, N3)
         verification = status_code(resource.get("verificationStatus"), f"{path}.verificationStatus",
                                    VERIFICATION_SYSTEMS, strict=known)
-        clinical = status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus", CLINICAL_SYSTEMS,
-                               strict=known)
+        if verification == "unknown":  # (STU3's value set has it: whether it holds is not known, so it is asked)
+            verification = "unconfirmed"
         if verification not in _VERIFICATION | {None}:
-            raise RecordLoadError(f"{path}.verificationStatus: {verification!r} is not a FHIR condition "
-                                  "verification status")
-        if clinical not in _CLINICAL | {None}:
-            raise RecordLoadError(f"{path}.clinicalStatus: {clinical!r} is not a FHIR condition clinical status")
+            if known:
+                raise RecordLoadError(f"{path}.verificationStatus: {verification!r} is not a FHIR condition "
+                                      "verification status")
+            verification = None
         if verification == "entered-in-error":
             self.leave_out(path, resource, "entered in error")
             return
+        clinical = status_code(resource.get("clinicalStatus"), f"{path}.clinicalStatus", CLINICAL_SYSTEMS,
+                               strict=known)
+        if clinical not in _CLINICAL | {None} and known:
+            raise RecordLoadError(f"{path}.clinicalStatus: {clinical!r} is not a FHIR condition clinical status")
         if not known:
             hint = self.maybe(codings, text)
             if hint:  # (it may be a condition that changes the advice: a line of its own)
@@ -564,6 +572,9 @@ class _Reader:
         # FHIR R4 con-4: an abated condition is inactive, resolved or in remission; one abated with
         # no clinicalStatus was read as present (session-37 FHIR probe F6: a pregnancy of 2023).
         # (STU3's abatementBoolean false says it has not abated: review R5)
+        if resource.get("abatementBoolean") is not None and not isinstance(resource["abatementBoolean"], bool):
+            raise RecordLoadError(f"{path}.abatementBoolean: expected true or false, got "
+                                  f"{json_kind(resource['abatementBoolean'])} ({resource['abatementBoolean']!r})")
         abated = next((key for key in resource if key.startswith("abatement")
                        and resource[key] not in (None, "", False)), None)
         if abated is not None and clinical in _HOLDING - {"remission"}:
@@ -717,6 +728,8 @@ class _Reader:
         if resource.get("subject") is not None:  # (a dispense may name no subject)
             self.check_subject(path, resource)
         live = status not in ("cancelled", "entered-in-error", "draft")
+        if live:  # (its drug is checked: a second form could hide one; review R2, N5)
+            one_form_each(resource, path)
         try:
             codings, text = self.medication(path, resource, medications)
         except RecordLoadError:  # (an order for a Medication the Bundle does not hold: its display, if any)
@@ -920,6 +933,14 @@ class _Reader:
             item["date"] = record_date(when, f"{path}.{field}")
         self.where[f"measurements[{len(measurements) + 1}]"] = path
         measurements.append(item)
+
+
+def _server(url: str | None, name: str) -> str | None:
+    """The server an absolute http(s) fullUrl of `name` (Type/id) names, as host and base path in lower
+    case, whatever its scheme or version (`https://EHR.example/fhir/Condition/1/_history/2` gives
+    `ehr.example/fhir`); None for a relative or urn:uuid fullUrl, or one not ending in `name`."""
+    found = re.match(r"(?i)^https?://(.+?)/" + re.escape(name) + r"(?:/_history/[^/]+)?/?$", url or "")
+    return found.group(1).lower() if found else None
 
 
 def _shown(value: object) -> str:

@@ -1386,3 +1386,71 @@ def test_deceased_of_the_wrong_type_is_refused(reasoner) -> None:
     document["entry"][0]["resource"]["deceasedBoolean"] = "false"
     with pytest.raises(RecordLoadError, match=r"entry\[1\]\.deceasedBoolean: expected true or false, got text"):
         load(reasoner, document)
+
+
+# --- session-37 re-review ------------------------------------------------------------------------
+def test_two_versions_under_version_or_scheme_variants_of_one_full_url_are_refused(reasoner) -> None:
+    """Entries told apart by fullUrl let two versions through when the fullUrls were version-specific,
+    relative and absolute, or http and https (re-review N2); only two servers make two resources."""
+    active = medication(coded(RXNORM, "327361", "Humira"), status="active", start="2025-06-01", end=None,
+                        outcome="ongoing_response")
+    stopped = medication(coded(RXNORM, "327361", "Humira"), status="stopped", start="2025-06-01",
+                         end="2026-01-10", outcome="primary_nonresponse")
+    for resource in (active, stopped):
+        resource["id"] = "7"
+    for first, second in [("https://ehr.example/fhir/MedicationStatement/7/_history/1",
+                           "https://ehr.example/fhir/MedicationStatement/7/_history/2"),
+                          ("MedicationStatement/7", "https://ehr.example/fhir/MedicationStatement/7"),
+                          ("http://ehr.example/fhir/MedicationStatement/7", "https://EHR.example/fhir/MedicationStatement/7"),
+                          ("urn:uuid:1", "urn:uuid:2")]:
+        document = bundle()
+        document["entry"] += [{"fullUrl": first, "resource": active}, {"fullUrl": second, "resource": stopped}]
+        with pytest.raises(RecordLoadError, match="which version holds cannot be told"):
+            load(reasoner, document)
+
+
+def test_a_copy_is_read_once_and_its_full_url_still_names_it(reasoner) -> None:
+    """An identical copy under a second urn:uuid was read as a second course, and a Medication copy
+    dropped took the fullUrl a statement named with it (re-review N2)."""
+    stopped = medication(coded(RXNORM, "327361", "Humira"), outcome="primary_nonresponse")
+    stopped["id"] = "9"
+    document = bundle()
+    document["entry"] += [{"fullUrl": "urn:uuid:1", "resource": stopped},
+                          {"fullUrl": "urn:uuid:2", "resource": copy.deepcopy(stopped)}]
+    assert len(load(reasoner, document).graph.serialize(format="nt").split("hasTreatmentCourse")) == 2  # one course
+    humira = {"resourceType": "Medication", "id": "m1", "code": coded(RXNORM, "327361", "Humira")}
+    statement = medication({"text": "x"})
+    del statement["medicationCodeableConcept"]
+    statement["medicationReference"] = {"reference": "urn:uuid:bbbb"}
+    document = bundle(statement, humira)  # the first copy has no fullUrl
+    document["entry"].append({"fullUrl": "urn:uuid:bbbb", "resource": copy.deepcopy(humira)})
+    result = reasoner.recommend(document).as_dict()
+    assert any(a["kind"] == "do-not-repeat" and a["therapy"]["label"] == "adalimumab" for a in result["advice"])
+
+
+def test_statuses_outside_the_value_set_refuse_only_a_condition_the_advice_reads(reasoner) -> None:
+    """`Active` (a capital A) refused the Bundle over an ankle sprain, an entered-in-error Condition
+    with its clinical status in words was refused, and STU3's `unknown` verification was refused
+    (re-review N3)."""
+    sprain = condition(coded(SNOMED, "44465007", "Sprain of ankle"), None, None)
+    sprain["clinicalStatus"] = {"coding": [{"system": CLINICAL, "code": "Active"}]}
+    assert load(reasoner, bundle(sprain)).patient
+    crohns = condition(coded(SNOMED, "34000006"), None, None)
+    crohns["clinicalStatus"] = {"coding": [{"system": CLINICAL, "code": "Active"}]}
+    with pytest.raises(RecordLoadError, match=r"entry\[3\]\.clinicalStatus: 'Active' is not a FHIR condition"):
+        load(reasoner, bundle(crohns))
+    crohns.update(clinicalStatus={"text": "Active"}, verificationStatus="entered-in-error")
+    assert statements(reasoner, bundle(crohns)) == {}
+    crohns.update(clinicalStatus="active", verificationStatus="unknown")  # STU3, bare
+    assert statements(reasoner, bundle(crohns)) == {"crohns_disease": "unknown"}
+
+
+def test_an_order_not_read_is_not_refused_for_two_medication_forms(reasoner) -> None:
+    """A cancelled order is no course; its two forms refused the Bundle (re-review N5)."""
+    order = {"resourceType": "MedicationRequest", "status": "cancelled", "intent": "order",
+             "subject": {"reference": "Patient/fhir-test"}, "medicationCodeableConcept": coded(RXNORM, "7258"),
+             "medicationReference": {"display": "naproxen"}}
+    assert load(reasoner, bundle(order)).patient
+    order["status"] = "active"
+    with pytest.raises(RecordLoadError, match=r"medication\[x\] is given in two forms"):
+        load(reasoner, bundle(order))
