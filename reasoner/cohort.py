@@ -10,7 +10,6 @@ trades memory for fewer, larger queries.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import gzip
 import json
@@ -40,7 +39,7 @@ from .fhir_bulk import bulk_bundles
 from .fhir_manifest import READ_ERRORS, looks_like_manifest, read_manifest
 from .graphs import record_graph
 from .namespaces import AX, bind_all
-from .pipeline import CLOSED, Reasoner
+from .pipeline import CLOSED, EXIT_TIMEOUT, Reasoner
 from .record import (
     RECORD_PARTS,
     SUFFIX_FORMATS,
@@ -58,7 +57,7 @@ from .record import (
     repeated_key_in,
     unlinked_part,
 )
-from .remote import RemoteStore, RemoteStoreError, copy_graph
+from .remote import RemoteStore, RemoteStoreError, RemoteStoreRefused, copy_graph
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
 from .validate import ValidationReport
@@ -855,23 +854,30 @@ class CohortRunner:
             with roomy_gc():
                 summary = self._run(inputs, out, fmt, rejects, progress)
         except BaseException:
-            self._drop_held()
+            self.discard_held()
             raise
         if publish:
             self.publish_kept(summary)
         return summary
 
-    def _drop_held(self) -> None:
-        """Drop this runner's holding graphs after a failure. Their names are the runner's own, so no
-        later cohort drops them, and on a store with no run id `close()` does not either: a failed
-        cohort's patients stayed on the server (session-37 review R7). A server that cannot be
-        reached leaves them; README, 'Runs sharing an endpoint', says how to drop them."""
-        if self.kept_on_server:
-            store = self.reasoner.store
-            assert isinstance(store, RemoteStore)
-            for _, held in self.held:
-                with contextlib.suppress(RemoteStoreError):
-                    store.update(f"DROP SILENT GRAPH <{store.working(held)}>")
+    def discard_held(self) -> None:
+        """Drop this runner's holding graphs, for a caller that ran with `publish=False` and will not
+        publish (done by itself after a failure). Their names are the runner's own, so no later
+        cohort drops them, and on a store with no run id `close()` does not either: a failed
+        cohort's patients stayed on the server (session-37 review R7, re-review N7). A store with a
+        run id drops them at `close()` anyway, so nothing is sent; a server that does not answer
+        ends the clean-up at once (re-review N6). README, 'Runs sharing an endpoint', says how to
+        drop what is left."""
+        store = self.reasoner.store
+        if not self.kept_on_server or not isinstance(store, RemoteStore) or store.run is not None:
+            return
+        for _, held in self.held:
+            try:
+                store.update(f"DROP SILENT GRAPH <{store.working(held)}>", timeout=EXIT_TIMEOUT)
+            except RemoteStoreRefused:  # this one: the other may still go
+                continue
+            except RemoteStoreError:  # a timeout, a lost server: waiting again would only add to it
+                return
 
     def publish_kept(self, summary: Summary | None = None) -> None:
         """On a remote store, replace the kept patients, derived and knowledge-base graphs with this
@@ -886,7 +892,7 @@ class CohortRunner:
                 with self.reasoner.lock:
                     self._keep_on_server("end")
             except BaseException:
-                self._drop_held()
+                self.discard_held()
                 raise
             if summary is not None:
                 summary.seconds += time.perf_counter() - started

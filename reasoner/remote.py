@@ -220,7 +220,7 @@ class RemoteStore:
             raise RemoteStoreError(f"store: a run id is letters, digits, '-' and '_', not {run!r}")
         self.endpoints = Endpoints.oxigraph(endpoints) if isinstance(endpoints, str) else endpoints
         self.run = run
-        self._owner = os.getpid()  # a run's graphs are one process's (see _send)
+        self._owner = os.getpid()  # a run's graphs are one process's (see _open)
         self._working: set[str] = set()  # this run's graphs named so far: what `discard` drops
         self.graphs = tuple(self.working(g) for g in graphs)
         self.timeout = timeout

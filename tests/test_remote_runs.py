@@ -479,6 +479,67 @@ def test_a_failed_cohort_drops_its_holding_graphs(server_url: str, tmp_path: Pat
     assert not {g for g in graphs_on_server(RemoteStore(server_url)) if "/cohort-held/" in g}
 
 
+def _advise_in_worker(url: str) -> int:
+    """A fork Pool's task: the module API on a URL (module level, so the Pool can name it)."""
+    import reasoner as api
+
+    return len(api.recommend(ROOT / "examples" / "case2-multiple-failures.json", store=url).advice)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork start method")
+def test_a_fork_pools_workers_drop_their_graphs_when_the_pool_ends(server_url: str) -> None:
+    """Each worker makes its own Reasoner; a worker ends with os._exit, which runs no atexit hook,
+    so their graphs stayed on the server (re-review N1)."""
+    import multiprocessing
+
+    from reasoner.pipeline import default_reasoner
+
+    try:
+        assert default_reasoner(store=server_url).recommend(ROOT / "examples" / "case2-multiple-failures.json").advice
+        pool = multiprocessing.get_context("fork").Pool(2)
+        try:
+            assert all(n > 0 for n in pool.map(_advise_in_worker, [server_url] * 4))
+        finally:
+            pool.close()
+            pool.join()
+    finally:
+        default_reasoner(store=server_url).close()
+    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+
+
+def test_holding_graphs_are_dropped_once_and_not_waited_for_twice(server_url: str, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """A cohort not published drops its holding graphs through `discard_held()` (re-review N7); on a
+    store with a run id `close()` drops them, so nothing is sent, and a server that times out ends
+    the clean-up at once: each DROP waited a full timeout (re-review N6)."""
+    records = list(cohort(2, seed=61, invalid_fraction=0.0))
+    with Reasoner(store=RemoteStore(server_url)) as run:
+        runner = CohortRunner(run)
+        runner.run([_cohort_file(tmp_path / "e.jsonl", records)], io.StringIO(), publish=False)
+        assert {g for g in graphs_on_server(RemoteStore(server_url)) if "/cohort-held/" in g}
+        update = RemoteStore.update
+        sent: list[str] = []
+
+        def hangs(self, text, timeout=None):  # type: ignore[no-untyped-def]
+            if "cohort-held" in text:
+                sent.append(text)
+                raise RemoteStoreError("cannot reach SPARQL endpoint: timed out")
+            return update(self, text, timeout)
+
+        monkeypatch.setattr(RemoteStore, "update", hangs)
+        runner.discard_held()
+        assert len(sent) == 1
+        monkeypatch.undo()
+        runner.discard_held()
+    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if "/cohort-held/" in g}
+    with Reasoner(store=server_url) as run:  # a run id: close() drops them, so nothing is sent
+        runner = CohortRunner(run)
+        monkeypatch.setattr(RemoteStore, "update", hangs)
+        runner.discard_held()
+        monkeypatch.undo()
+    assert len(sent) == 1
+
+
 def test_a_wait_notice_reads_as_the_commands_messages(capsys) -> None:
     """The notice went out through logging's last resort, without the `axspa:` prefix (review R9)."""
     import logging
