@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import multiprocessing
-import multiprocessing.util
 import os
 import threading
 import uuid
@@ -212,11 +210,15 @@ class Reasoner:
         discard = getattr(self.store, "discard", None) if isinstance(store, str) else None
         self._finalizer = (weakref.finalize(self, _discard_quietly, discard, self._closed, os.getpid())
                            if callable(discard) else None)
-        if self._finalizer is not None and multiprocessing.parent_process() is not None:
+        if self._finalizer is not None:
             # a multiprocessing child (a Pool's worker) ends with os._exit, which runs no atexit
             # hook but does run multiprocessing's own finalizers: without this a fork Pool's workers
-            # left their graphs on the server (session-37 re-review N1)
-            multiprocessing.util.Finalize(None, self._finalizer, exitpriority=10)
+            # left their graphs on the server (session-37 re-review N1). (Imported here: only a
+            # store of its own on a server needs it, and `recommend` starts faster without it.)
+            import multiprocessing.util
+
+            if multiprocessing.parent_process() is not None:
+                multiprocessing.util.Finalize(None, self._finalizer, exitpriority=10)
         self.store.clear(KB_GRAPH)
         self.store.add(self.full_kb, KB_GRAPH)
         # An endpoint that answers updates with success and drops them (a read-only proxy, or
