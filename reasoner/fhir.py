@@ -63,6 +63,7 @@ from .fhir_elements import (
     MAXIMAL_DOSE,
     TREATMENT_OUTCOME,
     age_on,
+    as_bool,
     as_list,
     as_object,
     as_text,
@@ -522,11 +523,8 @@ class _Reader:
             raise RecordLoadError(f"{path}.gender: {gender!r} is not a FHIR gender (male, female, other, unknown)")
         if patient.get("birthDate") is not None:
             record["age"] = age_on(patient["birthDate"], self.today, f"{path}.birthDate")
-        for key, kind in (("deceasedBoolean", bool), ("deceasedDateTime", str)):
-            died = patient.get(key)
-            if died is not None and not isinstance(died, kind):
-                raise RecordLoadError(f"{path}.{key}: expected {'true or false' if kind is bool else 'a date'}, "
-                                      f"got {json_kind(died)} ({died!r})")
+        for key, read in (("deceasedBoolean", as_bool), ("deceasedDateTime", as_text)):
+            died = read(patient.get(key), f"{path}.{key}")
             if died is not None and died is not False:
                 # (advice is still given, as for a living patient: the record may be reviewed after the
                 # fact; but not without a word: session-37 FHIR probe F5)
@@ -572,9 +570,7 @@ class _Reader:
         # FHIR R4 con-4: an abated condition is inactive, resolved or in remission; one abated with
         # no clinicalStatus was read as present (session-37 FHIR probe F6: a pregnancy of 2023).
         # (STU3's abatementBoolean false says it has not abated: review R5)
-        if resource.get("abatementBoolean") is not None and not isinstance(resource["abatementBoolean"], bool):
-            raise RecordLoadError(f"{path}.abatementBoolean: expected true or false, got "
-                                  f"{json_kind(resource['abatementBoolean'])} ({resource['abatementBoolean']!r})")
+        as_bool(resource.get("abatementBoolean"), f"{path}.abatementBoolean")
         abated = next((key for key in resource if key.startswith("abatement")
                        and resource[key] not in (None, "", False)), None)
         if abated is not None and clinical in _HOLDING - {"remission"}:

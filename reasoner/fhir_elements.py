@@ -53,6 +53,13 @@ def as_text(value: object, path: str) -> str | None:
     raise RecordLoadError(f"{path}: expected text, got {json_kind(value)}")
 
 
+def as_bool(value: object, path: str) -> bool | None:
+    """A FHIR boolean (absent: None); anything else, "false" written as text too, is refused."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise RecordLoadError(f"{path}: expected true or false, got {json_kind(value)}")
+
+
 def codeable(value: object, path: str) -> tuple[list[Coding], str | None]:
     """A CodeableConcept's codings and text, every part checked for its JSON type."""
     concept = as_object(value, path)
