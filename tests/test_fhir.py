@@ -1207,15 +1207,21 @@ def test_an_operationoutcome_error_in_the_bundle_is_refused_and_a_note_shown(rea
         in result["validation"]
 
 
-def test_a_resource_given_twice_is_read_once_and_two_versions_are_refused(reasoner) -> None:
-    """A history Bundle held adalimumab active, then stopped: both were read, and the stopped TNF
-    inhibitor counted as taken (probe F2). The same resource twice (a copy) is read once."""
+def _two_versions_of_a_humira_course(ident: str, outcome: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One MedicationStatement (`ident`) as two versions: adalimumab taken and working, then stopped."""
     active = medication(coded(RXNORM, "327361", "Humira"), status="active", start="2025-06-01", end=None,
                         outcome="ongoing_response")
     stopped = medication(coded(RXNORM, "327361", "Humira"), status="stopped", start="2025-06-01",
-                         end="2026-01-10", outcome="secondary_nonresponse")
+                         end="2026-01-10", outcome=outcome)
     for resource in (active, stopped):
-        resource["id"] = "ms-ada"
+        resource["id"] = ident
+    return active, stopped
+
+
+def test_a_resource_given_twice_is_read_once_and_two_versions_are_refused(reasoner) -> None:
+    """A history Bundle held adalimumab active, then stopped: both were read, and the stopped TNF
+    inhibitor counted as taken (probe F2). The same resource twice (a copy) is read once."""
+    active, stopped = _two_versions_of_a_humira_course("ms-ada", "secondary_nonresponse")
     stopped["meta"] = {"versionId": "2"}
     with pytest.raises(RecordLoadError, match=r"^record: entry\[4\]: MedicationStatement/ms-ada again, not the "
                                               r"same as at entry\[3\]: which version holds cannot be told"):
@@ -1392,12 +1398,7 @@ def test_deceased_of_the_wrong_type_is_refused(reasoner) -> None:
 def test_two_versions_under_version_or_scheme_variants_of_one_full_url_are_refused(reasoner) -> None:
     """Entries told apart by fullUrl let two versions through when the fullUrls were version-specific,
     relative and absolute, or http and https (re-review N2); only two servers make two resources."""
-    active = medication(coded(RXNORM, "327361", "Humira"), status="active", start="2025-06-01", end=None,
-                        outcome="ongoing_response")
-    stopped = medication(coded(RXNORM, "327361", "Humira"), status="stopped", start="2025-06-01",
-                         end="2026-01-10", outcome="primary_nonresponse")
-    for resource in (active, stopped):
-        resource["id"] = "7"
+    active, stopped = _two_versions_of_a_humira_course("7", "primary_nonresponse")
     for first, second in [("https://ehr.example/fhir/MedicationStatement/7/_history/1",
                            "https://ehr.example/fhir/MedicationStatement/7/_history/2"),
                           ("MedicationStatement/7", "https://ehr.example/fhir/MedicationStatement/7"),

@@ -92,14 +92,8 @@ def _kept_patients(url: str) -> set[str]:
     return {str(p) for p in RemoteStore(url).graph(PATIENTS_GRAPH).subjects(RDF.type, AX.Patient)}
 
 
-def test_a_failed_cohort_leaves_the_cohort_kept_before_it(server_url: str, tmp_path: Path, monkeypatch) -> None:
-    records = list(cohort(16, seed=5, invalid_fraction=0.0))
-    out = io.StringIO()
-    with Reasoner(store=server_url) as first:
-        CohortRunner(first, batch=4).run([_cohort_file(tmp_path / "a.jsonl", records[:8])], out)
-    kept = _kept_patients(server_url)
-    assert kept == {json.loads(line)["patient"] for line in out.getvalue().splitlines()} and len(kept) >= 4
-
+def _fail_on_the_second_batch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """From now on, a cohort's second batch fails as if the server had gone away."""
     advise = cohort_module.advise_batch
     calls: list[int] = []
 
@@ -110,6 +104,22 @@ def test_a_failed_cohort_leaves_the_cohort_kept_before_it(server_url: str, tmp_p
         return advise(*args, **kwargs)
 
     monkeypatch.setattr(cohort_module, "advise_batch", fails_on_the_second_batch)
+
+
+def _run_graphs_left(url: str) -> set[str]:
+    """The graphs of runs (`…/graph/run/ID/…`) still on the server."""
+    return {g for g in graphs_on_server(RemoteStore(url)) if g.startswith(RUN_GRAPHS)}
+
+
+def test_a_failed_cohort_leaves_the_cohort_kept_before_it(server_url: str, tmp_path: Path, monkeypatch) -> None:
+    records = list(cohort(16, seed=5, invalid_fraction=0.0))
+    out = io.StringIO()
+    with Reasoner(store=server_url) as first:
+        CohortRunner(first, batch=4).run([_cohort_file(tmp_path / "a.jsonl", records[:8])], out)
+    kept = _kept_patients(server_url)
+    assert kept == {json.loads(line)["patient"] for line in out.getvalue().splitlines()} and len(kept) >= 4
+
+    _fail_on_the_second_batch(monkeypatch)
     with pytest.raises(RuntimeError, match="went away"), Reasoner(store=server_url) as second:
         CohortRunner(second, batch=4).run([_cohort_file(tmp_path / "b.jsonl", records[8:])], io.StringIO())
     assert _kept_patients(server_url) == kept
@@ -426,7 +436,7 @@ def test_a_process_forked_from_a_run_is_refused_its_parents_graphs(reasoner, ser
         assert reading == advising  # a read of a graph too (review R8)
         assert closing == "done"  # closing only lets go: the graphs are the parent's to drop
         assert run.recommend(record).advice  # the parent's graphs are still its own
-    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+    assert not _run_graphs_left(server_url)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
@@ -457,22 +467,13 @@ def test_the_module_api_works_in_a_process_forked_after_using_it(server_url: str
         assert said.isdigit() and int(said) > 0, said
     finally:
         default_reasoner(store=server_url).close()
-    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+    assert not _run_graphs_left(server_url)
 
 
 def test_a_failed_cohort_drops_its_holding_graphs(server_url: str, tmp_path: Path, monkeypatch) -> None:
     """The holding graphs have names of the runner's own, so a failed cohort's stayed on a store with
     no run id, patients and all, and nothing dropped them (review R7)."""
-    advise = cohort_module.advise_batch
-    calls: list[int] = []
-
-    def fails_on_the_second_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("the server went away")
-        return advise(*args, **kwargs)
-
-    monkeypatch.setattr(cohort_module, "advise_batch", fails_on_the_second_batch)
+    _fail_on_the_second_batch(monkeypatch)
     records = list(cohort(4, seed=59, invalid_fraction=0.0))
     with Reasoner(store=RemoteStore(server_url)) as run, pytest.raises(RuntimeError, match="went away"):
         CohortRunner(run, batch=2).run([_cohort_file(tmp_path / "d.jsonl", records)], io.StringIO())
@@ -504,7 +505,7 @@ def test_a_fork_pools_workers_drop_their_graphs_when_the_pool_ends(server_url: s
             pool.join()
     finally:
         default_reasoner(store=server_url).close()
-    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+    assert not _run_graphs_left(server_url)
 
 
 def test_holding_graphs_are_dropped_once_and_not_waited_for_twice(server_url: str, tmp_path: Path,
@@ -625,7 +626,7 @@ def test_sigterm_ends_a_run_as_ctrl_c_does(server_url: str, tmp_path: Path) -> N
     _, err = run.communicate(timeout=120)
     assert run.returncode == -signal.SIGTERM, err  # cleaned up, then ended by the signal
     assert "axspa: terminated" in err and "the run did not finish" in err and "Traceback" not in err
-    assert not {g for g in graphs_on_server(RemoteStore(server_url)) if g.startswith(RUN_GRAPHS)}
+    assert not _run_graphs_left(server_url)
 
 
 def test_a_mark_whose_answer_was_lost_is_withdrawn(reasoner, server_url: str, monkeypatch) -> None:
