@@ -13,6 +13,7 @@ import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -412,6 +413,18 @@ def kb_index(kb: Graph) -> KbIndex:
     return _INDEXES[kb]
 
 
+def _number(value: Node | None) -> str:
+    """A measured value as a number, not as written: `7`, `7.0` and `"7.00"^^xsd:decimal` are one
+    value and read the same, so two records that differ only in how they wrote it get the same
+    advice (a Turtle record's whole number and a JSON record's decimal, say)."""
+    python = value.toPython() if isinstance(value, Literal) else None
+    if isinstance(python, Decimal):
+        return format(python.normalize(), "f")
+    if isinstance(python, float) and python.is_integer():
+        return str(int(python))
+    return str(python if isinstance(python, int | float) else value)
+
+
 def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
     """A short phrase for a record fact a piece of advice rests on."""
     index = kb if isinstance(kb, KbIndex) else kb_index(kb)
@@ -431,7 +444,7 @@ def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:
         return f"age {patient.value(node, _AGE_YEARS)} years"
     if (node, _TYPE, _MEASUREMENT) in patient:
         date = patient.value(node, _EFFECTIVE_DATE)
-        text = f"{label(patient.value(node, _MEASURE))} {patient.value(node, _VALUE)}"
+        text = f"{label(patient.value(node, _MEASURE))} {_number(patient.value(node, _VALUE))}"
         return text + (f" on {date}" if date else "")
     if (None, _HAS_DIAGNOSIS, node) in patient:  # the record's diagnosis, a concept of the knowledge base
         return f"diagnosis: {label(node)}"
