@@ -52,7 +52,14 @@ def measurement(measure: str, value: float, date: str = "2026-10-01") -> dict[st
 def patient(pid: str = "test-patient", diagnosis: str = "AS", state: str = "active", age: int = 45,
             sex: str = "female", conditions: list[dict] | None = None, treatments: list[dict] | None = None,
             measurements: list[dict] | None = None) -> dict[str, Any]:
-    """A valid adult record; pass lists to add conditions, treatment courses and measurements."""
+    """A valid adult record; pass lists to add conditions, treatment courses and measurements.
+
+    The default measurements are a BASDAI of 6.0 and a CRP of 12 mg/L, and in active disease an
+    ASDAS-CRP of 3.6 as well (what those values give with the other ASDAS items near 6): a record of
+    active disease that a clinic scores, so that ASAS-EULAR R9 can be read without asking for it."""
+    default = [measurement("basdai", 6.0), measurement("crp", 12.0)]
+    if state == "active":
+        default.append(measurement("asdas_crp", 3.6))
     return {
         "id": pid,
         "age": age,
@@ -61,9 +68,7 @@ def patient(pid: str = "test-patient", diagnosis: str = "AS", state: str = "acti
         "diseaseState": state,
         "conditions": conditions or [],
         "treatments": treatments or [],
-        "measurements": measurements if measurements is not None else [
-            measurement("basdai", 6.0), measurement("crp", 12.0)
-        ],
+        "measurements": measurements if measurements is not None else default,
     }
 
 

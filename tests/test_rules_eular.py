@@ -265,10 +265,21 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     high = items(run(DESPITE_NSAIDS), "R9")
     assert all("objective sign" in a.note and "2.1 or more is recorded" in a.note for a in high)
     assert any(f.text.startswith("ASDAS") for a in high for f in a.because)
-    # No ASDAS recorded: R9 still fires and asks for the score.
-    unscored = items(run(patient("eu-unscored", diagnosis="AS", treatments=nsaid_failure())), "R9")
-    assert unscored
-    assert all("No ASDAS is recorded" in a.note and "AS diagnosis implies" in a.note for a in unscored)
+    # No ASDAS recorded (a BASDAI and a CRP are): R9 gives no drug, and one question asks for the
+    # score, with R9 as its option, the BASDAI and the failed NSAIDs among its reasons (session-37
+    # probe C1: a missing score got R9's drugs, a recorded one below 2.1 did not)
+    unscored_result = run(patient("eu-unscored", diagnosis="AS", treatments=nsaid_failure(),
+                                  measurements=[measurement("basdai", 6.8), measurement("crp", 12.0)]))
+    assert not items(unscored_result, "R9") and not us_held_back(unscored_result, "R9")
+    (question,) = [n for n in unscored_result.needs_information if n.fact == "current ASDAS"]
+    assert question.recommendation.id == "R9" and [o.id for o in question.options] == ["R9"]
+    assert "BASDAI recorded does not stand in" in question.why
+    assert {f.text.split(" ")[0] for f in question.because} >= {"BASDAI", "naproxen", "celecoxib"}
+    # what R9's applying brings stays: R10 (a) still prefers a TNF antibody with Crohn's disease
+    crohn = run(patient("eu-unscored-crohn", diagnosis="AS", treatments=nsaid_failure(), measurements=[],
+                        conditions=[condition("crohns_disease")]))
+    assert items(crohn, "R10-a") and not items(crohn, "R9")
+    assert any(n.fact == "current ASDAS" for n in crohn.needs_information)
     # The latest ASDAS counts; 2.1 itself is enough (2.1 now, 1.5 a month before).
     mixed = run(patient("eu-mixed-asdas", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(2.1, 1.5)))
     # JAK inhibitors held back for this TNF-naive patient by the US restriction, shown as conflicts
@@ -301,7 +312,10 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     assert as_absent and all("AS diagnosis implies; the record also states sacroiliitis absent" in a.note
                              and "the diagnosis to record is nr-axSpA" in a.note and "only sign" not in a.note
                              for a in as_absent)
-    assert not any("states sacroiliitis absent" in a.note for a in unscored)
+    as_plain = items(run(patient("eu-as-scored", diagnosis="AS", treatments=nsaid_failure(),
+                                 measurements=[measurement("asdas_crp", 2.4)])), "R9")
+    assert as_plain and all("AS diagnosis implies" in a.note and "states sacroiliitis absent" not in a.note
+                            for a in as_plain)
     esr = run(patient("eu-asdas-esr-low", treatments=nsaid_failure(),
                       measurements=[measurement("asdas_esr", 2.0), measurement("crp", 3.0)]))
     assert not items(esr, "R9")

@@ -38,19 +38,22 @@ CURRENT_RESPONSE = "response to the TNF, IL-17 or JAK inhibitor being taken"
 TUBERCULOSIS = "latent tuberculosis status"
 HEPATITIS_B = "hepatitis B status"
 THROMBOSIS = "thrombosis history and risk"
+ASDAS = "current ASDAS"
+DISEASE_STATE = "whether the disease is active or stable"
 
 # The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
 # (R9 or R12 applies; for peripheral arthritis, NSAIDs failed) and its ACR twin did not ask, which it
 # reads from ax:askedUnderAcr2019.
 TWINS = {"ni-ibd-status": "ni-ibd-status-eular", "ni-uveitis-status": "ni-uveitis-status-eular",
          "ni-nsaid-trial": "ni-nsaid-trial-eular", "ni-peripheral-arthritis": "ni-peripheral-arthritis-eular",
-         "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular"}
+         "ni-nsaids-ruled-out": "ni-nsaids-ruled-out-eular", "ni-disease-state": "ni-disease-state-eular"}
 NI_RULES = ("ni-response-type", "ni-ibd-status", "ni-uveitis-status", "ni-nsaid-trial", "ni-peripheral-arthritis",
             "ni-axspa-subtype", "ni-tnfi-order", "ni-psoriasis-significance", "ni-current-response",
             "ni-switch-response", "ni-il17i-jaki-response", "ni-uveitis-recurrence", "ni-stop-reason",
-            "ni-stop-reason-eular", *TWINS.values())
+            "ni-stop-reason-eular", "ni-asdas-eular", *TWINS, *TWINS.values())
 # run with ASAS-EULAR 2022 alone too
-EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", "ni-stop-reason-eular", *TWINS.values()}
+EULAR_NI_RULES = {"ni-psoriasis-significance", "ni-current-response", "ni-stop-reason-eular", "ni-asdas-eular",
+                  *TWINS.values()}
 # ASAS-EULAR questions that read an ACR question's marker: each twin, and the questions about a drug
 # being taken or stopped, which ni-response-type covers for the first TNF inhibitor
 MARKER_READERS = {*TWINS.values(), "ni-current-response", "ni-stop-reason-eular"}
@@ -973,13 +976,28 @@ def test_a_stage_stated_absent_leaves_pregnancy_open(advise) -> None:
 # ---------------------------------------------------------------------------------------------
 # axSpA without subtype: ni-axspa-subtype, and IBD / uveitis before ASAS-EULAR's IL-17 inhibitors
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("state", "rows"), [
-    ("active", {"AS-01", "NRAXSPA-01"}), ("stable", {"AS-23", "NRAXSPA-23"}), ("unclear", {"AS-42", "NRAXSPA-30"}),
+ON_ADALIMUMAB = [course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-03-01")]
+
+
+@pytest.mark.parametrize(("state", "treatments", "rows", "source"), [
+    ("active", [], {"AS-01", "NRAXSPA-01"}, "AS-01"),
+    ("stable", [], {"AS-23", "NRAXSPA-23"}, "AS-23"),
+    ("unclear", [], {"AS-42", "NRAXSPA-30"}, "AS-42"),
+    # the pairs the patient's situation reaches (session-37 probe C4: a stable patient on a biologic
+    # got AS-23, a row for patients on no treatment, and AS-08 / NRAXSPA-08, whose grade the subtype
+    # changes, was never named)
+    ("active", nsaid_failure(), {"AS-01", "NRAXSPA-01", "AS-06", "NRAXSPA-05", "AS-08", "NRAXSPA-08"}, "AS-06"),
+    ("stable", ON_ADALIMUMAB, {"AS-26", "NRAXSPA-26"}, "AS-26"),
+    ("unclear", ON_ADALIMUMAB, {"AS-49", "NRAXSPA-33"}, "AS-49"),
 ])
-def test_subtype_is_asked_for_axspa_without_subtype(advise, state, rows) -> None:
-    result = advise(patient(diagnosis="axSpA", state=state, conditions=stated()))
+def test_subtype_is_asked_for_axspa_without_subtype(advise, state, treatments, rows, source) -> None:
+    result = advise(patient(diagnosis="axSpA", state=state, conditions=stated(), treatments=treatments))
     item = need(result, SUBTYPE)
-    assert option_ids(item) == rows
+    assert option_ids(item) == rows and item.recommendation.id == source
+    assert ("strongly recommended in AS (AS-08) and conditionally in nr-axSpA (NRAXSPA-08)" in item.why) == (
+        "AS-08" in rows)
+    assert {f.text.split(" ")[0] for f in item.because if " course " in f.text} == {
+        c["drug"] for c in treatments}
     assert "ankylosing spondylitis or as nr-axSpA" in item.why
     # the record's diagnosis, said as such (it read "axial spondyloarthritis", a bare concept; session-32
     # probe 2, F13)
@@ -2717,3 +2735,117 @@ def test_a_form_under_a_condition_given_as_unknown_is_asked_about_once(advise) -
         condition("salicylate_hypersensitivity"), condition("nsaid_hypersensitivity", "unknown")])))
     assert not needs(result, CONDITION_FORM)
     assert unknown_items(result) == {"aspirin or NSAID hypersensitivity: unknown": {"nsaid_aspirin_sensitive_asthma"}}
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-asdas-eular (session-37 probe C1)
+# ---------------------------------------------------------------------------------------------
+def test_asdas_is_asked_where_r9_would_apply_and_no_score_is_recorded(advise, eular_only, acr_only) -> None:
+    """Active nr-axSpA, two NSAIDs failed, a BASDAI of 6.8 and no ASDAS: R9 listed its drugs as
+    recommended, while a recorded ASDAS of 1.8 withheld them. Now R9 waits for the score, and one
+    question asks for it; the ACR rows, which need no score, stand."""
+    record = patient("asdas-missing", diagnosis="nr-axSpA", conditions=stated(), treatments=nsaid_failure(),
+                     measurements=[measurement("basdai", 6.8)])
+    for result in (advise(record), eular_only.recommend(record)):
+        item = need(result, ASDAS)
+        assert option_ids(item) == {"R9"} and item.recommendation.id == "R9"
+        assert "no ASDAS is recorded" in item.why and "BASDAI recorded does not stand in" in item.why
+        assert {f.text.split(" ")[0] for f in item.because} >= {"BASDAI", "naproxen", "celecoxib"}
+        assert not advice_from(result, "asas-eular2022", "R9")
+    # the ACR rows stand: NRAXSPA-05 (TNF inhibitor, strong) needs no score
+    assert listed(advise(record), "NRAXSPA-05")
+    assert not needs(acr_only.recommend(record), ASDAS)
+    # near misses: a score recorded, whatever its value; a biologic taken; stable disease
+    low = advise(patient("asdas-low", diagnosis="nr-axSpA", conditions=stated(), treatments=nsaid_failure(),
+                         measurements=[measurement("basdai", 6.8), measurement("asdas_crp", 1.8)]))
+    assert not needs(low, ASDAS) and not advice_from(low, "asas-eular2022", "R9")
+    esr = advise(patient("asdas-esr", diagnosis="nr-axSpA", conditions=stated(), treatments=nsaid_failure(),
+                         measurements=[measurement("asdas_esr", 2.6)]))
+    assert not needs(esr, ASDAS) and advice_from(esr, "asas-eular2022", "R9")
+    taken = advise(patient("asdas-on-secukinumab", diagnosis="nr-axSpA", conditions=stated(), measurements=[],
+                           treatments=[*nsaid_failure(), course("secukinumab", status="ongoing", start="2024-01-01")]))
+    assert not needs(taken, ASDAS)
+    stable = advise(patient("asdas-stable", diagnosis="nr-axSpA", state="stable", conditions=stated(),
+                            treatments=nsaid_failure(), measurements=[]))
+    assert not needs(stable, ASDAS)
+
+
+def test_r9_readers_still_speak_while_the_asdas_is_asked_for(eular_only) -> None:
+    """The questions that read R9's firing (here the NSAID trial, one NSAID failed) are asked beside
+    the ASDAS question: ni-asdas-eular writes that R9 applies."""
+    result = eular_only.recommend(patient("asdas-one-nsaid", diagnosis="AS", conditions=stated(), measurements=[],
+                                          treatments=nsaid_failure()[:1]))
+    assert {ASDAS, NSAID_TRIAL} <= facts(result)
+    assert option_ids(need(result, NSAID_TRIAL)) == {"R9"}
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-disease-state and its twin (session-37 probe C2)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("diagnosis", "rows", "source", "physical_therapy"), [
+    ("AS", {"AS-01", "AS-06", "AS-20", "AS-23", "AS-29"}, "AS-06", "strongly recommended either way"),
+    ("nr-axSpA", {"NRAXSPA-01", "NRAXSPA-05", "NRAXSPA-20", "NRAXSPA-23"}, "NRAXSPA-05",
+     "no physical-therapy row for stable nr-axSpA"),
+])
+def test_unclear_activity_is_asked_about(advise, acr_only, eular_only, diagnosis, rows, source,
+                                         physical_therapy) -> None:
+    """State unclear, two NSAIDs failed, no biologic: no ACR drug row fired and nothing said that
+    the state decides the strong TNF-inhibitor row; an AS patient got no physical therapy."""
+    record = patient(f"unclear-{diagnosis}", diagnosis=diagnosis, state="unclear", conditions=stated(),
+                     treatments=nsaid_failure(), measurements=[measurement("basdai", 3.8), measurement("crp", 6.0)])
+    acr = need(acr_only.recommend(record), DISEASE_STATE)
+    assert option_ids(acr) == rows and acr.recommendation.id == source and acr.strength == "strong"
+    assert physical_therapy in acr.why
+    assert any(f.text.startswith("naproxen") for f in acr.because)
+    both = need(advise(record), DISEASE_STATE)
+    assert option_ids(both) == rows | {"R5", "R9"} and both.recommendation.id == source
+    eular = need(eular_only.recommend(record), DISEASE_STATE)
+    assert option_ids(eular) == {"R5", "R9"} and eular.recommendation.id == "R5"
+    # before NSAIDs have failed, the TNF-inhibitor row and R9 are no options, and the NSAID row is
+    # the source
+    naive = dict(record, id=f"unclear-naive-{diagnosis}", treatments=[])
+    first = need(advise(naive), DISEASE_STATE)
+    assert option_ids(first) == (rows - {source}) | {"R5"}
+    assert first.recommendation.id == ("AS-01" if diagnosis == "AS" else "NRAXSPA-01")
+    # near misses: a state recorded; unclear on a biologic, where the MRI row answers instead
+    assert not needs(advise(dict(record, id=f"active-{diagnosis}", diseaseState="active")), DISEASE_STATE)
+    on_biologic = advise(dict(record, id=f"unclear-on-tnfi-{diagnosis}", treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-01")]))
+    assert not needs(on_biologic, DISEASE_STATE)
+    assert listed(on_biologic, "AS-49" if diagnosis == "AS" else "NRAXSPA-33")
+
+
+def test_unclear_activity_without_subtype_is_asked_under_asas_eular_only(advise) -> None:
+    """axSpA without subtype: the subtype question stands for ACR 2019, and the ASAS-EULAR twin asks
+    about the state itself."""
+    result = advise(patient("unclear-axspa", diagnosis="axSpA", state="unclear", conditions=stated()))
+    assert option_ids(need(result, DISEASE_STATE)) == {"R5"}
+    assert SUBTYPE in facts(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# ni-remission-eular (session-37 probe C3)
+# ---------------------------------------------------------------------------------------------
+def test_a_score_is_asked_for_before_tapering_when_none_is_recorded(advise, eular_only, acr_only) -> None:
+    """Stable AS on adalimumab, no ASDAS or BASDAI: R13 (tapering in sustained remission) was shown
+    with nothing on record to point to remission, while a recorded ASDAS of 1.8 withheld it. Now R13
+    waits for a score and one question asks for it."""
+    record = patient("taper-unscored", state="stable", conditions=stated(), measurements=[], treatments=[
+        course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-03-01")])
+    for result in (advise(record), eular_only.recommend(record)):
+        item = need(result, ASDAS)
+        assert option_ids(item) == {"R13"} and item.recommendation.id == "R13"
+        assert "no ASDAS or BASDAI is recorded" in item.why
+        assert any(f.text.startswith("adalimumab course") for f in item.because)
+        assert not advice_from(result, "asas-eular2022", "R13")
+    assert not needs(acr_only.recommend(record), ASDAS)
+    # near misses: a low BASDAI recorded (R13 reads it and fires); a high ASDAS (R13 withheld, no
+    # question); the biologic is one the patient is to come off (moderate to severe heart failure on
+    # a TNF inhibitor)
+    scored = advise(dict(record, id="taper-basdai", measurements=[measurement("basdai", 1.2)]))
+    assert not needs(scored, ASDAS) and advice_from(scored, "asas-eular2022", "R13")
+    high = advise(dict(record, id="taper-high", measurements=[measurement("asdas_crp", 1.8)]))
+    assert not needs(high, ASDAS) and not advice_from(high, "asas-eular2022", "R13")
+    to_stop = advise(dict(record, id="taper-heart-failure",
+                          conditions=[*stated(), condition("severe_heart_failure")]))
+    assert not needs(to_stop, ASDAS)
