@@ -241,6 +241,12 @@ def test_r5_prefers_continuous_use_for_a_good_nsaid_responder(run) -> None:
     partial = run(patient("eu-partial", state="stable", treatments=[ongoing("naproxen", "partial_response")]))
     assert not items(partial, "R5")
     assert "AS-24" not in (items(responder, "R5")[0].note or "")  # no TNF inhibitor: R5 alone
+    # in stable disease ACR 2019 prefers on-demand use (AS-23): the note says the two differ
+    # (session-37 probe C5); in active disease it does not
+    assert "on-demand over continuous NSAID use in stable disease (AS-23, NRAXSPA-23" in items(responder, "R5")[0].note
+    active = run(patient("eu-responder-active", treatments=[ongoing("naproxen")]))
+    [active_r5] = [a for a in items(active, "R5") if a.therapy.iri == S(AX.continuous_nsaid_use)]
+    assert "AS-23" not in (active_r5.note or "")
 
 
 def test_r5_continuous_use_beside_a_tnfi_in_stable_disease_points_to_as24(run) -> None:
@@ -251,6 +257,7 @@ def test_r5_continuous_use_beside_a_tnfi_in_stable_disease_points_to_as24(run) -
         *nsaid_failure(), ongoing("Cimzia"), ongoing("celecoxib")]))
     [r5] = items(both, "R5")
     assert "AS-24" in (r5.note or "") and advice_from(both, "acr2019", "AS-24")
+    assert "AS-23" not in (r5.note or "")  # the TNF-inhibitor case names AS-24 alone
     # near miss: an IL-17 inhibitor instead (no ACR row on withdrawing the NSAID beside one)
     il17 = run(patient("eu-responder-on-il17i", state="stable", treatments=[
         *nsaid_failure(), ongoing("secukinumab"), ongoing("celecoxib")]))
