@@ -9,6 +9,7 @@ without a source is a bug, and build_result refuses to produce one.
 from __future__ import annotations
 
 import json
+import math
 import re
 import weakref
 from collections.abc import Iterable
@@ -418,11 +419,12 @@ def _number(value: Node | None) -> str:
     value and read the same, so two records that differ only in how they wrote it get the same
     advice (a Turtle record's whole number and a JSON record's decimal, say)."""
     python = value.toPython() if isinstance(value, Literal) else None
-    if isinstance(python, Decimal):
-        return format(python.normalize(), "f")
-    if isinstance(python, float) and python.is_integer():
-        return str(int(python))
-    return str(python if isinstance(python, int | float) else value)
+    if isinstance(python, bool) or not isinstance(python, Decimal | int | float):
+        return str(value)  # not a number (a boolean, or a value the shapes warned about): as written
+    if isinstance(python, float) and not math.isfinite(python):
+        return str(value)
+    number = python if isinstance(python, Decimal) else Decimal(repr(python))
+    return "0" if number == 0 else format(number.normalize(), "f")
 
 
 def describe_fact(node: Node, patient: Graph, kb: Graph | KbIndex) -> str:

@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from reasoner.errors import EXIT_USAGE, AxspaError, InvalidRecordError, RecordLoadError
 from reasoner.pipeline import Reasoner
@@ -192,6 +192,26 @@ def test_turtle_whole_numbers_are_numbers(engine) -> None:
     eleven = engine.recommend(Graph().parse(data=text.replace("ax:value 7 ;", "ax:value 11 ;"), format="turtle"))
     assert [v["message"] for v in eleven.validation if v["severity"] == "violation"] == [
         "measurements.value: BASDAI, BASFI, BASMI and patient global are scored from 0 to 10."]
+    # the reasons name the value as a number: "BASDAI 7" for 7 and 7.0 alike (the ASDAS question
+    # cites the BASDAI; session 38)
+    assert any(f["text"] == "BASDAI 7 on 2026-09-10" for a in whole.as_dict()["advice"] for f in a["because"])
+
+
+DECIMAL, DOUBLE = (URIRef(f"http://www.w3.org/2001/XMLSchema#{t}") for t in ("decimal", "double"))
+
+
+@pytest.mark.parametrize(("literal", "text"), [
+    (Literal(7), "7"), (Literal("7.0", datatype=DECIMAL), "7"), (Literal("3.60", datatype=DECIMAL), "3.6"),
+    (Literal("70", datatype=DECIMAL), "70"), (Literal("1.1e-07", datatype=DOUBLE), "0.00000011"),
+    (Literal("0.00000011", datatype=DECIMAL), "0.00000011"), (Literal("-0.0", datatype=DECIMAL), "0"),
+    (Literal(True), "true"), (Literal("high", datatype=DECIMAL), "high"),
+])
+def test_a_measured_value_reads_as_a_number(literal: Literal, text: str) -> None:
+    """Two forms of one value read the same; what is no number (a boolean, a decimal the shapes
+    refuse) reads as written (session-38 review F9)."""
+    from reasoner.report import _number
+
+    assert _number(literal) == text
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

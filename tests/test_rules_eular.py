@@ -282,11 +282,15 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     assert question.recommendation.id == "R9" and [o.id for o in question.options] == ["R9"]
     assert "BASDAI recorded does not stand in" in question.why
     assert {f.text.split(" ")[0] for f in question.because} >= {"BASDAI", "naproxen", "celecoxib"}
-    # what R9's applying brings stays: R10 (a) still prefers a TNF antibody with Crohn's disease
+    # what reads R9's firing waits for the score, as beside a recorded low one: R10 (a) gives no
+    # preference among b/tsDMARDs with Crohn's disease until then (session-38 review F3)
     crohn = run(patient("eu-unscored-crohn", diagnosis="AS", treatments=nsaid_failure(), measurements=[],
                         conditions=[condition("crohns_disease")]))
-    assert items(crohn, "R10-a") and not items(crohn, "R9")
+    assert not items(crohn, "R10-a") and not items(crohn, "R9")
     assert any(n.fact == "current ASDAS" for n in crohn.needs_information)
+    scored_crohn = run(patient("eu-scored-crohn", diagnosis="AS", treatments=nsaid_failure(),
+                               measurements=[measurement("asdas_crp", 2.8)], conditions=[condition("crohns_disease")]))
+    assert items(scored_crohn, "R10-a") and items(scored_crohn, "R9")
     # The latest ASDAS counts; 2.1 itself is enough (2.1 now, 1.5 a month before).
     mixed = run(patient("eu-mixed-asdas", diagnosis="axSpA", treatments=nsaid_failure(), measurements=asdas(2.1, 1.5)))
     # JAK inhibitors held back for this TNF-naive patient by the US restriction, shown as conflicts

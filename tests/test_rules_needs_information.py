@@ -39,6 +39,7 @@ TUBERCULOSIS = "latent tuberculosis status"
 HEPATITIS_B = "hepatitis B status"
 THROMBOSIS = "thrombosis history and risk"
 ASDAS = "current ASDAS"
+ACTIVITY_SCORE = "a disease activity score (ASDAS or BASDAI)"
 DISEASE_STATE = "whether the disease is active or stable"
 
 # The ASAS-EULAR twins of four ACR questions: each asks where its ASAS-EULAR rows are in question
@@ -989,6 +990,12 @@ ON_ADALIMUMAB = [course("adalimumab", status="ongoing", outcome="ongoing_respons
     ("active", nsaid_failure(), {"AS-01", "NRAXSPA-01", "AS-06", "NRAXSPA-05", "AS-08", "NRAXSPA-08"}, "AS-06"),
     ("stable", ON_ADALIMUMAB, {"AS-26", "NRAXSPA-26"}, "AS-26"),
     ("unclear", ON_ADALIMUMAB, {"AS-49", "NRAXSPA-33"}, "AS-49"),
+    # after a TNF inhibitor failed, not the first-biologic rows; stable on a JAK inhibitor, not AS-23
+    # (written for patients on no drug treatment) but activity scoring (session-38 review F6)
+    ("active", [*nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2023-01-01",
+                                         end="2023-06-01")], {"AS-01", "NRAXSPA-01"}, "AS-01"),
+    ("stable", [course("tofacitinib", status="ongoing", outcome="ongoing_response", start="2023-01-01")],
+     {"AS-42", "NRAXSPA-30"}, "AS-42"),
 ])
 def test_subtype_is_asked_for_axspa_without_subtype(advise, state, treatments, rows, source) -> None:
     result = advise(patient(diagnosis="axSpA", state=state, conditions=stated(), treatments=treatments))
@@ -996,8 +1003,11 @@ def test_subtype_is_asked_for_axspa_without_subtype(advise, state, treatments, r
     assert option_ids(item) == rows and item.recommendation.id == source
     assert ("strongly recommended in AS (AS-08) and conditionally in nr-axSpA (NRAXSPA-08)" in item.why) == (
         "AS-08" in rows)
-    assert {f.text.split(" ")[0] for f in item.because if " course " in f.text} == {
-        c["drug"] for c in treatments}
+    # the courses that picked the rows are among the reasons: the failed NSAIDs in active disease,
+    # the drugs being taken otherwise
+    picked = {c["drug"] for c in treatments if (state == "active") == (c.get("outcome") == "primary_nonresponse"
+                                                                        and c["drug"] in ("naproxen", "celecoxib"))}
+    assert {f.text.split(" ")[0] for f in item.because if " course " in f.text} == picked
     assert "ankylosing spondylitis or as nr-axSpA" in item.why
     # the record's diagnosis, said as such (it read "axial spondyloarthritis", a bare concept; session-32
     # probe 2, F13)
@@ -2770,13 +2780,39 @@ def test_asdas_is_asked_where_r9_would_apply_and_no_score_is_recorded(advise, eu
     assert not needs(stable, ASDAS)
 
 
-def test_r9_readers_still_speak_while_the_asdas_is_asked_for(eular_only) -> None:
-    """The questions that read R9's firing (here the NSAID trial, one NSAID failed) are asked beside
-    the ASDAS question: ni-asdas-eular writes that R9 applies."""
-    result = eular_only.recommend(patient("asdas-one-nsaid", diagnosis="AS", conditions=stated(), measurements=[],
-                                          treatments=nsaid_failure()[:1]))
-    assert {ASDAS, NSAID_TRIAL} <= facts(result)
-    assert option_ids(need(result, NSAID_TRIAL)) == {"R9"}
+def test_r9_readers_wait_for_the_asdas_as_beside_a_low_one(eular_only) -> None:
+    """The questions that read R9's firing (here the NSAID trial, one NSAID failed) wait for the
+    score, as they do beside a recorded ASDAS below 2.1: ni-asdas-eular does not write that R9
+    applies (session-38 review F3), and its note names the two NSAIDs R9 asks for."""
+    record = patient("asdas-one-nsaid", diagnosis="AS", conditions=stated(), measurements=[],
+                     treatments=nsaid_failure()[:1])
+    unscored = eular_only.recommend(record)
+    assert ASDAS in facts(unscored) and NSAID_TRIAL not in facts(unscored)
+    assert "at least two NSAIDs have failed" in need(unscored, ASDAS).why
+    low = eular_only.recommend(dict(record, id="asdas-one-nsaid-low", measurements=[measurement("asdas_crp", 1.8)]))
+    assert not {ASDAS, NSAID_TRIAL} & facts(low)
+    high = eular_only.recommend(dict(record, id="asdas-one-nsaid-high", measurements=[measurement("asdas_crp", 2.8)]))
+    assert NSAID_TRIAL in facts(high) and ASDAS not in facts(high)
+
+
+def test_asdas_is_not_asked_once_r9_is_past_or_closed(advise) -> None:
+    """R9 is the step only before any b/tsDMARD failed or harmed (R12 then), and a score opens
+    nothing when every one of R9's drugs is ruled out for a stated condition (an active serious
+    infection; session-38 review F5, F8)."""
+    def record(pid: str, *extra: dict, conditions: list[dict] | None = None) -> dict:
+        return patient(pid, diagnosis="nr-axSpA", conditions=conditions or stated(), measurements=[],
+                       treatments=[*nsaid_failure(), *extra])
+    assert needs(advise(record("asdas-naive")), ASDAS)
+    failed = advise(record("asdas-after-failure", course("adalimumab", outcome="primary_nonresponse",
+                                                         start="2023-01-01", end="2023-07-01")))
+    harmed = advise(record("asdas-after-harm", course("adalimumab", outcome="adverse_event",
+                                                      start="2023-01-01", end="2023-02-01")))
+    for result in (failed, harmed):
+        assert not needs(result, ASDAS)
+        assert advice_from(result, "asas-eular2022", "R12")
+    infection = advise(record("asdas-serious-infection",
+                              conditions=stated(extra=[condition("active_serious_infection")])))
+    assert not needs(infection, ASDAS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2807,19 +2843,44 @@ def test_unclear_activity_is_asked_about(advise, acr_only, eular_only, diagnosis
     first = need(advise(naive), DISEASE_STATE)
     assert option_ids(first) == (rows - {source}) | {"R5"}
     assert first.recommendation.id == ("AS-01" if diagnosis == "AS" else "NRAXSPA-01")
-    # near misses: a state recorded; unclear on a biologic, where the MRI row answers instead
+    # near misses: a state recorded; unclear on a biologic, where the MRI row answers for ACR 2019
+    # and the ASAS-EULAR question asks on its own (session-38 review F4), naming the switch (R12)
+    # and tapering (R13) rather than a first b/tsDMARD (R9)
     assert not needs(advise(dict(record, id=f"active-{diagnosis}", diseaseState="active")), DISEASE_STATE)
-    on_biologic = advise(dict(record, id=f"unclear-on-tnfi-{diagnosis}", treatments=[
-        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-01")]))
-    assert not needs(on_biologic, DISEASE_STATE)
-    assert listed(on_biologic, "AS-49" if diagnosis == "AS" else "NRAXSPA-33")
+    on_biologic = dict(record, id=f"unclear-on-tnfi-{diagnosis}", treatments=[
+        *nsaid_failure(), course("adalimumab", status="ongoing", outcome="ongoing_response", start="2023-01-01")])
+    assert not needs(acr_only.recommend(on_biologic), DISEASE_STATE)
+    both_on_biologic = advise(on_biologic)
+    assert listed(both_on_biologic, "AS-49" if diagnosis == "AS" else "NRAXSPA-33")
+    asked = need(both_on_biologic, DISEASE_STATE)
+    assert option_ids(asked) == {"R5", "R12", "R13"} and asked.recommendation.id == "R12"
+    assert any(f.text.startswith("adalimumab course") for f in asked.because)
+
+
+@pytest.mark.parametrize("later", [
+    course("adalimumab", outcome="secondary_nonresponse", start="2023-01-01", end="2024-01-01"),
+    course("tofacitinib", status="ongoing", start="2024-02-01"),
+])
+def test_unclear_activity_after_a_first_bts_dmard_names_no_first_line_biologic(advise, eular_only, later) -> None:
+    """After a b/tsDMARD failed, or while a JAK inhibitor is taken, the active side no longer brings
+    the first TNF inhibitor (AS-06, strong, evidence high) or R9's first b/tsDMARD: the questions
+    named them (session-38 review F1). ASAS-EULAR's switch (R12) is named instead."""
+    record = patient(f"unclear-after-{later['drug']}", state="unclear", conditions=stated(), measurements=[],
+                     treatments=[*nsaid_failure(), later])
+    both = need(advise(record), DISEASE_STATE)
+    assert option_ids(both) == {"AS-01", "AS-20", "AS-23", "AS-29", "R5", "R12"}
+    assert both.recommendation.id == "AS-01" and "AS-06" not in both.why
+    eular = need(eular_only.recommend(record), DISEASE_STATE)
+    assert option_ids(eular) == {"R5", "R12"} and "first b/tsDMARD" not in eular.why
 
 
 def test_unclear_activity_without_subtype_is_asked_under_asas_eular_only(advise) -> None:
     """axSpA without subtype: the subtype question stands for ACR 2019, and the ASAS-EULAR twin asks
-    about the state itself."""
+    about the state itself, in words that claim nothing of R5's other advice (session-38 review F7:
+    "neither is given" named one row)."""
     result = advise(patient("unclear-axspa", diagnosis="axSpA", state="unclear", conditions=stated()))
-    assert option_ids(need(result, DISEASE_STATE)) == {"R5"}
+    item = need(result, DISEASE_STATE)
+    assert option_ids(item) == {"R5"} and "neither" not in item.why and "read here as active disease" in item.why
     assert SUBTYPE in facts(result)
 
 
@@ -2833,19 +2894,19 @@ def test_a_score_is_asked_for_before_tapering_when_none_is_recorded(advise, eula
     record = patient("taper-unscored", state="stable", conditions=stated(), measurements=[], treatments=[
         course("adalimumab", status="ongoing", outcome="ongoing_response", start="2022-03-01")])
     for result in (advise(record), eular_only.recommend(record)):
-        item = need(result, ASDAS)
+        item = need(result, ACTIVITY_SCORE)
         assert option_ids(item) == {"R13"} and item.recommendation.id == "R13"
         assert "no ASDAS or BASDAI is recorded" in item.why
         assert any(f.text.startswith("adalimumab course") for f in item.because)
         assert not advice_from(result, "asas-eular2022", "R13")
-    assert not needs(acr_only.recommend(record), ASDAS)
-    # near misses: a low BASDAI recorded (R13 reads it and fires); a high ASDAS (R13 withheld, no
-    # question); the biologic is one the patient is to come off (moderate to severe heart failure on
-    # a TNF inhibitor)
+    assert not needs(acr_only.recommend(record), ACTIVITY_SCORE)
+    # near misses: a low BASDAI recorded (R13 reads it and fires); an ASDAS of 1.8, low disease
+    # activity, not inactive (R13 withheld, no question); the biologic is one the patient is to come
+    # off (moderate to severe heart failure on a TNF inhibitor)
     scored = advise(dict(record, id="taper-basdai", measurements=[measurement("basdai", 1.2)]))
-    assert not needs(scored, ASDAS) and advice_from(scored, "asas-eular2022", "R13")
-    high = advise(dict(record, id="taper-high", measurements=[measurement("asdas_crp", 1.8)]))
-    assert not needs(high, ASDAS) and not advice_from(high, "asas-eular2022", "R13")
+    assert not needs(scored, ACTIVITY_SCORE) and advice_from(scored, "asas-eular2022", "R13")
+    low = advise(dict(record, id="taper-low", measurements=[measurement("asdas_crp", 1.8)]))
+    assert not needs(low, ACTIVITY_SCORE) and not advice_from(low, "asas-eular2022", "R13")
     to_stop = advise(dict(record, id="taper-heart-failure",
                           conditions=[*stated(), condition("severe_heart_failure")]))
-    assert not needs(to_stop, ASDAS)
+    assert not needs(to_stop, ACTIVITY_SCORE)
