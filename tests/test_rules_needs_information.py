@@ -993,7 +993,10 @@ ON_ADALIMUMAB = [course("adalimumab", status="ongoing", outcome="ongoing_respons
     # after a TNF inhibitor failed, not the first-biologic rows; stable on a JAK inhibitor, not AS-23
     # (written for patients on no drug treatment) but activity scoring (session-38 review F6)
     ("active", [*nsaid_failure(), course("adalimumab", outcome="primary_nonresponse", start="2023-01-01",
-                                         end="2023-06-01")], {"AS-01", "NRAXSPA-01"}, "AS-01"),
+                                         end="2023-06-01")], {"AS-01", "NRAXSPA-01", "AS-08", "NRAXSPA-08"}, "AS-08"),
+    # a JAK inhibitor taken leaves AS-06 and AS-08 in place (AS-06.rq's guard; re-review N1)
+    ("active", [*nsaid_failure(), course("tofacitinib", status="ongoing", start="2024-02-01")],
+     {"AS-01", "NRAXSPA-01", "AS-06", "NRAXSPA-05", "AS-08", "NRAXSPA-08"}, "AS-06"),
     ("stable", [course("tofacitinib", status="ongoing", outcome="ongoing_response", start="2023-01-01")],
      {"AS-42", "NRAXSPA-30"}, "AS-42"),
 ])
@@ -2764,7 +2767,6 @@ def test_asdas_is_asked_where_r9_would_apply_and_no_score_is_recorded(advise, eu
         assert not advice_from(result, "asas-eular2022", "R9")
     # the ACR rows stand: NRAXSPA-05 (TNF inhibitor, strong) needs no score
     assert listed(advise(record), "NRAXSPA-05")
-    assert not needs(acr_only.recommend(record), ASDAS)
     # near misses: a score recorded, whatever its value; a biologic taken; stable disease
     low = advise(patient("asdas-low", diagnosis="nr-axSpA", conditions=stated(), treatments=nsaid_failure(),
                          measurements=[measurement("basdai", 6.8), measurement("asdas_crp", 1.8)]))
@@ -2819,8 +2821,8 @@ def test_asdas_is_not_asked_once_r9_is_past_or_closed(advise) -> None:
 # ni-disease-state and its twin (session-37 probe C2)
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("diagnosis", "rows", "source", "physical_therapy"), [
-    ("AS", {"AS-01", "AS-06", "AS-20", "AS-23", "AS-29"}, "AS-06", "strongly recommended either way"),
-    ("nr-axSpA", {"NRAXSPA-01", "NRAXSPA-05", "NRAXSPA-20", "NRAXSPA-23"}, "NRAXSPA-05",
+    ("AS", {"AS-01", "AS-06", "AS-08", "AS-20", "AS-23", "AS-29"}, "AS-06", "strongly recommended either way"),
+    ("nr-axSpA", {"NRAXSPA-01", "NRAXSPA-05", "NRAXSPA-08", "NRAXSPA-20", "NRAXSPA-23"}, "NRAXSPA-05",
      "no physical-therapy row for stable nr-axSpA"),
 ])
 def test_unclear_activity_is_asked_about(advise, acr_only, eular_only, diagnosis, rows, source,
@@ -2837,11 +2839,11 @@ def test_unclear_activity_is_asked_about(advise, acr_only, eular_only, diagnosis
     assert option_ids(both) == rows | {"R5", "R9"} and both.recommendation.id == source
     eular = need(eular_only.recommend(record), DISEASE_STATE)
     assert option_ids(eular) == {"R5", "R9"} and eular.recommendation.id == "R5"
-    # before NSAIDs have failed, the TNF-inhibitor row and R9 are no options, and the NSAID row is
-    # the source
+    # before NSAIDs have failed, the TNF- and IL-17-inhibitor rows and R9 are no options, and the
+    # NSAID row is the source
     naive = dict(record, id=f"unclear-naive-{diagnosis}", treatments=[])
     first = need(advise(naive), DISEASE_STATE)
-    assert option_ids(first) == (rows - {source}) | {"R5"}
+    assert option_ids(first) == {r for r in rows if r[-2:] not in ("05", "06", "08")} | {"R5"}
     assert first.recommendation.id == ("AS-01" if diagnosis == "AS" else "NRAXSPA-01")
     # near misses: a state recorded; unclear on a biologic, where the MRI row answers for ACR 2019
     # and the ASAS-EULAR question asks on its own (session-38 review F4), naming the switch (R12)
@@ -2857,21 +2859,36 @@ def test_unclear_activity_is_asked_about(advise, acr_only, eular_only, diagnosis
     assert any(f.text.startswith("adalimumab course") for f in asked.because)
 
 
-@pytest.mark.parametrize("later", [
-    course("adalimumab", outcome="secondary_nonresponse", start="2023-01-01", end="2024-01-01"),
-    course("tofacitinib", status="ongoing", start="2024-02-01"),
+@pytest.mark.parametrize(("later", "acr_rows", "acr_source"), [
+    # a TNF inhibitor that failed for lack of effect: AS-06 no longer fires, AS-08 and the switching
+    # rows do (session-38 review F1)
+    (course("adalimumab", outcome="secondary_nonresponse", start="2023-01-01", end="2024-01-01"),
+     {"AS-01", "AS-08", "AS-12", "AS-13", "AS-20", "AS-23", "AS-29"}, "AS-08"),
+    # a JAK inhibitor taken, or a TNF inhibitor stopped for harm: AS-06 and AS-08 still fire when the
+    # disease is active (AS-06.rq's guard, not R9's: re-review N1); a drug taken leaves AS-23 out (N2)
+    (course("tofacitinib", status="ongoing", start="2024-02-01"),
+     {"AS-01", "AS-06", "AS-08", "AS-20", "AS-29"}, "AS-06"),
+    (course("adalimumab", outcome="adverse_event", start="2023-01-01", end="2023-02-01"),
+     {"AS-01", "AS-06", "AS-08", "AS-20", "AS-23", "AS-29"}, "AS-06"),
 ])
-def test_unclear_activity_after_a_first_bts_dmard_names_no_first_line_biologic(advise, eular_only, later) -> None:
-    """After a b/tsDMARD failed, or while a JAK inhibitor is taken, the active side no longer brings
-    the first TNF inhibitor (AS-06, strong, evidence high) or R9's first b/tsDMARD: the questions
-    named them (session-38 review F1). ASAS-EULAR's switch (R12) is named instead."""
-    record = patient(f"unclear-after-{later['drug']}", state="unclear", conditions=stated(), measurements=[],
-                     treatments=[*nsaid_failure(), later])
+def test_unclear_activity_after_a_first_bts_dmard(advise, eular_only, later, acr_rows, acr_source) -> None:
+    """After a b/tsDMARD failed or harmed, or while a JAK inhibitor is taken, R9's first b/tsDMARD is
+    no longer the step: ASAS-EULAR's switch (R12) is named instead. The ACR rows are those the ACR
+    rules would give the same record in active or stable disease."""
+    record = patient(f"unclear-after-{later['drug']}-{later.get('outcome')}", state="unclear", conditions=stated(),
+                     measurements=[], treatments=[*nsaid_failure(), later])
     both = need(advise(record), DISEASE_STATE)
-    assert option_ids(both) == {"AS-01", "AS-20", "AS-23", "AS-29", "R5", "R12"}
-    assert both.recommendation.id == "AS-01" and "AS-06" not in both.why
+    assert option_ids(both) == acr_rows | {"R5", "R12"} and both.recommendation.id == acr_source
     eular = need(eular_only.recommend(record), DISEASE_STATE)
     assert option_ids(eular) == {"R5", "R12"} and "first b/tsDMARD" not in eular.why
+    assert any(f.text.startswith(later["drug"]) for f in eular.because)
+    # the rows named are the rows the record gets once the state is given (of the two switching
+    # rows, the one the response type picks: AS-13 for a secondary non-response)
+    for state, side in (("active", {"AS-01", "AS-06", "AS-08", "AS-20"}), ("stable", {"AS-23", "AS-29"})):
+        answered = advise(dict(record, id=f"{record['id']}-{state}", diseaseState=state))
+        given = {a.recommendation.id for a in answered.advice if a.recommendation.guideline == "acr2019"}
+        assert acr_rows & side <= given
+        assert not {"AS-12", "AS-13"} <= acr_rows or state == "stable" or {"AS-12", "AS-13"} & given
 
 
 def test_unclear_activity_without_subtype_is_asked_under_asas_eular_only(advise) -> None:
@@ -2899,7 +2916,6 @@ def test_a_score_is_asked_for_before_tapering_when_none_is_recorded(advise, eula
         assert "no ASDAS or BASDAI is recorded" in item.why
         assert any(f.text.startswith("adalimumab course") for f in item.because)
         assert not advice_from(result, "asas-eular2022", "R13")
-    assert not needs(acr_only.recommend(record), ACTIVITY_SCORE)
     # near misses: a low BASDAI recorded (R13 reads it and fires); an ASDAS of 1.8, low disease
     # activity, not inactive (R13 withheld, no question); the biologic is one the patient is to come
     # off (moderate to severe heart failure on a TNF inhibitor)
