@@ -320,6 +320,28 @@ def test_current_response_is_silent_on_near_misses(advise, label, record) -> Non
     assert not needs(advise(record), CURRENT_RESPONSE), label
 
 
+def test_current_response_on_a_drug_to_come_off_does_not_say_r9_waits_on_it(eular_only) -> None:
+    """Etanercept taken with demyelinating disease present, NSAIDs failed, no ASDAS (session-38
+    Left): R9 does not fire (no score) and the question stays, but R9 counts a drug the patient is
+    to come off as none taken, so its note may not say that R9 waits on the drug. With a high ASDAS
+    R9 fires and the question goes."""
+    conditions = stated(extra=[condition("demyelinating_disease")])
+    treatments = [*nsaid_failure(), course("etanercept", status="ongoing", start="2024-03-01")]
+    result = _ask(eular_only, patient(conditions=conditions, treatments=treatments,
+                                      measurements=[measurement("basdai", 6.0), measurement("crp", 12.0)]))
+    assert need(result, ASDAS)
+    item = need(result, CURRENT_RESPONSE)
+    assert "a drug the patient is to come off" in item.why and "counts it as no b/tsDMARD taken" in item.why
+    assert "starts (R9)" not in item.why
+    assert option_ids(item) == {"R11", "R12"}
+    assert not needs(_ask(eular_only, patient(conditions=conditions, treatments=treatments)), CURRENT_RESPONSE)
+    # near miss: the same drug with no condition that rules it out keeps the first wording
+    kept = need(_ask(eular_only, patient(conditions=stated(), treatments=treatments,
+                                         measurements=[measurement("basdai", 6.0)])), CURRENT_RESPONSE)
+    assert "starts (R9) or switches to (R12) no other b/tsDMARD while it is taken" in kept.why
+    assert "to come off" not in kept.why
+
+
 @pytest.mark.parametrize(("diagnosis", "rows"), [("AS", {"AS-06", "AS-08"}),
                                                  ("nr-axSpA", {"NRAXSPA-05", "NRAXSPA-08"})])
 @pytest.mark.parametrize("drug", ["secukinumab", "upadacitinib"])
