@@ -4,6 +4,7 @@ record leaves a guideline branch open, and stays silent on a near miss where the
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from rdflib import BNode
@@ -2715,6 +2716,17 @@ def test_the_form_is_not_asked_when_stated_or_when_the_answer_changes_nothing(ad
      True),
     # a course with no end date: its length cannot be told, so nothing is claimed
     (("partial_response", "partial_response"), (("2026-08-01", "2026-08-15"), ("2026-08-16", None)), False),
+    # session-39 time probe T1: two one-week courses years apart span years but add up to two weeks
+    (("primary_nonresponse", "primary_nonresponse"), (("2020-01-01", "2020-01-08"), ("2024-05-01", "2024-05-08")),
+     True),
+    # the lengths are added day by day, first and last day counted: 14 + 14 days reach the 28 of a month
+    (("primary_nonresponse", "primary_nonresponse"), (("2020-01-01", "2020-01-14"), ("2024-02-20", "2024-03-04")),
+     False),
+    (("primary_nonresponse", "primary_nonresponse"), (("2020-01-01", "2020-01-14"), ("2024-02-20", "2024-03-03")),
+     True),
+    # an incomplete response asks for two months: 56 days in all; 30 + 25 days fall short
+    (("partial_response", "partial_response"), (("2019-03-01", "2019-03-30"), ("2023-10-01", "2023-10-25")), True),
+    (("partial_response", "partial_response"), (("2019-03-01", "2019-03-30"), ("2023-10-01", "2023-10-26")), False),
 ])
 def test_nsaid_trial_asks_when_the_dates_show_a_shorter_trial_than_acr_defines(advise, outcomes, dates, asked) -> None:
     """AS-06's notes: no response to at least two NSAIDs at maximal dose over one month in total, or an
@@ -2726,7 +2738,27 @@ def test_nsaid_trial_asks_when_the_dates_show_a_shorter_trial_than_acr_defines(a
     found = needs(result, NSAID_TRIAL)
     assert bool(found) == asked
     if asked:
-        assert "span less than" in found[0].why
+        assert "cover less time than ACR's definition" in found[0].why
+
+
+@pytest.mark.parametrize(("started_days_ago", "asked"), [(6, True), (20, False)])
+def test_nsaid_trial_counts_a_failed_course_still_taken_up_to_today(advise, started_days_ago, asked) -> None:
+    """Session-39 time probe T2: a week of ibuprofen, then naproxen still taken, both without
+    response. The ongoing course had no length, so the trial was never found short; it counts up to
+    today (NOW() in state-nsaid-trial-short.rq), so the dates are set from today here."""
+    today = date.today()
+    ibuprofen = (today - timedelta(days=60), today - timedelta(days=54))  # a span of two months at least
+    treatments = [course("ibuprofen", outcome="primary_nonresponse", start=ibuprofen[0].isoformat(),
+                         end=ibuprofen[1].isoformat(), maximalDose=True),
+                  course("naproxen", status="ongoing", outcome="primary_nonresponse", maximalDose=True,
+                         start=(today - timedelta(days=started_days_ago)).isoformat())]
+    result = advise(patient(f"nsaid-trial-ongoing-{started_days_ago}", sex="male",
+                            conditions=stated("pregnancy", "potential"), treatments=treatments))
+    found = needs(result, NSAID_TRIAL)
+    assert bool(found) == asked
+    if asked:
+        assert "a course still taken counts up to today" in found[0].why
+        assert any("naproxen course (ongoing" in fact.text for fact in found[0].because)
 
 
 
@@ -2802,6 +2834,39 @@ def test_asdas_is_asked_where_r9_would_apply_and_no_score_is_recorded(advise, eu
     stable = advise(patient("asdas-stable", diagnosis="nr-axSpA", state="stable", conditions=stated(),
                             treatments=nsaid_failure(), measurements=[]))
     assert not needs(stable, ASDAS)
+
+
+@pytest.mark.parametrize(("scores", "r9"), [
+    # session-39 time probe T4: the only ASDAS, 3.4, six years before the NSAIDs were tried
+    ([measurement("asdas_crp", 3.4, "2018-06-10")], None),
+    # T5: an ASDAS of 1.1 from before the trial, a BASDAI of 7.2 last month: R9 was withheld, nothing asked
+    ([measurement("asdas_crp", 1.1, "2019-03-01"), measurement("basdai", 7.2, "2026-11-20")], None),
+    # a score taken on the day the first failed NSAID course started, or later, or undated, is read
+    ([measurement("asdas_crp", 3.4, "2018-06-10"), measurement("asdas_crp", 2.9, "2024-01-05")], True),
+    ([measurement("asdas_crp", 3.4, "2018-06-10"), measurement("asdas_crp", 1.6, "2024-03-01")], False),
+    ([{"measure": "asdas_crp", "value": 3.4}], True),
+])
+def test_an_asdas_older_than_the_nsaid_trial_is_asked_again(eular_only, scores, r9) -> None:
+    """R9 wants high disease activity despite NSAIDs: a score taken before the first failed NSAID
+    course started cannot show it. R9 waits and ni-asdas-eular asks for a current ASDAS, naming
+    the latest old one; a score from the trial on is read by R9, high or low."""
+    treatments = [course("naproxen", outcome="primary_nonresponse", start="2024-01-05", end="2024-02-20",
+                         maximalDose=True),
+                  course("ibuprofen", outcome="primary_nonresponse", start="2024-02-25", end="2024-04-01",
+                         maximalDose=True)]
+    record = patient(f"asdas-age-{len(scores)}-{scores[-1].get('date', 'undated')}-{scores[-1]['value']}",
+                     sex="male", conditions=stated("pregnancy", "potential"), treatments=treatments,
+                     measurements=scores)
+    result = _ask(eular_only, record)
+    if r9 is None:
+        item = need(result, ASDAS)
+        latest = max(s["date"] for s in scores if s["measure"] == "asdas_crp")
+        assert f"every ASDAS on record (the latest of {latest}) was taken before the first failed NSAID" in item.why
+        assert option_ids(item) == {"R9"}
+        assert not advice_from(result, "asas-eular2022", "R9")
+    else:
+        assert not needs(result, ASDAS)
+        assert bool(advice_from(result, "asas-eular2022", "R9")) is r9
 
 
 def test_r9_readers_wait_for_the_asdas_as_beside_a_low_one(eular_only) -> None:
@@ -2948,3 +3013,36 @@ def test_a_score_is_asked_for_before_tapering_when_none_is_recorded(advise, eula
     to_stop = advise(dict(record, id="taper-heart-failure",
                           conditions=[*stated(), condition("severe_heart_failure")]))
     assert not needs(to_stop, ACTIVITY_SCORE)
+
+
+@pytest.mark.parametrize(("scores", "taper"), [
+    # session-39 time probe T6: a BASDAI of 2 five years before etanercept started
+    ([measurement("basdai", 2.0, "2015-03-01")], False),
+    ([measurement("asdas_crp", 1.0, "2020-03-31"), measurement("basdai", 1.5, "2019-01-01")], False),
+    # a score on the day the course started, or after it, or undated, is read
+    ([measurement("asdas_crp", 1.0, "2020-04-01")], True),
+    ([measurement("basdai", 2.0, "2015-03-01"), measurement("basdai", 1.1, "2024-06-01")], True),
+    ([{"measure": "basdai", "value": 1.1}], True),
+])
+def test_tapering_reads_only_scores_taken_on_the_biologic(eular_only, scores, taper) -> None:
+    """R13 (tapering in sustained remission on a bDMARD) fired on a BASDAI taken years before the
+    biologic started, and did not cite the score. A score from before the course cannot show
+    remission on it: the activity-score question asks instead, saying why; R13 cites the scores it
+    rests on."""
+    record = patient(f"taper-scores-{len(scores)}-{scores[-1].get('date', 'undated')}", state="stable",
+                     conditions=stated(), measurements=scores, treatments=[
+                         course("etanercept", status="ongoing", outcome="ongoing_response", start="2020-04-01")])
+    result = _ask(eular_only, record)
+    items = advice_from(result, "asas-eular2022", "R13")
+    assert bool(items) is taper
+    if taper:
+        assert not needs(result, ACTIVITY_SCORE)
+        cited = {f.text for item in items for f in item.because}
+        read = [s for s in scores if s.get("date", "9999") >= "2020-04-01"]
+        assert {t for t in cited if t.startswith(("BASDAI", "ASDAS"))} == {
+            f"{'BASDAI' if s['measure'] == 'basdai' else 'ASDAS-CRP'} {s['value']:g}"
+            + (f" on {s['date']}" if "date" in s else "") for s in read}
+    else:
+        item = need(result, ACTIVITY_SCORE)
+        assert "every ASDAS and BASDAI on record was taken before etanercept was started" in item.why
+        assert option_ids(item) == {"R13"}

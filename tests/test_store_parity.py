@@ -123,3 +123,38 @@ def test_each_record_alone_gets_the_same_advice_on_virtuoso(reasoner) -> None:
         differ = [path.name for path in files
                   if json.loads(virtuoso.recommend(path).to_json()) != json.loads(reasoner.recommend(path).to_json())]
     assert not differ, differ
+
+
+def test_an_nsaid_course_still_taken_counts_up_to_today_alike_on_each_store(reasoner) -> None:
+    """state-nsaid-trial-short.rq is the one rule that reads the clock (NOW(): a failed NSAID course
+    still taken counts up to today) and the one that turns dates into day numbers with FLOOR. The
+    fixtures above carry fixed dates, so a record started a few days ago is built here: every store
+    must find its trial short, and the one started three weeks ago (7 + 21 days) not."""
+    from datetime import date, timedelta
+
+    from rdflib import URIRef
+
+    from reasoner.namespaces import AX
+
+    from .patients import course, patient
+
+    today = date.today()
+
+    def record(name: str, days_ago: int) -> dict:
+        return patient(name, sex="male", measurements=[], treatments=[
+            course("ibuprofen", outcome="primary_nonresponse", maximalDose=True,
+                   start=(today - timedelta(days=60)).isoformat(), end=(today - timedelta(days=54)).isoformat()),
+            course("naproxen", status="ongoing", outcome="primary_nonresponse", maximalDose=True,
+                   start=(today - timedelta(days=days_ago)).isoformat())])
+
+    graph = Graph()
+    for name, days_ago in (("trial-ongoing-6-days", 6), ("trial-ongoing-20-days", 20)):
+        graph += load_record(record(name, days_ago), reasoner.kb).graph
+    expected = _canonical(reasoner.derive(graph))
+    short = {s for s, p, _ in expected if p == URIRef(AX.nsaidTrialTooShort).n3()}
+    assert short == {"<https://w3id.org/axspa-kg/record/trial-ongoing-6-days>"}
+    with oxigraph_server() as url:
+        assert _canonical(Reasoner(store=url, kb=reasoner.kb).derive(graph)) == expected
+    with virtuoso_server() as url:
+        assert _canonical(Reasoner(store=f"virtuoso:{url}", kb=reasoner.kb).derive(graph)) == expected
+    assert _canonical(Reasoner(store="rdflib", kb=reasoner.kb).derive(graph)) == expected
