@@ -21,7 +21,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from .classify import closure_graph
-from .errors import RecordLoadError
+from .errors import AxspaError, RecordLoadError
 from .namespaces import AX
 from .record import field_names, nested_place, short_node
 from .shape_queries import compiled_patient_shapes, patient_shapes
@@ -267,6 +267,8 @@ def validate_record(patient_graph: Graph, kb: Graph) -> ValidationReport:
     except Exception as exc:  # pySHACL fails on some ill-typed values (a date '2024-1-5' compared with <=)
         raise RecordLoadError(f"pySHACL could not validate this record ({type(exc).__name__}: {exc}); the default "
                               "validator (--validator sparql) reports on such values by field") from exc
+    if not isinstance(results, Graph):  # pySHACL reports a shapes graph it refuses as a result object
+        raise AxspaError(f"pySHACL refused the patient shapes: {results}")
     issues: list[ValidationIssue] = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         severity = results.value(result, SH.resultSeverity)

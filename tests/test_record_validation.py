@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -844,6 +845,37 @@ def test_a_stopped_course_with_only_a_response_holding_is_warned_about(engine) -
             edited["diseaseState"] = "stable"
         result = engine.recommend(edited)
         assert result.conforms and unwarned(engine, edited, "treatments[3].outcome"), change
+
+
+@pytest.mark.parametrize(("fixture", "value", "months"), [
+    ("as-adalimumab-primary-nonresponse-after-3-weeks.json", "primary_nonresponse", "3"),
+    ("as-adalimumab-secondary-nonresponse-after-6-weeks.json", "secondary_nonresponse", "6"),
+])
+def test_a_non_response_type_that_the_course_length_contradicts_is_warned_about(engine, fixture, value,
+                                                                                  months) -> None:
+    """Session-39 time probe T8: the guideline defines a primary non-response within 3-6 months of
+    starting and a secondary one generally after the first 6 months, and the type picks AS-12 or
+    AS-13; adalimumab stopped after three weeks (primary) or six (secondary) was taken as typed.
+    Near misses: the course long enough (a month counted day for day), an NSAID course, an ongoing
+    course."""
+    record = warned_once(engine, DATA / "valid" / fixture, "treatments[3].outcome", value,
+                         f"after less than {months} months on the drug")
+    start = record["treatments"][2]["start"]
+    year, month, day = (int(part) for part in start.split("-"))
+    month += int(months)
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    reached = f"{year:04d}-{month:02d}-{day:02d}"
+    for change in ({"end": reached}, {"drug": "etoricoxib"}, {"status": "ongoing", "end": None}):
+        edited = json.loads(json.dumps(record))
+        edited["treatments"][2].update(change)
+        edited["treatments"][2] = {k: v for k, v in edited["treatments"][2].items() if v is not None}
+        assert engine.recommend(edited).conforms
+        assert unwarned(engine, edited, "treatments[3].outcome"), change
+    # a day short of the months is still warned about
+    short = json.loads(json.dumps(record))
+    short["treatments"][2]["end"] = (date.fromisoformat(reached) - timedelta(days=1)).isoformat()
+    result = engine.recommend(short)
+    assert result.conforms and not unwarned(engine, short, "treatments[3].outcome")
 
 
 def test_dates_after_today_are_warned_about(engine) -> None:
