@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -1173,3 +1174,29 @@ def test_keep_the_originator_only_where_a_biosimilar_switch_could_be_mandated(
     rows = {a.recommendation.id for a in result.advice}
     assert (rid in rows) == has_biosimilar
     assert ("AS-26" if diagnosis == "AS" else "NRAXSPA-26") in rows
+
+
+@pytest.mark.parametrize(("diagnosis", "row", "other"), [("AS", "AS-23", "AS-26"),
+                                                         ("nr-axSpA", "NRAXSPA-23", "NRAXSPA-26")])
+def test_as23_names_a_biologic_stopped_under_six_months_ago(advise, diagnosis, row, other) -> None:
+    """Session-39 time probe T11: adalimumab stopped a week ago after ten years, stable disease: the
+    patient got AS-23, a row for patients stable on no drug treatment, without a word. The record
+    does not yet show six months of stable disease off drugs, and AS-26 advises against stopping a
+    biologic: the note says both and cites the course. The dates are set from today (the rule reads
+    NOW()). Near misses: stopped over six months ago; an NSAID stopped last week."""
+    today = date.today()
+
+    def record(name: str, drug: str, days_ago: int) -> dict:
+        return patient(f"as23-{name}-{diagnosis}", diagnosis=diagnosis, state="stable",
+                       measurements=[measurement("basdai", 1.5)], treatments=[
+                           course(drug, outcome="stopped_other_reason", start="2016-01-10",
+                                  end=(today - timedelta(days=days_ago)).isoformat())])
+
+    recent = advise(record("recent", "adalimumab", 7))
+    [noted] = {a.iri: a for a in recent.advice if a.recommendation.id == row}.values()
+    assert "A biologic was stopped less than six months ago" in noted.note and f"({other})" in noted.note
+    assert any(f.text.startswith("adalimumab course (stopped") for f in noted.because)
+    for name, drug, days_ago in (("long-ago", "adalimumab", 200), ("nsaid", "naproxen", 7)):
+        [plain] = [a for a in advise(record(name, drug, days_ago)).advice if a.recommendation.id == row]
+        assert "stopped less than six months ago" not in (plain.note or ""), name
+        assert not any(" course (stopped" in f.text for f in plain.because), name

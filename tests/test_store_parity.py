@@ -125,34 +125,46 @@ def test_each_record_alone_gets_the_same_advice_on_virtuoso(reasoner) -> None:
     assert not differ, differ
 
 
-def test_an_nsaid_course_still_taken_counts_up_to_today_alike_on_each_store(reasoner) -> None:
-    """state-nsaid-trial-short.rq is the one rule that reads the clock (NOW(): a failed NSAID course
-    still taken counts up to today) and the one that turns dates into day numbers with FLOOR. The
-    fixtures above carry fixed dates, so a record started a few days ago is built here: every store
-    must find its trial short, and the one started three weeks ago (7 + 21 days) not."""
+def test_the_rules_that_read_today_agree_on_each_store(reasoner) -> None:
+    """state-nsaid-trial-short.rq (a failed NSAID course still taken counts up to today, and
+    course lengths become day numbers with FLOOR) and AS-23 / NRAXSPA-23 (a biologic stopped less
+    than six months ago) read the clock (NOW()). The fixtures above carry fixed dates, so records
+    dated from today are built here: every store must find the trial started six days ago short and
+    the one started three weeks ago (7 + 21 days) not, and note the adalimumab stopped a week ago."""
     from datetime import date, timedelta
 
     from rdflib import URIRef
 
     from reasoner.namespaces import AX
 
-    from .patients import course, patient
+    from .patients import course, measurement, patient
 
     today = date.today()
 
-    def record(name: str, days_ago: int) -> dict:
+    def trial(name: str, days_ago: int) -> dict:
         return patient(name, sex="male", measurements=[], treatments=[
             course("ibuprofen", outcome="primary_nonresponse", maximalDose=True,
                    start=(today - timedelta(days=60)).isoformat(), end=(today - timedelta(days=54)).isoformat()),
             course("naproxen", status="ongoing", outcome="primary_nonresponse", maximalDose=True,
                    start=(today - timedelta(days=days_ago)).isoformat())])
 
+    def stopped(name: str, diagnosis: str, days_ago: int) -> dict:
+        return patient(name, diagnosis=diagnosis, state="stable", measurements=[measurement("basdai", 1.5)],
+                       treatments=[course("adalimumab", outcome="stopped_other_reason", start="2016-01-10",
+                                          end=(today - timedelta(days=days_ago)).isoformat())])
+
     graph = Graph()
-    for name, days_ago in (("trial-ongoing-6-days", 6), ("trial-ongoing-20-days", 20)):
-        graph += load_record(record(name, days_ago), reasoner.kb).graph
+    for record in (trial("trial-ongoing-6-days", 6), trial("trial-ongoing-20-days", 20),
+                   stopped("as-stopped-7-days", "AS", 7), stopped("nr-stopped-7-days", "nr-axSpA", 7),
+                   stopped("as-stopped-200-days", "AS", 200)):
+        graph += load_record(record, reasoner.kb).graph
     expected = _canonical(reasoner.derive(graph))
     short = {s for s, p, _ in expected if p == URIRef(AX.nsaidTrialTooShort).n3()}
     assert short == {"<https://w3id.org/axspa-kg/record/trial-ongoing-6-days>"}
+    noted = {s.split("/advice/")[0] for s, p, o in expected
+             if "/advice/AS-23/" in s or "/advice/NRAXSPA-23/" in s
+             if p == URIRef(AX.adviceNote).n3() and "stopped less than six months ago" in o}
+    assert noted == {"<https://w3id.org/axspa-kg/record/as-stopped-7-days", "<https://w3id.org/axspa-kg/record/nr-stopped-7-days"}
     with oxigraph_server() as url:
         assert _canonical(Reasoner(store=url, kb=reasoner.kb).derive(graph)) == expected
     with virtuoso_server() as url:
