@@ -878,6 +878,35 @@ def test_a_non_response_type_that_the_course_length_contradicts_is_warned_about(
     assert result.conforms and not unwarned(engine, short, "treatments[3].outcome")
 
 
+def test_stable_after_a_high_score_of_the_last_six_months_is_warned_about(engine) -> None:
+    """Session-39 time probe T7: "stable" five weeks into adalimumab, six weeks after an ASDAS of 3.6,
+    with a lower ASDAS since: no warning (the current score is low), and the record got the advice
+    for stable disease. Stable disease is six months or more at an acceptable level. The dates are
+    set from today (the shape reads NOW()). Near misses: the high score over six months ago; an
+    ASDAS of 2.0; the state given as active."""
+    today = date.today()
+
+    def record(days_ago: int, value: float = 3.6, state: str = "stable") -> dict:
+        return {"id": f"stable-after-high-{days_ago}-{value}-{state}", "age": 38, "sex": "male", "diagnosis": "AS",
+                "diseaseState": state,
+                "measurements": [
+                    {"measure": "asdas_crp", "value": value, "date": (today - timedelta(days=days_ago)).isoformat()},
+                    {"measure": "asdas_crp", "value": 1.0, "date": (today - timedelta(days=3)).isoformat()},
+                    {"measure": "crp", "value": 2, "date": (today - timedelta(days=3)).isoformat()}],
+                "treatments": [{"drug": "adalimumab", "status": "ongoing", "outcome": "ongoing_response",
+                                "start": (today - timedelta(days=days_ago - 5)).isoformat()}]}
+
+    for validator in ("sparql", "pyshacl"):
+        checker = Reasoner(validator=validator) if validator == "pyshacl" else engine
+        _, report = checker.validate(record(45))
+        warned = [i for i in report.issues if i.path == "diseaseState"]
+        assert [(i.severity, i.value) for i in warned] == [("warning", "asdas_crp = 3.6")], validator
+        assert "less than six months ago" in warned[0].message
+        for near in (record(200), record(45, 2.0), record(45, state="active")):
+            _, report = checker.validate(near)
+            assert not [i for i in report.issues if "less than six months ago" in i.message], (validator, near["id"])
+
+
 def test_dates_after_today_are_warned_about(engine) -> None:
     """2099 for 2009 is a typing error the record would otherwise carry silently (robustness review)."""
     record = {"id": "future-dates", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
