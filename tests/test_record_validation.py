@@ -907,6 +907,24 @@ def test_stable_after_a_high_score_of_the_last_six_months_is_warned_about(engine
             assert not [i for i in report.issues if "less than six months ago" in i.message], (validator, near["id"])
 
 
+def test_dates_before_the_patient_was_born_are_warned_about(engine) -> None:
+    """Session-39 time probe T14: a patient of 40 with an NSAID course in 1924 and an ASDAS in 1926
+    (1924 for 2024) got NSAID failure and R9 from them without a word. The year of birth is read from
+    the age and today, so the first year that can hold the birth day is not warned about."""
+    born = date.today().year - 40 - 1  # the earliest year a patient aged 40 today can be born in
+    record = {"id": "dates-before-birth", "age": 40, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
+              "measurements": [{"measure": "basdai", "value": 5, "date": f"{born - 1}-12-31"},
+                               {"measure": "basdai", "value": 6, "date": f"{born}-01-01"}],
+              "treatments": [{"drug": "naproxen", "status": "stopped", "start": "1924-01-05", "end": f"{born}-06-01",
+                              "outcome": "primary_nonresponse"}]}
+    for validator in ("sparql", "pyshacl"):
+        checker = Reasoner(validator=validator) if validator == "pyshacl" else engine
+        loaded, report = checker.validate(record)
+        assert report.conforms
+        warned = {i.path for i in report.issues if "before the patient was born (age 40)" in i.message}
+        assert warned == {"treatments[1].start", "measurements[1].date"}, validator
+
+
 def test_dates_after_today_are_warned_about(engine) -> None:
     """2099 for 2009 is a typing error the record would otherwise carry silently (robustness review)."""
     record = {"id": "future-dates", "age": 44, "sex": "female", "diagnosis": "AS", "diseaseState": "active",
