@@ -935,6 +935,18 @@ def test_dates_after_today_are_warned_about(engine) -> None:
     assert result.conforms
     warned = {v["path"] for v in result.validation if "is after today" in v["message"]}
     assert warned == {"treatments[1].start", "treatments[1].end", "measurements[1].date"}
+    # the warning says what the advice makes of the date (session-39 time probe T12, T13): a score
+    # on the latest date is the current one; a course marked ongoing is a drug being taken now
+    messages = {v["path"]: v["message"] for v in result.validation if "is after today" in v["message"]}
+    assert "reads the score on the latest date as the current one" in messages["measurements[1].date"]
+    assert not any("being taken now" in m for m in messages.values())
+    record["treatments"][0] = {"drug": "adalimumab", "status": "ongoing", "start": "2099-01-01"}
+    record["measurements"][0]["measure"] = "crp"
+    result = engine.recommend(record)
+    messages = {v["path"]: v["message"] for v in result.validation if "is after today" in v["message"]}
+    assert set(messages) == {"treatments[1].start", "measurements[1].date"}
+    assert "the advice reads the drug as being taken now" in messages["treatments[1].start"]
+    assert "current one" not in messages["measurements[1].date"]
 
 
 def test_a_course_entered_twice_is_warned_about(engine) -> None:
