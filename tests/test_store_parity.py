@@ -127,8 +127,9 @@ def test_each_record_alone_gets_the_same_advice_on_virtuoso(reasoner) -> None:
 
 def test_the_rules_that_read_today_agree_on_each_store(reasoner) -> None:
     """state-nsaid-trial-short.rq (a failed NSAID course still taken counts up to today, and
-    course lengths become day numbers with FLOOR) and AS-23 / NRAXSPA-23 (a biologic stopped less
-    than six months ago) read the clock (NOW()). The fixtures above carry fixed dates, so records
+    course lengths become day numbers with FLOOR), AS-23 / NRAXSPA-23 (a biologic stopped less
+    than six months ago) and label-recent-course.rq (methotrexate stopped inside its label's six
+    months) read the clock (NOW()). The fixtures above carry fixed dates, so records
     dated from today are built here: every store must find the trial started six days ago short and
     the one started three weeks ago (7 + 21 days) not, and note the adalimumab stopped a week ago."""
     from datetime import date, timedelta
@@ -137,7 +138,7 @@ def test_the_rules_that_read_today_agree_on_each_store(reasoner) -> None:
 
     from reasoner.namespaces import AX
 
-    from .patients import course, measurement, patient
+    from .patients import condition, course, measurement, patient
 
     today = date.today()
 
@@ -153,10 +154,16 @@ def test_the_rules_that_read_today_agree_on_each_store(reasoner) -> None:
                        treatments=[course("adalimumab", outcome="stopped_other_reason", start="2016-01-10",
                                           end=(today - timedelta(days=days_ago)).isoformat())])
 
+    def methotrexate(name: str, days_ago: int) -> dict:  # label-recent-course.rq: 6 months after the last dose
+        return patient(name, age=30, state="stable", conditions=[condition("planning_pregnancy")],
+                       treatments=[course("methotrexate", outcome="stopped_other_reason", start="2023-01-01",
+                                          end=(today - timedelta(days=days_ago)).isoformat())])
+
     graph = Graph()
     for record in (trial("trial-ongoing-6-days", 6), trial("trial-ongoing-20-days", 20),
                    stopped("as-stopped-7-days", "AS", 7), stopped("nr-stopped-7-days", "nr-axSpA", 7),
-                   stopped("as-stopped-200-days", "AS", 200)):
+                   stopped("as-stopped-200-days", "AS", 200), methotrexate("mtx-stopped-21-days", 21),
+                   methotrexate("mtx-stopped-200-days", 200)):
         graph += load_record(record, reasoner.kb).graph
     expected = _canonical(reasoner.derive(graph))
     short = {s for s, p, _ in expected if p == URIRef(AX.nsaidTrialTooShort).n3()}
@@ -165,6 +172,9 @@ def test_the_rules_that_read_today_agree_on_each_store(reasoner) -> None:
              if "/advice/AS-23/" in s or "/advice/NRAXSPA-23/" in s
              if p == URIRef(AX.adviceNote).n3() and "stopped less than six months ago" in o}
     assert noted == {"<https://w3id.org/axspa-kg/record/as-stopped-7-days", "<https://w3id.org/axspa-kg/record/nr-stopped-7-days"}
+    window = {s.split("/advice/")[0] for s, p, o in expected
+              if p == URIRef(AX.adviceNote).n3() and "that this instruction covers has not ended" in o}
+    assert window == {"<https://w3id.org/axspa-kg/record/mtx-stopped-21-days"}
     with oxigraph_server() as url:
         assert _canonical(Reasoner(store=url, kb=reasoner.kb).derive(graph)) == expected
     with virtuoso_server() as url:
