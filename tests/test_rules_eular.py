@@ -271,6 +271,9 @@ def test_r5_continuous_use_beside_a_tnfi_in_stable_disease_points_to_as24(run) -
 def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     high = items(run(DESPITE_NSAIDS), "R9")
     assert all("objective sign" in a.note and "2.1 or more is recorded" in a.note for a in high)
+    # the only duration on record for the NSAID trial, 2016's, is named as unverified for 2022
+    # (session-39 time probe T15: two weeks of NSAIDs got R9 under ASAS-EULAR alone without a word)
+    assert all("four weeks on them in all; that figure was not re-checked for 2022" in a.note for a in high)
     assert any(f.text.startswith("ASDAS") for a in high for f in a.because)
     # No ASDAS recorded (a BASDAI and a CRP are): R9 gives no drug, and one question asks for the
     # score, with R9 as its option, the BASDAI and the failed NSAIDs among its reasons (session-37
