@@ -718,7 +718,9 @@ def test_stable_beside_a_current_high_score_is_warned_about(engine, fixture: str
     assert measure in warned[0]["message"]
     assert not [a for a in result.advice if a.recommendation.id == "R13"]
     record = json.loads((DATA / "valid" / fixture).read_text(encoding="utf-8"))
-    record["measurements"][0]["date"] = "2026-11-20"  # a later, low score: the high one is past
+    # a later, low score: the high one is past (both years back: a high score of the last six
+    # months is warned about on its own, test_stable_after_a_high_score_of_the_last_six_months_...)
+    record["measurements"][1]["date"], record["measurements"][0]["date"] = "2021-10-20", "2021-11-20"
     later = engine.recommend(record)
     assert not [v for v in later.validation if v["path"] == "diseaseState"], later.validation
     assert [a for a in later.advice if a.recommendation.id == "R13"]
@@ -726,7 +728,7 @@ def test_stable_beside_a_current_high_score_is_warned_about(engine, fixture: str
         record["measurements"][0]["measure"] = "basfi"  # a later score of another measure does not count
         assert not [a for a in engine.recommend(record).advice if a.recommendation.id == "R13"]
     else:
-        record["diseaseState"], record["measurements"][0]["date"] = "active", "2025-10-14"
+        record["diseaseState"], record["measurements"][0]["date"] = "active", "2021-10-14"
         assert not [v for v in engine.recommend(record).validation if v["path"] == "diseaseState"]
 
 
