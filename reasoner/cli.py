@@ -13,11 +13,13 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
@@ -43,11 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"axspa-kg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def as_of(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD",
+                       help="the day taken as today where the advice depends on it (a course still taken, "
+                            "a drug stopped lately, dates after today); default: today's date in UTC")
+
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("file", type=Path,
                        help="patient record (.json: plain JSON, JSON-LD or a FHIR R4 Bundle; "
                             ".jsonld, .ttl, .turtle, .nt, .n3, .rdf, .xml)")
         p.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+        as_of(p)
 
     v = sub.add_parser("validate", help="check a record against the shapes; print the report")
     common(v)
@@ -91,9 +99,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--workers", type=int, default=1,
                    help="processes advising batches side by side (embedded Oxigraph only; default 1)")
     c.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
+    as_of(c)
 
     sub.add_parser("kb", help="load the knowledge base and print what it holds")
     return parser
+
+
+def _iso_date(text: str) -> date:
+    """--as-of: a calendar date written YYYY-MM-DD (argparse names the option when this fails)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: {exc}") from exc
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -452,7 +471,7 @@ def _cohort(args: argparse.Namespace) -> int:
         # open_store says which path could not be opened, as for recommend; "oxigraph:PATH" always
         # gives an OxigraphStore
         sink, store = cast(OxigraphStore, open_store(store)), "oxigraph"
-    reasoner = Reasoner(store=store, guideline=args.guideline)
+    reasoner = Reasoner(store=store, guideline=args.guideline, as_of=args.as_of)
     return _closing(reasoner, lambda: _cohort_run(args, reasoner, fmt, sink, store))
 
 
@@ -549,7 +568,8 @@ def run(argv: list[str]) -> int:
     if output and not output.parent.is_dir():  # said before the work, not after it
         raise AxspaError(f"-o {output}: the folder {output.parent} does not exist")
     reasoner = Reasoner(store=getattr(args, "store", "oxigraph"), guideline=guideline,
-                        exact=getattr(args, "exact", False), validator=getattr(args, "validator", "sparql"))
+                        exact=getattr(args, "exact", False), validator=getattr(args, "validator", "sparql"),
+                        as_of=getattr(args, "as_of", None))
     return _closing(reasoner, lambda: _one_record(args, reasoner))
 
 

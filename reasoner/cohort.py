@@ -27,6 +27,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -60,6 +61,7 @@ from .record import (
 from .remote import RemoteStore, RemoteStoreError, RemoteStoreRefused, copy_graph
 from .report import build_result
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore
+from .today import run_date
 from .validate import ValidationReport
 
 RDF_FORMATS = {suffix: fmt for suffix, fmt in SUFFIX_FORMATS.items() if suffix != ".json"}  # .json: JSON records
@@ -384,13 +386,14 @@ class BatchResult:
 
 
 def advise_batch(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str = "jsonl",
-                 keep: bool = False) -> BatchResult:
+                 keep: bool = False, today: date | None = None) -> BatchResult:
     """Load, validate (one pass) and advise (one query per rule) a batch of records. Runs in the
     calling process or in a worker (`CohortRunner(workers=N)`); `keep` also returns the batch's
     graphs (the reasoner's store must be embedded Oxigraph). Holds the reasoner's lock from
-    staging to reading back, so another thread's call cannot clear the batch in between."""
+    staging to reading back, so another thread's call cannot clear the batch in between. `today`:
+    the day the rules and shapes take as today (a run gives every batch the same; reasoner.today)."""
     with reasoner.lock:
-        entries = _advise_entries(reasoner, items, fmt)
+        entries = _advise_entries(reasoner, items, fmt, today)
         if not keep or not any(e.rejected is None for e in entries):
             return BatchResult(entries)
         store = reasoner.store
@@ -468,7 +471,8 @@ def _foreign(patient: str, nodes: Iterable[str]) -> list[str]:
     return [n for n in nodes if n != patient and not n.startswith((patient + "/", patient + "#"))]
 
 
-def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str) -> list[Entry]:
+def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: str,
+                    today: date | None = None) -> list[Entry]:
     entries: list[Entry] = []
     loaded_batch: list[tuple[int, PatientRecord]] = []
     seen: set[URIRef] = set()
@@ -511,7 +515,7 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         loaded_batch.append((len(entries) - 1, loaded))
     if not loaded_batch:
         return entries
-    reports = reasoner.validate_loaded([loaded.graph for _, loaded in loaded_batch])
+    reports = reasoner.validate_loaded([loaded.graph for _, loaded in loaded_batch], today)
     pending: list[tuple[int, PatientRecord, ValidationReport]] = []
     for (index, loaded), report in zip(loaded_batch, reports, strict=True):
         report = loaded.explain(report)
@@ -523,7 +527,7 @@ def _advise_entries(reasoner: Reasoner, items: list[tuple[str, object]], fmt: st
         return entries
     provenance = fmt != "jsonl"
     reasoner.classify([loaded.graph for _, loaded, _ in pending])
-    reasoner.apply_rules(provenance)
+    reasoner.apply_rules(provenance, today)
     advice = reasoner.advice(provenance)
     for index, loaded, report in pending:
         result = build_result(loaded, report, advice.get(loaded.patient, {}), reasoner.full_kb)
@@ -699,10 +703,10 @@ def _end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker_advise(items: list[tuple[str, object]], fmt: str, keep: bool) -> BatchResult:
+def _worker_advise(items: list[tuple[str, object]], fmt: str, keep: bool, today: date) -> BatchResult:
     assert _WORKER is not None, "worker used before _worker_start"
     try:
-        return advise_batch(_WORKER, items, fmt, keep)
+        return advise_batch(_WORKER, items, fmt, keep, today)
     finally:
         collect_batch_garbage()
 
@@ -744,6 +748,9 @@ class CohortRunner:
         self.batch = batch
         self.workers = workers
         self.sink = sink
+        # one day for the whole run, in every batch and worker (a run past midnight UTC, or workers
+        # started on another day, would otherwise read "today" two ways; reasoner.today)
+        self.today = run_date(reasoner.as_of)
 
     def _results(self, inputs: Iterable[Path], fmt: str, settle: Settle
                  ) -> Iterator[tuple[list[tuple[str, object]], Settled]]:
@@ -755,7 +762,7 @@ class CohortRunner:
         if self.workers == 1:
             for items in _batches(inputs, self.batch):
                 with self.reasoner.lock:
-                    settled = settle(items, advise_batch(self.reasoner, items, fmt, keep))
+                    settled = settle(items, advise_batch(self.reasoner, items, fmt, keep, self.today))
                 collect_batch_garbage()
                 yield items, settled
             return
@@ -769,7 +776,7 @@ class CohortRunner:
         try:
             window: deque[tuple[list, Future[BatchResult]]] = deque()  # bounded: a huge input is never read ahead
             for items in _batches(inputs, self.batch):
-                window.append((items, pool.submit(_worker_advise, items, fmt, keep)))
+                window.append((items, pool.submit(_worker_advise, items, fmt, keep, self.today)))
                 if len(window) >= 2 * self.workers:
                     done, pending = window.popleft()
                     yield done, settle(done, pending.result())
@@ -840,7 +847,8 @@ class CohortRunner:
         if not repeats:
             return batch
         again = advise_batch(self.reasoner, [item for item, e in zip(items, batch.entries, strict=True)
-                                             if e.patient not in repeats], fmt, keep=self.sink is not None)
+                                             if e.patient not in repeats], fmt, keep=self.sink is not None,
+                             today=self.today)
         redone = iter(again.entries)  # one entry per record kept, in order; the repeats keep theirs
         entries = [e if e.patient in repeats else next(redone) for e in batch.entries]
         return BatchResult(entries, again.patients, again.derived)

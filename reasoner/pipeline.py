@@ -18,6 +18,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -46,6 +47,7 @@ from .report import (
 from .rule_gates import RuleGates
 from .rules import PROVENANCE_RULES, Rule, analyse_cached, load_rules
 from .store import DERIVED_GRAPH, KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, RdflibStore, Store, select_tuples
+from .today import pinned, reads_today, run_date
 from .validate import VALIDATORS, StoreValidator, ValidationReport, validate_record
 
 StoreFactory = Callable[[], Store]
@@ -164,11 +166,16 @@ class Reasoner:
     """Holds the prepared knowledge base, compiled classes and rule strata; advises on records."""
 
     def __init__(self, store: str | Store = "oxigraph", guideline: str = "all", kb: Graph | None = None,
-                 exact: bool = False, validator: str = "sparql") -> None:
+                 exact: bool = False, validator: str = "sparql", as_of: date | None = None) -> None:
         """`store`: "oxigraph" (embedded, default), "rdflib", an http(s) URL of an Oxigraph-style
         SPARQL endpoint, or any Store instance. `exact=True` classifies with HermiT (about a second
         per call) instead of the compiled queries. `validator`: "sparql" (the shapes compiled to
-        SPARQL and run in the store, default) or "pyshacl" (the reference engine, ~50 ms a record)."""
+        SPARQL and run in the store, default) or "pyshacl" (the reference engine, ~50 ms a record).
+        `as_of`: the day the rules and the compiled shapes take as today (reasoner.today); by
+        default the UTC date of each call."""
+        if as_of is not None and not isinstance(as_of, date):
+            raise AxspaError(f"as_of must be a date, not {type(as_of).__name__}")
+        self.as_of = as_of
         if validator not in VALIDATORS:
             raise AxspaError(f"unknown validator {validator!r}; use one of {', '.join(VALIDATORS)}")
         self.validator = validator
@@ -183,7 +190,7 @@ class Reasoner:
         # store and the shipped KB (a Store instance, a store on disk or at a URL would be shared;
         # `axspa cohort --store oxigraph:PATH` runs its rules in memory and only writes to disk).
         self.settings: dict[str, Any] | None = (
-            {"store": store, "guideline": guideline, "exact": exact, "validator": validator}
+            {"store": store, "guideline": guideline, "exact": exact, "validator": validator, "as_of": as_of}
             if store == "oxigraph" and kb is None else None)
         self.kb = kb if kb is not None else knowledge_base()
         self.store_validator = StoreValidator(self.kb)
@@ -191,6 +198,7 @@ class Reasoner:
         self.full_kb = prepared_kb(self.kb)
         self.classes: list[CompiledClass] = compile_populations(self.kb)
         self.strata: list[list[Rule]] = load_rules(guideline)
+        self.reads_today = {rule.name for stratum in self.strata for rule in stratum if reads_today(rule.query.text)}
         self.gates = RuleGates((rule for stratum in self.strata for rule in stratum), self.full_kb)
         # The class queries are gated the same way (by name = class IRI): a record without the
         # diagnosis, state or course a definition needs never runs that class's query.
@@ -284,11 +292,13 @@ class Reasoner:
         return loaded, loaded.explain(report)
 
     @_one_call_at_a_time
-    def validate_loaded(self, graphs: list[Graph]) -> list[ValidationReport]:
-        """Reports for records already parsed, in order; many at once is one query."""
+    def validate_loaded(self, graphs: list[Graph], today: date | None = None) -> list[ValidationReport]:
+        """Reports for records already parsed, in order; many at once is one query. `today`: the
+        date the compiled shapes take as today (default: `as_of`, else the UTC date; pySHACL reads
+        its own clock)."""
         if self.validator == "pyshacl":
             return [validate_record(graph, self.kb) for graph in graphs]
-        return self.store_validator.validate(graphs)
+        return self.store_validator.validate(graphs, today or run_date(self.as_of))
 
     @_one_call_at_a_time
     def classify(self, patients: Graph | Sequence[Graph]) -> None:
@@ -307,18 +317,22 @@ class Reasoner:
         self.store.construct_into([c.query for c in self.classes if str(c.iri) not in closed], DERIVED_GRAPH)
 
     @_one_call_at_a_time
-    def apply_rules(self, provenance: bool = True) -> None:
+    def apply_rules(self, provenance: bool = True, today: date | None = None) -> None:
         """Every rule stratum once over all patients in the store; each stratum's output is added
         before the next runs, so negation always reads a complete lower stratum.
 
         `provenance=False` leaves out the rules whose output only the RDF renderings carry (PROV-O
         links and copied grading: a third of the derived triples); no other rule reads them.
-        Rules that cannot fire over the store's patients are skipped (reasoner.rule_gates)."""
+        Rules that cannot fire over the store's patients are skipped (reasoner.rule_gates).
+        The rules that read today run with `today` in place of NOW() (default: `as_of`, else the
+        UTC date; reasoner.today), so every store reads one batch on one day."""
         skipped = set() if provenance else set(PROVENANCE_RULES)
         absent = self.gates.absent(self.store) if self.skip_closed_rules else None
+        day = today or run_date(self.as_of)
         for stratum in self.strata:
             closed = self.gates.closed(self.store, stratum, absent) if absent is not None else set()
-            queries = [rule.query.text for rule in stratum if rule.name not in skipped and rule.name not in closed]
+            queries = [pinned(rule.query.text, day) if rule.name in self.reads_today else rule.query.text
+                       for rule in stratum if rule.name not in skipped and rule.name not in closed]
             if queries:
                 self.store.construct_into(queries, DERIVED_GRAPH)
 

@@ -15,6 +15,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -26,6 +27,7 @@ from .namespaces import AX
 from .record import field_names, nested_place, short_node
 from .shape_queries import compiled_patient_shapes, patient_shapes
 from .store import KB_GRAPH, PATIENTS_GRAPH, OxigraphStore, Row, Store
+from .today import pinned, reads_today, run_date
 
 # the kinds, the drug classes a contradiction shape tests (ActiveWhileBiologicWorksShape) and the
 # guideline groupings BroaderConditionAbsentShape leaves out
@@ -185,7 +187,7 @@ def _fill(template: str, row: Row) -> str:
     return template
 
 
-def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationReport]:
+def validate_in_store(store: Store, graphs: Sequence[Graph], today: date | None = None) -> list[ValidationReport]:
     """Validate every record already loaded in `store` with the compiled shapes' queries.
 
     `graphs` are the records' own graphs, in the order the reports are wanted; a result belongs to
@@ -199,7 +201,10 @@ def validate_in_store(store: Store, graphs: Sequence[Graph]) -> list[ValidationR
         for subject in graph.subjects():
             owner.setdefault(subject, index)
     found: list[list[ValidationIssue]] = [[] for _ in graphs]
-    rows = [row for query in compiled.queries for row in store.select(query)]
+    # the shapes that read today (NOW()) take the caller's date (reasoner.today)
+    day = run_date(today)
+    rows = [row for query in compiled.queries
+            for row in store.select(pinned(query, day) if reads_today(query) else query)]
     for row in rows:
         focus = row["this"]
         if focus not in owner:  # a node of the knowledge base, not of a record: the KB shapes cover it
@@ -239,12 +244,12 @@ class StoreValidator:
         self.store.clear(PATIENTS_GRAPH)
         self.store.add(validation_context(kb), KB_GRAPH)
 
-    def validate(self, graphs: Sequence[Graph]) -> list[ValidationReport]:
+    def validate(self, graphs: Sequence[Graph], today: date | None = None) -> list[ValidationReport]:
         # The patients graph is empty here: it starts empty and every call clears it on the way out.
         try:
             for graph in graphs:
                 self.store.add(graph, PATIENTS_GRAPH)
-            return validate_in_store(self.store, graphs)
+            return validate_in_store(self.store, graphs, today)
         finally:
             self.store.clear(PATIENTS_GRAPH)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import socket
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,27 @@ def reasoner():
     from reasoner.pipeline import Reasoner
 
     return Reasoner()
+
+
+# The day the tests of the rules that read today take as today (Reasoner(as_of=...)): records are
+# dated from it, so such a test gives the same answer on any day, in any time zone.
+AS_OF = date(2026, 12, 7)
+
+
+@pytest.fixture(scope="session")
+def advise_as_of():
+    """advise_as_of(record_dict) -> Result from a warm Reasoner whose today is AS_OF; fails the
+    test if the record is not valid."""
+    from reasoner.pipeline import Reasoner
+
+    dated = Reasoner(as_of=AS_OF)
+
+    def run(record):
+        result = dated.recommend(record)
+        assert result.conforms, result.validation
+        return result
+
+    return run
 
 
 @pytest.fixture(scope="session")
