@@ -867,7 +867,7 @@ def test_a_non_response_type_that_the_course_length_contradicts_is_warned_about(
     month += int(months)
     year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
     reached = f"{year:04d}-{month:02d}-{day:02d}"
-    for change in ({"end": reached}, {"drug": "etoricoxib"}, {"status": "ongoing", "end": None}):
+    for change in ({"end": reached}, {"drug": "etoricoxib"}, {"status": "ongoing", "end": None, "start": "2020-01-01"}):
         edited = json.loads(json.dumps(record))
         edited["treatments"][2].update(change)
         edited["treatments"][2] = {k: v for k, v in edited["treatments"][2].items() if v is not None}
@@ -878,6 +878,15 @@ def test_a_non_response_type_that_the_course_length_contradicts_is_warned_about(
     short["treatments"][2]["end"] = (date.fromisoformat(reached) - timedelta(days=1)).isoformat()
     result = engine.recommend(short)
     assert result.conforms and not unwarned(engine, short, "treatments[3].outcome")
+    # a course still taken runs up to today (review R12): as of a day under the months after its start
+    ongoing = json.loads(json.dumps(record))
+    ongoing["treatments"][2].update({"status": "ongoing"})
+    del ongoing["treatments"][2]["end"]
+    dated = Reasoner(as_of=date.fromisoformat(reached) - timedelta(days=1))
+    assert [v["path"] for v in dated.recommend(ongoing).validation
+            if "on the drug" in v["message"]] == ["treatments[3].outcome"]
+    later = Reasoner(as_of=date.fromisoformat(reached))
+    assert not [v for v in later.recommend(ongoing).validation if "on the drug" in v["message"]]
 
 
 def test_stable_after_a_high_score_of_the_last_six_months_is_warned_about(engine) -> None:
@@ -1151,7 +1160,7 @@ def test_unclear_beside_a_current_very_high_asdas_is_warned_about(engine) -> Non
     sent the record to the rows for an unclear state, AS-49's MRI among them, without a word
     (session-18 probe s15). An earlier very high score does not count, nor a current 3.5."""
     record = warned_once(engine, DATA / "valid" / "as-unclear-asdas-very-high.json", "diseaseState",
-                         "asdas_crp = 3.8", "unclear, but the current ASDAS is above 3.5")
+                         "asdas_crp = 3.8", "unclear, but the current ASDAS, of 2026-11-10, is above 3.5")
     record["measurements"][1]["value"] = 3.5
     assert unwarned(engine, record, "diseaseState")
     record["measurements"][1]["value"], record["measurements"][0]["value"] = 2.9, 3.9  # the 3.9 is earlier

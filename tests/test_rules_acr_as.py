@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ import pytest
 from reasoner.namespaces import AX, DRUG, REC
 from reasoner.report import AdviceItem, Result
 
+from .conftest import AS_OF
 from .patients import (
     ADALIMUMAB_BIOSIMILARS,
     INFLIXIMAB_BIOSIMILARS,
@@ -1178,13 +1179,14 @@ def test_keep_the_originator_only_where_a_biosimilar_switch_could_be_mandated(
 
 @pytest.mark.parametrize(("diagnosis", "row", "other"), [("AS", "AS-23", "AS-26"),
                                                          ("nr-axSpA", "NRAXSPA-23", "NRAXSPA-26")])
-def test_as23_names_a_biologic_stopped_under_six_months_ago(advise, diagnosis, row, other) -> None:
+def test_as23_names_a_biologic_stopped_under_six_months_ago(advise_as_of, diagnosis, row, other) -> None:
     """Session-39 time probe T11: adalimumab stopped a week ago after ten years, stable disease: the
     patient got AS-23, a row for patients stable on no drug treatment, without a word. The record
     does not yet show six months of stable disease off drugs, and AS-26 advises against stopping a
-    biologic: the note says both and cites the course. The dates are set from today (the rule reads
-    NOW()). Near misses: stopped over six months ago; an NSAID stopped last week."""
-    today = date.today()
+    biologic: the note says both and cites the course. The dates are set from the Reasoner's as_of
+    (the rule reads NOW(), which the pipeline pins). Near misses: stopped over six months ago; an
+    NSAID stopped last week."""
+    today = AS_OF
 
     def record(name: str, drug: str, days_ago: int) -> dict:
         return patient(f"as23-{name}-{diagnosis}", diagnosis=diagnosis, state="stable",
@@ -1192,11 +1194,20 @@ def test_as23_names_a_biologic_stopped_under_six_months_ago(advise, diagnosis, r
                            course(drug, outcome="stopped_other_reason", start="2016-01-10",
                                   end=(today - timedelta(days=days_ago)).isoformat())])
 
-    recent = advise(record("recent", "adalimumab", 7))
+    recent = advise_as_of(record("recent", "adalimumab", 7))
     [noted] = {a.iri: a for a in recent.advice if a.recommendation.id == row}.values()
-    assert "A biologic was stopped less than six months ago" in noted.note and f"({other})" in noted.note
+    assert "A biologic or JAK inhibitor was stopped less than six months ago" in noted.note
+    assert f"({other})" in noted.note
     assert any(f.text.startswith("adalimumab course (stopped") for f in noted.because)
+    # stopped for harm (review R4), or a JAK inhibitor (R11): the six months, not the row against stopping
+    for name, drug, outcome in (("harm", "adalimumab", "adverse_event"),
+                                ("jaki", "tofacitinib", "stopped_other_reason")):
+        changed = record(name, drug, 7)
+        changed["treatments"][0]["outcome"] = outcome
+        [item] = [a for a in advise_as_of(changed).advice if a.recommendation.id == row]
+        assert "stopped less than six months ago" in item.note and other not in item.note, name
+        assert any(f.text.startswith(f"{drug} course (stopped") for f in item.because), name
     for name, drug, days_ago in (("long-ago", "adalimumab", 200), ("nsaid", "naproxen", 7)):
-        [plain] = [a for a in advise(record(name, drug, days_ago)).advice if a.recommendation.id == row]
+        [plain] = [a for a in advise_as_of(record(name, drug, days_ago)).advice if a.recommendation.id == row]
         assert "stopped less than six months ago" not in (plain.note or ""), name
         assert not any(" course (stopped" in f.text for f in plain.because), name

@@ -273,7 +273,8 @@ def test_r9_reads_the_asdas_and_asks_for_the_objective_sign(run) -> None:
     assert all("objective sign" in a.note and "2.1 or more is recorded" in a.note for a in high)
     # the only duration on record for the NSAID trial, 2016's, is named as unverified for 2022
     # (session-39 time probe T15: two weeks of NSAIDs got R9 under ASAS-EULAR alone without a word)
-    assert all("four weeks on them in all; that figure was not re-checked for 2022" in a.note for a in high)
+    assert all("2016 algorithm asked for four weeks on them in all; that figure was not re-checked for 2022"
+               in a.note for a in high)
     assert any(f.text.startswith("ASDAS") for a in high for f in a.because)
     # No ASDAS recorded (a BASDAI and a CRP are): R9 gives no drug, and one question asks for the
     # score, with R9 as its option, the BASDAI and the failed NSAIDs among its reasons (session-37

@@ -4,7 +4,7 @@ record leaves a guideline branch open, and stays silent on a near miss where the
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from rdflib import BNode
@@ -13,6 +13,7 @@ from reasoner.namespaces import AX, DRUG
 from reasoner.report import NeedsInformation, Result
 from reasoner.rules import load_rules
 
+from .conftest import AS_OF
 from .patients import (
     advice_from,
     condition,
@@ -332,7 +333,7 @@ def test_current_response_on_a_drug_to_come_off_does_not_say_r9_waits_on_it(eula
                                       measurements=[measurement("basdai", 6.0), measurement("crp", 12.0)]))
     assert need(result, ASDAS)
     item = need(result, CURRENT_RESPONSE)
-    assert "a drug the patient is to come off" in item.why and "counts it as no b/tsDMARD taken" in item.why
+    assert "a drug the patient is to come off" in item.why and "reads R9 and R12 as if it were not taken" in item.why
     assert "starts (R9)" not in item.why
     assert option_ids(item) == {"R11", "R12"}
     assert not needs(_ask(eular_only, patient(conditions=conditions, treatments=treatments)), CURRENT_RESPONSE)
@@ -2742,17 +2743,18 @@ def test_nsaid_trial_asks_when_the_dates_show_a_shorter_trial_than_acr_defines(a
 
 
 @pytest.mark.parametrize(("started_days_ago", "asked"), [(6, True), (20, False)])
-def test_nsaid_trial_counts_a_failed_course_still_taken_up_to_today(advise, started_days_ago, asked) -> None:
+def test_nsaid_trial_counts_a_failed_course_still_taken_up_to_today(advise_as_of, started_days_ago, asked) -> None:
     """Session-39 time probe T2: a week of ibuprofen, then naproxen still taken, both without
     response. The ongoing course had no length, so the trial was never found short; it counts up to
-    today (NOW() in state-nsaid-trial-short.rq), so the dates are set from today here."""
-    today = date.today()
+    today (NOW() in state-nsaid-trial-short.rq, pinned to the Reasoner's as_of), so the dates are
+    set from that day here."""
+    today = AS_OF
     ibuprofen = (today - timedelta(days=60), today - timedelta(days=54))  # a span of two months at least
     treatments = [course("ibuprofen", outcome="primary_nonresponse", start=ibuprofen[0].isoformat(),
                          end=ibuprofen[1].isoformat(), maximalDose=True),
                   course("naproxen", status="ongoing", outcome="primary_nonresponse", maximalDose=True,
                          start=(today - timedelta(days=started_days_ago)).isoformat())]
-    result = advise(patient(f"nsaid-trial-ongoing-{started_days_ago}", sex="male",
+    result = advise_as_of(patient(f"nsaid-trial-ongoing-{started_days_ago}", sex="male",
                             conditions=stated("pregnancy", "potential"), treatments=treatments))
     found = needs(result, NSAID_TRIAL)
     assert bool(found) == asked
@@ -3044,5 +3046,24 @@ def test_tapering_reads_only_scores_taken_on_the_biologic(eular_only, scores, ta
             + (f" on {s['date']}" if "date" in s else "") for s in read}
     else:
         item = need(result, ACTIVITY_SCORE)
-        assert "every ASDAS and BASDAI on record was taken before etanercept was started" in item.why
+        assert "every ASDAS and BASDAI on record was taken before the biologic being taken was started" in item.why
         assert option_ids(item) == {"R13"}
+
+
+def test_tapering_reads_scores_taken_on_an_earlier_version_of_the_biologic(eular_only) -> None:
+    """Session-39 review R5: ten years on Humira, a payer's switch to adalimumab-atto last month, the
+    scores all from the Humira years. The molecule is the same: R13 reads them, and cites only the
+    scores in its range, not a superseded high one (review R6). Near miss: a gap between two courses
+    of the molecule, the only score taken in it."""
+    def record(pid: str, humira_end: str, atto_start: str, scores: list[dict]) -> dict:
+        return patient(pid, state="stable", conditions=stated(), measurements=scores, treatments=[
+            course("Humira", outcome="stopped_other_reason", start="2016-01-10", end=humira_end),
+            course("adalimumab_atto", status="ongoing", outcome="ongoing_response", start=atto_start)])
+    switched = _ask(eular_only, record("taper-switch", "2026-10-31", "2026-11-01", [
+        measurement("asdas_crp", 3.0, "2016-06-01"), measurement("asdas_crp", 1.0, "2026-09-15")]))
+    [item] = advice_from(switched, "asas-eular2022", "R13")
+    assert {f.text for f in item.because if f.text.startswith("ASDAS")} == {"ASDAS-CRP 1 on 2026-09-15"}
+    assert not needs(switched, ACTIVITY_SCORE)
+    gap = _ask(eular_only, record("taper-gap", "2024-12-31", "2026-11-01",
+                                  [measurement("asdas_crp", 1.0, "2025-06-01")]))
+    assert not advice_from(gap, "asas-eular2022", "R13") and need(gap, ACTIVITY_SCORE)
