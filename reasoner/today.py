@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 NOW_CALL = re.compile(r"\bNOW\s*\(\s*\)", re.IGNORECASE)
 
@@ -23,10 +24,12 @@ def run_date(as_of: date | None = None) -> date:
     return as_of if as_of is not None else datetime.now(UTC).date()
 
 
+@lru_cache(maxsize=512)  # the same texts on every call: the warm path searches each once
 def reads_today(text: str) -> bool:
     return NOW_CALL.search(text) is not None
 
 
+@lru_cache(maxsize=512)
 def pinned(text: str, day: date) -> str:
     """The query text with each NOW() replaced by midnight UTC of `day` (an xsd:dateTime, as NOW()
     returns): what the queries take from it, its first ten characters, is the date."""
